@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { BACKENDS } from '../../test/helpers/db.js';
+import { hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { readCombined, readLines } from '../../test/helpers/logFiles.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+import type { LogRow } from '../search/searchLogs.js';
+
+interface Page {
+  items: LogRow[];
+  next_cursor: string | null;
+}
+
+interface Problem {
+  status: number;
+  code: string;
+  invalid_params?: { name: string; reason: string }[];
+}
+
+describe.runIf(hasSharedData).each(BACKENDS)('GET /logs on %s', (kind) => {
+  let svc: TestService;
+  const apacheLines = hasSharedData ? readLines(sharedFile('elastic-examples/apache_logs')) : [];
+  const apache = apacheLines.map((l) => ({ raw: l, f: readCombined(l) }));
+
+  /** Follows next_cursor to the end; returns every item. */
+  async function all(query: string, pageSize = 1000): Promise<LogRow[]> {
+    const items: LogRow[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: Page } = await svc.getJson<Page>(`/logs?${query}&limit=${pageSize}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      items.push(...res.body.items);
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    return items;
+  }
+
+  beforeAll(async () => {
+    svc = await startTestService(kind);
+    const a = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), { source: 'semicomplete' });
+    const b = await svc.upload(fs.readFileSync(sharedFile('nielsbasjes-logparser/hackers-access.log')), { source: 'hackers' });
+    expect((await svc.waitForJob(a.body.job_id)).status).toBe('succeeded');
+    expect((await svc.waitForJob(b.body.job_id)).status).toBe('succeeded');
+  });
+  afterAll(async () => svc?.close());
+
+  it('every line of the independent reading is understood by it', () => {
+    expect(apache.filter((x) => !x.f)).toEqual([]);
+  });
+
+  it('filters by status code, class, range and list exactly', async () => {
+    const count = (pred: (s: number) => boolean): number => apache.filter((x) => pred(x.f!.status)).length;
+    expect((await all('source=semicomplete&status_code=5xx')).length).toBe(count((s) => s >= 500));
+    expect((await all('source=semicomplete&status_code=404')).length).toBe(count((s) => s === 404));
+    expect((await all('source=semicomplete&status_code=400-499')).length).toBe(count((s) => s >= 400 && s < 500));
+    expect((await all('source=semicomplete&status_code=206,5xx,416')).length).toBe(count((s) => s === 206 || s === 416 || s >= 500));
+    expect(count((s) => s === 404)).toBeGreaterThan(100);
+  });
+
+  it('level follows the status (5xx ERROR, 4xx WARN, else INFO)', async () => {
+    const errors = await all('source=semicomplete&level=ERROR');
+    expect(errors.length).toBe(apache.filter((x) => x.f!.status >= 500).length);
+    const warnOrError = await all('source=semicomplete&level=warn,error');
+    expect(warnOrError.length).toBe(apache.filter((x) => x.f!.status >= 400).length);
+  });
+
+  it('filters by a time window: start inclusive, end exclusive', async () => {
+    const start = Date.UTC(2015, 4, 18, 0, 0, 0);
+    const end = Date.UTC(2015, 4, 19, 12, 30, 0);
+    const expected = apache.filter((x) => x.f!.timeMs >= start && x.f!.timeMs < end).length;
+    const got = await all(`source=semicomplete&start_date=${new Date(start).toISOString()}&end_date=${new Date(end).toISOString()}`);
+    expect(got.length).toBe(expected);
+    expect(expected).toBeGreaterThan(1000);
+    for (const r of got) expect(Date.parse(r.timestamp)).toBeGreaterThanOrEqual(start);
+  });
+
+  it('filters by exact endpoint and by prefix', async () => {
+    const exact = apache.filter((x) => x.f!.path === '/favicon.ico').length;
+    expect((await all('endpoint=/favicon.ico')).length).toBe(exact);
+    const prefix = apache.filter((x) => x.f!.path.startsWith('/presentations/')).length;
+    expect((await all(`endpoint=${encodeURIComponent('/presentations/*')}`)).length).toBe(prefix);
+    expect(prefix).toBeGreaterThan(50);
+  });
+
+  it('q is a case-insensitive substring of the raw line with % and _ taken literally', async () => {
+    const hits = (needle: string): number => apache.filter((x) => x.raw.toLowerCase().includes(needle.toLowerCase())).length;
+    expect((await all('source=semicomplete&q=GoogleBot')).length).toBe(hits('googlebot'));
+    expect((await all(`source=semicomplete&q=${encodeURIComponent('%20')}`)).length).toBe(hits('%20'));
+    expect((await all(`source=semicomplete&q=${encodeURIComponent('_')}`)).length).toBe(hits('_'));
+    expect(hits('%20')).toBeGreaterThan(0);
+  });
+
+  it('pages newest first with a stable keyset cursor and no repeats', async () => {
+    const items = await all('source=hackers', 97);
+    expect(items.length).toBe(3456);
+    expect(new Set(items.map((r) => r.id)).size).toBe(3456);
+    for (let i = 1; i < items.length; i++) {
+      const a = items[i - 1]!;
+      const b = items[i]!;
+      expect(a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.id > b.id)).toBe(true);
+    }
+    const first = items[0]!;
+    expect(first).toMatchObject({ source: 'hackers', line_count: 1 });
+    expect(first.raw_log.length).toBeGreaterThan(20);
+  });
+
+  it('returns fields named as the columns, with NULL where the log has no value', async () => {
+    const res = await svc.getJson<Page>('/logs?source=semicomplete&limit=1');
+    const row = res.body.items[0]!;
+    expect(Object.keys(row).sort()).toEqual([
+      'bytes_sent', 'client_ip', 'endpoint', 'host', 'id', 'job_id', 'latency_ms', 'line_count', 'line_no', 'log_level',
+      'message', 'method', 'protocol', 'raw_log', 'referer', 'source', 'status_code', 'timestamp', 'user_agent',
+    ]);
+    expect(row.latency_ms).toBeNull(); // Apache combined has no timing: unknown, not 0
+  });
+
+  it.each([
+    ['status_code=abc', 'status_code'],
+    ['level=FATAL', 'level'],
+    ['limit=5000', 'limit'],
+    ['limit=0', 'limit'],
+    ['limit=ten', 'limit'],
+    ['start_date=yesterday', 'start_date'],
+    ['start_date=2026-10-02T00:00:00Z&end_date=2026-10-01T00:00:00Z', 'end_date'],
+    ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
+  ])('answers %s with 400 problem+json naming %s', async (query, param) => {
+    const res = await svc.app.inject({ method: 'GET', url: `/logs?${query}` });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    const body = res.json<Problem>();
+    expect(body.invalid_params?.[0]?.name).toBe(param);
+  });
+
+  it.each(["' OR 1=1 --", '"; DROP TABLE logs; --', '\\', '%%', '\u0000'])('takes SQL metacharacters in q literally: %j', async (q) => {
+    const res = await svc.app.inject({ method: 'GET', url: `/logs?q=${encodeURIComponent(q)}&limit=5` });
+    expect([200, 400]).toContain(res.statusCode);
+    if (res.statusCode === 200) expect(res.json<Page>().items.every((r) => r.raw_log.toLowerCase().includes(q.toLowerCase()))).toBe(true);
+    const total = await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM logs');
+    expect(total.rows[0]!.n).toBe(10_000 + 3456);
+  });
+});

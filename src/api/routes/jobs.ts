@@ -1,0 +1,109 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { getJob, listJobs, listRejectedLines } from '../../ingest/jobs.js';
+import { AppError } from '../errors.js';
+import { limitParam, problemSchema } from '../schemas.js';
+import type { ServerDeps } from '../server.js';
+
+export const jobSchema = z.object({
+  id: z.string(),
+  status: z.enum(['queued', 'running', 'succeeded', 'failed']),
+  source: z.string(),
+  format_requested: z.string(),
+  log_format: z.string().nullable(),
+  format: z.string().nullable().describe('The format used (auto-detection reports its choice here)'),
+  file_name: z.string().nullable(),
+  sha256: z.string(),
+  gzip: z.boolean(),
+  bytes_total: z.number().describe('Bytes of (decompressed) log text'),
+  bytes_processed: z.number(),
+  lines_processed: z.number(),
+  lines_ingested: z.number(),
+  lines_rejected: z.number(),
+  lines_skipped: z.number().describe('Empty lines'),
+  records_ingested: z.number().describe('Stored records; a multi-line record counts once'),
+  min_timestamp: z.string().nullable(),
+  max_timestamp: z.string().nullable(),
+  attempts: z.number(),
+  error: z.string().nullable(),
+  created_at: z.string(),
+  started_at: z.string().nullable(),
+  finished_at: z.string().nullable(),
+});
+
+const idParams = z.object({ id: z.uuid('must be a job id (UUID)') });
+
+function encodeJobCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
+}
+
+function decodeJobCursor(value: string): { createdAt: string; id: string } {
+  const [createdAt, id] = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+    throw AppError.badParam('cursor', 'not a cursor returned by this API');
+  }
+  return { createdAt, id };
+}
+
+export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
+  return async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.get('/ingest/jobs', {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Ingest jobs, newest first',
+        querystring: z.object({
+          status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
+          limit: limitParam(200, 50),
+          cursor: z.string().max(200).optional(),
+        }),
+        response: { 200: z.object({ items: z.array(jobSchema), next_cursor: z.string().nullable() }), 400: problemSchema },
+      },
+    }, async (req) => {
+      const after = req.query.cursor ? decodeJobCursor(req.query.cursor) : undefined;
+      const rows = await listJobs(deps.db, { limit: req.query.limit + 1, status: req.query.status, after });
+      const items = rows.slice(0, req.query.limit);
+      const last = items[items.length - 1];
+      return { items, next_cursor: rows.length > req.query.limit && last ? encodeJobCursor(last.created_at, last.id) : null };
+    });
+
+    app.get('/ingest/jobs/:id', {
+      schema: {
+        tags: ['ingest'],
+        summary: 'One ingest job: status, progress and line counts',
+        params: idParams,
+        response: { 200: jobSchema, 404: problemSchema },
+      },
+    }, async (req) => {
+      const job = await getJob(deps.db, req.params.id);
+      if (!job) throw AppError.notFound(`ingest job ${req.params.id}`);
+      return job;
+    });
+
+    app.get('/ingest/jobs/:id/rejected', {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Lines of a job that did not parse, with their line numbers and reasons',
+        params: idParams,
+        querystring: z.object({
+          limit: limitParam(1000, 100),
+          after_line: z.coerce.number().int().min(0).default(0).describe('Return lines after this line number'),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({ line_no: z.number(), line_count: z.number(), reason: z.string(), raw_log: z.string() })),
+            next_after_line: z.number().nullable(),
+          }),
+          404: problemSchema,
+        },
+      },
+    }, async (req) => {
+      const job = await getJob(deps.db, req.params.id);
+      if (!job) throw AppError.notFound(`ingest job ${req.params.id}`);
+      const items = await listRejectedLines(deps.db, job.id, { limit: req.query.limit, afterLineNo: req.query.after_line });
+      const last = items[items.length - 1];
+      return { items, next_after_line: items.length === req.query.limit && last ? last.line_no : null };
+    });
+  };
+}

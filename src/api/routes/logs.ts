@@ -1,0 +1,61 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { FilterError } from '../../search/filters.js';
+import { decodeCursor, searchLogs } from '../../search/searchLogs.js';
+import { AppError } from '../errors.js';
+import { limitParam, logFilterQuery, problemSchema, toLogFilters } from '../schemas.js';
+import type { ServerDeps } from '../server.js';
+
+const logRow = z.object({
+  id: z.number(),
+  timestamp: z.string().describe('ISO 8601, UTC'),
+  log_level: z.enum(['INFO', 'WARN', 'ERROR']),
+  status_code: z.number().nullable(),
+  method: z.string().nullable(),
+  endpoint: z.string().nullable().describe('Request path without the query string'),
+  protocol: z.string().nullable(),
+  message: z.string(),
+  latency_ms: z.number().nullable().describe('NULL when the log carries no timing'),
+  client_ip: z.string().nullable(),
+  bytes_sent: z.number().nullable(),
+  user_agent: z.string().nullable(),
+  referer: z.string().nullable(),
+  host: z.string().nullable(),
+  source: z.string(),
+  job_id: z.string(),
+  line_no: z.number(),
+  line_count: z.number().describe('Lines of the file in this record (multi-line error records)'),
+  raw_log: z.string(),
+});
+
+export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
+  return async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.get('/logs', {
+      schema: {
+        tags: ['search'],
+        summary: 'Search stored log records, newest first',
+        description: 'Keyset pagination: pass `next_cursor` back as `cursor` for the next page.',
+        querystring: logFilterQuery.extend({
+          limit: limitParam(1000, 50).describe('Page size, 1–1000'),
+          cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
+        }),
+        response: {
+          200: z.object({ items: z.array(logRow), next_cursor: z.string().nullable() }),
+          400: problemSchema,
+        },
+      },
+    }, async (req) => {
+      const filters = toLogFilters(req.query);
+      let cursor;
+      try {
+        cursor = req.query.cursor ? decodeCursor(req.query.cursor) : undefined;
+      } catch (err) {
+        if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
+        throw err;
+      }
+      return searchLogs(deps.db, filters, { limit: req.query.limit, cursor });
+    });
+  };
+}

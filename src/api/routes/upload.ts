@@ -1,0 +1,119 @@
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import type { MultipartFile } from '@fastify/multipart';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { createJob } from '../../ingest/jobs.js';
+import { SpoolError, spoolUpload } from '../../ingest/spool.js';
+import { FormatError, validateFormatRequest } from '../../parse/index.js';
+import { AppError } from '../errors.js';
+import { problemSchema } from '../schemas.js';
+import type { ServerDeps } from '../server.js';
+
+const uploadOptions = z.object({
+  source: z.string().min(1).max(200).regex(/^[^\x00-\x1f]+$/, 'must not contain control characters').default('default')
+    .describe('Where the log comes from (site, host, service); a search and analytics filter'),
+  format: z.string().max(64).default('auto').describe('`auto` (default), a preset from GET /formats, or `nginx`/`apache` with `log_format`'),
+  log_format: z.string().max(8192).optional().describe("An nginx `log_format` or Apache `LogFormat` line, pasted verbatim"),
+  force: z.enum(['true', 'false']).default('false').describe('Ingest again even if the same content was uploaded before'),
+});
+
+const uploadAnswer = z.object({
+  job_id: z.string(),
+  status_url: z.string(),
+  status: z.string(),
+  duplicate_of: z.string().nullable().describe('Set when the same content was uploaded before: that job'),
+});
+
+const SPOOL_STATUS = { too_large: 413, empty: 400, bad_gzip: 400, disk_full: 507 } as const;
+
+/** Options come from the query string, overridden by multipart fields sent before the file part. */
+function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.infer<typeof uploadOptions> {
+  const fields: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
+  for (const [name, field] of Object.entries(part?.fields ?? {})) {
+    const f = Array.isArray(field) ? field[0] : field;
+    if (f && f.type === 'field' && name !== 'file') fields[name] = f.value;
+  }
+  const parsed = uploadOptions.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw AppError.badParam(String(issue?.path[0] ?? 'request'), issue?.message ?? 'invalid');
+  }
+  const o = parsed.data;
+  try {
+    validateFormatRequest({ format: o.format, logFormat: o.log_format });
+  } catch (err) {
+    if (err instanceof FormatError) throw AppError.badParam(o.log_format ? 'log_format' : 'format', err.message);
+    throw err;
+  }
+  return o;
+}
+
+export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
+  const { maxUploadBytes, spoolDir } = deps.config;
+  return async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+    app.post('/logs/upload', {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Upload a log file; parsing runs in the background',
+        description:
+          'Send the file as multipart field `file` (options as fields before it, or in the query string), or as the raw body ' +
+          '(`application/octet-stream`, `text/plain`, `application/gzip`). Plain text or gzip, recognised by its magic bytes. ' +
+          'Answers 202 once the body is safely on disk; the same content uploaded again answers 200 with `duplicate_of`.',
+        consumes: ['multipart/form-data', 'application/octet-stream', 'text/plain', 'application/gzip'],
+        querystring: uploadOptions.partial(),
+        response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 507: problemSchema },
+      },
+    }, async (req, reply) => {
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (declared > maxUploadBytes + 64 * 1024) {
+        throw new AppError(413, 'upload_too_large', `upload of ${declared} bytes exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
+      }
+      let body: Readable;
+      let part: MultipartFile | undefined;
+      if (req.isMultipart()) {
+        part = await req.file();
+        if (!part || part.fieldname !== 'file') throw AppError.badParam('file', 'multipart upload needs a `file` field');
+        body = part.file;
+      } else {
+        if (!req.body) throw AppError.badParam('file', 'send the log as multipart field `file` or as the request body');
+        body = req.body as Readable;
+      }
+      const opts = readOptions(req, part);
+
+      let spooled;
+      try {
+        spooled = await spoolUpload(body, { spoolDir, maxBytes: maxUploadBytes });
+      } catch (err) {
+        if (err instanceof SpoolError) throw new AppError(SPOOL_STATUS[err.kind], `upload_${err.kind}`, err.message);
+        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
+          throw new AppError(413, 'upload_too_large', `upload exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
+        }
+        throw err;
+      }
+      const { job, duplicate } = await createJob(deps.db, {
+        source: opts.source,
+        formatRequested: opts.format,
+        logFormat: opts.log_format ?? null,
+        fileName: part?.filename ?? null,
+        spoolPath: spooled.path,
+        sha256: spooled.sha256,
+        gzip: spooled.gzip,
+        bytesTotal: spooled.bytes,
+        forced: opts.force === 'true',
+      }).catch(async (err: unknown) => {
+        await fs.promises.rm(spooled.path, { force: true });
+        throw err;
+      });
+      const answer = { job_id: job.id, status_url: `/ingest/jobs/${job.id}`, status: job.status, duplicate_of: duplicate ? job.id : null };
+      if (duplicate) {
+        await fs.promises.rm(spooled.path, { force: true });
+        return reply.code(200).send(answer);
+      }
+      deps.onJobQueued();
+      return reply.code(202).header('location', answer.status_url).send(answer);
+    });
+  };
+}

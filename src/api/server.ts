@@ -1,0 +1,79 @@
+import fastifyMultipart from '@fastify/multipart';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import { AppError, errorHandler, sendProblem } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+import { jobRoutes } from './routes/jobs.js';
+import { logRoutes } from './routes/logs.js';
+import { uploadRoutes } from './routes/upload.js';
+
+export interface ServerDeps {
+  config: Pick<Config, 'maxUploadBytes' | 'spoolDir'>;
+  db: Db;
+  registry: Registry;
+  /** Told after an upload so ingestion starts at once rather than at its next poll. */
+  onJobQueued: () => void;
+  logger?: FastifyBaseLogger | boolean;
+}
+
+export type App = FastifyInstance;
+
+const VERSION = '0.1.0';
+
+/** Composes the HTTP API from its parts; every dependency comes in through deps. */
+export async function buildServer(deps: ServerDeps): Promise<App> {
+  const app = Fastify({
+    loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
+    logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
+    disableRequestLogging: false,
+    // Query strings with repeated keys or huge values are rejected by zod; this bounds parsing itself.
+    routerOptions: { maxParamLength: 500 },
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, { status: 404, code: 'not_found', detail: `no route for ${req.method} ${req.url.split('?')[0] ?? ''}` }));
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Log Insights API',
+        version: VERSION,
+        description: 'Upload Nginx/Apache logs, follow their ingestion, and search the parsed records. Errors are RFC 9457 application/problem+json.',
+      },
+      tags: [
+        { name: 'ingest', description: 'Uploads and ingest jobs' },
+        { name: 'search', description: 'Stored log records' },
+        { name: 'meta', description: 'Health, readiness, metrics, formats' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyMultipart, {
+    limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 },
+  });
+  // Raw uploads (curl --data-binary) reach the route as a stream, never buffered by a body parser.
+  app.addContentTypeParser(
+    // curl --data-binary labels its body x-www-form-urlencoded; the bytes are the file all the same.
+    ['application/octet-stream', 'text/plain', 'application/gzip', 'application/x-gzip', 'application/x-www-form-urlencoded'],
+    (_req, payload, done) => done(null, payload),
+  );
+
+  await app.register(healthRoutes(deps));
+  await app.register(uploadRoutes(deps));
+  await app.register(jobRoutes(deps));
+  await app.register(logRoutes(deps));
+  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
+  return app;
+}
+
+export { AppError };

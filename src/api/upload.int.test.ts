@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/helpers/db.js';
+import { hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+
+describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService(kind, {}, { listen: true });
+  });
+  afterAll(async () => svc?.close());
+
+  it('accepts a real log with 202, ingests every line, and reports the detected format', async () => {
+    const res = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), { source: 'semicomplete' });
+    expect(res.status).toBe(202);
+    expect(res.body.status_url).toBe(`/ingest/jobs/${res.body.job_id}`);
+    expect(res.body.duplicate_of).toBeNull();
+    const job = await svc.waitForJob(res.body.job_id);
+    expect(job).toMatchObject({
+      status: 'succeeded', source: 'semicomplete', lines_ingested: 10_000, lines_rejected: 0, lines_skipped: 0,
+      records_ingested: 10_000, lines_processed: 10_000, bytes_total: 2_370_789, bytes_processed: 2_370_789, error: null,
+    });
+    expect(job.format).toMatch(/combined/);
+    expect(job.min_timestamp).toBe('2015-05-17T10:05:00Z');
+    const stored = await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM logs WHERE job_id = $1', [job.id]);
+    expect(stored.rows[0]!.n).toBe(10_000);
+    expect(fs.existsSync(svc.config.spoolDir) && fs.readdirSync(svc.config.spoolDir)).toEqual([]);
+
+    const again = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')));
+    expect(again.status).toBe(200);
+    expect(again.body.duplicate_of).toBe(job.id);
+    expect(again.body.job_id).toBe(job.id);
+
+    const forced = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), { force: 'true', source: 'copy' });
+    expect(forced.status).toBe(202);
+    expect(forced.body.job_id).not.toBe(job.id);
+    expect((await svc.waitForJob(forced.body.job_id)).lines_ingested).toBe(10_000);
+  });
+
+  it('recognises gzip by its magic bytes and ingests the decompressed lines', async () => {
+    const plain = fs.readFileSync(sharedFile('nielsbasjes-logparser/hackers-access.log'));
+    const res = await svc.upload(zlib.gzipSync(plain), { source: 'hackers' });
+    expect(res.status).toBe(202);
+    const job = await svc.waitForJob(res.body.job_id);
+    expect(job).toMatchObject({ status: 'succeeded', gzip: true, bytes_total: plain.length, lines_ingested: 3456, lines_rejected: 0 });
+  });
+
+  it('accepts a multipart upload with options as fields', async () => {
+    const form = new FormData();
+    form.append('source', 'lnav');
+    form.append('format', 'auto');
+    form.append('file', new Blob([fs.readFileSync(sharedFile('lnav/logfile_bad_access_log.0'))]), 'bad.log');
+    const res = await fetch(`${svc.url}/logs/upload`, { method: 'POST', body: form });
+    expect(res.status).toBe(202);
+    const { job_id } = (await res.json()) as { job_id: string };
+    const job = await svc.waitForJob(job_id);
+    expect(job).toMatchObject({ status: 'succeeded', source: 'lnav', file_name: 'bad.log', lines_processed: 3 });
+    expect(job.lines_ingested + job.lines_rejected).toBe(3);
+
+    // The deliberately broken line 2 is kept, with its number and a reason.
+    const rejected = await svc.getJson<{ items: { line_no: number; reason: string; raw_log: string }[] }>(`/ingest/jobs/${job_id}/rejected`);
+    expect(rejected.status).toBe(200);
+    expect(rejected.body.items.map((r) => r.line_no)).toContain(2);
+    for (const r of rejected.body.items) expect(r.reason.length).toBeGreaterThan(3);
+  });
+
+  it('answers bad uploads with problem+json naming the problem', async () => {
+    const empty = await svc.app.inject({ method: 'POST', url: '/logs/upload', payload: '', headers: { 'content-type': 'text/plain' } });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.headers['content-type']).toMatch(/^application\/problem\+json/);
+
+    const badFormat = await svc.upload('x\n', { format: 'not-a-format' });
+    expect(badFormat.status).toBe(400);
+    expect((badFormat.body as unknown as { invalid_params: { name: string }[] }).invalid_params[0]!.name).toBe('format');
+
+    const badLogFormat = await svc.upload('x\n', { format: 'nginx', log_format: "log_format main '$remote_addr [$time_local' ;" });
+    expect(badLogFormat.status).toBe(400);
+
+    const truncatedGzip = zlib.gzipSync(Buffer.alloc(100_000, 'a')).subarray(0, 50);
+    const bad = await svc.upload(truncatedGzip);
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toMatch(/gzip/);
+
+    const missing = await svc.getJson<{ status: number }>('/ingest/jobs/00000000-0000-4000-8000-000000000000');
+    expect(missing.status).toBe(404);
+    const notUuid = await svc.getJson<{ invalid_params: { name: string }[] }>('/ingest/jobs/42');
+    expect(notUuid.status).toBe(400);
+    expect(notUuid.body.invalid_params[0]!.name).toBe('id');
+  });
+});
+
+describe('upload limits', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService('pglite', { MAX_UPLOAD_BYTES: '1000' });
+  });
+  afterAll(async () => svc?.close());
+
+  it('answers 413 for a body over MAX_UPLOAD_BYTES and for a gzip that inflates past it', async () => {
+    const big = await svc.upload(Buffer.alloc(5000, 'a'));
+    expect(big.status).toBe(413);
+    const bomb = await svc.upload(zlib.gzipSync(Buffer.alloc(1_000_000, '\n')));
+    expect(bomb.status).toBe(413);
+    expect(fs.readdirSync(svc.config.spoolDir)).toEqual([]);
+  });
+});

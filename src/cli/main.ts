@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { readEnvironment } from '../config/env.js';
+import { migrate } from '../db/migrator.js';
+import { openDb } from '../db/open.js';
+import { ingestFiles } from './ingestCommand.js';
+import { createLogger } from './logger.js';
+import { startService } from './serve.js';
+
+/** Loads the configuration or stops with one line naming the bad variable. */
+function configOrExit(): Readonly<Config> {
+  try {
+    return loadConfig(readEnvironment());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`loginsights: invalid configuration: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+const program = new Command()
+  .name('loginsights')
+  .description('Log Insights: upload, parse, store and search Nginx/Apache logs');
+
+program
+  .command('serve')
+  .description('Run the API server (embedded database unless DATABASE_URL is set)')
+  .action(async () => {
+    const config = configOrExit();
+    const logger = createLogger(config);
+    const service = await startService(config, logger);
+    logger.info({ url: service.url, database: service.db.kind }, `Log Insights listening on ${service.url} (docs at ${service.url}/docs)`);
+    let closing = false;
+    const shutdown = (signal: string): void => {
+      if (closing) return;
+      closing = true;
+      logger.info({ signal }, 'shutting down');
+      service.close().then(() => process.exit(0), (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+    };
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations and exit')
+  .action(async () => {
+    const config = configOrExit();
+    const db = await openDb(config);
+    try {
+      const applied = await migrate(db);
+      console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database is up to date');
+    } finally {
+      await db.close();
+    }
+  });
+
+program
+  .command('ingest')
+  .description('Upload log files to a running server, show progress, and wait for each job')
+  .argument('<files...>', 'log files, plain or gzip')
+  .option('-s, --source <source>', 'source name stored with every record')
+  .option('-f, --format <format>', 'auto (default), a preset name, or nginx/apache with --log-format')
+  .option('--log-format <string>', 'an nginx log_format or Apache LogFormat line')
+  .option('--force', 'ingest again even if the same content was uploaded before')
+  .option('--server <url>', 'server URL (default: http://HOST:PORT from the configuration)')
+  .option('--no-progress', 'no progress bars')
+  .action(async (files: string[], o: { source?: string; format?: string; logFormat?: string; force?: boolean; server?: string; progress: boolean }) => {
+    const server = o.server ?? (() => {
+      const c = configOrExit();
+      return `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
+    })();
+    process.exitCode = await ingestFiles(files, { ...o, server });
+  });
+
+await program.parseAsync();

@@ -1,0 +1,58 @@
+/** What a query function needs: parameterised SQL and bulk COPY. Both adapters implement it. */
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  /**
+   * Bulk-loads rows in PostgreSQL COPY text format (tab-separated, `\N` for NULL, one row per line)
+   * into `table (columns)`. Runs inside the caller's transaction when called on one.
+   */
+  copyFrom(table: string, columns: readonly string[], data: Uint8Array): Promise<void>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export type DbKind = 'postgres' | 'pglite';
+
+/** The one database handle passed to every query function (no module-level pools). */
+export interface Db extends Queryable {
+  readonly kind: DbKind;
+  /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Runs fn on one dedicated session outside any transaction, for statements PostgreSQL refuses
+   * inside one (CREATE INDEX CONCURRENTLY) and for session settings.
+   */
+  session<T>(fn: (s: Queryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Builds `COPY table (a, b) FROM <src>`; identifiers come from our code, never from input, but are quoted anyway. */
+export function copySql(table: string, columns: readonly string[], from: string): string {
+  const cols = columns.map(quoteIdent).join(', ');
+  return `COPY ${quoteIdent(table)} (${cols}) FROM ${from}`;
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Both adapters return the same JavaScript values: bigint → number (counts and ids stay far below 2^53),
+ * timestamptz → ISO 8601 text in UTC with microseconds kept (a JS Date would drop them).
+ */
+export const TYPE_OIDS = { int8: 20, timestamptz: 1184, numeric: 1700 } as const;
+
+export function parseInt8(v: string): number {
+  return Number(v);
+}
+
+/** `2026-10-10 13:55:36.123456+00` (session TimeZone is UTC) → `2026-10-10T13:55:36.123456Z`. */
+export function parseTimestamptz(v: string): string {
+  const plus = v.lastIndexOf('+');
+  const base = plus > 10 ? v.slice(0, plus) : v;
+  return `${base.replace(' ', 'T')}Z`;
+}

@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { copySql, parseInt8, parseTimestamptz, TYPE_OIDS, type Db, type Queryable, type QueryResult } from './db.js';
+
+function wrap(target: PGlite | Transaction): Queryable {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const res = await target.query<R>(sql, params as unknown[]);
+      // PGlite reports affectedRows 0 for a SELECT; pg's rowCount is the number of rows returned.
+      return { rows: res.rows, rowCount: res.fields.length > 0 ? res.rows.length : (res.affectedRows ?? 0) };
+    },
+    async exec(sql) {
+      await target.exec(sql);
+    },
+    async copyFrom(table, columns, data) {
+      // PGlite reads COPY input from the virtual file /dev/blob (its documented COPY interface).
+      await target.query(copySql(table, columns, "'/dev/blob'"), [], { blob: new Blob([data]) });
+    },
+  };
+}
+
+/**
+ * Embedded PostgreSQL (PGlite, PostgreSQL compiled to WASM) with its files in dataDir.
+ * One in-process backend: statements run one at a time, which PGlite serialises itself.
+ * Only one process may open a data directory at a time.
+ */
+export async function openPglite(opts: { dataDir: string | undefined; statementTimeoutMs: number }): Promise<Db> {
+  if (opts.dataDir) fs.mkdirSync(opts.dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    extensions: { pg_trgm },
+    parsers: {
+      [TYPE_OIDS.int8]: parseInt8,
+      [TYPE_OIDS.timestamptz]: parseTimestamptz,
+      [TYPE_OIDS.numeric]: Number,
+    },
+  });
+  await pglite.exec(`SET TimeZone = 'UTC'; SET statement_timeout = ${opts.statementTimeoutMs}`);
+  const base = wrap(pglite);
+  return {
+    kind: 'pglite',
+    ...base,
+    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    // PGlite has one session only; callers of session() restore any setting they change.
+    session: (fn) => fn(base),
+    close: () => pglite.close(),
+  };
+}

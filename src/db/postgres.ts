@@ -1,0 +1,86 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFromStream } from 'pg-copy-streams';
+import { copySql, parseInt8, parseTimestamptz, TYPE_OIDS, type Db, type Queryable, type QueryResult } from './db.js';
+
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary'): (v: string) => unknown {
+    if (oid === TYPE_OIDS.int8) return parseInt8;
+    if (oid === TYPE_OIDS.timestamptz) return parseTimestamptz;
+    if (oid === TYPE_OIDS.numeric) return Number;
+    return pg.types.getTypeParser(oid, format ?? 'text') as (v: string) => unknown;
+  },
+};
+
+function wrapClient(client: pg.PoolClient | pg.Pool): Queryable {
+  return {
+    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      const res = await client.query(sql, params as unknown[]);
+      return { rows: res.rows as R[], rowCount: res.rowCount ?? 0 };
+    },
+    async exec(sql) {
+      await client.query(sql);
+    },
+    async copyFrom(table, columns, data) {
+      if (!('release' in client)) throw new Error('copyFrom needs a transaction or session');
+      const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN')));
+      await pipeline(Readable.from([data]), stream);
+    },
+  };
+}
+
+export interface PostgresOptions {
+  connectionString: string;
+  /** Applies to every statement of the pool; ingest and maintenance sessions lift it with SET LOCAL. */
+  statementTimeoutMs: number;
+  maxConnections?: number;
+}
+
+/** PostgreSQL ≥ 15 through a pg pool. */
+export async function openPostgres(opts: PostgresOptions): Promise<Db> {
+  const pool = new pg.Pool({
+    connectionString: opts.connectionString,
+    max: opts.maxConnections ?? 10,
+    types,
+    options: `-c TimeZone=UTC -c statement_timeout=${opts.statementTimeoutMs}`,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection (server restart) must not crash the process; the pool drops it.
+  pool.on('error', () => undefined);
+  const db: Db = {
+    kind: 'postgres',
+    ...wrapClient(pool),
+    async copyFrom(table, columns, data) {
+      await db.transaction((tx) => tx.copyFrom(table, columns, data));
+    },
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrapClient(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async session(fn) {
+      const client = await pool.connect();
+      try {
+        return await fn(wrapClient(client));
+      } finally {
+        // A session may have changed settings: close it rather than hand it back to the pool dirty.
+        client.release(true);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+  await db.query('SELECT 1');
+  return db;
+}

@@ -1,0 +1,38 @@
+/** A log severity as the product speaks of it; web-server levels are mapped onto these three. */
+export type LogLevel = 'INFO' | 'WARN' | 'ERROR';
+
+export const LOG_LEVELS: readonly LogLevel[] = ['INFO', 'WARN', 'ERROR'];
+
+/**
+ * One parsed log record, before storage. Field names are the camelCase of the `logs` columns.
+ * A value the line does not carry is `null`, never a made-up default (no latency is not 0 ms).
+ */
+export interface LogRecord {
+  /** Event time in epoch milliseconds; a fraction keeps microseconds (Apache 2.4 error logs). */
+  timestamp: number;
+  level: LogLevel;
+  statusCode: number | null;
+  method: string | null;
+  /** Request path without the query string, as logged (not decoded). */
+  endpoint: string | null;
+  protocol: string | null;
+  /** Access logs: the request line. Error logs: the message text. */
+  message: string;
+  latencyMs: number | null;
+  clientIp: string | null;
+  bytesSent: number | null;
+  userAgent: string | null;
+  referer: string | null;
+  /** Virtual host / server name when the format carries one. */
+  host: string | null;
+}
+
+export type ParseResult = { ok: true; record: LogRecord } | { ok: false; reason: string };
+
+/** Access logs: 5xx → ERROR, 4xx → WARN, anything else (including no status) → INFO. */
+export function levelFromStatus(status: number | null): LogLevel {
+  if (status === null) return 'INFO';
+  if (status >= 500) return 'ERROR';
+  if (status >= 400) return 'WARN';
+  return 'INFO';
+}

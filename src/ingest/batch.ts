@@ -1,0 +1,110 @@
+import type { LogRecord } from '../domain/record.js';
+import { copyField, isoTimestamp } from './copyText.js';
+
+/** Columns written by COPY into `logs`, in the order BatchBuilder encodes them. */
+export const LOG_COPY_COLUMNS = [
+  'timestamp', 'log_level', 'status_code', 'method', 'endpoint', 'protocol', 'message', 'latency_ms',
+  'client_ip', 'bytes_sent', 'user_agent', 'referer', 'host', 'source', 'job_id', 'line_no', 'line_count', 'raw_log',
+] as const;
+
+export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason', 'raw_log'] as const;
+
+const DAY_MS = 86_400_000;
+const encoder = new TextEncoder();
+
+/** One batch as posted from the worker thread to the writer: COPY payloads plus the checkpoint it reaches. */
+export interface BatchMessage {
+  type: 'batch';
+  format: string;
+  logs: Uint8Array;
+  rejects: Uint8Array;
+  logRows: number;
+  rejectRows: number;
+  linesIngested: number;
+  linesRejected: number;
+  linesSkipped: number;
+  /** Checkpoint after this batch: every line before it is accounted for. */
+  bytesProcessed: number;
+  linesProcessed: number;
+  minTimestamp: string | null;
+  maxTimestamp: string | null;
+  /** UTC days (YYYY-MM-DD) the batch's rows fall on: their partitions must exist. */
+  days: string[];
+  final: boolean;
+}
+
+/** Accumulates encoded rows and line counts until the worker cuts a batch. */
+export class BatchBuilder {
+  private logParts: string[] = [];
+  private rejectParts: string[] = [];
+  logRows = 0;
+  rejectRows = 0;
+  linesIngested = 0;
+  linesRejected = 0;
+  linesSkipped = 0;
+  private minTs = Infinity;
+  private maxTs = -Infinity;
+  private dayNumbers = new Set<number>();
+
+  constructor(
+    private readonly jobId: string,
+    private readonly source: string,
+  ) {}
+
+  addRecord(r: LogRecord, lineNo: number, lineCount: number, raw: string): void {
+    const ts = r.timestamp;
+    if (ts < this.minTs) this.minTs = ts;
+    if (ts > this.maxTs) this.maxTs = ts;
+    this.dayNumbers.add(Math.floor(ts / DAY_MS));
+    this.logParts.push(
+      `${isoTimestamp(ts)}\t${r.level}\t${copyField(r.statusCode)}\t${copyField(r.method)}\t${copyField(r.endpoint)}\t` +
+        `${copyField(r.protocol)}\t${copyField(r.message)}\t${copyField(r.latencyMs)}\t${copyField(r.clientIp)}\t` +
+        `${copyField(r.bytesSent)}\t${copyField(r.userAgent)}\t${copyField(r.referer)}\t${copyField(r.host)}\t` +
+        `${copyField(this.source)}\t${this.jobId}\t${lineNo}\t${lineCount}\t${copyField(raw)}\n`,
+    );
+    this.logRows++;
+    this.linesIngested += lineCount;
+  }
+
+  addRejected(lineNo: number, lineCount: number, reason: string, raw: string): void {
+    this.rejectParts.push(`${this.jobId}\t${lineNo}\t${lineCount}\t${copyField(reason)}\t${copyField(raw)}\n`);
+    this.rejectRows++;
+    this.linesRejected += lineCount;
+  }
+
+  addSkipped(lines: number): void {
+    this.linesSkipped += lines;
+  }
+
+  get rows(): number {
+    return this.logRows + this.rejectRows;
+  }
+
+  /** Encodes the batch and resets the builder; buffers are ready to be transferred, not copied. */
+  take(format: string, checkpoint: { bytesProcessed: number; linesProcessed: number }, final: boolean): BatchMessage {
+    const msg: BatchMessage = {
+      type: 'batch',
+      format,
+      // TextEncoder gives each payload its own ArrayBuffer, safe to transfer (small Buffers share a pool).
+      logs: encoder.encode(this.logParts.join('')),
+      rejects: encoder.encode(this.rejectParts.join('')),
+      logRows: this.logRows,
+      rejectRows: this.rejectRows,
+      linesIngested: this.linesIngested,
+      linesRejected: this.linesRejected,
+      linesSkipped: this.linesSkipped,
+      ...checkpoint,
+      minTimestamp: this.logRows ? isoTimestamp(this.minTs) : null,
+      maxTimestamp: this.logRows ? isoTimestamp(this.maxTs) : null,
+      days: [...this.dayNumbers].sort((a, b) => a - b).map((d) => new Date(d * DAY_MS).toISOString().slice(0, 10)),
+      final,
+    };
+    this.logParts = [];
+    this.rejectParts = [];
+    this.logRows = this.rejectRows = this.linesIngested = this.linesRejected = this.linesSkipped = 0;
+    this.minTs = Infinity;
+    this.maxTs = -Infinity;
+    this.dayNumbers = new Set();
+    return msg;
+  }
+}

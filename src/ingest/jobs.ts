@@ -1,0 +1,222 @@
+import type { Queryable } from '../db/db.js';
+
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+/** An ingest job as stored and as the API shows it. */
+export interface IngestJob {
+  id: string;
+  status: JobStatus;
+  source: string;
+  format_requested: string;
+  log_format: string | null;
+  format: string | null;
+  file_name: string | null;
+  sha256: string;
+  gzip: boolean;
+  bytes_total: number;
+  bytes_processed: number;
+  lines_processed: number;
+  lines_ingested: number;
+  lines_rejected: number;
+  lines_skipped: number;
+  records_ingested: number;
+  min_timestamp: string | null;
+  max_timestamp: string | null;
+  attempts: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** What a worker needs beyond the public fields. */
+export interface ClaimedJob extends IngestJob {
+  spool_path: string;
+}
+
+const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, file_name, sha256, gzip,
+  bytes_total, bytes_processed, lines_processed, lines_ingested, lines_rejected, lines_skipped,
+  records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at`;
+
+export interface NewJob {
+  source: string;
+  formatRequested: string;
+  logFormat: string | null;
+  fileName: string | null;
+  spoolPath: string;
+  sha256: string;
+  gzip: boolean;
+  bytesTotal: number;
+  forced: boolean;
+}
+
+/**
+ * Inserts a queued job, or returns the existing job with the same content (unless forced).
+ * The partial unique index on sha256 decides races between identical uploads.
+ */
+export async function createJob(db: Queryable, job: NewJob): Promise<{ job: IngestJob; duplicate: boolean }> {
+  const inserted = await db.query<IngestJob>(
+    `INSERT INTO ingest_jobs (source, format_requested, log_format, file_name, spool_path, sha256, gzip, bytes_total, forced)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+     ON CONFLICT (sha256) WHERE NOT forced AND status <> 'failed' DO NOTHING
+     RETURNING ${JOB_COLUMNS}`,
+    [job.source, job.formatRequested, job.logFormat, job.fileName, job.spoolPath, job.sha256, job.gzip, job.bytesTotal, job.forced],
+  );
+  const created = inserted.rows[0];
+  if (created) return { job: created, duplicate: false };
+  const existing = await db.query<IngestJob>(
+    `SELECT ${JOB_COLUMNS} FROM ingest_jobs WHERE sha256 = $1 AND NOT forced AND status <> 'failed'`,
+    [job.sha256],
+  );
+  const found = existing.rows[0];
+  if (!found) throw new Error('duplicate upload vanished while it was being looked up; retry the upload');
+  return { job: found, duplicate: true };
+}
+
+export async function getJob(db: Queryable, id: string): Promise<IngestJob | undefined> {
+  const res = await db.query<IngestJob>(`SELECT ${JOB_COLUMNS} FROM ingest_jobs WHERE id = $1`, [id]);
+  return res.rows[0];
+}
+
+export interface JobPage {
+  items: IngestJob[];
+  next_cursor: string | null;
+}
+
+/** Newest first, keyset-paginated on (created_at, id). */
+export async function listJobs(
+  db: Queryable,
+  opts: { limit: number; status?: JobStatus | undefined; after?: { createdAt: string; id: string } | undefined },
+): Promise<IngestJob[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (opts.status) {
+    params.push(opts.status);
+    where.push(`status = $${params.length}`);
+  }
+  if (opts.after) {
+    params.push(opts.after.createdAt, opts.after.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+  }
+  params.push(opts.limit);
+  const res = await db.query<IngestJob>(
+    `SELECT ${JOB_COLUMNS} FROM ingest_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return res.rows;
+}
+
+/**
+ * Claims the oldest queued job, or a running one whose lease expired (its process died).
+ * FOR UPDATE SKIP LOCKED lets several processes claim concurrently without taking the same job.
+ */
+export async function claimNextJob(db: Queryable, owner: string, leaseMs: number): Promise<ClaimedJob | undefined> {
+  const res = await db.query<ClaimedJob>(
+    `UPDATE ingest_jobs SET status = 'running', lease_owner = $1,
+            lease_until = now() + make_interval(secs => $2::double precision / 1000),
+            attempts = attempts + 1, started_at = coalesce(started_at, now())
+     WHERE id = (
+       SELECT id FROM ingest_jobs
+       WHERE status = 'queued' OR (status = 'running' AND lease_until < now())
+       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING ${JOB_COLUMNS}, spool_path`,
+    [owner, leaseMs],
+  );
+  return res.rows[0];
+}
+
+/** Extends the leases of the jobs this process is working on. */
+export async function renewLeases(db: Queryable, owner: string, leaseMs: number): Promise<void> {
+  await db.query(
+    `UPDATE ingest_jobs SET lease_until = now() + make_interval(secs => $2::double precision / 1000)
+     WHERE lease_owner = $1 AND status = 'running'`,
+    [owner, leaseMs],
+  );
+}
+
+/** A process that owns the only connection to its data (PGlite) knows no one else runs its jobs. */
+export async function requeueOrphanedJobs(db: Queryable): Promise<number> {
+  const res = await db.query(`UPDATE ingest_jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL WHERE status = 'running'`);
+  return res.rowCount;
+}
+
+export interface Checkpoint {
+  format: string;
+  bytesProcessed: number;
+  linesProcessed: number;
+  linesIngested: number;
+  linesRejected: number;
+  linesSkipped: number;
+  recordsIngested: number;
+  minTimestamp: string | null;
+  maxTimestamp: string | null;
+}
+
+/**
+ * Advances the job's checkpoint by one batch, inside the batch's transaction. The lease owner check
+ * fences off a process whose lease expired and was reclaimed: its late batch rolls back.
+ */
+export async function advanceCheckpoint(tx: Queryable, jobId: string, owner: string, c: Checkpoint): Promise<void> {
+  const res = await tx.query(
+    `UPDATE ingest_jobs SET format = $3, bytes_processed = $4, lines_processed = $5,
+            lines_ingested = lines_ingested + $6, lines_rejected = lines_rejected + $7,
+            lines_skipped = lines_skipped + $8, records_ingested = records_ingested + $9,
+            min_timestamp = least(min_timestamp, $10::timestamptz), max_timestamp = greatest(max_timestamp, $11::timestamptz)
+     WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+    [jobId, owner, c.format, c.bytesProcessed, c.linesProcessed, c.linesIngested, c.linesRejected, c.linesSkipped,
+      c.recordsIngested, c.minTimestamp, c.maxTimestamp],
+  );
+  if (res.rowCount !== 1) throw new LeaseLostError(jobId);
+}
+
+export class LeaseLostError extends Error {
+  constructor(jobId: string) {
+    super(`lease on ingest job ${jobId} was lost to another process`);
+  }
+}
+
+export async function finishJob(db: Queryable, jobId: string, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE ingest_jobs SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, error = NULL
+     WHERE id = $1 AND lease_owner = $2`,
+    [jobId, owner],
+  );
+}
+
+export async function failJob(db: Queryable, jobId: string, owner: string, error: string): Promise<void> {
+  await db.query(
+    `UPDATE ingest_jobs SET status = 'failed', finished_at = now(), lease_owner = NULL, lease_until = NULL, error = $3
+     WHERE id = $1 AND lease_owner = $2`,
+    [jobId, owner, error],
+  );
+}
+
+/** Gives a job back to the queue after a transient failure; another attempt resumes from its checkpoint. */
+export async function releaseJob(db: Queryable, jobId: string, owner: string, error: string): Promise<void> {
+  await db.query(
+    `UPDATE ingest_jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, error = $3
+     WHERE id = $1 AND lease_owner = $2`,
+    [jobId, owner, error],
+  );
+}
+
+export interface RejectedLine {
+  line_no: number;
+  line_count: number;
+  reason: string;
+  raw_log: string;
+}
+
+export async function listRejectedLines(
+  db: Queryable,
+  jobId: string,
+  opts: { limit: number; afterLineNo: number },
+): Promise<RejectedLine[]> {
+  const res = await db.query<RejectedLine>(
+    `SELECT line_no, line_count, reason, raw_log FROM rejected_lines
+     WHERE job_id = $1 AND line_no > $2 ORDER BY line_no LIMIT $3`,
+    [jobId, opts.afterLineNo, opts.limit],
+  );
+  return res.rows;
+}

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import { LineFramer, RecordAssembler, createRecordParser, type FormatRequest, type FramedRecord } from '../parse/index.js';
+import { BatchBuilder, type BatchMessage } from './batch.js';
+
+export interface ParseFileInput {
+  jobId: string;
+  source: string;
+  spoolPath: string;
+  format: FormatRequest;
+  /** Resume point (the job's checkpoint): byte offset and the number of lines before it. */
+  startOffset: number;
+  linesBefore: number;
+  batchRows: number;
+  maxLineBytes: number;
+}
+
+const CHUNK_BYTES = 1 << 20;
+const SAMPLE_BYTES = 256 * 1024;
+const SAMPLE_LINES = 200;
+/** Years outside this range are rejected rather than given a partition of their own. */
+const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
+const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
+
+/** The first non-empty lines of the file: auto-detection always looks at the start, also on resume. */
+function readSample(fd: number): string[] {
+  const buf = Buffer.alloc(SAMPLE_BYTES);
+  const n = fs.readSync(fd, buf, 0, SAMPLE_BYTES, 0);
+  const lines = buf.subarray(0, n).toString('utf8').split('\n');
+  if (n === SAMPLE_BYTES) lines.pop(); // last line may be cut
+  return lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').slice(0, SAMPLE_LINES);
+}
+
+/**
+ * Frames, parses and encodes the spool file from the checkpoint on, handing each batch to `emit`
+ * (which resolves once the batch may be forgotten). Every line ends up in exactly one of: a stored
+ * record, a rejected line, or the skipped (empty) count, and each batch's checkpoint is the start of
+ * the first line it does not account for, so a resume from it neither loses nor repeats a line.
+ */
+export async function parseSpoolFile(input: ParseFileInput, emit: (batch: BatchMessage) => Promise<void>): Promise<void> {
+  const fd = fs.openSync(input.spoolPath, 'r');
+  try {
+    const parser = createRecordParser(input.format, readSample(fd));
+    const framer = new LineFramer({ startOffset: input.startOffset, startLineNo: input.linesBefore + 1, maxLineBytes: input.maxLineBytes });
+    const assembler = new RecordAssembler((line) => parser.startsRecord(line));
+    const batch = new BatchBuilder(input.jobId, input.source);
+    // Empty lines seen after the start of the record still pending in the assembler: they belong to
+    // the batch that emits that record, since a checkpoint taken now resumes from the record's start.
+    let skippedAfterPending = 0;
+    let position = input.startOffset;
+    // End of the last complete line handed out by the framer (it may hold a partial line).
+    let framedUpTo = input.startOffset;
+    let linesSeen = input.linesBefore;
+
+    const store = (records: FramedRecord[]): void => {
+      for (const rec of records) {
+        if (rec.tooLong) {
+          batch.addRejected(rec.lineNo, rec.lineCount, `line longer than ${input.maxLineBytes} bytes (stored truncated)`, rec.text);
+          continue;
+        }
+        const result = parser.parse(rec.text);
+        if (!result.ok) {
+          batch.addRejected(rec.lineNo, rec.lineCount, result.reason, rec.text);
+        } else if (!(result.record.timestamp >= MIN_TIMESTAMP_MS && result.record.timestamp < MAX_TIMESTAMP_MS)) {
+          batch.addRejected(rec.lineNo, rec.lineCount, 'timestamp outside 1970–2099', rec.text);
+        } else {
+          batch.addRecord(result.record, rec.lineNo, rec.lineCount, rec.text);
+        }
+      }
+      if (records.length > 0) {
+        batch.addSkipped(skippedAfterPending);
+        skippedAfterPending = 0;
+      }
+    };
+
+    const consume = (lines: ReturnType<LineFramer['push']>): void => {
+      for (const line of lines) {
+        linesSeen = line.lineNo;
+        framedUpTo = line.byteEnd;
+        if (!line.tooLong && line.text.trim() === '') {
+          if (assembler.pendingStart()) skippedAfterPending++;
+          else batch.addSkipped(1);
+          continue;
+        }
+        store(assembler.push(line));
+      }
+    };
+
+    const cut = async (): Promise<void> => {
+      const pending = assembler.pendingStart();
+      const checkpoint = pending
+        ? { bytesProcessed: pending.byteStart, linesProcessed: pending.lineNo - 1 }
+        : { bytesProcessed: framedUpTo, linesProcessed: linesSeen };
+      await emit(batch.take(parser.format, checkpoint, false));
+    };
+
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
+      if (n === 0) break;
+      position += n;
+      consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
+      if (batch.rows >= input.batchRows) await cut();
+    }
+    consume(framer.end());
+    store(assembler.flush());
+    batch.addSkipped(skippedAfterPending);
+    await emit(batch.take(parser.format, { bytesProcessed: position, linesProcessed: linesSeen }, true));
+  } finally {
+    fs.closeSync(fd);
+  }
+}

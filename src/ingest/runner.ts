@@ -1,0 +1,221 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Db } from '../db/db.js';
+import { ensureDayPartitions, touchPartitions } from '../db/partitions.js';
+import { backoffMs, isRetryableDbError } from '../db/retry.js';
+import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
+import {
+  advanceCheckpoint, claimNextJob, failJob, finishJob, LeaseLostError, releaseJob, renewLeases, requeueOrphanedJobs,
+  type ClaimedJob,
+} from './jobs.js';
+import type { IngestMetrics } from './metrics.js';
+import type { ParseFileInput } from './parseSpoolFile.js';
+
+export interface IngestRunnerOptions {
+  db: Db;
+  logger: Logger;
+  metrics: IngestMetrics;
+  concurrency: number;
+  batchRows: number;
+  maxLineBytes: number;
+  leaseMs?: number;
+  pollIntervalMs?: number;
+  /** Called after a job succeeded (later: alert evaluation over the ingested time span). */
+  onJobSucceeded?: (jobId: string) => void;
+}
+
+const MAX_ATTEMPTS = 10;
+
+// Under vitest/tsx the sources are .ts: the worker then needs tsx's loader to import them.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+const WORKER_EXEC_ARGV = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+
+/**
+ * Claims queued ingest jobs and runs each in a worker thread; commits every batch together with the
+ * job's checkpoint. Safe to run in several processes on one PostgreSQL (leases + SKIP LOCKED).
+ */
+export class IngestRunner {
+  readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  private readonly active = new Map<string, Worker>();
+  private readonly jobRuns = new Set<Promise<void>>();
+  private readonly knownDays = new Set<string>();
+  private timers: NodeJS.Timeout[] = [];
+  private stopping = false;
+  private ticking = false;
+  private pausedUntil = 0;
+  private readonly leaseMs: number;
+
+  constructor(private readonly opts: IngestRunnerOptions) {
+    this.leaseMs = opts.leaseMs ?? 30_000;
+  }
+
+  async start(): Promise<void> {
+    // PGlite: this process is the only one that can open the data, so "running" jobs are orphans.
+    if (this.opts.db.kind === 'pglite') await requeueOrphanedJobs(this.opts.db);
+    this.timers.push(setInterval(() => this.wake(), this.opts.pollIntervalMs ?? 1000));
+    this.timers.push(setInterval(() => void this.renew(), this.leaseMs / 3));
+    this.wake();
+  }
+
+  /** Looks for work now (called after an upload) instead of at the next poll. */
+  wake(): void {
+    if (this.ticking || this.stopping || Date.now() < this.pausedUntil) return;
+    this.ticking = true;
+    this.claimJobs()
+      .catch((err: unknown) => {
+        this.opts.logger.warn({ err }, 'claiming ingest jobs failed');
+        this.pausedUntil = Date.now() + backoffMs(3);
+      })
+      .finally(() => (this.ticking = false));
+  }
+
+  get runningJobs(): number {
+    return this.active.size;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await Promise.all([...this.active.values()].map((w) => w.terminate()));
+    // Let each interrupted job hand itself back to the queue before the database closes.
+    await Promise.allSettled([...this.jobRuns]);
+  }
+
+  private async claimJobs(): Promise<void> {
+    while (!this.stopping && this.active.size < this.opts.concurrency) {
+      const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs);
+      if (!job) return;
+      const run = this.runJob(job).finally(() => this.jobRuns.delete(run));
+      this.jobRuns.add(run);
+    }
+  }
+
+  private async renew(): Promise<void> {
+    if (this.active.size === 0) return;
+    await renewLeases(this.opts.db, this.owner, this.leaseMs).catch((err: unknown) =>
+      this.opts.logger.warn({ err }, 'renewing ingest leases failed'),
+    );
+  }
+
+  private async runJob(job: ClaimedJob): Promise<void> {
+    const log = this.opts.logger.child({ job_id: job.id });
+    if (job.attempts > MAX_ATTEMPTS) {
+      await failJob(this.opts.db, job.id, this.owner, `gave up after ${MAX_ATTEMPTS} attempts; last error: ${job.error ?? 'none'}`);
+      return;
+    }
+    this.opts.metrics.jobsRunning.inc();
+    log.info({ attempt: job.attempts, from_byte: job.bytes_processed }, 'ingest job started');
+    try {
+      await this.parseAndWrite(job);
+      await finishJob(this.opts.db, job.id, this.owner);
+      this.opts.metrics.jobsFinished.inc({ status: 'succeeded' });
+      log.info('ingest job succeeded');
+      await fs.promises.rm(job.spool_path, { force: true });
+      this.opts.onJobSucceeded?.(job.id);
+    } catch (err) {
+      await this.handleFailure(job, err, log);
+    } finally {
+      this.active.delete(job.id);
+      this.opts.metrics.jobsRunning.dec();
+      this.wake();
+    }
+  }
+
+  private async handleFailure(job: ClaimedJob, err: unknown, log: Logger): Promise<void> {
+    const message = err instanceof Error ? err.message : String(err);
+    if (this.stopping) {
+      log.info('ingest job interrupted by shutdown; it resumes from its checkpoint');
+      await releaseJob(this.opts.db, job.id, this.owner, 'interrupted by shutdown').catch(() => undefined);
+    } else if (err instanceof LeaseLostError) {
+      this.opts.metrics.jobErrors.inc({ kind: 'lease_lost' });
+      log.warn('ingest job lease lost; another process continues it');
+    } else if (isRetryableDbError(err)) {
+      this.opts.metrics.jobErrors.inc({ kind: 'retryable' });
+      this.pausedUntil = Date.now() + backoffMs(job.attempts);
+      log.warn({ err }, 'ingest job hit a transient database error; it will resume from its checkpoint');
+      // If the database is still away this fails too; the lease then expires and the job is reclaimed.
+      await releaseJob(this.opts.db, job.id, this.owner, message).catch(() => undefined);
+    } else {
+      this.opts.metrics.jobErrors.inc({ kind: 'fatal' });
+      this.opts.metrics.jobsFinished.inc({ status: 'failed' });
+      log.error({ err }, 'ingest job failed');
+      await failJob(this.opts.db, job.id, this.owner, message).catch(() => undefined);
+    }
+  }
+
+  /** Runs the worker and commits its batches in order; resolves after the final batch is committed. */
+  private parseAndWrite(job: ClaimedJob): Promise<void> {
+    const input: ParseFileInput = {
+      jobId: job.id,
+      source: job.source,
+      spoolPath: job.spool_path,
+      format: { format: job.format_requested, logFormat: job.log_format ?? undefined },
+      startOffset: job.bytes_processed,
+      linesBefore: job.lines_processed,
+      batchRows: this.opts.batchRows,
+      maxLineBytes: this.opts.maxLineBytes,
+    };
+    const worker = new Worker(WORKER_URL, { workerData: input, execArgv: WORKER_EXEC_ARGV });
+    this.active.set(job.id, worker);
+    return new Promise<void>((resolve, reject) => {
+      let writes = Promise.resolve();
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        void worker.terminate();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      };
+      worker.on('message', (msg: BatchMessage | { type: 'done' }) => {
+        writes = writes
+          .then(async () => {
+            if (settled) return;
+            if (msg.type === 'done') {
+              settled = true;
+              resolve();
+              return;
+            }
+            await this.writeBatch(job, msg);
+            worker.postMessage({ type: 'ack' });
+          })
+          .catch(fail);
+      });
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        void writes.then(() => fail(new Error(`parser worker exited (code ${code}) before finishing`)));
+      });
+    });
+  }
+
+  private async writeBatch(job: ClaimedJob, b: BatchMessage): Promise<void> {
+    await ensureDayPartitions(this.opts.db, b.days, this.knownDays);
+    await this.opts.db.transaction(async (tx) => {
+      if (this.opts.db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
+      if (b.logRows > 0) await tx.copyFrom('logs', LOG_COPY_COLUMNS, b.logs);
+      if (b.rejectRows > 0) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects);
+      await advanceCheckpoint(tx, job.id, this.owner, {
+        format: b.format,
+        bytesProcessed: b.bytesProcessed,
+        linesProcessed: b.linesProcessed,
+        linesIngested: b.linesIngested,
+        linesRejected: b.linesRejected,
+        linesSkipped: b.linesSkipped,
+        recordsIngested: b.logRows,
+        minTimestamp: b.minTimestamp,
+        maxTimestamp: b.maxTimestamp,
+      });
+      await touchPartitions(tx, b.days);
+    });
+    const m = this.opts.metrics;
+    m.linesIngested.inc(b.linesIngested);
+    m.linesRejected.inc(b.linesRejected);
+    m.linesSkipped.inc(b.linesSkipped);
+    m.bytesProcessed.inc(Math.max(0, b.bytesProcessed - job.bytes_processed));
+    job.bytes_processed = b.bytesProcessed;
+    m.batchesWritten.inc();
+  }
+}

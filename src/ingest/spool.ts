@@ -1,0 +1,94 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+
+export interface SpooledFile {
+  path: string;
+  /** SHA-256 of the (decompressed) content: the same log uploaded plain or gzipped is one duplicate. */
+  sha256: string;
+  bytes: number;
+  gzip: boolean;
+}
+
+export class SpoolError extends Error {
+  constructor(
+    readonly kind: 'too_large' | 'empty' | 'bad_gzip' | 'disk_full',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Counts and hashes what passes; stops the stream once the limit is crossed (a gzip bomb stops here too). */
+class LimitAndHash extends Transform {
+  bytes = 0;
+  readonly hash = crypto.createHash('sha256');
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) {
+      done(new SpoolError('too_large', `upload exceeds the limit of ${this.maxBytes} bytes`));
+      return;
+    }
+    this.hash.update(chunk);
+    done(null, chunk);
+  }
+}
+
+async function firstChunk(body: AsyncIterator<Buffer>): Promise<Buffer | null> {
+  for (;;) {
+    const next = await body.next();
+    if (next.done) return null;
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+    if (chunk.length > 0) return chunk;
+  }
+}
+
+/**
+ * Streams an upload to a file in the spool directory, never holding it in memory. Gzip is
+ * recognised by its magic bytes (not the file name) and decompressed on the way, so the spool holds
+ * plain text with seekable offsets for checkpoints. The file is fsynced before this resolves: a 202
+ * answer means the bytes survive a crash.
+ */
+export async function spoolUpload(body: Readable, opts: { spoolDir: string; maxBytes: number }): Promise<SpooledFile> {
+  await fs.promises.mkdir(opts.spoolDir, { recursive: true });
+  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const first = await firstChunk(iterator);
+  if (!first) throw new SpoolError('empty', 'the uploaded file is empty');
+  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const rest = Readable.from((async function* () {
+    yield first;
+    for (let n = await iterator.next(); !n.done; n = await iterator.next()) yield n.value;
+  })());
+
+  const file = path.join(opts.spoolDir, `${crypto.randomUUID()}.log`);
+  const limit = new LimitAndHash(opts.maxBytes);
+  const out = fs.createWriteStream(file, { flags: 'wx' });
+  try {
+    if (gzip) await pipeline(rest, zlib.createGunzip(), limit, out);
+    else await pipeline(rest, limit, out);
+    if (limit.bytes === 0) throw new SpoolError('empty', 'the uploaded gzip file decompresses to nothing');
+    const fh = await fs.promises.open(file, 'r+');
+    await fh.sync().finally(() => fh.close());
+  } catch (err) {
+    await fs.promises.rm(file, { force: true });
+    throw classify(err);
+  }
+  return { path: file, sha256: limit.hash.digest('hex'), bytes: limit.bytes, gzip };
+}
+
+function classify(err: unknown): unknown {
+  if (err instanceof SpoolError) return err;
+  const code = (err as { code?: string }).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') return new SpoolError('disk_full', 'the spool disk is full', { cause: err });
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new SpoolError('bad_gzip', `the gzip data is corrupt or truncated (${(err as Error).message})`, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,57 @@
+import type { LogRecord } from '../domain/record.js';
+
+/**
+ * Where and why a line was rejected. One object is reused across lines (the hot path allocates only
+ * the record), so a format fills it in instead of returning a fresh result.
+ */
+export interface Failure {
+  reason: string;
+  /** 0-based position reached before the line stopped matching; the best of several candidate formats is the one that got furthest. */
+  column: number;
+}
+
+/** One compiled line format: a preset, a compiled log_format, or an error-log parser. */
+export interface LineFormat {
+  readonly name: string;
+  /** Returns the record, or null after filling `fail`. Never throws. */
+  parseLine(text: string, fail: Failure): LogRecord | null;
+  /** True when one record may span several lines (nginx error log with FastCGI output). */
+  readonly multiLine: boolean;
+  /** For multi-line formats: does this line begin a new record? */
+  startsRecord(line: string): boolean;
+}
+
+export function newFailure(): Failure {
+  return { reason: '', column: 0 };
+}
+
+export function failWith(fail: Failure, reason: string, column: number): null {
+  fail.reason = reason;
+  fail.column = column;
+  return null;
+}
+
+/** A short, printable excerpt of a value for a rejection reason. */
+export function excerpt(text: string, start: number, end: number): string {
+  const max = 40;
+  return end - start > max ? `${text.substring(start, start + max)}…` : text.substring(start, end);
+}
+
+/** A record with every optional field null; all records share this shape (keeps property access monomorphic). */
+export function emptyRecord(): LogRecord {
+  return {
+    timestamp: NaN,
+    level: 'INFO',
+    statusCode: null,
+    method: null,
+    endpoint: null,
+    protocol: null,
+    message: '',
+    latencyMs: null,
+    clientIp: null,
+    bytesSent: null,
+    userAgent: null,
+    referer: null,
+    host: null,
+  };
+}

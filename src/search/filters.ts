@@ -1,0 +1,84 @@
+import { LOG_LEVELS, type LogLevel } from '../domain/record.js';
+
+/** A parsed `status_code` term: one code or an inclusive range (`5xx` = 500–599). */
+export type StatusTerm = { from: number; to: number };
+
+export interface LogFilters {
+  startDate?: string | undefined;
+  endDate?: string | undefined;
+  levels?: LogLevel[] | undefined;
+  status?: StatusTerm[] | undefined;
+  /** Exact endpoint, or a prefix when `prefix` is set (the user wrote a trailing `*`). */
+  endpoint?: { value: string; prefix: boolean } | undefined;
+  sources?: string[] | undefined;
+  q?: string | undefined;
+}
+
+export class FilterError extends Error {
+  constructor(
+    readonly param: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function splitList(value: string): string[] {
+  return value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** `500`, `5xx`, `400-499`, or a comma list of these. */
+export function parseStatusFilter(value: string): StatusTerm[] {
+  const terms = splitList(value);
+  if (terms.length === 0 || terms.length > 50) throw new FilterError('status_code', 'expected 1 to 50 comma-separated terms');
+  return terms.map((t) => {
+    let m = /^([1-5])xx$/i.exec(t);
+    if (m) return { from: Number(m[1]) * 100, to: Number(m[1]) * 100 + 99 };
+    m = /^(\d{3})-(\d{3})$/.exec(t);
+    if (m) {
+      const from = Number(m[1]);
+      const to = Number(m[2]);
+      if (from > to) throw new FilterError('status_code', `range '${t}' ends before it starts`);
+      return { from, to };
+    }
+    if (/^\d{3}$/.test(t)) return { from: Number(t), to: Number(t) };
+    throw new FilterError('status_code', `'${t.slice(0, 40)}' is not a status code, class (5xx) or range (400-499)`);
+  });
+}
+
+export function parseLevelFilter(value: string): LogLevel[] {
+  const levels = splitList(value).map((l) => l.toUpperCase());
+  const bad = levels.find((l) => !(LOG_LEVELS as readonly string[]).includes(l));
+  if (bad !== undefined || levels.length === 0) {
+    throw new FilterError('level', `'${(bad ?? value).slice(0, 40)}' is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return [...new Set(levels)] as LogLevel[];
+}
+
+export function parseEndpointFilter(value: string): { value: string; prefix: boolean } {
+  if (value.length > 2048) throw new FilterError('endpoint', 'longer than 2048 characters');
+  return value.endsWith('*') ? { value: value.slice(0, -1), prefix: true } : { value, prefix: false };
+}
+
+export function parseSourceFilter(value: string): string[] {
+  const sources = splitList(value);
+  if (sources.length === 0 || sources.length > 50) throw new FilterError('source', 'expected 1 to 50 comma-separated sources');
+  return sources;
+}
+
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
+
+/** ISO 8601 date or date-time; without a zone it is UTC. Returns a normalised ISO string. */
+export function parseDateParam(param: string, value: string): string {
+  if (!ISO_8601.test(value)) throw new FilterError(param, `'${value.slice(0, 40)}' is not an ISO 8601 date-time (e.g. 2026-10-01T00:00:00Z)`);
+  const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value) && value.length > 10;
+  const normalised = value.length === 10 ? `${value}T00:00:00Z` : hasZone ? value : `${value}Z`;
+  const ms = Date.parse(normalised.replace(' ', 'T'));
+  if (Number.isNaN(ms)) throw new FilterError(param, `'${value.slice(0, 40)}' is not a valid date`);
+  return new Date(ms).toISOString();
+}
+
+/** Escapes LIKE wildcards so that `%` and `_` in a search are taken literally (backslash is LIKE's default escape). */
+export function escapeLike(value: string): string {
+  return value.replace(/[\\%_]/g, (c) => `\\${c}`);
+}

@@ -1,0 +1,33 @@
+import type { Db } from '../db/db.js';
+import { partitionName } from '../db/partitions.js';
+
+/**
+ * Builds the trigram index that serves `q` (substring search) on day partitions that stopped
+ * receiving rows. Building it inline would cap ingestion (a pg_trgm GIN index takes rows at a small
+ * fraction of COPY's rate), so new rows are searched by scanning the short unindexed tail instead;
+ * the planner picks the index per partition wherever it exists. Returns the partitions indexed.
+ */
+export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions = 4): Promise<string[]> {
+  const quiet = await db.query<{ day: string }>(
+    `SELECT day::text AS day FROM log_partitions
+     WHERE search_indexed_at IS NULL AND last_write_at < now() - make_interval(secs => $1::double precision / 1000)
+     ORDER BY day DESC LIMIT $2`,
+    [idleMs, maxPartitions],
+  );
+  const done: string[] = [];
+  for (const { day } of quiet.rows) {
+    const table = partitionName(day);
+    await db.session(async (s) => {
+      if (db.kind === 'postgres') {
+        await s.query('SET statement_timeout = 0');
+        // CONCURRENTLY: ingestion into this partition and searches go on while the index builds.
+        await s.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${table}_raw_trgm ON ${table} USING gin (raw_log gin_trgm_ops)`);
+      } else {
+        await s.query(`CREATE INDEX IF NOT EXISTS ${table}_raw_trgm ON ${table} USING gin (raw_log gin_trgm_ops)`);
+      }
+    });
+    await db.query('UPDATE log_partitions SET search_indexed_at = now() WHERE day = $1::date', [day]);
+    done.push(table);
+  }
+  return done;
+}

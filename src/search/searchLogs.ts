@@ -1,0 +1,101 @@
+import type { LogLevel } from '../domain/record.js';
+import type { Queryable } from '../db/db.js';
+import { escapeLike, FilterError, type LogFilters } from './filters.js';
+
+/** A stored record as `GET /logs` returns it: fields named as the columns. */
+export interface LogRow {
+  id: number;
+  timestamp: string;
+  log_level: LogLevel;
+  status_code: number | null;
+  method: string | null;
+  endpoint: string | null;
+  protocol: string | null;
+  message: string;
+  latency_ms: number | null;
+  client_ip: string | null;
+  bytes_sent: number | null;
+  user_agent: string | null;
+  referer: string | null;
+  host: string | null;
+  source: string;
+  job_id: string;
+  line_no: number;
+  line_count: number;
+  raw_log: string;
+}
+
+const COLUMNS = `id, timestamp, log_level, status_code, method, endpoint, protocol, message, latency_ms, client_ip,
+  bytes_sent, user_agent, referer, host, source, job_id, line_no, line_count, raw_log`;
+
+/** WHERE clauses and parameters for the filters; every value is a parameter, never spliced into SQL. */
+export function filterSql(f: LogFilters, params: unknown[]): string[] {
+  const where: string[] = [];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (f.startDate) where.push(`timestamp >= ${p(f.startDate)}::timestamptz`);
+  if (f.endDate) where.push(`timestamp < ${p(f.endDate)}::timestamptz`);
+  if (f.levels) where.push(`log_level = ANY(${p(f.levels)}::text[])`);
+  if (f.status) {
+    const exact = f.status.filter((t) => t.from === t.to).map((t) => t.from);
+    const ranges = f.status.filter((t) => t.from !== t.to);
+    const terms = ranges.map((r) => `status_code BETWEEN ${p(r.from)}::int AND ${p(r.to)}::int`);
+    if (exact.length) terms.push(`status_code = ANY(${p(exact)}::int[])`);
+    where.push(terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`);
+  }
+  if (f.endpoint) {
+    where.push(f.endpoint.prefix ? `endpoint LIKE ${p(`${escapeLike(f.endpoint.value)}%`)}` : `endpoint = ${p(f.endpoint.value)}`);
+  }
+  if (f.sources) where.push(`source = ANY(${p(f.sources)}::text[])`);
+  if (f.q) where.push(`raw_log ILIKE ${p(`%${escapeLike(f.q)}%`)}`);
+  return where;
+}
+
+export interface Cursor {
+  timestamp: string;
+  id: number;
+}
+
+export function encodeCursor(c: Cursor): string {
+  return Buffer.from(JSON.stringify([c.timestamp, c.id])).toString('base64url');
+}
+
+export function decodeCursor(value: string): Cursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && Number.isSafeInteger(parsed[1]) && !Number.isNaN(Date.parse(parsed[0]))) {
+      return { timestamp: parsed[0], id: parsed[1] as number };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new FilterError('cursor', 'not a cursor returned by this API');
+}
+
+/**
+ * Newest first, keyset-paginated on (timestamp, id) — the primary key — so page 1000 costs what
+ * page 1 costs. One extra row is fetched to know whether a next page exists.
+ */
+export async function searchLogs(
+  db: Queryable,
+  filters: LogFilters,
+  page: { limit: number; cursor?: Cursor | undefined },
+): Promise<{ items: LogRow[]; next_cursor: string | null }> {
+  const params: unknown[] = [];
+  const where = filterSql(filters, params);
+  if (page.cursor) {
+    params.push(page.cursor.timestamp, page.cursor.id);
+    where.push(`(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  }
+  params.push(page.limit + 1);
+  const res = await db.query<LogRow>(
+    `SELECT ${COLUMNS} FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  const items = res.rows.slice(0, page.limit);
+  const last = items[items.length - 1];
+  return { items, next_cursor: res.rows.length > page.limit && last ? encodeCursor(last) : null };
+}

@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Real public logs beside the project (read-only; never copied into the repository). */
+export const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
+
+/** Under CI=true a suite that needs something missing fails instead of skipping. */
+export const IN_CI = process.env.CI === 'true';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+export function requireInCi(available: boolean, what: string): boolean {
+  if (!available && IN_CI) throw new Error(`${what} is required under CI=true but is not available`);
+  return available;
+}
+
+export const hasSharedData = requireInCi(fs.existsSync(SHARED_DATA), `../shared/data (${SHARED_DATA})`);
+
+export function sharedFile(rel: string): string {
+  return path.join(SHARED_DATA, rel);
+}
