@@ -220,3 +220,9 @@ export async function listRejectedLines(
   );
   return res.rows;
 }
+
+/** Spool files that unfinished jobs still need (failed jobs keep theirs for a retry or a look). */
+export async function spoolPathsInUse(db: Queryable): Promise<Set<string>> {
+  const res = await db.query<{ spool_path: string }>(`SELECT spool_path FROM ingest_jobs WHERE status <> 'succeeded'`);
+  return new Set(res.rows.map((r) => r.spool_path));
+}

@@ -29,9 +29,8 @@ export interface IngestRunnerOptions {
 
 const MAX_ATTEMPTS = 10;
 
-// Under vitest/tsx the sources are .ts: the worker then needs tsx's loader to import them.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
-const WORKER_EXEC_ARGV = import.meta.url.endsWith('.ts') ? ['--import', 'tsx'] : [];
+// Under vitest/tsx the sources are .ts: the worker then starts through a shim that loads tsx first.
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './workerFromSource.mjs' : './worker.js', import.meta.url);
 
 /**
  * Claims queued ingest jobs and runs each in a worker thread; commits every batch together with the
@@ -159,7 +158,7 @@ export class IngestRunner {
       batchRows: this.opts.batchRows,
       maxLineBytes: this.opts.maxLineBytes,
     };
-    const worker = new Worker(WORKER_URL, { workerData: input, execArgv: WORKER_EXEC_ARGV });
+    const worker = new Worker(WORKER_URL, { workerData: input });
     this.active.set(job.id, worker);
     return new Promise<void>((resolve, reject) => {
       let writes = Promise.resolve();

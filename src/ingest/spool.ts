@@ -92,3 +92,21 @@ function classify(err: unknown): unknown {
   }
   return err;
 }
+
+/**
+ * Removes spool files that no job refers to: uploads cut off by a crash before their job row was
+ * written. Only files older than minAgeMs, so an upload still streaming in is never touched.
+ */
+export async function removeOrphanSpoolFiles(spoolDir: string, inUse: Set<string>, minAgeMs: number): Promise<string[]> {
+  const removed: string[] = [];
+  const now = Date.now();
+  for (const name of await fs.promises.readdir(spoolDir).catch(() => [] as string[])) {
+    const file = path.join(spoolDir, name);
+    if (inUse.has(file)) continue;
+    const stat = await fs.promises.stat(file).catch(() => undefined);
+    if (!stat?.isFile() || now - stat.mtimeMs < minAgeMs) continue;
+    await fs.promises.rm(file, { force: true });
+    removed.push(file);
+  }
+  return removed;
+}

@@ -88,6 +88,12 @@ function isListSeparator(c: number): boolean {
  */
 export function clientAddress(s: string, start: number, end: number): string | null | undefined {
   if (isDash(s, start, end)) return null;
+  let i = start;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 44 || c === 32 || c === 34) break;
+  }
+  if (i === end) return end > start ? s.substring(start, end) : undefined; // one address: the common case
   const space = s.indexOf(' ', start);
   if (space !== -1 && space < end) {
     const comma = s.indexOf(',', start);

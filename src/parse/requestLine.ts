@@ -7,13 +7,40 @@ import type { LogRecord } from '../domain/record.js';
  * bytes as `\xNN`) — leaves method, endpoint and protocol null.
  */
 
-const COMMON_METHODS = ['GET', 'POST', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'PROPFIND', 'TRACE'];
-const COMMON_PROTOCOLS = ['HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/2', 'HTTP/3.0', 'HTTP/3'];
+/** A constant string for common methods (no substring per line); others are sliced from the line. */
+function methodAt(s: string, start: number, end: number): string {
+  switch (end - start) {
+    case 3:
+      if (s.startsWith('GET', start)) return 'GET';
+      if (s.startsWith('PUT', start)) return 'PUT';
+      break;
+    case 4:
+      if (s.startsWith('POST', start)) return 'POST';
+      if (s.startsWith('HEAD', start)) return 'HEAD';
+      break;
+    case 5:
+      if (s.startsWith('PATCH', start)) return 'PATCH';
+      break;
+    case 6:
+      if (s.startsWith('DELETE', start)) return 'DELETE';
+      break;
+    case 7:
+      if (s.startsWith('OPTIONS', start)) return 'OPTIONS';
+      if (s.startsWith('CONNECT', start)) return 'CONNECT';
+      break;
+  }
+  return s.substring(start, end);
+}
 
-/** Reuses a constant string for common values instead of allocating a substring per line. */
-function intern(s: string, start: number, end: number, common: readonly string[]): string {
-  const len = end - start;
-  for (const c of common) if (c.length === len && s.startsWith(c, start)) return c;
+/** A constant string for HTTP/1.1, HTTP/1.0 and HTTP/2.0; others are sliced from the line. */
+function protocolAt(s: string, start: number, end: number): string {
+  if (end - start === 8 && s.charCodeAt(start + 6) === 46) {
+    const major = s.charCodeAt(start + 5);
+    const minor = s.charCodeAt(start + 7);
+    if (major === 49 && minor === 49) return 'HTTP/1.1';
+    if (major === 49 && minor === 48) return 'HTTP/1.0';
+    if (major === 50 && minor === 48) return 'HTTP/2.0';
+  }
   return s.substring(start, end);
 }
 
@@ -24,7 +51,7 @@ function isMethodChar(c: number): boolean {
 
 /** `HTTP/` followed by a version such as 1.1, 2.0, 2 or 0.9 (bogus versions like 2.1 are logged as sent). */
 function isHttpVersion(s: string, start: number, end: number): boolean {
-  if (end - start < 6 || !s.startsWith('HTTP/', start)) return false;
+  if (end - start < 6 || s.charCodeAt(start) !== 72 || s.charCodeAt(start + 4) !== 47 || !s.startsWith('HTTP/', start)) return false;
   for (let i = start + 5; i < end; i++) {
     const c = s.charCodeAt(i);
     if (!((c >= 48 && c <= 57) || c === 46)) return false;
@@ -45,27 +72,34 @@ export function endpointOf(s: string, start: number, end: number, isConnect: boo
       pathStart = slash;
     }
   }
-  const q = s.indexOf('?', pathStart);
-  return s.substring(pathStart, q === -1 || q > end ? end : q);
+  let q = pathStart;
+  while (q < end && s.charCodeAt(q) !== 63) q++; // '?'
+  return s.substring(pathStart, q);
 }
 
 /** Sets message, method, endpoint and protocol of `rec` from the request line at [start, end). */
 export function applyRequestLine(rec: LogRecord, s: string, start: number, end: number): void {
   rec.message = s.substring(start, end);
+  applyRequestParts(rec, s, start, end);
+}
+
+/** Sets method, endpoint and protocol (not the message) from a request line. */
+export function applyRequestParts(rec: LogRecord, s: string, start: number, end: number): void {
   let p = start;
   while (p < end && isMethodChar(s.charCodeAt(p))) p++;
   const c0 = s.charCodeAt(start);
   if (p === start || p >= end || s.charCodeAt(p) !== 32 || p - start > 24 || c0 < 65 || c0 > 90) return;
   let targetEnd = end;
-  const lastSpace = s.lastIndexOf(' ', end - 1);
-  if (lastSpace >= p && isHttpVersion(s, lastSpace + 1, end)) {
-    rec.protocol = intern(s, lastSpace + 1, end, COMMON_PROTOCOLS);
+  let lastSpace = end - 1;
+  while (lastSpace > p && s.charCodeAt(lastSpace) !== 32) lastSpace--;
+  if (isHttpVersion(s, lastSpace + 1, end)) {
+    rec.protocol = protocolAt(s, lastSpace + 1, end);
     targetEnd = lastSpace;
   }
   let targetStart = p + 1;
   while (targetStart < targetEnd && s.charCodeAt(targetStart) === 32) targetStart++;
   while (targetEnd > targetStart && s.charCodeAt(targetEnd - 1) === 32) targetEnd--;
-  const method = intern(s, start, p, COMMON_METHODS);
+  const method = methodAt(s, start, p);
   rec.method = method;
   rec.endpoint = targetStart < targetEnd ? endpointOf(s, targetStart, targetEnd, method === 'CONNECT') : null;
 }

@@ -37,17 +37,34 @@ function num4(s: string, i: number): number {
   return digit(s, i) * 1000 + digit(s, i + 1) * 100 + digit(s, i + 2) * 10 + digit(s, i + 3);
 }
 
-const MONTHS = new Map<number, number>(
-  ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'].map((m, i) => [
-    (m.charCodeAt(0) << 16) | (m.charCodeAt(1) << 8) | m.charCodeAt(2),
-    i + 1,
-  ]),
-);
-
-/** 1..12 for an English month abbreviation at i (any case), else 0. */
+/** 1..12 for an English month abbreviation at i (any case), else 0. A switch on the letters: no lookup table per line. */
 export function monthAt(s: string, i: number): number {
-  const key = ((s.charCodeAt(i) | 0x20) << 16) | ((s.charCodeAt(i + 1) | 0x20) << 8) | (s.charCodeAt(i + 2) | 0x20);
-  return MONTHS.get(key) ?? 0;
+  const a = s.charCodeAt(i) | 0x20;
+  const b = s.charCodeAt(i + 1) | 0x20;
+  const c = s.charCodeAt(i + 2) | 0x20;
+  switch (a) {
+    case 106: // j
+      if (b === 97 && c === 110) return 1; // jan
+      if (b === 117) return c === 110 ? 6 : c === 108 ? 7 : 0; // jun jul
+      return 0;
+    case 102: // f
+      return b === 101 && c === 98 ? 2 : 0; // feb
+    case 109: // m
+      return b === 97 ? (c === 114 ? 3 : c === 121 ? 5 : 0) : 0; // mar may
+    case 97: // a
+      if (b === 112 && c === 114) return 4; // apr
+      return b === 117 && c === 103 ? 8 : 0; // aug
+    case 115: // s
+      return b === 101 && c === 112 ? 9 : 0; // sep
+    case 111: // o
+      return b === 99 && c === 116 ? 10 : 0; // oct
+    case 110: // n
+      return b === 111 && c === 118 ? 11 : 0; // nov
+    case 100: // d
+      return b === 101 && c === 99 ? 12 : 0; // dec
+    default:
+      return 0;
+  }
 }
 
 /** Epoch ms of a UTC wall-clock time, or NaN when a component is out of range. */

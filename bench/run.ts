@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: end-to-end ingest throughput, GET /logs latency during and after ingest, the same
+ * questions as SQL, baselines measured in the same run, and the server's RSS on a 2 GB file.
+ * Progress goes to stderr, the table to stdout, everything to bench/out/results-<timestamp>.json.
+ * Exits non-zero when a step fails or an answer is wrong, not when a target is missed.
+ *
+ *   npm run bench -- --lines 100000 --rss-gb 0
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DbKind } from '../src/db/db.js';
+import { createFreshStore, postgresVersion } from './backends.js';
+import { runBackend, type BenchContext } from './backendRun.js';
+import { measureParseOnly, measureWorkerPipeline } from './baselines.js';
+import { ensureBenchLog, linesForBytes } from './dataset.js';
+import { ingestThroughServer } from './ingestRun.js';
+import { benchQueries } from './queries.js';
+import { evaluateTargets, REFERENCE, renderReport, type BenchResults } from './report.js';
+import { round } from './stats.js';
+
+const USAGE = `usage: node dist/bench/run.js [options]
+  --lines N                 lines of the main input file (default 1000000)
+  --backends LIST           pglite,postgres (default both)
+  --database-url URL        PostgreSQL admin URL; a fresh database is created per measurement and dropped
+                            (default postgresql://postgres@127.0.0.1:5432/postgres)
+  --rss-gb GB               size of the RSS-step file in GB (default 2; 0 skips the step)
+  --rss-backends LIST       backends for the RSS step (default postgres; add pglite to measure it too)
+  --runs N                  GET /logs and SQL repetitions after ingest (default 30)
+  --search-index-idle-ms MS server SEARCH_INDEX_IDLE_MS (default 10000, the product default)
+  --during-pause-ms MS      pause between GET /logs queries while ingest runs (default 250)
+  --seed N                  generator seed (default 42)
+  --out DIR                 cached inputs, server logs and results (default bench/out)
+  --scratch-dir DIR         fresh data directories and the COPY file (default the OS temp dir)`;
+
+const GiB = 1024 ** 3;
+
+function fail(msg: string): never {
+  console.error(`bench: ${msg}\n${USAGE}`);
+  process.exit(2);
+}
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      lines: { type: 'string', default: '1000000' },
+      backends: { type: 'string', default: 'pglite,postgres' },
+      'database-url': { type: 'string', default: 'postgresql://postgres@127.0.0.1:5432/postgres' },
+      'rss-gb': { type: 'string', default: '2' },
+      'rss-backends': { type: 'string', default: 'postgres' },
+      runs: { type: 'string', default: '30' },
+      'search-index-idle-ms': { type: 'string', default: '10000' },
+      'during-pause-ms': { type: 'string', default: '250' },
+      seed: { type: 'string', default: '42' },
+      out: { type: 'string', default: 'bench/out' },
+      'scratch-dir': { type: 'string', default: os.tmpdir() },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const count = (name: keyof typeof values, min: number): number => {
+    const n = Number(values[name]);
+    if (!Number.isFinite(n) || n < min) fail(`--${name} must be a number ≥ ${min}`);
+    return n;
+  };
+  const kinds = (name: 'backends' | 'rss-backends'): DbKind[] => {
+    const list = values[name].split(',').map((s) => s.trim()).filter(Boolean);
+    for (const k of list) if (k !== 'pglite' && k !== 'postgres') fail(`--${name}: unknown backend '${k}'`);
+    return list as DbKind[];
+  };
+  return {
+    lines: Math.floor(count('lines', 1000)),
+    backends: kinds('backends'),
+    databaseUrl: values['database-url'],
+    rssGb: count('rss-gb', 0),
+    rssBackends: kinds('rss-backends'),
+    runs: Math.floor(count('runs', 1)),
+    searchIndexIdleMs: Math.floor(count('search-index-idle-ms', 0)),
+    duringPauseMs: count('during-pause-ms', 0),
+    seed: Math.floor(count('seed', 0)),
+    out: path.resolve(values.out),
+    scratchDir: path.resolve(values['scratch-dir']),
+  };
+}
+
+/** The directory holding package.json, above this file (bench/ from sources, dist/bench/ when built). */
+function findRepoRoot(): string {
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error('package.json not found above bench/run');
+}
+
+/** Which code was measured: the commit, and whether the working tree differed from it (read-only git calls). */
+function sourceVersion(repoRoot: string): string {
+  try {
+    const git = (...args: string[]): string => execFileSync('git', ['--no-optional-locks', ...args], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    const changed = git('status', '--porcelain').split('\n').filter(Boolean).length;
+    return `${git('rev-parse', '--short', 'HEAD')}${changed ? ` + ${changed} uncommitted changes` : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const log = (msg: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+const message = (err: unknown): string => (err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err));
+
+async function main(): Promise<number> {
+  const opts = parseOptions();
+  const repoRoot = findRepoRoot();
+  const startedAt = new Date().toISOString();
+  const runStamp = startedAt.replace(/[:.]/g, '-');
+  const failures: string[] = [];
+
+  log(`input: ${opts.lines} lines (cached in ${opts.out})`);
+  const { file, generatedMs } = ensureBenchLog(opts.out, opts.lines, opts.seed);
+  const rssFile = opts.rssGb > 0 ? ensureBenchLog(opts.out, linesForBytes(file, opts.rssGb * 1e9), opts.seed).file : null;
+  const serverEnv = {
+    LOG_LEVEL: 'info',
+    SEARCH_INDEX_IDLE_MS: String(opts.searchIndexIdleMs),
+    MAX_UPLOAD_BYTES: String(Math.max(2 * GiB, (rssFile?.bytes ?? 0) + 2 ** 20)),
+  };
+
+  log('baselines: parse only, then the worker pipeline (parse + COPY encoding)');
+  const parseOnly = measureParseOnly(file.path);
+  const copyPath = path.join(opts.scratchDir, `loginsights-bench-copy-${runStamp}.tsv`);
+  const pipeline = await measureWorkerPipeline(file.path, copyPath);
+  const { copyFile, ...workerPipeline } = pipeline;
+
+  const results: BenchResults = {
+    startedAt, finishedAt: '', command: process.argv.slice(1).join(' '),
+    machine: {
+      nproc: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', memTotalGb: round(os.totalmem() / GiB, 1),
+      node: process.version, source: sourceVersion(repoRoot), platform: `${os.type()} ${os.release()}`,
+      postgres: opts.backends.includes('postgres') || opts.rssBackends.includes('postgres') ? await postgresVersion(opts.databaseUrl).catch((e: unknown) => `unavailable: ${message(e)}`) : 'not used',
+    },
+    options: opts, serverEnv,
+    dataset: { ...file, generatedS: generatedMs === null ? null : round(generatedMs / 1000, 1) },
+    baselines: { parseOnly, workerPipeline, reference: REFERENCE },
+    backends: {}, rssStep: [], targets: [], failures,
+  };
+
+  const ctx: BenchContext = {
+    repoRoot, outDir: opts.out, scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl, runStamp, file,
+    queries: benchQueries(file), copyFile, serverEnv, runs: opts.runs, duringPauseMs: opts.duringPauseMs,
+    jobTimeoutMs: 3_600_000, indexTimeoutMs: 3_600_000,
+  };
+  try {
+    for (const kind of opts.backends) {
+      try {
+        const r = await runBackend(kind, ctx, log);
+        results.backends[kind] = r;
+        for (const c of r.checks) if (!c.ok) failures.push(`${kind}: wrong answer: ${c.name} (${c.detail})`);
+      } catch (err) {
+        log(`${kind} FAILED: ${message(err)}`);
+        failures.push(`${kind}: ${message(err)}`);
+      }
+    }
+  } finally {
+    fs.rmSync(copyPath, { force: true });
+  }
+
+  for (const kind of rssFile ? opts.rssBackends : []) {
+    try {
+      log(`RSS step, ${kind}: ingesting ${rssFile!.lines} lines (${round(rssFile!.bytes / 1e9, 2)} GB)`);
+      const store = await createFreshStore(kind, { scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl });
+      try {
+        const { ingest } = await ingestThroughServer({
+          repoRoot, store, file: rssFile!, logFile: path.join(opts.out, `server-rss-${kind}-${runStamp}.log`), serverEnv, jobTimeoutMs: 3 * 3_600_000,
+        });
+        results.rssStep.push({ kind, ingest });
+        log(`RSS step, ${kind}: ${ingest.linesPerSec ?? '?'} lines/s, peak RSS ${Math.max(ingest.peakRssMb, ingest.hwmRssMb)} MB`);
+      } finally {
+        await store.dispose();
+      }
+    } catch (err) {
+      log(`RSS step ${kind} FAILED: ${message(err)}`);
+      failures.push(`RSS step, ${kind}: ${message(err)}`);
+    }
+  }
+
+  results.finishedAt = new Date().toISOString();
+  results.targets = evaluateTargets(results);
+  const jsonFile = path.join(opts.out, `results-${runStamp}.json`);
+  fs.writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(renderReport(results));
+  console.log(`\nfull results: ${path.relative(process.cwd(), jsonFile)}`);
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,48 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import { dropPartitionsBefore } from '../db/partitions.js';
+import { spoolPathsInUse } from '../ingest/jobs.js';
+import { removeOrphanSpoolFiles } from '../ingest/spool.js';
+import { indexQuietPartitions } from '../search/searchIndexer.js';
+
+const TICK_MS = 5_000;
+const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
+const DAY_MS = 86_400_000;
+/** An upload streaming for longer than this is not expected; its file is an orphan of a crash. */
+const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
+
+/**
+ * Background upkeep on a timer: substring-search indexes for partitions that went quiet (every
+ * tick), and every few minutes retention (drop whole day partitions) and orphaned spool files.
+ * One run at a time; stop() waits for the run in progress so the database is not closed under it.
+ */
+export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  let lastHousekeeping = 0;
+  const tick = async (): Promise<void> => {
+    const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
+    if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
+    if (Date.now() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
+    lastHousekeeping = Date.now();
+    if (config.retentionDays > 0) {
+      const horizon = new Date(Date.now() - config.retentionDays * DAY_MS).toISOString().slice(0, 10);
+      const dropped = await dropPartitionsBefore(db, horizon);
+      if (dropped.length) logger.info({ partitions: dropped }, 'dropped partitions past retention');
+    }
+    const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
+    if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
+  };
+  const timer = setInterval(() => {
+    if (running) return;
+    running = tick()
+      .catch((err: unknown) => logger.warn({ err }, 'maintenance failed; retrying at the next tick'))
+      .finally(() => (running = null));
+  }, TICK_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

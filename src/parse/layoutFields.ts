@@ -1,0 +1,148 @@
+import type { LogRecord } from '../domain/record.js';
+import { unescapeLogValue } from './escapes.js';
+import { clientAddress, hostWithoutPort, isDash, parseStatus, parseUInt, secondsToMs, sumSecondsList } from './fieldValues.js';
+import { FieldKind } from './layout.js';
+import { excerpt, failWith, type Failure } from './lineFormat.js';
+import { endpointOf, applyRequestLine } from './requestLine.js';
+import {
+  parseAnyTimestamp,
+  parseEpochInteger,
+  parseEpochSeconds,
+  parseIso8601,
+  parseTimeLocal,
+} from './timestamps.js';
+
+/** Values of one line that are combined only once the whole line is read. */
+export interface FieldState {
+  body: number | null;
+  total: number | null;
+  upstream: number | null;
+  hasRequest: boolean;
+  uriStart: number;
+  uriEnd: number;
+}
+
+function bad(fail: Failure, what: string, s: string, start: number, end: number): false {
+  failWith(fail, `bad ${what} '${excerpt(s, start, end)}'`, start);
+  return false;
+}
+
+/** Stores the value at [start, end) into the record. False (with `fail` filled in) when the value is invalid. */
+export function storeField(
+  kind: FieldKind,
+  label: string,
+  s: string,
+  start: number,
+  end: number,
+  rec: LogRecord,
+  st: FieldState,
+  json: boolean,
+  fail: Failure,
+): boolean {
+  switch (kind) {
+    case FieldKind.Ignore:
+    case FieldKind.User:
+    case FieldKind.QueryArgs:
+      return true;
+    case FieldKind.Client:
+    case FieldKind.ClientOrDash: {
+      const ip = clientAddress(s, start, end);
+      if (ip === undefined || (ip === null && kind === FieldKind.Client)) return bad(fail, 'client address', s, start, end);
+      rec.clientIp = ip;
+      return true;
+    }
+    case FieldKind.TimeLocal:
+      return setTime(rec, parseTimeLocal(s, start, end), fail, s, start, end);
+    case FieldKind.TimeIso:
+      return setTime(rec, parseIso8601(s, start, end), fail, s, start, end);
+    case FieldKind.TimeEpochSeconds:
+      return setTime(rec, parseEpochSeconds(s, start, end), fail, s, start, end);
+    case FieldKind.TimeEpochMs:
+      return setTime(rec, parseEpochInteger(s, start, end, 1), fail, s, start, end);
+    case FieldKind.TimeEpochUs:
+      return setTime(rec, parseEpochInteger(s, start, end, 0.001), fail, s, start, end);
+    case FieldKind.TimeAny:
+      return setTime(rec, parseAnyTimestamp(s, start, end), fail, s, start, end);
+    case FieldKind.Request:
+      applyRequestLine(rec, s, start, end);
+      st.hasRequest = true;
+      return true;
+    case FieldKind.Method:
+      rec.method = end > start && !isDash(s, start, end) ? s.substring(start, end) : null;
+      return true;
+    case FieldKind.Uri:
+      st.uriStart = start;
+      st.uriEnd = end;
+      rec.endpoint = end > start && !isDash(s, start, end) ? endpointOf(s, start, end, false) : null;
+      return true;
+    case FieldKind.Protocol:
+      rec.protocol = end > start && !isDash(s, start, end) ? s.substring(start, end) : null;
+      return true;
+    case FieldKind.Status:
+    case FieldKind.StatusOrDash: {
+      if (kind === FieldKind.StatusOrDash && isDash(s, start, end)) return true;
+      const status = parseStatus(s, start, end);
+      if (status < 0) return bad(fail, 'status code', s, start, end);
+      rec.statusCode = status;
+      return true;
+    }
+    case FieldKind.BodyBytes:
+    case FieldKind.ClfBytes:
+    case FieldKind.BodyBytesOrDash:
+    case FieldKind.TotalBytes: {
+      let bytes: number | null;
+      if (isDash(s, start, end) && kind !== FieldKind.BodyBytes) bytes = kind === FieldKind.ClfBytes ? 0 : null;
+      else {
+        bytes = parseUInt(s, start, end);
+        if (bytes < 0) return bad(fail, `byte count for ${label}`, s, start, end);
+      }
+      if (kind === FieldKind.TotalBytes) st.total = bytes;
+      else st.body = bytes;
+      return true;
+    }
+    case FieldKind.DurationSeconds:
+    case FieldKind.DurationMs:
+    case FieldKind.DurationUs:
+      return setDuration(kind, label, s, start, end, rec, fail);
+    case FieldKind.UpstreamSeconds: {
+      const ms = sumSecondsList(s, start, end);
+      if (ms !== null && Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
+      st.upstream = ms;
+      return true;
+    }
+    case FieldKind.Referer:
+      rec.referer = textValue(s, start, end, json);
+      return true;
+    case FieldKind.UserAgent:
+      rec.userAgent = textValue(s, start, end, json);
+      return true;
+    case FieldKind.Host:
+      rec.host = hostWithoutPort(s, start, end);
+      return true;
+  }
+}
+
+function setTime(rec: LogRecord, ms: number, fail: Failure, s: string, start: number, end: number): boolean {
+  if (Number.isNaN(ms)) return bad(fail, 'timestamp', s, start, end);
+  rec.timestamp = ms;
+  return true;
+}
+
+function setDuration(kind: FieldKind, label: string, s: string, start: number, end: number, rec: LogRecord, fail: Failure): boolean {
+  if (isDash(s, start, end)) return true;
+  let ms: number;
+  if (kind === FieldKind.DurationSeconds) ms = secondsToMs(s, start, end);
+  else {
+    const v = parseUInt(s, start, end);
+    ms = v < 0 ? NaN : kind === FieldKind.DurationMs ? v : v / 1000;
+  }
+  if (Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
+  rec.latencyMs = ms;
+  return true;
+}
+
+/** Referer / user agent: `-` and empty mean absent; escapes undone (see escapes.ts). */
+function textValue(s: string, start: number, end: number, json: boolean): string | null {
+  if (end <= start || isDash(s, start, end)) return null;
+  return unescapeLogValue(s, start, end, json);
+}
