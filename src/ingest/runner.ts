@@ -191,6 +191,9 @@ export class IngestRunner {
   }
 
   private async writeBatch(job: ClaimedJob, b: BatchMessage): Promise<void> {
+    // PGlite runs in this thread and its promises resolve without I/O: batch after batch would run
+    // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
+    await new Promise((resolve) => setImmediate(resolve));
     await ensureDayPartitions(this.opts.db, b.days, this.knownDays);
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
