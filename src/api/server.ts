@@ -32,7 +32,6 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
-    disableRequestLogging: false,
     // Query strings with repeated keys or huge values are rejected by zod; this bounds parsing itself.
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,

@@ -1,5 +1,5 @@
 import type { LogRecord } from '../domain/record.js';
-import { copyField, isoTimestamp } from './copyText.js';
+import { ByteSink, copyField, isoTimestamp } from './copyText.js';
 
 /** Columns written by COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
@@ -10,7 +10,6 @@ export const LOG_COPY_COLUMNS = [
 export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason', 'raw_log'] as const;
 
 const DAY_MS = 86_400_000;
-const encoder = new TextEncoder();
 
 /** One batch as posted from the worker thread to the writer: COPY payloads plus the checkpoint it reaches. */
 export interface BatchMessage {
@@ -35,8 +34,8 @@ export interface BatchMessage {
 
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */
 export class BatchBuilder {
-  private logParts: string[] = [];
-  private rejectParts: string[] = [];
+  private readonly logs = new ByteSink(8 << 20);
+  private readonly rejects = new ByteSink(64 << 10);
   logRows = 0;
   rejectRows = 0;
   linesIngested = 0;
@@ -56,7 +55,7 @@ export class BatchBuilder {
     if (ts < this.minTs) this.minTs = ts;
     if (ts > this.maxTs) this.maxTs = ts;
     this.dayNumbers.add(Math.floor(ts / DAY_MS));
-    this.logParts.push(
+    this.logs.write(
       `${isoTimestamp(ts)}\t${r.level}\t${copyField(r.statusCode)}\t${copyField(r.method)}\t${copyField(r.endpoint)}\t` +
         `${copyField(r.protocol)}\t${copyField(r.message)}\t${copyField(r.latencyMs)}\t${copyField(r.clientIp)}\t` +
         `${copyField(r.bytesSent)}\t${copyField(r.userAgent)}\t${copyField(r.referer)}\t${copyField(r.host)}\t` +
@@ -67,7 +66,7 @@ export class BatchBuilder {
   }
 
   addRejected(lineNo: number, lineCount: number, reason: string, raw: string): void {
-    this.rejectParts.push(`${this.jobId}\t${lineNo}\t${lineCount}\t${copyField(reason)}\t${copyField(raw)}\n`);
+    this.rejects.write(`${this.jobId}\t${lineNo}\t${lineCount}\t${copyField(reason)}\t${copyField(raw)}\n`);
     this.rejectRows++;
     this.linesRejected += lineCount;
   }
@@ -85,9 +84,8 @@ export class BatchBuilder {
     const msg: BatchMessage = {
       type: 'batch',
       format,
-      // TextEncoder gives each payload its own ArrayBuffer, safe to transfer (small Buffers share a pool).
-      logs: encoder.encode(this.logParts.join('')),
-      rejects: encoder.encode(this.rejectParts.join('')),
+      logs: this.logs.take(),
+      rejects: this.rejects.take(),
       logRows: this.logRows,
       rejectRows: this.rejectRows,
       linesIngested: this.linesIngested,
@@ -99,8 +97,6 @@ export class BatchBuilder {
       days: [...this.dayNumbers].sort((a, b) => a - b).map((d) => new Date(d * DAY_MS).toISOString().slice(0, 10)),
       final,
     };
-    this.logParts = [];
-    this.rejectParts = [];
     this.logRows = this.rejectRows = this.linesIngested = this.linesRejected = this.linesSkipped = 0;
     this.minTs = Infinity;
     this.maxTs = -Infinity;

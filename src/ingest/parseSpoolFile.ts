@@ -21,6 +21,15 @@ const SAMPLE_LINES = 200;
 const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
 const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
 
+/** True for an empty or whitespace-only line; decides at the first character for ordinary lines. */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0b && c !== 0x0c && c !== 0x0d) return false;
+  }
+  return true;
+}
+
 /** The first non-empty lines of the file: auto-detection always looks at the start, also on resume. */
 function readSample(fd: number): string[] {
   const buf = Buffer.alloc(SAMPLE_BYTES);
@@ -76,7 +85,7 @@ export async function parseSpoolFile(input: ParseFileInput, emit: (batch: BatchM
       for (const line of lines) {
         linesSeen = line.lineNo;
         framedUpTo = line.byteEnd;
-        if (!line.tooLong && line.text.trim() === '') {
+        if (!line.tooLong && isBlank(line.text)) {
           if (assembler.pendingStart()) skippedAfterPending++;
           else batch.addSkipped(1);
           continue;
