@@ -68,7 +68,7 @@ export interface ProgressPoint {
 
 /** Polls the job until it succeeds (resolves) or fails (throws), recording its progress. */
 export async function waitForJob(
-  url: string, jobId: string, timeoutMs: number, pollMs = 100,
+  url: string, jobId: string, timeoutMs: number, pollMs = 250,
 ): Promise<{ job: JobView; seenDoneAtMs: number; progress: ProgressPoint[] }> {
   const deadline = Date.now() + timeoutMs;
   const progress: ProgressPoint[] = [];

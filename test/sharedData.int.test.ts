@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestJob } from '../src/ingest/jobs.js';
 import { BACKENDS } from './helpers/db.js';
 import { hasSharedData, SHARED_DATA } from './helpers/env.js';
+import { EXPECTED_REJECTIONS } from './helpers/expectedRejections.js';
 import { readLines } from './helpers/logFiles.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
@@ -20,14 +21,6 @@ function logFiles(): string[] {
   walk(SHARED_DATA);
   return out.sort();
 }
-
-/**
- * Lines no preset should accept, with the reason they are not log lines. Anything else rejected
- * in a real file is a parser regression.
- */
-const EXPECTED_REJECTIONS: Record<string, number[]> = {
-  'lnav/logfile_bad_access_log.0': [2], // deliberately missing the ident/user fields (lnav negative test)
-};
 
 describe.runIf(hasSharedData).each(BACKENDS)('every real log in ../shared/data on %s', (kind) => {
   let svc: TestService;
@@ -83,8 +76,8 @@ describe.runIf(hasSharedData).each(BACKENDS)('every real log in ../shared/data o
 
   it('rejects only the lines that are not log lines, each with a reason', async () => {
     const rows = await svc.db.query<{ job_id: string; line_no: number; reason: string }>('SELECT job_id, line_no, reason FROM rejected_lines ORDER BY line_no');
-    const byJob = new Map<string, number[]>();
-    for (const r of rows.rows) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), r.line_no]);
+    const byJob = new Map<string, [number, string][]>();
+    for (const r of rows.rows) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), [r.line_no, r.reason]]);
     const unexpected: string[] = [];
     for (const [rel, job] of jobs) {
       const got = byJob.get(job.id) ?? [];

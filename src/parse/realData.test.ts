@@ -1,48 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { allDataFiles, dataPath, ingestFile } from './testData.js';
-
-/**
- * Every access and error log of ../shared/data through framing + auto detection. Each line must end
- * as a record, a rejection or an empty line; the only rejections are the lines below, which are not
- * in any web-server format we know, with the reason we give.
- */
-const EXPECTED_REJECTIONS: Record<string, [number, string][]> = {
-  // Hand-made hybrids of Nginx Proxy Manager's `proxy` and `standard` formats (crowdsec test input).
-  'crowdsec-hub/nginx_http-catch-npm__nginx_http-catch-npm.log': [
-    [5, "bad client address '-'"],
-    [6, "bad time for $request_time '200 - GET http api.example.org'"],
-  ],
-  // Apache error lines shipped through syslog lose their own timestamp; syslog's has no year.
-  'fail2ban/apache-auth.log': [
-    [42, "no timestamp: the line starts with '[authz_core:error]'"],
-    [43, "no timestamp: the line starts with '[authz_core:error]'"],
-    [44, "no timestamp: the line starts with '[:error]'"],
-    [45, "no timestamp: the line starts with '[error]'"],
-  ],
-  // fail2ban's own layout `%h %l %u - [time ] vhost "%r" …` (four dashes, vhost after the time).
-  'fail2ban/apache-fakegooglebot.log': [
-    [1, "bad client address '-'"],
-    [2, "bad client address '-'"],
-  ],
-  // lnav's W3C-like samples (`2013-02-11T06:43:36 10.112.72.172 - GET "/client/" -1 200 …`).
-  'lnav/format_samples_access_log.txt': [
-    [3, "bad client address '2013-02-11T06:43:36 10.112.72.172'"],
-    [4, "bad client address '2013-02-11T06:43:36 10.112.72.172'"],
-  ],
-  // A CUPS error line among lnav's Apache error samples.
-  'lnav/format_samples_error_log.txt': [[1, "line does not match apache_error: expected '[' and a timestamp at column 1"]],
-  // lnav's negative test: the ident and user fields are missing.
-  'lnav/logfile_bad_access_log.0': [[2, "line does not match nginx_combined: expected ' - ' after $remote_addr (column 1)"]],
-  // Vector's negative tests: all-dash lines, a non-log line, a bad timestamp.
-  'vector-vrl/apache_common_combined.log': [
-    [4, "bad client address '-'"],
-    [5, "bad client address '-'"],
-    [6, "line does not match apache_combined: expected ' [' after %u (column 7)"],
-    [7, "bad client address '-'"],
-  ],
-  'vector-vrl/apache_error.log': [[5, "line does not match apache_error: expected ' [level]' at column 22"]],
-};
+import { EXPECTED_REJECTIONS } from '../../test/helpers/expectedRejections.js';
+import { allDataFiles, dataPath, ingestFile, hasSharedData } from './testData.js';
 
 /** Lines in the file as `wc -l` counts them, plus a final line without '\n'. */
 function countLines(rel: string): number {
@@ -52,7 +11,7 @@ function countLines(rel: string): number {
   return bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? n + 1 : n;
 }
 
-describe('all shared sample logs', () => {
+describe.runIf(hasSharedData)('all shared sample logs', () => {
   const files = allDataFiles().filter((f) => !f.startsWith('fail2ban/raw/') && f !== 'SOURCES.md');
 
   it('finds the data set', () => {

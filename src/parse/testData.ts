@@ -4,11 +4,12 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { SHARED_DATA } from '../../test/helpers/env.js';
 import type { LogRecord } from '../domain/record.js';
 import { createRecordParser, LineFramer, RecordAssembler, type FormatRequest } from './index.js';
 
-export const DATA_DIR = path.resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/data');
+export { hasSharedData } from '../../test/helpers/env.js';
+export const DATA_DIR = SHARED_DATA;
 
 export function dataPath(rel: string): string {
   return path.join(DATA_DIR, rel);

@@ -1,0 +1,41 @@
+/**
+ * The only lines of ../shared/data (outside fail2ban/raw) that format `auto` rejects, with the reason
+ * given: they are in no web-server format we know. Any other rejection is a parser regression.
+ * Checked on the parser alone (src/parse/realData.test.ts) and through the whole service (test/sharedData.int.test.ts).
+ */
+export const EXPECTED_REJECTIONS: Record<string, [number, string][]> = {
+  // Hand-made hybrids of Nginx Proxy Manager's `proxy` and `standard` formats (crowdsec test input).
+  'crowdsec-hub/nginx_http-catch-npm__nginx_http-catch-npm.log': [
+    [5, "bad client address '-'"],
+    [6, "bad time for $request_time '200 - GET http api.example.org'"],
+  ],
+  // Apache error lines shipped through syslog lose their own timestamp; syslog's has no year.
+  'fail2ban/apache-auth.log': [
+    [42, "no timestamp: the line starts with '[authz_core:error]'"],
+    [43, "no timestamp: the line starts with '[authz_core:error]'"],
+    [44, "no timestamp: the line starts with '[:error]'"],
+    [45, "no timestamp: the line starts with '[error]'"],
+  ],
+  // fail2ban's own layout `%h %l %u - [time ] vhost "%r" …` (four dashes, vhost after the time).
+  'fail2ban/apache-fakegooglebot.log': [
+    [1, "bad client address '-'"],
+    [2, "bad client address '-'"],
+  ],
+  // lnav's W3C-like samples (`2013-02-11T06:43:36 10.112.72.172 - GET "/client/" -1 200 …`).
+  'lnav/format_samples_access_log.txt': [
+    [3, "bad client address '2013-02-11T06:43:36 10.112.72.172'"],
+    [4, "bad client address '2013-02-11T06:43:36 10.112.72.172'"],
+  ],
+  // A CUPS error line among lnav's Apache error samples.
+  'lnav/format_samples_error_log.txt': [[1, "line does not match apache_error: expected '[' and a timestamp at column 1"]],
+  // lnav's negative test: the ident and user fields are missing.
+  'lnav/logfile_bad_access_log.0': [[2, "line does not match nginx_combined: expected ' - ' after $remote_addr (column 1)"]],
+  // Vector's negative tests: all-dash lines, a non-log line, a bad timestamp.
+  'vector-vrl/apache_common_combined.log': [
+    [4, "bad client address '-'"],
+    [5, "bad client address '-'"],
+    [6, "line does not match apache_combined: expected ' [' after %u (column 7)"],
+    [7, "bad client address '-'"],
+  ],
+  'vector-vrl/apache_error.log': [[5, "line does not match apache_error: expected ' [level]' at column 22"]],
+};
