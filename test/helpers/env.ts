@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 /** Real public logs beside the project (read-only; never copied into the repository). */
@@ -8,6 +8,9 @@ export const SHARED_DATA = path.resolve(REPO_ROOT, '../shared/data');
 
 /** Under CI=true a suite that needs something missing fails instead of skipping. */
 export const IN_CI = process.env.CI === 'true';
+
+/** `--import` argument that lets a child node process run the TypeScript sources from any working directory. */
+export const TSX_IMPORT = pathToFileURL(path.join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 

@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, TSX_IMPORT } from './helpers/env.js';
+import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
+
+function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const res = spawnSync(process.execPath, ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
+    cwd: os.tmpdir(),
+    env: { PATH: process.env.PATH ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+describe('loginsights CLI', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-cli-'));
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnServer({ DATA_DIR: path.join(dir, 'data') });
+  });
+  afterAll(async () => {
+    server?.child.kill('SIGTERM');
+    await server?.exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ingest uploads files, waits for their jobs and prints the counts', () => {
+    const file = path.join(dir, 'access.log');
+    const ok = '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /a?b=1 HTTP/1.1" 200 512 "-" "curl/8.5"';
+    fs.writeFileSync(file, `${ok}\n\nnot a log line\n${ok.replace('/a?', '/c?')}\n`);
+    const res = cli(['ingest', file, '--server', server.url, '--source', 'cli-test']);
+    expect(res.stderr + res.stdout).toMatch(/succeeded/);
+    expect(res.stdout).toMatch(/2 lines ingested \(2 records\), 1 rejected, 1 empty/);
+    expect(res.stdout).toMatch(/rejected lines: http:\/\/127\.0\.0\.1:\d+\/ingest\/jobs\/[0-9a-f-]+\/rejected/);
+    expect(res.code).toBe(0);
+
+    const again = cli(['ingest', file, '--server', server.url, '--no-progress']);
+    expect(again.stdout).toMatch(/already uploaded as job/);
+    expect(again.code).toBe(0);
+  });
+
+  it('ingest exits non-zero when the server refuses the upload', () => {
+    const empty = path.join(dir, 'empty.log');
+    fs.writeFileSync(empty, '');
+    const res = cli(['ingest', empty, '--server', server.url, '--no-progress']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/400 the uploaded file is empty/);
+  });
+
+  it('migrate applies migrations once and then reports the database up to date', () => {
+    const env = { DATA_DIR: path.join(dir, 'migrate-data') };
+    expect(cli(['migrate'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/applied migrations: 1/) as unknown });
+    expect(cli(['migrate'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/up to date/) as unknown });
+  });
+
+  it('stops with one line naming a bad configuration variable', () => {
+    const res = cli(['serve'], { PORT: 'eighty', DATA_DIR: path.join(dir, 'x') });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^loginsights: invalid configuration: PORT: /)]);
+  });
+});
