@@ -35,6 +35,10 @@ export interface IngestFigures {
   /** Request start → job finished_at: what a user waits for. */
   endToEndS: number;
   linesPerSec: number | null;
+  /** Upload start → first batch committed (spooling, job claim, worker start, first batch parsed and written). */
+  firstCommitS: number | null;
+  /** Lines/s between the first and the last commit seen: the pipeline once it runs. */
+  steadyLinesPerSec: number | null;
   /** Longest time no batch was committed, between the first and the last commit. */
   longestStallS: number;
   /** [seconds since the upload started, lines committed], at each change seen by the poller. */
@@ -67,6 +71,16 @@ function progressChanges(points: readonly ProgressPoint[], t0: number): [number,
   return points
     .filter((p, i) => i === 0 || p.linesProcessed !== points[i - 1]!.linesProcessed)
     .map((p) => [round((p.atMs - t0) / 1000, 2), p.linesProcessed]);
+}
+
+function steadyState(points: readonly ProgressPoint[], t0: number): { firstCommitS: number | null; steadyLinesPerSec: number | null } {
+  const first = points.find((p) => p.linesProcessed > 0);
+  const last = points[points.length - 1];
+  if (!first || !last) return { firstCommitS: null, steadyLinesPerSec: null };
+  return {
+    firstCommitS: round((first.atMs - t0) / 1000, 2),
+    steadyLinesPerSec: perSecond(last.linesProcessed - first.linesProcessed, (last.atMs - first.atMs) / 1000),
+  };
 }
 
 export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest: IngestFigures; queries: ServerQueryFigures }> {
@@ -118,6 +132,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
         uploadAcceptedS: round((upload.acceptedAtMs - upload.startedAtMs) / 1000, 2),
         endToEndS: round(endToEndS, 2),
         linesPerSec: perSecond(job.lines_processed, endToEndS),
+        ...steadyState(done.progress, upload.startedAtMs),
         longestStallS: round(longestStallMs(done.progress) / 1000, 1),
         progress: progressChanges(done.progress, upload.startedAtMs),
         searchIndexingS,
