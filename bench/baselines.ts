@@ -115,11 +115,13 @@ export async function measureWorkerPipeline(file: string, copyPath: string): Pro
       },
       async (batch) => {
         const w0 = performance.now();
-        fs.writeSync(fd, batch.logs);
+        for (const day of batch.logs) {
+          fs.writeSync(fd, day.data);
+          copyFile.batches.push({ offset, length: day.data.length, rows: day.rows });
+          offset += day.data.length;
+        }
         writeMs += performance.now() - w0;
-        copyFile.batches.push({ offset, length: batch.logs.length, rows: batch.logRows });
         copyFile.rows += batch.logRows;
-        offset += batch.logs.length;
         lines = batch.linesProcessed;
       },
     );

@@ -4,6 +4,7 @@
  * (optionally), ask the questions again, stop it.
  */
 import type { FreshStore } from './backends.js';
+import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
 import type { BenchFile } from './dataset.js';
 import { longestStallMs, uploadFile, waitForJob, waitForSearchIndexes, type JobView, type ProgressPoint } from './ingestClient.js';
 import { QueryLoop, timeApi, type BenchQuery, type QueryName, type TimedQuery } from './queries.js';
@@ -43,6 +44,8 @@ export interface IngestFigures {
   longestStallS: number;
   /** [seconds since the upload started, lines committed], at each change seen by the poller. */
   progress: [number, number][];
+  /** CPU seconds used from the upload request to the job's success, by the server and by PostgreSQL. */
+  cpu: CpuUse;
   /** Job succeeded → no partition left without its trigram index. */
   searchIndexingS: number | null;
   /** RSS of the ready, idle server before the upload. */
@@ -95,6 +98,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
   // The RSS of the idle server once it is ready, before the upload: what ingestion adds comes on top.
   const readyRssMb = readProcMemoryMb(server.pid)?.rssMb ?? null;
   try {
+    const cpuAtStart = cpuSnapshot(server.pid);
     const upload = await uploadFile(server.url, o.file.path, `bench-${o.store.kind}`);
     const loop = o.queries ? new QueryLoop(server.url, o.queries.list, o.queries.duringPauseMs) : null;
     let done;
@@ -103,6 +107,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
     } finally {
       await loop?.stop();
     }
+    const cpu = cpuUse(cpuAtStart, cpuSnapshot(server.pid));
     if (loop) {
       queries.during = loop.samplesMs;
       queries.duringErrors = loop.errors;
@@ -135,6 +140,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
         ...steadyState(done.progress, upload.startedAtMs),
         longestStallS: round(longestStallMs(done.progress) / 1000, 1),
         progress: progressChanges(done.progress, upload.startedAtMs),
+        cpu,
         searchIndexingS,
         readyRssMb: readyRssMb === null ? null : round(readyRssMb, 0),
         peakRssMb: round(peakMb, 0),

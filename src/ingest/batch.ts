@@ -11,11 +11,19 @@ export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason',
 
 const DAY_MS = 86_400_000;
 
+/** The rows of one UTC day: COPYed straight into that day's partition (no per-row routing). */
+export interface DayRows {
+  /** YYYY-MM-DD */
+  day: string;
+  rows: number;
+  data: Uint8Array;
+}
+
 /** One batch as posted from the worker thread to the writer: COPY payloads plus the checkpoint it reaches. */
 export interface BatchMessage {
   type: 'batch';
   format: string;
-  logs: Uint8Array;
+  logs: DayRows[];
   rejects: Uint8Array;
   logRows: number;
   rejectRows: number;
@@ -27,15 +35,15 @@ export interface BatchMessage {
   linesProcessed: number;
   minTimestamp: string | null;
   maxTimestamp: string | null;
-  /** UTC days (YYYY-MM-DD) the batch's rows fall on: their partitions must exist. */
-  days: string[];
   final: boolean;
 }
 
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */
 export class BatchBuilder {
-  private readonly logs = new ByteSink(8 << 20);
+  private byDay = new Map<number, { sink: ByteSink; rows: number }>();
   private readonly rejects = new ByteSink(64 << 10);
+  /** Fields equal for every row of the job, escaped once. */
+  private readonly jobFields: string;
   logRows = 0;
   rejectRows = 0;
   linesIngested = 0;
@@ -43,24 +51,31 @@ export class BatchBuilder {
   linesSkipped = 0;
   private minTs = Infinity;
   private maxTs = -Infinity;
-  private dayNumbers = new Set<number>();
 
   constructor(
     private readonly jobId: string,
-    private readonly source: string,
-  ) {}
+    source: string,
+  ) {
+    this.jobFields = `${copyField(source)}\t${jobId}`;
+  }
 
   addRecord(r: LogRecord, lineNo: number, lineCount: number, raw: string): void {
     const ts = r.timestamp;
     if (ts < this.minTs) this.minTs = ts;
     if (ts > this.maxTs) this.maxTs = ts;
-    this.dayNumbers.add(Math.floor(ts / DAY_MS));
-    this.logs.write(
+    const dayNumber = Math.floor(ts / DAY_MS);
+    let day = this.byDay.get(dayNumber);
+    if (!day) {
+      day = { sink: new ByteSink(1 << 20), rows: 0 };
+      this.byDay.set(dayNumber, day);
+    }
+    day.sink.write(
       `${isoTimestamp(ts)}\t${r.level}\t${copyField(r.statusCode)}\t${copyField(r.method)}\t${copyField(r.endpoint)}\t` +
         `${copyField(r.protocol)}\t${copyField(r.message)}\t${copyField(r.latencyMs)}\t${copyField(r.clientIp)}\t` +
         `${copyField(r.bytesSent)}\t${copyField(r.userAgent)}\t${copyField(r.referer)}\t${copyField(r.host)}\t` +
-        `${copyField(this.source)}\t${this.jobId}\t${lineNo}\t${lineCount}\t${copyField(raw)}\n`,
+        `${this.jobFields}\t${lineNo}\t${lineCount}\t${copyField(raw)}\n`,
     );
+    day.rows++;
     this.logRows++;
     this.linesIngested += lineCount;
   }
@@ -81,10 +96,13 @@ export class BatchBuilder {
 
   /** Encodes the batch and resets the builder; buffers are ready to be transferred, not copied. */
   take(format: string, checkpoint: { bytesProcessed: number; linesProcessed: number }, final: boolean): BatchMessage {
+    const logs = [...this.byDay.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([dayNumber, d]) => ({ day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10), rows: d.rows, data: d.sink.take() }));
     const msg: BatchMessage = {
       type: 'batch',
       format,
-      logs: this.logs.take(),
+      logs,
       rejects: this.rejects.take(),
       logRows: this.logRows,
       rejectRows: this.rejectRows,
@@ -94,13 +112,12 @@ export class BatchBuilder {
       ...checkpoint,
       minTimestamp: this.logRows ? isoTimestamp(this.minTs) : null,
       maxTimestamp: this.logRows ? isoTimestamp(this.maxTs) : null,
-      days: [...this.dayNumbers].sort((a, b) => a - b).map((d) => new Date(d * DAY_MS).toISOString().slice(0, 10)),
       final,
     };
+    this.byDay = new Map();
     this.logRows = this.rejectRows = this.linesIngested = this.linesRejected = this.linesSkipped = 0;
     this.minTs = Infinity;
     this.maxTs = -Infinity;
-    this.dayNumbers = new Set();
     return msg;
   }
 }

@@ -13,7 +13,7 @@ const decoder = new TextDecoder();
 /** Rows of a batch's COPY payloads as [line_no, kind] pairs (kind: stored or rejected). */
 function rowsOf(b: BatchMessage): string[] {
   const rows: string[] = [];
-  for (const line of decoder.decode(b.logs).split('\n').filter(Boolean)) {
+  for (const line of b.logs.flatMap((d) => decoder.decode(d.data).split('\n')).filter(Boolean)) {
     const cols = line.split('\t');
     rows.push(`stored:${cols[15]}+${cols[16]}`);
   }

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
-import { ensureDayPartitions, touchPartitions } from '../db/partitions.js';
+import { ensureDayPartitions, partitionName, touchPartitions } from '../db/partitions.js';
 import { backoffMs, isRetryableDbError } from '../db/retry.js';
 import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import {
@@ -194,10 +194,12 @@ export class IngestRunner {
     // PGlite runs in this thread and its promises resolve without I/O: batch after batch would run
     // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
     await new Promise((resolve) => setImmediate(resolve));
-    await ensureDayPartitions(this.opts.db, b.days, this.knownDays);
+    const days = b.logs.map((d) => d.day);
+    await ensureDayPartitions(this.opts.db, days, this.knownDays);
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
-      if (b.logRows > 0) await tx.copyFrom('logs', LOG_COPY_COLUMNS, b.logs);
+      // Straight into each day's partition: PostgreSQL checks the partition bound, and skips routing every row.
+      for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data);
       if (b.rejectRows > 0) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects);
       await advanceCheckpoint(tx, job.id, this.owner, {
         format: b.format,
@@ -210,7 +212,7 @@ export class IngestRunner {
         minTimestamp: b.minTimestamp,
         maxTimestamp: b.maxTimestamp,
       });
-      await touchPartitions(tx, b.days);
+      await touchPartitions(tx, days);
     });
     const m = this.opts.metrics;
     m.linesIngested.inc(b.linesIngested);

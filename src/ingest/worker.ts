@@ -24,7 +24,7 @@ port.on('message', (msg: { type: 'ack' }) => {
 async function emit(batch: BatchMessage): Promise<void> {
   while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
   inFlight++;
-  const transfer = [batch.logs.buffer, batch.rejects.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+  const transfer = [...batch.logs.map((d) => d.data.buffer), batch.rejects.buffer].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
   port.postMessage(batch, [...new Set(transfer)]);
 }
 
