@@ -28,6 +28,7 @@ export interface IngestRunnerOptions {
 }
 
 const MAX_ATTEMPTS = 10;
+const UNDEFINED_TABLE = '42P01';
 
 // Under vitest/tsx the sources are .ts: the worker then starts through a shim that loads tsx first.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './workerFromSource.mjs' : './worker.js', import.meta.url);
@@ -195,6 +196,26 @@ export class IngestRunner {
     // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
     await new Promise((resolve) => setImmediate(resolve));
     const days = b.logs.map((d) => d.day);
+    try {
+      await this.commitBatch(job, b, days);
+    } catch (err) {
+      // Retention (here or in another process) dropped a partition this process still had in its
+      // cache: forget the cache, recreate, and commit again. The failed transaction wrote nothing.
+      if ((err as { code?: string }).code !== UNDEFINED_TABLE) throw err;
+      this.knownDays.clear();
+      await this.commitBatch(job, b, days);
+    }
+    const m = this.opts.metrics;
+    m.linesIngested.inc(b.linesIngested);
+    m.linesRejected.inc(b.linesRejected);
+    m.linesSkipped.inc(b.linesSkipped);
+    m.bytesProcessed.inc(Math.max(0, b.bytesProcessed - job.bytes_processed));
+    job.bytes_processed = b.bytesProcessed;
+    m.batchesWritten.inc();
+  }
+
+  /** One transaction: the batch's rows, its rejected lines, and the checkpoint they reach. */
+  private async commitBatch(job: ClaimedJob, b: BatchMessage, days: string[]): Promise<void> {
     await ensureDayPartitions(this.opts.db, days, this.knownDays);
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
@@ -214,12 +235,5 @@ export class IngestRunner {
       });
       await touchPartitions(tx, days);
     });
-    const m = this.opts.metrics;
-    m.linesIngested.inc(b.linesIngested);
-    m.linesRejected.inc(b.linesRejected);
-    m.linesSkipped.inc(b.linesSkipped);
-    m.bytesProcessed.inc(Math.max(0, b.bytesProcessed - job.bytes_processed));
-    job.bytes_processed = b.bytesProcessed;
-    m.batchesWritten.inc();
   }
 }
