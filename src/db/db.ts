@@ -2,13 +2,15 @@
 export interface Queryable {
   query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /**
-   * Bulk-loads rows in PostgreSQL COPY text format (tab-separated, `\N` for NULL, one row per line)
-   * into `table (columns)`. Runs inside the caller's transaction when called on one.
+   * Bulk-loads rows in PostgreSQL COPY text format (tab-separated, `\N` for NULL, one row per line),
+   * or binary format, into `table (columns)`. Runs inside the caller's transaction when called on one.
    */
-  copyFrom(table: string, columns: readonly string[], data: Uint8Array): Promise<void>;
+  copyFrom(table: string, columns: readonly string[], data: Uint8Array, format?: CopyFormat): Promise<void>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
+
+export type CopyFormat = 'text' | 'binary';
 
 export interface QueryResult<R> {
   rows: R[];
@@ -31,9 +33,9 @@ export interface Db extends Queryable {
 }
 
 /** Builds `COPY table (a, b) FROM <src>`; identifiers come from our code, never from input, but are quoted anyway. */
-export function copySql(table: string, columns: readonly string[], from: string): string {
+export function copySql(table: string, columns: readonly string[], from: string, format: CopyFormat = 'text'): string {
   const cols = columns.map(quoteIdent).join(', ');
-  return `COPY ${quoteIdent(table)} (${cols}) FROM ${from}`;
+  return `COPY ${quoteIdent(table)} (${cols}) FROM ${from}${format === 'binary' ? ' WITH (FORMAT binary)' : ''}`;
 }
 
 export function quoteIdent(name: string): string {

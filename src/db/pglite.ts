@@ -16,9 +16,9 @@ function wrap(target: PGlite | Transaction): Queryable {
     async exec(sql) {
       await target.exec(sql);
     },
-    async copyFrom(table, columns, data) {
+    async copyFrom(table, columns, data, format) {
       // PGlite reads COPY input from the virtual file /dev/blob (its documented COPY interface).
-      await target.query(copySql(table, columns, "'/dev/blob'"), [], { blob: new Blob([data]) });
+      await target.query(copySql(table, columns, "'/dev/blob'", format), [], { blob: new Blob([data]) });
     },
   };
 }

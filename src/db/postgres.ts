@@ -22,9 +22,9 @@ function wrapClient(client: pg.PoolClient | pg.Pool): Queryable {
     async exec(sql) {
       await client.query(sql);
     },
-    async copyFrom(table, columns, data) {
+    async copyFrom(table, columns, data, format) {
       if (!('release' in client)) throw new Error('copyFrom needs a transaction or session');
-      const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN')));
+      const stream = client.query(copyFromStream(copySql(table, columns, 'STDIN', format)));
       await pipeline(Readable.from([data]), stream);
     },
   };
@@ -51,8 +51,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   const db: Db = {
     kind: 'postgres',
     ...wrapClient(pool),
-    async copyFrom(table, columns, data) {
-      await db.transaction((tx) => tx.copyFrom(table, columns, data));
+    async copyFrom(table, columns, data, format) {
+      await db.transaction((tx) => tx.copyFrom(table, columns, data, format));
     },
     async transaction(fn) {
       const client = await pool.connect();

@@ -1,7 +1,8 @@
 import type { LogRecord } from '../domain/record.js';
+import { BinaryCopyWriter, uuidBytes } from './binaryCopy.js';
 import { ByteSink, copyField, isoTimestamp } from './copyText.js';
 
-/** Columns written by COPY into `logs`, in the order BatchBuilder encodes them. */
+/** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
   'timestamp', 'log_level', 'status_code', 'method', 'endpoint', 'protocol', 'message', 'latency_ms',
   'client_ip', 'bytes_sent', 'user_agent', 'referer', 'host', 'source', 'job_id', 'line_no', 'line_count', 'raw_log',
@@ -11,7 +12,7 @@ export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason',
 
 const DAY_MS = 86_400_000;
 
-/** The rows of one UTC day: COPYed straight into that day's partition (no per-row routing). */
+/** The rows of one UTC day in binary COPY format: COPYed straight into that day's partition (no per-row routing). */
 export interface DayRows {
   /** YYYY-MM-DD */
   day: string;
@@ -40,10 +41,9 @@ export interface BatchMessage {
 
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */
 export class BatchBuilder {
-  private byDay = new Map<number, { sink: ByteSink; rows: number }>();
+  private byDay = new Map<number, { writer: BinaryCopyWriter; rows: number }>();
   private readonly rejects = new ByteSink(64 << 10);
-  /** Fields equal for every row of the job, escaped once. */
-  private readonly jobFields: string;
+  private readonly jobIdBytes: Uint8Array;
   logRows = 0;
   rejectRows = 0;
   linesIngested = 0;
@@ -54,9 +54,9 @@ export class BatchBuilder {
 
   constructor(
     private readonly jobId: string,
-    source: string,
+    private readonly source: string,
   ) {
-    this.jobFields = `${copyField(source)}\t${jobId}`;
+    this.jobIdBytes = uuidBytes(jobId);
   }
 
   addRecord(r: LogRecord, lineNo: number, lineCount: number, raw: string): void {
@@ -66,15 +66,30 @@ export class BatchBuilder {
     const dayNumber = Math.floor(ts / DAY_MS);
     let day = this.byDay.get(dayNumber);
     if (!day) {
-      day = { sink: new ByteSink(1 << 20), rows: 0 };
+      day = { writer: new BinaryCopyWriter(1 << 20), rows: 0 };
       this.byDay.set(dayNumber, day);
     }
-    day.sink.write(
-      `${isoTimestamp(ts)}\t${r.level}\t${copyField(r.statusCode)}\t${copyField(r.method)}\t${copyField(r.endpoint)}\t` +
-        `${copyField(r.protocol)}\t${copyField(r.message)}\t${copyField(r.latencyMs)}\t${copyField(r.clientIp)}\t` +
-        `${copyField(r.bytesSent)}\t${copyField(r.userAgent)}\t${copyField(r.referer)}\t${copyField(r.host)}\t` +
-        `${this.jobFields}\t${lineNo}\t${lineCount}\t${copyField(raw)}\n`,
-    );
+    const w = day.writer;
+    // Same order and types as LOG_COPY_COLUMNS and the `logs` table.
+    w.row(LOG_COPY_COLUMNS.length);
+    w.timestamptz(ts);
+    w.text(r.level);
+    w.int16(r.statusCode);
+    w.text(r.method);
+    w.text(r.endpoint);
+    w.text(r.protocol);
+    w.text(r.message);
+    w.float64(r.latencyMs);
+    w.text(r.clientIp);
+    w.int64(r.bytesSent);
+    w.text(r.userAgent);
+    w.text(r.referer);
+    w.text(r.host);
+    w.text(this.source);
+    w.bytes(this.jobIdBytes);
+    w.int64(lineNo);
+    w.int32(lineCount);
+    w.text(raw);
     day.rows++;
     this.logRows++;
     this.linesIngested += lineCount;
@@ -98,7 +113,7 @@ export class BatchBuilder {
   take(format: string, checkpoint: { bytesProcessed: number; linesProcessed: number }, final: boolean): BatchMessage {
     const logs = [...this.byDay.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([dayNumber, d]) => ({ day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10), rows: d.rows, data: d.sink.take() }));
+      .map(([dayNumber, d]) => ({ day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10), rows: d.rows, data: d.writer.take() }));
     const msg: BatchMessage = {
       type: 'batch',
       format,

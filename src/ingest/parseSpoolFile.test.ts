@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
 import type { BatchMessage } from './batch.js';
 import { parseSpoolFile, type ParseFileInput } from './parseSpoolFile.js';
 
@@ -13,9 +14,8 @@ const decoder = new TextDecoder();
 /** Rows of a batch's COPY payloads as [line_no, kind] pairs (kind: stored or rejected). */
 function rowsOf(b: BatchMessage): string[] {
   const rows: string[] = [];
-  for (const line of b.logs.flatMap((d) => decoder.decode(d.data).split('\n')).filter(Boolean)) {
-    const cols = line.split('\t');
-    rows.push(`stored:${cols[15]}+${cols[16]}`);
+  for (const fields of b.logs.flatMap((d) => readBinaryCopy(d.data))) {
+    rows.push(`stored:${fields[15]!.readBigInt64BE()}+${fields[16]!.readInt32BE()}`);
   }
   for (const line of decoder.decode(b.rejects).split('\n').filter(Boolean)) {
     const cols = line.split('\t');

@@ -220,7 +220,7 @@ export class IngestRunner {
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
       // Straight into each day's partition: PostgreSQL checks the partition bound, and skips routing every row.
-      for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data);
+      for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data, 'binary');
       if (b.rejectRows > 0) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects);
       await advanceCheckpoint(tx, job.id, this.owner, {
         format: b.format,
