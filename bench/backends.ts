@@ -15,6 +15,8 @@ export interface FreshStore {
   kind: DbKind;
   /** Scratch directory: the server's DATA_DIR (spool, and the PGlite files) and working directory. */
   scratchDir: string;
+  /** The PostgreSQL database's name; null for PGlite. */
+  databaseName: string | null;
   /** Environment for the server process. */
   env: Record<string, string>;
   /** Opens the store in this process (PGlite: only once the server has exited). No statement timeout. */
@@ -52,7 +54,7 @@ export async function createFreshStore(kind: DbKind, opts: { scratchRoot: string
 
   if (kind === 'pglite') {
     return {
-      kind, scratchDir,
+      kind, scratchDir, databaseName: null,
       env: { DATA_DIR: dataDir },
       openDirect: () => openPglite({ dataDir: path.join(dataDir, 'pglite'), statementTimeoutMs: 0 }),
       dispose: removeScratch,
@@ -63,7 +65,7 @@ export async function createFreshStore(kind: DbKind, opts: { scratchRoot: string
   await withAdmin(opts.adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = withDatabase(opts.adminUrl, name);
   return {
-    kind, scratchDir,
+    kind, scratchDir, databaseName: name,
     env: { DATA_DIR: dataDir, DATABASE_URL: url },
     openDirect: () => openPostgres({ connectionString: url, statementTimeoutMs: 0, maxConnections: 2 }),
     async dispose() {

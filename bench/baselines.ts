@@ -98,7 +98,7 @@ export interface PipelineBaseline {
 
 /**
  * Runs the worker's own code (parseSpoolFile: framing, parsing, COPY encoding, checkpoints) in this
- * thread, with no database behind it; keeps the COPY text for the COPY baseline.
+ * thread, with no database behind it; keeps the (binary) COPY payloads for the COPY baseline.
  */
 export async function measureWorkerPipeline(file: string, copyPath: string): Promise<PipelineBaseline> {
   const fd = fs.openSync(copyPath, 'w');
@@ -161,7 +161,7 @@ export async function measureCopyBaseline(db: Db, copy: CopyFile): Promise<CopyB
     const t0 = performance.now();
     await db.transaction(async (tx) => {
       if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
-      for (const p of payloads) await tx.copyFrom(COPY_TABLE, LOG_COPY_COLUMNS, p);
+      for (const p of payloads) await tx.copyFrom(COPY_TABLE, LOG_COPY_COLUMNS, p, 'binary');
     });
     const seconds = (performance.now() - t0) / 1000;
     const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${COPY_TABLE}`);

@@ -4,7 +4,7 @@
  * (optionally), ask the questions again, stop it.
  */
 import type { FreshStore } from './backends.js';
-import { cpuSnapshot, cpuUse, type CpuUse } from './cpu.js';
+import { CpuTracker, type CpuUse } from './cpu.js';
 import type { BenchFile } from './dataset.js';
 import { longestStallMs, uploadFile, waitForJob, waitForSearchIndexes, type JobView, type ProgressPoint } from './ingestClient.js';
 import { QueryLoop, timeApi, type BenchQuery, type QueryName, type TimedQuery } from './queries.js';
@@ -44,7 +44,7 @@ export interface IngestFigures {
   longestStallS: number;
   /** [seconds since the upload started, lines committed], at each change seen by the poller. */
   progress: [number, number][];
-  /** CPU seconds used from the upload request to the job's success, by the server and by PostgreSQL. */
+  /** CPU seconds used from the upload request to the job's success: server, PostgreSQL, the rest of the machine. */
   cpu: CpuUse;
   /** Job succeeded → no partition left without its trigram index. */
   searchIndexingS: number | null;
@@ -98,7 +98,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
   // The RSS of the idle server once it is ready, before the upload: what ingestion adds comes on top.
   const readyRssMb = readProcMemoryMb(server.pid)?.rssMb ?? null;
   try {
-    const cpuAtStart = cpuSnapshot(server.pid);
+    const cpuTracker = new CpuTracker(server.pid, o.store.databaseName);
     const upload = await uploadFile(server.url, o.file.path, `bench-${o.store.kind}`);
     const loop = o.queries ? new QueryLoop(server.url, o.queries.list, o.queries.duringPauseMs) : null;
     let done;
@@ -107,7 +107,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
     } finally {
       await loop?.stop();
     }
-    const cpu = cpuUse(cpuAtStart, cpuSnapshot(server.pid));
+    const cpu = cpuTracker.stop();
     if (loop) {
       queries.during = loop.samplesMs;
       queries.duringErrors = loop.errors;

@@ -51,7 +51,8 @@ export interface BenchResults {
 const int = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : Math.round(n).toLocaleString('en-US'));
 const num = (n: number | null | undefined, d = 1): string => (n === null || n === undefined ? '-' : n.toFixed(d));
 const times = (r: number | null): string => (r === null ? '-' : `${r}×`);
-const cpu = (i: IngestFigures): string => `${num(i.cpu.serverS)} / ${num(i.cpu.postgresS)} (${num(i.cpu.coresBusy, 2)})`;
+const cpu = (i: IngestFigures): string =>
+  `${num(i.cpu.serverS)} / ${num(i.cpu.postgresS)} / ${num(i.cpu.benchClientS)} / ${num(i.cpu.restOfMachineS)} (${num(i.cpu.coresBusy, 2)})`;
 const lat = (s: Summary | null | undefined): string => (s ? `${num(s.p50)} / ${num(s.p95)} (${s.n})` : '-');
 
 export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep'>): Target[] {
@@ -105,14 +106,14 @@ function ingestTable(r: BenchResults, kinds: DbKind[]): string {
     row('  first batch committed, s after upload start', (x) => num(x.ingest.firstCommitS, 2)),
     row('  lines/s from first to last commit', (x) => int(x.ingest.steadyLinesPerSec)),
     row('  longest pause between committed batches, s', (x) => num(x.ingest.longestStallS)),
-    row('  CPU s: server / postgres (cores busy of 2)', (x) => cpu(x.ingest)),
+    row('  CPU s: server / postgres / bench / other (cores busy)', (x) => cpu(x.ingest)),
     row('  search indexes all built, s after success', (x) => num(x.ingest.searchIndexingS)),
     row('  server RSS MB: ready / peak / kernel HWM', (x) => `${int(x.ingest.readyRssMb)} / ${int(x.ingest.peakRssMb)} / ${int(x.ingest.hwmRssMb)}`),
     ['run 2: same, with GET /logs during ingest', ...kinds.map(() => '')],
     row('  end-to-end lines/s', (x) => int(x.ingestUnderSearch.linesPerSec)),
     row('  lines/s from first to last commit', (x) => int(x.ingestUnderSearch.steadyLinesPerSec)),
     row('  longest pause between committed batches, s', (x) => num(x.ingestUnderSearch.longestStallS)),
-    row('  CPU s: server / postgres (cores busy of 2)', (x) => cpu(x.ingestUnderSearch)),
+    row('  CPU s: server / postgres / bench / other (cores busy)', (x) => cpu(x.ingestUnderSearch)),
     row('  search indexes all built, s after success', (x) => num(x.ingestUnderSearch.searchIndexingS)),
     ['baselines on the same backend', ...kinds.map(() => '')],
     row('  COPY rows/s (plain table, 2 btree indexes)', (x) => int(x.copyBaseline.rowsPerSec)),
@@ -161,7 +162,7 @@ function baselineTable(r: BenchResults): string {
 
 function rssTable(r: BenchResults): string {
   return formatTable([
-    ['', 'bytes', 'lines', 'end to end, s', 'lines/s', 'longest pause, s', 'CPU s: server / pg (busy)', 'RSS MB: ready / peak / HWM'],
+    ['', 'bytes', 'lines', 'end to end, s', 'lines/s', 'longest pause, s', 'CPU s: server / pg / bench / other (busy)', 'RSS MB: ready / peak / HWM'],
     ...r.rssStep.map((s) => [
       s.kind, int(s.ingest.bytes), int(s.ingest.lines), num(s.ingest.endToEndS), int(s.ingest.linesPerSec), num(s.ingest.longestStallS), cpu(s.ingest),
       `${int(s.ingest.readyRssMb)} / ${int(s.ingest.peakRssMb)} / ${int(s.ingest.hwmRssMb)}`,
