@@ -8,6 +8,11 @@ import { partitionName } from '../db/partitions.js';
  * the planner picks the index per partition wherever it exists. Returns the partitions indexed.
  */
 export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions = 4): Promise<string[]> {
+  if (db.kind === 'pglite' && (await ingestPending(db))) {
+    // PGlite has one backend: an index build there stops ingestion (and every query) until it ends.
+    // Wait until no job is queued or running; PostgreSQL builds CONCURRENTLY alongside ingestion.
+    return [];
+  }
   const quiet = await db.query<{ day: string }>(
     `SELECT day::text AS day FROM log_partitions
      WHERE search_indexed_at IS NULL AND last_write_at < now() - make_interval(secs => $1::double precision / 1000)
@@ -30,4 +35,9 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
     done.push(table);
   }
   return done;
+}
+
+async function ingestPending(db: Db): Promise<boolean> {
+  const res = await db.query(`SELECT 1 FROM ingest_jobs WHERE status IN ('queued', 'running') LIMIT 1`);
+  return res.rowCount > 0;
 }
