@@ -2,23 +2,11 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
+import type { IngestJob } from '../src/ingest/jobs.js';
 import { sleep } from './stats.js';
 
-/** The fields of GET /ingest/jobs/{id} the benchmark reads. */
-export interface JobView {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  bytes_total: number;
-  bytes_processed: number;
-  lines_processed: number;
-  lines_ingested: number;
-  lines_rejected: number;
-  lines_skipped: number;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
+/** GET /ingest/jobs/{id}, as the service defines it. */
+export type JobView = IngestJob;
 
 export interface Upload {
   jobId: string;
