@@ -8,7 +8,7 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { AppError, errorHandler, sendProblem } from './errors.js';
+import { errorHandler, sendProblem } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
@@ -32,7 +32,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
-    // Query strings with repeated keys or huge values are rejected by zod; this bounds parsing itself.
+    // Bounds path parameters (job ids) before any route sees them.
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,
   }).withTypeProvider<ZodTypeProvider>();
@@ -74,5 +74,3 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   return app;
 }
-
-export { AppError };

@@ -78,11 +78,6 @@ export async function getJob(db: Queryable, id: string): Promise<IngestJob | und
   return res.rows[0];
 }
 
-export interface JobPage {
-  items: IngestJob[];
-  next_cursor: string | null;
-}
-
 /** Newest first, keyset-paginated on (created_at, id). */
 export async function listJobs(
   db: Queryable,
