@@ -1,6 +1,5 @@
 import type { LogRecord } from '../domain/record.js';
 import { BinaryCopyWriter, uuidBytes } from './binaryCopy.js';
-import { ByteSink, copyField, isoTimestamp } from './copyText.js';
 
 /** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
@@ -11,6 +10,14 @@ export const LOG_COPY_COLUMNS = [
 export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason', 'raw_log'] as const;
 
 const DAY_MS = 86_400_000;
+
+/** Epoch milliseconds (a fraction keeps microseconds) → ISO 8601 UTC with 3 or 6 fractional digits. */
+export function isoTimestamp(ms: number): string {
+  const whole = Math.floor(ms);
+  const iso = new Date(whole).toISOString();
+  const micros = Math.min(999, Math.round((ms - whole) * 1000));
+  return micros > 0 ? `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z` : iso;
+}
 
 /** The rows of one UTC day in binary COPY format: COPYed straight into that day's partition (no per-row routing). */
 export interface DayRows {
@@ -42,7 +49,7 @@ export interface BatchMessage {
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */
 export class BatchBuilder {
   private byDay = new Map<number, { writer: BinaryCopyWriter; rows: number }>();
-  private readonly rejects = new ByteSink(64 << 10);
+  private readonly rejects = new BinaryCopyWriter(64 << 10);
   private readonly jobIdBytes: Uint8Array;
   logRows = 0;
   rejectRows = 0;
@@ -96,7 +103,14 @@ export class BatchBuilder {
   }
 
   addRejected(lineNo: number, lineCount: number, reason: string, raw: string): void {
-    this.rejects.write(`${this.jobId}\t${lineNo}\t${lineCount}\t${copyField(reason)}\t${copyField(raw)}\n`);
+    const w = this.rejects;
+    // Same order and types as REJECT_COPY_COLUMNS and the `rejected_lines` table.
+    w.row(REJECT_COPY_COLUMNS.length);
+    w.bytes(this.jobIdBytes);
+    w.int64(lineNo);
+    w.int32(lineCount);
+    w.text(reason);
+    w.text(raw);
     this.rejectRows++;
     this.linesRejected += lineCount;
   }

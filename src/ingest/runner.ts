@@ -226,7 +226,7 @@ export class IngestRunner {
       }
       // Straight into each day's partition: PostgreSQL checks the partition bound, and skips routing every row.
       for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data, 'binary');
-      if (b.rejectRows > 0) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects);
+      if (b.rejectRows > 0) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
       await advanceCheckpoint(tx, job.id, this.owner, {
         format: b.format,
         bytesProcessed: b.bytesProcessed,
