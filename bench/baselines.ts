@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Db } from '../src/db/db.js';
 import { LOG_COPY_COLUMNS } from '../src/ingest/batch.js';
+import { BufferPool } from '../src/ingest/binaryCopy.js';
 import { parseSpoolFile } from '../src/ingest/parseSpoolFile.js';
 import { LineFramer, RecordAssembler, createRecordParser } from '../src/parse/index.js';
 import { perSecond } from './stats.js';
@@ -106,6 +107,8 @@ export async function measureWorkerPipeline(file: string, copyPath: string): Pro
   let lines = 0;
   let offset = 0;
   let writeMs = 0;
+  // Buffers go back to the pool once written, as the service's writer hands them back to the worker.
+  const pool = new BufferPool();
   const t0 = performance.now();
   try {
     await parseSpoolFile(
@@ -119,11 +122,13 @@ export async function measureWorkerPipeline(file: string, copyPath: string): Pro
           fs.writeSync(fd, day.data);
           copyFile.batches.push({ offset, length: day.data.length, rows: day.rows });
           offset += day.data.length;
+          pool.put(day.data.buffer as ArrayBuffer);
         }
         writeMs += performance.now() - w0;
         copyFile.rows += batch.logRows;
         lines = batch.linesProcessed;
       },
+      pool,
     );
   } finally {
     fs.closeSync(fd);

@@ -1,5 +1,5 @@
 import type { LogRecord } from '../domain/record.js';
-import { BinaryCopyWriter, uuidBytes } from './binaryCopy.js';
+import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
 
 /** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
@@ -32,7 +32,8 @@ export interface BatchMessage {
   type: 'batch';
   format: string;
   logs: DayRows[];
-  rejects: Uint8Array;
+  /** Rejected lines in binary COPY format; null when the batch has none. */
+  rejects: Uint8Array | null;
   logRows: number;
   rejectRows: number;
   linesIngested: number;
@@ -49,8 +50,10 @@ export interface BatchMessage {
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */
 export class BatchBuilder {
   private byDay = new Map<number, { writer: BinaryCopyWriter; rows: number }>();
-  private readonly rejects = new BinaryCopyWriter(64 << 10);
+  private rejects: BinaryCopyWriter | null = null;
   private readonly jobIdBytes: Uint8Array;
+  /** Size of the largest day payload so far: a new day's buffer starts that big instead of growing to it. */
+  private dayBytes = 1 << 20;
   logRows = 0;
   rejectRows = 0;
   linesIngested = 0;
@@ -62,6 +65,7 @@ export class BatchBuilder {
   constructor(
     private readonly jobId: string,
     private readonly source: string,
+    private readonly pool = new BufferPool(),
   ) {
     this.jobIdBytes = uuidBytes(jobId);
   }
@@ -73,7 +77,7 @@ export class BatchBuilder {
     const dayNumber = Math.floor(ts / DAY_MS);
     let day = this.byDay.get(dayNumber);
     if (!day) {
-      day = { writer: new BinaryCopyWriter(1 << 20), rows: 0 };
+      day = { writer: new BinaryCopyWriter(this.dayBytes, this.pool), rows: 0 };
       this.byDay.set(dayNumber, day);
     }
     const w = day.writer;
@@ -103,7 +107,7 @@ export class BatchBuilder {
   }
 
   addRejected(lineNo: number, lineCount: number, reason: string, raw: string): void {
-    const w = this.rejects;
+    const w = (this.rejects ??= new BinaryCopyWriter(64 << 10, this.pool));
     // Same order and types as REJECT_COPY_COLUMNS and the `rejected_lines` table.
     w.row(REJECT_COPY_COLUMNS.length);
     w.bytes(this.jobIdBytes);
@@ -123,16 +127,19 @@ export class BatchBuilder {
     return this.logRows + this.rejectRows;
   }
 
-  /** Encodes the batch and resets the builder; buffers are ready to be transferred, not copied. */
+  /** Finishes the batch and resets the builder; its buffers are ready to be transferred, not copied. */
   take(format: string, checkpoint: { bytesProcessed: number; linesProcessed: number }, final: boolean): BatchMessage {
     const logs = [...this.byDay.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([dayNumber, d]) => ({ day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10), rows: d.rows, data: d.writer.take() }));
+      .map(([dayNumber, d]) => {
+        this.dayBytes = Math.max(this.dayBytes, d.writer.byteLength + 2);
+        return { day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10), rows: d.rows, data: d.writer.finish() };
+      });
     const msg: BatchMessage = {
       type: 'batch',
       format,
       logs,
-      rejects: this.rejects.take(),
+      rejects: this.rejects?.finish() ?? null,
       logRows: this.logRows,
       rejectRows: this.rejectRows,
       linesIngested: this.linesIngested,
@@ -144,6 +151,7 @@ export class BatchBuilder {
       final,
     };
     this.byDay = new Map();
+    this.rejects = null;
     this.logRows = this.rejectRows = this.linesIngested = this.linesRejected = this.linesSkipped = 0;
     this.minTs = Infinity;
     this.maxTs = -Infinity;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
-import { BinaryCopyWriter, uuidBytes } from './binaryCopy.js';
+import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
 
 describe('BinaryCopyWriter', () => {
   it('encodes each type in PostgreSQL binary send format, with NULLs and a trailer', () => {
@@ -16,7 +16,7 @@ describe('BinaryCopyWriter', () => {
     w.row(2);
     w.timestamptz(Date.UTC(1995, 6, 1));
     w.int64(-5);
-    const rows = readBinaryCopy(w.take());
+    const rows = readBinaryCopy(w.finish());
     expect(rows).toHaveLength(2);
     const [ts, text, status, big, dbl, nul, uuid] = rows[0]!;
     expect(ts!.readBigInt64BE()).toBe(1_000_500n); // µs since 2000-01-01, the half millisecond kept
@@ -30,14 +30,36 @@ describe('BinaryCopyWriter', () => {
     expect(rows[1]![1]!.readBigInt64BE()).toBe(-5n);
   });
 
-  it('grows past its initial size and starts afresh after take()', () => {
+  it('grows past its initial size', () => {
     const w = new BinaryCopyWriter(64);
     const long = 'x'.repeat(10_000);
     w.row(1);
     w.text(long);
-    expect(readBinaryCopy(w.take())[0]![0]!.toString()).toBe(long);
+    expect(readBinaryCopy(w.finish())[0]![0]!.toString()).toBe(long);
+  });
+
+  it('copies short ASCII itself and hands other text to the UTF-8 encoder', () => {
+    const w = new BinaryCopyWriter(64);
+    const values = ['GET', '', 'é', 'x'.repeat(24) + 'ü', '/a/b', '€uro', '😀', 'y'.repeat(25)];
+    w.row(values.length);
+    for (const v of values) w.text(v);
+    expect(readBinaryCopy(w.finish())[0]!.map((f) => f!.toString('utf8'))).toEqual(values);
+  });
+
+  it('takes its buffers from a pool and reuses returned ones', () => {
+    const pool = new BufferPool();
+    const first = new BinaryCopyWriter(1024, pool).finish();
+    pool.put(first.buffer as ArrayBuffer);
+    const w = new BinaryCopyWriter(512, pool);
     w.row(1);
     w.int32(7);
-    expect(readBinaryCopy(w.take())).toEqual([[Buffer.from([0, 0, 0, 7])]]);
+    const again = w.finish();
+    expect(again.buffer).toBe(first.buffer);
+    expect(readBinaryCopy(again)).toEqual([[Buffer.from([0, 0, 0, 7])]]);
+    // A buffer transferred to another thread is detached: the pool ignores it.
+    const gone = new ArrayBuffer(2048);
+    structuredClone(gone, { transfer: [gone] });
+    pool.put(gone);
+    expect(pool.get(2048)).not.toBe(gone);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { LineFramer, RecordAssembler, createRecordParser, type FormatRequest, type FramedRecord } from '../parse/index.js';
 import { BatchBuilder, type BatchMessage } from './batch.js';
+import { BufferPool } from './binaryCopy.js';
 
 export interface ParseFileInput {
   jobId: string;
@@ -44,14 +45,19 @@ function readSample(fd: number): string[] {
  * (which resolves once the batch may be forgotten). Every line ends up in exactly one of: a stored
  * record, a rejected line, or the skipped (empty) count, and each batch's checkpoint is the start of
  * the first line it does not account for, so a resume from it neither loses nor repeats a line.
+ * Batch buffers come from `pool`, where the caller returns them once written.
  */
-export async function parseSpoolFile(input: ParseFileInput, emit: (batch: BatchMessage) => Promise<void>): Promise<void> {
+export async function parseSpoolFile(
+  input: ParseFileInput,
+  emit: (batch: BatchMessage) => Promise<void>,
+  pool = new BufferPool(),
+): Promise<void> {
   const fd = fs.openSync(input.spoolPath, 'r');
   try {
     const parser = createRecordParser(input.format, readSample(fd));
     const framer = new LineFramer({ startOffset: input.startOffset, startLineNo: input.linesBefore + 1, maxLineBytes: input.maxLineBytes });
     const assembler = new RecordAssembler((line) => parser.startsRecord(line));
-    const batch = new BatchBuilder(input.jobId, input.source);
+    const batch = new BatchBuilder(input.jobId, input.source, pool);
     // Empty lines seen after the start of the record still pending in the assembler: they belong to
     // the batch that emits that record, since a checkpoint taken now resumes from the record's start.
     let skippedAfterPending = 0;

@@ -180,7 +180,9 @@ export class IngestRunner {
               return;
             }
             await this.writeBatch(job, msg);
-            worker.postMessage({ type: 'ack' });
+            // The batch is committed: hand its buffers back for the worker to fill again.
+            const buffers = [...msg.logs.map((d) => d.data.buffer), ...(msg.rejects ? [msg.rejects.buffer] : [])] as ArrayBuffer[];
+            worker.postMessage({ type: 'ack', buffers }, buffers);
           })
           .catch(fail);
       });
@@ -226,7 +228,7 @@ export class IngestRunner {
       }
       // Straight into each day's partition: PostgreSQL checks the partition bound, and skips routing every row.
       for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data, 'binary');
-      if (b.rejectRows > 0) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
+      if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
       await advanceCheckpoint(tx, job.id, this.owner, {
         format: b.format,
         bytesProcessed: b.bytesProcessed,
