@@ -114,7 +114,7 @@ export async function measureWorkerPipeline(file: string, copyPath: string): Pro
     await parseSpoolFile(
       {
         jobId: crypto.randomUUID(), source: 'bench', spoolPath: file, format: { format: 'auto' },
-        startOffset: 0, linesBefore: 0, batchRows: BATCH_ROWS, maxLineBytes: MAX_LINE_BYTES,
+        startOffset: 0, linesBefore: 0, batchRows: BATCH_ROWS, maxLineBytes: MAX_LINE_BYTES, routeRules: [],
       },
       async (batch) => {
         const w0 = performance.now();

@@ -5,7 +5,10 @@ import type { IngestJob } from '../src/ingest/jobs.js';
 import { BACKENDS } from './helpers/db.js';
 import { hasSharedData, SHARED_DATA } from './helpers/env.js';
 import { EXPECTED_REJECTIONS } from './helpers/expectedRejections.js';
-import { readLines } from './helpers/logFiles.js';
+import { readAccessStatus, readLines } from './helpers/logFiles.js';
+import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
+import type { Summary } from '../src/analytics/summary.js';
+import { rollupSnapshot } from './helpers/rollups.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 /** Every log file under ../shared/data (everything but the provenance notes). */
@@ -87,4 +90,52 @@ describe.runIf(hasSharedData).each(BACKENDS)('every real log in ../shared/data o
     }
     expect(unexpected).toEqual([]);
   });
+
+  it('summary: total_requests and status_codes of every access log equal an independent count of its lines', async () => {
+    const mismatches: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const rel = path.relative(SHARED_DATA, file);
+      const job = jobs.get(rel)!;
+      if (rel.startsWith('fail2ban/raw/') || !/^(nginx|apache)_(?!error)/.test(job.format ?? '')) continue;
+      const rejected = new Set((EXPECTED_REJECTIONS[rel] ?? []).map(([lineNo]) => lineNo));
+      const expected: Record<string, number> = {};
+      readLines(file).forEach((line, i) => {
+        const status = rejected.has(i + 1) ? undefined : readAccessStatus(line);
+        if (status !== undefined) expected[status] = (expected[status] ?? 0) + 1;
+      });
+      const res = await svc.getJson<Summary>(`/analytics/summary?source=${encodeURIComponent(rel)}`);
+      expect(res.status, rel).toBe(200);
+      const total = Object.values(expected).reduce((a, b) => a + b, 0);
+      if (res.body.total_requests !== total || JSON.stringify(res.body.status_codes) !== JSON.stringify(sortKeys(expected))) {
+        mismatches.push(`${rel}: got ${res.body.total_requests} ${JSON.stringify(res.body.status_codes)}, file ${total} ${JSON.stringify(sortKeys(expected))}`);
+      }
+      checked++;
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(50);
+  });
+
+  it('top endpoints of the real Apache log are its most requested paths, grouped into routes', async () => {
+    const res = await svc.getJson<Summary>(`/analytics/summary?source=${encodeURIComponent('elastic-examples/apache_logs')}&top=5`);
+    // Counted by hand from the file: the paths carry no ids, so each route is a path.
+    const counts = new Map<string, number>();
+    for (const line of readLines(path.join(SHARED_DATA, 'elastic-examples/apache_logs'))) {
+      const m = /"[A-Z]+ (\/[^ ?"]*)/.exec(line);
+      if (m) counts.set(m[1]!, (counts.get(m[1]!) ?? 0) + 1);
+    }
+    const top = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5);
+    expect(res.body.top_endpoints.map((t) => [t.route, t.count])).toEqual(top);
+  });
+
+  it('rollups maintained batch by batch are identical to rollups rebuilt from the raw rows', async () => {
+    const before = await rollupSnapshot(svc.db);
+    expect(before.rollups_1m.length).toBeGreaterThan(1000);
+    await rebuildRollups(svc.db);
+    expect(await rollupSnapshot(svc.db)).toEqual(before);
+  });
 });
+
+function sortKeys(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { FactFilter } from '../analytics/facts.js';
 import { LOG_LEVELS } from '../domain/record.js';
 import {
   FilterError, parseDateParam, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters,
@@ -36,6 +37,25 @@ export function toLogFilters(q: LogFilterQuery): LogFilters {
     };
     if (f.startDate && f.endDate && f.startDate >= f.endDate) throw new FilterError('end_date', 'must be after start_date');
     return f;
+  } catch (err) {
+    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
+    throw err;
+  }
+}
+
+/** The range and source every analytics endpoint takes. */
+export const analyticsRangeQuery = z.object({
+  start_date: text(64).optional().describe('Inclusive start, ISO 8601; default: all data'),
+  end_date: text(64).optional().describe('Exclusive end, ISO 8601; default: all data'),
+  source: text(1024).optional().describe('One source; default: all'),
+});
+
+export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>): FactFilter {
+  try {
+    const start = q.start_date ? Date.parse(parseDateParam('start_date', q.start_date)) : null;
+    const end = q.end_date ? Date.parse(parseDateParam('end_date', q.end_date)) : null;
+    if (start !== null && end !== null && start >= end) throw new FilterError('end_date', 'must be after start_date');
+    return { startMs: start, endMs: end, source: q.source === undefined || q.source === '' ? null : q.source };
   } catch (err) {
     if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
     throw err;

@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { errorHandler, sendProblem } from './errors.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
@@ -71,6 +72,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(uploadRoutes(deps));
   await app.register(jobRoutes(deps));
   await app.register(logRoutes(deps));
+  await app.register(analyticsRoutes(deps));
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   return app;
 }

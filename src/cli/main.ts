@@ -6,6 +6,7 @@ import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { ingestFiles } from './ingestCommand.js';
 import { createLogger } from './logger.js';
+import { parseDateOption, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
 
 /** Loads the configuration or stops with one line naming the bad variable. */
@@ -78,5 +79,22 @@ program
     })();
     process.exitCode = await ingestFiles(files, { ...o, server });
   });
+
+for (const what of ['rollups', 'routes'] as const) {
+  program
+    .command(what)
+    .description(what === 'rollups' ? 'Maintain the analytics rollups' : 'Maintain the routes of stored records')
+    .command('rebuild')
+    .description(
+      what === 'rollups'
+        ? 'Recompute the rollups of whole UTC days from the raw rows'
+        : 'Recompute the route of stored records with the current rules, then their rollups',
+    )
+    .option('--from <date>', 'first day (ISO 8601; default: the oldest day with raw rows)', parseDateOption)
+    .option('--to <date>', 'end, exclusive (ISO 8601; default: after the newest day)', parseDateOption)
+    .action(async (o: { from?: Date; to?: Date }) => {
+      await runRebuild(configOrExit(), what, o);
+    });
+}
 
 await program.parseAsync();

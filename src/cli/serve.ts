@@ -2,12 +2,13 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { buildServer, type App } from '../api/server.js';
-import type { Config } from '../config/config.js';
+import { ConfigError, type Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { IngestRunner } from '../ingest/runner.js';
+import { RouteNormaliser, RouteRuleError } from '../parse/routes.js';
 import { registerSearchMetrics } from '../search/metrics.js';
 import { startMaintenance } from './maintenance.js';
 
@@ -22,6 +23,7 @@ export interface Service {
 
 /** Opens the database, applies migrations, starts ingestion and maintenance, and serves the API. */
 export async function startService(config: Readonly<Config>, logger: Logger, opts: { listen?: boolean } = {}): Promise<Service> {
+  checkRouteRules(config);
   fs.mkdirSync(config.spoolDir, { recursive: true });
   const db = await openDb(config);
   const applied = await migrate(db);
@@ -34,6 +36,7 @@ export async function startService(config: Readonly<Config>, logger: Logger, opt
     ? new IngestRunner({
         db, logger, metrics: createIngestMetrics(registry), concurrency: config.ingestConcurrency,
         batchRows: config.ingestBatchRows, maxLineBytes: config.maxLineBytes, leaseMs: config.ingestLeaseMs,
+        routeRules: config.routeRules,
       })
     : undefined;
   const app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), logger });
@@ -52,4 +55,14 @@ export async function startService(config: Readonly<Config>, logger: Logger, opt
       await db.close();
     },
   };
+}
+
+/** A configured route rule that does not compile stops the start, naming the variable. */
+function checkRouteRules(config: Readonly<Config>): void {
+  try {
+    new RouteNormaliser(config.routeRules);
+  } catch (err) {
+    if (err instanceof RouteRuleError) throw new ConfigError(`ROUTE_RULES: ${err.message}`);
+    throw err;
+  }
 }

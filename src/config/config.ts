@@ -28,6 +28,18 @@ const envSchema = z.object({
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKERS: booleanString.default(true),
+  ROUTE_RULES: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: [{"pattern": "/blog/*", "template": "/blog/{slug}"}, ...]' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.object({ pattern: z.string().startsWith('/'), template: z.string().startsWith('/') }).strict()))
+    .default([]),
 });
 
 export interface Config {
@@ -54,6 +66,8 @@ export interface Config {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** false: serve the API only, do not claim ingest jobs or run background maintenance. */
   runWorkers: boolean;
+  /** Route rules from the configuration, tried before the ones added through the API. */
+  routeRules: { pattern: string; template: string }[];
 }
 
 export class ConfigError extends Error {}
@@ -86,5 +100,6 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
     runWorkers: e.RUN_WORKERS,
+    routeRules: e.ROUTE_RULES,
   });
 }

@@ -1,9 +1,11 @@
 import type { LogRecord } from '../domain/record.js';
+import { RouteNormaliser } from '../parse/routes.js';
 import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
+import { RollupBuilder, type RollupRows } from './rollups.js';
 
 /** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
-  'timestamp', 'log_level', 'status_code', 'method', 'endpoint', 'protocol', 'message', 'latency_ms',
+  'timestamp', 'log_level', 'status_code', 'method', 'endpoint', 'route', 'protocol', 'message', 'latency_ms',
   'client_ip', 'bytes_sent', 'user_agent', 'referer', 'host', 'source', 'job_id', 'line_no', 'line_count', 'raw_log',
 ] as const;
 
@@ -34,6 +36,8 @@ export interface BatchMessage {
   logs: DayRows[];
   /** Rejected lines in binary COPY format; null when the batch has none. */
   rejects: Uint8Array | null;
+  /** The batch's records summed per minute, hour and day, to be added to the rollup tables; null when none. */
+  rollups: RollupRows | null;
   logRows: number;
   rejectRows: number;
   linesIngested: number;
@@ -65,10 +69,14 @@ export class BatchBuilder {
   constructor(
     private readonly jobId: string,
     private readonly source: string,
+    private readonly routes = new RouteNormaliser(),
     private readonly pool = new BufferPool(),
   ) {
     this.jobIdBytes = uuidBytes(jobId);
+    this.rollups = new RollupBuilder(source, pool);
   }
+
+  private readonly rollups: RollupBuilder;
 
   addRecord(r: LogRecord, lineNo: number, lineCount: number, raw: string): void {
     const ts = r.timestamp;
@@ -80,6 +88,8 @@ export class BatchBuilder {
       day = { writer: new BinaryCopyWriter(this.dayBytes, this.pool), rows: 0 };
       this.byDay.set(dayNumber, day);
     }
+    const route = this.routes.route(r.endpoint);
+    this.rollups.add(r, route);
     const w = day.writer;
     // Same order and types as LOG_COPY_COLUMNS and the `logs` table.
     w.row(LOG_COPY_COLUMNS.length);
@@ -88,6 +98,7 @@ export class BatchBuilder {
     w.int16(r.statusCode);
     w.text(r.method);
     w.text(r.endpoint);
+    w.text(route);
     w.text(r.protocol);
     w.text(r.message);
     w.float64(r.latencyMs);
@@ -140,6 +151,7 @@ export class BatchBuilder {
       format,
       logs,
       rejects: this.rejects?.finish() ?? null,
+      rollups: this.rollups.take(),
       logRows: this.logRows,
       rejectRows: this.rejectRows,
       linesIngested: this.linesIngested,

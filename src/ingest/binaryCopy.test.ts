@@ -30,6 +30,19 @@ describe('BinaryCopyWriter', () => {
     expect(rows[1]![1]!.readBigInt64BE()).toBe(-5n);
   });
 
+  it('encodes integer arrays in array_send format', () => {
+    const w = new BinaryCopyWriter(64);
+    w.row(3);
+    w.int32Array([-3, 7]);
+    w.int32Array([]);
+    w.int32Array([1, 10, 2, 20, 3, 30], 1, 2);
+    const [full, empty, odd] = readBinaryCopy(w.finish())[0]!;
+    expect([...Array(odd!.length / 4).keys()].map((i) => odd!.readInt32BE(i * 4))).toEqual([1, 0, 23, 3, 1, 4, 10, 4, 20, 4, 30]);
+    // dims, hasnull, element oid, length, lower bound, then (length, value) per element
+    expect([...Array(full!.length / 4).keys()].map((i) => full!.readInt32BE(i * 4))).toEqual([1, 0, 23, 2, 1, 4, -3, 4, 7]);
+    expect([...Array(empty!.length / 4).keys()].map((i) => empty!.readInt32BE(i * 4))).toEqual([0, 0, 23]);
+  });
+
   it('grows past its initial size', () => {
     const w = new BinaryCopyWriter(64);
     const long = 'x'.repeat(10_000);
@@ -40,7 +53,7 @@ describe('BinaryCopyWriter', () => {
 
   it('copies short ASCII itself and hands other text to the UTF-8 encoder', () => {
     const w = new BinaryCopyWriter(64);
-    const values = ['GET', '', 'é', 'x'.repeat(24) + 'ü', '/a/b', '€uro', '😀', 'y'.repeat(25)];
+    const values = ['GET', '', 'é', 'x'.repeat(39) + 'ü', '/a/b', '€uro', '😀', 'y'.repeat(41)];
     w.row(values.length);
     for (const v of values) w.text(v);
     expect(readBinaryCopy(w.finish())[0]!.map((f) => f!.toString('utf8'))).toEqual(values);

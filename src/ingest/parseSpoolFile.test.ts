@@ -3,17 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
-import type { BatchMessage } from './batch.js';
+import { LOG_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import { parseSpoolFile, type ParseFileInput } from './parseSpoolFile.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-parsefile-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+const LINE_NO = LOG_COPY_COLUMNS.indexOf('line_no');
+
 /** Rows of a batch's COPY payloads as [line_no, kind] pairs (kind: stored or rejected). */
 function rowsOf(b: BatchMessage): string[] {
   const rows: string[] = [];
   for (const fields of b.logs.flatMap((d) => readBinaryCopy(d.data))) {
-    rows.push(`stored:${fields[15]!.readBigInt64BE()}+${fields[16]!.readInt32BE()}`);
+    rows.push(`stored:${fields[LINE_NO]!.readBigInt64BE()}+${fields[LINE_NO + 1]!.readInt32BE()}`);
   }
   for (const fields of b.rejects ? readBinaryCopy(b.rejects) : []) {
     rows.push(`rejected:${fields[1]!.readBigInt64BE()}+${fields[2]!.readInt32BE()}`);
@@ -50,7 +52,7 @@ describe('parseSpoolFile checkpoints', () => {
     fs.writeFileSync(file, ERROR_LOG);
     const base: ParseFileInput = {
       jobId: '00000000-0000-4000-8000-000000000001', source: 't', spoolPath: file, format: { format: 'auto' },
-      startOffset: 0, linesBefore: 0, batchRows, maxLineBytes: 65536,
+      startOffset: 0, linesBefore: 0, batchRows, maxLineBytes: 65536, routeRules: [],
     };
     const full = await run(base);
     const last = full[full.length - 1]!;
@@ -81,7 +83,7 @@ describe('parseSpoolFile checkpoints', () => {
     fs.writeFileSync(file, `${ok}\n${ok.replace('GET /', `GET /${'a'.repeat(5000)}`)}\n${ok}\n`);
     const batches = await run({
       jobId: '00000000-0000-4000-8000-000000000002', source: 't', spoolPath: file, format: { format: 'auto' },
-      startOffset: 0, linesBefore: 0, batchRows: 100, maxLineBytes: 1024,
+      startOffset: 0, linesBefore: 0, batchRows: 100, maxLineBytes: 1024, routeRules: [],
     });
     const rows = batches.flatMap(rowsOf);
     expect(rows).toEqual(['stored:1+1', 'stored:3+1', 'rejected:2+1']);

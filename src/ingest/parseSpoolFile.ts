@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { LineFramer, RecordAssembler, createRecordParser, type FormatRequest, type FramedRecord } from '../parse/index.js';
 import { BatchBuilder, type BatchMessage } from './batch.js';
+import { RouteNormaliser, type RouteRule } from '../parse/routes.js';
 import { BufferPool } from './binaryCopy.js';
 
 export interface ParseFileInput {
@@ -13,6 +14,8 @@ export interface ParseFileInput {
   linesBefore: number;
   batchRows: number;
   maxLineBytes: number;
+  /** User route rules (config first, then the API's), tried before the built-in normalisation. */
+  routeRules: RouteRule[];
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -57,7 +60,7 @@ export async function parseSpoolFile(
     const parser = createRecordParser(input.format, readSample(fd));
     const framer = new LineFramer({ startOffset: input.startOffset, startLineNo: input.linesBefore + 1, maxLineBytes: input.maxLineBytes });
     const assembler = new RecordAssembler((line) => parser.startsRecord(line));
-    const batch = new BatchBuilder(input.jobId, input.source, pool);
+    const batch = new BatchBuilder(input.jobId, input.source, new RouteNormaliser(input.routeRules), pool);
     // Empty lines seen after the start of the record still pending in the assembler: they belong to
     // the batch that emits that record, since a checkpoint taken now resumes from the record's start.
     let skippedAfterPending = 0;

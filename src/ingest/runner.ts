@@ -12,6 +12,10 @@ import {
   type ClaimedJob,
 } from './jobs.js';
 import type { IngestMetrics } from './metrics.js';
+import type { RouteRule } from '../parse/routes.js';
+import { ROLLUP_WRITE_LOCK } from './rebuildRollups.js';
+import { listRouteRules } from './routeRules.js';
+import { upsertRollups } from './rollups.js';
 import type { ParseFileInput } from './parseSpoolFile.js';
 
 export interface IngestRunnerOptions {
@@ -21,6 +25,8 @@ export interface IngestRunnerOptions {
   concurrency: number;
   batchRows: number;
   maxLineBytes: number;
+  /** Route rules from the configuration; the API's rules (route_rules) follow them. */
+  routeRules?: RouteRule[];
   leaseMs?: number;
   pollIntervalMs?: number;
   /** Called after a job succeeded (later: alert evaluation over the ingested time span). */
@@ -148,7 +154,9 @@ export class IngestRunner {
   }
 
   /** Runs the worker and commits its batches in order; resolves after the final batch is committed. */
-  private parseAndWrite(job: ClaimedJob): Promise<void> {
+  private async parseAndWrite(job: ClaimedJob): Promise<void> {
+    // Rules are read when a job starts: a rule change applies to the jobs that start after it.
+    const routeRules = [...(this.opts.routeRules ?? []), ...(await listRouteRules(this.opts.db))];
     const input: ParseFileInput = {
       jobId: job.id,
       source: job.source,
@@ -158,6 +166,7 @@ export class IngestRunner {
       linesBefore: job.lines_processed,
       batchRows: this.opts.batchRows,
       maxLineBytes: this.opts.maxLineBytes,
+      routeRules: routeRules.map(({ pattern, template }) => ({ pattern, template })),
     };
     const worker = new Worker(WORKER_URL, { workerData: input });
     this.active.set(job.id, worker);
@@ -181,7 +190,7 @@ export class IngestRunner {
             }
             await this.writeBatch(job, msg);
             // The batch is committed: hand its buffers back for the worker to fill again.
-            const buffers = [...msg.logs.map((d) => d.data.buffer), ...(msg.rejects ? [msg.rejects.buffer] : [])] as ArrayBuffer[];
+            const buffers = [msg.logs.map((d) => d.data), msg.rejects ?? [], msg.rollups?.data ?? []].flat().map((d) => d.buffer as ArrayBuffer);
             worker.postMessage({ type: 'ack', buffers }, buffers);
           })
           .catch(fail);
@@ -226,9 +235,12 @@ export class IngestRunner {
         // final status update is a normal commit, which flushes everything before it.
         await tx.query("SET LOCAL statement_timeout = 0; SET LOCAL synchronous_commit = off");
       }
+      // Shared: batches of several jobs commit side by side; a rollup rebuild takes it exclusively.
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
       // Straight into each day's partition: PostgreSQL checks the partition bound, and skips routing every row.
       for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data, 'binary');
       if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
+      if (b.rollups) await upsertRollups(tx, b.rollups);
       await advanceCheckpoint(tx, job.id, this.owner, {
         format: b.format,
         bytesProcessed: b.bytesProcessed,

@@ -27,7 +27,7 @@ port.on('message', (msg: { type: 'ack'; buffers: ArrayBuffer[] }) => {
 async function emit(batch: BatchMessage): Promise<void> {
   while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
   inFlight++;
-  const payloads = [...batch.logs.map((d) => d.data), ...(batch.rejects ? [batch.rejects] : [])];
+  const payloads = [...batch.logs.map((d) => d.data), ...(batch.rejects ? [batch.rejects] : []), ...(batch.rollups ? [batch.rollups.data] : [])];
   port.postMessage(batch, [...new Set(payloads.map((p) => p.buffer as ArrayBuffer))]);
 }
 

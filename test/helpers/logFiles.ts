@@ -27,3 +27,13 @@ export function readCombined(line: string): CombinedFields | undefined {
   const timeMs = Date.UTC(Number(m[3]), MONTHS[m[2]!] ?? NaN, Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6])) - offsetMin * 60_000;
   return { timeMs, status: Number(m[11]), path: m[10]!.split('?')[0]! };
 }
+
+/**
+ * The status code of an access-log line as a person reads it: the three digits right after the first
+ * quoted field (the request line), whatever comes before it (client, vhost, time, NPMplus fields).
+ * Shares no code with src/parse; undefined for lines that are not access-log lines.
+ */
+export function readAccessStatus(line: string): number | undefined {
+  const m = /"(?:[^"\\]|\\.)*" (\d{3})(?=[\s]|$)/.exec(line);
+  return m ? Number(m[1]) : undefined;
+}

@@ -1,0 +1,63 @@
+import { GAMMA, ZERO_BUCKET } from '../domain/latencyHistogram.js';
+import { splitRange, type RangePiece } from './timeRange.js';
+
+/** What every analytics question filters on. Times are epoch ms; null is unbounded. */
+export interface FactFilter {
+  startMs: number | null;
+  endMs: number | null;
+  source: string | null;
+  /** One route only (a route's own charts). */
+  route?: string | null;
+}
+
+/** Columns of the `facts` relation: a rollup row, or one raw row shaped like one. */
+export const FACT_COLUMNS =
+  'route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
+
+/** The bucket of a raw latency, as src/domain/latencyHistogram.ts computes it. */
+const RAW_BUCKET = `CASE WHEN latency_ms <= 0 THEN ${ZERO_BUCKET} ELSE ceil(ln(greatest(latency_ms, 0.001)) / ln(${GAMMA}))::integer END`;
+
+const RAW_AS_FACT = `route, method, status_code, log_level, 1::bigint AS records, coalesce(bytes_sent, 0) AS bytes_sent,
+  (latency_ms IS NOT NULL)::integer::bigint AS latency_count, coalesce(round(latency_ms * 1000), 0)::bigint AS latency_sum_us,
+  latency_ms AS latency_max_ms,
+  CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE ARRAY[${RAW_BUCKET}] END AS latency_buckets,
+  CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE '{1}'::integer[] END AS latency_counts`;
+
+/** How an answer was computed, reported with it. */
+export type SourceOfTruth = 'rollups' | 'rollups+raw' | 'raw';
+
+export interface FactsQuery {
+  /** A SELECT producing FACT_COLUMNS; its parameters are appended to `params`. */
+  sql: string;
+  sourceOfTruth: SourceOfTruth;
+}
+
+/**
+ * The facts of a range: the UNION ALL of its pieces (splitRange), each filtered by time, source and
+ * route. Parameters are appended to `params` (the caller's own come first).
+ */
+export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
+  const pieces = splitRange(f.startMs, f.endMs);
+  const param = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const common: string[] = [];
+  if (f.source !== null) common.push(`source = ${param(f.source)}`);
+  if (f.route !== undefined && f.route !== null) common.push(`route = ${param(f.route)}`);
+  const parts = pieces.map((p) => piece(p, common, param));
+  const raw = pieces.filter((p) => p.source === 'logs').length;
+  return {
+    sql: parts.join('\nUNION ALL\n'),
+    sourceOfTruth: raw === 0 ? 'rollups' : raw === pieces.length ? 'raw' : 'rollups+raw',
+  };
+}
+
+function piece(p: RangePiece, common: string[], param: (v: unknown) => string): string {
+  const time = p.source === 'logs' ? 'timestamp' : 'bucket';
+  const where = [...common];
+  if (p.fromMs !== null) where.push(`${time} >= ${param(new Date(p.fromMs).toISOString())}::timestamptz`);
+  if (p.toMs !== null) where.push(`${time} < ${param(new Date(p.toMs).toISOString())}::timestamptz`);
+  const columns = p.source === 'logs' ? RAW_AS_FACT : FACT_COLUMNS;
+  return `SELECT ${columns} FROM ${p.source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+}

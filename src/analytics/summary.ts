@@ -1,0 +1,173 @@
+import type { Queryable } from '../db/db.js';
+import { quantile, RELATIVE_ACCURACY, type BucketCounts } from '../domain/latencyHistogram.js';
+import { factsQuery, type FactFilter, type SourceOfTruth } from './facts.js';
+
+export interface SummaryParams extends FactFilter {
+  /** How many routes in top_endpoints. */
+  top: number;
+}
+
+export interface LatencySummary {
+  /** Requests that have a latency: the percentiles and the average are over these. */
+  count: number;
+  p50: number | null;
+  p90: number | null;
+  p95: number | null;
+  p99: number | null;
+  avg: number | null;
+  max: number | null;
+  /** Percentiles are within this relative error of the exact value (the histogram's bound). */
+  relative_error: number;
+}
+
+export interface Summary {
+  start_date: string | null;
+  end_date: string | null;
+  /** Records with a status code (access-log lines). */
+  total_requests: number;
+  /** Every record, error-log lines included. */
+  total_records: number;
+  error_count: number;
+  error_rate_pct: number;
+  client_error_count: number;
+  status_classes: Record<string, number>;
+  status_codes: Record<string, number>;
+  levels: Record<string, number>;
+  top_endpoints: { route: string; count: number; error_rate_pct: number }[];
+  latency_ms: LatencySummary;
+  unique_clients: number;
+  bytes_sent: number;
+  first_timestamp: string | null;
+  last_timestamp: string | null;
+  source_of_truth: SourceOfTruth;
+}
+
+interface StatusRow {
+  status_code: number | null;
+  log_level: string;
+  records: number;
+  bytes: number;
+  lat_n: number;
+  lat_sum_us: number;
+  lat_max: number | null;
+}
+
+/** A percentage with two decimals; 0 when there is nothing to divide. */
+export function pct(part: number, whole: number): number {
+  return whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0;
+}
+
+const round3 = (v: number | null): number | null => (v === null ? null : Math.round(v * 1000) / 1000);
+
+/** Totals, status breakdown, top routes and latency percentiles of a range, from the rollups. */
+export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summary> {
+  const params: unknown[] = [p.top];
+  const facts = factsQuery(p, params);
+  const res = await db.query<{ by_status: StatusRow[]; hist: { b: number; n: number }[]; top: { route: string; n: number; errors: number }[] }>(
+    `WITH facts AS MATERIALIZED (${facts.sql})
+     SELECT
+       (SELECT coalesce(json_agg(s), '[]') FROM (
+          SELECT status_code, log_level, sum(records) AS records, sum(bytes_sent) AS bytes, sum(latency_count) AS lat_n,
+                 sum(latency_sum_us) AS lat_sum_us, max(latency_max_ms) AS lat_max
+          FROM facts GROUP BY status_code, log_level) s) AS by_status,
+       (SELECT coalesce(json_agg(h), '[]') FROM (
+          SELECT b, sum(c) AS n FROM facts, unnest(latency_buckets, latency_counts) AS u(b, c) GROUP BY b) h) AS hist,
+       (SELECT coalesce(json_agg(t), '[]') FROM (
+          SELECT route, sum(records) AS n, coalesce(sum(records) FILTER (WHERE status_code >= 500), 0) AS errors
+          FROM facts WHERE route IS NOT NULL AND status_code IS NOT NULL
+          GROUP BY route ORDER BY n DESC, route LIMIT $1) t) AS top`,
+    params,
+  );
+  const row = res.rows[0]!;
+  const [clients, bounds] = await Promise.all([uniqueClients(db, p), firstAndLast(db, p)]);
+
+  const statusCodes: Record<string, number> = {};
+  const statusClasses: Record<string, number> = {};
+  const levels: Record<string, number> = {};
+  let requests = 0;
+  let records = 0;
+  let errors = 0;
+  let clientErrors = 0;
+  let bytes = 0;
+  let latN = 0;
+  let latSumUs = 0;
+  let latMax: number | null = null;
+  for (const s of row.by_status) {
+    records += s.records;
+    bytes += s.bytes;
+    latN += s.lat_n;
+    latSumUs += s.lat_sum_us;
+    if (s.lat_max !== null && (latMax === null || s.lat_max > latMax)) latMax = s.lat_max;
+    levels[s.log_level] = (levels[s.log_level] ?? 0) + s.records;
+    if (s.status_code === null) continue;
+    requests += s.records;
+    statusCodes[s.status_code] = (statusCodes[s.status_code] ?? 0) + s.records;
+    const cls = `${Math.floor(s.status_code / 100)}xx`;
+    statusClasses[cls] = (statusClasses[cls] ?? 0) + s.records;
+    if (s.status_code >= 500) errors += s.records;
+    else if (s.status_code >= 400) clientErrors += s.records;
+  }
+  const hist: BucketCounts = new Map(row.hist.map((h) => [h.b, h.n]));
+  return {
+    start_date: p.startMs === null ? null : new Date(p.startMs).toISOString(),
+    end_date: p.endMs === null ? null : new Date(p.endMs).toISOString(),
+    total_requests: requests,
+    total_records: records,
+    error_count: errors,
+    error_rate_pct: pct(errors, requests),
+    client_error_count: clientErrors,
+    status_classes: sortKeys(statusClasses),
+    status_codes: sortKeys(statusCodes),
+    levels: sortKeys(levels),
+    top_endpoints: row.top.map((t) => ({ route: t.route, count: t.n, error_rate_pct: pct(t.errors, t.n) })),
+    latency_ms: {
+      count: latN,
+      p50: round3(quantile(hist, 0.5)),
+      p90: round3(quantile(hist, 0.9)),
+      p95: round3(quantile(hist, 0.95)),
+      p99: round3(quantile(hist, 0.99)),
+      avg: latN > 0 ? round3(latSumUs / latN / 1000) : null,
+      max: latMax,
+      relative_error: RELATIVE_ACCURACY,
+    },
+    unique_clients: clients,
+    bytes_sent: bytes,
+    first_timestamp: bounds.first,
+    last_timestamp: bounds.last,
+    source_of_truth: facts.sourceOfTruth,
+  };
+}
+
+function sortKeys(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function rawFilter(p: FactFilter, params: unknown[]): string {
+  const where: string[] = [];
+  const add = (cond: string, v: unknown): void => {
+    params.push(v);
+    where.push(cond.replace('?', `$${params.length}`));
+  };
+  if (p.startMs !== null) add('timestamp >= ?::timestamptz', new Date(p.startMs).toISOString());
+  if (p.endMs !== null) add('timestamp < ?::timestamptz', new Date(p.endMs).toISOString());
+  if (p.source !== null) add('source = ?', p.source);
+  if (p.route !== undefined && p.route !== null) add('route = ?', p.route);
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+}
+
+/** Distinct client addresses in the range, counted exactly over the raw rows. */
+async function uniqueClients(db: Queryable, p: FactFilter): Promise<number> {
+  const params: unknown[] = [];
+  const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${rawFilter(p, params)}`, params);
+  return res.rows[0]?.n ?? 0;
+}
+
+/** The first and last event time in the range (the raw rows' time index answers both at once). */
+export async function firstAndLast(db: Queryable, p: FactFilter): Promise<{ first: string | null; last: string | null }> {
+  const params: unknown[] = [];
+  const res = await db.query<{ first: string | null; last: string | null }>(
+    `SELECT min(timestamp) AS first, max(timestamp) AS last FROM logs ${rawFilter(p, params)}`,
+    params,
+  );
+  return { first: res.rows[0]?.first ?? null, last: res.rows[0]?.last ?? null };
+}

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { addToCounts, bucketIndex, bucketValue, histogramArrays, quantile, RELATIVE_ACCURACY, ZERO_BUCKET, type BucketCounts } from './latencyHistogram.js';
+
+/** Nearest-rank quantile of raw values, as percentile_disc computes it. */
+function exactQuantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(1, Math.ceil(q * sorted.length - 1e-9)) - 1]!;
+}
+
+describe('latency histogram', () => {
+  it('every value is within the relative accuracy of its bucket value', () => {
+    for (let v = 0.001; v < 1e7; v *= 1.013) {
+      expect(Math.abs(bucketValue(bucketIndex(v)) - v) / v).toBeLessThanOrEqual(RELATIVE_ACCURACY + 1e-12);
+    }
+    expect(bucketIndex(0)).toBe(ZERO_BUCKET);
+    expect(bucketValue(ZERO_BUCKET)).toBe(0);
+  });
+
+  it('quantiles are within the bound of the exact nearest-rank quantile, with ties, zeros and one value', () => {
+    let x = 3;
+    const rnd = (): number => ((x = (Math.imul(x, 48_271) + 7) >>> 0) / 2 ** 32);
+    const sets: number[][] = [
+      [250],
+      [4, 4, 4, 4, 4, 4, 100],
+      [0, 0, 0, 1.5, 2, 2, 2, 900],
+      Array.from({ length: 20 }, (_, i) => i + 1),
+      Array.from({ length: 5000 }, () => Math.round(-Math.log(1 - rnd()) * 50_000) / 1000),
+    ];
+    for (const values of sets) {
+      const counts: BucketCounts = new Map();
+      for (const v of values) addToCounts(counts, bucketIndex(v));
+      for (const q of [0.01, 0.5, 0.9, 0.95, 0.99, 1]) {
+        const want = exactQuantile(values, q);
+        expect(Math.abs(quantile(counts, q)! - want)).toBeLessThanOrEqual(RELATIVE_ACCURACY * want + 1e-12);
+      }
+    }
+    expect(quantile(new Map(), 0.5)).toBeNull();
+  });
+
+  it('stores buckets ascending with their counts, without zeros', () => {
+    expect(histogramArrays(new Map([[5, 2], [-3, 1], [9, 0]]))).toEqual({ buckets: [-3, 5], counts: [1, 2] });
+  });
+});

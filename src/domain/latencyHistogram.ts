@@ -1,0 +1,62 @@
+/**
+ * Log-bucketed latency histograms with a relative error bound (the DDSketch layout, Masson et al.,
+ * VLDB 2019). Bucket i holds latencies in (γ^(i-1), γ^i] ms with γ = (1+α)/(1-α); its representative
+ * value 2γ^i/(γ+1) is within α of every value in it, so any quantile read from a histogram is within
+ * α (2%) of the exact order statistic. Histograms merge by adding counts, which is what makes them
+ * rollup-able: a day's histogram is the sum of its minutes'.
+ *
+ * Stored form: two int arrays of equal length, bucket indexes ascending and their counts (no zeros).
+ * A latency of exactly 0 (nginx writes `0.000` for cached answers) has its own bucket, ZERO_BUCKET.
+ */
+
+/** The relative error bound of every quantile read from a histogram. */
+export const RELATIVE_ACCURACY = 0.02;
+export const GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY);
+const LN_GAMMA = Math.log(GAMMA);
+/** Bucket of latency 0; below every other index. */
+export const ZERO_BUCKET = -100_000;
+/** Positive latencies under 1 µs count as 1 µs (no log line is that precise). */
+const MIN_POSITIVE_MS = 0.001;
+
+/** The bucket index of a latency in ms (≥ 0). */
+export function bucketIndex(latencyMs: number): number {
+  if (latencyMs <= 0) return ZERO_BUCKET;
+  return Math.ceil(Math.log(Math.max(latencyMs, MIN_POSITIVE_MS)) / LN_GAMMA);
+}
+
+/** The value reported for a bucket: within RELATIVE_ACCURACY of every latency the bucket holds. */
+export function bucketValue(index: number): number {
+  if (index === ZERO_BUCKET) return 0;
+  return (2 * Math.pow(GAMMA, index)) / (GAMMA + 1);
+}
+
+/** Counts per bucket index, for building or merging histograms. */
+export type BucketCounts = Map<number, number>;
+
+export function addToCounts(counts: BucketCounts, index: number, n = 1): void {
+  counts.set(index, (counts.get(index) ?? 0) + n);
+}
+
+/** The stored form: bucket indexes ascending, and their counts. */
+export function histogramArrays(counts: BucketCounts): { buckets: number[]; counts: number[] } {
+  const buckets = [...counts.keys()].filter((i) => counts.get(i)! > 0).sort((a, b) => a - b);
+  return { buckets, counts: buckets.map((i) => counts.get(i)!) };
+}
+
+/**
+ * The q-quantile (0 < q ≤ 1) by nearest rank: the value of the ⌈q·n⌉-th smallest latency, as
+ * PostgreSQL's percentile_disc(q) defines it; null for an empty histogram.
+ */
+export function quantile(counts: BucketCounts, q: number): number | null {
+  let total = 0;
+  for (const n of counts.values()) total += n;
+  if (total === 0) return null;
+  // The epsilon keeps q·n = 19.000000000000004 (0.95 × 20 in binary floating point) at rank 19.
+  const rank = Math.max(1, Math.ceil(q * total - 1e-9));
+  let seen = 0;
+  for (const index of [...counts.keys()].sort((a, b) => a - b)) {
+    seen += counts.get(index)!;
+    if (seen >= rank) return bucketValue(index);
+  }
+  return null;
+}

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
+import { bucketIndex } from '../domain/latencyHistogram.js';
+import { RollupBuilder, type RollupInput } from './rollups.js';
+
+const rec = (iso: string, statusCode: number | null, latencyMs: number | null, bytesSent: number | null = 10): RollupInput => ({
+  timestamp: Date.parse(iso), method: statusCode === null ? null : 'GET', statusCode,
+  level: statusCode === null ? 'ERROR' : statusCode >= 500 ? 'ERROR' : 'INFO', bytesSent, latencyMs,
+});
+
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+const intArray = (b: Buffer): number[] => (b.readInt32BE(0) === 0 ? [] : Array.from({ length: b.readInt32BE(12) }, (_, i) => b.readInt32BE(24 + i * 8)));
+
+/** Decodes the staging rows back into plain values. */
+function decode(data: Uint8Array) {
+  return readBinaryCopy(data).map((f) => ({
+    resolution: f[0]!.readInt16BE(),
+    bucket: new Date(Number(f[1]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString(),
+    source: f[2]!.toString(),
+    route: f[3]?.toString() ?? null,
+    status_code: f[5] ? f[5].readInt16BE() : null,
+    records: Number(f[7]!.readBigInt64BE()),
+    bytes_sent: Number(f[8]!.readBigInt64BE()),
+    latency_count: Number(f[9]!.readBigInt64BE()),
+    latency_sum_us: Number(f[10]!.readBigInt64BE()),
+    latency_max_ms: f[11] ? f[11].readDoubleBE() : null,
+    latency_buckets: intArray(f[12]!),
+    latency_counts: intArray(f[13]!),
+  }));
+}
+
+describe('RollupBuilder', () => {
+  it('sums records per minute, and the minutes into hours and days', () => {
+    const b = new RollupBuilder('web');
+    b.add(rec('2026-10-01T10:00:05Z', 200, 4), '/a');
+    b.add(rec('2026-10-01T10:00:59.999Z', 200, 4), '/a');
+    b.add(rec('2026-10-01T10:01:00Z', 200, 0), '/a');
+    b.add(rec('2026-10-01T11:30:00Z', 200, null, null), '/a');
+    b.add(rec('2026-10-01T10:00:10Z', 500, 120.5), '/a');
+    b.add(rec('2026-10-01T10:00:10Z', null, null, null), null);
+    const rows = decode(b.take()!.data);
+    const [m, h, d] = [0, 1, 2].map((res) => rows.filter((r) => r.resolution === res));
+    expect(m).toHaveLength(5);
+    expect(m!.find((r) => r.records === 2)).toEqual({
+      resolution: 0, bucket: '2026-10-01T10:00:00.000Z', source: 'web', route: '/a', status_code: 200,
+      records: 2, bytes_sent: 20, latency_count: 2, latency_sum_us: 8000, latency_max_ms: 4,
+      latency_buckets: [bucketIndex(4)], latency_counts: [2],
+    });
+    expect(h!.map((r) => [r.bucket, r.status_code, r.records]).sort()).toEqual([
+      ['2026-10-01T10:00:00.000Z', 200, 3], ['2026-10-01T11:00:00.000Z', 200, 1], ['2026-10-01T10:00:00.000Z', 500, 1], ['2026-10-01T10:00:00.000Z', null, 1],
+    ].sort());
+    expect(d!.find((r) => r.status_code === 200)).toMatchObject({
+      bucket: '2026-10-01T00:00:00.000Z', records: 4, bytes_sent: 30, latency_count: 3, latency_sum_us: 8000,
+      latency_buckets: [-100_000, bucketIndex(4)], latency_counts: [1, 2],
+    });
+    expect(d!.find((r) => r.status_code === null)).toMatchObject({ route: null, records: 1, latency_buckets: [], latency_counts: [] });
+    expect(b.take()).toBeNull();
+  });
+});

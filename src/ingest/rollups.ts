@@ -1,0 +1,240 @@
+import type { Queryable } from '../db/db.js';
+import { bucketIndex } from '../domain/latencyHistogram.js';
+import type { LogLevel, LogRecord } from '../domain/record.js';
+import { BinaryCopyWriter, type BufferPool } from './binaryCopy.js';
+
+/** The rollup tables, finest first; each bucket is the start of its minute, hour or UTC day. */
+export const ROLLUP_RESOLUTIONS = [
+  { table: 'rollups_1m', ms: 60_000 },
+  { table: 'rollups_1h', ms: 3_600_000 },
+  { table: 'rollups_1d', ms: 86_400_000 },
+] as const;
+
+export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
+
+/** The fields of a stored record that rollups count (its route comes separately). */
+export type RollupInput = Pick<LogRecord, 'timestamp' | 'method' | 'statusCode' | 'level' | 'bytesSent' | 'latencyMs'>;
+
+/** What one rollup row counts, before it is written. */
+interface Aggregate {
+  bucketMs: number;
+  route: string | null;
+  /** method, status code and level as one number (see AggregateIndex.key). */
+  key: number;
+  method: string | null;
+  statusCode: number | null;
+  level: LogLevel;
+  records: number;
+  bytesSent: number;
+  latencyCount: number;
+  latencySumUs: number;
+  latencyMaxMs: number | null;
+  /**
+   * Histogram as [bucket, count, bucket, count, …] in arrival order: a minute of one key holds a
+   * handful of latencies, for which a linear scan beats a Map (and makes no garbage).
+   */
+  hist: number[];
+}
+
+/** A batch's rollup rows of every resolution, in binary COPY format for upsertRollups. */
+export interface RollupRows {
+  rows: number;
+  data: Uint8Array;
+}
+
+/** Columns of the staging table, in the order RollupBuilder encodes them. */
+const STAGE_COLUMNS = [
+  'resolution', 'bucket', 'source', 'route', 'method', 'status_code', 'log_level', 'records', 'bytes_sent',
+  'latency_count', 'latency_sum_us', 'latency_max_ms', 'latency_buckets', 'latency_counts',
+] as const;
+const ROW_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
+
+/**
+ * Aggregates the records of one batch (one source) into rollup rows. Only the minutes are counted
+ * per record; hours and days are summed from the minutes when the batch is taken.
+ */
+/**
+ * Aggregates by bucket → route → (method, status, level) as one small integer: finding a record's
+ * aggregate builds no key string, and makes no garbage once the aggregate exists.
+ */
+class AggregateIndex {
+  private readonly byBucket = new Map<number, Map<string | null, Map<number, Aggregate>>>();
+  private readonly methodIds = new Map<string | null, number>();
+  size = 0;
+
+  /** Status codes have three digits (1000 stands for none); three levels. */
+  key(method: string | null, statusCode: number | null, level: LogLevel): number {
+    let methodId = this.methodIds.get(method);
+    if (methodId === undefined) this.methodIds.set(method, (methodId = this.methodIds.size));
+    return (methodId * 1001 + (statusCode ?? 1000)) * 3 + LEVEL_NUMBER[level];
+  }
+
+  /** The aggregate of a key, created empty (from `like`'s key fields) the first time. */
+  get(bucketMs: number, route: string | null, key: number, like: Pick<Aggregate, 'method' | 'statusCode' | 'level'>): Aggregate {
+    let byRoute = this.byBucket.get(bucketMs);
+    if (byRoute === undefined) this.byBucket.set(bucketMs, (byRoute = new Map<string | null, Map<number, Aggregate>>()));
+    let byKey = byRoute.get(route);
+    if (byKey === undefined) byRoute.set(route, (byKey = new Map<number, Aggregate>()));
+    let a = byKey.get(key);
+    if (a === undefined) {
+      a = {
+        bucketMs, route, key, method: like.method, statusCode: like.statusCode, level: like.level,
+        records: 0, bytesSent: 0, latencyCount: 0, latencySumUs: 0, latencyMaxMs: null, hist: [],
+      };
+      byKey.set(key, a);
+      this.size++;
+    }
+    return a;
+  }
+
+  *values(): Generator<Aggregate> {
+    for (const byRoute of this.byBucket.values()) for (const byKey of byRoute.values()) yield* byKey.values();
+  }
+}
+
+/**
+ * Aggregates the records of one batch (one source) into rollup rows. Only the minutes are counted
+ * per record; hours and days are summed from the minutes when the batch is taken.
+ */
+export class RollupBuilder {
+  private minutes = new AggregateIndex();
+
+  constructor(
+    private readonly source: string,
+    private readonly pool?: BufferPool,
+  ) {}
+
+  add(r: RollupInput, route: string | null): void {
+    const a = this.minutes.get(floorTo(r.timestamp, 60_000), route, this.minutes.key(r.method, r.statusCode, r.level), r);
+    a.records++;
+    if (r.bytesSent !== null) a.bytesSent += r.bytesSent;
+    if (r.latencyMs !== null) {
+      a.latencyCount++;
+      a.latencySumUs += Math.round(r.latencyMs * 1000);
+      if (a.latencyMaxMs === null || r.latencyMs > a.latencyMaxMs) a.latencyMaxMs = r.latencyMs;
+      addToHist(a.hist, bucketIndex(r.latencyMs), 1);
+    }
+  }
+
+  /** Rollup rows at minute resolution so far. */
+  get size(): number {
+    return this.minutes.size;
+  }
+
+  /** The batch's rows of every resolution (null when there are none); the builder starts empty again. */
+  take(): RollupRows | null {
+    const minutes = this.minutes;
+    this.minutes = new AggregateIndex();
+    if (minutes.size === 0) return null;
+    const w = new BinaryCopyWriter(64 << 10, this.pool);
+    let rows = 0;
+    const hours = new AggregateIndex();
+    const days = new AggregateIndex();
+    for (const m of minutes.values()) {
+      this.encode(w, 0, m);
+      addInto(hours.get(floorTo(m.bucketMs, 3_600_000), m.route, m.key, m), m);
+      rows++;
+    }
+    for (const h of hours.values()) {
+      this.encode(w, 1, h);
+      addInto(days.get(floorTo(h.bucketMs, 86_400_000), h.route, h.key, h), h);
+      rows++;
+    }
+    for (const d of days.values()) {
+      this.encode(w, 2, d);
+      rows++;
+    }
+    return { rows, data: w.finish() };
+  }
+
+  /** Encodes one staging row (sorting the aggregate's histogram in place). */
+  private encode(w: BinaryCopyWriter, resolution: number, a: Aggregate): void {
+    sortPairs(a.hist);
+    // Same order and types as STAGE_COLUMNS.
+    w.row(STAGE_COLUMNS.length);
+    w.int16(resolution);
+    w.timestamptz(a.bucketMs);
+    w.text(this.source);
+    w.text(a.route);
+    w.text(a.method);
+    w.int16(a.statusCode);
+    w.text(a.level);
+    w.int64(a.records);
+    w.int64(a.bytesSent);
+    w.int64(a.latencyCount);
+    w.int64(a.latencySumUs);
+    w.float64(a.latencyMaxMs);
+    w.int32Array(a.hist, 0, 2);
+    w.int32Array(a.hist, 1, 2);
+  }
+}
+
+/** Adds a finer aggregate into a coarser one of the same key. */
+function addInto(a: Aggregate, m: Aggregate): void {
+  a.records += m.records;
+  a.bytesSent += m.bytesSent;
+  a.latencyCount += m.latencyCount;
+  a.latencySumUs += m.latencySumUs;
+  if (m.latencyMaxMs !== null && (a.latencyMaxMs === null || m.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = m.latencyMaxMs;
+  for (let i = 0; i < m.hist.length; i += 2) addToHist(a.hist, m.hist[i]!, m.hist[i + 1]!);
+}
+
+function addToHist(hist: number[], bucket: number, n: number): void {
+  for (let i = 0; i < hist.length; i += 2) {
+    if (hist[i] === bucket) {
+      hist[i + 1]! += n;
+      return;
+    }
+  }
+  hist.push(bucket, n);
+}
+
+const LEVEL_NUMBER: Record<LogLevel, number> = { INFO: 0, WARN: 1, ERROR: 2 };
+
+/** Sorts [bucket, count, …] pairs by bucket, in place (insertion sort: a few pairs per minute). */
+function sortPairs(hist: number[]): void {
+  for (let i = 2; i < hist.length; i += 2) {
+    const bucket = hist[i]!;
+    const count = hist[i + 1]!;
+    let j = i - 2;
+    for (; j >= 0 && hist[j]! > bucket; j -= 2) {
+      hist[j + 2] = hist[j]!;
+      hist[j + 3] = hist[j + 1]!;
+    }
+    hist[j + 2] = bucket;
+    hist[j + 3] = count;
+  }
+}
+
+function floorTo(ms: number, unit: number): number {
+  return ms - (((ms % unit) + unit) % unit);
+}
+
+/**
+ * Adds a batch's rollup rows to the stored ones, inside the batch's transaction (rollups and raw rows
+ * commit together): binary COPY into a session-local staging table, then per resolution one INSERT …
+ * ON CONFLICT that inserts new keys and sums existing ones (histograms merged). The rows of one
+ * resolution have distinct keys, as ON CONFLICT requires.
+ */
+export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<void> {
+  // Temporary: no WAL, one per connection, emptied at every commit.
+  await tx.exec(`SET LOCAL client_min_messages = warning;
+    CREATE TEMP TABLE IF NOT EXISTS rollup_stage (resolution smallint NOT NULL, LIKE rollups_1m) ON COMMIT DELETE ROWS`);
+  await tx.copyFrom('rollup_stage', STAGE_COLUMNS, rows.data, 'binary');
+  for (const [resolution, { table }] of ROLLUP_RESOLUTIONS.entries()) {
+    await tx.query(
+      `INSERT INTO ${table} AS r (${ROW_COLUMNS})
+       SELECT ${ROW_COLUMNS} FROM rollup_stage WHERE resolution = ${resolution}
+       ON CONFLICT ON CONSTRAINT ${table}_key DO UPDATE SET
+         records = r.records + EXCLUDED.records,
+         bytes_sent = r.bytes_sent + EXCLUDED.bytes_sent,
+         latency_count = r.latency_count + EXCLUDED.latency_count,
+         latency_sum_us = r.latency_sum_us + EXCLUDED.latency_sum_us,
+         latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
+         (latency_buckets, latency_counts) = (
+           SELECT m.buckets, m.counts FROM latency_hist_merge(r.latency_buckets, r.latency_counts, EXCLUDED.latency_buckets, EXCLUDED.latency_counts) AS m
+         )`,
+    );
+  }
+  await tx.query('DELETE FROM rollup_stage');
+}

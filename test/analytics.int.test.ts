@@ -1,0 +1,214 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../src/analytics/summary.js';
+import { RELATIVE_ACCURACY } from '../src/domain/latencyHistogram.js';
+import { rebuildRollups, rebuildRoutes } from '../src/ingest/rebuildRollups.js';
+import { RouteNormaliser } from '../src/parse/routes.js';
+import { BACKENDS } from './helpers/db.js';
+import { rollupSnapshot } from './helpers/rollups.js';
+import { startTestService, type TestService } from './helpers/service.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const T0 = Date.UTC(2026, 9, 1, 22, 0, 0);
+
+function timeLocal(ms: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** Deterministic lines over ~30 hours: ids and hashes in paths, tied latencies, zeros, a few slow requests. */
+function generate(lines: number, seed: number, timed: boolean): string {
+  let x = seed;
+  const rnd = (): number => ((x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32);
+  let ms = T0;
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    ms += Math.floor(rnd() * 90_000);
+    const r = rnd();
+    const path = r < 0.4 ? `/api/users/${Math.floor(rnd() * 500)}` : r < 0.6 ? `/api/orders/${Math.floor(rnd() * 2 ** 32).toString(16).padStart(8, '1')}/items` : r < 0.8 ? '/' : '/health';
+    const s = rnd();
+    const status = s < 0.05 ? 500 : s < 0.08 ? 503 : s < 0.15 ? 404 : s < 0.2 ? 304 : 200;
+    // Tied values (0.004 many times), zeros and a long tail.
+    const l = rnd();
+    const latency = l < 0.1 ? '0.000' : l < 0.3 ? '0.004' : l < 0.98 ? (rnd() * 0.3).toFixed(3) : (1 + rnd() * 20).toFixed(3);
+    const base = `10.0.${i % 7}.${i % 250} - - [${timeLocal(ms)}] "GET ${path}?x=${i} HTTP/1.1" ${status} ${status === 304 ? 0 : 100 + i} "-" "ua"`;
+    out.push(timed ? `${base} ${latency} ${latency}` : base);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const TIMED = generate(3000, 7, true);
+
+describe.each(BACKENDS)('analytics on %s', (kind) => {
+  let svc: TestService;
+
+  const summary = async (qs: string): Promise<Summary> => {
+    const res = await svc.getJson<Summary>(`/analytics/summary?${qs}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return res.body;
+  };
+
+  /** The same questions answered from the raw rows with plain SQL. */
+  interface Exact {
+    codes: Record<string, number>;
+    records: number;
+    clients: number;
+    n: number;
+    max: number | null;
+    avg: number | null;
+    p50: number | null;
+    p90: number | null;
+    p95: number | null;
+    p99: number | null;
+  }
+
+  async function exact(startIso: string | null, endIso: string | null, source: string | null): Promise<Exact> {
+    const params = [startIso, endIso, source];
+    const where = `($1::timestamptz IS NULL OR timestamp >= $1) AND ($2::timestamptz IS NULL OR timestamp < $2) AND ($3::text IS NULL OR source = $3)`;
+    const codes = await svc.db.query<{ status_code: number; n: number }>(
+      `SELECT status_code, count(*)::int AS n FROM logs WHERE ${where} AND status_code IS NOT NULL GROUP BY 1`, params,
+    );
+    const lat = await svc.db.query<Omit<Exact, 'codes'>>(
+      `SELECT count(latency_ms)::int AS n, max(latency_ms) AS max, avg(latency_ms) AS avg,
+         percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50, percentile_disc(0.9) WITHIN GROUP (ORDER BY latency_ms) AS p90,
+         percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95, percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99,
+         count(*)::int AS records, count(DISTINCT client_ip)::int AS clients
+       FROM logs WHERE ${where}`, params,
+    );
+    return { codes: Object.fromEntries(codes.rows.map((r) => [String(r.status_code), r.n])), ...lat.rows[0]! };
+  }
+
+  const within = (got: number | null, want: number | null): void => {
+    if (want === null) return expect(got).toBeNull();
+    expect(got).not.toBeNull();
+    expect(Math.abs(got! - want)).toBeLessThanOrEqual(RELATIVE_ACCURACY * want + 0.0005); // + the answer's rounding to 3 decimals
+  };
+
+  async function expectExact(startIso: string | null, endIso: string | null, source: string | null): Promise<Summary> {
+    const qs = new URLSearchParams();
+    if (startIso) qs.set('start_date', startIso);
+    if (endIso) qs.set('end_date', endIso);
+    if (source) qs.set('source', source);
+    const [got, want] = await Promise.all([summary(qs.toString()), exact(startIso, endIso, source)]);
+    const label = `${startIso}..${endIso} ${source}`;
+    expect(got.total_records, label).toBe(want.records);
+    expect(got.status_codes, label).toEqual(Object.fromEntries(Object.entries(want.codes).sort()));
+    expect(got.unique_clients, label).toBe(want.clients);
+    expect(got.latency_ms.count, label).toBe(want.n);
+    expect(got.latency_ms.max, label).toBe(want.max);
+    if (want.avg === null) expect(got.latency_ms.avg).toBeNull();
+    else expect(got.latency_ms.avg!).toBeCloseTo(want.avg, 2);
+    for (const q of ['p50', 'p90', 'p95', 'p99'] as const) within(got.latency_ms[q], want[q]);
+    return got;
+  }
+
+  beforeAll(async () => {
+    svc = await startTestService(kind, { INGEST_BATCH_ROWS: '300' });
+    const uploads = [
+      ['timed', TIMED],
+      ['untimed', generate(500, 11, false)],
+      ['single', `1.2.3.4 - - [${timeLocal(T0 + 3_600_000)}] "GET /one HTTP/1.1" 200 5 "-" "ua" 0.250 0.250\n`],
+    ] as const;
+    for (const [source, text] of uploads) {
+      const res = await svc.upload(text, { source, format: source === 'untimed' ? 'nginx_combined' : 'nginx_combined_timed' });
+      expect(res.status).toBe(202);
+      expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+    }
+  }, 120_000);
+  afterAll(async () => svc?.close());
+
+  it('counts exactly and reads percentiles within the bound over all data, per source, a single request and none', async () => {
+    const all = await expectExact(null, null, null);
+    expect(all.total_requests).toBe(3501);
+    expect(all.source_of_truth).toBe('rollups');
+    await expectExact(null, null, 'timed');
+    const single = await expectExact(null, null, 'single');
+    expect(single.latency_ms).toMatchObject({ count: 1, max: 250 });
+    within(single.latency_ms.p50, 250);
+    const none = await expectExact(null, null, 'untimed');
+    expect(none.latency_ms).toMatchObject({ count: 0, p50: null, p99: null, avg: null, max: null });
+    expect(none.error_rate_pct).toBe(Math.round(((none.status_classes['5xx'] ?? 0) / none.total_requests) * 10_000) / 100);
+  });
+
+  it('is exact over ranges cut at any second, minute, hour or day', async () => {
+    const ranges: [number, number][] = [
+      [T0 + 1_234_567, T0 + 98_765_432], // arbitrary seconds at both ends: days, hours, minutes and raw edges
+      [T0 + 7_200_000, T0 + 7_200_000 + 86_400_000 * 1], // whole hours
+      [Date.UTC(2026, 9, 2), Date.UTC(2026, 9, 3)], // one whole day
+      [T0 + 60_000 * 17, T0 + 60_000 * 18], // one minute
+      [T0 + 60_000 * 17 + 5_000, T0 + 60_000 * 17 + 45_000], // seconds within one minute
+    ];
+    for (const [a, b] of ranges) {
+      for (const source of [null, 'timed']) await expectExact(new Date(a).toISOString(), new Date(b).toISOString(), source);
+    }
+    const edges = await summary(`start_date=${new Date(T0 + 1_234_567).toISOString()}&end_date=${new Date(T0 + 98_765_432).toISOString()}`);
+    expect(edges.source_of_truth).toBe('rollups+raw');
+    const day = await summary('start_date=2026-10-02T00:00:00Z&end_date=2026-10-03T00:00:00Z');
+    expect(day.source_of_truth).toBe('rollups');
+  });
+
+  it('compare=previous adds the period of equal length before the range', async () => {
+    const res = await summary('start_date=2026-10-02T06:00:00Z&end_date=2026-10-02T12:00:00Z&compare=previous');
+    const previous = await summary('start_date=2026-10-02T00:00:00Z&end_date=2026-10-02T06:00:00Z');
+    expect((res as Summary & { previous: Summary }).previous).toEqual(previous);
+  });
+
+  it('groups paths into routes and ranks them', async () => {
+    // Counted from the generated text with the test's own reading of the id-bearing paths (an order
+    // id that happens to be all digits reads as a number).
+    const counts = new Map<string, number>();
+    for (const m of TIMED.matchAll(/"GET (\S+)\?/g)) {
+      const route = m[1]!.replace(/^\/api\/users\/\d+$/, '/api/users/{id}').replace(/^\/api\/orders\/\d{8}\/items$/, '/api/orders/{id}/items')
+        .replace(/^\/api\/orders\/[0-9a-f]{8}\/items$/, '/api/orders/{hash}/items');
+      counts.set(route, (counts.get(route) ?? 0) + 1);
+    }
+    const expected = [...counts.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 3);
+    const res = await summary('source=timed&top=3');
+    expect(res.top_endpoints.map((t) => [t.route, t.count])).toEqual(expected);
+    const routes = await svc.db.query<{ route: string }>("SELECT DISTINCT route FROM logs WHERE source = 'timed' ORDER BY 1");
+    expect(routes.rows.map((r) => r.route)).toEqual(['/', '/api/orders/{hash}/items', '/api/orders/{id}/items', '/api/users/{id}', '/health']);
+  });
+
+  it('names the bad parameter', async () => {
+    for (const [qs, param] of [['start_date=yesterday', 'start_date'], ['top=500', 'top'], ['start_date=2026-10-02&end_date=2026-10-01', 'end_date'], ['compare=next', 'compare']]) {
+      const res = await svc.getJson<{ invalid_params?: { name: string }[]; detail: string }>(`/analytics/summary?${qs}`);
+      expect(res.status, qs).toBe(400);
+      expect(JSON.stringify(res.body), qs).toContain(param);
+    }
+  });
+
+  it('rebuilt rollups equal the incrementally maintained ones (batches of 300 rows, minutes split across batches)', async () => {
+    const before = await rollupSnapshot(svc.db);
+    await rebuildRollups(svc.db, { from: new Date(T0), to: new Date(T0 + 86_400_000 * 3) });
+    expect(await rollupSnapshot(svc.db)).toEqual(before);
+  });
+
+  it('route rules: added through the API, used by new jobs, applied to stored rows by a rebuild', async () => {
+    const bad = await svc.app.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: 'api/*', template: '/x' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ detail: string }>().detail).toMatch(/^pattern: /);
+    const add = await svc.app.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: '/api/users/*', template: '/api/users/{user}' } });
+    expect(add.statusCode).toBe(201);
+    const again = await svc.app.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: '/api/users/*', template: '/y' } });
+    expect(again.statusCode).toBe(409);
+
+    const res = await svc.upload(`9.9.9.9 - - [${timeLocal(T0 + 5_000)}] "GET /api/users/42 HTTP/1.1" 200 5 "-" "ua" 0.1 0.1\n`, { source: 'later', format: 'nginx_combined_timed' });
+    await svc.waitForJob(res.body.job_id);
+    const later = await svc.db.query<{ route: string }>("SELECT route FROM logs WHERE source = 'later'");
+    expect(later.rows).toEqual([{ route: '/api/users/{user}' }]);
+    const old = await svc.db.query<{ n: number }>("SELECT count(*)::int AS n FROM logs WHERE route = '/api/users/{id}'");
+    expect(old.rows[0]!.n).toBeGreaterThan(0);
+
+    const rules = (await svc.getJson<{ items: { id: number; pattern: string; template: string }[] }>('/analytics/route-rules')).body.items;
+    expect(rules.map((r) => [r.pattern, r.template])).toEqual([['/api/users/*', '/api/users/{user}']]);
+    const rebuilt = await rebuildRoutes(svc.db, new RouteNormaliser(rules));
+    expect(rebuilt.changed).toBe(old.rows[0]!.n);
+    const top = await summary('source=timed&top=1');
+    expect(top.top_endpoints[0]!.route).toBe('/api/users/{user}');
+
+    const del = await svc.app.inject({ method: 'DELETE', url: `/analytics/route-rules/${rules[0]!.id}` });
+    expect(del.statusCode).toBe(204);
+    expect((await svc.app.inject({ method: 'DELETE', url: `/analytics/route-rules/${rules[0]!.id}` })).statusCode).toBe(404);
+  });
+
+});
