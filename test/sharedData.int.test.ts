@@ -8,6 +8,7 @@ import { EXPECTED_REJECTIONS } from './helpers/expectedRejections.js';
 import { readAccessStatus, readLines } from './helpers/logFiles.js';
 import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
 import type { Summary } from '../src/analytics/summary.js';
+import { compactRollups } from '../src/ingest/compactRollups.js';
 import { rollupSnapshot } from './helpers/rollups.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
@@ -129,6 +130,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('every real log in ../shared/data o
   });
 
   it('rollups maintained batch by batch are identical to rollups rebuilt from the raw rows', async () => {
+    await compactRollups(svc.db);
     const before = await rollupSnapshot(svc.db);
     expect(before.rollups_1m.length).toBeGreaterThan(1000);
     await rebuildRollups(svc.db);

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { dropPartitionsBefore } from '../db/partitions.js';
+import { compactRollups } from '../ingest/compactRollups.js';
 import { spoolPathsInUse } from '../ingest/jobs.js';
 import { removeOrphanSpoolFiles } from '../ingest/spool.js';
 import { indexQuietPartitions } from '../search/searchIndexer.js';
@@ -13,14 +14,16 @@ const DAY_MS = 86_400_000;
 const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
 
 /**
- * Background upkeep on a timer: substring-search indexes for partitions that went quiet (every
- * tick), and every few minutes retention (drop whole day partitions) and orphaned spool files.
+ * Background upkeep on a timer: every tick, merging the rollup parts that ingest batches appended
+ * and substring-search indexes for partitions that went quiet; every few minutes retention (drop whole day partitions) and orphaned spool files.
  * One run at a time; stop() waits for the run in progress so the database is not closed under it.
  */
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   let lastHousekeeping = 0;
   const tick = async (): Promise<void> => {
+    const compacted = await compactRollups(db);
+    if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
     if (Date.now() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;

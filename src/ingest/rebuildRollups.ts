@@ -2,14 +2,8 @@ import type { Db, Queryable } from '../db/db.js';
 import { partitionName } from '../db/partitions.js';
 import type { LogLevel } from '../domain/record.js';
 import { RouteNormaliser } from '../parse/routes.js';
-import { ROLLUP_RESOLUTIONS, RollupBuilder, upsertRollups } from './rollups.js';
-
-/**
- * Advisory lock key serialising rollup writers: ingest batches take it shared (they add to rollups
- * side by side), a rebuild takes it exclusively for each day it recomputes, so no batch can add to a
- * day between the rebuild's delete and its re-insert.
- */
-export const ROLLUP_WRITE_LOCK = 7_402_002;
+import { compactBucket } from './compactRollups.js';
+import { ROLLUP_RESOLUTIONS, ROLLUP_WRITE_LOCK, RollupBuilder, upsertRollups } from './rollups.js';
 
 /** Raw rows are read in pages of this many, so a rebuild's memory does not grow with the day. */
 const PAGE_ROWS = 50_000;
@@ -65,7 +59,13 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
       for (const { table } of ROLLUP_RESOLUTIONS) {
         await tx.query(`DELETE FROM ${table} WHERE bucket >= $1 AND bucket < $2`, [start, end]);
       }
-      return addDayFromRawRows(tx, day);
+      const rows = await addDayFromRawRows(tx, day);
+      // The day's hours and the day itself now hold one part per page read: merge them right away.
+      const parts = await tx.query<{ rollup_table: 'rollups_1h' | 'rollups_1d'; bucket: string }>(
+        'DELETE FROM rollup_dirty WHERE bucket >= $1 AND bucket < $2 RETURNING rollup_table, bucket', [start, end],
+      );
+      for (const p of parts.rows) await compactBucket(tx, p.rollup_table, p.bucket);
+      return rows;
     });
     total += rows;
     opts.onDay?.(day, rows);

@@ -12,6 +12,13 @@ export const ROLLUP_RESOLUTIONS = [
 
 export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
 
+/**
+ * Advisory lock key serialising rollup writers: ingest batches and compaction take it shared (they
+ * add to rollups side by side), a rebuild takes it exclusively for each day it recomputes, so no
+ * batch can add to a day between the rebuild's delete and its re-insert.
+ */
+export const ROLLUP_WRITE_LOCK = 7_402_002;
+
 /** The fields of a stored record that rollups count (its route comes separately). */
 export type RollupInput = Pick<LogRecord, 'timestamp' | 'method' | 'statusCode' | 'level' | 'bytesSent' | 'latencyMs'>;
 
@@ -47,7 +54,8 @@ const STAGE_COLUMNS = [
   'resolution', 'bucket', 'source', 'route', 'method', 'status_code', 'log_level', 'records', 'bytes_sent',
   'latency_count', 'latency_sum_us', 'latency_max_ms', 'latency_buckets', 'latency_counts',
 ] as const;
-const ROW_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
+/** Columns of a rollup row, in table order. */
+export const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
 
 /**
  * Aggregates the records of one batch (one source) into rollup rows. Only the minutes are counted
@@ -212,28 +220,36 @@ function floorTo(ms: number, unit: number): number {
 
 /**
  * Adds a batch's rollup rows to the stored ones, inside the batch's transaction (rollups and raw rows
- * commit together): binary COPY into a session-local staging table, then per resolution one INSERT …
- * ON CONFLICT that inserts new keys and sums existing ones (histograms merged). The rows of one
- * resolution have distinct keys, as ON CONFLICT requires.
+ * commit together). The rows go by binary COPY into a session-local staging table; then minutes are
+ * upserted (new keys inserted, existing ones summed, histograms merged: a key meets a second batch
+ * only at a batch boundary), while hours and days are appended as parts and their buckets marked
+ * for compactRollups. The rows of one resolution have distinct keys, as ON CONFLICT requires.
  */
 export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<void> {
   // Temporary: no WAL, one per connection, emptied at every commit.
   await tx.exec(`SET LOCAL client_min_messages = warning;
     CREATE TEMP TABLE IF NOT EXISTS rollup_stage (resolution smallint NOT NULL, LIKE rollups_1m) ON COMMIT DELETE ROWS`);
   await tx.copyFrom('rollup_stage', STAGE_COLUMNS, rows.data, 'binary');
+  await tx.query(
+    `INSERT INTO rollups_1m AS r (${ROLLUP_COLUMNS})
+     SELECT ${ROLLUP_COLUMNS} FROM rollup_stage WHERE resolution = 0
+     ON CONFLICT ON CONSTRAINT rollups_1m_key DO UPDATE SET
+       records = r.records + EXCLUDED.records,
+       bytes_sent = r.bytes_sent + EXCLUDED.bytes_sent,
+       latency_count = r.latency_count + EXCLUDED.latency_count,
+       latency_sum_us = r.latency_sum_us + EXCLUDED.latency_sum_us,
+       latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
+       (latency_buckets, latency_counts) = (
+         SELECT m.buckets, m.counts
+         FROM latency_hist_canon(r.latency_buckets || EXCLUDED.latency_buckets, r.latency_counts || EXCLUDED.latency_counts) AS m
+       )`,
+  );
   for (const [resolution, { table }] of ROLLUP_RESOLUTIONS.entries()) {
+    if (resolution === 0) continue;
+    await tx.query(`INSERT INTO ${table} (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM rollup_stage WHERE resolution = ${resolution}`);
     await tx.query(
-      `INSERT INTO ${table} AS r (${ROW_COLUMNS})
-       SELECT ${ROW_COLUMNS} FROM rollup_stage WHERE resolution = ${resolution}
-       ON CONFLICT ON CONSTRAINT ${table}_key DO UPDATE SET
-         records = r.records + EXCLUDED.records,
-         bytes_sent = r.bytes_sent + EXCLUDED.bytes_sent,
-         latency_count = r.latency_count + EXCLUDED.latency_count,
-         latency_sum_us = r.latency_sum_us + EXCLUDED.latency_sum_us,
-         latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
-         (latency_buckets, latency_counts) = (
-           SELECT m.buckets, m.counts FROM latency_hist_merge(r.latency_buckets, r.latency_counts, EXCLUDED.latency_buckets, EXCLUDED.latency_counts) AS m
-         )`,
+      `INSERT INTO rollup_dirty (rollup_table, bucket) SELECT DISTINCT '${table}', bucket FROM rollup_stage WHERE resolution = ${resolution}
+       ON CONFLICT DO NOTHING`,
     );
   }
   await tx.query('DELETE FROM rollup_stage');

@@ -13,9 +13,8 @@ import {
 } from './jobs.js';
 import type { IngestMetrics } from './metrics.js';
 import type { RouteRule } from '../parse/routes.js';
-import { ROLLUP_WRITE_LOCK } from './rebuildRollups.js';
 import { listRouteRules } from './routeRules.js';
-import { upsertRollups } from './rollups.js';
+import { ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
 import type { ParseFileInput } from './parseSpoolFile.js';
 
 export interface IngestRunnerOptions {

@@ -1,0 +1,49 @@
+import type { Db, Queryable } from '../db/db.js';
+import { ROLLUP_COLUMNS, ROLLUP_WRITE_LOCK } from './rollups.js';
+
+const KEY = 'bucket, source, route, method, status_code, log_level';
+/** Buckets compacted per transaction: short transactions, so ingest batches never wait long. */
+const BUCKETS_PER_PASS = 20;
+
+/**
+ * Merges the parts of each key of one hour or day bucket into a single row. One statement: the
+ * DELETE sees the parts committed when it starts, and parts that batches add meanwhile stay for
+ * the next compaction (their bucket is marked dirty again), so nothing is counted twice or lost.
+ */
+export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollups_1d', bucket: string): Promise<void> {
+  await tx.query(
+    `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *),
+     merged AS (
+       SELECT ${KEY}, sum(records) AS records, sum(bytes_sent) AS bytes_sent, sum(latency_count) AS latency_count,
+              sum(latency_sum_us) AS latency_sum_us, max(latency_max_ms) AS latency_max_ms,
+              int_array_cat(latency_buckets) AS all_buckets, int_array_cat(latency_counts) AS all_counts
+       FROM parts GROUP BY ${KEY})
+     INSERT INTO ${table} (${ROLLUP_COLUMNS})
+     SELECT ${KEY}, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, h.buckets, h.counts
+     FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`,
+    [bucket],
+  );
+}
+
+/**
+ * Compacts the hour and day buckets that batches appended parts to (rollup_dirty), a few per
+ * transaction, until none is left. Takes the rollup lock shared, like ingest batches: a rebuild
+ * (exclusive) never runs at the same time. Returns the number of buckets compacted.
+ */
+export async function compactRollups(db: Db): Promise<number> {
+  let done = 0;
+  for (;;) {
+    const n = await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
+      const dirty = await tx.query<{ rollup_table: 'rollups_1h' | 'rollups_1d'; bucket: string }>(
+        `DELETE FROM rollup_dirty WHERE (rollup_table, bucket) IN (
+           SELECT rollup_table, bucket FROM rollup_dirty ORDER BY bucket, rollup_table LIMIT ${BUCKETS_PER_PASS} FOR UPDATE SKIP LOCKED)
+         RETURNING rollup_table, bucket`,
+      );
+      for (const d of dirty.rows) await compactBucket(tx, d.rollup_table, d.bucket);
+      return dirty.rows.length;
+    });
+    done += n;
+    if (n < BUCKETS_PER_PASS) return done;
+  }
+}
