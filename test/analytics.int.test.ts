@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EndpointRow } from '../src/analytics/endpoints.js';
 import type { Summary } from '../src/analytics/summary.js';
+import type { Traffic } from '../src/analytics/traffic.js';
 import { RELATIVE_ACCURACY } from '../src/domain/latencyHistogram.js';
 import { rebuildRollups, rebuildRoutes } from '../src/ingest/rebuildRollups.js';
 import { RouteNormaliser } from '../src/parse/routes.js';
@@ -183,6 +185,82 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
     const before = await rollupSnapshot(svc.db);
     await rebuildRollups(svc.db, { from: new Date(T0), to: new Date(T0 + 86_400_000 * 3) });
     expect(await rollupSnapshot(svc.db)).toEqual(before);
+  });
+
+  it('traffic: every bucket present, counts exact per bucket, p95 within the bound', async () => {
+    const start = '2026-10-01T23:30:00.000Z';
+    const end = '2026-10-02T09:45:10.000Z';
+    const res = await svc.getJson<Traffic>(`/analytics/traffic?interval=1h&source=timed&start_date=${start}&end_date=${end}`);
+    expect(res.status).toBe(200);
+    expect(res.body.interval).toBe('1h');
+    const buckets = res.body.series.map((p) => p.bucket);
+    expect(buckets[0]).toBe('2026-10-01T23:00:00.000Z');
+    expect(buckets).toHaveLength(11); // 23:00 … 09:00, empty ones included
+    const raw = await svc.db.query<{ b: string; n: number; errors: number; client_errors: number; p95: number | null }>(
+      `SELECT date_bin('1 hour', timestamp, TIMESTAMPTZ '1970-01-01Z') AS b, count(*)::int AS n,
+              count(*) FILTER (WHERE status_code >= 500)::int AS errors, count(*) FILTER (WHERE status_code BETWEEN 400 AND 499)::int AS client_errors,
+              percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95
+       FROM logs WHERE source = 'timed' AND timestamp >= $1 AND timestamp < $2 GROUP BY 1`, [start, end],
+    );
+    const want = new Map(raw.rows.map((r) => [new Date(r.b).toISOString(), r]));
+    for (const p of res.body.series) {
+      const w = want.get(p.bucket);
+      expect([p.count, p.errors, p.client_errors], p.bucket).toEqual([w?.n ?? 0, w?.errors ?? 0, w?.client_errors ?? 0]);
+      within(p.p95_ms, w?.p95 ?? null);
+    }
+    expect(res.body.series.reduce((a, p) => a + p.count, 0)).toBe(raw.rows.reduce((a, r) => a + r.n, 0));
+  });
+
+  it('traffic: auto keeps at most 300 points, group_by splits each count, too many points is a 400', async () => {
+    const auto = await svc.getJson<Traffic>('/analytics/traffic?group_by=status_class');
+    expect(auto.status).toBe(200);
+    expect(auto.body.series.length).toBeGreaterThan(0);
+    expect(auto.body.series.length).toBeLessThanOrEqual(300);
+    for (const p of auto.body.series) expect(Object.values(p.groups!).reduce((a, b) => a + b, 0)).toBe(p.count);
+    expect(auto.body.series.reduce((a, p) => a + p.count, 0)).toBe((await exact(null, null, null)).records);
+    const routes = await svc.getJson<Traffic>('/analytics/traffic?interval=1d&group_by=route');
+    expect(Object.keys(routes.body.series[0]!.groups!)).toContain('/api/users/{id}');
+    const tooMany = await svc.getJson<{ detail: string }>('/analytics/traffic?interval=1m&start_date=2026-01-01&end_date=2026-12-01');
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.detail).toMatch(/^interval: /);
+  });
+
+  it('endpoints: per-route counts exact, percentiles within the bound, sorted as asked', async () => {
+    const res = await svc.getJson<{ items: EndpointRow[] }>('/analytics/endpoints?source=timed&sort=count');
+    expect(res.status).toBe(200);
+    const raw = await svc.db.query<{ route: string; n: number; errors: number; p50: number | null; p95: number | null; p99: number | null; max: number | null }>(
+      `SELECT route, count(*)::int AS n, count(*) FILTER (WHERE status_code >= 500)::int AS errors,
+              percentile_disc(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
+              percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99, max(latency_ms) AS max
+       FROM logs WHERE source = 'timed' GROUP BY route ORDER BY n DESC, route`,
+    );
+    expect(res.body.items.map((r) => [r.route, r.count, r.errors, r.max_ms])).toEqual(raw.rows.map((r) => [r.route, r.n, r.errors, r.max]));
+    for (const [i, r] of res.body.items.entries()) {
+      within(r.p50_ms, raw.rows[i]!.p50);
+      within(r.p95_ms, raw.rows[i]!.p95);
+      within(r.p99_ms, raw.rows[i]!.p99);
+    }
+    const slow = await svc.getJson<{ items: EndpointRow[] }>('/analytics/endpoints?sort=p95&min_count=100&limit=3');
+    expect(slow.body.items.length).toBeLessThanOrEqual(3);
+    expect(slow.body.items.every((r) => r.count >= 100)).toBe(true);
+    const p95s = slow.body.items.map((r) => r.p95_ms ?? -1);
+    expect(p95s).toEqual([...p95s].sort((a, b) => b - a));
+    const bad = await svc.getJson<{ detail: string }>('/analytics/endpoints?sort=median');
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toContain('sort');
+  });
+
+  it('status codes and top clients equal the raw counts', async () => {
+    const codes = await svc.getJson<{ total: number; items: { status_code: number; count: number }[] }>('/analytics/status-codes');
+    const want = await exact(null, null, null);
+    expect(Object.fromEntries(codes.body.items.map((i) => [String(i.status_code), i.count]))).toEqual(want.codes);
+    const clients = await svc.getJson<{ items: { client_ip: string; count: number; errors: number }[]; source_of_truth: string }>('/analytics/clients?limit=5');
+    const raw = await svc.db.query<{ client_ip: string; count: number; errors: number }>(
+      `SELECT client_ip, count(*)::int AS count, count(*) FILTER (WHERE status_code >= 500)::int AS errors FROM logs
+       GROUP BY client_ip ORDER BY count DESC, client_ip LIMIT 5`,
+    );
+    expect(clients.body.items.map((c) => ({ client_ip: c.client_ip, count: c.count, errors: c.errors }))).toEqual(raw.rows);
+    expect(clients.body.source_of_truth).toBe('raw');
   });
 
   it('route rules: added through the API, used by new jobs, applied to stored rows by a rebuild', async () => {

@@ -8,16 +8,21 @@ export interface FactFilter {
   source: string | null;
   /** One route only (a route's own charts). */
   route?: string | null;
+  /** Read no rollup coarser than this (ms); default a day. */
+  coarsestMs?: number;
 }
 
-/** Columns of the `facts` relation: a rollup row, or one raw row shaped like one. */
+/**
+ * Columns of the `facts` relation: a rollup row, or one raw row shaped like one. `t` is the start of
+ * the rollup's bucket, or the raw row's timestamp.
+ */
 export const FACT_COLUMNS =
-  'route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
+  'source, route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
 
 /** The bucket of a raw latency, as src/domain/latencyHistogram.ts computes it. */
 const RAW_BUCKET = `CASE WHEN latency_ms <= 0 THEN ${ZERO_BUCKET} ELSE ceil(ln(greatest(latency_ms, 0.001)) / ln(${GAMMA}))::integer END`;
 
-const RAW_AS_FACT = `route, method, status_code, log_level, 1::bigint AS records, coalesce(bytes_sent, 0) AS bytes_sent,
+const RAW_AS_FACT = `timestamp AS t, source, route, method, status_code, log_level, 1::bigint AS records, coalesce(bytes_sent, 0) AS bytes_sent,
   (latency_ms IS NOT NULL)::integer::bigint AS latency_count, coalesce(round(latency_ms * 1000), 0)::bigint AS latency_sum_us,
   latency_ms AS latency_max_ms,
   CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE ARRAY[${RAW_BUCKET}] END AS latency_buckets,
@@ -37,7 +42,7 @@ export interface FactsQuery {
  * route. Parameters are appended to `params` (the caller's own come first).
  */
 export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
-  const pieces = splitRange(f.startMs, f.endMs);
+  const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
   const param = (v: unknown): string => {
     params.push(v);
     return `$${params.length}`;
@@ -58,6 +63,20 @@ function piece(p: RangePiece, common: string[], param: (v: unknown) => string): 
   const where = [...common];
   if (p.fromMs !== null) where.push(`${time} >= ${param(new Date(p.fromMs).toISOString())}::timestamptz`);
   if (p.toMs !== null) where.push(`${time} < ${param(new Date(p.toMs).toISOString())}::timestamptz`);
-  const columns = p.source === 'logs' ? RAW_AS_FACT : FACT_COLUMNS;
+  const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
   return `SELECT ${columns} FROM ${p.source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+}
+
+/**
+ * SQL for quantiles from the merged histograms of groups of facts: a CTE list fragment defining
+ * `quantiles` (one row per group, the bucket index of each quantile in columns q0, q1, …). `group`
+ * is an SQL expression over facts (a time bucket, a route); nearest rank, as latencyHistogram.quantile.
+ */
+export function quantilesCte(group: string, qs: readonly number[]): string {
+  const cols = qs.map((q, i) => `min(b) FILTER (WHERE cum >= greatest(1, ceil(${q} * total - 1e-9))) AS q${i}`).join(', ');
+  return `hist AS (
+      SELECT ${group} AS g, b, sum(c) AS n FROM facts, unnest(latency_buckets, latency_counts) AS u(b, c) GROUP BY 1, 2),
+    cumulative AS (
+      SELECT g, b, sum(n) OVER (PARTITION BY g ORDER BY b) AS cum, sum(n) OVER (PARTITION BY g) AS total FROM hist),
+    quantiles AS (SELECT g, ${cols} FROM cumulative GROUP BY g)`;
 }

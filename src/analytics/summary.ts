@@ -142,7 +142,7 @@ function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-function rawFilter(p: FactFilter, params: unknown[]): string {
+export function rawFilter(p: FactFilter, params: unknown[]): string {
   const where: string[] = [];
   const add = (cond: string, v: unknown): void => {
     params.push(v);

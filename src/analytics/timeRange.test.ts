@@ -24,6 +24,15 @@ describe('splitRange', () => {
     expect(show(splitRange(t('2026-10-01T10:00:00Z'), t('2026-10-01T10:00:00Z')))).toEqual([]);
   });
 
+  it('reads nothing coarser than it is asked to', () => {
+    expect(show(splitRange(t('2026-10-01T22:13:05Z'), t('2026-10-03T01:00:00Z'), 3_600_000))).toEqual([
+      'logs 2026-10-01T22:13:05.000Z 2026-10-01T22:14:00.000Z',
+      'rollups_1m 2026-10-01T22:14:00.000Z 2026-10-01T23:00:00.000Z',
+      'rollups_1h 2026-10-01T23:00:00.000Z 2026-10-03T01:00:00.000Z',
+    ]);
+    expect(show(splitRange(null, null, 60_000))).toEqual(['rollups_1m -∞ +∞']);
+  });
+
   it('treats a missing bound as unbounded', () => {
     expect(show(splitRange(null, null))).toEqual(['rollups_1d -∞ +∞']);
     expect(show(splitRange(t('2026-10-01T10:30:00Z'), null))).toEqual([

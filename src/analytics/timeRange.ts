@@ -24,13 +24,15 @@ const ceilTo = (ms: number, unit: number): number => -floorTo(-ms, unit);
  * Splits [start, end) into pieces that together cover it exactly once: whole UTC days from the daily
  * rollups, whole hours at the ends from the hourly ones, whole minutes from the minute ones, and the
  * seconds left at the edges from the raw rows. Counts over the pieces are therefore exact for any
- * range, and the work grows with the number of days, not with the number of log lines.
+ * range, and the work grows with the number of days, not with the number of log lines. No piece
+ * is read at a resolution coarser than `coarsestMs` (a 5-minute chart cannot use hourly rollups).
  */
-export function splitRange(startMs: number | null, endMs: number | null): RangePiece[] {
+export function splitRange(startMs: number | null, endMs: number | null, coarsestMs = 86_400_000): RangePiece[] {
   const pieces: RangePiece[] = [];
   let lo = startMs;
   let hi = endMs;
-  for (let level = 1; level < LEVELS.length; level++) {
+  let level = 1;
+  for (; level < LEVELS.length && LEVELS[level]!.unitMs <= coarsestMs; level++) {
     const finer = LEVELS[level - 1]!.source;
     const unit = LEVELS[level]!.unitMs;
     const alignedLo = lo === null ? null : ceilTo(lo, unit);
@@ -46,6 +48,6 @@ export function splitRange(startMs: number | null, endMs: number | null): RangeP
     lo = alignedLo;
     hi = alignedHi;
   }
-  pieces.push({ source: 'rollups_1d', fromMs: lo, toMs: hi });
+  pieces.push({ source: LEVELS[level - 1]!.source, fromMs: lo, toMs: hi });
   return pieces;
 }

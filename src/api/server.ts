@@ -13,6 +13,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
+import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
@@ -73,6 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(jobRoutes(deps));
   await app.register(logRoutes(deps));
   await app.register(analyticsRoutes(deps));
+  await app.register(routeRuleRoutes(deps));
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   return app;
 }

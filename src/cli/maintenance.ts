@@ -8,6 +8,9 @@ import { removeOrphanSpoolFiles } from '../ingest/spool.js';
 import { indexQuietPartitions } from '../search/searchIndexer.js';
 
 const TICK_MS = 5_000;
+/** Rollup parts of a bucket are merged once no batch wrote to it for this long, or at the latest after the second. */
+const ROLLUP_QUIET_MS = 10_000;
+const ROLLUP_MAX_DELAY_MS = 5 * 60_000;
 const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
 const DAY_MS = 86_400_000;
 /** An upload streaming for longer than this is not expected; its file is an orphan of a crash. */
@@ -22,7 +25,7 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
   let running: Promise<void> | null = null;
   let lastHousekeeping = 0;
   const tick = async (): Promise<void> => {
-    const compacted = await compactRollups(db);
+    const compacted = await compactRollups(db, { quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS });
     if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');

@@ -25,20 +25,32 @@ export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollup
   );
 }
 
+export interface CompactOptions {
+  /** Leave buckets that received parts more recently than this (ingestion is still writing them). */
+  quietMs: number;
+  /** …unless they were first marked longer ago than this (a long ingest still gets compacted now and then). */
+  maxDelayMs: number;
+}
+
 /**
  * Compacts the hour and day buckets that batches appended parts to (rollup_dirty), a few per
- * transaction, until none is left. Takes the rollup lock shared, like ingest batches: a rebuild
- * (exclusive) never runs at the same time. Returns the number of buckets compacted.
+ * transaction, until none is due. A bucket is due once no batch has written to it for `quietMs`:
+ * compacting a day that ingestion is still filling would be redone at its next batch, and costs
+ * the database CPU that ingestion needs. Takes the rollup lock shared, like ingest batches: a
+ * rebuild (exclusive) never runs at the same time. Returns the number of buckets compacted.
  */
-export async function compactRollups(db: Db): Promise<number> {
+export async function compactRollups(db: Db, opts: CompactOptions = { quietMs: 0, maxDelayMs: 0 }): Promise<number> {
   let done = 0;
   for (;;) {
     const n = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
       const dirty = await tx.query<{ rollup_table: 'rollups_1h' | 'rollups_1d'; bucket: string }>(
         `DELETE FROM rollup_dirty WHERE (rollup_table, bucket) IN (
-           SELECT rollup_table, bucket FROM rollup_dirty ORDER BY bucket, rollup_table LIMIT ${BUCKETS_PER_PASS} FOR UPDATE SKIP LOCKED)
+           SELECT rollup_table, bucket FROM rollup_dirty
+           WHERE last_marked_at <= now() - $1::integer * interval '1 millisecond' OR first_marked_at <= now() - $2::integer * interval '1 millisecond'
+           ORDER BY bucket, rollup_table LIMIT ${BUCKETS_PER_PASS} FOR UPDATE SKIP LOCKED)
          RETURNING rollup_table, bucket`,
+        [opts.quietMs, opts.maxDelayMs],
       );
       for (const d of dirty.rows) await compactBucket(tx, d.rollup_table, d.bucket);
       return dirty.rows.length;

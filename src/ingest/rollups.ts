@@ -249,7 +249,7 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
     await tx.query(`INSERT INTO ${table} (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM rollup_stage WHERE resolution = ${resolution}`);
     await tx.query(
       `INSERT INTO rollup_dirty (rollup_table, bucket) SELECT DISTINCT '${table}', bucket FROM rollup_stage WHERE resolution = ${resolution}
-       ON CONFLICT DO NOTHING`,
+       ON CONFLICT (rollup_table, bucket) DO UPDATE SET last_marked_at = now()`,
     );
   }
   await tx.query('DELETE FROM rollup_stage');

@@ -2,11 +2,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getSummary, firstAndLast, type Summary } from '../../analytics/summary.js';
-import { addRouteRule, deleteRouteRule, listRouteRules } from '../../ingest/routeRules.js';
-import { RouteRuleError, validateRouteRule } from '../../parse/routes.js';
+import { getTopClients } from '../../analytics/clients.js';
+import { ENDPOINT_SORTS, getEndpoints, getStatusCodes } from '../../analytics/endpoints.js';
+import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analytics/traffic.js';
 import { AppError } from '../errors.js';
 import { analyticsRangeQuery, limitParam, problemSchema, toFactFilter } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
+
+const sourceOfTruth = z.enum(['rollups', 'rollups+raw', 'raw'])
+  .describe('rollups: from rollups only; rollups+raw: whole minutes from rollups, the seconds at the edges of the range from raw rows; raw: raw rows');
 
 const latencySchema = z.object({
   count: z.number(),
@@ -36,14 +40,9 @@ const summaryBody = z.object({
   bytes_sent: z.number(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
-  source_of_truth: z.enum(['rollups', 'rollups+raw', 'raw']).describe('rollups+raw: whole minutes from rollups, the seconds at the edges from raw rows'),
+  source_of_truth: sourceOfTruth,
 });
 
-const routeRuleBody = z.object({
-  pattern: z.string().min(1).max(300).describe('Path glob: `*` within a segment, `**` as the last segment for the rest (e.g. `/blog/*`)'),
-  template: z.string().min(1).max(300).describe('The route given to matching paths (e.g. `/blog/{slug}`)'),
-});
-const storedRule = routeRuleBody.extend({ id: z.number(), position: z.number(), created_at: z.string() });
 
 export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
@@ -74,44 +73,102 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
       return { ...current, previous };
     });
 
-    app.get('/analytics/route-rules', {
+    app.get('/analytics/traffic', {
       schema: {
         tags: ['analytics'],
-        summary: 'Route rules, in the order they are tried (before the built-in normalisation)',
-        response: { 200: z.object({ items: z.array(storedRule) }) },
+        summary: 'Requests, errors and p95 latency over time, for charts',
+        description: 'Every bucket of the range is present (zeros where nothing happened). `auto` picks the finest interval '
+          + 'that keeps at most 300 points. With `group_by`, each point splits its count among the ten largest groups and `other`.',
+        querystring: analyticsRangeQuery.extend({
+          interval: z.enum(['auto', ...(Object.keys(TRAFFIC_INTERVALS) as (keyof typeof TRAFFIC_INTERVALS)[])]).default('auto'),
+          group_by: z.enum(['status_class', 'level', 'route', 'source']).optional(),
+        }),
+        response: {
+          200: z.object({
+            interval: z.string(),
+            start_date: z.string().nullable(),
+            end_date: z.string().nullable(),
+            group_by: z.string().nullable(),
+            series: z.array(z.object({
+              bucket: z.string(),
+              count: z.number(),
+              errors: z.number().describe('5xx'),
+              client_errors: z.number().describe('4xx'),
+              p95_ms: z.number().nullable(),
+              groups: z.record(z.string(), z.number()).optional(),
+            })),
+            source_of_truth: sourceOfTruth,
+          }),
+          400: problemSchema,
+        },
       },
-    }, async () => ({ items: await listRouteRules(deps.db) }));
-
-    app.post('/analytics/route-rules', {
-      schema: {
-        tags: ['analytics'],
-        summary: 'Add a route rule',
-        description: 'Applies to jobs that start after it; `loginsights routes rebuild` applies it to stored records.',
-        body: routeRuleBody,
-        response: { 201: storedRule, 400: problemSchema, 409: problemSchema },
-      },
-    }, async (req, reply) => {
+    }, async (req) => {
       try {
-        validateRouteRule(req.body);
+        return await getTraffic(deps.db, { ...toFactFilter(req.query), interval: req.query.interval, groupBy: req.query.group_by });
       } catch (err) {
-        if (err instanceof RouteRuleError) throw AppError.badParam(err.message.startsWith('template') ? 'template' : 'pattern', err.message);
+        if (err instanceof TooManyPointsError) throw AppError.badParam('interval', err.message);
         throw err;
       }
-      const rule = await addRouteRule(deps.db, req.body);
-      if (!rule) throw new AppError(409, 'conflict', `a rule for pattern '${req.body.pattern}' exists`);
-      return reply.code(201).send(rule);
     });
 
-    app.delete('/analytics/route-rules/:id', {
+    app.get('/analytics/endpoints', {
       schema: {
         tags: ['analytics'],
-        summary: 'Delete a route rule',
-        params: z.object({ id: z.coerce.number().int().positive() }),
-        response: { 204: z.null(), 404: problemSchema },
+        summary: 'Routes with their traffic, error rate and latency percentiles',
+        description: '`sort=p95` with a `min_count` is the high-latency endpoints view.',
+        querystring: analyticsRangeQuery.extend({
+          sort: z.enum(ENDPOINT_SORTS).default('count'),
+          limit: limitParam(1000, 50).describe('Routes, 1–1000'),
+          min_count: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').default(1)
+            .describe('Leave out routes with fewer requests'),
+        }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({
+              route: z.string(), count: z.number(), errors: z.number(), error_rate_pct: z.number(),
+              p50_ms: z.number().nullable(), p95_ms: z.number().nullable(), p99_ms: z.number().nullable(),
+              avg_ms: z.number().nullable(), max_ms: z.number().nullable(), bytes: z.number(),
+            })),
+            source_of_truth: sourceOfTruth,
+          }),
+          400: problemSchema,
+        },
       },
-    }, async (req, reply) => {
-      if (!(await deleteRouteRule(deps.db, req.params.id))) throw AppError.notFound(`route rule ${req.params.id}`);
-      return reply.code(204).send(null);
-    });
+    }, async (req) => getEndpoints(deps.db, { ...toFactFilter(req.query), sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count }));
+
+    app.get('/analytics/status-codes', {
+      schema: {
+        tags: ['analytics'],
+        summary: 'Requests per status code and class',
+        querystring: analyticsRangeQuery,
+        response: {
+          200: z.object({
+            total: z.number(),
+            classes: z.record(z.string(), z.number()),
+            items: z.array(z.object({ status_code: z.number(), count: z.number(), pct: z.number() })),
+            source_of_truth: sourceOfTruth,
+          }),
+          400: problemSchema,
+        },
+      },
+    }, async (req) => getStatusCodes(deps.db, toFactFilter(req.query)));
+
+    app.get('/analytics/clients', {
+      schema: {
+        tags: ['analytics'],
+        summary: 'The busiest client addresses with their error share',
+        description: 'Read from the raw rows (client addresses are not rolled up).',
+        querystring: analyticsRangeQuery.extend({ limit: limitParam(1000, 20).describe('Clients, 1–1000') }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({
+              client_ip: z.string(), count: z.number(), errors: z.number(), client_errors: z.number(), error_rate_pct: z.number(), bytes: z.number(),
+            })),
+            source_of_truth: sourceOfTruth,
+          }),
+          400: problemSchema,
+        },
+      },
+    }, async (req) => getTopClients(deps.db, { ...toFactFilter(req.query), limit: req.query.limit }));
   };
 }

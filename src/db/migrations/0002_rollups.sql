@@ -60,9 +60,11 @@ CREATE INDEX rollups_1h_bucket_idx ON rollups_1h (bucket);
 CREATE TABLE rollups_1d (LIKE rollups_1m INCLUDING DEFAULTS);
 CREATE INDEX rollups_1d_bucket_idx ON rollups_1d (bucket);
 
--- Hour and day buckets that received parts since they were last compacted.
+-- Hour and day buckets that received parts since they were last compacted: when first and when last.
 CREATE TABLE rollup_dirty (
-  rollup_table text NOT NULL,
-  bucket       timestamptz NOT NULL,
+  rollup_table    text NOT NULL,
+  bucket          timestamptz NOT NULL,
+  first_marked_at timestamptz NOT NULL DEFAULT now(),
+  last_marked_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (rollup_table, bucket)
 );

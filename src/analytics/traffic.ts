@@ -1,0 +1,152 @@
+import type { Queryable } from '../db/db.js';
+import { bucketValue } from '../domain/latencyHistogram.js';
+import { factsQuery, quantilesCte, type FactFilter, type SourceOfTruth } from './facts.js';
+import { firstAndLast } from './summary.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** The intervals a client may ask for. */
+export const TRAFFIC_INTERVALS = { '1m': MINUTE, '5m': 5 * MINUTE, '15m': 15 * MINUTE, '1h': HOUR, '1d': DAY } as const;
+export type TrafficInterval = keyof typeof TRAFFIC_INTERVALS | 'auto';
+
+/** `auto` picks the first of these that keeps a chart at most MAX_AUTO_POINTS wide. */
+const AUTO_STEPS: [string, number][] = [
+  ['1m', MINUTE], ['5m', 5 * MINUTE], ['15m', 15 * MINUTE], ['30m', 30 * MINUTE], ['1h', HOUR], ['3h', 3 * HOUR],
+  ['6h', 6 * HOUR], ['12h', 12 * HOUR], ['1d', DAY],
+];
+const MAX_AUTO_POINTS = 300;
+/** More points than a chart can show; an explicit interval that needs more is refused. */
+export const MAX_POINTS = 5_000;
+const TOP_GROUPS = 10;
+
+export type TrafficGroupBy = 'status_class' | 'level' | 'route' | 'source';
+
+export interface TrafficParams extends FactFilter {
+  interval: TrafficInterval;
+  groupBy?: TrafficGroupBy;
+}
+
+export interface TrafficPoint {
+  bucket: string;
+  count: number;
+  errors: number;
+  client_errors: number;
+  p95_ms: number | null;
+  groups?: Record<string, number>;
+}
+
+export interface Traffic {
+  interval: string;
+  start_date: string | null;
+  end_date: string | null;
+  group_by: TrafficGroupBy | null;
+  series: TrafficPoint[];
+  source_of_truth: SourceOfTruth;
+}
+
+/** Thrown when an explicit interval would give more than MAX_POINTS points. */
+export class TooManyPointsError extends Error {}
+
+const GROUP_SQL: Record<TrafficGroupBy, string> = {
+  status_class: "coalesce((status_code / 100)::text || 'xx', 'none')",
+  level: 'log_level',
+  route: "coalesce(route, '(none)')",
+  source: 'source',
+};
+
+/** The interval to use: the one asked for, or for `auto` the finest that keeps ≤ 300 points. */
+export function chooseInterval(interval: TrafficInterval, spanMs: number): [string, number] {
+  if (interval !== 'auto') return [interval, TRAFFIC_INTERVALS[interval]];
+  return AUTO_STEPS.find(([, ms]) => spanMs / ms <= MAX_AUTO_POINTS) ?? AUTO_STEPS[AUTO_STEPS.length - 1]!;
+}
+
+/**
+ * Counts, errors and p95 latency per time bucket over a range, every bucket present (zeros where
+ * nothing happened). With groupBy, each point also splits its count among the ten largest groups of
+ * the range and `other`. Buckets are aligned to the interval in UTC.
+ */
+export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traffic> {
+  const bounds = p.startMs === null || p.endMs === null ? await firstAndLast(db, p) : null;
+  const startMs = p.startMs ?? (bounds?.first ? Date.parse(bounds.first) : null);
+  const endMs = p.endMs ?? (bounds?.last ? Date.parse(bounds.last) + 1 : null);
+  const [name, stepMs] = chooseInterval(p.interval, startMs !== null && endMs !== null ? endMs - startMs : 0);
+  const empty = { interval: name, group_by: p.groupBy ?? null, start_date: iso(startMs), end_date: iso(endMs) };
+  if (startMs === null || endMs === null) return { ...empty, series: [], source_of_truth: 'rollups' };
+  const first = startMs - (((startMs % stepMs) + stepMs) % stepMs);
+  const points = Math.ceil((endMs - first) / stepMs);
+  if (points > MAX_POINTS) throw new TooManyPointsError(`${points} points at ${name}; at most ${MAX_POINTS}: choose a larger interval or a shorter range`);
+
+  const params: unknown[] = [`${stepMs / 1000} seconds`];
+  // Within a day an interval of whole hours reads hourly rollups; shorter ones read minutes.
+  const facts = factsQuery({ ...p, startMs, endMs, coarsestMs: Math.min(stepMs, DAY) }, params);
+  const bin = `date_bin($1::interval, t, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
+  const groupSql = p.groupBy ? GROUP_SQL[p.groupBy] : null;
+  const res = await db.query<{ totals: TotalsRow[]; p95: { g: string; q0: number | null }[]; groups: GroupRow[] | null }>(
+    `WITH facts AS MATERIALIZED (${facts.sql}),
+     ${quantilesCte(bin, [0.95])}
+     SELECT
+       (SELECT coalesce(json_agg(x), '[]') FROM (
+          SELECT ${bin} AS b, sum(records) AS n, coalesce(sum(records) FILTER (WHERE status_code >= 500), 0) AS errors,
+                 coalesce(sum(records) FILTER (WHERE status_code BETWEEN 400 AND 499), 0) AS client_errors
+          FROM facts GROUP BY 1) x) AS totals,
+       (SELECT coalesce(json_agg(quantiles), '[]') FROM quantiles) AS p95,
+       ${groupSql ? `(SELECT json_agg(y) FROM (SELECT ${bin} AS b, ${groupSql} AS g, sum(records) AS n FROM facts GROUP BY 1, 2) y)` : 'NULL'} AS groups`,
+    params,
+  );
+  const row = res.rows[0]!;
+  const byBucket = new Map(row.totals.map((r) => [Date.parse(r.b), r]));
+  const p95 = new Map(row.p95.map((r) => [Date.parse(r.g), r.q0]));
+  const groups = row.groups ? groupsByBucket(row.groups) : null;
+  const series: TrafficPoint[] = [];
+  for (let b = first; b < endMs; b += stepMs) {
+    const t = byBucket.get(b);
+    const q = p95.get(b);
+    const point: TrafficPoint = {
+      bucket: new Date(b).toISOString(),
+      count: t?.n ?? 0,
+      errors: t?.errors ?? 0,
+      client_errors: t?.client_errors ?? 0,
+      p95_ms: q === undefined || q === null ? null : Math.round(bucketValue(q) * 1000) / 1000,
+    };
+    if (groups) point.groups = groups.at(b);
+    series.push(point);
+  }
+  return { ...empty, series, source_of_truth: facts.sourceOfTruth };
+}
+
+interface TotalsRow {
+  b: string;
+  n: number;
+  errors: number;
+  client_errors: number;
+}
+
+interface GroupRow {
+  b: string;
+  g: string;
+  n: number;
+}
+
+/** Per bucket, the counts of the ten largest groups of the whole range and `other` (zeros included). */
+function groupsByBucket(rows: GroupRow[]): { at(bucketMs: number): Record<string, number> } {
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.g, (totals.get(r.g) ?? 0) + r.n);
+  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const top = ranked.slice(0, TOP_GROUPS).map(([g]) => g);
+  const names = ranked.length > TOP_GROUPS ? [...top, 'other'] : top;
+  const cells = new Map<number, Record<string, number>>();
+  for (const r of rows) {
+    const b = Date.parse(r.b);
+    let cell = cells.get(b);
+    if (!cell) cells.set(b, (cell = Object.fromEntries(names.map((n) => [n, 0]))));
+    const name = top.includes(r.g) ? r.g : 'other';
+    cell[name] = (cell[name] ?? 0) + r.n;
+  }
+  return { at: (b) => cells.get(b) ?? Object.fromEntries(names.map((n) => [n, 0])) };
+}
+
+function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
