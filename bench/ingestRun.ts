@@ -18,6 +18,8 @@ export interface IngestRunOptions {
   logFile: string;
   /** Server settings on top of the store's (SEARCH_INDEX_IDLE_MS, MAX_UPLOAD_BYTES, …). */
   serverEnv: Record<string, string>;
+  /** Runs once the job succeeded (and the indexes are built, when waited for), before the server stops. */
+  afterIngest?: (serverUrl: string) => Promise<void>;
   /** When set: after the job, wait (at most this long) until every partition has its search index. */
   indexTimeoutMs?: number;
   /** Ask these during ingest, with a pause between queries, and `runs` times once the indexes are built. */
@@ -125,6 +127,7 @@ export async function ingestThroughServer(o: IngestRunOptions): Promise<{ ingest
       const ask = o.queries;
       if (ask) for (const q of ask.list) queries.after[q.name] = await timeApi(server.url, q, ask.runs);
     }
+    await o.afterIngest?.(server.url);
     server.rss.sample();
     const { peakMb, hwmMb, samples } = server.rss;
     const stop = await server.stop();

@@ -1,5 +1,6 @@
 /** The results as one JSON document, the targets of the issue, and the table printed to stdout. */
 import type { DbKind } from '../src/db/db.js';
+import type { AnalyticsFigure } from './analytics.js';
 import type { BackendResult, Check } from './backendRun.js';
 import type { ParseBaseline, PipelineBaseline } from './baselines.js';
 import type { BenchFile } from './dataset.js';
@@ -13,7 +14,9 @@ export const REFERENCE = {
   plainIlike10mRowsS: 7,
 } as const;
 
-export const TARGETS = { e2eLinesPerSecPostgres: 150_000, rareQueryP50Ms: 100, ingestRssMb: 400 } as const;
+export const TARGETS = {
+  e2eLinesPerSecPostgres: 150_000, rareQueryP50Ms: 100, ingestRssMb: 400, analyticsP50Ms: 50, analyticsSpeedup: 20,
+} as const;
 
 export interface RssStepResult {
   kind: DbKind;
@@ -44,6 +47,8 @@ export interface BenchResults {
   };
   backends: Partial<Record<DbKind, BackendResult>>;
   rssStep: RssStepResult[];
+  /** Analytics endpoints against plain SQL, on the RSS step's PostgreSQL data. */
+  analytics: AnalyticsFigure[];
   targets: Target[];
   failures: string[];
 }
@@ -55,7 +60,7 @@ const cpu = (i: IngestFigures): string =>
   `${num(i.cpu.serverS)} / ${num(i.cpu.postgresS)} / ${num(i.cpu.benchClientS)} / ${num(i.cpu.restOfMachineS)} (${num(i.cpu.coresBusy, 2)})`;
 const lat = (s: Summary | null | undefined): string => (s ? `${num(s.p50)} / ${num(s.p95)} (${s.n})` : '-');
 
-export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep'>): Target[] {
+export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | 'analytics'>): Target[] {
   const targets: Target[] = [];
   const pg = r.backends.postgres;
   const e2e = pg?.ingest.linesPerSec ?? null;
@@ -71,6 +76,16 @@ export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep'>): 
       name: `rare-substring GET /logs p50 after indexing, ${kind}`, target: `≤ ${TARGETS.rareQueryP50Ms} ms`,
       value: p50 === null ? '-' : `${num(p50)} ms (indexing took ${num(b?.ingest.searchIndexingS)} s)`,
       status: p50 === null ? 'NOT RUN' : p50 <= TARGETS.rareQueryP50Ms ? 'PASS' : 'MISS',
+    });
+  }
+  const rows = r.rssStep.find((s) => s.kind === 'postgres')?.ingest.lines;
+  for (const a of r.analytics.filter((x) => x.range === 'full')) {
+    const p50 = a.api?.p50 ?? null;
+    targets.push({
+      name: `analytics ${a.name}, full range, ${int(rows)} rows, postgres`,
+      target: `p50 ≤ ${TARGETS.analyticsP50Ms} ms and ≥ ${TARGETS.analyticsSpeedup}× SQL`,
+      value: `${num(p50)} ms, ${times(a.speedup)}`,
+      status: p50 === null ? 'NOT RUN' : p50 <= TARGETS.analyticsP50Ms && (a.speedup ?? 0) >= TARGETS.analyticsSpeedup ? 'PASS' : 'MISS',
     });
   }
   const rss = r.rssStep.length ? r.rssStep : [];
@@ -162,6 +177,13 @@ function baselineTable(r: BenchResults): string {
   ]);
 }
 
+function analyticsTable(r: BenchResults): string {
+  return formatTable([
+    ['ms', 'range', 'API p50 / p95 (calls)', 'SQL p50 / p95 (runs)', 'SQL ÷ API', 'API read'],
+    ...r.analytics.map((a) => [a.name, a.range, lat(a.api), lat(a.sql), times(a.speedup), a.sourceOfTruth ?? '-']),
+  ]);
+}
+
 function rssTable(r: BenchResults): string {
   return formatTable([
     ['', 'bytes', 'lines', 'accepted → succeeded, s', 'lines/s', 'longest pause, s', 'CPU s: server / pg / bench / other (busy)', 'RSS MB: ready / peak / HWM'],
@@ -175,6 +197,7 @@ function rssTable(r: BenchResults): string {
 export function renderReport(r: BenchResults): string {
   const kinds = (Object.keys(r.backends) as DbKind[]).sort().reverse();
   const checks: Check[] = kinds.flatMap((k) => r.backends[k]?.checks.map((c) => ({ ...c, name: `${k}: ${c.name}` })) ?? []);
+  for (const a of r.analytics) checks.push({ ok: a.check.ok, name: `analytics ${a.name}, ${a.range}: API and SQL agree`, detail: a.check.detail });
   const out = [
     `Log Insights benchmark, ${r.startedAt}`,
     `machine: ${r.machine.nproc} cores (${r.machine.cpuModel}), ${r.machine.memTotalGb} GB RAM, node ${r.machine.node}, ${r.machine.postgres}`,
@@ -194,6 +217,9 @@ export function renderReport(r: BenchResults): string {
     '',
     '== RSS step',
     r.rssStep.length ? rssTable(r) : '(skipped: --rss-gb 0, or it failed)',
+    '',
+    '== Analytics: each endpoint (p50 of its calls) vs the same question in plain SQL over the raw rows',
+    r.analytics.length ? analyticsTable(r) : '(skipped: no RSS step on PostgreSQL, or --analytics-api-runs 0)',
     '',
     '== Targets',
     formatTable(r.targets.map((t) => [t.status, t.name, t.target, t.value])),

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DbKind } from '../src/db/db.js';
+import { measureAnalytics, waitForCompaction } from './analytics.js';
 import { createFreshStore, postgresVersion } from './backends.js';
 import { runBackend, type BenchContext } from './backendRun.js';
 import { measureParseOnly, measureWorkerPipeline } from './baselines.js';
@@ -34,7 +35,9 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --during-pause-ms MS      pause between GET /logs queries while ingest runs (default 250)
   --seed N                  generator seed (default 42)
   --out DIR                 cached inputs, server logs and results (default bench/out)
-  --scratch-dir DIR         fresh data directories and the COPY file (default the OS temp dir)`;
+  --scratch-dir DIR         fresh data directories and the COPY file (default the OS temp dir)
+  --analytics-api-runs N    calls per analytics endpoint, after the RSS step's ingest on PostgreSQL (default 20; 0 skips)
+  --analytics-sql-runs N    runs of each plain-SQL equivalent (default 5: each scans all rows)`;
 
 const GiB = 1024 ** 3;
 
@@ -57,6 +60,8 @@ function parseOptions() {
       seed: { type: 'string', default: '42' },
       out: { type: 'string', default: 'bench/out' },
       'scratch-dir': { type: 'string', default: os.tmpdir() },
+      'analytics-api-runs': { type: 'string', default: '20' },
+      'analytics-sql-runs': { type: 'string', default: '5' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -86,6 +91,8 @@ function parseOptions() {
     seed: Math.floor(count('seed', 0)),
     out: path.resolve(values.out),
     scratchDir: path.resolve(values['scratch-dir']),
+    analyticsApiRuns: Math.floor(count('analytics-api-runs', 0)),
+    analyticsSqlRuns: Math.floor(count('analytics-sql-runs', 1)),
   };
 }
 
@@ -106,6 +113,12 @@ function sourceVersion(repoRoot: string): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** A whole UTC day in the middle of a generated file (bench/generate.ts starts 2026-10-01, ~4 lines/s). */
+function middleDay(file: { lines: number }): string {
+  const spanDays = (file.lines * 0.25) / 86_400;
+  return new Date(Date.UTC(2026, 9, 1) + Math.floor(spanDays / 2) * 86_400_000).toISOString().slice(0, 10);
 }
 
 function fastest<T extends { seconds: number }>(runs: T[]): T {
@@ -152,7 +165,7 @@ async function main(): Promise<number> {
       parseOnly, workerPipeline, reference: REFERENCE,
       runsLinesPerSec: { parseOnly: parseRuns.map((r) => r.linesPerSec), workerPipeline: pipelineRuns.map((r) => r.linesPerSec) },
     },
-    backends: {}, rssStep: [], targets: [], failures,
+    backends: {}, rssStep: [], analytics: [], targets: [], failures,
   };
 
   const ctx: BenchContext = {
@@ -179,9 +192,26 @@ async function main(): Promise<number> {
     try {
       log(`RSS step, ${kind}: ingesting ${rssFile!.lines} lines (${round(rssFile!.bytes / 1e9, 2)} GB)`);
       const store = await createFreshStore(kind, { scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl });
+      // On PostgreSQL the analytics section follows on the same data, with the server still running.
+      const analytics = kind === 'postgres' && opts.analyticsApiRuns > 0;
       try {
         const { ingest } = await ingestThroughServer({
-          repoRoot, store, file: rssFile!, logFile: path.join(opts.out, `server-rss-${kind}-${runStamp}.log`), serverEnv, jobTimeoutMs: 3 * 3_600_000,
+          repoRoot, store, file: rssFile!, logFile: path.join(opts.out, `server-rss-${kind}-${runStamp}.log`), jobTimeoutMs: 3 * 3_600_000,
+          // No trigram builds while analytics are timed: on two cores they would take one core for minutes.
+          serverEnv: analytics ? { ...serverEnv, SEARCH_INDEX_IDLE_MS: String(7 * 86_400_000) } : serverEnv,
+          afterIngest: analytics ? async (url) => {
+            const db = await store.openDirect();
+            try {
+              log('analytics: waiting for the rollup parts to be compacted');
+              await waitForCompaction(db, 600_000);
+              results.analytics = await measureAnalytics({
+                serverUrl: url, db, day: middleDay(rssFile!), apiRuns: opts.analyticsApiRuns, sqlRuns: opts.analyticsSqlRuns, log,
+              });
+              for (const a of results.analytics) if (!a.check.ok) failures.push(`analytics: wrong answer: ${a.name}, ${a.range} (${a.check.detail})`);
+            } finally {
+              await db.close();
+            }
+          } : undefined,
         });
         results.rssStep.push({ kind, ingest });
         log(`RSS step, ${kind}: ${ingest.linesPerSec ?? '?'} lines/s, peak RSS ${Math.max(ingest.peakRssMb, ingest.hwmRssMb)} MB`);

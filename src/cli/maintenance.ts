@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { dropPartitionsBefore } from '../db/partitions.js';
 import { compactRollups } from '../ingest/compactRollups.js';
+import { deleteRollupsBefore } from '../ingest/rollups.js';
 import { spoolPathsInUse } from '../ingest/jobs.js';
 import { removeOrphanSpoolFiles } from '../ingest/spool.js';
 import { indexQuietPartitions } from '../search/searchIndexer.js';
@@ -13,12 +14,13 @@ const ROLLUP_QUIET_MS = 10_000;
 const ROLLUP_MAX_DELAY_MS = 5 * 60_000;
 const HOUSEKEEPING_EVERY_MS = 10 * 60_000;
 const DAY_MS = 86_400_000;
+const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).toISOString().slice(0, 10);
 /** An upload streaming for longer than this is not expected; its file is an orphan of a crash. */
 const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
 
 /**
  * Background upkeep on a timer: every tick, merging the rollup parts that ingest batches appended
- * and substring-search indexes for partitions that went quiet; every few minutes retention (drop whole day partitions) and orphaned spool files.
+ * and substring-search indexes for partitions that went quiet; every few minutes retention (drop whole day partitions, delete old rollups) and orphaned spool files.
  * One run at a time; stop() waits for the run in progress so the database is not closed under it.
  */
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
@@ -32,9 +34,12 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     if (Date.now() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
     lastHousekeeping = Date.now();
     if (config.retentionDays > 0) {
-      const horizon = new Date(Date.now() - config.retentionDays * DAY_MS).toISOString().slice(0, 10);
-      const dropped = await dropPartitionsBefore(db, horizon);
+      const dropped = await dropPartitionsBefore(db, daysAgo(config.retentionDays));
       if (dropped.length) logger.info({ partitions: dropped }, 'dropped partitions past retention');
+    }
+    if (config.rollupRetentionDays > 0) {
+      const deleted = await deleteRollupsBefore(db, daysAgo(config.rollupRetentionDays));
+      if (deleted) logger.info({ rows: deleted }, 'deleted rollups past ROLLUP_RETENTION_DAYS');
     }
     const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
     if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');

@@ -21,6 +21,7 @@ const envSchema = z.object({
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * GiB),
   MAX_LINE_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
   RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
+  ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
   INGEST_BATCH_ROWS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
   INGEST_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   INGEST_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
@@ -53,8 +54,10 @@ export interface Config {
   maxUploadBytes: number;
   /** Longer lines are stored truncated and rejected with their reason. */
   maxLineBytes: number;
-  /** 0 keeps data forever. */
+  /** Raw rows older than this many days are dropped (whole day partitions); 0 keeps them forever. */
   retentionDays: number;
+  /** Rollups are kept longer than raw rows, so long-range charts outlive the logs; 0 keeps them forever. */
+  rollupRetentionDays: number;
   ingestBatchRows: number;
   /** Ingest jobs run at once by this process; further jobs wait in the queue. */
   ingestConcurrency: number;
@@ -93,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxLineBytes: e.MAX_LINE_BYTES,
     retentionDays: e.RETENTION_DAYS,
+    rollupRetentionDays: e.ROLLUP_RETENTION_DAYS,
     ingestBatchRows: e.INGEST_BATCH_ROWS,
     ingestConcurrency: e.INGEST_CONCURRENCY,
     ingestLeaseMs: e.INGEST_LEASE_MS,

@@ -254,3 +254,13 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
   }
   await tx.query('DELETE FROM rollup_stage');
 }
+
+/** Deletes rollups of buckets before `day` (rollup retention); returns the rows deleted. */
+export async function deleteRollupsBefore(db: Queryable, day: string): Promise<number> {
+  let deleted = 0;
+  for (const { table } of ROLLUP_RESOLUTIONS) {
+    deleted += (await db.query(`DELETE FROM ${table} WHERE bucket < $1::date`, [day])).rowCount;
+  }
+  await db.query('DELETE FROM rollup_dirty WHERE bucket < $1::date', [day]);
+  return deleted;
+}
