@@ -1,6 +1,9 @@
 import type { Queryable } from '../db/db.js';
+import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
 import { quantile, RELATIVE_ACCURACY, type BucketCounts } from '../domain/latencyHistogram.js';
+import { SKETCH_TABLES } from '../db/rollupTables.js';
 import { factsQuery, type FactFilter, type SourceOfTruth } from './facts.js';
+import { splitRange, type RangePiece } from './timeRange.js';
 
 export interface SummaryParams extends FactFilter {
   /** How many routes in top_endpoints. */
@@ -36,6 +39,8 @@ export interface Summary {
   top_endpoints: { route: string; count: number; error_rate_pct: number }[];
   latency_ms: LatencySummary;
   unique_clients: number;
+  /** Relative standard error of unique_clients: 0 when counted exactly, else the sketches' (about 0.016). */
+  unique_clients_error: number;
   bytes_sent: number;
   first_timestamp: string | null;
   last_timestamp: string | null;
@@ -130,7 +135,8 @@ export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summa
       max: latMax,
       relative_error: RELATIVE_ACCURACY,
     },
-    unique_clients: clients,
+    unique_clients: clients.count,
+    unique_clients_error: clients.approximate ? Math.round(HLL_STANDARD_ERROR * 10_000) / 10_000 : 0,
     bytes_sent: bytes,
     first_timestamp: bounds.first,
     last_timestamp: bounds.last,
@@ -155,11 +161,49 @@ export function rawFilter(p: FactFilter, params: unknown[]): string {
   return where.length ? `WHERE ${where.join(' AND ')}` : '';
 }
 
-/** Distinct client addresses in the range, counted exactly over the raw rows. */
-async function uniqueClients(db: Queryable, p: FactFilter): Promise<number> {
-  const params: unknown[] = [];
-  const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${rawFilter(p, params)}`, params);
-  return res.rows[0]?.n ?? 0;
+/**
+ * Distinct client addresses in the range. Whole hours and days come from the HyperLogLog sketches
+ * (an estimate within about 1.6%), the minutes and seconds at the edges from the raw rows' addresses
+ * added to the same sketch. A range with no whole hour (or a route filter) is counted exactly.
+ */
+async function uniqueClients(db: Queryable, p: FactFilter): Promise<{ count: number; approximate: boolean }> {
+  const pieces = splitRange(p.startMs, p.endMs);
+  const sketched = pieces.filter((x) => x.source === 'rollups_1h' || x.source === 'rollups_1d');
+  if (sketched.length === 0 || (p.route !== undefined && p.route !== null)) {
+    const params: unknown[] = [];
+    const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${rawFilter(p, params)}`, params);
+    return { count: res.rows[0]?.n ?? 0, approximate: false };
+  }
+  const registers = new Uint8Array(HLL_REGISTERS);
+  for (const piece of sketched) {
+    const params: unknown[] = [];
+    const res = await db.query<{ registers: Uint8Array }>(
+      `SELECT registers FROM ${SKETCH_TABLES[piece.source as 'rollups_1h' | 'rollups_1d']} ${timeFilter('bucket', piece, p.source, params)}`,
+      params,
+    );
+    for (const r of res.rows) hllMerge(registers, r.registers);
+  }
+  for (const piece of pieces.filter((x) => x.source === 'logs' || x.source === 'rollups_1m')) {
+    const params: unknown[] = [];
+    const where = timeFilter('timestamp', piece, p.source, params);
+    const res = await db.query<{ client_ip: string }>(
+      `SELECT DISTINCT client_ip FROM logs ${where}${where ? ' AND' : ' WHERE'} client_ip IS NOT NULL`, params,
+    );
+    for (const r of res.rows) hllAdd(registers, r.client_ip);
+  }
+  return { count: hllEstimate(registers), approximate: true };
+}
+
+function timeFilter(column: string, piece: RangePiece, source: string | null, params: unknown[]): string {
+  const where: string[] = [];
+  const add = (cond: string, v: unknown): void => {
+    params.push(v);
+    where.push(`${cond} $${params.length}`);
+  };
+  if (piece.fromMs !== null) add(`${column} >=`, new Date(piece.fromMs).toISOString());
+  if (piece.toMs !== null) add(`${column} <`, new Date(piece.toMs).toISOString());
+  if (source !== null) add('source =', source);
+  return where.length ? `WHERE ${where.join(' AND ')}` : '';
 }
 
 /** The first and last event time in the range (the raw rows' time index answers both at once). */

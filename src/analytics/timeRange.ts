@@ -1,4 +1,4 @@
-import type { RollupTable } from '../ingest/rollups.js';
+import type { RollupTable } from '../db/rollupTables.js';
 
 /** Where one part of a time range is read from: a rollup table, or the raw rows. */
 export type FactSource = RollupTable | 'logs';

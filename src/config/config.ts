@@ -56,7 +56,7 @@ export interface Config {
   maxLineBytes: number;
   /** Raw rows older than this many days are dropped (whole day partitions); 0 keeps them forever. */
   retentionDays: number;
-  /** Rollups are kept longer than raw rows, so long-range charts outlive the logs; 0 keeps them forever. */
+  /** Rollups older than this many days go once their raw rows are gone (they outlive the logs); 0 keeps them forever. */
   rollupRetentionDays: number;
   ingestBatchRows: number;
   /** Ingest jobs run at once by this process; further jobs wait in the queue. */

@@ -8,6 +8,7 @@ import { RollupBuilder, upsertRollups, type RollupInput } from './rollups.js';
 
 const rec = (iso: string, statusCode: number, latencyMs: number | null): RollupInput => ({
   timestamp: Date.parse(iso), method: 'GET', statusCode, level: statusCode >= 500 ? 'ERROR' : 'INFO', bytesSent: 100, latencyMs,
+  clientIp: `10.0.0.${Math.floor(latencyMs ?? 0) % 3}`,
 });
 
 /** Writes records as one batch would: one transaction, one upsertRollups. */
@@ -39,17 +40,21 @@ describe.each(BACKENDS)('rollup parts and compaction on %s', (kind) => {
     await batch(db, records.slice(4));
     const parts = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM rollups_1d WHERE route = '/a'");
     expect(parts.rows[0]!.n).toBe(3); // (200, INFO) in two batches and (500, ERROR): three parts
+    const sketchParts = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM client_sketches_1d');
+    expect(sketchParts.rows[0]!.n).toBe(3); // one per batch
 
     const filter = { startMs: null, endMs: null, source: null, top: 5 };
     const before = await getSummary(db, filter);
     expect(await compactRollups(db)).toBeGreaterThan(0);
     expect(await getSummary(db, filter)).toEqual(before);
     const compacted = await rollupSnapshot(db);
-    expect(compacted.rollups_1d.filter((r) => (r as { route: string }).route === '/a')).toHaveLength(2);
+    expect(compacted.rollups_1d!.filter((r) => (r as { route: string }).route === '/a')).toHaveLength(2);
+    expect(compacted.client_sketches_1d).toHaveLength(1);
     expect(await compactRollups(db)).toBe(0);
 
     // The same records in one batch, into emptied tables: identical rows.
-    await db.exec('DELETE FROM rollups_1m; DELETE FROM rollups_1h; DELETE FROM rollups_1d; DELETE FROM rollup_dirty');
+    await db.exec(`DELETE FROM rollups_1m; DELETE FROM rollups_1h; DELETE FROM rollups_1d; DELETE FROM rollup_dirty;
+      DELETE FROM client_sketches_1h; DELETE FROM client_sketches_1d`);
     await batch(db, records);
     await compactRollups(db);
     expect(await rollupSnapshot(db)).toEqual(compacted);

@@ -1,4 +1,6 @@
 import type { Db, Queryable } from '../db/db.js';
+import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
+import { SKETCH_TABLES } from '../db/rollupTables.js';
 import { ROLLUP_COLUMNS, ROLLUP_WRITE_LOCK } from './rollups.js';
 
 const KEY = 'bucket, source, route, method, status_code, log_level';
@@ -22,6 +24,23 @@ export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollup
      SELECT ${KEY}, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, h.buckets, h.counts
      FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`,
     [bucket],
+  );
+  await compactSketches(tx, SKETCH_TABLES[table], bucket);
+}
+
+/** Merges the distinct-client sketch parts of one bucket into one sketch per source (in this process: registers' maxima). */
+async function compactSketches(tx: Queryable, table: string, bucket: string): Promise<void> {
+  const parts = await tx.query<{ source: string; registers: Uint8Array }>(`DELETE FROM ${table} WHERE bucket = $1 RETURNING source, registers`, [bucket]);
+  const merged = new Map<string, Uint8Array>();
+  for (const p of parts.rows) {
+    let m = merged.get(p.source);
+    if (m === undefined) merged.set(p.source, (m = new Uint8Array(HLL_REGISTERS)));
+    hllMerge(m, p.registers);
+  }
+  if (merged.size === 0) return;
+  await tx.query(
+    `INSERT INTO ${table} (bucket, source, registers) SELECT $1, source, decode(hex, 'hex') FROM unnest($2::text[], $3::text[]) AS s(source, hex)`,
+    [bucket, [...merged.keys()], [...merged.values()].map((r) => Buffer.from(r).toString('hex'))],
   );
 }
 

@@ -3,7 +3,8 @@ import { partitionName } from '../db/partitions.js';
 import type { LogLevel } from '../domain/record.js';
 import { RouteNormaliser } from '../parse/routes.js';
 import { compactBucket } from './compactRollups.js';
-import { ROLLUP_RESOLUTIONS, ROLLUP_WRITE_LOCK, RollupBuilder, upsertRollups } from './rollups.js';
+import { ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
+import { ROLLUP_WRITE_LOCK, RollupBuilder, upsertRollups } from './rollups.js';
 
 /** Raw rows are read in pages of this many, so a rebuild's memory does not grow with the day. */
 const PAGE_ROWS = 50_000;
@@ -39,6 +40,7 @@ interface RawRow {
   log_level: LogLevel;
   bytes_sent: number | null;
   latency_ms: number | null;
+  client_ip: string | null;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
       if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
       const start = `${day}T00:00:00Z`;
       const end = new Date(Date.parse(start) + DAY_MS).toISOString();
-      for (const { table } of ROLLUP_RESOLUTIONS) {
+      for (const table of [...ROLLUP_RESOLUTIONS.map((r) => r.table), ...Object.values(SKETCH_TABLES)]) {
         await tx.query(`DELETE FROM ${table} WHERE bucket >= $1 AND bucket < $2`, [start, end]);
       }
       const rows = await addDayFromRawRows(tx, day);
@@ -79,7 +81,7 @@ async function addDayFromRawRows(tx: Queryable, day: string): Promise<number> {
   let after: { timestamp: string; id: number } | null = null;
   let rows = 0;
   for (;;) {
-    const columns = 'id, timestamp, source, route, method, status_code, log_level, bytes_sent, latency_ms';
+    const columns = 'id, timestamp, source, route, method, status_code, log_level, bytes_sent, latency_ms, client_ip';
     const page: { rows: RawRow[] } = after
       ? await tx.query<RawRow>(
           `SELECT ${columns} FROM ${table} WHERE (timestamp, id) > ($1::timestamptz, $2::bigint) ORDER BY timestamp, id LIMIT ${PAGE_ROWS}`,
@@ -92,7 +94,10 @@ async function addDayFromRawRows(tx: Queryable, day: string): Promise<number> {
       let b = builders.get(r.source);
       if (!b) builders.set(r.source, (b = new RollupBuilder(r.source)));
       b.add(
-        { timestamp: Date.parse(r.timestamp), method: r.method, statusCode: r.status_code, level: r.log_level, bytesSent: r.bytes_sent, latencyMs: r.latency_ms },
+        {
+          timestamp: Date.parse(r.timestamp), method: r.method, statusCode: r.status_code, level: r.log_level,
+          bytesSent: r.bytes_sent, latencyMs: r.latency_ms, clientIp: r.client_ip,
+        },
         r.route,
       );
     }

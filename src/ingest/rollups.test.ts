@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
+import { hllEstimate } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import { RollupBuilder, type RollupInput } from './rollups.js';
 
 const rec = (iso: string, statusCode: number | null, latencyMs: number | null, bytesSent: number | null = 10): RollupInput => ({
   timestamp: Date.parse(iso), method: statusCode === null ? null : 'GET', statusCode,
-  level: statusCode === null ? 'ERROR' : statusCode >= 500 ? 'ERROR' : 'INFO', bytesSent, latencyMs,
+  level: statusCode === null ? 'ERROR' : statusCode >= 500 ? 'ERROR' : 'INFO', bytesSent, latencyMs, clientIp: '192.0.2.1',
 });
 
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
@@ -55,5 +56,20 @@ describe('RollupBuilder', () => {
     });
     expect(d!.find((r) => r.status_code === null)).toMatchObject({ route: null, records: 1, latency_buckets: [], latency_counts: [] });
     expect(b.take()).toBeNull();
+  });
+
+  it('sketches the distinct clients of each hour, and of the day as their union', () => {
+    const b = new RollupBuilder('web');
+    b.add({ ...rec('2026-10-01T10:00:05Z', 200, 4), clientIp: '192.0.2.1' }, '/a');
+    b.add({ ...rec('2026-10-01T10:30:05Z', 200, 4), clientIp: '192.0.2.2' }, '/a');
+    b.add({ ...rec('2026-10-01T11:00:05Z', 200, 4), clientIp: '192.0.2.1' }, '/a');
+    b.add({ ...rec('2026-10-01T11:00:06Z', 200, 4), clientIp: null }, '/a');
+    const sketches = b.take()!.sketches;
+    const count = (registers: Uint8Array): number => hllEstimate(registers);
+    expect(sketches.map((s) => [s.table, new Date(s.bucketMs).toISOString(), count(s.registers)])).toEqual([
+      ['client_sketches_1h', '2026-10-01T10:00:00.000Z', 2],
+      ['client_sketches_1h', '2026-10-01T11:00:00.000Z', 1],
+      ['client_sketches_1d', '2026-10-01T00:00:00.000Z', 2],
+    ]);
   });
 });

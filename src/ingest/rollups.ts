@@ -1,16 +1,9 @@
 import type { Queryable } from '../db/db.js';
+import { ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
+import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import type { LogLevel, LogRecord } from '../domain/record.js';
 import { BinaryCopyWriter, type BufferPool } from './binaryCopy.js';
-
-/** The rollup tables, finest first; each bucket is the start of its minute, hour or UTC day. */
-export const ROLLUP_RESOLUTIONS = [
-  { table: 'rollups_1m', ms: 60_000 },
-  { table: 'rollups_1h', ms: 3_600_000 },
-  { table: 'rollups_1d', ms: 86_400_000 },
-] as const;
-
-export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
 
 /**
  * Advisory lock key serialising rollup writers: ingest batches and compaction take it shared (they
@@ -20,7 +13,14 @@ export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
 export const ROLLUP_WRITE_LOCK = 7_402_002;
 
 /** The fields of a stored record that rollups count (its route comes separately). */
-export type RollupInput = Pick<LogRecord, 'timestamp' | 'method' | 'statusCode' | 'level' | 'bytesSent' | 'latencyMs'>;
+export type RollupInput = Pick<LogRecord, 'timestamp' | 'method' | 'statusCode' | 'level' | 'bytesSent' | 'latencyMs' | 'clientIp'>;
+
+/** A batch's part of the distinct-clients sketch of one hour or day. */
+export interface SketchPart {
+  table: (typeof SKETCH_TABLES)[keyof typeof SKETCH_TABLES];
+  bucketMs: number;
+  registers: Uint8Array;
+}
 
 /** What one rollup row counts, before it is written. */
 interface Aggregate {
@@ -45,8 +45,10 @@ interface Aggregate {
 
 /** A batch's rollup rows of every resolution, in binary COPY format for upsertRollups. */
 export interface RollupRows {
+  source: string;
   rows: number;
   data: Uint8Array;
+  sketches: SketchPart[];
 }
 
 /** Columns of the staging table, in the order RollupBuilder encodes them. */
@@ -106,6 +108,8 @@ class AggregateIndex {
  */
 export class RollupBuilder {
   private minutes = new AggregateIndex();
+  /** Distinct-client sketch per hour. */
+  private hourSketches = new Map<number, Uint8Array>();
 
   constructor(
     private readonly source: string,
@@ -113,6 +117,12 @@ export class RollupBuilder {
   ) {}
 
   add(r: RollupInput, route: string | null): void {
+    if (r.clientIp !== null) {
+      const hour = floorTo(r.timestamp, 3_600_000);
+      let sketch = this.hourSketches.get(hour);
+      if (sketch === undefined) this.hourSketches.set(hour, (sketch = new Uint8Array(HLL_REGISTERS)));
+      hllAdd(sketch, r.clientIp);
+    }
     const a = this.minutes.get(floorTo(r.timestamp, 60_000), route, this.minutes.key(r.method, r.statusCode, r.level), r);
     a.records++;
     if (r.bytesSent !== null) a.bytesSent += r.bytesSent;
@@ -132,7 +142,9 @@ export class RollupBuilder {
   /** The batch's rows of every resolution (null when there are none); the builder starts empty again. */
   take(): RollupRows | null {
     const minutes = this.minutes;
+    const hourSketches = this.hourSketches;
     this.minutes = new AggregateIndex();
+    this.hourSketches = new Map();
     if (minutes.size === 0) return null;
     const w = new BinaryCopyWriter(64 << 10, this.pool);
     let rows = 0;
@@ -152,7 +164,17 @@ export class RollupBuilder {
       this.encode(w, 2, d);
       rows++;
     }
-    return { rows, data: w.finish() };
+    const sketches: SketchPart[] = [];
+    const daySketches = new Map<number, Uint8Array>();
+    for (const [hour, registers] of hourSketches) {
+      sketches.push({ table: 'client_sketches_1h', bucketMs: hour, registers });
+      const day = floorTo(hour, 86_400_000);
+      let d = daySketches.get(day);
+      if (d === undefined) daySketches.set(day, (d = new Uint8Array(HLL_REGISTERS)));
+      hllMerge(d, registers);
+    }
+    for (const [day, registers] of daySketches) sketches.push({ table: 'client_sketches_1d', bucketMs: day, registers });
+    return { source: this.source, rows, data: w.finish(), sketches };
   }
 
   /** Encodes one staging row (sorting the aggregate's histogram in place). */
@@ -253,14 +275,29 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
     );
   }
   await tx.query('DELETE FROM rollup_stage');
+  for (const table of Object.values(SKETCH_TABLES)) {
+    const parts = rows.sketches.filter((p) => p.table === table);
+    if (parts.length === 0) continue;
+    await tx.query(
+      `INSERT INTO ${table} (bucket, source, registers)
+       SELECT bucket, $2, decode(hex, 'hex') FROM unnest($1::timestamptz[], $3::text[]) AS parts(bucket, hex)`,
+      [parts.map((p) => new Date(p.bucketMs).toISOString()), rows.source, parts.map((p) => Buffer.from(p.registers).toString('hex'))],
+    );
+  }
 }
 
-/** Deletes rollups of buckets before `day` (rollup retention); returns the rows deleted. */
+/**
+ * Rollup retention: deletes rollups of buckets before `day` whose raw rows are gone (no day
+ * partition left). Rollups never disappear before the raw rows they sum: an upload of last year's
+ * logs keeps its analytics as long as its rows are kept. Returns the rollup rows deleted.
+ */
 export async function deleteRollupsBefore(db: Queryable, day: string): Promise<number> {
   let deleted = 0;
-  for (const { table } of ROLLUP_RESOLUTIONS) {
-    deleted += (await db.query(`DELETE FROM ${table} WHERE bucket < $1::date`, [day])).rowCount;
-  }
-  await db.query('DELETE FROM rollup_dirty WHERE bucket < $1::date', [day]);
+  const gone = (table: string): string =>
+    `DELETE FROM ${table} AS t WHERE bucket < $1::date
+     AND NOT EXISTS (SELECT 1 FROM log_partitions p WHERE p.day = (t.bucket AT TIME ZONE 'UTC')::date)`;
+  for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
+  for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);
+  await db.query(gone('rollup_dirty'), [day]);
   return deleted;
 }

@@ -37,6 +37,7 @@ const summaryBody = z.object({
   top_endpoints: z.array(z.object({ route: z.string(), count: z.number(), error_rate_pct: z.number() })),
   latency_ms: latencySchema,
   unique_clients: z.number(),
+  unique_clients_error: z.number().describe('0: counted exactly; else the relative standard error of the estimate (whole hours and days come from HyperLogLog sketches)'),
   bytes_sent: z.number(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),

@@ -68,3 +68,15 @@ CREATE TABLE rollup_dirty (
   last_marked_at  timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (rollup_table, bucket)
 );
+
+-- Distinct client addresses per hour and day and source, as HyperLogLog sketches (4096 one-byte
+-- registers; src/domain/hyperLogLog.ts): addresses are too many to roll up one by one. Appended as
+-- parts by each batch and merged by compaction, like the hour and day rollups.
+CREATE TABLE client_sketches_1h (
+  bucket    timestamptz NOT NULL,
+  source    text COLLATE "C" NOT NULL,
+  registers bytea NOT NULL
+);
+CREATE INDEX client_sketches_1h_bucket_idx ON client_sketches_1h (bucket);
+CREATE TABLE client_sketches_1d (LIKE client_sketches_1h);
+CREATE INDEX client_sketches_1d_bucket_idx ON client_sketches_1d (bucket);
