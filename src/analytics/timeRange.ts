@@ -1,4 +1,5 @@
 import type { RollupTable } from '../db/rollupTables.js';
+import { ceilTo, floorTo } from '../domain/timeBuckets.js';
 
 /** Where one part of a time range is read from: a rollup table, or the raw rows. */
 export type FactSource = RollupTable | 'logs';
@@ -17,8 +18,6 @@ const LEVELS: { source: FactSource; unitMs: number }[] = [
   { source: 'rollups_1d', unitMs: 86_400_000 },
 ];
 
-const floorTo = (ms: number, unit: number): number => ms - (((ms % unit) + unit) % unit);
-const ceilTo = (ms: number, unit: number): number => -floorTo(-ms, unit);
 
 /**
  * Splits [start, end) into pieces that together cover it exactly once: whole UTC days from the daily

@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { bucketValue } from '../domain/latencyHistogram.js';
+import { floorTo } from '../domain/timeBuckets.js';
 import { factsQuery, quantilesCte, type FactFilter, type SourceOfTruth } from './facts.js';
 import { firstAndLast } from './summary.js';
 
@@ -74,7 +75,7 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   const [name, stepMs] = chooseInterval(p.interval, startMs !== null && endMs !== null ? endMs - startMs : 0);
   const empty = { interval: name, group_by: p.groupBy ?? null, start_date: iso(startMs), end_date: iso(endMs) };
   if (startMs === null || endMs === null) return { ...empty, series: [], source_of_truth: 'rollups' };
-  const first = startMs - (((startMs % stepMs) + stepMs) % stepMs);
+  const first = floorTo(startMs, stepMs);
   const points = Math.ceil((endMs - first) / stepMs);
   if (points > MAX_POINTS) throw new TooManyPointsError(`${points} points at ${name}; at most ${MAX_POINTS}: choose a larger interval or a shorter range`);
 

@@ -2,6 +2,7 @@ import type { Queryable } from '../db/db.js';
 import { ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
+import { floorTo } from '../domain/timeBuckets.js';
 import type { LogLevel, LogRecord } from '../domain/record.js';
 import { BinaryCopyWriter, type BufferPool } from './binaryCopy.js';
 
@@ -234,10 +235,6 @@ function sortPairs(hist: number[]): void {
     hist[j + 2] = bucket;
     hist[j + 3] = count;
   }
-}
-
-function floorTo(ms: number, unit: number): number {
-  return ms - (((ms % unit) + unit) % unit);
 }
 
 /**
