@@ -135,11 +135,6 @@ export class RollupBuilder {
     }
   }
 
-  /** Rollup rows at minute resolution so far. */
-  get size(): number {
-    return this.minutes.size;
-  }
-
   /** The batch's rows of every resolution (null when there are none); the builder starts empty again. */
   take(): RollupRows | null {
     const minutes = this.minutes;
