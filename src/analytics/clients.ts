@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import type { FactFilter } from './facts.js';
-import { pct, rawFilter } from './summary.js';
+import { rangeConditions, whereClause, type FactFilter } from './facts.js';
+import { pct } from './summary.js';
 
 export interface ClientRow {
   client_ip: string;
@@ -17,11 +17,11 @@ export interface ClientRow {
  */
 export async function getTopClients(db: Queryable, p: FactFilter & { limit: number }): Promise<{ items: ClientRow[]; source_of_truth: 'raw' }> {
   const params: unknown[] = [p.limit];
-  const where = rawFilter(p, params);
+  const where = whereClause([...rangeConditions('timestamp', p.startMs, p.endMs, p, params), 'client_ip IS NOT NULL']);
   const res = await db.query<{ client_ip: string; n: number; errors: number; client_errors: number; bytes: number | null }>(
     `SELECT client_ip, count(*) AS n, count(*) FILTER (WHERE status_code >= 500) AS errors,
             count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors, sum(bytes_sent) AS bytes
-     FROM logs ${where ? `${where} AND` : 'WHERE'} client_ip IS NOT NULL
+     FROM logs ${where}
      GROUP BY client_ip ORDER BY n DESC, client_ip LIMIT $1`,
     params,
   );

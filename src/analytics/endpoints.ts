@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import { bucketValue } from '../domain/latencyHistogram.js';
 import { factsQuery, quantilesCte, type FactFilter, type SourceOfTruth } from './facts.js';
-import { pct } from './summary.js';
+import { pct, sortKeys, statusClass } from './summary.js';
 
 export const ENDPOINT_SORTS = ['count', 'error_rate', 'p95', 'p99', 'avg'] as const;
 export type EndpointSort = (typeof ENDPOINT_SORTS)[number];
@@ -86,12 +86,12 @@ export async function getStatusCodes(db: Queryable, p: FactFilter): Promise<{
   const total = res.rows.reduce((a, r) => a + r.n, 0);
   const classes: Record<string, number> = {};
   for (const r of res.rows) {
-    const cls = `${Math.floor(r.status_code / 100)}xx`;
+    const cls = statusClass(r.status_code);
     classes[cls] = (classes[cls] ?? 0) + r.n;
   }
   return {
     total,
-    classes: Object.fromEntries(Object.entries(classes).sort()),
+    classes: sortKeys(classes),
     items: res.rows.map((r) => ({ status_code: r.status_code, count: r.n, pct: pct(r.n, total) })),
     source_of_truth: facts.sourceOfTruth,
   };

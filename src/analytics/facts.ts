@@ -1,5 +1,5 @@
 import { GAMMA, ZERO_BUCKET } from '../domain/latencyHistogram.js';
-import { splitRange, type RangePiece } from './timeRange.js';
+import { splitRange } from './timeRange.js';
 
 /** What every analytics question filters on. Times are epoch ms; null is unbounded. */
 export interface FactFilter {
@@ -43,14 +43,11 @@ export interface FactsQuery {
  */
 export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
   const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
-  const param = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const common: string[] = [];
-  if (f.source !== null) common.push(`source = ${param(f.source)}`);
-  if (f.route !== undefined && f.route !== null) common.push(`route = ${param(f.route)}`);
-  const parts = pieces.map((p) => piece(p, common, param));
+  const parts = pieces.map((p) => {
+    const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
+    const time = p.source === 'logs' ? 'timestamp' : 'bucket';
+    return `SELECT ${columns} FROM ${p.source} ${whereClause(rangeConditions(time, p.fromMs, p.toMs, f, params))}`;
+  });
   const raw = pieces.filter((p) => p.source === 'logs').length;
   return {
     sql: parts.join('\nUNION ALL\n'),
@@ -58,13 +55,27 @@ export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
   };
 }
 
-function piece(p: RangePiece, common: string[], param: (v: unknown) => string): string {
-  const time = p.source === 'logs' ? 'timestamp' : 'bucket';
-  const where = [...common];
-  if (p.fromMs !== null) where.push(`${time} >= ${param(new Date(p.fromMs).toISOString())}::timestamptz`);
-  if (p.toMs !== null) where.push(`${time} < ${param(new Date(p.toMs).toISOString())}::timestamptz`);
-  const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
-  return `SELECT ${columns} FROM ${p.source}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+/**
+ * Conditions for [fromMs, toMs) on a time column (null: unbounded), the source and the route, the
+ * same on raw rows, rollups and sketches. Values are appended to `params`.
+ */
+export function rangeConditions(
+  column: string, fromMs: number | null, toMs: number | null, f: Pick<FactFilter, 'source' | 'route'>, params: unknown[],
+): string[] {
+  const where: string[] = [];
+  const add = (cond: string, v: unknown): void => {
+    params.push(v);
+    where.push(`${cond} $${params.length}`);
+  };
+  if (fromMs !== null) add(`${column} >=`, new Date(fromMs).toISOString());
+  if (toMs !== null) add(`${column} <`, new Date(toMs).toISOString());
+  if (f.source !== null) add('source =', f.source);
+  if (f.route !== undefined && f.route !== null) add('route =', f.route);
+  return where;
+}
+
+export function whereClause(conditions: readonly string[]): string {
+  return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
 }
 
 /**

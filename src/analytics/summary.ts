@@ -2,8 +2,8 @@ import type { Queryable } from '../db/db.js';
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
 import { quantile, RELATIVE_ACCURACY, type BucketCounts } from '../domain/latencyHistogram.js';
 import { SKETCH_TABLES } from '../db/rollupTables.js';
-import { factsQuery, type FactFilter, type SourceOfTruth } from './facts.js';
-import { splitRange, type RangePiece } from './timeRange.js';
+import { factsQuery, rangeConditions, whereClause, type FactFilter, type SourceOfTruth } from './facts.js';
+import { splitRange } from './timeRange.js';
 
 export interface SummaryParams extends FactFilter {
   /** How many routes in top_endpoints. */
@@ -107,7 +107,7 @@ export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summa
     if (s.status_code === null) continue;
     requests += s.records;
     statusCodes[s.status_code] = (statusCodes[s.status_code] ?? 0) + s.records;
-    const cls = `${Math.floor(s.status_code / 100)}xx`;
+    const cls = statusClass(s.status_code);
     statusClasses[cls] = (statusClasses[cls] ?? 0) + s.records;
     if (s.status_code >= 500) errors += s.records;
     else if (s.status_code >= 400) clientErrors += s.records;
@@ -144,21 +144,19 @@ export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summa
   };
 }
 
-function sortKeys(o: Record<string, number>): Record<string, number> {
+/** `404` → `4xx`. */
+export function statusClass(code: number): string {
+  return `${Math.floor(code / 100)}xx`;
+}
+
+/** The same counts with their keys in order (stable answers, readable JSON). */
+export function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-export function rawFilter(p: FactFilter, params: unknown[]): string {
-  const where: string[] = [];
-  const add = (cond: string, v: unknown): void => {
-    params.push(v);
-    where.push(cond.replace('?', `$${params.length}`));
-  };
-  if (p.startMs !== null) add('timestamp >= ?::timestamptz', new Date(p.startMs).toISOString());
-  if (p.endMs !== null) add('timestamp < ?::timestamptz', new Date(p.endMs).toISOString());
-  if (p.source !== null) add('source = ?', p.source);
-  if (p.route !== undefined && p.route !== null) add('route = ?', p.route);
-  return where.length ? `WHERE ${where.join(' AND ')}` : '';
+/** The WHERE clause of a filter on the raw rows. */
+function rawFilter(p: FactFilter, params: unknown[]): string {
+  return whereClause(rangeConditions('timestamp', p.startMs, p.endMs, p, params));
 }
 
 /**
@@ -178,32 +176,21 @@ async function uniqueClients(db: Queryable, p: FactFilter): Promise<{ count: num
   for (const piece of sketched) {
     const params: unknown[] = [];
     const res = await db.query<{ registers: Uint8Array }>(
-      `SELECT registers FROM ${SKETCH_TABLES[piece.source as 'rollups_1h' | 'rollups_1d']} ${timeFilter('bucket', piece, p.source, params)}`,
+      `SELECT registers FROM ${SKETCH_TABLES[piece.source as 'rollups_1h' | 'rollups_1d']}
+       ${whereClause(rangeConditions('bucket', piece.fromMs, piece.toMs, { source: p.source }, params))}`,
       params,
     );
     for (const r of res.rows) hllMerge(registers, r.registers);
   }
   for (const piece of pieces.filter((x) => x.source === 'logs' || x.source === 'rollups_1m')) {
     const params: unknown[] = [];
-    const where = timeFilter('timestamp', piece, p.source, params);
+    const conditions = rangeConditions('timestamp', piece.fromMs, piece.toMs, { source: p.source }, params);
     const res = await db.query<{ client_ip: string }>(
-      `SELECT DISTINCT client_ip FROM logs ${where}${where ? ' AND' : ' WHERE'} client_ip IS NOT NULL`, params,
+      `SELECT DISTINCT client_ip FROM logs ${whereClause([...conditions, 'client_ip IS NOT NULL'])}`, params,
     );
     for (const r of res.rows) hllAdd(registers, r.client_ip);
   }
   return { count: hllEstimate(registers), approximate: true };
-}
-
-function timeFilter(column: string, piece: RangePiece, source: string | null, params: unknown[]): string {
-  const where: string[] = [];
-  const add = (cond: string, v: unknown): void => {
-    params.push(v);
-    where.push(`${cond} $${params.length}`);
-  };
-  if (piece.fromMs !== null) add(`${column} >=`, new Date(piece.fromMs).toISOString());
-  if (piece.toMs !== null) add(`${column} <`, new Date(piece.toMs).toISOString());
-  if (source !== null) add('source =', source);
-  return where.length ? `WHERE ${where.join(' AND ')}` : '';
 }
 
 /** The first and last event time in the range (the raw rows' time index answers both at once). */
