@@ -1,7 +1,7 @@
 import type { Db, Queryable } from '../db/db.js';
 import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
 import { SKETCH_TABLES } from '../db/rollupTables.js';
-import { ROLLUP_COLUMNS, ROLLUP_WRITE_LOCK } from './rollups.js';
+import { insertSketches, ROLLUP_COLUMNS, ROLLUP_WRITE_LOCK } from './rollups.js';
 
 const KEY = 'bucket, source, route, method, status_code, log_level';
 /** Buckets compacted per transaction: short transactions, so ingest batches never wait long. */
@@ -37,11 +37,7 @@ async function compactSketches(tx: Queryable, table: string, bucket: string): Pr
     if (m === undefined) merged.set(p.source, (m = new Uint8Array(HLL_REGISTERS)));
     hllMerge(m, p.registers);
   }
-  if (merged.size === 0) return;
-  await tx.query(
-    `INSERT INTO ${table} (bucket, source, registers) SELECT $1, source, decode(hex, 'hex') FROM unnest($2::text[], $3::text[]) AS s(source, hex)`,
-    [bucket, [...merged.keys()], [...merged.values()].map((r) => Buffer.from(r).toString('hex'))],
-  );
+  await insertSketches(tx, table, [...merged].map(([source, registers]) => ({ bucket, source, registers })));
 }
 
 export interface CompactOptions {

@@ -270,12 +270,20 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
   for (const table of Object.values(SKETCH_TABLES)) {
     const parts = rows.sketches.filter((p) => p.table === table);
     if (parts.length === 0) continue;
-    await tx.query(
-      `INSERT INTO ${table} (bucket, source, registers)
-       SELECT bucket, $2, decode(hex, 'hex') FROM unnest($1::timestamptz[], $3::text[]) AS parts(bucket, hex)`,
-      [parts.map((p) => new Date(p.bucketMs).toISOString()), rows.source, parts.map((p) => Buffer.from(p.registers).toString('hex'))],
-    );
+    await insertSketches(tx, table, parts.map((p) => ({ bucket: new Date(p.bucketMs).toISOString(), source: rows.source, registers: p.registers })));
   }
+}
+
+/** Inserts client sketches (as parts, or as the merged sketch of a bucket); registers go as hex text, which both engines decode. */
+export async function insertSketches(
+  tx: Queryable, table: string, sketches: { bucket: string; source: string; registers: Uint8Array }[],
+): Promise<void> {
+  if (sketches.length === 0) return;
+  await tx.query(
+    `INSERT INTO ${table} (bucket, source, registers)
+     SELECT bucket, source, decode(hex, 'hex') FROM unnest($1::timestamptz[], $2::text[], $3::text[]) AS s(bucket, source, hex)`,
+    [sketches.map((s) => s.bucket), sketches.map((s) => s.source), sketches.map((s) => Buffer.from(s.registers).toString('hex'))],
+  );
 }
 
 /**
