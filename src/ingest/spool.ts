@@ -69,7 +69,9 @@ export async function spoolUpload(body: Readable, opts: { spoolDir: string; maxB
 
   const file = path.join(opts.spoolDir, `${crypto.randomUUID()}.log`);
   const limit = new LimitAndHash(opts.maxBytes);
-  const out = fs.createWriteStream(file, { flags: 'wx' });
+  // Opened before streaming, so the file exists by the time an error removes it (a stream opening
+  // it lazily could create it after the clean-up ran).
+  const out = (await fs.promises.open(file, 'wx')).createWriteStream();
   try {
     if (gzip) await pipeline(rest, zlib.createGunzip(), limit, out);
     else await pipeline(rest, limit, out);
