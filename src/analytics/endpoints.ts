@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import { bucketValue } from '../domain/latencyHistogram.js';
-import { factsQuery, quantilesCte, type FactFilter, type SourceOfTruth } from './facts.js';
-import { pct, sortKeys, statusClass } from './summary.js';
+import { factsQuery, totalsBy, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
+import { latencySummary, pct, sortKeys, statusClass } from './summary.js';
 
 export const ENDPOINT_SORTS = ['count', 'error_rate', 'p95', 'p99', 'avg'] as const;
 export type EndpointSort = (typeof ENDPOINT_SORTS)[number];
@@ -26,51 +25,46 @@ export interface EndpointRow {
   bytes: number;
 }
 
-/** Sort keys over the per-route SQL columns; ties by count, then route, so pages are stable. */
-const ORDER: Record<EndpointSort, string> = {
-  count: 'n DESC',
-  error_rate: 'errors::float8 / n DESC',
-  p95: 'q1 DESC NULLS LAST',
-  p99: 'q2 DESC NULLS LAST',
-  avg: 'latency_sum_us::float8 / nullif(latency_count, 0) DESC NULLS LAST',
+/** Ranking per sort key, descending, nulls last; ties by count, then route, so pages are stable. */
+const SORT_VALUE: Record<EndpointSort, (r: EndpointRow, t: GroupTotals) => number | null> = {
+  count: (r) => r.count,
+  error_rate: (r) => r.errors / r.count,
+  p95: (r) => r.p95_ms,
+  p99: (r) => r.p99_ms,
+  avg: (_, t) => (t.latencyCount > 0 ? t.latencySumUs / t.latencyCount : null),
 };
 
-const ms = (bucket: number | null): number | null => (bucket === null ? null : Math.round(bucketValue(bucket) * 1000) / 1000);
-
-/** One row per route with its traffic, error rate and latency percentiles, ranked by `sort`. */
+/** One row per route with its traffic, error rate and latency percentiles, ranked by `sort` (the per-route rollups). */
 export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{ items: EndpointRow[]; source_of_truth: SourceOfTruth }> {
-  const params: unknown[] = [p.minCount, p.limit];
-  const facts = factsQuery(p, params);
-  const res = await db.query<{
-    route: string; n: number; errors: number; bytes: number; latency_count: number; latency_sum_us: number; latency_max_ms: number | null;
-    q0: number | null; q1: number | null; q2: number | null;
-  }>(
-    `WITH facts AS MATERIALIZED (SELECT * FROM (${facts.sql}) AS all_facts WHERE route IS NOT NULL AND status_code IS NOT NULL),
-     ${quantilesCte('route', [0.5, 0.95, 0.99])},
-     per_route AS (
-       SELECT route, sum(records) AS n, coalesce(sum(records) FILTER (WHERE status_code >= 500), 0) AS errors,
-              sum(bytes_sent) AS bytes, sum(latency_count) AS latency_count, sum(latency_sum_us) AS latency_sum_us,
-              max(latency_max_ms) AS latency_max_ms
-       FROM facts GROUP BY route HAVING sum(records) >= $1)
-     SELECT r.*, q.q0, q.q1, q.q2 FROM per_route r LEFT JOIN quantiles q ON q.g = r.route
-     ORDER BY ${ORDER[p.sort]}, n DESC, route LIMIT $2`,
-    params,
-  );
-  return {
-    items: res.rows.map((r) => ({
-      route: r.route,
-      count: r.n,
-      errors: r.errors,
-      error_rate_pct: pct(r.errors, r.n),
-      p50_ms: ms(r.q0),
-      p95_ms: ms(r.q1),
-      p99_ms: ms(r.q2),
-      avg_ms: r.latency_count > 0 ? Math.round(r.latency_sum_us / r.latency_count) / 1000 : null,
-      max_ms: r.latency_max_ms,
-      bytes: r.bytes,
-    })),
-    source_of_truth: facts.sourceOfTruth,
-  };
+  const { groups, sourceOfTruth } = await totalsBy(db, p, 'route', 'route');
+  const ranked: { row: EndpointRow; key: number | null }[] = [];
+  for (const [route, t] of groups) {
+    // Records without a status code (an error-log line naming a request) have no place in a requests table.
+    if (route === null || t.requests === 0 || t.requests < p.minCount) continue;
+    const latency = latencySummary(t);
+    const row: EndpointRow = {
+      route,
+      count: t.requests,
+      errors: t.errors,
+      error_rate_pct: pct(t.errors, t.requests),
+      p50_ms: latency.p50,
+      p95_ms: latency.p95,
+      p99_ms: latency.p99,
+      avg_ms: t.latencyCount > 0 ? Math.round(t.latencySumUs / t.latencyCount) / 1000 : null,
+      max_ms: t.latencyMaxMs,
+      bytes: t.bytes,
+    };
+    ranked.push({ row, key: SORT_VALUE[p.sort](row, t) });
+  }
+  ranked.sort((a, b) => {
+    if (a.key !== b.key) {
+      if (a.key === null) return 1;
+      if (b.key === null) return -1;
+      return b.key - a.key;
+    }
+    return b.row.count - a.row.count || (a.row.route < b.row.route ? -1 : a.row.route > b.row.route ? 1 : 0);
+  });
+  return { items: ranked.slice(0, p.limit).map((r) => r.row), source_of_truth: sourceOfTruth };
 }
 
 /** Requests per status code and class over a range. */

@@ -1,5 +1,7 @@
-import { GAMMA, ZERO_BUCKET } from '../domain/latencyHistogram.js';
-import { splitRange } from './timeRange.js';
+import type { Queryable } from '../db/db.js';
+import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
+import { addHistogramText, GAMMA, ZERO_BUCKET, type BucketCounts } from '../domain/latencyHistogram.js';
+import { splitRange, type RangePiece } from './timeRange.js';
 
 /** What every analytics question filters on. Times are epoch ms; null is unbounded. */
 export interface FactFilter {
@@ -43,16 +45,113 @@ export interface FactsQuery {
  */
 export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
   const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
-  const parts = pieces.map((p) => {
-    const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
-    const time = p.source === 'logs' ? 'timestamp' : 'bucket';
-    return `SELECT ${columns} FROM ${p.source} ${whereClause(rangeConditions(time, p.fromMs, p.toMs, f, params))}`;
-  });
+  return { sql: pieces.map((p) => widePiece(p, f, params)).join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
+}
+
+function widePiece(p: RangePiece, f: FactFilter, params: unknown[]): string {
+  const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
+  const time = p.source === 'logs' ? 'timestamp' : 'bucket';
+  return `SELECT ${columns} FROM ${p.source} ${whereClause(rangeConditions(time, p.fromMs, p.toMs, f, params))}`;
+}
+
+function sourceOfTruth(pieces: RangePiece[]): SourceOfTruth {
   const raw = pieces.filter((p) => p.source === 'logs').length;
-  return {
-    sql: parts.join('\nUNION ALL\n'),
-    sourceOfTruth: raw === 0 ? 'rollups' : raw === pieces.length ? 'raw' : 'rollups+raw',
-  };
+  return raw === 0 ? 'rollups' : raw === pieces.length ? 'raw' : 'rollups+raw';
+}
+
+/** Columns of a narrow fact (after t, source, route): what the per-route and per-source rollups count. */
+const NARROW_COLUMNS =
+  'records, requests, errors, client_errors, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
+
+/** A wide fact (a minute rollup or a raw row) as a narrow one. */
+const WIDE_AS_NARROW = `t, source, route, records,
+  CASE WHEN status_code IS NULL THEN 0 ELSE records END AS requests,
+  CASE WHEN status_code >= 500 THEN records ELSE 0 END AS errors,
+  CASE WHEN status_code BETWEEN 400 AND 499 THEN records ELSE 0 END AS client_errors,
+  bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts`;
+
+/**
+ * Like factsQuery, for questions that need no method, status code or level (only the counts of
+ * requests, 5xx and 4xx): whole hours and days come from the per-route or per-source rollups, which
+ * have a fraction of the rows. Columns: t, source, route (NULL on the per-source grain) and
+ * NARROW_COLUMNS. A route filter reads the per-route grain whatever `grain` says.
+ */
+export function narrowFactsQuery(f: FactFilter, grain: NarrowGrain, params: unknown[]): FactsQuery {
+  const g: NarrowGrain = f.route !== undefined && f.route !== null ? 'route' : grain;
+  const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
+  const parts = pieces.map((p) => {
+    const table = p.source === 'logs' ? null : NARROW_ROLLUPS[g][p.source];
+    if (table === null) return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params)}) AS w`;
+    const route = g === 'route' ? 'route' : 'NULL::text AS route';
+    return `SELECT bucket AS t, source, ${route}, ${NARROW_COLUMNS} FROM ${table}
+      ${whereClause(rangeConditions('bucket', p.fromMs, p.toMs, f, params))}`;
+  });
+  return { sql: parts.join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
+}
+
+/** The totals of a group of facts, with its merged latency histogram. */
+export interface GroupTotals {
+  records: number;
+  /** Records with a status code; errors are the 5xx among them, clientErrors the 4xx. */
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  bytes: number;
+  latencyCount: number;
+  latencySumUs: number;
+  latencyMaxMs: number | null;
+  hist: BucketCounts;
+}
+
+interface NarrowRow {
+  g: string | null;
+  records: number;
+  requests: number;
+  errors: number;
+  client_errors: number;
+  bytes_sent: number;
+  latency_count: number;
+  latency_sum_us: number;
+  latency_max_ms: number | null;
+  b: string;
+  c: string;
+}
+
+/**
+ * Narrow facts of a range summed per group (`group`: an SQL expression over t, source and route;
+ * its value is the map's key, as text). The rows are summed here, not in SQL: merging histograms
+ * row by row in SQL (unnest, GROUP BY) is what made percentiles slow; here it is a pass over the
+ * arrays' text.
+ */
+export async function totalsBy(
+  db: Queryable, f: FactFilter, grain: NarrowGrain, group: string,
+): Promise<{ groups: Map<string | null, GroupTotals>; sourceOfTruth: SourceOfTruth }> {
+  const params: unknown[] = [];
+  const facts = narrowFactsQuery(f, grain, params);
+  const res = await db.query<NarrowRow>(
+    `SELECT (${group})::text AS g, records, requests, errors, client_errors, bytes_sent, latency_count, latency_sum_us, latency_max_ms,
+            latency_buckets::text AS b, latency_counts::text AS c
+     FROM (${facts.sql}) AS facts`,
+    params,
+  );
+  const groups = new Map<string | null, GroupTotals>();
+  for (const r of res.rows) {
+    let t = groups.get(r.g);
+    if (t === undefined) {
+      t = { records: 0, requests: 0, errors: 0, clientErrors: 0, bytes: 0, latencyCount: 0, latencySumUs: 0, latencyMaxMs: null, hist: new Map() };
+      groups.set(r.g, t);
+    }
+    t.records += r.records;
+    t.requests += r.requests;
+    t.errors += r.errors;
+    t.clientErrors += r.client_errors;
+    t.bytes += r.bytes_sent;
+    t.latencyCount += r.latency_count;
+    t.latencySumUs += r.latency_sum_us;
+    if (r.latency_max_ms !== null && (t.latencyMaxMs === null || r.latency_max_ms > t.latencyMaxMs)) t.latencyMaxMs = r.latency_max_ms;
+    if (r.latency_count > 0) addHistogramText(t.hist, r.b, r.c);
+  }
+  return { groups, sourceOfTruth: facts.sourceOfTruth };
 }
 
 /**
@@ -76,18 +175,4 @@ export function rangeConditions(
 
 export function whereClause(conditions: readonly string[]): string {
   return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
-}
-
-/**
- * SQL for quantiles from the merged histograms of groups of facts: a CTE list fragment defining
- * `quantiles` (one row per group, the bucket index of each quantile in columns q0, q1, …). `group`
- * is an SQL expression over facts (a time bucket, a route); nearest rank, as latencyHistogram.quantile.
- */
-export function quantilesCte(group: string, qs: readonly number[]): string {
-  const cols = qs.map((q, i) => `min(b) FILTER (WHERE cum >= greatest(1, ceil(${q} * total - 1e-9))) AS q${i}`).join(', ');
-  return `hist AS (
-      SELECT ${group} AS g, b, sum(c) AS n FROM facts, unnest(latency_buckets, latency_counts) AS u(b, c) GROUP BY 1, 2),
-    cumulative AS (
-      SELECT g, b, sum(n) OVER (PARTITION BY g ORDER BY b) AS cum, sum(n) OVER (PARTITION BY g) AS total FROM hist),
-    quantiles AS (SELECT g, ${cols} FROM cumulative GROUP BY g)`;
 }

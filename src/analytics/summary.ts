@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/db.js';
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
-import { quantile, RELATIVE_ACCURACY, type BucketCounts } from '../domain/latencyHistogram.js';
+import { quantiles, RELATIVE_ACCURACY } from '../domain/latencyHistogram.js';
 import { SKETCH_TABLES } from '../db/rollupTables.js';
-import { factsQuery, rangeConditions, whereClause, type FactFilter, type SourceOfTruth } from './facts.js';
+import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, whereClause, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
 import { splitRange } from './timeRange.js';
 
 export interface SummaryParams extends FactFilter {
@@ -47,16 +47,6 @@ export interface Summary {
   source_of_truth: SourceOfTruth;
 }
 
-interface StatusRow {
-  status_code: number | null;
-  log_level: string;
-  records: number;
-  bytes: number;
-  lat_n: number;
-  lat_sum_us: number;
-  lat_max: number | null;
-}
-
 /** A percentage with two decimals; 0 when there is nothing to divide. */
 export function pct(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0;
@@ -64,84 +54,87 @@ export function pct(part: number, whole: number): number {
 
 const round3 = (v: number | null): number | null => (v === null ? null : Math.round(v * 1000) / 1000);
 
-/** Totals, status breakdown, top routes and latency percentiles of a range, from the rollups. */
-export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summary> {
-  const params: unknown[] = [p.top];
-  const facts = factsQuery(p, params);
-  const res = await db.query<{ by_status: StatusRow[]; hist: { b: number; n: number }[]; top: { route: string; n: number; errors: number }[] }>(
-    `WITH facts AS MATERIALIZED (${facts.sql})
-     SELECT
-       (SELECT coalesce(json_agg(s), '[]') FROM (
-          SELECT status_code, log_level, sum(records) AS records, sum(bytes_sent) AS bytes, sum(latency_count) AS lat_n,
-                 sum(latency_sum_us) AS lat_sum_us, max(latency_max_ms) AS lat_max
-          FROM facts GROUP BY status_code, log_level) s) AS by_status,
-       (SELECT coalesce(json_agg(h), '[]') FROM (
-          SELECT b, sum(c) AS n FROM facts, unnest(latency_buckets, latency_counts) AS u(b, c) GROUP BY b) h) AS hist,
-       (SELECT coalesce(json_agg(t), '[]') FROM (
-          SELECT route, sum(records) AS n, coalesce(sum(records) FILTER (WHERE status_code >= 500), 0) AS errors
-          FROM facts WHERE route IS NOT NULL AND status_code IS NOT NULL
-          GROUP BY route ORDER BY n DESC, route LIMIT $1) t) AS top`,
-    params,
-  );
-  const row = res.rows[0]!;
-  const [clients, bounds] = await Promise.all([uniqueClients(db, p), firstAndLast(db, p)]);
+/** Latency figures of a group of facts. */
+export function latencySummary(t: GroupTotals | undefined): LatencySummary {
+  const [p50, p90, p95, p99] = quantiles(t?.hist ?? new Map<number, number>(), [0.5, 0.9, 0.95, 0.99]).map(round3);
+  const n = t?.latencyCount ?? 0;
+  return {
+    count: n,
+    p50: p50 ?? null,
+    p90: p90 ?? null,
+    p95: p95 ?? null,
+    p99: p99 ?? null,
+    avg: n > 0 ? round3(t!.latencySumUs / n / 1000) : null,
+    max: t?.latencyMaxMs ?? null,
+    relative_error: RELATIVE_ACCURACY,
+  };
+}
 
+/**
+ * Totals, status breakdown, top routes and latency percentiles of a range, from the rollups: status
+ * codes and levels from the full rollups, totals and latency from the per-source ones, top routes
+ * from the per-route ones.
+ */
+export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summary> {
+  const [byStatus, totals, top, clients, bounds] = await Promise.all([
+    countsByStatus(db, p), totalsBy(db, p, 'source', "'all'"), topRoutes(db, p, p.top), uniqueClients(db, p), firstAndLast(db, p),
+  ]);
   const statusCodes: Record<string, number> = {};
   const statusClasses: Record<string, number> = {};
   const levels: Record<string, number> = {};
-  let requests = 0;
-  let records = 0;
-  let errors = 0;
-  let clientErrors = 0;
-  let bytes = 0;
-  let latN = 0;
-  let latSumUs = 0;
-  let latMax: number | null = null;
-  for (const s of row.by_status) {
-    records += s.records;
-    bytes += s.bytes;
-    latN += s.lat_n;
-    latSumUs += s.lat_sum_us;
-    if (s.lat_max !== null && (latMax === null || s.lat_max > latMax)) latMax = s.lat_max;
+  for (const s of byStatus) {
     levels[s.log_level] = (levels[s.log_level] ?? 0) + s.records;
     if (s.status_code === null) continue;
-    requests += s.records;
     statusCodes[s.status_code] = (statusCodes[s.status_code] ?? 0) + s.records;
     const cls = statusClass(s.status_code);
     statusClasses[cls] = (statusClasses[cls] ?? 0) + s.records;
-    if (s.status_code >= 500) errors += s.records;
-    else if (s.status_code >= 400) clientErrors += s.records;
   }
-  const hist: BucketCounts = new Map(row.hist.map((h) => [h.b, h.n]));
+  const all = totals.groups.get('all');
+  const requests = all?.requests ?? 0;
+  const errors = all?.errors ?? 0;
   return {
     start_date: p.startMs === null ? null : new Date(p.startMs).toISOString(),
     end_date: p.endMs === null ? null : new Date(p.endMs).toISOString(),
     total_requests: requests,
-    total_records: records,
+    total_records: all?.records ?? 0,
     error_count: errors,
     error_rate_pct: pct(errors, requests),
-    client_error_count: clientErrors,
+    client_error_count: all?.clientErrors ?? 0,
     status_classes: sortKeys(statusClasses),
     status_codes: sortKeys(statusCodes),
     levels: sortKeys(levels),
-    top_endpoints: row.top.map((t) => ({ route: t.route, count: t.n, error_rate_pct: pct(t.errors, t.n) })),
-    latency_ms: {
-      count: latN,
-      p50: round3(quantile(hist, 0.5)),
-      p90: round3(quantile(hist, 0.9)),
-      p95: round3(quantile(hist, 0.95)),
-      p99: round3(quantile(hist, 0.99)),
-      avg: latN > 0 ? round3(latSumUs / latN / 1000) : null,
-      max: latMax,
-      relative_error: RELATIVE_ACCURACY,
-    },
+    top_endpoints: top.map((t) => ({ route: t.route, count: t.n, error_rate_pct: pct(t.errors, t.n) })),
+    latency_ms: latencySummary(all),
     unique_clients: clients.count,
     unique_clients_error: clients.approximate ? Math.round(HLL_STANDARD_ERROR * 10_000) / 10_000 : 0,
-    bytes_sent: bytes,
+    bytes_sent: all?.bytes ?? 0,
     first_timestamp: bounds.first,
     last_timestamp: bounds.last,
-    source_of_truth: facts.sourceOfTruth,
+    source_of_truth: totals.sourceOfTruth,
   };
+}
+
+/** Records per status code and level (the full rollups; no histograms read). */
+async function countsByStatus(db: Queryable, f: FactFilter): Promise<{ status_code: number | null; log_level: string; records: number }[]> {
+  const params: unknown[] = [];
+  const facts = factsQuery(f, params);
+  const res = await db.query<{ status_code: number | null; log_level: string; records: number }>(
+    `SELECT status_code, log_level, sum(records) AS records FROM (${facts.sql}) AS facts GROUP BY status_code, log_level`,
+    params,
+  );
+  return res.rows;
+}
+
+/** The routes with the most requests, with their 5xx count (the per-route rollups). */
+async function topRoutes(db: Queryable, f: FactFilter, top: number): Promise<{ route: string; n: number; errors: number }[]> {
+  const params: unknown[] = [top];
+  const facts = narrowFactsQuery(f, 'route', params);
+  const res = await db.query<{ route: string; n: number; errors: number }>(
+    `SELECT route, sum(requests) AS n, sum(errors) AS errors FROM (${facts.sql}) AS facts
+     WHERE route IS NOT NULL GROUP BY route HAVING sum(requests) > 0 ORDER BY n DESC, route LIMIT $1`,
+    params,
+  );
+  return res.rows;
 }
 
 /** `404` → `4xx`. */

@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/db.js';
-import { bucketValue } from '../domain/latencyHistogram.js';
+import { quantile } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
-import { factsQuery, quantilesCte, type FactFilter, type SourceOfTruth } from './facts.js';
+import { factsQuery, narrowFactsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
 import { firstAndLast } from './summary.js';
 
 const MINUTE = 60_000;
@@ -79,53 +79,45 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   const points = Math.ceil((endMs - first) / stepMs);
   if (points > MAX_POINTS) throw new TooManyPointsError(`${points} points at ${name}; at most ${MAX_POINTS}: choose a larger interval or a shorter range`);
 
-  const params: unknown[] = [`${stepMs / 1000} seconds`];
   // Within a day an interval of whole hours reads hourly rollups; shorter ones read minutes.
-  const facts = factsQuery({ ...p, startMs, endMs, coarsestMs: Math.min(stepMs, DAY) }, params);
-  const bin = `date_bin($1::interval, t, TIMESTAMPTZ '1970-01-01 00:00:00+00')`;
-  const groupSql = p.groupBy ? GROUP_SQL[p.groupBy] : null;
-  const res = await db.query<{ totals: TotalsRow[]; p95: { g: string; q0: number | null }[]; groups: GroupRow[] | null }>(
-    `WITH facts AS MATERIALIZED (${facts.sql}),
-     ${quantilesCte(bin, [0.95])}
-     SELECT
-       (SELECT coalesce(json_agg(x), '[]') FROM (
-          SELECT ${bin} AS b, sum(records) AS n, coalesce(sum(records) FILTER (WHERE status_code >= 500), 0) AS errors,
-                 coalesce(sum(records) FILTER (WHERE status_code BETWEEN 400 AND 499), 0) AS client_errors
-          FROM facts GROUP BY 1) x) AS totals,
-       (SELECT coalesce(json_agg(quantiles), '[]') FROM quantiles) AS p95,
-       ${groupSql ? `(SELECT json_agg(y) FROM (SELECT ${bin} AS b, ${groupSql} AS g, sum(records) AS n FROM facts GROUP BY 1, 2) y)` : 'NULL'} AS groups`,
-    params,
-  );
-  const row = res.rows[0]!;
-  const byBucket = new Map(row.totals.map((r) => [Date.parse(r.b), r]));
-  const p95 = new Map(row.p95.map((r) => [Date.parse(r.g), r.q0]));
-  const groups = row.groups ? groupsByBucket(row.groups) : null;
+  const f: FactFilter = { ...p, startMs, endMs, coarsestMs: Math.min(stepMs, DAY) };
+  // The bucket of a fact, as epoch ms (UTC-aligned like date_bin from the epoch); stepMs is a whole number.
+  const bin = `(floor(extract(epoch FROM t) * 1000 / ${stepMs}) * ${stepMs})::bigint`;
+  const [totals, groupRows] = await Promise.all([
+    totalsBy(db, f, 'source', bin),
+    p.groupBy ? groupCounts(db, f, bin, p.groupBy) : null,
+  ]);
+  const groups = groupRows ? groupsByBucket(groupRows) : null;
   const series: TrafficPoint[] = [];
   for (let b = first; b < endMs; b += stepMs) {
-    const t = byBucket.get(b);
-    const q = p95.get(b);
+    const t = totals.groups.get(String(b));
+    const p95 = t ? quantile(t.hist, 0.95) : null;
     const point: TrafficPoint = {
       bucket: new Date(b).toISOString(),
-      count: t?.n ?? 0,
+      count: t?.records ?? 0,
       errors: t?.errors ?? 0,
-      client_errors: t?.client_errors ?? 0,
-      p95_ms: q === undefined || q === null ? null : Math.round(bucketValue(q) * 1000) / 1000,
+      client_errors: t?.clientErrors ?? 0,
+      p95_ms: p95 === null ? null : Math.round(p95 * 1000) / 1000,
     };
     if (groups) point.groups = groups.at(b);
     series.push(point);
   }
-  return { ...empty, series, source_of_truth: facts.sourceOfTruth };
+  return { ...empty, series, source_of_truth: totals.sourceOfTruth };
 }
 
-interface TotalsRow {
-  b: string;
-  n: number;
-  errors: number;
-  client_errors: number;
+/** Records per bucket and group: status classes and levels from the full rollups, routes and sources from the narrow ones. */
+async function groupCounts(db: Queryable, f: FactFilter, bin: string, groupBy: TrafficGroupBy): Promise<GroupRow[]> {
+  const params: unknown[] = [];
+  const facts = groupBy === 'status_class' || groupBy === 'level' ? factsQuery(f, params) : narrowFactsQuery(f, groupBy, params);
+  const res = await db.query<{ b: string; g: string; n: number }>(
+    `SELECT ${bin}::text AS b, ${GROUP_SQL[groupBy]} AS g, sum(records) AS n FROM (${facts.sql}) AS facts GROUP BY 1, 2`,
+    params,
+  );
+  return res.rows.map((r) => ({ b: Number(r.b), g: r.g, n: r.n }));
 }
 
 interface GroupRow {
-  b: string;
+  b: number;
   g: string;
   n: number;
 }
@@ -139,7 +131,7 @@ function groupsByBucket(rows: GroupRow[]): { at(bucketMs: number): Record<string
   const names = ranked.length > TOP_GROUPS ? [...top, 'other'] : top;
   const cells = new Map<number, Record<string, number>>();
   for (const r of rows) {
-    const b = Date.parse(r.b);
+    const b = r.b;
     let cell = cells.get(b);
     if (!cell) cells.set(b, (cell = Object.fromEntries(names.map((n) => [n, 0]))));
     const name = top.includes(r.g) ? r.g : 'other';

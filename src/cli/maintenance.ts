@@ -19,16 +19,20 @@ const daysAgo = (days: number): string => new Date(Date.now() - days * DAY_MS).t
 const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
 
 /**
- * Background upkeep on a timer: every tick, merging the rollup parts that ingest batches appended
- * and substring-search indexes for partitions that went quiet; every few minutes retention (drop whole day partitions, delete old rollups) and orphaned spool files.
- * One run at a time; stop() waits for the run in progress so the database is not closed under it.
+ * Background upkeep on two timers, each one run at a time: merging the rollup parts that ingest
+ * batches appended (every tick, so charts read merged rows soon after an upload), and the slower
+ * work: substring-search indexes for partitions that went quiet (a build can take a minute per
+ * day partition, and must not hold back compaction), and every few minutes retention (drop whole
+ * day partitions, delete old rollups) and orphaned spool files. stop() waits for the runs in
+ * progress so the database is not closed under them.
  */
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
-  let running: Promise<void> | null = null;
   let lastHousekeeping = 0;
-  const tick = async (): Promise<void> => {
+  const compaction = every(TICK_MS, logger, async () => {
     const compacted = await compactRollups(db, { quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS });
     if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
+  });
+  const upkeep = every(TICK_MS, logger, async () => {
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
     if (Date.now() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
@@ -43,13 +47,23 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     }
     const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
     if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
+  });
+  return {
+    async stop() {
+      await Promise.all([compaction.stop(), upkeep.stop()]);
+    },
   };
+}
+
+/** Runs `work` every `ms`, skipping a tick while the previous run is still going; a failure is logged and retried next tick. */
+function every(ms: number, logger: Logger, work: () => Promise<void>): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = tick()
+    running = work()
       .catch((err: unknown) => logger.warn({ err }, 'maintenance failed; retrying at the next tick'))
       .finally(() => (running = null));
-  }, TICK_MS);
+  }, ms);
   return {
     async stop() {
       clearInterval(timer);

@@ -11,3 +11,48 @@ export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
 
 /** The client-address sketch tables, per rollup table they go with. */
 export const SKETCH_TABLES = { rollups_1h: 'client_sketches_1h', rollups_1d: 'client_sketches_1d' } as const;
+
+/** The hour and day rollups with fewer dimensions: per route, and per source only. */
+export const NARROW_ROLLUPS = {
+  route: { rollups_1m: null, rollups_1h: 'route_rollups_1h', rollups_1d: 'route_rollups_1d' },
+  /** Minutes too (upserted like rollups_1m): a day's chart reads one row per minute. */
+  source: { rollups_1m: 'source_rollups_1m', rollups_1h: 'source_rollups_1h', rollups_1d: 'source_rollups_1d' },
+} as const;
+
+export type NarrowGrain = keyof typeof NARROW_ROLLUPS;
+
+/** Every narrow rollup table. */
+export function narrowTables(): string[] {
+  return Object.values(NARROW_ROLLUPS).flatMap((g) => Object.values(g).filter((t) => t !== null));
+}
+
+const WIDE_SUMS = ['records', 'bytes_sent', 'latency_count', 'latency_sum_us'];
+const NARROW_SUMS = ['records', 'requests', 'errors', 'client_errors', 'bytes_sent', 'latency_count', 'latency_sum_us'];
+
+/** A table that ingest batches append parts to and compaction merges: its key, and the columns summed per key. */
+export interface AppendedTable {
+  key: readonly string[];
+  sums: readonly string[];
+}
+
+const wide: AppendedTable = { key: ['bucket', 'source', 'route', 'method', 'status_code', 'log_level'], sums: WIDE_SUMS };
+const perRoute: AppendedTable = { key: ['bucket', 'source', 'route'], sums: NARROW_SUMS };
+const perSource: AppendedTable = { key: ['bucket', 'source'], sums: NARROW_SUMS };
+
+/** Every table of hour and day parts (each also has latency_max_ms and the histogram arrays). */
+export const APPENDED_TABLES = {
+  rollups_1h: wide,
+  rollups_1d: wide,
+  route_rollups_1h: perRoute,
+  route_rollups_1d: perRoute,
+  source_rollups_1h: perSource,
+  source_rollups_1d: perSource,
+} as const satisfies Record<string, AppendedTable>;
+
+export type AppendedTableName = keyof typeof APPENDED_TABLES;
+
+/** The columns of an appended table, in table order. */
+export function appendedColumns(table: AppendedTableName): string[] {
+  const t = APPENDED_TABLES[table];
+  return [...t.key, ...t.sums, 'latency_max_ms', 'latency_buckets', 'latency_counts'];
+}

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addToCounts, bucketIndex, bucketValue, histogramArrays, quantile, RELATIVE_ACCURACY, ZERO_BUCKET, type BucketCounts } from './latencyHistogram.js';
+import {
+  addHistogramText, addToCounts, bucketIndex, bucketValue, histogramArrays, quantile, quantiles, RELATIVE_ACCURACY, ZERO_BUCKET, type BucketCounts,
+} from './latencyHistogram.js';
 
 /** Nearest-rank quantile of raw values, as percentile_disc computes it. */
 function exactQuantile(values: number[], q: number): number {
@@ -39,5 +41,24 @@ describe('latency histogram', () => {
 
   it('stores buckets ascending with their counts, without zeros', () => {
     expect(histogramArrays(new Map([[5, 2], [-3, 1], [9, 0]]))).toEqual({ buckets: [-3, 5], counts: [1, 2] });
+  });
+
+  it('adds histograms from the text of their arrays, several concatenated, negative buckets included', () => {
+    const counts: BucketCounts = new Map([[7, 1]]);
+    addHistogramText(counts, `{${ZERO_BUCKET},-12,7}{7,130}`, '{2,1,3}{10,1}');
+    expect([...counts].sort((a, b) => a[0] - b[0])).toEqual([[ZERO_BUCKET, 2], [-12, 1], [7, 14], [130, 1]]);
+    addHistogramText(counts, '{}', '{}');
+    expect(counts.size).toBe(4);
+    expect(() => addHistogramText(new Map(), '{1,2}', '{1}')).toThrow(/different lengths/);
+  });
+
+  it('reads several quantiles in one pass: the bucket of each nearest-rank order statistic', () => {
+    const values = Array.from({ length: 1000 }, (_, i) => (i % 97) * 1.7);
+    const counts: BucketCounts = new Map();
+    for (const v of values) addToCounts(counts, bucketIndex(v));
+    const sorted = [...values].sort((a, b) => a - b);
+    const qs = [0.01, 0.5, 0.9, 0.95, 0.99, 1];
+    expect(quantiles(counts, qs)).toEqual(qs.map((q) => bucketValue(bucketIndex(sorted[Math.ceil(q * 1000) - 1]!))));
+    expect(quantiles(new Map(), [0.5, 0.9])).toEqual([null, null]);
   });
 });

@@ -50,11 +50,12 @@ describe.each(BACKENDS)('rollup parts and compaction on %s', (kind) => {
     const compacted = await rollupSnapshot(db);
     expect(compacted.rollups_1d!.filter((r) => (r as { route: string }).route === '/a')).toHaveLength(2);
     expect(compacted.client_sketches_1d).toHaveLength(1);
+    expect(compacted.route_rollups_1d!.map((r) => (r as { route: string | null }).route)).toEqual([null, '/a', '/b']);
+    expect(compacted.source_rollups_1d).toMatchObject([{ records: 6, requests: 6, errors: 1, latency_count: 5 }]);
     expect(await compactRollups(db)).toBe(0);
 
     // The same records in one batch, into emptied tables: identical rows.
-    await db.exec(`DELETE FROM rollups_1m; DELETE FROM rollups_1h; DELETE FROM rollups_1d; DELETE FROM rollup_dirty;
-      DELETE FROM client_sketches_1h; DELETE FROM client_sketches_1d`);
+    for (const table of [...Object.keys(compacted), 'rollup_dirty']) await db.exec(`DELETE FROM ${table}`);
     await batch(db, records);
     await compactRollups(db);
     expect(await rollupSnapshot(db)).toEqual(compacted);

@@ -1,31 +1,37 @@
 import type { Db, Queryable } from '../db/db.js';
 import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
-import { SKETCH_TABLES } from '../db/rollupTables.js';
-import { insertSketches, ROLLUP_COLUMNS, ROLLUP_WRITE_LOCK } from './rollups.js';
+import { APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
+import { insertSketches, ROLLUP_WRITE_LOCK } from './rollups.js';
 
-const KEY = 'bucket, source, route, method, status_code, log_level';
 /** Buckets compacted per transaction: short transactions, so ingest batches never wait long. */
 const BUCKETS_PER_PASS = 20;
 
 /**
- * Merges the parts of each key of one hour or day bucket into a single row. One statement: the
- * DELETE sees the parts committed when it starts, and parts that batches add meanwhile stay for
- * the next compaction (their bucket is marked dirty again), so nothing is counted twice or lost.
+ * Merges the parts of each key of one hour or day bucket into a single row, in the rollup table and
+ * in its per-route and per-source tables (a batch appends to all three), and the bucket's client
+ * sketches. One statement per table: the DELETE sees the parts committed when it starts, and parts
+ * that batches add meanwhile stay for the next compaction (their bucket is marked dirty again), so
+ * nothing is counted twice or lost.
  */
 export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollups_1d', bucket: string): Promise<void> {
+  for (const t of [table, NARROW_ROLLUPS.route[table], NARROW_ROLLUPS.source[table]]) await compactParts(tx, t, bucket);
+  await compactSketches(tx, SKETCH_TABLES[table], bucket);
+}
+
+async function compactParts(tx: Queryable, table: AppendedTableName, bucket: string): Promise<void> {
+  const { key, sums } = APPENDED_TABLES[table];
+  const keyList = key.join(', ');
   await tx.query(
     `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *),
      merged AS (
-       SELECT ${KEY}, sum(records) AS records, sum(bytes_sent) AS bytes_sent, sum(latency_count) AS latency_count,
-              sum(latency_sum_us) AS latency_sum_us, max(latency_max_ms) AS latency_max_ms,
+       SELECT ${keyList}, ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')}, max(latency_max_ms) AS latency_max_ms,
               int_array_cat(latency_buckets) AS all_buckets, int_array_cat(latency_counts) AS all_counts
-       FROM parts GROUP BY ${KEY})
-     INSERT INTO ${table} (${ROLLUP_COLUMNS})
-     SELECT ${KEY}, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, h.buckets, h.counts
+       FROM parts GROUP BY ${keyList})
+     INSERT INTO ${table} (${appendedColumns(table).join(', ')})
+     SELECT ${keyList}, ${sums.join(', ')}, latency_max_ms, h.buckets, h.counts
      FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`,
     [bucket],
   );
-  await compactSketches(tx, SKETCH_TABLES[table], bucket);
 }
 
 /** Merges the distinct-client sketch parts of one bucket into one sketch per source (in this process: registers' maxima). */

@@ -3,7 +3,7 @@ import { partitionName } from '../db/partitions.js';
 import type { LogLevel } from '../domain/record.js';
 import { RouteNormaliser } from '../parse/routes.js';
 import { compactBucket } from './compactRollups.js';
-import { ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
+import { narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
 import { ROLLUP_WRITE_LOCK, RollupBuilder, upsertRollups } from './rollups.js';
 
 /** Raw rows are read in pages of this many, so a rebuild's memory does not grow with the day. */
@@ -58,7 +58,7 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
       if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
       const start = `${day}T00:00:00Z`;
       const end = new Date(Date.parse(start) + DAY_MS).toISOString();
-      for (const table of [...ROLLUP_RESOLUTIONS.map((r) => r.table), ...Object.values(SKETCH_TABLES)]) {
+      for (const table of [...ROLLUP_RESOLUTIONS.map((r) => r.table), ...narrowTables(), ...Object.values(SKETCH_TABLES)]) {
         await tx.query(`DELETE FROM ${table} WHERE bucket >= $1 AND bucket < $2`, [start, end]);
       }
       const rows = await addDayFromRawRows(tx, day);

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
+import { APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
@@ -49,7 +49,82 @@ export interface RollupRows {
   source: string;
   rows: number;
   data: Uint8Array;
+  /** The per-route and per-source rows (hours and days; minutes per source), in binary COPY format for narrow_stage. */
+  narrow: Uint8Array;
   sketches: SketchPart[];
+}
+
+/**
+ * What one row of a narrow rollup (per route, or per source) counts. Its histogram is a Map: the
+ * row of a busy hour holds hundreds of buckets, merged from many finer rows.
+ */
+interface NarrowAggregate {
+  bucketMs: number;
+  route: string | null;
+  records: number;
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  bytesSent: number;
+  latencyCount: number;
+  latencySumUs: number;
+  latencyMaxMs: number | null;
+  hist: Map<number, number>;
+}
+
+/** The narrow tables in the order of their staging code (narrow_stage.target). */
+const NARROW_TARGETS = [
+  NARROW_ROLLUPS.route.rollups_1h, NARROW_ROLLUPS.route.rollups_1d, NARROW_ROLLUPS.source.rollups_1h, NARROW_ROLLUPS.source.rollups_1d,
+  NARROW_ROLLUPS.source.rollups_1m,
+] as const;
+/** The one narrow table that is upserted, not appended to. */
+const SOURCE_MINUTES = NARROW_TARGETS.indexOf(NARROW_ROLLUPS.source.rollups_1m);
+const NARROW_STAGE_COLUMNS = ['target', ...appendedColumns('route_rollups_1h')] as const;
+
+/** Narrow aggregates by bucket and route (null for the per-source grain, which has no route). */
+class NarrowIndex {
+  private readonly byKey = new Map<number, Map<string | null, NarrowAggregate>>();
+
+  get(bucketMs: number, route: string | null): NarrowAggregate {
+    let byRoute = this.byKey.get(bucketMs);
+    if (byRoute === undefined) this.byKey.set(bucketMs, (byRoute = new Map<string | null, NarrowAggregate>()));
+    let a = byRoute.get(route);
+    if (a === undefined) {
+      a = {
+        bucketMs, route, records: 0, requests: 0, errors: 0, clientErrors: 0, bytesSent: 0,
+        latencyCount: 0, latencySumUs: 0, latencyMaxMs: null, hist: new Map(),
+      };
+      byRoute.set(route, a);
+    }
+    return a;
+  }
+
+  *values(): Generator<NarrowAggregate> {
+    for (const byRoute of this.byKey.values()) yield* byRoute.values();
+  }
+
+  /** Adds a wide aggregate (status known) or a narrow one into this index's row for `bucketMs`/`route`. */
+  add(bucketMs: number, route: string | null, from: Aggregate | NarrowAggregate): void {
+    const a = this.get(bucketMs, route);
+    a.records += from.records;
+    if ('statusCode' in from) {
+      if (from.statusCode !== null) {
+        a.requests += from.records;
+        if (from.statusCode >= 500) a.errors += from.records;
+        else if (from.statusCode >= 400) a.clientErrors += from.records;
+      }
+      for (let i = 0; i < from.hist.length; i += 2) a.hist.set(from.hist[i]!, (a.hist.get(from.hist[i]!) ?? 0) + from.hist[i + 1]!);
+    } else {
+      a.requests += from.requests;
+      a.errors += from.errors;
+      a.clientErrors += from.clientErrors;
+      for (const [b, n] of from.hist) a.hist.set(b, (a.hist.get(b) ?? 0) + n);
+    }
+    a.bytesSent += from.bytesSent;
+    a.latencyCount += from.latencyCount;
+    a.latencySumUs += from.latencySumUs;
+    if (from.latencyMaxMs !== null && (a.latencyMaxMs === null || from.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = from.latencyMaxMs;
+  }
 }
 
 /** Columns of the staging table, in the order RollupBuilder encodes them. */
@@ -58,7 +133,7 @@ const STAGE_COLUMNS = [
   'latency_count', 'latency_sum_us', 'latency_max_ms', 'latency_buckets', 'latency_counts',
 ] as const;
 /** Columns of a rollup row, in table order. */
-export const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
+const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
 
 /**
  * Aggregates the records of one batch (one source) into rollup rows. Only the minutes are counted
@@ -146,19 +221,37 @@ export class RollupBuilder {
     let rows = 0;
     const hours = new AggregateIndex();
     const days = new AggregateIndex();
+    const sourceMinutes = new NarrowIndex();
     for (const m of minutes.values()) {
       this.encode(w, 0, m);
       addInto(hours.get(floorTo(m.bucketMs, 3_600_000), m.route, m.key, m), m);
+      sourceMinutes.add(m.bucketMs, null, m);
       rows++;
     }
+    const routeHours = new NarrowIndex();
     for (const h of hours.values()) {
       this.encode(w, 1, h);
-      addInto(days.get(floorTo(h.bucketMs, 86_400_000), h.route, h.key, h), h);
+      const day = floorTo(h.bucketMs, 86_400_000);
+      addInto(days.get(day, h.route, h.key, h), h);
+      routeHours.add(h.bucketMs, h.route, h);
       rows++;
     }
     for (const d of days.values()) {
       this.encode(w, 2, d);
       rows++;
+    }
+    // Per route and per source, from the hours: days from the route-hours, sources from the routes.
+    const routeDays = new NarrowIndex();
+    const sourceHours = new NarrowIndex();
+    const sourceDays = new NarrowIndex();
+    for (const rh of routeHours.values()) {
+      routeDays.add(floorTo(rh.bucketMs, 86_400_000), rh.route, rh);
+      sourceHours.add(rh.bucketMs, null, rh);
+    }
+    for (const sh of sourceHours.values()) sourceDays.add(floorTo(sh.bucketMs, 86_400_000), null, sh);
+    const n = new BinaryCopyWriter(16 << 10, this.pool);
+    for (const [target, index] of [routeHours, routeDays, sourceHours, sourceDays, sourceMinutes].entries()) {
+      for (const a of index.values()) this.encodeNarrow(n, target, a);
     }
     const sketches: SketchPart[] = [];
     const daySketches = new Map<number, Uint8Array>();
@@ -170,7 +263,28 @@ export class RollupBuilder {
       hllMerge(d, registers);
     }
     for (const [day, registers] of daySketches) sketches.push({ table: 'client_sketches_1d', bucketMs: day, registers });
-    return { source: this.source, rows, data: w.finish(), sketches };
+    return { source: this.source, rows, data: w.finish(), narrow: n.finish(), sketches };
+  }
+
+  /** Encodes one narrow staging row, as NARROW_STAGE_COLUMNS. */
+  private encodeNarrow(w: BinaryCopyWriter, target: number, a: NarrowAggregate): void {
+    const pairs: number[] = [];
+    for (const b of [...a.hist.keys()].sort((x, y) => x - y)) pairs.push(b, a.hist.get(b)!);
+    w.row(NARROW_STAGE_COLUMNS.length);
+    w.int16(target);
+    w.timestamptz(a.bucketMs);
+    w.text(this.source);
+    w.text(a.route);
+    w.int64(a.records);
+    w.int64(a.requests);
+    w.int64(a.errors);
+    w.int64(a.clientErrors);
+    w.int64(a.bytesSent);
+    w.int64(a.latencyCount);
+    w.int64(a.latencySumUs);
+    w.float64(a.latencyMaxMs);
+    w.int32Array(pairs, 0, 2);
+    w.int32Array(pairs, 1, 2);
   }
 
   /** Encodes one staging row (sorting the aggregate's histogram in place). */
@@ -232,31 +346,41 @@ function sortPairs(hist: number[]): void {
   }
 }
 
+/** SET clause of an upsert: a stored row `r` with the new part EXCLUDED added (counts summed, histograms merged). */
+function addExcluded(sums: readonly string[]): string {
+  return `${sums.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(', ')},
+    latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
+    (latency_buckets, latency_counts) = (
+      SELECT m.buckets, m.counts
+      FROM latency_hist_canon(r.latency_buckets || EXCLUDED.latency_buckets, r.latency_counts || EXCLUDED.latency_counts) AS m
+    )`;
+}
+
 /**
  * Adds a batch's rollup rows to the stored ones, inside the batch's transaction (rollups and raw rows
- * commit together). The rows go by binary COPY into a session-local staging table; then minutes are
- * upserted (new keys inserted, existing ones summed, histograms merged: a key meets a second batch
- * only at a batch boundary), while hours and days are appended as parts and their buckets marked
- * for compactRollups. The rows of one resolution have distinct keys, as ON CONFLICT requires.
+ * commit together). The rows go by binary COPY into session-local staging tables (one for the full
+ * key, one for the per-route and per-source rows); then minutes are upserted (new keys inserted,
+ * existing ones summed, histograms merged: a key meets a second batch only at a batch boundary),
+ * while hours and days are appended as parts and their buckets marked for compactRollups. The rows
+ * of one resolution have distinct keys, as ON CONFLICT requires.
  */
 export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<void> {
   // Temporary: no WAL, one per connection, emptied at every commit.
   await tx.exec(`SET LOCAL client_min_messages = warning;
-    CREATE TEMP TABLE IF NOT EXISTS rollup_stage (resolution smallint NOT NULL, LIKE rollups_1m) ON COMMIT DELETE ROWS`);
+    CREATE TEMP TABLE IF NOT EXISTS rollup_stage (resolution smallint NOT NULL, LIKE rollups_1m) ON COMMIT DELETE ROWS;
+    CREATE TEMP TABLE IF NOT EXISTS narrow_stage (target smallint NOT NULL, LIKE route_rollups_1h) ON COMMIT DELETE ROWS`);
   await tx.copyFrom('rollup_stage', STAGE_COLUMNS, rows.data, 'binary');
+  await tx.copyFrom('narrow_stage', NARROW_STAGE_COLUMNS, rows.narrow, 'binary');
   await tx.query(
     `INSERT INTO rollups_1m AS r (${ROLLUP_COLUMNS})
      SELECT ${ROLLUP_COLUMNS} FROM rollup_stage WHERE resolution = 0
-     ON CONFLICT ON CONSTRAINT rollups_1m_key DO UPDATE SET
-       records = r.records + EXCLUDED.records,
-       bytes_sent = r.bytes_sent + EXCLUDED.bytes_sent,
-       latency_count = r.latency_count + EXCLUDED.latency_count,
-       latency_sum_us = r.latency_sum_us + EXCLUDED.latency_sum_us,
-       latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
-       (latency_buckets, latency_counts) = (
-         SELECT m.buckets, m.counts
-         FROM latency_hist_canon(r.latency_buckets || EXCLUDED.latency_buckets, r.latency_counts || EXCLUDED.latency_counts) AS m
-       )`,
+     ON CONFLICT ON CONSTRAINT rollups_1m_key DO UPDATE SET ${addExcluded(APPENDED_TABLES.rollups_1h.sums)}`,
+  );
+  const sourceColumns = appendedColumns(NARROW_ROLLUPS.source.rollups_1h).join(', ');
+  await tx.query(
+    `INSERT INTO ${NARROW_ROLLUPS.source.rollups_1m} AS r (${sourceColumns})
+     SELECT ${sourceColumns} FROM narrow_stage WHERE target = ${SOURCE_MINUTES}
+     ON CONFLICT ON CONSTRAINT source_rollups_1m_key DO UPDATE SET ${addExcluded(APPENDED_TABLES.source_rollups_1h.sums)}`,
   );
   for (const [resolution, { table }] of ROLLUP_RESOLUTIONS.entries()) {
     if (resolution === 0) continue;
@@ -266,7 +390,14 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
        ON CONFLICT (rollup_table, bucket) DO UPDATE SET last_marked_at = now()`,
     );
   }
-  await tx.query('DELETE FROM rollup_stage');
+  // The per-route and per-source parts of the same hours and days: compaction of a bucket merges them too.
+  for (const [target, table] of NARROW_TARGETS.entries()) {
+    if (table === NARROW_ROLLUPS.source.rollups_1m) continue;
+    const columns = appendedColumns(table).join(', ');
+    await tx.query(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM narrow_stage WHERE target = ${target}`);
+  }
+  // A rebuild calls this several times in one transaction.
+  await tx.exec('DELETE FROM rollup_stage; DELETE FROM narrow_stage');
   for (const table of Object.values(SKETCH_TABLES)) {
     const parts = rows.sketches.filter((p) => p.table === table);
     if (parts.length === 0) continue;
@@ -297,6 +428,7 @@ export async function deleteRollupsBefore(db: Queryable, day: string): Promise<n
     `DELETE FROM ${table} AS t WHERE bucket < $1::date
      AND NOT EXISTS (SELECT 1 FROM log_partitions p WHERE p.day = (t.bucket AT TIME ZONE 'UTC')::date)`;
   for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
+  for (const table of narrowTables()) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);
   await db.query(gone('rollup_dirty'), [day]);
   return deleted;

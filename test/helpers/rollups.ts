@@ -1,5 +1,5 @@
 import type { Queryable } from '../../src/db/db.js';
-import { ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../../src/db/rollupTables.js';
+import { narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../../src/db/rollupTables.js';
 
 /** Every row of every rollup and sketch table, in key order: for comparing two ways of maintaining them. */
 export async function rollupSnapshot(db: Queryable): Promise<Record<string, unknown[]>> {
@@ -9,6 +9,10 @@ export async function rollupSnapshot(db: Queryable): Promise<Record<string, unkn
       `SELECT * FROM ${table} ORDER BY bucket, source, route NULLS FIRST, method NULLS FIRST, status_code NULLS FIRST, log_level`,
     );
     out[table] = res.rows;
+  }
+  for (const table of narrowTables()) {
+    const route = table.startsWith('route_') ? ', route NULLS FIRST' : '';
+    out[table] = (await db.query(`SELECT * FROM ${table} ORDER BY bucket, source${route}`)).rows;
   }
   for (const table of Object.values(SKETCH_TABLES)) {
     const res = await db.query(`SELECT bucket, source, encode(registers, 'hex') AS registers FROM ${table} ORDER BY bucket, source`);

@@ -60,6 +60,54 @@ CREATE INDEX rollups_1h_bucket_idx ON rollups_1h (bucket);
 CREATE TABLE rollups_1d (LIKE rollups_1m INCLUDING DEFAULTS);
 CREATE INDEX rollups_1d_bucket_idx ON rollups_1d (bucket);
 
+-- The same hours and days with fewer dimensions, for the questions that ask only per route or per
+-- source (latency percentiles per route, per chart point, for the whole range): a month of days holds
+-- tens of thousands of rows per (route, method, status, level) key but only a thousand per route and
+-- thirty per source, and merging their histograms is most of what those answers cost. `requests`
+-- counts records with a status code; `errors` and `client_errors` the 5xx and 4xx among them.
+-- Appended as parts and compacted like the tables above.
+CREATE TABLE route_rollups_1h (
+  bucket          timestamptz NOT NULL,
+  source          text COLLATE "C" NOT NULL,
+  route           text COLLATE "C",
+  records         bigint NOT NULL,
+  requests        bigint NOT NULL,
+  errors          bigint NOT NULL,
+  client_errors   bigint NOT NULL,
+  bytes_sent      bigint NOT NULL,
+  latency_count   bigint NOT NULL,
+  latency_sum_us  bigint NOT NULL,
+  latency_max_ms  double precision,
+  latency_buckets integer[] NOT NULL,
+  latency_counts  integer[] NOT NULL
+);
+CREATE INDEX route_rollups_1h_bucket_idx ON route_rollups_1h (bucket);
+CREATE TABLE route_rollups_1d (LIKE route_rollups_1h);
+CREATE INDEX route_rollups_1d_bucket_idx ON route_rollups_1d (bucket);
+CREATE TABLE source_rollups_1h (
+  bucket          timestamptz NOT NULL,
+  source          text COLLATE "C" NOT NULL,
+  records         bigint NOT NULL,
+  requests        bigint NOT NULL,
+  errors          bigint NOT NULL,
+  client_errors   bigint NOT NULL,
+  bytes_sent      bigint NOT NULL,
+  latency_count   bigint NOT NULL,
+  latency_sum_us  bigint NOT NULL,
+  latency_max_ms  double precision,
+  latency_buckets integer[] NOT NULL,
+  latency_counts  integer[] NOT NULL
+);
+CREATE INDEX source_rollups_1h_bucket_idx ON source_rollups_1h (bucket);
+CREATE TABLE source_rollups_1d (LIKE source_rollups_1h);
+-- Per source also per minute, upserted like rollups_1m: a day's chart at 5-minute points reads 1,440
+-- of these instead of every (route, method, status, level) row of every minute.
+CREATE TABLE source_rollups_1m (
+  LIKE source_rollups_1h,
+  CONSTRAINT source_rollups_1m_key UNIQUE (bucket, source)
+);
+CREATE INDEX source_rollups_1d_bucket_idx ON source_rollups_1d (bucket);
+
 -- Hour and day buckets that received parts since they were last compacted: when first and when last.
 CREATE TABLE rollup_dirty (
   rollup_table    text NOT NULL,
