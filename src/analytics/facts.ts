@@ -16,18 +16,20 @@ export interface FactFilter {
 
 /**
  * Columns of the `facts` relation: a rollup row, or one raw row shaped like one. `t` is the start of
- * the rollup's bucket, or the raw row's timestamp.
+ * the rollup's bucket, or the raw row's timestamp. Hour and day rollups of the full key keep no
+ * histogram (percentiles come from the narrow rollups), so these facts have none either.
  */
-export const FACT_COLUMNS =
-  'source, route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
+export const FACT_COLUMNS = 'source, route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms';
 
 /** The bucket of a raw latency, as src/domain/latencyHistogram.ts computes it. */
 const RAW_BUCKET = `CASE WHEN latency_ms <= 0 THEN ${ZERO_BUCKET} ELSE ceil(ln(greatest(latency_ms, 0.001)) / ln(${GAMMA}))::integer END`;
 
 const RAW_AS_FACT = `timestamp AS t, source, route, method, status_code, log_level, 1::bigint AS records, coalesce(bytes_sent, 0) AS bytes_sent,
   (latency_ms IS NOT NULL)::integer::bigint AS latency_count, coalesce(round(latency_ms * 1000), 0)::bigint AS latency_sum_us,
-  latency_ms AS latency_max_ms,
-  CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE ARRAY[${RAW_BUCKET}] END AS latency_buckets,
+  latency_ms AS latency_max_ms`;
+
+/** A raw row's latency as a histogram of one (or no) value. */
+const RAW_HISTOGRAM = `CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE ARRAY[${RAW_BUCKET}] END AS latency_buckets,
   CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE '{1}'::integer[] END AS latency_counts`;
 
 /** How an answer was computed, reported with it. */
@@ -48,10 +50,13 @@ export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
   return { sql: pieces.map((p) => widePiece(p, f, params)).join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
 }
 
-function widePiece(p: RangePiece, f: FactFilter, params: unknown[]): string {
+/** One piece's facts; with the latency histogram too (raw rows and minutes only: coarser full-key rollups have none). */
+function widePiece(p: RangePiece, f: FactFilter, params: unknown[], histogram = false): string {
+  if (histogram && p.source !== 'logs' && p.source !== 'rollups_1m') throw new Error(`${p.source} keeps no latency histogram`);
   const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
+  const hist = !histogram ? '' : p.source === 'logs' ? `, ${RAW_HISTOGRAM}` : ', latency_buckets, latency_counts';
   const time = p.source === 'logs' ? 'timestamp' : 'bucket';
-  return `SELECT ${columns} FROM ${p.source} ${whereClause(rangeConditions(time, p.fromMs, p.toMs, f, params))}`;
+  return `SELECT ${columns}${hist} FROM ${p.source} ${whereClause(rangeConditions(time, p.fromMs, p.toMs, f, params))}`;
 }
 
 function sourceOfTruth(pieces: RangePiece[]): SourceOfTruth {
@@ -81,7 +86,7 @@ export function narrowFactsQuery(f: FactFilter, grain: NarrowGrain, params: unkn
   const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
   const parts = pieces.map((p) => {
     const table = p.source === 'logs' ? null : NARROW_ROLLUPS[g][p.source];
-    if (table === null) return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params)}) AS w`;
+    if (table === null) return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params, true)}) AS w`;
     const route = g === 'route' ? 'route' : 'NULL::text AS route';
     return `SELECT bucket AS t, source, ${route}, ${NARROW_COLUMNS} FROM ${table}
       ${whereClause(rangeConditions('bucket', p.fromMs, p.toMs, f, params))}`;

@@ -29,17 +29,18 @@ export function narrowTables(): string[] {
 const WIDE_SUMS = ['records', 'bytes_sent', 'latency_count', 'latency_sum_us'];
 const NARROW_SUMS = ['records', 'requests', 'errors', 'client_errors', 'bytes_sent', 'latency_count', 'latency_sum_us'];
 
-/** A table that ingest batches append parts to and compaction merges: its key, and the columns summed per key. */
+/** A table that ingest batches append parts to and compaction merges: its key, the columns summed per key, and whether it has a histogram. */
 export interface AppendedTable {
   key: readonly string[];
   sums: readonly string[];
+  histogram: boolean;
 }
 
-const wide: AppendedTable = { key: ['bucket', 'source', 'route', 'method', 'status_code', 'log_level'], sums: WIDE_SUMS };
-const perRoute: AppendedTable = { key: ['bucket', 'source', 'route'], sums: NARROW_SUMS };
-const perSource: AppendedTable = { key: ['bucket', 'source'], sums: NARROW_SUMS };
+const wide: AppendedTable = { key: ['bucket', 'source', 'route', 'method', 'status_code', 'log_level'], sums: WIDE_SUMS, histogram: false };
+const perRoute: AppendedTable = { key: ['bucket', 'source', 'route'], sums: NARROW_SUMS, histogram: true };
+const perSource: AppendedTable = { key: ['bucket', 'source'], sums: NARROW_SUMS, histogram: true };
 
-/** Every table of hour and day parts (each also has latency_max_ms and the histogram arrays). */
+/** Every table of hour and day parts (each also has latency_max_ms). */
 export const APPENDED_TABLES = {
   rollups_1h: wide,
   rollups_1d: wide,
@@ -54,5 +55,5 @@ export type AppendedTableName = keyof typeof APPENDED_TABLES;
 /** The columns of an appended table, in table order. */
 export function appendedColumns(table: AppendedTableName): string[] {
   const t = APPENDED_TABLES[table];
-  return [...t.key, ...t.sums, 'latency_max_ms', 'latency_buckets', 'latency_counts'];
+  return [...t.key, ...t.sums, 'latency_max_ms', ...(t.histogram ? ['latency_buckets', 'latency_counts'] : [])];
 }

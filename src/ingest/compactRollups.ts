@@ -19,17 +19,21 @@ export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollup
 }
 
 async function compactParts(tx: Queryable, table: AppendedTableName, bucket: string): Promise<void> {
-  const { key, sums } = APPENDED_TABLES[table];
+  const { key, sums, histogram } = APPENDED_TABLES[table];
   const keyList = key.join(', ');
+  const totals = `${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')}, max(latency_max_ms) AS latency_max_ms`;
   await tx.query(
-    `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *),
-     merged AS (
-       SELECT ${keyList}, ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')}, max(latency_max_ms) AS latency_max_ms,
-              int_array_cat(latency_buckets) AS all_buckets, int_array_cat(latency_counts) AS all_counts
-       FROM parts GROUP BY ${keyList})
-     INSERT INTO ${table} (${appendedColumns(table).join(', ')})
-     SELECT ${keyList}, ${sums.join(', ')}, latency_max_ms, h.buckets, h.counts
-     FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`,
+    histogram
+      ? `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *),
+         merged AS (
+           SELECT ${keyList}, ${totals}, int_array_cat(latency_buckets) AS all_buckets, int_array_cat(latency_counts) AS all_counts
+           FROM parts GROUP BY ${keyList})
+         INSERT INTO ${table} (${appendedColumns(table).join(', ')})
+         SELECT ${keyList}, ${sums.join(', ')}, latency_max_ms, h.buckets, h.counts
+         FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`
+      : `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *)
+         INSERT INTO ${table} (${appendedColumns(table).join(', ')})
+         SELECT ${keyList}, ${totals} FROM parts GROUP BY ${keyList}`,
     [bucket],
   );
 }

@@ -50,12 +50,42 @@ describe('RollupBuilder', () => {
     expect(h!.map((r) => [r.bucket, r.status_code, r.records]).sort()).toEqual([
       ['2026-10-01T10:00:00.000Z', 200, 3], ['2026-10-01T11:00:00.000Z', 200, 1], ['2026-10-01T10:00:00.000Z', 500, 1], ['2026-10-01T10:00:00.000Z', null, 1],
     ].sort());
+    // Hours and days of the full key keep no histogram; the narrow rows below do.
     expect(d!.find((r) => r.status_code === 200)).toMatchObject({
-      bucket: '2026-10-01T00:00:00.000Z', records: 4, bytes_sent: 30, latency_count: 3, latency_sum_us: 8000,
-      latency_buckets: [-100_000, bucketIndex(4)], latency_counts: [1, 2],
+      bucket: '2026-10-01T00:00:00.000Z', records: 4, bytes_sent: 30, latency_count: 3, latency_sum_us: 8000, latency_buckets: [], latency_counts: [],
     });
     expect(d!.find((r) => r.status_code === null)).toMatchObject({ route: null, records: 1, latency_buckets: [], latency_counts: [] });
     expect(b.take()).toBeNull();
+  });
+
+  it('sums the same records per route and per source, with 5xx and 4xx counted and histograms merged', () => {
+    const b = new RollupBuilder('web');
+    b.add(rec('2026-10-01T10:00:05Z', 200, 4), '/a');
+    b.add(rec('2026-10-01T10:00:06Z', 404, 4), '/a');
+    b.add(rec('2026-10-01T10:59:00Z', 503, 120.5), '/b');
+    b.add(rec('2026-10-01T13:00:00Z', 200, 0), '/a');
+    b.add(rec('2026-10-01T13:00:10Z', null, null, null), null);
+    const rows = readBinaryCopy(b.take()!.narrow).map((f) => ({
+      target: ['route_1h', 'route_1d', 'source_1h', 'source_1d', 'source_1m'][f[0]!.readInt16BE()],
+      bucket: new Date(Number(f[1]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString().slice(11, 16),
+      route: f[3]?.toString() ?? null,
+      counts: [4, 5, 6, 7, 8, 9].map((i) => Number(f[i]!.readBigInt64BE())), // records, requests, errors, client errors, bytes, latencies
+      latency_buckets: intArray(f[12]!),
+      latency_counts: intArray(f[13]!),
+    }));
+    const of = (target: string) => rows.filter((r) => r.target === target).map(({ target: _, ...r }) => r);
+    expect(of('route_1d')).toEqual([
+      { bucket: '00:00', route: '/a', counts: [3, 3, 0, 1, 30, 3], latency_buckets: [-100_000, bucketIndex(4)], latency_counts: [1, 2] },
+      { bucket: '00:00', route: '/b', counts: [1, 1, 1, 0, 10, 1], latency_buckets: [bucketIndex(120.5)], latency_counts: [1] },
+      { bucket: '00:00', route: null, counts: [1, 0, 0, 0, 0, 0], latency_buckets: [], latency_counts: [] },
+    ]);
+    expect(of('source_1d')).toEqual([{
+      bucket: '00:00', route: null, counts: [5, 4, 1, 1, 40, 4],
+      latency_buckets: [-100_000, bucketIndex(4), bucketIndex(120.5)], latency_counts: [1, 2, 1],
+    }]);
+    expect(of('source_1h').map((r) => [r.bucket, r.counts[0]])).toEqual([['10:00', 3], ['13:00', 2]]);
+    expect(of('route_1h').map((r) => [r.bucket, r.route, r.counts[0]])).toEqual([['10:00', '/a', 2], ['10:00', '/b', 1], ['13:00', '/a', 1], ['13:00', null, 1]]);
+    expect(of('source_1m').map((r) => [r.bucket, r.counts[0]])).toEqual([['10:00', 2], ['10:59', 1], ['13:00', 2]]);
   });
 
   it('sketches the distinct clients of each hour, and of the day as their union', () => {

@@ -132,13 +132,9 @@ const STAGE_COLUMNS = [
   'resolution', 'bucket', 'source', 'route', 'method', 'status_code', 'log_level', 'records', 'bytes_sent',
   'latency_count', 'latency_sum_us', 'latency_max_ms', 'latency_buckets', 'latency_counts',
 ] as const;
-/** Columns of a rollup row, in table order. */
+/** Columns of a minute rollup row, in table order. */
 const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
 
-/**
- * Aggregates the records of one batch (one source) into rollup rows. Only the minutes are counted
- * per record; hours and days are summed from the minutes when the batch is taken.
- */
 /**
  * Aggregates by bucket → route → (method, status, level) as one small integer: finding a record's
  * aggregate builds no key string, and makes no garbage once the aggregate exists.
@@ -222,25 +218,26 @@ export class RollupBuilder {
     const hours = new AggregateIndex();
     const days = new AggregateIndex();
     const sourceMinutes = new NarrowIndex();
+    const routeHours = new NarrowIndex();
     for (const m of minutes.values()) {
       this.encode(w, 0, m);
-      addInto(hours.get(floorTo(m.bucketMs, 3_600_000), m.route, m.key, m), m);
+      const hour = floorTo(m.bucketMs, 3_600_000);
+      addInto(hours.get(hour, m.route, m.key, m), m);
       sourceMinutes.add(m.bucketMs, null, m);
+      routeHours.add(hour, m.route, m);
       rows++;
     }
-    const routeHours = new NarrowIndex();
+    // Hours and days of the full key carry no histogram (their arrays stay empty and are not stored).
     for (const h of hours.values()) {
       this.encode(w, 1, h);
-      const day = floorTo(h.bucketMs, 86_400_000);
-      addInto(days.get(day, h.route, h.key, h), h);
-      routeHours.add(h.bucketMs, h.route, h);
+      addInto(days.get(floorTo(h.bucketMs, 86_400_000), h.route, h.key, h), h);
       rows++;
     }
     for (const d of days.values()) {
       this.encode(w, 2, d);
       rows++;
     }
-    // Per route and per source, from the hours: days from the route-hours, sources from the routes.
+    // Per route and per source: days from the route-hours, sources from the routes.
     const routeDays = new NarrowIndex();
     const sourceHours = new NarrowIndex();
     const sourceDays = new NarrowIndex();
@@ -309,14 +306,13 @@ export class RollupBuilder {
   }
 }
 
-/** Adds a finer aggregate into a coarser one of the same key. */
+/** Adds a finer aggregate into a coarser one of the same key (but not its histogram: only minutes keep one at this key). */
 function addInto(a: Aggregate, m: Aggregate): void {
   a.records += m.records;
   a.bytesSent += m.bytesSent;
   a.latencyCount += m.latencyCount;
   a.latencySumUs += m.latencySumUs;
   if (m.latencyMaxMs !== null && (a.latencyMaxMs === null || m.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = m.latencyMaxMs;
-  for (let i = 0; i < m.hist.length; i += 2) addToHist(a.hist, m.hist[i]!, m.hist[i + 1]!);
 }
 
 function addToHist(hist: number[], bucket: number, n: number): void {
@@ -383,8 +379,9 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
      ON CONFLICT ON CONSTRAINT source_rollups_1m_key DO UPDATE SET ${addExcluded(APPENDED_TABLES.source_rollups_1h.sums)}`,
   );
   for (const [resolution, { table }] of ROLLUP_RESOLUTIONS.entries()) {
-    if (resolution === 0) continue;
-    await tx.query(`INSERT INTO ${table} (${ROLLUP_COLUMNS}) SELECT ${ROLLUP_COLUMNS} FROM rollup_stage WHERE resolution = ${resolution}`);
+    if (table === 'rollups_1m') continue;
+    const columns = appendedColumns(table).join(', ');
+    await tx.query(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM rollup_stage WHERE resolution = ${resolution}`);
     await tx.query(
       `INSERT INTO rollup_dirty (rollup_table, bucket) SELECT DISTINCT '${table}', bucket FROM rollup_stage WHERE resolution = ${resolution}
        ON CONFLICT (rollup_table, bucket) DO UPDATE SET last_marked_at = now()`,
