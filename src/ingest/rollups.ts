@@ -102,29 +102,37 @@ class NarrowIndex {
   *values(): Generator<NarrowAggregate> {
     for (const byRoute of this.byKey.values()) yield* byRoute.values();
   }
+}
 
-  /** Adds a wide aggregate (status known) or a narrow one into this index's row for `bucketMs`/`route`. */
-  add(bucketMs: number, route: string | null, from: Aggregate | NarrowAggregate): void {
-    const a = this.get(bucketMs, route);
-    a.records += from.records;
-    if ('statusCode' in from) {
-      if (from.statusCode !== null) {
-        a.requests += from.records;
-        if (from.statusCode >= 500) a.errors += from.records;
-        else if (from.statusCode >= 400) a.clientErrors += from.records;
-      }
-      for (let i = 0; i < from.hist.length; i += 2) a.hist.set(from.hist[i]!, (a.hist.get(from.hist[i]!) ?? 0) + from.hist[i + 1]!);
-    } else {
-      a.requests += from.requests;
-      a.errors += from.errors;
-      a.clientErrors += from.clientErrors;
-      for (const [b, n] of from.hist) a.hist.set(b, (a.hist.get(b) ?? 0) + n);
-    }
-    a.bytesSent += from.bytesSent;
-    a.latencyCount += from.latencyCount;
-    a.latencySumUs += from.latencySumUs;
-    if (from.latencyMaxMs !== null && (a.latencyMaxMs === null || from.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = from.latencyMaxMs;
+/** Adds a full-key aggregate (its status decides requests, errors and client errors) into a narrow one. */
+function addFull(a: NarrowAggregate, m: Aggregate): void {
+  a.records += m.records;
+  if (m.statusCode !== null) {
+    a.requests += m.records;
+    if (m.statusCode >= 500) a.errors += m.records;
+    else if (m.statusCode >= 400) a.clientErrors += m.records;
   }
+  addLatency(a, m);
+  const hist = m.hist;
+  for (let i = 0; i < hist.length; i += 2) a.hist.set(hist[i]!, (a.hist.get(hist[i]!) ?? 0) + hist[i + 1]!);
+}
+
+/** Adds a finer narrow aggregate into a coarser one. */
+function addNarrow(a: NarrowAggregate, n: NarrowAggregate): void {
+  a.records += n.records;
+  a.requests += n.requests;
+  a.errors += n.errors;
+  a.clientErrors += n.clientErrors;
+  addLatency(a, n);
+  for (const [b, c] of n.hist) a.hist.set(b, (a.hist.get(b) ?? 0) + c);
+}
+
+/** Bytes and the latency count, sum and maximum of `from` added into `a`. */
+function addLatency(a: Aggregate | NarrowAggregate, from: Aggregate | NarrowAggregate): void {
+  a.bytesSent += from.bytesSent;
+  a.latencyCount += from.latencyCount;
+  a.latencySumUs += from.latencySumUs;
+  if (from.latencyMaxMs !== null && (a.latencyMaxMs === null || from.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = from.latencyMaxMs;
 }
 
 /** Columns of the staging table, in the order RollupBuilder encodes them. */
@@ -140,7 +148,7 @@ const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
  * aggregate builds no key string, and makes no garbage once the aggregate exists.
  */
 class AggregateIndex {
-  private readonly byBucket = new Map<number, Map<string | null, Map<number, Aggregate>>>();
+  readonly byBucket = new Map<number, Map<string | null, Map<number, Aggregate>>>();
   private readonly methodIds = new Map<string | null, number>();
   size = 0;
 
@@ -219,13 +227,20 @@ export class RollupBuilder {
     const days = new AggregateIndex();
     const sourceMinutes = new NarrowIndex();
     const routeHours = new NarrowIndex();
-    for (const m of minutes.values()) {
-      this.encode(w, 0, m);
-      const hour = floorTo(m.bucketMs, 3_600_000);
-      addInto(hours.get(hour, m.route, m.key, m), m);
-      sourceMinutes.add(m.bucketMs, null, m);
-      routeHours.add(hour, m.route, m);
-      rows++;
+    // Minute by minute and route by route, so that each narrow row is looked up once per group.
+    for (const [minute, byRoute] of minutes.byBucket) {
+      const hour = floorTo(minute, 3_600_000);
+      const sourceMinute = sourceMinutes.get(minute, null);
+      for (const [route, byKey] of byRoute) {
+        const routeHour = routeHours.get(hour, route);
+        for (const m of byKey.values()) {
+          this.encode(w, 0, m);
+          addInto(hours.get(hour, route, m.key, m), m);
+          addFull(sourceMinute, m);
+          addFull(routeHour, m);
+          rows++;
+        }
+      }
     }
     // Hours and days of the full key carry no histogram (their arrays stay empty and are not stored).
     for (const h of hours.values()) {
@@ -237,15 +252,13 @@ export class RollupBuilder {
       this.encode(w, 2, d);
       rows++;
     }
-    // Per route and per source: days from the route-hours, sources from the routes.
+    // Route-days from route-hours; source-hours from source-minutes, source-days from those.
     const routeDays = new NarrowIndex();
     const sourceHours = new NarrowIndex();
     const sourceDays = new NarrowIndex();
-    for (const rh of routeHours.values()) {
-      routeDays.add(floorTo(rh.bucketMs, 86_400_000), rh.route, rh);
-      sourceHours.add(rh.bucketMs, null, rh);
-    }
-    for (const sh of sourceHours.values()) sourceDays.add(floorTo(sh.bucketMs, 86_400_000), null, sh);
+    for (const rh of routeHours.values()) addNarrow(routeDays.get(floorTo(rh.bucketMs, 86_400_000), rh.route), rh);
+    for (const sm of sourceMinutes.values()) addNarrow(sourceHours.get(floorTo(sm.bucketMs, 3_600_000), null), sm);
+    for (const sh of sourceHours.values()) addNarrow(sourceDays.get(floorTo(sh.bucketMs, 86_400_000), null), sh);
     const n = new BinaryCopyWriter(16 << 10, this.pool);
     for (const [target, index] of [routeHours, routeDays, sourceHours, sourceDays, sourceMinutes].entries()) {
       for (const a of index.values()) this.encodeNarrow(n, target, a);
@@ -309,10 +322,7 @@ export class RollupBuilder {
 /** Adds a finer aggregate into a coarser one of the same key (but not its histogram: only minutes keep one at this key). */
 function addInto(a: Aggregate, m: Aggregate): void {
   a.records += m.records;
-  a.bytesSent += m.bytesSent;
-  a.latencyCount += m.latencyCount;
-  a.latencySumUs += m.latencySumUs;
-  if (m.latencyMaxMs !== null && (a.latencyMaxMs === null || m.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = m.latencyMaxMs;
+  addLatency(a, m);
 }
 
 function addToHist(hist: number[], bucket: number, n: number): void {
