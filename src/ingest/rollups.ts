@@ -150,6 +150,8 @@ const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
 class AggregateIndex {
   readonly byBucket = new Map<number, Map<string | null, Map<number, Aggregate>>>();
   private readonly methodIds = new Map<string | null, number>();
+  private lastBucketMs = NaN;
+  private lastByRoute: Map<string | null, Map<number, Aggregate>> | undefined;
   size = 0;
 
   /** Status codes have three digits (1000 stands for none); three levels. */
@@ -161,8 +163,11 @@ class AggregateIndex {
 
   /** The aggregate of a key, created empty (from `like`'s key fields) the first time. */
   get(bucketMs: number, route: string | null, key: number, like: Pick<Aggregate, 'method' | 'statusCode' | 'level'>): Aggregate {
-    let byRoute = this.byBucket.get(bucketMs);
+    // Records come in time order: most fall in the same bucket as the one before.
+    let byRoute = bucketMs === this.lastBucketMs ? this.lastByRoute : this.byBucket.get(bucketMs);
     if (byRoute === undefined) this.byBucket.set(bucketMs, (byRoute = new Map<string | null, Map<number, Aggregate>>()));
+    this.lastBucketMs = bucketMs;
+    this.lastByRoute = byRoute;
     let byKey = byRoute.get(route);
     if (byKey === undefined) byRoute.set(route, (byKey = new Map<number, Aggregate>()));
     let a = byKey.get(key);
@@ -190,6 +195,8 @@ export class RollupBuilder {
   private minutes = new AggregateIndex();
   /** Distinct-client sketch per hour. */
   private hourSketches = new Map<number, Uint8Array>();
+  private lastHour = NaN;
+  private lastSketch: Uint8Array | undefined;
 
   constructor(
     private readonly source: string,
@@ -199,8 +206,10 @@ export class RollupBuilder {
   add(r: RollupInput, route: string | null): void {
     if (r.clientIp !== null) {
       const hour = floorTo(r.timestamp, 3_600_000);
-      let sketch = this.hourSketches.get(hour);
+      let sketch = hour === this.lastHour ? this.lastSketch : this.hourSketches.get(hour);
       if (sketch === undefined) this.hourSketches.set(hour, (sketch = new Uint8Array(HLL_REGISTERS)));
+      this.lastHour = hour;
+      this.lastSketch = sketch;
       hllAdd(sketch, r.clientIp);
     }
     const a = this.minutes.get(floorTo(r.timestamp, 60_000), route, this.minutes.key(r.method, r.statusCode, r.level), r);
@@ -220,6 +229,8 @@ export class RollupBuilder {
     const hourSketches = this.hourSketches;
     this.minutes = new AggregateIndex();
     this.hourSketches = new Map();
+    this.lastHour = NaN;
+    this.lastSketch = undefined;
     if (minutes.size === 0) return null;
     const w = new BinaryCopyWriter(64 << 10, this.pool);
     let rows = 0;
