@@ -1,6 +1,7 @@
 import type { Db, Queryable } from '../db/db.js';
 import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
 import { APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
+import { refreshClientTops } from './clientTops.js';
 import { insertSketches, ROLLUP_WRITE_LOCK } from './rollups.js';
 
 /** Buckets compacted per transaction: short transactions, so ingest batches never wait long. */
@@ -9,13 +10,14 @@ const BUCKETS_PER_PASS = 20;
 /**
  * Merges the parts of each key of one hour or day bucket into a single row, in the rollup table and
  * in its per-route and per-source tables (a batch appends to all three), and the bucket's client
- * sketches. One statement per table: the DELETE sees the parts committed when it starts, and parts
+ * sketches; for a day, also recounts its busiest clients. One statement per table: the DELETE sees the parts committed when it starts, and parts
  * that batches add meanwhile stay for the next compaction (their bucket is marked dirty again), so
  * nothing is counted twice or lost.
  */
 export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollups_1d', bucket: string): Promise<void> {
   for (const t of [table, NARROW_ROLLUPS.route[table], NARROW_ROLLUPS.source[table]]) await compactParts(tx, t, bucket);
   await compactSketches(tx, SKETCH_TABLES[table], bucket);
+  if (table === 'rollups_1d') await refreshClientTops(tx, bucket);
 }
 
 async function compactParts(tx: Queryable, table: AppendedTableName, bucket: string): Promise<void> {

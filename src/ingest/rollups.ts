@@ -448,6 +448,6 @@ export async function deleteRollupsBefore(db: Queryable, day: string): Promise<n
   for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of narrowTables()) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);
-  await db.query(gone('rollup_dirty'), [day]);
+  for (const table of ['client_tops_1d', 'client_top_floors_1d', 'rollup_dirty']) await db.query(gone(table), [day]);
   return deleted;
 }

@@ -14,6 +14,8 @@ export async function rollupSnapshot(db: Queryable): Promise<Record<string, unkn
     const route = table.startsWith('route_') ? ', route NULLS FIRST' : '';
     out[table] = (await db.query(`SELECT * FROM ${table} ORDER BY bucket, source${route}`)).rows;
   }
+  out.client_tops_1d = (await db.query('SELECT * FROM client_tops_1d ORDER BY bucket, source, client_ip')).rows;
+  out.client_top_floors_1d = (await db.query('SELECT * FROM client_top_floors_1d ORDER BY bucket, source')).rows;
   for (const table of Object.values(SKETCH_TABLES)) {
     const res = await db.query(`SELECT bucket, source, encode(registers, 'hex') AS registers FROM ${table} ORDER BY bucket, source`);
     out[table] = res.rows;

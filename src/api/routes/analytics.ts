@@ -158,18 +158,28 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
       schema: {
         tags: ['analytics'],
         summary: 'The busiest client addresses with their error share',
-        description: 'Read from the raw rows (client addresses are not rolled up).',
-        querystring: analyticsRangeQuery.extend({ limit: limitParam(1000, 20).describe('Clients, 1–1000') }),
+        description:
+          'Whole days come from daily lists of the 200 busiest addresses per source (counted from the raw rows when a day is ' +
+          'compacted), the rest of the range from the raw rows. An address missing from a day\'s list had at most that day\'s ' +
+          'floor: `count_error_upper_bound` says how many requests an address\'s count may lack, and `exact` whether every count ' +
+          'is exact and the ranking proven (as Elasticsearch reports `doc_count_error_upper_bound`). `exact=true` counts from the ' +
+          'raw rows instead: exact, but a scan of the whole range.',
+        querystring: analyticsRangeQuery.extend({
+          limit: limitParam(1000, 20).describe('Clients, 1–1000'),
+          exact: z.enum(['true', 'false']).default('false').describe('`true`: count every address from the raw rows (slow over long ranges)'),
+        }),
         response: {
           200: z.object({
             items: z.array(z.object({
               client_ip: z.string(), count: z.number(), errors: z.number(), client_errors: z.number(), error_rate_pct: z.number(), bytes: z.number(),
+              count_error_upper_bound: z.number().describe('0: the count is exact; else it may lack up to this many requests'),
             })),
+            exact: z.boolean().describe('Every count exact and no address left out could rank higher'),
             source_of_truth: sourceOfTruth,
           }),
           400: problemSchema,
         },
       },
-    }, async (req) => getTopClients(deps.db, { ...toFactFilter(req.query), limit: req.query.limit }));
+    }, async (req) => getTopClients(deps.db, { ...toFactFilter(req.query), limit: req.query.limit, exact: req.query.exact === 'true' }));
   };
 }

@@ -113,13 +113,35 @@ CREATE TABLE source_rollups_1h (
 );
 CREATE INDEX source_rollups_1h_bucket_idx ON source_rollups_1h (bucket);
 CREATE TABLE source_rollups_1d (LIKE source_rollups_1h);
+CREATE INDEX source_rollups_1d_bucket_idx ON source_rollups_1d (bucket);
 -- Per source also per minute, upserted like rollups_1m: a day's chart at 5-minute points reads 1,440
 -- of these instead of every (route, method, status, level) row of every minute.
 CREATE TABLE source_rollups_1m (
   LIKE source_rollups_1h,
   CONSTRAINT source_rollups_1m_key UNIQUE (bucket, source)
 );
-CREATE INDEX source_rollups_1d_bucket_idx ON source_rollups_1d (bucket);
+
+-- The busiest client addresses of each day and source, counted from the raw rows when compaction
+-- merges the day (not by ingest: a row per address and day would be as large as the logs when
+-- addresses rarely repeat). `floor` is the count of the first address left out (0: the list holds
+-- every address of the day), so that a range's top clients come with a bound on what the lists
+-- miss, as Elasticsearch's terms aggregation reports `doc_count_error_upper_bound`.
+CREATE TABLE client_tops_1d (
+  bucket        timestamptz NOT NULL,
+  source        text COLLATE "C" NOT NULL,
+  client_ip     text COLLATE "C" NOT NULL,
+  requests      bigint NOT NULL,
+  errors        bigint NOT NULL,
+  client_errors bigint NOT NULL,
+  bytes_sent    bigint NOT NULL,
+  PRIMARY KEY (bucket, source, client_ip)
+);
+CREATE TABLE client_top_floors_1d (
+  bucket timestamptz NOT NULL,
+  source text COLLATE "C" NOT NULL,
+  floor  bigint NOT NULL,
+  PRIMARY KEY (bucket, source)
+);
 
 -- Hour and day buckets that received parts since they were last compacted: when first and when last.
 CREATE TABLE rollup_dirty (
