@@ -300,12 +300,7 @@ export class RollupBuilder {
     w.int64(a.requests);
     w.int64(a.errors);
     w.int64(a.clientErrors);
-    w.int64(a.bytesSent);
-    w.int64(a.latencyCount);
-    w.int64(a.latencySumUs);
-    w.float64(a.latencyMaxMs);
-    w.int32Array(pairs, 0, 2);
-    w.int32Array(pairs, 1, 2);
+    writeTail(w, a, pairs);
   }
 
   /** Encodes one staging row (sorting the aggregate's histogram in place). */
@@ -321,13 +316,18 @@ export class RollupBuilder {
     w.int16(a.statusCode);
     w.text(a.level);
     w.int64(a.records);
-    w.int64(a.bytesSent);
-    w.int64(a.latencyCount);
-    w.int64(a.latencySumUs);
-    w.float64(a.latencyMaxMs);
-    w.int32Array(a.hist, 0, 2);
-    w.int32Array(a.hist, 1, 2);
+    writeTail(w, a, a.hist);
   }
+}
+
+/** The columns every rollup row ends with: bytes, latency count, µs sum and maximum, and the histogram from [bucket, count, …] pairs. */
+function writeTail(w: BinaryCopyWriter, a: Aggregate | NarrowAggregate, pairs: number[]): void {
+  w.int64(a.bytesSent);
+  w.int64(a.latencyCount);
+  w.int64(a.latencySumUs);
+  w.float64(a.latencyMaxMs);
+  w.int32Array(pairs, 0, 2);
+  w.int32Array(pairs, 1, 2);
 }
 
 /** Adds a finer aggregate into a coarser one of the same key (but not its histogram: only minutes keep one at this key). */
