@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { factsQuery, totalsBy, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
+import { factsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
 import { latencySummary, pct, sortKeys, statusClass } from './summary.js';
 
 export const ENDPOINT_SORTS = ['count', 'error_rate', 'p95', 'p99', 'avg'] as const;
@@ -26,12 +26,12 @@ export interface EndpointRow {
 }
 
 /** Ranking per sort key, descending, nulls last; ties by count, then route, so pages are stable. */
-const SORT_VALUE: Record<EndpointSort, (r: EndpointRow, t: GroupTotals) => number | null> = {
+const SORT_VALUE: Record<EndpointSort, (r: EndpointRow) => number | null> = {
   count: (r) => r.count,
   error_rate: (r) => r.errors / r.count,
   p95: (r) => r.p95_ms,
   p99: (r) => r.p99_ms,
-  avg: (_, t) => (t.latencyCount > 0 ? t.latencySumUs / t.latencyCount : null),
+  avg: (r) => r.avg_ms,
 };
 
 /** One row per route with its traffic, error rate and latency percentiles, ranked by `sort` (the per-route rollups). */
@@ -50,11 +50,11 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
       p50_ms: latency.p50,
       p95_ms: latency.p95,
       p99_ms: latency.p99,
-      avg_ms: t.latencyCount > 0 ? Math.round(t.latencySumUs / t.latencyCount) / 1000 : null,
-      max_ms: t.latencyMaxMs,
+      avg_ms: latency.avg,
+      max_ms: latency.max,
       bytes: t.bytes,
     };
-    ranked.push({ row, key: SORT_VALUE[p.sort](row, t) });
+    ranked.push({ row, key: SORT_VALUE[p.sort](row) });
   }
   ranked.sort((a, b) => {
     if (a.key !== b.key) {
