@@ -1,8 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { backtest, BacktestError } from '../../alerts/backtest.js';
 import { ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
+import type { Episode } from '../../alerts/stateMachine.js';
+import type { Db } from '../../db/db.js';
+import { FilterError, parseDateParam } from '../../search/filters.js';
 import { AppError } from '../errors.js';
 import { problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
@@ -23,12 +27,58 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** A merged rule validated as a new one would be; a mistake is a 400 naming its field. */
-function validRule(body: unknown): Rule {
+/** A merged rule validated as a new one would be; a mistake is a 400 naming its field (under `prefix`). */
+function validRule(body: unknown, prefix = ''): Rule {
   const res = ruleSchema.safeParse(body);
   if (res.success) return res.data;
-  const invalidParams = res.error.issues.map((i) => ({ name: i.path.join('.') || 'body', reason: i.message }));
+  const invalidParams = res.error.issues.map((i) => ({ name: [prefix, ...i.path].filter((x) => x !== '').join('.') || 'body', reason: i.message }));
   throw new AppError(400, 'invalid_parameter', invalidParams.map((p) => `${p.name}: ${p.reason}`).join('; '), { invalidParams });
+}
+
+const backtestRange = z.object({
+  start_date: z.string().max(64).describe('Event time, ISO 8601, inclusive'),
+  end_date: z.string().max(64).describe('Event time, ISO 8601, exclusive; at most 31 days after start_date'),
+});
+
+const backtestAnswer = z.object({
+  start_date: z.string(),
+  end_date: z.string(),
+  steps: z.number().describe('Windows evaluated, one per minute of event time'),
+  episodes: z.array(z.object({
+    window_start: z.string(), window_end: z.string().describe('The window that fired'),
+    value: z.number(), peak: z.number().describe('The worst value while it fired'),
+    resolved_at: z.string().nullable().describe('End of the window that resolved it; null if still firing at end_date'),
+  })),
+});
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** Runs a backtest, answering bad dates and unsupported rules as 400s naming the field. */
+async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRange>): Promise<z.infer<typeof backtestAnswer>> {
+  let startMs: number;
+  let endMs: number;
+  try {
+    startMs = Date.parse(parseDateParam('start_date', range.start_date));
+    endMs = Date.parse(parseDateParam('end_date', range.end_date));
+  } catch (err) {
+    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
+    throw err;
+  }
+  if (startMs >= endMs) throw AppError.badParam('end_date', 'must be after start_date');
+  try {
+    const { episodes, steps } = await backtest(db, rule, startMs, endMs);
+    return { start_date: iso(startMs), end_date: iso(endMs), steps, episodes: episodes.map(episodeAnswer) };
+  } catch (err) {
+    if (err instanceof BacktestError) throw AppError.badParam(err.field === 'kind' ? 'rule.kind' : err.field, err.message);
+    throw err;
+  }
+}
+
+function episodeAnswer(e: Episode): z.infer<typeof backtestAnswer>['episodes'][number] {
+  return {
+    window_start: iso(e.windowStartMs), window_end: iso(e.windowEndMs), value: e.value, peak: e.peak,
+    resolved_at: e.resolvedAtMs === null ? null : iso(e.resolvedAtMs),
+  };
 }
 
 /** Alert rules: create, list, read, replace, patch, delete. */
@@ -75,6 +125,29 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
       const { id, created_at: _c, updated_at: _u, ...current } = await found(req.params.id);
       const rule = validRule(mergePatch(current, req.body));
       return (await replaceRule(deps.db, id, rule)) ?? Promise.reject(AppError.notFound(`alert rule ${id}`));
+    });
+
+    app.post('/alerts/rules/backtest', {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Run an unsaved rule over stored data: the episodes it would have had',
+        description: 'Body: `{"rule": {...}, "start_date": ..., "end_date": ...}`. The same windows and state machine as live evaluation; nothing is recorded.',
+        body: backtestRange.extend({ rule: z.record(z.string(), z.unknown()) }),
+        response: { 200: backtestAnswer, 400: problemSchema },
+      },
+    }, async (req) => runBacktest(deps.db, validRule(req.body.rule, 'rule'), req.body));
+
+    app.post('/alerts/rules/:id/backtest', {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Run a saved rule over stored data: the episodes it would have had',
+        params: idParams,
+        body: backtestRange,
+        response: { 200: backtestAnswer, 400: problemSchema, 404: problemSchema },
+      },
+    }, async (req) => {
+      const { id: _i, created_at: _c, updated_at: _u, ...rule } = await found(req.params.id);
+      return runBacktest(deps.db, rule, req.body);
     });
 
     app.delete('/alerts/rules/:id', {

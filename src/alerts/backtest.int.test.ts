@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/helpers/db.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
+const MIN = 60_000;
+
+function line(ms: number, status: number, path: string): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const t = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  return `10.1.2.3 - - [${t}] "GET ${path} HTTP/1.1" ${status} 100 "-" "ua" 0.010 0.010`;
+}
+
+/**
+ * Two hours of background (a 200 and a 500 every minute), and with `burst` sixty 500s on
+ * /api/pay within three minutes from 01:00; with `gap`, nothing at all from 01:30 to 01:40.
+ */
+function logFile(opts: { burst: boolean; gap: boolean }): string {
+  const lines: [number, string][] = [];
+  for (let m = 0; m < 120; m++) {
+    if (opts.gap && m >= 90 && m < 100) continue;
+    lines.push([T0 + m * MIN + 10_000, line(T0 + m * MIN + 10_000, 200, '/api/x')]);
+    lines.push([T0 + m * MIN + 30_000, line(T0 + m * MIN + 30_000, 500, '/api/x')]);
+  }
+  if (opts.burst) for (let i = 0; i < 60; i++) lines.push([T0 + 60 * MIN + i * 3_000, line(T0 + 60 * MIN + i * 3_000, 500, '/api/pay')]);
+  return `${lines.sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n')}\n`;
+}
+
+const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
+const at = (minutes: number): string => new Date(T0 + minutes * MIN).toISOString();
+const RANGE = { start_date: at(0), end_date: at(120) };
+
+describe.each(BACKENDS)('backtest on %s', (kind) => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService(kind);
+    for (const [source, text] of [['burst', logFile({ burst: true, gap: false })], ['quiet', logFile({ burst: false, gap: true })]] as const) {
+      const res = await svc.upload(text, { source, format: 'nginx_combined_timed' });
+      expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+    }
+  }, 60_000);
+  afterAll(async () => svc?.close());
+
+  const run = async (rule: object, range: object = RANGE) => {
+    const res = await svc.app.inject({ method: 'POST', url: '/alerts/rules/backtest', payload: { rule, ...range } });
+    return { status: res.statusCode, body: res.json<{ steps: number; episodes: Record<string, unknown>[]; invalid_params?: { name: string }[] }>() };
+  };
+
+  it("the seed's rule fires once for the burst, at its event time, and resolves once; the quiet file never", async () => {
+    const saved = await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, filter: { ...SEED.filter, source: 'burst' } } });
+    const res = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${saved.json<{ id: number }>().id}/backtest`, payload: RANGE });
+    expect(res.statusCode).toBe(200);
+    // Window [00:58, 01:03): five background 500s and the whole burst; by [01:01, 01:06) only 40 of it are left.
+    expect(res.json()).toMatchObject({
+      steps: 120,
+      episodes: [{ window_start: at(58), window_end: at(63), value: 65, peak: 65, resolved_at: at(66) }],
+    });
+    expect((await run({ ...SEED, filter: { ...SEED.filter, source: 'quiet' } })).body.episodes).toEqual([]);
+  });
+
+  it('a filter on the raw line counts raw rows: only the burst matches', async () => {
+    const { body } = await run({ ...SEED, filter: { status_code: '500', q: '/api/pay' } });
+    expect(body.episodes).toEqual([{ window_start: at(58), window_end: at(63), value: 60, peak: 60, resolved_at: at(66) }]);
+  });
+
+  it('`for` delays firing, and the episode resolves as before', async () => {
+    const { body } = await run({ ...SEED, filter: { ...SEED.filter, source: 'burst' }, for: '2m' });
+    expect(body.episodes).toEqual([{ window_start: at(60), window_end: at(65), value: 65, peak: 65, resolved_at: at(66) }]);
+  });
+
+  it('ratio: the share of 500s, with min_requests keeping thin windows quiet', async () => {
+    const ratio = { name: 'r', kind: 'ratio', filter: { status_code: '5xx', source: 'burst' }, operator: '>', threshold: 80, window: '5m' };
+    // The background alone is 50%. [00:56, 01:01) has the burst's first 20: 25 of 30 records are 500s,
+    // 83.33%; [01:03, 01:08) is background again.
+    expect((await run(ratio)).body.episodes).toMatchObject([{ window_end: at(61), value: 83.33, peak: 92.86, resolved_at: at(68) }]);
+    expect((await run({ ...ratio, min_requests: 1000 })).body.episodes).toEqual([]);
+  });
+
+  it('absence: a source that goes silent for ten minutes', async () => {
+    const absence = { name: 'silent', kind: 'absence', filter: { source: 'quiet' }, threshold: 1, window: '5m' };
+    // Nothing from 01:30 to 01:40: windows ending 01:35 to 01:40 are empty.
+    expect((await run(absence)).body.episodes).toEqual([{ window_start: at(90), window_end: at(95), value: 0, peak: 0, resolved_at: at(101) }]);
+  });
+
+  it('answers bad input with a 400 naming the field', async () => {
+    expect((await run({ ...SEED, threshold: 'many' })).body.invalid_params?.[0]?.name).toBe('rule.threshold');
+    expect((await run(SEED, { start_date: at(10), end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('end_date');
+    expect((await run(SEED, { start_date: 'yesterday', end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('start_date');
+    expect((await run(SEED, { start_date: at(0), end_date: at(60 * 24 * 40) })).body.invalid_params?.[0]?.name).toBe('end_date');
+    const latency = await run({ name: 'l', kind: 'latency', operator: '>', threshold: 100 });
+    expect(latency.status).toBe(400);
+    expect(latency.body.invalid_params?.[0]?.name).toBe('rule.kind');
+  });
+});
