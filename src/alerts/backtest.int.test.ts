@@ -6,16 +6,17 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
 const MIN = 60_000;
 
-function line(ms: number, status: number, path: string): string {
+function line(ms: number, status: number, path: string, seconds = '0.010'): string {
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
   const t = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-  return `10.1.2.3 - - [${t}] "GET ${path} HTTP/1.1" ${status} 100 "-" "ua" 0.010 0.010`;
+  return `10.1.2.3 - - [${t}] "GET ${path} HTTP/1.1" ${status} 100 "-" "ua" ${seconds} ${seconds}`;
 }
 
 /**
- * Two hours of background (a 200 and a 500 every minute), and with `burst` sixty 500s on
- * /api/pay within three minutes from 01:00; with `gap`, nothing at all from 01:30 to 01:40.
+ * Two hours of background (a 200 and a 500 every minute, 10 ms each), and with `burst` sixty 500s
+ * on /api/pay taking 2.5 s within three minutes from 01:00; with `gap`, nothing at all from 01:30
+ * to 01:40.
  */
 function logFile(opts: { burst: boolean; gap: boolean }): string {
   const lines: [number, string][] = [];
@@ -24,7 +25,7 @@ function logFile(opts: { burst: boolean; gap: boolean }): string {
     lines.push([T0 + m * MIN + 10_000, line(T0 + m * MIN + 10_000, 200, '/api/x')]);
     lines.push([T0 + m * MIN + 30_000, line(T0 + m * MIN + 30_000, 500, '/api/x')]);
   }
-  if (opts.burst) for (let i = 0; i < 60; i++) lines.push([T0 + 60 * MIN + i * 3_000, line(T0 + 60 * MIN + i * 3_000, 500, '/api/pay')]);
+  if (opts.burst) for (let i = 0; i < 60; i++) lines.push([T0 + 60 * MIN + i * 3_000, line(T0 + 60 * MIN + i * 3_000, 500, '/api/pay', '2.500')]);
   return `${lines.sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n')}\n`;
 }
 
@@ -84,13 +85,29 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
     expect((await run(absence)).body.episodes).toEqual([{ window_start: at(90), window_end: at(95), value: 0, peak: 0, resolved_at: at(101) }]);
   });
 
+  it('latency: a percentile of the window, from the minute histograms or, with q, the raw rows', async () => {
+    const slow = { name: 'slow', kind: 'latency', filter: { source: 'burst' }, operator: '>', threshold: 1000, window: '5m' };
+    // [00:56, 01:01) holds 10 background requests (10 ms) and the burst's first 20 (2.5 s): p95 is 2.5 s.
+    // The burst's last minute leaves the window ending 01:08.
+    const p95 = (await run(slow)).body.episodes;
+    expect(p95).toMatchObject([{ window_end: at(61), resolved_at: at(68) }]);
+    expect(Math.abs((p95[0]!.value as number) - 2500)).toBeLessThanOrEqual(2500 * 0.02);
+    // The median needs more than half the window slow: 20 of 30 is enough, and it resolves as the burst thins.
+    expect((await run({ ...slow, percentile: 'p50' })).body.episodes).toMatchObject([{ window_end: at(61) }]);
+    // Only the burst's own lines: every window with any of them is slow, and one without has no latency at all.
+    const rawPath = await run({ ...slow, filter: { q: '/api/pay' } });
+    expect(rawPath.status, JSON.stringify(rawPath.body)).toBe(200);
+    expect(rawPath.body.episodes).toMatchObject([{ window_end: at(61), resolved_at: at(68) }]);
+    expect((await run({ ...slow, filter: { source: 'quiet' } })).body.episodes).toEqual([]);
+  });
+
   it('answers bad input with a 400 naming the field', async () => {
     expect((await run({ ...SEED, threshold: 'many' })).body.invalid_params?.[0]?.name).toBe('rule.threshold');
     expect((await run(SEED, { start_date: at(10), end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('end_date');
     expect((await run(SEED, { start_date: 'yesterday', end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('start_date');
     expect((await run(SEED, { start_date: at(0), end_date: at(60 * 24 * 40) })).body.invalid_params?.[0]?.name).toBe('end_date');
-    const latency = await run({ name: 'l', kind: 'latency', operator: '>', threshold: 100 });
-    expect(latency.status).toBe(400);
-    expect(latency.body.invalid_params?.[0]?.name).toBe('rule.kind');
+    const anomaly = await run({ name: 'a', kind: 'anomaly' });
+    expect(anomaly.status).toBe(400);
+    expect(anomaly.body.invalid_params?.[0]?.name).toBe('rule.kind');
   });
 });

@@ -4,6 +4,7 @@
  * minute apart: the window ending at each whole minute.
  */
 import type { Queryable } from '../db/db.js';
+import { addHistogramText, BUCKET_INDEX_SQL, quantile, type BucketCounts } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
 import { parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters } from '../search/filters.js';
 import { filterSql } from '../search/searchLogs.js';
@@ -31,11 +32,13 @@ function logFilters(f: Rule['filter']): LogFilters {
 }
 
 /**
- * Matching and total records per minute in [fromMs, toMs) (whole minutes), keyed by the minute's
- * start. The minute rollups hold everything but the raw line and the exact endpoint: a filter on
- * `q` or `endpoint` counts raw rows.
+ * Where a rule's records are counted, and how: the minute rollups hold everything but the raw line
+ * and the exact endpoint, so a filter on `q` or `endpoint` reads raw rows. Parameters 1 and 2 are
+ * the time range; `scope` is the rule's sources, `match` the rest of its filter.
  */
-export async function countsPerMinute(db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
+function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: number): {
+  raw: boolean; table: string; minute: string; where: string; match: string; params: unknown[];
+} {
   const f = logFilters(filter);
   const raw = f.q !== undefined || f.endpoint !== undefined;
   const params: unknown[] = [new Date(fromMs).toISOString(), new Date(toMs).toISOString()];
@@ -45,16 +48,66 @@ export async function countsPerMinute(db: Queryable, filter: Rule['filter'], fro
     params.push(filter.route);
     match.push(`route = $${params.length}`);
   }
-  const matching = match.length ? match.join(' AND ') : 'true';
-  const [time, table, n] = raw ? ['timestamp', 'logs', '1'] : ['bucket', 'rollups_1m', 'records'];
-  const res = await db.query<{ minute: string; matching: number | null; total: number }>(
-    `SELECT (floor(extract(epoch FROM ${time}) / 60) * 60000)::bigint AS minute,
-            sum(${n}) FILTER (WHERE ${matching}) AS matching, sum(${n}) AS total
-     FROM ${table} WHERE ${[`${time} >= $1::timestamptz`, `${time} < $2::timestamptz`, ...scope].join(' AND ')}
-     GROUP BY 1`,
+  const time = raw ? 'timestamp' : 'bucket';
+  return {
+    raw,
+    table: raw ? 'logs' : 'rollups_1m',
+    minute: `(floor(extract(epoch FROM ${time}) / 60) * 60000)::bigint`,
+    where: [`${time} >= $1::timestamptz`, `${time} < $2::timestamptz`, ...scope].join(' AND '),
+    match: match.length ? match.join(' AND ') : 'true',
     params,
+  };
+}
+
+/** Matching and total records per minute in [fromMs, toMs) (whole minutes), keyed by the minute's start. */
+export async function countsPerMinute(db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
+  const q = recordsQuery(filter, fromMs, toMs);
+  const n = q.raw ? '1' : 'records';
+  const res = await db.query<{ minute: string; matching: number | null; total: number }>(
+    `SELECT ${q.minute} AS minute, sum(${n}) FILTER (WHERE ${q.match}) AS matching, sum(${n}) AS total
+     FROM ${q.table} WHERE ${q.where} GROUP BY 1`,
+    q.params,
   );
   return new Map(res.rows.map((r) => [Number(r.minute), { matching: Number(r.matching ?? 0), total: Number(r.total) }]));
+}
+
+/** The latency histogram of the matching requests per minute in [fromMs, toMs), keyed by the minute's start. */
+export async function latencyPerMinute(db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number): Promise<Map<number, BucketCounts>> {
+  const q = recordsQuery(filter, fromMs, toMs);
+  const res = await db.query<{ minute: string; b: string; c: string }>(
+    q.raw
+      ? `SELECT minute, array_agg(b)::text AS b, array_agg(n)::text AS c FROM (
+           SELECT ${q.minute} AS minute, ${BUCKET_INDEX_SQL} AS b, count(*) AS n FROM logs
+           WHERE ${q.where} AND ${q.match} AND latency_ms IS NOT NULL GROUP BY 1, 2) AS h GROUP BY 1`
+      : `SELECT ${q.minute} AS minute, latency_buckets::text AS b, latency_counts::text AS c
+         FROM rollups_1m WHERE ${q.where} AND ${q.match} AND latency_count > 0`,
+    q.params,
+  );
+  const out = new Map<number, BucketCounts>();
+  for (const r of res.rows) {
+    const minute = Number(r.minute);
+    let hist = out.get(minute);
+    if (hist === undefined) out.set(minute, (hist = new Map<number, number>()));
+    addHistogramText(hist, r.b, r.c);
+  }
+  return out;
+}
+
+/** One step per window end (as countSteps): the rule's percentile of the window's latencies in ms, null without any. */
+export function latencySteps(rule: Rule, hists: Map<number, BucketCounts>, firstEndMs: number, lastEndMs: number): Step[] {
+  const { windowMs, percentile } = effectiveSettings(rule);
+  const q = Number(percentile.slice(1)) / 100;
+  const steps: Step[] = [];
+  for (let end = firstEndMs; end <= lastEndMs; end += STEP_MS) {
+    // Windows are minutes long; merging their few histograms afresh is simpler than subtracting.
+    const window: BucketCounts = new Map();
+    for (let m = end - windowMs; m < end; m += STEP_MS) {
+      for (const [b, n] of hists.get(m) ?? []) window.set(b, (window.get(b) ?? 0) + n);
+    }
+    const v = quantile(window, q);
+    steps.push({ windowStartMs: end - windowMs, windowEndMs: end, value: v === null ? null : Math.round(v * 1000) / 1000 });
+  }
+  return steps;
 }
 
 /**

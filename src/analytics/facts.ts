@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
-import { addHistogramText, GAMMA, ZERO_BUCKET, type BucketCounts } from '../domain/latencyHistogram.js';
+import { addHistogramText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
 import { splitRange, type RangePiece } from './timeRange.js';
 
 /** What every analytics question filters on. Times are epoch ms; null is unbounded. */
@@ -21,15 +21,13 @@ export interface FactFilter {
  */
 export const FACT_COLUMNS = 'source, route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms';
 
-/** The bucket of a raw latency, as src/domain/latencyHistogram.ts computes it. */
-const RAW_BUCKET = `CASE WHEN latency_ms <= 0 THEN ${ZERO_BUCKET} ELSE ceil(ln(greatest(latency_ms, 0.001)) / ln(${GAMMA}))::integer END`;
 
 const RAW_AS_FACT = `timestamp AS t, source, route, method, status_code, log_level, 1::bigint AS records, coalesce(bytes_sent, 0) AS bytes_sent,
   (latency_ms IS NOT NULL)::integer::bigint AS latency_count, coalesce(round(latency_ms * 1000), 0)::bigint AS latency_sum_us,
   latency_ms AS latency_max_ms`;
 
 /** A raw row's latency as a histogram of one (or no) value. */
-const RAW_HISTOGRAM = `CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE ARRAY[${RAW_BUCKET}] END AS latency_buckets,
+const RAW_HISTOGRAM = `CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE ARRAY[${BUCKET_INDEX_SQL}] END AS latency_buckets,
   CASE WHEN latency_ms IS NULL THEN '{}'::integer[] ELSE '{1}'::integer[] END AS latency_counts`;
 
 /** How an answer was computed, reported with it. */

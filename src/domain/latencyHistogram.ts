@@ -24,6 +24,10 @@ export function bucketIndex(latencyMs: number): number {
   return Math.ceil(Math.log(Math.max(latencyMs, MIN_POSITIVE_MS)) / LN_GAMMA);
 }
 
+/** bucketIndex in SQL, of the raw rows' `latency_ms` (for rows whose latency is not NULL). */
+export const BUCKET_INDEX_SQL =
+  `CASE WHEN latency_ms <= 0 THEN ${ZERO_BUCKET} ELSE ceil(ln(greatest(latency_ms, ${MIN_POSITIVE_MS})) / ln(${GAMMA}))::integer END`;
+
 /** The value reported for a bucket: within RELATIVE_ACCURACY of every latency the bucket holds. */
 export function bucketValue(index: number): number {
   if (index === ZERO_BUCKET) return 0;
