@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import { effectiveSettings, parseDuration, type Rule } from './rule.js';
-import { COUNT_KINDS, countSteps, countsPerMinute, latencyPerMinute, latencySteps, windowEnds } from './series.js';
+import { effectiveSettings, type Rule } from './rule.js';
+import { EVALUATED_KINDS, ruleSteps, windowEnds } from './series.js';
 import { episodesOf, type Condition, type Episode } from './stateMachine.js';
 
 /** Backtests cover at most this much event time (one step a minute). */
@@ -27,15 +27,11 @@ export function conditionOf(rule: Rule): Condition {
  * possibly still firing at the end).
  */
 export async function backtest(db: Queryable, rule: Rule, startMs: number, endMs: number): Promise<{ episodes: Episode[]; steps: number }> {
-  if (!COUNT_KINDS.includes(rule.kind) && rule.kind !== 'latency') {
+  if (!EVALUATED_KINDS.includes(rule.kind)) {
     throw new BacktestError('kind', `backtests run count, ratio, absence and latency rules; ${rule.kind} rules are not evaluated yet`);
   }
   if (endMs - startMs > MAX_BACKTEST_MS) throw new BacktestError('end_date', 'a backtest covers at most 31 days');
   const { firstEndMs, lastEndMs } = windowEnds(startMs, endMs);
-  if (lastEndMs < firstEndMs) return { episodes: [], steps: 0 };
-  const fromMs = firstEndMs - parseDuration(rule.window)!;
-  const steps = rule.kind === 'latency'
-    ? latencySteps(rule, await latencyPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs)
-    : countSteps(rule, await countsPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
+  const steps = await ruleSteps(db, rule, firstEndMs, lastEndMs);
   return { episodes: episodesOf(steps, conditionOf(rule)).episodes, steps: steps.length };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSettings, parseDuration, ruleSchema } from './rule.js';
+import { parseDuration } from '../domain/duration.js';
+import { effectiveSettings, ruleSchema } from './rule.js';
 
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
 

@@ -4,6 +4,7 @@
  * the evaluator reads the same type.
  */
 import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
 import { FilterError, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter } from '../search/filters.js';
 
 export const RULE_KINDS = ['count', 'ratio', 'latency', 'absence', 'anomaly', 'new_value'] as const;
@@ -16,14 +17,6 @@ export const NEW_VALUE_FIELDS = ['route', 'status_code', 'source'] as const;
 const MINUTE_MS = 60_000;
 /** Windows are whole minutes: the per-minute rollups answer them. */
 const MAX_WINDOW_MS = 7 * 86_400_000;
-const DURATION = /^(\d{1,6})(s|m|h|d)$/;
-const UNIT_MS = { s: 1_000, m: MINUTE_MS, h: 3_600_000, d: 86_400_000 } as const;
-
-/** `30s`, `5m`, `1h`, `2d` → milliseconds; null when it is not such a duration. */
-export function parseDuration(value: string): number | null {
-  const m = DURATION.exec(value);
-  return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : null;
-}
 
 const duration = z.string().max(16).refine((v) => parseDuration(v) !== null, 'expected a duration such as 30s, 5m, 1h or 1d');
 const name = z.string().trim().min(1, 'must not be empty').max(200).refine((v) => !/[\u0000-\u001f]/.test(v), 'must not contain control characters');

@@ -143,3 +143,15 @@ export const COUNT_KINDS: readonly Rule['kind'][] = ['count', 'ratio', 'absence'
 export function windowEnds(startMs: number, endMs: number): { firstEndMs: number; lastEndMs: number } {
   return { firstEndMs: floorTo(startMs, STEP_MS) + STEP_MS, lastEndMs: floorTo(endMs, STEP_MS) };
 }
+
+/** The kinds evaluated so far. */
+export const EVALUATED_KINDS: readonly Rule['kind'][] = [...COUNT_KINDS, 'latency'];
+
+/** The rule's steps for every window end from firstEndMs to lastEndMs (whole minutes, inclusive). */
+export async function ruleSteps(db: Queryable, rule: Rule, firstEndMs: number, lastEndMs: number): Promise<Step[]> {
+  if (lastEndMs < firstEndMs) return [];
+  const fromMs = firstEndMs - effectiveSettings(rule).windowMs;
+  return rule.kind === 'latency'
+    ? latencySteps(rule, await latencyPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs)
+    : countSteps(rule, await countsPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
+}

@@ -13,6 +13,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
+import { alertHistoryRoutes } from './routes/alertHistory.js';
 import { alertRuleRoutes } from './routes/alertRules.js';
 import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
@@ -55,7 +56,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
         { name: 'ingest', description: 'Uploads and ingest jobs' },
         { name: 'search', description: 'Stored log records' },
         { name: 'analytics', description: 'Totals, traffic, routes, latency percentiles, clients (from rollups)' },
-        { name: 'alerts', description: 'Alert rules' },
+        { name: 'alerts', description: 'Alert rules, backtests, history' },
         { name: 'meta', description: 'Health, readiness, metrics, formats' },
       ],
     },
@@ -79,6 +80,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(analyticsRoutes(deps));
   await app.register(routeRuleRoutes(deps));
   await app.register(alertRuleRoutes(deps));
+  await app.register(alertHistoryRoutes(deps));
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   return app;
 }

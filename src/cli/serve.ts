@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import { startAlertEvaluation } from '../alerts/scheduler.js';
 import { buildServer, type App } from '../api/server.js';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
@@ -21,7 +22,7 @@ export interface Service {
   close(): Promise<void>;
 }
 
-/** Opens the database, applies migrations, starts ingestion and maintenance, and serves the API. */
+/** Opens the database, applies migrations, starts ingestion, alert evaluation and maintenance, and serves the API. */
 export async function startService(config: Readonly<Config>, logger: Logger, opts: { listen?: boolean } = {}): Promise<Service> {
   checkRouteRules(config);
   fs.mkdirSync(config.spoolDir, { recursive: true });
@@ -32,11 +33,12 @@ export async function startService(config: Readonly<Config>, logger: Logger, opt
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerSearchMetrics(registry, db);
+  const alerts = config.runWorkers ? startAlertEvaluation(db, config.alertEvalIntervalMs, logger) : undefined;
   const runner = config.runWorkers
     ? new IngestRunner({
         db, logger, metrics: createIngestMetrics(registry), concurrency: config.ingestConcurrency,
         batchRows: config.ingestBatchRows, maxLineBytes: config.maxLineBytes, leaseMs: config.ingestLeaseMs,
-        routeRules: config.routeRules,
+        routeRules: config.routeRules, onJobSucceeded: (jobId) => alerts?.jobSucceeded(jobId),
       })
     : undefined;
   const app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), logger });
@@ -52,6 +54,7 @@ export async function startService(config: Readonly<Config>, logger: Logger, opt
       await app.close();
       await maintenance?.stop();
       await runner?.stop();
+      await alerts?.stop();
       await db.close();
     },
   };

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
 
 const GiB = 1024 ** 3;
 
@@ -27,6 +28,8 @@ const envSchema = z.object({
   INGEST_LEASE_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   SEARCH_INDEX_IDLE_MS: z.coerce.number().int().min(0).default(10_000),
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  ALERT_EVAL_INTERVAL: z.string().default('30s')
+    .refine((v) => (parseDuration(v) ?? 0) >= 1000, 'expected a duration of at least 1s, such as 30s or 1m'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKERS: booleanString.default(true),
   ROUTE_RULES: z
@@ -65,6 +68,8 @@ export interface Config {
   ingestLeaseMs: number;
   /** A partition that received no rows for this long gets its substring-search index built. */
   searchIndexIdleMs: number;
+  /** How often live alert evaluation runs (ALERT_EVAL_INTERVAL). */
+  alertEvalIntervalMs: number;
   queryTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** false: serve the API only, do not claim ingest jobs or run background maintenance. */
@@ -102,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     ingestLeaseMs: e.INGEST_LEASE_MS,
     searchIndexIdleMs: e.SEARCH_INDEX_IDLE_MS,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+    alertEvalIntervalMs: parseDuration(e.ALERT_EVAL_INTERVAL)!,
     logLevel: e.LOG_LEVEL,
     runWorkers: e.RUN_WORKERS,
     routeRules: e.ROUTE_RULES,

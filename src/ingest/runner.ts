@@ -28,7 +28,7 @@ export interface IngestRunnerOptions {
   routeRules?: RouteRule[];
   leaseMs?: number;
   pollIntervalMs?: number;
-  /** Called after a job succeeded (later: alert evaluation over the ingested time span). */
+  /** Called after a job succeeded (alert evaluation over the ingested time span). */
   onJobSucceeded?: (jobId: string) => void;
 }
 

@@ -10,3 +10,34 @@ CREATE TABLE alert_rules (
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX alert_rules_enabled_idx ON alert_rules (id) WHERE enabled;
+
+-- Where each rule's state machine stands in live evaluation (src/alerts/stateMachine.ts, as JSON),
+-- and the last window end it evaluated (event time).
+CREATE TABLE alert_rule_states (
+  rule_id      bigint PRIMARY KEY REFERENCES alert_rules (id) ON DELETE CASCADE,
+  machine      jsonb NOT NULL,
+  evaluated_to timestamptz NOT NULL,
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+
+-- One row per firing episode, updated when it resolves. Keyed by the window that fired, so that
+-- evaluating the same data again (a repeated tick, a second process, a re-ingest) finds the row
+-- instead of adding one. Kept when the rule is deleted: history outlives its rules.
+CREATE TABLE alert_history (
+  id                   bigserial PRIMARY KEY,
+  rule_id              bigint NOT NULL,
+  rule_name            text NOT NULL,
+  severity             text NOT NULL,
+  state                text NOT NULL CHECK (state IN ('firing', 'resolved')),
+  value                double precision NOT NULL,
+  peak                 double precision NOT NULL,
+  threshold            double precision,
+  window_start         timestamptz NOT NULL,
+  window_end           timestamptz NOT NULL,
+  resolved_at          timestamptz,
+  detected_at          timestamptz NOT NULL DEFAULT now(),
+  resolved_detected_at timestamptz,
+  UNIQUE (rule_id, window_start)
+);
+CREATE INDEX alert_history_window_end_idx ON alert_history (window_end);
+CREATE INDEX alert_history_firing_idx ON alert_history (rule_id) WHERE state = 'firing';

@@ -1,0 +1,74 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { listHistory } from '../../alerts/history.js';
+import { SEVERITIES } from '../../alerts/rule.js';
+import { FilterError, parseDateParam } from '../../search/filters.js';
+import { AppError } from '../errors.js';
+import { limitParam, problemSchema } from '../schemas.js';
+import type { ServerDeps } from '../server.js';
+
+const entry = z.object({
+  id: z.number(),
+  rule_id: z.number(),
+  rule_name: z.string(),
+  severity: z.string(),
+  state: z.enum(['firing', 'resolved']),
+  value: z.number().describe('The value of the window that fired'),
+  peak: z.number().describe('The worst value while it fired'),
+  threshold: z.number().nullable(),
+  window_start: z.string().describe('Event time'),
+  window_end: z.string().describe('Event time: the end of the window that fired'),
+  resolved_at: z.string().nullable().describe('Event time: the end of the window that resolved it'),
+  detected_at: z.string().describe('Wall time the episode was recorded'),
+  resolved_detected_at: z.string().nullable(),
+});
+
+const historyQuery = z.object({
+  rule_id: z.coerce.number().int().positive().optional(),
+  state: z.enum(['firing', 'resolved']).optional(),
+  severity: z.enum(SEVERITIES).optional(),
+  start_date: z.string().max(64).optional().describe('Episodes whose window ends after this (event time, ISO 8601)'),
+  end_date: z.string().max(64).optional().describe('Episodes whose window starts before this'),
+  cursor: z.string().regex(/^\d{1,18}$/, 'expected the next_cursor of a previous page').optional(),
+  limit: limitParam(500, 50),
+});
+
+/** Alert history (one entry per firing episode) and the alerts firing now. */
+export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
+  return async (base) => {
+    const app = base.withTypeProvider<ZodTypeProvider>();
+
+    app.get('/alerts/history', {
+      schema: {
+        tags: ['alerts'],
+        summary: 'Firing episodes, most recently detected first',
+        querystring: historyQuery,
+        response: { 200: z.object({ items: z.array(entry), next_cursor: z.string().nullable() }), 400: problemSchema },
+      },
+    }, async (req) => {
+      const q = req.query;
+      let dates: { startDate?: string; endDate?: string };
+      try {
+        dates = {
+          ...(q.start_date ? { startDate: parseDateParam('start_date', q.start_date) } : {}),
+          ...(q.end_date ? { endDate: parseDateParam('end_date', q.end_date) } : {}),
+        };
+      } catch (err) {
+        if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
+        throw err;
+      }
+      const items = await listHistory(deps.db, {
+        ruleId: q.rule_id, state: q.state, severity: q.severity, ...dates,
+        beforeId: q.cursor === undefined ? undefined : Number(q.cursor), limit: q.limit + 1,
+      });
+      const more = items.length > q.limit;
+      const page = items.slice(0, q.limit);
+      return { items: page, next_cursor: more ? String(page[page.length - 1]!.id) : null };
+    });
+
+    app.get('/alerts/active', {
+      schema: { tags: ['alerts'], summary: 'Episodes firing now', response: { 200: z.object({ items: z.array(entry) }) } },
+    }, async () => ({ items: await listHistory(deps.db, { state: 'firing', limit: 1000 }) }));
+  };
+}
