@@ -40,6 +40,7 @@ interface Entry {
   window_end: string;
   value: number;
   resolved_at: string | null;
+  evidence: { samples: { raw_log: string }[] };
 }
 
 describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
@@ -78,6 +79,15 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
       { rule_id: seedId, state: 'resolved', window_start: at(58), window_end: at(63), value: 65, resolved_at: at(66) },
     ]);
     expect(await history(quietId)).toEqual([]);
+    // The evidence is the window that fired: [00:58, 01:03) holds the whole burst and five background 500s.
+    const [entry] = await history(seedId);
+    expect(entry!.evidence).toMatchObject({
+      top_routes: [{ value: '/api/pay', count: 60 }, { value: '/api/x', count: 5 }],
+      top_clients: [{ value: '10.1.2.3', count: 65 }],
+      top_status_codes: [{ value: '500', count: 65 }],
+    });
+    expect(entry!.evidence.samples).toHaveLength(5);
+    expect(entry!.evidence.samples[0]!.raw_log).toContain('/api/x');
   });
 
   it('evaluating the same span again, or twice at once, records nothing new', async () => {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { collectEvidence, type Evidence } from './evidence.js';
 import type { StoredRule } from './rule.js';
 import type { Episode } from './stateMachine.js';
 
@@ -16,6 +17,7 @@ export interface HistoryEntry {
   resolved_at: string | null;
   detected_at: string;
   resolved_detected_at: string | null;
+  evidence: Evidence | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -23,11 +25,12 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 /**
  * Records episodes: a new one is inserted, a known one (same rule and firing window) gets its peak
  * and, once it resolved, its resolve time. Evaluating the same data twice therefore changes nothing.
- * Returns the episodes that were new.
+ * A new episode gets its evidence from the raw rows of its firing window. Returns the episodes that
+ * were new.
  */
 export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: readonly Episode[]): Promise<number> {
   if (episodes.length === 0) return 0;
-  const res = await db.query<{ inserted: boolean }>(
+  const res = await db.query<{ id: number; window_start: string; window_end: string; inserted: boolean }>(
     `INSERT INTO alert_history AS h (rule_id, rule_name, severity, state, value, peak, threshold, window_start, window_end, resolved_at, resolved_detected_at)
      SELECT $1, $2, $3, CASE WHEN e.resolved_at IS NULL THEN 'firing' ELSE 'resolved' END, e.value, e.peak, $4,
             e.window_start, e.window_end, e.resolved_at, CASE WHEN e.resolved_at IS NULL THEN NULL ELSE now() END
@@ -38,7 +41,7 @@ export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: 
        state = CASE WHEN h.resolved_at IS NOT NULL OR EXCLUDED.resolved_at IS NOT NULL THEN 'resolved' ELSE 'firing' END,
        resolved_at = coalesce(h.resolved_at, EXCLUDED.resolved_at),
        resolved_detected_at = coalesce(h.resolved_detected_at, EXCLUDED.resolved_detected_at)
-     RETURNING (xmax = 0) AS inserted`,
+     RETURNING id, window_start, window_end, (xmax = 0) AS inserted`,
     [
       rule.id, rule.name, rule.severity, rule.threshold ?? null,
       episodes.map((e) => iso(e.windowStartMs)), episodes.map((e) => iso(e.windowEndMs)),
@@ -46,7 +49,12 @@ export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: 
       rule.operator === undefined || rule.operator === '>' || rule.operator === '>=',
     ],
   );
-  return res.rows.filter((r) => r.inserted).length;
+  const inserted = res.rows.filter((r) => r.inserted);
+  for (const r of inserted) {
+    const evidence = await collectEvidence(db, rule, Date.parse(r.window_start), Date.parse(r.window_end));
+    await db.query('UPDATE alert_history SET evidence = $2::jsonb WHERE id = $1', [r.id, JSON.stringify(evidence)]);
+  }
+  return inserted.length;
 }
 
 /** History, the most recently detected first, after the cursor (an entry id) when given. */

@@ -34,13 +34,14 @@ function logFilters(f: Rule['filter']): LogFilters {
 /**
  * Where a rule's records are counted, and how: the minute rollups hold everything but the raw line
  * and the exact endpoint, so a filter on `q` or `endpoint` reads raw rows. Parameters 1 and 2 are
- * the time range; `scope` is the rule's sources, `match` the rest of its filter.
+ * the time range; `scope` is the rule's sources, `match` the rest of its filter. `forceRaw` reads
+ * the raw rows whatever the filter.
  */
-function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: number): {
+export function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: number, forceRaw = false): {
   raw: boolean; table: string; minute: string; where: string; match: string; params: unknown[];
 } {
   const f = logFilters(filter);
-  const raw = f.q !== undefined || f.endpoint !== undefined;
+  const raw = forceRaw || f.q !== undefined || f.endpoint !== undefined;
   const params: unknown[] = [new Date(fromMs).toISOString(), new Date(toMs).toISOString()];
   const scope = filterSql({ sources: f.sources }, params);
   const match = filterSql({ ...f, sources: undefined }, params);

@@ -22,6 +22,12 @@ const entry = z.object({
   resolved_at: z.string().nullable().describe('Event time: the end of the window that resolved it'),
   detected_at: z.string().describe('Wall time the episode was recorded'),
   resolved_detected_at: z.string().nullable(),
+  evidence: z.object({
+    samples: z.array(z.object({ timestamp: z.string(), raw_log: z.string() })).describe('Up to 5 matching lines of the window that fired'),
+    top_routes: z.array(z.object({ value: z.string(), count: z.number() })),
+    top_clients: z.array(z.object({ value: z.string(), count: z.number() })),
+    top_status_codes: z.array(z.object({ value: z.string(), count: z.number() })),
+  }).nullable().describe('What made the value: from the raw rows of the window that fired'),
 });
 
 const historyQuery = z.object({

@@ -37,6 +37,8 @@ CREATE TABLE alert_history (
   resolved_at          timestamptz,
   detected_at          timestamptz NOT NULL DEFAULT now(),
   resolved_detected_at timestamptz,
+  -- Sample lines and top routes, clients and status codes of the window that fired (src/alerts/evidence.ts).
+  evidence             jsonb,
   UNIQUE (rule_id, window_start)
 );
 CREATE INDEX alert_history_window_end_idx ON alert_history (window_end);
