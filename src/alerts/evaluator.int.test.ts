@@ -1,37 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { at, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive, evaluateSpan } from './evaluator.js';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
-const MIN = 60_000;
-
-function line(ms: number, status: number, path: string, seconds = '0.010'): string {
-  const d = new Date(ms);
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const t = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-  return `10.1.2.3 - - [${t}] "GET ${path} HTTP/1.1" ${status} 100 "-" "ua" ${seconds} ${seconds}`;
-}
-
-/**
- * Two hours of background (a 200 and a 500 every minute, 10 ms each), and with `burst` sixty 500s
- * on /api/pay taking 2.5 s within three minutes from 01:00; with `gap`, nothing at all from 01:30
- * to 01:40.
- */
-function logFile(opts: { burst: boolean; gap: boolean }): string {
-  const lines: [number, string][] = [];
-  for (let m = 0; m < 120; m++) {
-    if (opts.gap && m >= 90 && m < 100) continue;
-    lines.push([T0 + m * MIN + 10_000, line(T0 + m * MIN + 10_000, 200, '/api/x')]);
-    lines.push([T0 + m * MIN + 30_000, line(T0 + m * MIN + 30_000, 500, '/api/x')]);
-  }
-  if (opts.burst) for (let i = 0; i < 60; i++) lines.push([T0 + 60 * MIN + i * 3_000, line(T0 + 60 * MIN + i * 3_000, 500, '/api/pay', '2.500')]);
-  return `${lines.sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n')}\n`;
-}
-
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500', source: 'burst' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
-const at = (minutes: number): string => new Date(T0 + minutes * MIN).toISOString();
+const OPTS = { notifyMaxAgeMs: 15 * MIN };
 
 interface Entry {
   rule_id: number;
@@ -102,9 +76,9 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
 
   it('evaluating the same span again, or twice at once, records nothing new', async () => {
     await settled(seedId, 1);
-    const again = await whenFree(() => evaluateSpan(svc.db, T0, T0 + 120 * MIN));
+    const again = await whenFree(() => evaluateSpan(svc.db, T0, T0 + 120 * MIN, OPTS));
     expect(again?.newEpisodes).toBe(0);
-    const both = await Promise.all([evaluateSpan(svc.db, T0, T0 + 120 * MIN), evaluateSpan(svc.db, T0, T0 + 120 * MIN)]);
+    const both = await Promise.all([evaluateSpan(svc.db, T0, T0 + 120 * MIN, OPTS), evaluateSpan(svc.db, T0, T0 + 120 * MIN, OPTS)]);
     expect(both.map((r) => r?.newEpisodes ?? 0)).toEqual([0, 0]);
     expect(await history(seedId)).toHaveLength(1);
   });
@@ -120,7 +94,7 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
 
   it('live evaluation goes on from where it stood: pending, firing, resolved, each step once', async () => {
     const id = (await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, name: 'live', for: '1m' } })).json<{ id: number }>().id;
-    const live = async (minute: number) => whenFree(() => evaluateLive(svc.db, T0 + minute * MIN + 5_000));
+    const live = async (minute: number) => whenFree(() => evaluateLive(svc.db, T0 + minute * MIN + 5_000, OPTS));
     // Every enabled rule runs; the others' episodes exist already, so only this rule's can be new.
     expect(await live(62)).toMatchObject({ newEpisodes: 0 });
     expect(await live(63)).toMatchObject({ newEpisodes: 0 }); // 65 > 50 at 01:03, pending for `for`

@@ -14,7 +14,8 @@ import { recordEpisodes } from './history.js';
 import { effectiveSettings, type StoredRule } from './rule.js';
 import { listRules } from './ruleStore.js';
 import { EVALUATED_KINDS, ruleSteps, STEP_MS } from './series.js';
-import { episodesOf, INITIAL_STATE, type MachineState } from './stateMachine.js';
+import { enqueueDeliveries } from './notifications.js';
+import { episodesOf, INITIAL_STATE, type Episode, type MachineState } from './stateMachine.js';
 
 /** Advisory lock key: the process holding it is the one evaluating. */
 export const ALERT_EVAL_LOCK = 7_402_003;
@@ -26,6 +27,18 @@ export interface EvaluationResult {
   steps: number;
   /** Episodes recorded for the first time. */
   newEpisodes: number;
+}
+
+export interface EvaluationOptions {
+  /** Episodes that ended longer ago than this before being found are recorded but not notified. */
+  notifyMaxAgeMs: number;
+}
+
+/** Records a rule's episodes and makes their notifications. */
+async function record(tx: Queryable, rule: StoredRule, episodes: Episode[], opts: EvaluationOptions): Promise<number> {
+  const { entries, newEpisodes } = await recordEpisodes(tx, rule, episodes);
+  await enqueueDeliveries(tx, rule, entries, Date.now(), opts.notifyMaxAgeMs);
+  return newEpisodes;
 }
 
 /** Runs `work` over the enabled, evaluated rules if no other process is evaluating; null if one is. */
@@ -46,7 +59,7 @@ async function withRules(db: Db, work: (tx: Queryable, rule: StoredRule) => Prom
 }
 
 /** Live evaluation up to the window ending at the minute of `nowMs`. */
-export async function evaluateLive(db: Db, nowMs: number): Promise<EvaluationResult | null> {
+export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
   const targetMs = floorTo(nowMs, STEP_MS);
   return withRules(db, async (tx, rule) => {
     const stored = await tx.query<{ machine: MachineState; evaluated_to: string }>(
@@ -57,7 +70,7 @@ export async function evaluateLive(db: Db, nowMs: number): Promise<EvaluationRes
     if (firstEndMs > targetMs) return { steps: 0, newEpisodes: 0 };
     const steps = await ruleSteps(tx, rule, firstEndMs, targetMs);
     const { episodes, state } = episodesOf(steps, conditionOf(rule), from?.machine ?? INITIAL_STATE);
-    const newEpisodes = await recordEpisodes(tx, rule, episodes);
+    const newEpisodes = await record(tx, rule, episodes, opts);
     await tx.query(
       `INSERT INTO alert_rule_states (rule_id, machine, evaluated_to) VALUES ($1, $2::jsonb, $3)
        ON CONFLICT (rule_id) DO UPDATE SET machine = EXCLUDED.machine, evaluated_to = EXCLUDED.evaluated_to, updated_at = now()`,
@@ -73,13 +86,13 @@ export async function evaluateLive(db: Db, nowMs: number): Promise<EvaluationRes
  * episode in the data also resolves). An absence rule stops at the data's end: silence after the
  * last line of an old file is not news.
  */
-export async function evaluateSpan(db: Db, fromMs: number, toMs: number): Promise<EvaluationResult | null> {
+export async function evaluateSpan(db: Db, fromMs: number, toMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
   return withRules(db, async (tx, rule) => {
     const { windowMs } = effectiveSettings(rule);
     const firstEndMs = floorTo(fromMs, STEP_MS) + STEP_MS;
     const lastEndMs = floorTo(toMs, STEP_MS) + (rule.kind === 'absence' ? 0 : windowMs);
     const steps = await ruleSteps(tx, rule, firstEndMs, lastEndMs);
     const { episodes } = episodesOf(steps, conditionOf(rule));
-    return { steps: steps.length, newEpisodes: await recordEpisodes(tx, rule, episodes) };
+    return { steps: steps.length, newEpisodes: await record(tx, rule, episodes, opts) };
   });
 }

@@ -25,12 +25,12 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 /**
  * Records episodes: a new one is inserted, a known one (same rule and firing window) gets its peak
  * and, once it resolved, its resolve time. Evaluating the same data twice therefore changes nothing.
- * A new episode gets its evidence from the raw rows of its firing window. Returns the episodes that
- * were new.
+ * A new episode gets its evidence from the raw rows of its firing window. Returns the entries as
+ * they now stand, and how many were new.
  */
-export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: readonly Episode[]): Promise<number> {
-  if (episodes.length === 0) return 0;
-  const res = await db.query<{ id: number; window_start: string; window_end: string; inserted: boolean }>(
+export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: readonly Episode[]): Promise<{ entries: HistoryEntry[]; newEpisodes: number }> {
+  if (episodes.length === 0) return { entries: [], newEpisodes: 0 };
+  const res = await db.query<HistoryEntry & { inserted: boolean }>(
     `INSERT INTO alert_history AS h (rule_id, rule_name, severity, state, value, peak, threshold, window_start, window_end, resolved_at, resolved_detected_at)
      SELECT $1, $2, $3, CASE WHEN e.resolved_at IS NULL THEN 'firing' ELSE 'resolved' END, e.value, e.peak, $4,
             e.window_start, e.window_end, e.resolved_at, CASE WHEN e.resolved_at IS NULL THEN NULL ELSE now() END
@@ -41,7 +41,7 @@ export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: 
        state = CASE WHEN h.resolved_at IS NOT NULL OR EXCLUDED.resolved_at IS NOT NULL THEN 'resolved' ELSE 'firing' END,
        resolved_at = coalesce(h.resolved_at, EXCLUDED.resolved_at),
        resolved_detected_at = coalesce(h.resolved_detected_at, EXCLUDED.resolved_detected_at)
-     RETURNING id, window_start, window_end, (xmax = 0) AS inserted`,
+     RETURNING *, (xmax = 0) AS inserted`,
     [
       rule.id, rule.name, rule.severity, rule.threshold ?? null,
       episodes.map((e) => iso(e.windowStartMs)), episodes.map((e) => iso(e.windowEndMs)),
@@ -49,12 +49,28 @@ export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: 
       rule.operator === undefined || rule.operator === '>' || rule.operator === '>=',
     ],
   );
-  const inserted = res.rows.filter((r) => r.inserted);
-  for (const r of inserted) {
-    const evidence = await collectEvidence(db, rule, Date.parse(r.window_start), Date.parse(r.window_end));
-    await db.query('UPDATE alert_history SET evidence = $2::jsonb WHERE id = $1', [r.id, JSON.stringify(evidence)]);
+  let newEpisodes = 0;
+  const entries: HistoryEntry[] = [];
+  for (const { inserted, ...row } of res.rows) {
+    const entry = normalised(row);
+    if (inserted) {
+      newEpisodes++;
+      entry.evidence = await collectEvidence(db, rule, Date.parse(entry.window_start), Date.parse(entry.window_end));
+      await db.query('UPDATE alert_history SET evidence = $2::jsonb WHERE id = $1', [entry.id, JSON.stringify(entry.evidence)]);
+    }
+    entries.push(entry);
   }
-  return inserted.length;
+  return { entries, newEpisodes };
+}
+
+/** Times as ISO 8601 strings, whatever the driver gave. */
+function normalised(r: HistoryEntry): HistoryEntry {
+  const time = (v: string | null): string | null => (v === null ? null : new Date(v).toISOString());
+  return {
+    ...r,
+    window_start: time(r.window_start)!, window_end: time(r.window_end)!, resolved_at: time(r.resolved_at),
+    detected_at: time(r.detected_at)!, resolved_detected_at: time(r.resolved_detected_at),
+  };
 }
 
 /** History, the most recently detected first, after the cursor (an entry id) when given. */
@@ -79,10 +95,5 @@ export async function listHistory(db: Queryable, f: {
     `SELECT * FROM alert_history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
     params,
   );
-  const time = (v: string | null): string | null => (v === null ? null : new Date(v).toISOString());
-  return res.rows.map((r) => ({
-    ...r,
-    window_start: time(r.window_start)!, window_end: time(r.window_end)!, resolved_at: time(r.resolved_at),
-    detected_at: time(r.detected_at)!, resolved_detected_at: time(r.resolved_detected_at),
-  }));
+  return res.rows.map(normalised);
 }

@@ -1,13 +1,23 @@
 import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { evaluateLive, evaluateSpan, type EvaluationResult } from './evaluator.js';
+import { sendDueDeliveries } from './notifications.js';
+
+/** How often due notifications are looked for. */
+const DELIVERY_TICK_MS = 2_000;
 
 /**
- * Runs live evaluation every `intervalMs`, and evaluation over each succeeded ingest job's event
- * time. One evaluation at a time in this process (a queue), and one across processes (the
- * evaluator's advisory lock); a failure is logged and the next run tries again.
+ * Runs live evaluation every ALERT_EVAL_INTERVAL, and evaluation over each succeeded ingest job's
+ * event time. One evaluation at a time in this process (a queue), and one across processes (the
+ * evaluator's advisory lock); a failure is logged and the next run tries again. Notifications go
+ * out from a loop of their own, so a slow receiver never holds evaluation up.
  */
-export function startAlertEvaluation(db: Db, intervalMs: number, logger: Logger): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
+export function startAlertEvaluation(
+  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey'>, logger: Logger,
+): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
+  const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
+  if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
   const enqueue = (what: string, run: () => Promise<EvaluationResult | null>): void => {
@@ -26,8 +36,15 @@ export function startAlertEvaluation(db: Db, intervalMs: number, logger: Logger)
   const timer = setInterval(() => {
     if (ticking) return;
     ticking = true;
-    enqueue('live', () => evaluateLive(db, Date.now()).finally(() => (ticking = false)));
-  }, intervalMs);
+    enqueue('live', () => evaluateLive(db, Date.now(), opts).finally(() => (ticking = false)));
+  }, config.alertEvalIntervalMs);
+  let sending: Promise<unknown> | null = null;
+  const deliveries = setInterval(() => {
+    if (sending) return;
+    sending = sendDueDeliveries(db, config.secretKey)
+      .catch((err: unknown) => logger.warn({ err }, 'sending alert notifications failed; retrying'))
+      .finally(() => (sending = null));
+  }, DELIVERY_TICK_MS);
   return {
     jobSucceeded(jobId) {
       enqueue(`job ${jobId}`, async () => {
@@ -36,13 +53,14 @@ export function startAlertEvaluation(db: Db, intervalMs: number, logger: Logger)
         );
         const job = res.rows[0];
         if (!job?.min_timestamp || !job.max_timestamp) return { rules: 0, steps: 0, newEpisodes: 0 };
-        return evaluateSpan(db, Date.parse(job.min_timestamp), Date.parse(job.max_timestamp));
+        return evaluateSpan(db, Date.parse(job.min_timestamp), Date.parse(job.max_timestamp), opts);
       });
     },
     async stop() {
       clearInterval(timer);
+      clearInterval(deliveries);
       stopped = true;
-      await queue;
+      await Promise.all([queue, sending]);
     },
   };
 }

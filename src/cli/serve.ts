@@ -33,7 +33,7 @@ export async function startService(config: Readonly<Config>, logger: Logger, opt
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   registerSearchMetrics(registry, db);
-  const alerts = config.runWorkers ? startAlertEvaluation(db, config.alertEvalIntervalMs, logger) : undefined;
+  const alerts = config.runWorkers ? startAlertEvaluation(db, config, logger) : undefined;
   const runner = config.runWorkers
     ? new IngestRunner({
         db, logger, metrics: createIngestMetrics(registry), concurrency: config.ingestConcurrency,

@@ -30,6 +30,7 @@ const envSchema = z.object({
   QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   ALERT_EVAL_INTERVAL: z.string().default('30s')
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, 'expected a duration of at least 1s, such as 30s or 1m'),
+  ALERT_NOTIFY_MAX_AGE: z.string().default('15m').refine((v) => parseDuration(v) !== null, 'expected a duration such as 15m or 1h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKERS: booleanString.default(true),
   ROUTE_RULES: z
@@ -70,6 +71,8 @@ export interface Config {
   searchIndexIdleMs: number;
   /** How often live alert evaluation runs (ALERT_EVAL_INTERVAL). */
   alertEvalIntervalMs: number;
+  /** Episodes that ended longer ago than this when found (old uploads) are recorded, not notified (ALERT_NOTIFY_MAX_AGE). */
+  alertNotifyMaxAgeMs: number;
   queryTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** false: serve the API only, do not claim ingest jobs or run background maintenance. */
@@ -108,6 +111,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     searchIndexIdleMs: e.SEARCH_INDEX_IDLE_MS,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
     alertEvalIntervalMs: parseDuration(e.ALERT_EVAL_INTERVAL)!,
+    alertNotifyMaxAgeMs: parseDuration(e.ALERT_NOTIFY_MAX_AGE)!,
     logLevel: e.LOG_LEVEL,
     runWorkers: e.RUN_WORKERS,
     routeRules: e.ROUTE_RULES,

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listHistory } from '../../alerts/history.js';
+import { listDeliveries } from '../../alerts/notifications.js';
 import { SEVERITIES } from '../../alerts/rule.js';
 import { FilterError, parseDateParam } from '../../search/filters.js';
 import { AppError } from '../errors.js';
@@ -72,6 +73,23 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
       const page = items.slice(0, q.limit);
       return { items: page, next_cursor: more ? String(page[page.length - 1]!.id) : null };
     });
+
+    app.get('/alerts/history/:id/deliveries', {
+      schema: {
+        tags: ['alerts'],
+        summary: "An episode's notifications, each with its attempts",
+        params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        response: {
+          200: z.object({
+            items: z.array(z.object({
+              id: z.number(), channel: z.object({ type: z.string(), url: z.string() }), event: z.string(),
+              status: z.enum(['pending', 'sent', 'failed']), next_attempt_at: z.string(), sent_at: z.string().nullable(),
+              attempts: z.array(z.object({ at: z.string(), status: z.number().nullable(), error: z.string().nullable() })),
+            })),
+          }),
+        },
+      },
+    }, async (req) => ({ items: await listDeliveries(deps.db, req.params.id) }));
 
     app.get('/alerts/active', {
       schema: { tags: ['alerts'], summary: 'Episodes firing now', response: { 200: z.object({ items: z.array(entry) }) } },

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { backtest, BacktestError } from '../../alerts/backtest.js';
+import { enqueueTest } from '../../alerts/notifications.js';
 import { ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
@@ -148,6 +149,20 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req) => {
       const { id: _i, created_at: _c, updated_at: _u, ...rule } = await found(req.params.id);
       return runBacktest(deps.db, rule, req.body);
+    });
+
+    app.post('/alerts/rules/:id/test-notification', {
+      schema: {
+        tags: ['alerts'],
+        summary: "Send a sample notification to each of the rule's channels",
+        description: 'Queued like real ones (answers 202 with the delivery ids); their outcome is in the receiver, and in the logs of the service.',
+        params: idParams,
+        response: { 202: z.object({ deliveries: z.array(z.number()) }), 400: problemSchema, 404: problemSchema },
+      },
+    }, async (req, reply) => {
+      const rule = await found(req.params.id);
+      if (rule.notify.length === 0) throw AppError.badParam('notify', 'the rule has no channels to notify');
+      return reply.code(202).send({ deliveries: await enqueueTest(deps.db, rule, Date.now()) });
     });
 
     app.delete('/alerts/rules/:id', {

@@ -43,3 +43,23 @@ CREATE TABLE alert_history (
 );
 CREATE INDEX alert_history_window_end_idx ON alert_history (window_end);
 CREATE INDEX alert_history_firing_idx ON alert_history (rule_id) WHERE state = 'firing';
+
+-- Notifications to send and sent: one row per episode, channel and event (firing, resolved), so
+-- evaluating again never sends twice; `test` rows come from POST /alerts/rules/{id}/test-notification.
+-- The payload is fixed when the row is made; each attempt is appended to `attempts`.
+CREATE TABLE alert_deliveries (
+  id              bigserial PRIMARY KEY,
+  history_id      bigint,
+  rule_id         bigint NOT NULL,
+  channel_index   integer NOT NULL,
+  channel         jsonb NOT NULL,
+  event           text NOT NULL CHECK (event IN ('firing', 'resolved', 'test')),
+  payload         jsonb NOT NULL,
+  status          text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+  attempts        jsonb NOT NULL DEFAULT '[]',
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  created_at      timestamptz NOT NULL DEFAULT now(),
+  sent_at         timestamptz,
+  UNIQUE (history_id, channel_index, event)
+);
+CREATE INDEX alert_deliveries_due_idx ON alert_deliveries (next_attempt_at) WHERE status = 'pending';

@@ -1,0 +1,120 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { at, logFile } from '../../test/helpers/burstLog.js';
+import { BACKENDS } from '../../test/helpers/db.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { signature } from './channels.js';
+
+const SECRET = 'a-test-secret-of-32-characters!!';
+
+interface Received {
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A real HTTP receiver: records every request; paths under /fail answer 500. */
+async function startReceiver(): Promise<{ url: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.statusCode = req.url?.startsWith('/fail') ? 500 : 200;
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+async function until<T>(what: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await what();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.each(BACKENDS)('alert notifications on %s', (kind) => {
+  let svc: TestService;
+  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  const ids: Record<string, number> = {};
+
+  beforeAll(async () => {
+    receiver = await startReceiver();
+    svc = await startTestService(kind, { ALERT_EVAL_INTERVAL: '1d', SECRET_KEY: SECRET });
+    const rule = { kind: 'count', filter: { status_code: '500', source: 'burst' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
+    const rules = {
+      // The burst is weeks old: only a rule that asks for old episodes is notified of it.
+      historical: { ...rule, name: 'historical', notify_historical: true, labels: { team: 'edge' }, notify: [
+        { type: 'webhook', url: `${receiver.url}/hook` }, { type: 'slack', url: `${receiver.url}/slack` },
+      ] },
+      recent_only: { ...rule, name: 'recent only', notify: [{ type: 'webhook', url: `${receiver.url}/recent` }] },
+      failing: { ...rule, name: 'failing', notify_historical: true, notify: [{ type: 'webhook', url: `${receiver.url}/fail` }] },
+    };
+    for (const [name, body] of Object.entries(rules)) {
+      ids[name] = (await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: body })).json<{ id: number }>().id;
+    }
+    const res = await svc.upload(logFile({ burst: true, gap: false }), { source: 'burst', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+  }, 60_000);
+  afterAll(async () => {
+    await svc?.close();
+    await receiver?.close();
+  });
+
+  const at_ = (path: string): Received[] => receiver.received.filter((r) => r.path === path);
+
+  it('sends firing and resolved to a webhook, signed with SECRET_KEY, with the episode, evidence and logs link', async () => {
+    const hook = await until(() => at_('/hook'), (r) => r.length >= 2);
+    const bodies = hook.map((r) => JSON.parse(r.body) as { event: string; rule: { name: string; labels: object }; episode: { window_end: string }; evidence: { samples: unknown[] }; logs_url: string });
+    expect(bodies.map((b) => b.event).sort()).toEqual(['firing', 'resolved']);
+    for (const [i, r] of hook.entries()) {
+      expect(r.headers['x-loginsights-signature']).toBe(signature(r.body, SECRET));
+      expect(bodies[i]).toMatchObject({ rule: { name: 'historical', labels: { team: 'edge' } }, episode: { window_end: at(63) } });
+      expect(bodies[i]!.evidence.samples).toHaveLength(5);
+      const link = new URL(bodies[i]!.logs_url, 'http://x');
+      expect(link.pathname).toBe('/logs');
+      expect(Object.fromEntries(link.searchParams)).toEqual({ start_date: at(58), end_date: at(63), status_code: '500', source: 'burst' });
+    }
+    const slack = await until(() => at_('/slack'), (r) => r.length >= 2);
+    expect((JSON.parse(slack[0]!.body) as { text: string }).text).toMatch(/^\[(FIRING|RESOLVED)\] historical \(critical\): value 65/);
+  });
+
+  it('records an old episode without notifying a rule that does not ask for old ones', async () => {
+    const history = await svc.getJson<{ items: { id: number }[] }>(`/alerts/history?rule_id=${ids.recent_only}`);
+    expect(history.body.items).toHaveLength(1);
+    await until(() => at_('/hook'), (r) => r.length >= 2);
+    const deliveries = await svc.getJson<{ items: unknown[] }>(`/alerts/history/${history.body.items[0]!.id}/deliveries`);
+    expect(deliveries.body.items).toEqual([]);
+    expect(at_('/recent')).toEqual([]);
+  });
+
+  it('retries a failing receiver, recording each attempt', async () => {
+    const [entry] = (await svc.getJson<{ items: { id: number }[] }>(`/alerts/history?rule_id=${ids.failing}`)).body.items;
+    const deliveries = await until(
+      async () => (await svc.getJson<{ items: { event: string; status: string; attempts: { status: number | null }[] }[] }>(`/alerts/history/${entry!.id}/deliveries`)).body.items,
+      (items) => items.length === 2 && items.every((d) => d.attempts.length >= 1),
+    );
+    expect(deliveries.map((d) => [d.event, d.status, d.attempts[0]!.status])).toEqual([['firing', 'pending', 500], ['resolved', 'pending', 500]]);
+  });
+
+  it('sends a test notification on request', async () => {
+    const res = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${ids.historical}/test-notification` });
+    expect(res.statusCode).toBe(202);
+    expect(res.json<{ deliveries: number[] }>().deliveries).toHaveLength(2);
+    const tests = await until(() => at_('/hook').filter((r) => r.body.includes('"event":"test"')), (r) => r.length >= 1);
+    expect(tests).toHaveLength(1);
+    const none = await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: { name: 'quiet', kind: 'count', operator: '>', threshold: 1 } });
+    const noChannels = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${none.json<{ id: number }>().id}/test-notification` });
+    expect(noChannels.statusCode).toBe(400);
+  });
+});
