@@ -51,8 +51,10 @@ export const CHANNELS: Record<Channel['type'], (n: Notification, c: Channel, sec
       labels: { alertname: n.rule.name, severity: n.rule.severity, rule_id: String(n.rule.id), ...n.rule.labels },
       annotations: { summary: summary(n), value: String(n.episode.value), logs_url: n.logs_url },
       startsAt: n.episode.window_end,
-      // A resolved alert ends when it resolved; a firing one is renewed by each notification.
-      ...(n.episode.resolved_at ? { endsAt: n.episode.resolved_at } : {}),
+      // A resolved alert ends when it resolved, but never later than now: Alertmanager keeps an
+      // alert whose end lies ahead active until then (event times run ahead of us when a logging
+      // host's clock does). Without an end, Alertmanager ends it after its resolve_timeout.
+      ...(n.episode.resolved_at ? { endsAt: new Date(Math.min(Date.parse(n.episode.resolved_at), Date.now())).toISOString() } : {}),
       generatorURL: n.logs_url,
     }]),
   }),

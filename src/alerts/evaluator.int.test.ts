@@ -76,9 +76,9 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
 
   it('evaluating the same span again, or twice at once, records nothing new', async () => {
     await settled(seedId, 1);
-    const again = await whenFree(() => evaluateSpan(svc.db, T0, T0 + 120 * MIN, OPTS));
+    const again = await whenFree(() => evaluateSpan(svc.db, T0, T0 + 120 * MIN, Date.now(), OPTS));
     expect(again?.newEpisodes).toBe(0);
-    const both = await Promise.all([evaluateSpan(svc.db, T0, T0 + 120 * MIN, OPTS), evaluateSpan(svc.db, T0, T0 + 120 * MIN, OPTS)]);
+    const both = await Promise.all([evaluateSpan(svc.db, T0, T0 + 120 * MIN, Date.now(), OPTS), evaluateSpan(svc.db, T0, T0 + 120 * MIN, Date.now(), OPTS)]);
     expect(both.map((r) => r?.newEpisodes ?? 0)).toEqual([0, 0]);
     expect(await history(seedId)).toHaveLength(1);
   });

@@ -71,11 +71,7 @@ export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOption
     const steps = await ruleSteps(tx, rule, firstEndMs, targetMs);
     const { episodes, state } = episodesOf(steps, conditionOf(rule), from?.machine ?? INITIAL_STATE);
     const newEpisodes = await record(tx, rule, episodes, opts);
-    await tx.query(
-      `INSERT INTO alert_rule_states (rule_id, machine, evaluated_to) VALUES ($1, $2::jsonb, $3)
-       ON CONFLICT (rule_id) DO UPDATE SET machine = EXCLUDED.machine, evaluated_to = EXCLUDED.evaluated_to, updated_at = now()`,
-      [rule.id, JSON.stringify(state), new Date(targetMs).toISOString()],
-    );
+    await saveState(tx, rule.id, state, targetMs, false);
     return { steps: steps.length, newEpisodes };
   });
 }
@@ -83,16 +79,30 @@ export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOption
 /**
  * Evaluation over ingested event time [fromMs, toMs]: every window that holds any of it, and for
  * all but absence rules the windows after it until its last minute has left them (so that an
- * episode in the data also resolves). An absence rule stops at the data's end: silence after the
- * last line of an old file is not news.
+ * episode in the data also resolves), but none that ends after `nowMs` (its minutes are not over).
+ * An absence rule stops at the data's end: silence after the last line of an old file is not news.
+ * When the span reaches past where live evaluation of a rule stood, live evaluation goes on from
+ * the span's state: an episode still firing at its end is resolved by a later tick.
  */
-export async function evaluateSpan(db: Db, fromMs: number, toMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
+export async function evaluateSpan(db: Db, fromMs: number, toMs: number, nowMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
   return withRules(db, async (tx, rule) => {
     const { windowMs } = effectiveSettings(rule);
     const firstEndMs = floorTo(fromMs, STEP_MS) + STEP_MS;
-    const lastEndMs = floorTo(toMs, STEP_MS) + (rule.kind === 'absence' ? 0 : windowMs);
+    const lastEndMs = Math.min(floorTo(toMs, STEP_MS) + (rule.kind === 'absence' ? 0 : windowMs), floorTo(nowMs, STEP_MS));
     const steps = await ruleSteps(tx, rule, firstEndMs, lastEndMs);
-    const { episodes } = episodesOf(steps, conditionOf(rule));
-    return { steps: steps.length, newEpisodes: await record(tx, rule, episodes, opts) };
+    const { episodes, state } = episodesOf(steps, conditionOf(rule));
+    const newEpisodes = await record(tx, rule, episodes, opts);
+    if (steps.length) await saveState(tx, rule.id, state, lastEndMs, true);
+    return { steps: steps.length, newEpisodes };
   });
+}
+
+/** Stores where a rule's live evaluation stands; `onlyForward` keeps a state that is further on. */
+async function saveState(tx: Queryable, ruleId: number, state: MachineState, evaluatedToMs: number, onlyForward: boolean): Promise<void> {
+  await tx.query(
+    `INSERT INTO alert_rule_states AS s (rule_id, machine, evaluated_to) VALUES ($1, $2::jsonb, $3)
+     ON CONFLICT (rule_id) DO UPDATE SET machine = EXCLUDED.machine, evaluated_to = EXCLUDED.evaluated_to, updated_at = now()
+     ${onlyForward ? 'WHERE s.evaluated_to < EXCLUDED.evaluated_to' : ''}`,
+    [ruleId, JSON.stringify(state), new Date(evaluatedToMs).toISOString()],
+  );
 }

@@ -53,7 +53,7 @@ export function startAlertEvaluation(
         );
         const job = res.rows[0];
         if (!job?.min_timestamp || !job.max_timestamp) return { rules: 0, steps: 0, newEpisodes: 0 };
-        return evaluateSpan(db, Date.parse(job.min_timestamp), Date.parse(job.max_timestamp), opts);
+        return evaluateSpan(db, Date.parse(job.min_timestamp), Date.parse(job.max_timestamp), Date.now(), opts);
       });
     },
     async stop() {

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasAlertmanager, startAlertmanager } from '../../test/helpers/alertmanager.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { evaluateLive } from './evaluator.js';
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const MIN = 60_000;
+
+function line(ms: number, status: number): string {
+  const d = new Date(ms);
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const t = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  return `10.9.8.7 - - [${t}] "GET /api/pay HTTP/1.1" ${status} 100 "-" "ua" 0.010 0.010`;
+}
+
+interface AmAlert {
+  labels: Record<string, string>;
+  status: { state: string };
+}
+
+describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertmanager', () => {
+  let am: Awaited<ReturnType<typeof startAlertmanager>>;
+  let svc: TestService;
+  beforeAll(async () => {
+    am = await startAlertmanager();
+    svc = await startTestService('pglite', { ALERT_EVAL_INTERVAL: '1d' });
+  }, 60_000);
+  afterAll(async () => {
+    await svc?.close();
+    await am?.stop();
+  });
+
+  const alerts = async (): Promise<AmAlert[]> => (await fetch(`${am.url}/api/v2/alerts`)).json() as Promise<AmAlert[]>;
+  async function until(ok: (a: AmAlert[]) => boolean): Promise<AmAlert[]> {
+    for (let i = 0; i < 150; i++) {
+      const a = await alerts();
+      if (ok(a)) return a;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return alerts();
+  }
+
+  it('a firing episode appears in GET /api/v2/alerts with its labels, and its resolve takes it away', async () => {
+    const name = `Too many 500s ${Date.now()}`;
+    const rule = {
+      name, kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical',
+      labels: { team: 'edge' }, notify: [{ type: 'alertmanager', url: am.url }],
+    };
+    expect((await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: rule })).statusCode).toBe(201);
+    // Sixty 500s in the last three minutes before the current one: the window ending now fires.
+    const now = Date.now();
+    const start = Math.floor(now / MIN) * MIN - 3 * MIN;
+    const lines = Array.from({ length: 60 }, (_, i) => line(start + i * 3_000, 500));
+    const res = await svc.upload(`${lines.join('\n')}\n`, { source: 'live', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+
+    const firing = await until((a) => a.some((x) => x.labels.alertname === name));
+    expect(firing.find((x) => x.labels.alertname === name)).toMatchObject({
+      labels: { alertname: name, severity: 'critical', team: 'edge' }, status: { state: 'active' },
+    });
+
+    // Ten minutes on (in event time), the burst has left the window: live evaluation resolves the episode.
+    let result = await evaluateLive(svc.db, now + 10 * MIN, { notifyMaxAgeMs: 15 * MIN });
+    for (let i = 0; result === null && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      result = await evaluateLive(svc.db, now + 10 * MIN, { notifyMaxAgeMs: 15 * MIN });
+    }
+    const after = await until((a) => !a.some((x) => x.labels.alertname === name));
+    expect(after.some((x) => x.labels.alertname === name)).toBe(false);
+    const history = await svc.getJson<{ items: { state: string }[] }>('/alerts/history');
+    expect(history.body.items.map((h) => h.state)).toEqual(['resolved']);
+  });
+});
