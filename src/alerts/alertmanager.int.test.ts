@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasAlertmanager, startAlertmanager } from '../../test/helpers/alertmanager.js';
+import { line } from '../../test/helpers/burstLog.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive } from './evaluator.js';
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const MIN = 60_000;
-
-function line(ms: number, status: number): string {
-  const d = new Date(ms);
-  const p = (n: number): string => String(n).padStart(2, '0');
-  const t = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
-  return `10.9.8.7 - - [${t}] "GET /api/pay HTTP/1.1" ${status} 100 "-" "ua" 0.010 0.010`;
-}
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -50,7 +43,7 @@ describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertma
     // Sixty 500s in the last three minutes before the current one: the window ending now fires.
     const now = Date.now();
     const start = Math.floor(now / MIN) * MIN - 3 * MIN;
-    const lines = Array.from({ length: 60 }, (_, i) => line(start + i * 3_000, 500));
+    const lines = Array.from({ length: 60 }, (_, i) => line(start + i * 3_000, 500, '/api/pay'));
     const res = await svc.upload(`${lines.join('\n')}\n`, { source: 'live', format: 'nginx_combined_timed' });
     expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
 

@@ -4,7 +4,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export const T0 = Date.UTC(2026, 9, 5, 0, 0, 0);
 export const MIN = 60_000;
 
-function line(ms: number, status: number, path: string, seconds = '0.010'): string {
+/** One nginx_combined_timed line at `ms`. */
+export function line(ms: number, status: number, path: string, seconds = '0.010'): string {
   const d = new Date(ms);
   const p = (n: number): string => String(n).padStart(2, '0');
   const t = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
