@@ -15,6 +15,7 @@ import { effectiveSettings, type StoredRule } from './rule.js';
 import { listRules } from './ruleStore.js';
 import { EVALUATED_KINDS, ruleSteps, STEP_MS } from './series.js';
 import { enqueueDeliveries } from './notifications.js';
+import { isSilenced } from './silences.js';
 import { episodesOf, INITIAL_STATE, type Episode, type MachineState } from './stateMachine.js';
 
 /** Advisory lock key: the process holding it is the one evaluating. */
@@ -34,11 +35,19 @@ export interface EvaluationOptions {
   notifyMaxAgeMs: number;
 }
 
-/** Records a rule's episodes and makes their notifications. */
+/**
+ * Records a rule's episodes and makes their notifications, unless a silence matches the rule now:
+ * then new episodes are marked silenced and nothing is sent for any of them.
+ */
 async function record(tx: Queryable, rule: StoredRule, episodes: Episode[], opts: EvaluationOptions): Promise<number> {
-  const { entries, newEpisodes } = await recordEpisodes(tx, rule, episodes);
-  await enqueueDeliveries(tx, rule, entries, Date.now(), opts.notifyMaxAgeMs);
-  return newEpisodes;
+  const { entries, newIds } = await recordEpisodes(tx, rule, episodes);
+  const nowMs = Date.now();
+  if (entries.length && (await isSilenced(tx, rule, nowMs))) {
+    if (newIds.length) await tx.query('UPDATE alert_history SET silenced = true WHERE id = ANY($1::bigint[])', [newIds]);
+  } else {
+    await enqueueDeliveries(tx, rule, entries, nowMs, opts.notifyMaxAgeMs);
+  }
+  return newIds.length;
 }
 
 /** Runs `work` over the enabled, evaluated rules if no other process is evaluating; null if one is. */

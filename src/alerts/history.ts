@@ -18,6 +18,8 @@ export interface HistoryEntry {
   detected_at: string;
   resolved_detected_at: string | null;
   evidence: Evidence | null;
+  /** Found while a silence matched its rule: recorded, not notified. */
+  silenced: boolean;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -26,10 +28,10 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  * Records episodes: a new one is inserted, a known one (same rule and firing window) gets its peak
  * and, once it resolved, its resolve time. Evaluating the same data twice therefore changes nothing.
  * A new episode gets its evidence from the raw rows of its firing window. Returns the entries as
- * they now stand, and how many were new.
+ * they now stand, and the ids of the new ones.
  */
-export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: readonly Episode[]): Promise<{ entries: HistoryEntry[]; newEpisodes: number }> {
-  if (episodes.length === 0) return { entries: [], newEpisodes: 0 };
+export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: readonly Episode[]): Promise<{ entries: HistoryEntry[]; newIds: number[] }> {
+  if (episodes.length === 0) return { entries: [], newIds: [] };
   const res = await db.query<HistoryEntry & { inserted: boolean }>(
     `INSERT INTO alert_history AS h (rule_id, rule_name, severity, state, value, peak, threshold, window_start, window_end, resolved_at, resolved_detected_at)
      SELECT $1, $2, $3, CASE WHEN e.resolved_at IS NULL THEN 'firing' ELSE 'resolved' END, e.value, e.peak, $4,
@@ -49,18 +51,18 @@ export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: 
       rule.operator === undefined || rule.operator === '>' || rule.operator === '>=',
     ],
   );
-  let newEpisodes = 0;
+  const newIds: number[] = [];
   const entries: HistoryEntry[] = [];
   for (const { inserted, ...row } of res.rows) {
     const entry = normalised(row);
     if (inserted) {
-      newEpisodes++;
+      newIds.push(entry.id);
       entry.evidence = await collectEvidence(db, rule, Date.parse(entry.window_start), Date.parse(entry.window_end));
       await db.query('UPDATE alert_history SET evidence = $2::jsonb WHERE id = $1', [entry.id, JSON.stringify(entry.evidence)]);
     }
     entries.push(entry);
   }
-  return { entries, newEpisodes };
+  return { entries, newIds };
 }
 
 /** Times as ISO 8601 strings, whatever the driver gave. */

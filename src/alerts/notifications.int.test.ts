@@ -107,6 +107,36 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
     expect(deliveries.map((d) => [d.event, d.status, d.attempts[0]!.status])).toEqual([['firing', 'pending', 500], ['resolved', 'pending', 500]]);
   });
 
+  it('a silenced rule records its episode, marked silenced, and sends nothing; silences can be listed and ended', async () => {
+    const silenced = await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: {
+      name: 'silenced', kind: 'count', filter: { status_code: '500', source: 'burst2' }, operator: '>', threshold: 50, window: '5m',
+      severity: 'warning', labels: { team: 'payments' }, notify_historical: true, notify: [{ type: 'webhook', url: `${receiver.url}/silenced` }],
+    } });
+    const ruleId = silenced.json<{ id: number }>().id;
+    const bad = await svc.app.inject({ method: 'POST', url: '/alerts/silences', payload: { ends_at: '2099-01-01T00:00:00Z' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<{ invalid_params: { name: string }[] }>().invalid_params[0]!.name).toBe('rule_id');
+    const made = await svc.app.inject({ method: 'POST', url: '/alerts/silences', payload: { labels: { team: 'payments' }, ends_at: '2099-01-01T00:00:00Z', comment: 'maintenance' } });
+    expect(made.statusCode).toBe(201);
+    const silenceId = made.json<{ id: number }>().id;
+    expect((await svc.getJson<{ items: { id: number }[] }>('/alerts/silences')).body.items.map((x) => x.id)).toContain(silenceId);
+
+    // Not the same bytes as the first upload (that would be answered as a duplicate): the gap is far from the burst.
+    const res = await svc.upload(logFile({ burst: true, gap: true }), { source: 'burst2', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+    const entries = await until(
+      async () => (await svc.getJson<{ items: { id: number; silenced: boolean }[] }>(`/alerts/history?rule_id=${ruleId}`)).body.items,
+      (items) => items.length > 0,
+    );
+    expect(entries.map((e) => e.silenced)).toEqual([true]);
+    expect((await svc.getJson<{ items: unknown[] }>(`/alerts/history/${entries[0]!.id}/deliveries`)).body.items).toEqual([]);
+
+    expect((await svc.app.inject({ method: 'DELETE', url: `/alerts/silences/${silenceId}` })).statusCode).toBe(204);
+    expect((await svc.getJson<{ items: { id: number }[] }>('/alerts/silences')).body.items.map((x) => x.id)).not.toContain(silenceId);
+    expect((await svc.app.inject({ method: 'DELETE', url: `/alerts/silences/${silenceId}` })).statusCode).toBe(404);
+    expect(at_('/silenced')).toEqual([]);
+  });
+
   it('sends a test notification on request', async () => {
     const res = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${ids.historical}/test-notification` });
     expect(res.statusCode).toBe(202);

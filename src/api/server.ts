@@ -15,6 +15,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
 import { alertHistoryRoutes } from './routes/alertHistory.js';
 import { alertRuleRoutes } from './routes/alertRules.js';
+import { alertSilenceRoutes } from './routes/alertSilences.js';
 import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
 
@@ -56,7 +57,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
         { name: 'ingest', description: 'Uploads and ingest jobs' },
         { name: 'search', description: 'Stored log records' },
         { name: 'analytics', description: 'Totals, traffic, routes, latency percentiles, clients (from rollups)' },
-        { name: 'alerts', description: 'Alert rules, backtests, history' },
+        { name: 'alerts', description: 'Alert rules, backtests, history, notifications, silences' },
         { name: 'meta', description: 'Health, readiness, metrics, formats' },
       ],
     },
@@ -81,6 +82,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(routeRuleRoutes(deps));
   await app.register(alertRuleRoutes(deps));
   await app.register(alertHistoryRoutes(deps));
+  await app.register(alertSilenceRoutes(deps));
   app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   return app;
 }

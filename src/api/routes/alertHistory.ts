@@ -29,6 +29,7 @@ const entry = z.object({
     top_clients: z.array(z.object({ value: z.string(), count: z.number() })),
     top_status_codes: z.array(z.object({ value: z.string(), count: z.number() })),
   }).nullable().describe('What made the value: from the raw rows of the window that fired'),
+  silenced: z.boolean().describe('Found while a silence matched its rule: recorded, not notified'),
 });
 
 const historyQuery = z.object({

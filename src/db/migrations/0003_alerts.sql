@@ -63,3 +63,19 @@ CREATE TABLE alert_deliveries (
   UNIQUE (history_id, channel_index, event)
 );
 CREATE INDEX alert_deliveries_due_idx ON alert_deliveries (next_attempt_at) WHERE status = 'pending';
+
+-- Silences: while one is in force (wall time), matching episodes are recorded, marked silenced,
+-- and not notified. A silence matches a rule when every matcher it has does (rule id, severity,
+-- and each label given).
+CREATE TABLE alert_silences (
+  id         bigserial PRIMARY KEY,
+  rule_id    bigint,
+  severity   text,
+  labels     jsonb NOT NULL DEFAULT '{}',
+  starts_at  timestamptz NOT NULL,
+  ends_at    timestamptz NOT NULL,
+  comment    text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CHECK (ends_at > starts_at)
+);
+ALTER TABLE alert_history ADD COLUMN silenced boolean NOT NULL DEFAULT false;
