@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { at, logFile } from '../../test/helpers/burstLog.js';
+import { at, line, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
@@ -74,13 +74,31 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
     expect((await run({ ...slow, filter: { source: 'quiet' } })).body.episodes).toEqual([]);
   });
 
+  it('anomaly: a window far from its baseline (the same window in earlier hours) fires; short history never does', async () => {
+    // Six hours of one 500 a minute, then sixty within three minutes from 05:00.
+    const lines: [number, string][] = [];
+    for (let m = 0; m < 360; m++) lines.push([T0 + m * MIN + 30_000, line(T0 + m * MIN + 30_000, 500, '/api/a')]);
+    for (let i = 0; i < 60; i++) lines.push([T0 + 300 * MIN + i * 3_000, line(T0 + 300 * MIN + i * 3_000, 500, '/api/b')]);
+    const up = await svc.upload(`${lines.sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n')}\n`, { source: 'anomaly', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
+    const rule = { name: 'odd', kind: 'anomaly', filter: { status_code: '500', source: 'anomaly' }, window: '5m', min_history: 3 };
+    const range = { start_date: at(0), end_date: at(360) };
+    // [04:56, 05:01): 25 against a baseline of 5 every hour before (MAD 0, so a scale of one record): z = 20.
+    // Once the burst has left the window ([05:03, 05:08) holds 5), it resolves.
+    expect((await run(rule, range)).body.episodes).toEqual([{ window_start: at(296), window_end: at(301), value: 20, peak: 60, resolved_at: at(308) }]);
+    // Twelve baseline windows are needed by default; six hours of data give at most five.
+    expect((await run({ ...rule, min_history: undefined }, range)).body.episodes).toEqual([]);
+    // Drops: the burst is no drop.
+    expect((await run({ ...rule, operator: '<' }, range)).body.episodes).toEqual([]);
+  });
+
   it('answers bad input with a 400 naming the field', async () => {
     expect((await run({ ...SEED, threshold: 'many' })).body.invalid_params?.[0]?.name).toBe('rule.threshold');
     expect((await run(SEED, { start_date: at(10), end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('end_date');
     expect((await run(SEED, { start_date: 'yesterday', end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('start_date');
     expect((await run(SEED, { start_date: at(0), end_date: at(60 * 24 * 40) })).body.invalid_params?.[0]?.name).toBe('end_date');
-    const anomaly = await run({ name: 'a', kind: 'anomaly' });
-    expect(anomaly.status).toBe(400);
-    expect(anomaly.body.invalid_params?.[0]?.name).toBe('rule.kind');
+    const newValue = await run({ name: 'n', kind: 'new_value', field: 'route' });
+    expect(newValue.status).toBe(400);
+    expect(newValue.body.invalid_params?.[0]?.name).toBe('rule.kind');
   });
 });

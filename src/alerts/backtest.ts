@@ -18,6 +18,10 @@ export class BacktestError extends Error {
 /** The threshold condition of a rule with a threshold. */
 export function conditionOf(rule: Rule): Condition {
   const s = effectiveSettings(rule);
+  if (rule.kind === 'anomaly') {
+    // The value is a robust z-score: spikes fire above +sensitivity, drops below −sensitivity.
+    return { operator: s.operator, threshold: s.operator === '<' ? -s.sensitivity : s.sensitivity, forMs: s.forMs };
+  }
   return { operator: s.operator, threshold: rule.threshold!, recoverThreshold: rule.recover_threshold, forMs: s.forMs };
 }
 
@@ -28,7 +32,7 @@ export function conditionOf(rule: Rule): Condition {
  */
 export async function backtest(db: Queryable, rule: Rule, startMs: number, endMs: number): Promise<{ episodes: Episode[]; steps: number }> {
   if (!EVALUATED_KINDS.includes(rule.kind)) {
-    throw new BacktestError('kind', `backtests run count, ratio, absence and latency rules; ${rule.kind} rules are not evaluated yet`);
+    throw new BacktestError('kind', `${rule.kind} rules are not evaluated yet`);
   }
   if (endMs - startMs > MAX_BACKTEST_MS) throw new BacktestError('end_date', 'a backtest covers at most 31 days');
   const { firstEndMs, lastEndMs } = windowEnds(startMs, endMs);

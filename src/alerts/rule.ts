@@ -57,7 +57,8 @@ const ruleFields = z.object({
   min_requests: z.number().int().min(0).optional().describe('ratio: no alert while the window has fewer requests than this (default 20)'),
   percentile: z.enum(PERCENTILES).optional().describe('latency: which percentile (default p95)'),
   sensitivity: z.number().positive().max(100).optional().describe('anomaly: robust standard deviations (median/MAD) from the baseline (default 3)'),
-  min_history: z.number().int().min(3).max(10_000).optional().describe('anomaly: baseline windows needed before it can fire (default 12)'),
+  min_history: z.number().int().min(3).max(30).optional()
+    .describe('anomaly: baseline windows with data needed before it can fire, of 30 (the same window 1–24 h and 2–7 days earlier; default 12)'),
   field: z.enum(NEW_VALUE_FIELDS).optional().describe('new_value: the field whose first appearances fire'),
 });
 

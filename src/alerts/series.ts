@@ -145,14 +145,63 @@ export function windowEnds(startMs: number, endMs: number): { firstEndMs: number
   return { firstEndMs: floorTo(startMs, STEP_MS) + STEP_MS, lastEndMs: floorTo(endMs, STEP_MS) };
 }
 
+const HOUR_MS = 3_600_000;
+/**
+ * Where an anomaly rule's baseline windows lie, before the window judged: the same window 1 to 24
+ * hours earlier, and at the same time of day 2 to 7 days earlier (30 windows at most).
+ */
+const BASELINE_OFFSETS_MS = [
+  ...Array.from({ length: 24 }, (_, i) => (i + 1) * HOUR_MS),
+  ...Array.from({ length: 6 }, (_, i) => (i + 2) * 24 * HOUR_MS),
+];
+export const MAX_BASELINE_WINDOWS = BASELINE_OFFSETS_MS.length;
+const LONGEST_OFFSET_MS = BASELINE_OFFSETS_MS[BASELINE_OFFSETS_MS.length - 1]!;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * One step per window end: how many robust standard deviations the window's matching count lies
+ * from its baseline, (count − median) ÷ (1.4826 × MAD), the scale never below one record (a flat
+ * baseline would make any change infinite). Baseline windows count only from the first minute with
+ * data in the rule's scope; with fewer than `min_history` of them the value is null and the rule
+ * cannot fire: history too short to judge.
+ */
+export function anomalySteps(rule: Rule, counts: Map<number, MinuteCounts>, firstEndMs: number, lastEndMs: number): Step[] {
+  const { windowMs, minHistory } = effectiveSettings(rule);
+  const base = firstEndMs - windowMs - LONGEST_OFFSET_MS;
+  let dataStart = Infinity;
+  for (const [m, c] of counts) if (c.total > 0 && m < dataStart) dataStart = m;
+  // Prefix sums of matching records per minute from `base`: any window's count in O(1).
+  const minutes = (lastEndMs - base) / STEP_MS;
+  const prefix = new Float64Array(minutes + 1);
+  for (let i = 0; i < minutes; i++) prefix[i + 1] = prefix[i]! + (counts.get(base + i * STEP_MS)?.matching ?? 0);
+  const windowCount = (endMs: number): number => prefix[(endMs - base) / STEP_MS]! - prefix[(endMs - windowMs - base) / STEP_MS]!;
+  const steps: Step[] = [];
+  for (let end = firstEndMs; end <= lastEndMs; end += STEP_MS) {
+    const baseline = BASELINE_OFFSETS_MS.map((o) => end - o).filter((e) => e - windowMs >= dataStart).map(windowCount);
+    let value: number | null = null;
+    if (baseline.length >= minHistory) {
+      const m = median(baseline);
+      const scale = Math.max(1.4826 * median(baseline.map((x) => Math.abs(x - m))), 1);
+      value = Math.round(((windowCount(end) - m) / scale) * 100) / 100;
+    }
+    steps.push({ windowStartMs: end - windowMs, windowEndMs: end, value });
+  }
+  return steps;
+}
+
 /** The kinds evaluated so far. */
-export const EVALUATED_KINDS: readonly Rule['kind'][] = [...COUNT_KINDS, 'latency'];
+export const EVALUATED_KINDS: readonly Rule['kind'][] = [...COUNT_KINDS, 'latency', 'anomaly'];
 
 /** The rule's steps for every window end from firstEndMs to lastEndMs (whole minutes, inclusive). */
 export async function ruleSteps(db: Queryable, rule: Rule, firstEndMs: number, lastEndMs: number): Promise<Step[]> {
   if (lastEndMs < firstEndMs) return [];
   const fromMs = firstEndMs - effectiveSettings(rule).windowMs;
-  return rule.kind === 'latency'
-    ? latencySteps(rule, await latencyPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs)
-    : countSteps(rule, await countsPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
+  if (rule.kind === 'latency') return latencySteps(rule, await latencyPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
+  if (rule.kind === 'anomaly') return anomalySteps(rule, await countsPerMinute(db, rule.filter, fromMs - LONGEST_OFFSET_MS, lastEndMs), firstEndMs, lastEndMs);
+  return countSteps(rule, await countsPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
 }
