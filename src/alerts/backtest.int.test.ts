@@ -92,13 +92,27 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
     expect((await run({ ...rule, operator: '<' }, range)).body.episodes).toEqual([]);
   });
 
+  it('new_value: the first minute a route or status code appears fires once, and no later one does', async () => {
+    const routes = { name: 'new route', kind: 'new_value', field: 'route', filter: { source: 'burst' } };
+    // /api/x from 00:00, /api/pay from 01:00: each fires in the window ending the minute after and
+    // resolves when that minute has left the window.
+    expect((await run(routes)).body.episodes).toEqual([
+      { window_start: at(-4), window_end: at(1), value: 1, peak: 1, resolved_at: at(6) },
+      { window_start: at(56), window_end: at(61), value: 1, peak: 1, resolved_at: at(66) },
+    ]);
+    // Seen before the range (from 00:00): nothing new after 00:30.
+    expect((await run(routes, { start_date: at(30), end_date: at(50) })).body.episodes).toEqual([]);
+    const codes = await run({ name: 'new code', kind: 'new_value', field: 'status_code', filter: { source: 'quiet' } });
+    expect(codes.body.episodes.map((e) => e.window_end)).toEqual([at(1)]);
+  });
+
   it('answers bad input with a 400 naming the field', async () => {
     expect((await run({ ...SEED, threshold: 'many' })).body.invalid_params?.[0]?.name).toBe('rule.threshold');
     expect((await run(SEED, { start_date: at(10), end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('end_date');
     expect((await run(SEED, { start_date: 'yesterday', end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('start_date');
     expect((await run(SEED, { start_date: at(0), end_date: at(60 * 24 * 40) })).body.invalid_params?.[0]?.name).toBe('end_date');
-    const newValue = await run({ name: 'n', kind: 'new_value', field: 'route' });
+    const newValue = await run({ name: 'n', kind: 'new_value', field: 'route', filter: { q: 'pay' } });
     expect(newValue.status).toBe(400);
-    expect(newValue.body.invalid_params?.[0]?.name).toBe('rule.kind');
+    expect(newValue.body.invalid_params?.[0]?.name).toBe('rule.filter.q');
   });
 });

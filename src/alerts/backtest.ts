@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { effectiveSettings, type Rule } from './rule.js';
-import { EVALUATED_KINDS, ruleSteps, windowEnds } from './series.js';
+import { ruleSteps, windowEnds } from './series.js';
 import { episodesOf, type Condition, type Episode } from './stateMachine.js';
 
 /** Backtests cover at most this much event time (one step a minute). */
@@ -18,6 +18,7 @@ export class BacktestError extends Error {
 /** The threshold condition of a rule with a threshold. */
 export function conditionOf(rule: Rule): Condition {
   const s = effectiveSettings(rule);
+  if (rule.kind === 'new_value') return { operator: '>', threshold: 0, forMs: s.forMs };
   if (rule.kind === 'anomaly') {
     // The value is a robust z-score: spikes fire above +sensitivity, drops below −sensitivity.
     return { operator: s.operator, threshold: s.operator === '<' ? -s.sensitivity : s.sensitivity, forMs: s.forMs };
@@ -31,9 +32,6 @@ export function conditionOf(rule: Rule): Condition {
  * possibly still firing at the end).
  */
 export async function backtest(db: Queryable, rule: Rule, startMs: number, endMs: number): Promise<{ episodes: Episode[]; steps: number }> {
-  if (!EVALUATED_KINDS.includes(rule.kind)) {
-    throw new BacktestError('kind', `${rule.kind} rules are not evaluated yet`);
-  }
   if (endMs - startMs > MAX_BACKTEST_MS) throw new BacktestError('end_date', 'a backtest covers at most 31 days');
   const { firstEndMs, lastEndMs } = windowEnds(startMs, endMs);
   const steps = await ruleSteps(db, rule, firstEndMs, lastEndMs);

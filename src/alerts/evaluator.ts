@@ -13,7 +13,7 @@ import { conditionOf } from './backtest.js';
 import { recordEpisodes } from './history.js';
 import { effectiveSettings, type StoredRule } from './rule.js';
 import { listRules } from './ruleStore.js';
-import { EVALUATED_KINDS, ruleSteps, STEP_MS } from './series.js';
+import { ruleSteps, STEP_MS } from './series.js';
 import { enqueueDeliveries } from './notifications.js';
 import { isSilenced } from './silences.js';
 import { episodesOf, INITIAL_STATE, type Episode, type MachineState } from './stateMachine.js';
@@ -50,14 +50,13 @@ async function record(tx: Queryable, rule: StoredRule, episodes: Episode[], opts
   return newIds.length;
 }
 
-/** Runs `work` over the enabled, evaluated rules if no other process is evaluating; null if one is. */
+/** Runs `work` over the enabled rules if no other process is evaluating; null if one is. */
 async function withRules(db: Db, work: (tx: Queryable, rule: StoredRule) => Promise<{ steps: number; newEpisodes: number }>): Promise<EvaluationResult | null> {
   return db.transaction(async (tx) => {
     const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [ALERT_EVAL_LOCK]);
     if (!lock.rows[0]!.ok) return null;
     const result: EvaluationResult = { rules: 0, steps: 0, newEpisodes: 0 };
     for (const rule of await listRules(tx, { enabledOnly: true })) {
-      if (!EVALUATED_KINDS.includes(rule.kind)) continue;
       const r = await work(tx, rule);
       result.rules++;
       result.steps += r.steps;

@@ -91,6 +91,9 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
   if (r.kind === 'absence' && r.operator !== undefined && r.operator !== '<') issue(['operator'], "an absence rule fires on fewer records: '<' or none");
   if (r.kind === 'ratio' && r.threshold !== undefined && (r.threshold < 0 || r.threshold > 100)) issue(['threshold'], 'a ratio is a percentage, 0 to 100');
   if (r.kind === 'new_value' && r.field === undefined) issue(['field'], 'required for a new_value rule: route, status_code or source');
+  if (r.kind === 'new_value') {
+    for (const key of ['q', 'endpoint'] as const) if (r.filter[key] !== undefined) issue(['filter', key], 'a new_value rule reads the rollups: filter by status_code, level, route or source');
+  }
   if (r.kind === 'anomaly' && r.operator !== undefined && r.operator !== '>' && r.operator !== '<') issue(['operator'], "anomaly: '>' (spikes) or '<' (drops)");
   const only: [keyof RuleFields, RuleFields['kind']][] = [
     ['min_requests', 'ratio'], ['percentile', 'latency'], ['sensitivity', 'anomaly'], ['min_history', 'anomaly'], ['field', 'new_value'],

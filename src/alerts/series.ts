@@ -137,8 +137,6 @@ export function countSteps(rule: Rule, counts: Map<number, MinuteCounts>, firstE
   return steps;
 }
 
-/** The kinds whose value is a count of records per window. */
-export const COUNT_KINDS: readonly Rule['kind'][] = ['count', 'ratio', 'absence'];
 
 /** The window ends of a time range: every whole minute after its start, up to its end. */
 export function windowEnds(startMs: number, endMs: number): { firstEndMs: number; lastEndMs: number } {
@@ -194,8 +192,43 @@ export function anomalySteps(rule: Rule, counts: Map<number, MinuteCounts>, firs
   return steps;
 }
 
-/** The kinds evaluated so far. */
-export const EVALUATED_KINDS: readonly Rule['kind'][] = [...COUNT_KINDS, 'latency', 'anomaly'];
+const DAY_MS = 86_400_000;
+const NEW_VALUE_COLUMN = { route: 'route', status_code: 'status_code', source: 'source' } as const;
+
+/**
+ * For a new_value rule: how many values of its field were seen for the first time in each minute
+ * of [fromMs, toMs), among its matching records. "Before" is every day rollup before the day of
+ * `fromMs`, and the minutes of that day up to each minute. Only rollups are read, so the rule's
+ * validation refuses q and endpoint filters.
+ */
+export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
+  const column = NEW_VALUE_COLUMN[rule.field!];
+  const params: unknown[] = [new Date(floorTo(fromMs, DAY_MS)).toISOString(), new Date(toMs).toISOString()];
+  const conditions = filterSql(logFilters(rule.filter), params);
+  if (rule.filter.route !== undefined) {
+    params.push(rule.filter.route);
+    conditions.push(`route = $${params.length}`);
+  }
+  const match = conditions.length ? conditions.join(' AND ') : 'true';
+  // Unqualified columns in `match` name the table of the query they stand in.
+  const res = await db.query<{ minute: string }>(
+    `SELECT (floor(extract(epoch FROM first) / 60) * 60000)::bigint AS minute FROM (
+       SELECT ${column} AS v, min(bucket) AS first FROM rollups_1m
+       WHERE bucket >= $1::timestamptz AND bucket < $2::timestamptz AND ${match} AND ${column} IS NOT NULL GROUP BY 1) AS seen
+     WHERE NOT EXISTS (SELECT 1 FROM rollups_1d WHERE bucket < $1::timestamptz AND ${match} AND ${column} = seen.v)`,
+    params,
+  );
+  const out = new Map<number, MinuteCounts>();
+  for (const r of res.rows) {
+    const minute = Number(r.minute);
+    if (minute < fromMs) continue;
+    const c = out.get(minute) ?? { matching: 0, total: 0 };
+    c.matching++;
+    out.set(minute, c);
+  }
+  return out;
+}
+
 
 /** The rule's steps for every window end from firstEndMs to lastEndMs (whole minutes, inclusive). */
 export async function ruleSteps(db: Queryable, rule: Rule, firstEndMs: number, lastEndMs: number): Promise<Step[]> {
@@ -203,5 +236,6 @@ export async function ruleSteps(db: Queryable, rule: Rule, firstEndMs: number, l
   const fromMs = firstEndMs - effectiveSettings(rule).windowMs;
   if (rule.kind === 'latency') return latencySteps(rule, await latencyPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
   if (rule.kind === 'anomaly') return anomalySteps(rule, await countsPerMinute(db, rule.filter, fromMs - LONGEST_OFFSET_MS, lastEndMs), firstEndMs, lastEndMs);
+  if (rule.kind === 'new_value') return countSteps(rule, await firstSeenPerMinute(db, rule, fromMs, lastEndMs), firstEndMs, lastEndMs);
   return countSteps(rule, await countsPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
 }

@@ -70,7 +70,7 @@ async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRan
     const { episodes, steps } = await backtest(db, rule, startMs, endMs);
     return { start_date: iso(startMs), end_date: iso(endMs), steps, episodes: episodes.map(episodeAnswer) };
   } catch (err) {
-    if (err instanceof BacktestError) throw AppError.badParam(err.field === 'kind' ? 'rule.kind' : err.field, err.message);
+    if (err instanceof BacktestError) throw AppError.badParam(err.field, err.message);
     throw err;
   }
 }
