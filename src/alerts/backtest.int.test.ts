@@ -44,6 +44,12 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
     expect(body.episodes).toEqual([{ window_start: at(60), window_end: at(65), value: 65, peak: 65, resolved_at: at(66) }]);
   });
 
+  it('recover_threshold holds a firing episode until the value is well back (hysteresis)', async () => {
+    // Without it the episode resolves at 01:06 (45 ≤ 50); with 10 it waits for [01:03, 01:08), which holds 5.
+    const { body } = await run({ ...SEED, filter: { ...SEED.filter, source: 'burst' }, recover_threshold: 10 });
+    expect(body.episodes).toEqual([{ window_start: at(58), window_end: at(63), value: 65, peak: 65, resolved_at: at(68) }]);
+  });
+
   it('ratio: the share of 500s, with min_requests keeping thin windows quiet', async () => {
     const ratio = { name: 'r', kind: 'ratio', filter: { status_code: '5xx', source: 'burst' }, operator: '>', threshold: 80, window: '5m' };
     // The background alone is 50%. [00:56, 01:01) has the burst's first 20: 25 of 30 records are 500s,
