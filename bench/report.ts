@@ -1,5 +1,6 @@
 /** The results as one JSON document, the targets of the issue, and the table printed to stdout. */
 import type { DbKind } from '../src/db/db.js';
+import type { AlertBenchFigure } from './alerts.js';
 import type { AnalyticsFigure } from './analytics.js';
 import type { BackendResult, Check } from './backendRun.js';
 import type { ParseBaseline, PipelineBaseline } from './baselines.js';
@@ -15,7 +16,7 @@ export const REFERENCE = {
 } as const;
 
 export const TARGETS = {
-  e2eLinesPerSecPostgres: 150_000, rareQueryP50Ms: 100, ingestRssMb: 400, analyticsP50Ms: 50, analyticsSpeedup: 20,
+  e2eLinesPerSecPostgres: 150_000, rareQueryP50Ms: 100, ingestRssMb: 400, analyticsP50Ms: 50, analyticsSpeedup: 20, alertTickMs: 2_000,
 } as const;
 
 export interface RssStepResult {
@@ -49,6 +50,8 @@ export interface BenchResults {
   rssStep: RssStepResult[];
   /** Analytics endpoints against plain SQL, on the RSS step's PostgreSQL data. */
   analytics: AnalyticsFigure[];
+  /** Live alert evaluation over the same data (absent when the analytics section did not run). */
+  alerts?: AlertBenchFigure | undefined;
   targets: Target[];
   failures: string[];
 }
@@ -60,7 +63,7 @@ const cpu = (i: IngestFigures): string =>
   `${num(i.cpu.serverS)} / ${num(i.cpu.postgresS)} / ${num(i.cpu.benchClientS)} / ${num(i.cpu.restOfMachineS)} (${num(i.cpu.coresBusy, 2)})`;
 const lat = (s: Summary | null | undefined): string => (s ? `${num(s.p50)} / ${num(s.p95)} (${s.n})` : '-');
 
-export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | 'analytics'>): Target[] {
+export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | 'analytics' | 'alerts'>): Target[] {
   const targets: Target[] = [];
   const pg = r.backends.postgres;
   const e2e = pg?.ingest.linesPerSec ?? null;
@@ -88,6 +91,12 @@ export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | '
       status: p50 === null ? 'NOT RUN' : p50 <= TARGETS.analyticsP50Ms && (a.speedup ?? 0) >= TARGETS.analyticsSpeedup ? 'PASS' : 'MISS',
     });
   }
+  const tick = r.alerts?.tick?.p50 ?? null;
+  targets.push({
+    name: `alert evaluation, ${int(r.alerts?.rules)} enabled rules, ${int(rows)} rows, postgres`, target: `≤ ${int(TARGETS.alertTickMs)} ms per tick`,
+    value: tick === null ? '-' : `${int(tick)} ms p50 of ${r.alerts!.tick!.n} ticks`,
+    status: tick === null ? 'NOT RUN' : tick <= TARGETS.alertTickMs ? 'PASS' : 'MISS',
+  });
   const rss = r.rssStep.length ? r.rssStep : [];
   if (rss.length === 0) targets.push({ name: 'server RSS while ingesting a 2 GB file', target: `< ${TARGETS.ingestRssMb} MB`, value: '-', status: 'NOT RUN' });
   for (const s of rss) {
@@ -220,6 +229,12 @@ export function renderReport(r: BenchResults): string {
     '',
     '== Analytics: each endpoint (p50 of its calls) vs the same question in plain SQL over the raw rows',
     r.analytics.length ? analyticsTable(r) : '(skipped: no RSS step on PostgreSQL, or --analytics-api-runs 0)',
+    '',
+    '== Alerts: live evaluation ticks over the same data',
+    r.alerts ? formatTable([
+      ['rules', 'kinds', 'tick ms p50 / p95 (ticks)', 'episodes recorded'],
+      [int(r.alerts.rules), Object.entries(r.alerts.kinds).map(([k, n]) => `${k} ${n}`).join(', '), lat(r.alerts.tick), int(r.alerts.newEpisodes)],
+    ]) : '(skipped: no analytics section)',
     '',
     '== Targets',
     formatTable(r.targets.map((t) => [t.status, t.name, t.target, t.value])),

@@ -22,6 +22,7 @@ import { ingestThroughServer } from './ingestRun.js';
 import { benchQueries } from './queries.js';
 import { evaluateTargets, REFERENCE, renderReport, type BenchResults } from './report.js';
 import { round } from './stats.js';
+import { measureAlertEvaluation } from './alerts.js';
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --lines N                 lines of the main input file (default 1000000)
@@ -37,7 +38,8 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --out DIR                 cached inputs, server logs and results (default bench/out)
   --scratch-dir DIR         fresh data directories and the COPY file (default the OS temp dir)
   --analytics-api-runs N    calls per analytics endpoint, after the RSS step's ingest on PostgreSQL (default 20; 0 skips)
-  --analytics-sql-runs N    runs of each plain-SQL equivalent (default 5: each scans all rows)`;
+  --analytics-sql-runs N    runs of each plain-SQL equivalent (default 5: each scans all rows)
+  --alert-rules N           enabled alert rules timed over the same data, 5 live ticks (default 1000; 0 skips)`;
 
 const GiB = 1024 ** 3;
 
@@ -62,6 +64,7 @@ function parseOptions() {
       'scratch-dir': { type: 'string', default: os.tmpdir() },
       'analytics-api-runs': { type: 'string', default: '20' },
       'analytics-sql-runs': { type: 'string', default: '5' },
+      'alert-rules': { type: 'string', default: '1000' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -93,6 +96,7 @@ function parseOptions() {
     scratchDir: path.resolve(values['scratch-dir']),
     analyticsApiRuns: Math.floor(count('analytics-api-runs', 0)),
     analyticsSqlRuns: Math.floor(count('analytics-sql-runs', 1)),
+    alertRules: Math.floor(count('alert-rules', 0)),
   };
 }
 
@@ -208,6 +212,7 @@ async function main(): Promise<number> {
                 serverUrl: url, db, day: middleDay(rssFile!), apiRuns: opts.analyticsApiRuns, sqlRuns: opts.analyticsSqlRuns, log,
               });
               for (const a of results.analytics) if (!a.check.ok) failures.push(`analytics: wrong answer: ${a.name}, ${a.range} (${a.check.detail})`);
+              if (opts.alertRules > 0) results.alerts = await measureAlertEvaluation(db, { rules: opts.alertRules, ticks: 5, log });
             } finally {
               await db.close();
             }

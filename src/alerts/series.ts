@@ -60,13 +60,28 @@ export function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: numbe
   };
 }
 
-/** Matching and total records per minute in [fromMs, toMs) (whole minutes), keyed by the minute's start. */
-export async function countsPerMinute(db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
+/**
+ * Matching and total records per minute in [fromMs, toMs) (whole minutes), keyed by the minute's
+ * start; only within `ranges` when given (each [from, to), sorted, not overlapping), so that an
+ * anomaly rule's baseline reads its thirty windows rather than every minute of a week.
+ */
+export async function countsPerMinute(
+  db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number, ranges?: readonly [number, number][],
+): Promise<Map<number, MinuteCounts>> {
   const q = recordsQuery(filter, fromMs, toMs);
   const n = q.raw ? '1' : 'records';
+  let where = q.where;
+  if (ranges) {
+    const time = q.raw ? 'timestamp' : 'bucket';
+    const terms = ranges.map(([from, to]) => {
+      q.params.push(new Date(from).toISOString(), new Date(to).toISOString());
+      return `(${time} >= $${q.params.length - 1}::timestamptz AND ${time} < $${q.params.length}::timestamptz)`;
+    });
+    where += ` AND (${terms.join(' OR ')})`;
+  }
   const res = await db.query<{ minute: string; matching: number | null; total: number }>(
     `SELECT ${q.minute} AS minute, sum(${n}) FILTER (WHERE ${q.match}) AS matching, sum(${n}) AS total
-     FROM ${q.table} WHERE ${q.where} GROUP BY 1`,
+     FROM ${q.table} WHERE ${where} GROUP BY 1`,
     q.params,
   );
   return new Map(res.rows.map((r) => [Number(r.minute), { matching: Number(r.matching ?? 0), total: Number(r.total) }]));
@@ -155,6 +170,18 @@ const BASELINE_OFFSETS_MS = [
 export const MAX_BASELINE_WINDOWS = BASELINE_OFFSETS_MS.length;
 const LONGEST_OFFSET_MS = BASELINE_OFFSETS_MS[BASELINE_OFFSETS_MS.length - 1]!;
 
+/** The time an anomaly rule reads for windows covering [fromMs, toMs): that span and each baseline offset of it, merged. */
+function baselineRanges(fromMs: number, toMs: number): [number, number][] {
+  const spans = [0, ...BASELINE_OFFSETS_MS].map((o): [number, number] => [fromMs - o, toMs - o]).sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of spans) {
+    const last = merged[merged.length - 1];
+    if (last && from <= last[1]) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -235,7 +262,10 @@ export async function ruleSteps(db: Queryable, rule: Rule, firstEndMs: number, l
   if (lastEndMs < firstEndMs) return [];
   const fromMs = firstEndMs - effectiveSettings(rule).windowMs;
   if (rule.kind === 'latency') return latencySteps(rule, await latencyPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
-  if (rule.kind === 'anomaly') return anomalySteps(rule, await countsPerMinute(db, rule.filter, fromMs - LONGEST_OFFSET_MS, lastEndMs), firstEndMs, lastEndMs);
+  if (rule.kind === 'anomaly') {
+    const ranges = baselineRanges(fromMs, lastEndMs);
+    return anomalySteps(rule, await countsPerMinute(db, rule.filter, fromMs - LONGEST_OFFSET_MS, lastEndMs, ranges), firstEndMs, lastEndMs);
+  }
   if (rule.kind === 'new_value') return countSteps(rule, await firstSeenPerMinute(db, rule, fromMs, lastEndMs), firstEndMs, lastEndMs);
   return countSteps(rule, await countsPerMinute(db, rule.filter, fromMs, lastEndMs), firstEndMs, lastEndMs);
 }
