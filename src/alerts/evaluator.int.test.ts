@@ -60,7 +60,7 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
 
   it('an uploaded burst yields one episode at its event time, resolved once; the quiet file none', async () => {
     expect(await settled(seedId, 1)).toMatchObject([
-      { rule_id: seedId, state: 'resolved', window_start: at(58), window_end: at(63), value: 65, resolved_at: at(66) },
+      { rule_id: seedId, state: 'resolved', window_start: at(58), window_end: at(63), fired_at: at(63), value: 65, resolved_at: at(66) },
     ]);
     expect(await history(quietId)).toEqual([]);
     // The evidence is the window that fired: [00:58, 01:03) holds the whole burst and five background 500s.

@@ -14,6 +14,8 @@ export interface HistoryEntry {
   threshold: number | null;
   window_start: string;
   window_end: string;
+  /** Event time it fired: the end of the window that fired. */
+  fired_at: string;
   resolved_at: string | null;
   detected_at: string;
   resolved_detected_at: string | null;
@@ -65,12 +67,12 @@ export async function recordEpisodes(db: Queryable, rule: StoredRule, episodes: 
   return { entries, newIds };
 }
 
-/** Times as ISO 8601 strings, whatever the driver gave. */
-function normalised(r: HistoryEntry): HistoryEntry {
+/** Times as ISO 8601 strings, whatever the driver gave; `fired_at` is the end of the window that fired. */
+function normalised(r: Omit<HistoryEntry, 'fired_at'>): HistoryEntry {
   const time = (v: string | null): string | null => (v === null ? null : new Date(v).toISOString());
   return {
     ...r,
-    window_start: time(r.window_start)!, window_end: time(r.window_end)!, resolved_at: time(r.resolved_at),
+    window_start: time(r.window_start)!, window_end: time(r.window_end)!, fired_at: time(r.window_end)!, resolved_at: time(r.resolved_at),
     detected_at: time(r.detected_at)!, resolved_detected_at: time(r.resolved_detected_at),
   };
 }

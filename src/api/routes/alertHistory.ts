@@ -20,7 +20,8 @@ const entry = z.object({
   threshold: z.number().nullable(),
   window_start: z.string().describe('Event time'),
   window_end: z.string().describe('Event time: the end of the window that fired'),
-  resolved_at: z.string().nullable().describe('Event time: the end of the window that resolved it'),
+  fired_at: z.string().describe('Event time it fired (the end of the window that fired)'),
+  resolved_at: z.string().nullable().describe('Event time it resolved: the end of the window that resolved it'),
   detected_at: z.string().describe('Wall time the episode was recorded'),
   resolved_detected_at: z.string().nullable(),
   evidence: z.object({
