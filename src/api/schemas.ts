@@ -62,6 +62,16 @@ export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>): FactFilter
   }
 }
 
+/** An ISO 8601 date-time parameter, normalised; a bad one is a 400 naming it. */
+export function dateParam(name: string, value: string): string {
+  try {
+    return parseDateParam(name, value);
+  } catch (err) {
+    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
+    throw err;
+  }
+}
+
 export const limitParam = (max: number, fallback: number) =>
   z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
 

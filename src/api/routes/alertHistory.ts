@@ -4,9 +4,7 @@ import { z } from 'zod';
 import { listHistory } from '../../alerts/history.js';
 import { listDeliveries } from '../../alerts/notifications.js';
 import { SEVERITIES } from '../../alerts/rule.js';
-import { FilterError, parseDateParam } from '../../search/filters.js';
-import { AppError } from '../errors.js';
-import { limitParam, problemSchema } from '../schemas.js';
+import { dateParam, limitParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 const entry = z.object({
@@ -57,18 +55,10 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => {
       const q = req.query;
-      let dates: { startDate?: string; endDate?: string };
-      try {
-        dates = {
-          ...(q.start_date ? { startDate: parseDateParam('start_date', q.start_date) } : {}),
-          ...(q.end_date ? { endDate: parseDateParam('end_date', q.end_date) } : {}),
-        };
-      } catch (err) {
-        if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
-        throw err;
-      }
       const items = await listHistory(deps.db, {
-        ruleId: q.rule_id, state: q.state, severity: q.severity, ...dates,
+        ruleId: q.rule_id, state: q.state, severity: q.severity,
+        startDate: q.start_date === undefined ? undefined : dateParam('start_date', q.start_date),
+        endDate: q.end_date === undefined ? undefined : dateParam('end_date', q.end_date),
         beforeId: q.cursor === undefined ? undefined : Number(q.cursor), limit: q.limit + 1,
       });
       const more = items.length > q.limit;

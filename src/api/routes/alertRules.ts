@@ -7,9 +7,8 @@ import { ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
 import type { Db } from '../../db/db.js';
-import { FilterError, parseDateParam } from '../../search/filters.js';
 import { AppError } from '../errors.js';
-import { problemSchema } from '../schemas.js';
+import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
@@ -56,15 +55,8 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** Runs a backtest, answering bad dates and unsupported rules as 400s naming the field. */
 async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRange>): Promise<z.infer<typeof backtestAnswer>> {
-  let startMs: number;
-  let endMs: number;
-  try {
-    startMs = Date.parse(parseDateParam('start_date', range.start_date));
-    endMs = Date.parse(parseDateParam('end_date', range.end_date));
-  } catch (err) {
-    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
-    throw err;
-  }
+  const startMs = Date.parse(dateParam('start_date', range.start_date));
+  const endMs = Date.parse(dateParam('end_date', range.end_date));
   if (startMs >= endMs) throw AppError.badParam('end_date', 'must be after start_date');
   try {
     const { episodes, steps } = await backtest(db, rule, startMs, endMs);
