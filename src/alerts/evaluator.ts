@@ -9,6 +9,7 @@
  */
 import type { Db, Queryable } from '../db/db.js';
 import { floorTo } from '../domain/timeBuckets.js';
+import { parseSourceFilter } from '../search/filters.js';
 import { conditionOf } from './backtest.js';
 import { recordEpisodes } from './history.js';
 import { effectiveSettings, type StoredRule } from './rule.js';
@@ -112,15 +113,21 @@ export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOption
 }
 
 /**
- * Evaluation over ingested event time [fromMs, toMs]: every window that holds any of it, and for
+ * Evaluation over the event time [fromMs, toMs] of a job's records from `source`, for the rules that
+ * can match that source: every window that holds any of it, and for
  * all but absence rules the windows after it until its last minute has left them (so that an
  * episode in the data also resolves), but none that ends after `nowMs` (its minutes are not over).
  * An absence rule stops at the data's end: silence after the last line of an old file is not news.
  * When the span reaches past where live evaluation of a rule stood, live evaluation goes on from
  * the span's state: an episode still firing at its end is resolved by a later tick.
  */
-export async function evaluateSpan(db: Db, fromMs: number, toMs: number, nowMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
+export async function evaluateSpan(
+  db: Db, span: { fromMs: number; toMs: number; source: string }, nowMs: number, opts: EvaluationOptions,
+): Promise<EvaluationResult | null> {
+  const { fromMs, toMs } = span;
   return withRules(db, true, async (tx, rule) => {
+    // A rule for other sources learns nothing from this job: an absence rule would see only their silence.
+    if (rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) return { steps: 0, newEpisodes: 0 };
     const { windowMs } = effectiveSettings(rule);
     const firstEndMs = floorTo(fromMs, STEP_MS) + STEP_MS;
     const lastEndMs = Math.min(floorTo(toMs, STEP_MS) + (rule.kind === 'absence' ? 0 : windowMs), floorTo(nowMs, STEP_MS));

@@ -48,12 +48,13 @@ export function startAlertEvaluation(
   return {
     jobSucceeded(jobId) {
       enqueue(`job ${jobId}`, async () => {
-        const res = await db.query<{ min_timestamp: string | null; max_timestamp: string | null }>(
-          'SELECT min_timestamp, max_timestamp FROM ingest_jobs WHERE id = $1', [jobId],
+        const res = await db.query<{ source: string; min_timestamp: string | null; max_timestamp: string | null }>(
+          'SELECT source, min_timestamp, max_timestamp FROM ingest_jobs WHERE id = $1', [jobId],
         );
         const job = res.rows[0];
         if (!job?.min_timestamp || !job.max_timestamp) return { rules: 0, steps: 0, newEpisodes: 0 };
-        return evaluateSpan(db, Date.parse(job.min_timestamp), Date.parse(job.max_timestamp), Date.now(), opts);
+        const span = { fromMs: Date.parse(job.min_timestamp), toMs: Date.parse(job.max_timestamp), source: job.source };
+        return evaluateSpan(db, span, Date.now(), opts);
       });
     },
     async stop() {
