@@ -3,6 +3,7 @@ import { hasAlertmanager, startAlertmanager } from '../../test/helpers/alertmana
 import { line } from '../../test/helpers/burstLog.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive } from './evaluator.js';
+import { refreshAlertmanager } from './notifications.js';
 
 const MIN = 60_000;
 
@@ -52,6 +53,16 @@ describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertma
       labels: { alertname: name, severity: 'critical', team: 'edge' }, status: { state: 'active' },
     });
 
+    // While it fires, every live tick sends it again, as Alertmanager expects (else it ends it after resolve_timeout).
+    // (The delivery is marked sent just after Alertmanager answered: wait for that.)
+    let refreshed = await refreshAlertmanager(svc.db);
+    for (let i = 0; refreshed === 0 && i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      refreshed = await refreshAlertmanager(svc.db);
+    }
+    expect(refreshed).toBe(1);
+    expect((await alerts()).find((x) => x.labels.alertname === name)?.status.state).toBe('active');
+
     // Ten minutes on (in event time), the burst has left the window: live evaluation resolves the episode.
     let result = await evaluateLive(svc.db, now + 10 * MIN, { notifyMaxAgeMs: 15 * MIN });
     for (let i = 0; result === null && i < 100; i++) {
@@ -62,5 +73,6 @@ describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertma
     expect(after.some((x) => x.labels.alertname === name)).toBe(false);
     const history = await svc.getJson<{ items: { state: string }[] }>('/alerts/history');
     expect(history.body.items.map((h) => h.state)).toEqual(['resolved']);
+    expect(await refreshAlertmanager(svc.db)).toBe(0);
   });
 });

@@ -120,6 +120,21 @@ export async function sendDueDeliveries(db: Db, secretKey: string | undefined, n
   return due.rows.length;
 }
 
+/**
+ * Alertmanager ends an alert that is not sent again within its resolve_timeout (5 minutes by
+ * default), as Prometheus sends every firing alert on every evaluation. So while an episode fires,
+ * its Alertmanager notification goes again on every live tick (not recorded as a delivery).
+ * Returns how many were sent.
+ */
+export async function refreshAlertmanager(db: Queryable): Promise<number> {
+  const firing = await db.query<{ payload: Notification; channel: Channel }>(
+    `SELECT d.payload, d.channel FROM alert_deliveries d JOIN alert_history h ON h.id = d.history_id
+     WHERE h.state = 'firing' AND d.event = 'firing' AND d.status = 'sent' AND d.channel->>'type' = 'alertmanager'`,
+  );
+  for (const f of firing.rows) await send(CHANNELS.alertmanager(f.payload, f.channel, undefined));
+  return firing.rows.length;
+}
+
 async function send(req: { url: string; headers: Record<string, string>; body: string }): Promise<DeliveryAttempt> {
   const at = new Date().toISOString();
   try {

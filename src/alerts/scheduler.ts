@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { evaluateLive, evaluateSpan, type EvaluationResult } from './evaluator.js';
-import { sendDueDeliveries } from './notifications.js';
+import { refreshAlertmanager, sendDueDeliveries } from './notifications.js';
 
 /** How often due notifications are looked for. */
 const DELIVERY_TICK_MS = 2_000;
@@ -36,7 +36,15 @@ export function startAlertEvaluation(
   const timer = setInterval(() => {
     if (ticking) return;
     ticking = true;
-    enqueue('live', () => evaluateLive(db, Date.now(), opts).finally(() => (ticking = false)));
+    enqueue('live', async () => {
+      try {
+        const result = await evaluateLive(db, Date.now(), opts);
+        await refreshAlertmanager(db);
+        return result;
+      } finally {
+        ticking = false;
+      }
+    });
   }, config.alertEvalIntervalMs);
   let sending: Promise<unknown> | null = null;
   const deliveries = setInterval(() => {
