@@ -64,16 +64,22 @@ interface RuleOutcome {
 }
 
 /**
- * Runs `work` over the enabled rules if no other process is evaluating (null if one is), with every
+ * Runs `work` over the enabled rules while no other process evaluates (waiting for it, or null if
+ * one is and `waitForLock` is not set), with every
  * rule's stored state read in one query and the new states written in one: a tick over a thousand
  * rules is then a query or two per rule. `onlyForward` keeps a stored state that is further on.
  */
 async function withRules(
-  db: Db, onlyForward: boolean, work: (tx: Queryable, rule: StoredRule, stored: StoredState | undefined) => Promise<RuleOutcome>,
+  db: Db, mode: { onlyForward: boolean; waitForLock: boolean },
+  work: (tx: Queryable, rule: StoredRule, stored: StoredState | undefined) => Promise<RuleOutcome>,
 ): Promise<EvaluationResult | null> {
+  const onlyForward = mode.onlyForward;
   return db.transaction(async (tx) => {
-    const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [ALERT_EVAL_LOCK]);
-    if (!lock.rows[0]!.ok) return null;
+    if (mode.waitForLock) await tx.query('SELECT pg_advisory_xact_lock($1)', [ALERT_EVAL_LOCK]);
+    else {
+      const lock = await tx.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [ALERT_EVAL_LOCK]);
+      if (!lock.rows[0]!.ok) return null;
+    }
     const states = new Map<number, StoredState>();
     const rows = await tx.query<{ rule_id: number; machine: MachineState; evaluated_to: string }>('SELECT rule_id, machine, evaluated_to FROM alert_rule_states');
     for (const r of rows.rows) states.set(r.rule_id, { machine: r.machine, evaluatedToMs: Date.parse(r.evaluated_to) });
@@ -102,7 +108,8 @@ async function withRules(
 /** Live evaluation up to the window ending at the minute of `nowMs`. */
 export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
   const targetMs = floorTo(nowMs, STEP_MS);
-  return withRules(db, false, async (tx, rule, from) => {
+  // A tick that finds another process evaluating is skipped: the next one catches up.
+  return withRules(db, { onlyForward: false, waitForLock: false }, async (tx, rule, from) => {
     const firstEndMs = Math.max(from ? from.evaluatedToMs + STEP_MS : targetMs, targetMs - MAX_CATCH_UP_MS);
     if (firstEndMs > targetMs) return { steps: 0, newEpisodes: 0 };
     const steps = await ruleSteps(tx, rule, firstEndMs, targetMs);
@@ -125,7 +132,8 @@ export async function evaluateSpan(
   db: Db, span: { fromMs: number; toMs: number; source: string }, nowMs: number, opts: EvaluationOptions,
 ): Promise<EvaluationResult | null> {
   const { fromMs, toMs } = span;
-  return withRules(db, true, async (tx, rule) => {
+  // A job's span is evaluated once: it waits for another process's evaluation to finish.
+  return withRules(db, { onlyForward: true, waitForLock: true }, async (tx, rule) => {
     // A rule for other sources learns nothing from this job: an absence rule would see only their silence.
     if (rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) return { steps: 0, newEpisodes: 0 };
     const { windowMs } = effectiveSettings(rule);
