@@ -73,7 +73,6 @@ async function withRules(
   db: Db, mode: { onlyForward: boolean; waitForLock: boolean },
   work: (tx: Queryable, rule: StoredRule, stored: StoredState | undefined) => Promise<RuleOutcome>,
 ): Promise<EvaluationResult | null> {
-  const onlyForward = mode.onlyForward;
   return db.transaction(async (tx) => {
     if (mode.waitForLock) await tx.query('SELECT pg_advisory_xact_lock($1)', [ALERT_EVAL_LOCK]);
     else {
@@ -97,7 +96,7 @@ async function withRules(
         `INSERT INTO alert_rule_states AS s (rule_id, machine, evaluated_to)
          SELECT * FROM unnest($1::bigint[], $2::jsonb[], $3::timestamptz[])
          ON CONFLICT (rule_id) DO UPDATE SET machine = EXCLUDED.machine, evaluated_to = EXCLUDED.evaluated_to, updated_at = now()
-         ${onlyForward ? 'WHERE s.evaluated_to < EXCLUDED.evaluated_to' : ''}`,
+         ${mode.onlyForward ? 'WHERE s.evaluated_to < EXCLUDED.evaluated_to' : ''}`,
         [saves.map((x) => x.ruleId), saves.map((x) => JSON.stringify(x.state)), saves.map((x) => new Date(x.evaluatedToMs).toISOString())],
       );
     }

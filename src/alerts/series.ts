@@ -167,7 +167,6 @@ const BASELINE_OFFSETS_MS = [
   ...Array.from({ length: 24 }, (_, i) => (i + 1) * HOUR_MS),
   ...Array.from({ length: 6 }, (_, i) => (i + 2) * 24 * HOUR_MS),
 ];
-export const MAX_BASELINE_WINDOWS = BASELINE_OFFSETS_MS.length;
 const LONGEST_OFFSET_MS = BASELINE_OFFSETS_MS[BASELINE_OFFSETS_MS.length - 1]!;
 
 /** The time an anomaly rule reads for windows covering [fromMs, toMs): that span and each baseline offset of it, merged. */
