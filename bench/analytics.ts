@@ -4,6 +4,7 @@
  * plain SQL (count(*), GROUP BY, percentile_cont), and the ratio.
  */
 import type { Db } from '../src/db/db.js';
+import { BENCH_HEADERS } from './serverProcess.js';
 import { sleep, summarize, timeRuns, type Summary } from './stats.js';
 
 export interface AnalyticsFigure {
@@ -106,7 +107,7 @@ const QUESTIONS: Question[] = [
 ];
 
 async function getJson(url: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url);
+  const res = await fetch(url, { headers: BENCH_HEADERS });
   const body = (await res.json()) as Record<string, unknown>;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
   return body;

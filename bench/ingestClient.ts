@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { IngestJob } from '../src/ingest/jobs.js';
+import { BENCH_HEADERS } from './serverProcess.js';
 import { sleep } from './stats.js';
 
 /** GET /ingest/jobs/{id}, as the service defines it. */
@@ -23,7 +24,7 @@ export async function uploadFile(url: string, file: string, source: string): Pro
   const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = http.request(target, {
       method: 'POST',
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      headers: { ...BENCH_HEADERS, 'content-type': 'application/octet-stream', 'content-length': String(size) },
     });
     req.on('response', (res) => {
       let body = '';
@@ -43,7 +44,7 @@ export async function uploadFile(url: string, file: string, source: string): Pro
 }
 
 export async function getJob(url: string, jobId: string): Promise<JobView> {
-  const res = await fetch(`${url}/ingest/jobs/${jobId}`);
+  const res = await fetch(`${url}/ingest/jobs/${jobId}`, { headers: BENCH_HEADERS });
   if (!res.ok) throw new Error(`GET /ingest/jobs/${jobId} answered ${res.status}`);
   return (await res.json()) as JobView;
 }
@@ -100,7 +101,7 @@ export function gaugeValue(metricsText: string, name: string): number | null {
 export async function waitForSearchIndexes(url: string, timeoutMs: number, pollMs = 250): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await fetch(`${url}/metrics`);
+    const res = await fetch(`${url}/metrics`, { headers: BENCH_HEADERS });
     const text = await res.text();
     const unindexed = gaugeValue(text, 'loginsights_search_partitions_unindexed');
     if (unindexed === null) throw new Error('GET /metrics has no loginsights_search_partitions_unindexed gauge');

@@ -7,6 +7,7 @@ import type { Db, Queryable } from '../src/db/db.js';
 import { parseDateParam, parseStatusFilter, type LogFilters } from '../src/search/filters.js';
 import { searchLogs } from '../src/search/searchLogs.js';
 import type { BenchFile } from './dataset.js';
+import { BENCH_HEADERS } from './serverProcess.js';
 import { elapsedMs, sleep, timeRuns } from './stats.js';
 
 export const PAGE_LIMIT = 50;
@@ -47,7 +48,7 @@ export function benchQueries(file: BenchFile): BenchQuery[] {
 
 /** GET /logs; resolves with the number of items once the whole body is read. */
 export async function apiSearch(url: string, q: BenchQuery): Promise<number> {
-  const res = await fetch(`${url}/logs?${new URLSearchParams(q.params).toString()}`);
+  const res = await fetch(`${url}/logs?${new URLSearchParams(q.params).toString()}`, { headers: BENCH_HEADERS });
   const body = (await res.json()) as { items?: unknown[]; detail?: string };
   if (!res.ok) throw new Error(`GET /logs (${q.name}) answered ${res.status}: ${body.detail ?? ''}`);
   return body.items?.length ?? 0;

@@ -62,6 +62,10 @@ export class RssSampler {
   }
 }
 
+/** The bootstrap admin key of every server the bench starts, and the headers that carry it. */
+export const BENCH_API_KEY = 'li_bench_admin_key_0123456789abcdefghijklmnopqrstu';
+export const BENCH_HEADERS = { authorization: `Bearer ${BENCH_API_KEY}` } as const;
+
 export interface ServerHandle {
   url: string;
   pid: number;
@@ -88,7 +92,12 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
   const log = fs.createWriteStream(opts.logFile);
   const child = spawn(process.execPath, [main, 'serve'], {
     cwd: opts.cwd,
-    env: { HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...opts.env },
+    env: {
+      HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info',
+      // The bench measures capacity, not the per-key request policy.
+      ADMIN_API_KEY: BENCH_API_KEY, SECRET_KEY: 'bench-secret-key-0123456789abcdef', RATE_LIMIT_PER_MINUTE: '0',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.pipe(log);

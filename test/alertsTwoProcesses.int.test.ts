@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { at, logFile } from './helpers/burstLog.js';
 import { BACKENDS, createPostgresDatabase } from './helpers/db.js';
+import { ADMIN_HEADERS } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 interface Entry {
@@ -32,7 +33,7 @@ describe.skipIf(!BACKENDS.includes('postgres'))('alert evaluation by two process
     const ids: number[] = [];
     for (const source of ['one', 'two']) {
       const res = await fetch(`${a.url}/alerts/rules`, {
-        method: 'POST', headers: { 'content-type': 'application/json' },
+        method: 'POST', headers: { ...ADMIN_HEADERS, 'content-type': 'application/json' },
         body: JSON.stringify({ ...rule, name: source, filter: { status_code: '500', source } }),
       });
       ids.push(((await res.json()) as { id: number }).id);
@@ -40,7 +41,7 @@ describe.skipIf(!BACKENDS.includes('postgres'))('alert evaluation by two process
     // One upload through each process at the same time: both jobs' evaluations cover both rules.
     const upload = async (server: ServerProcess, source: string, text: string): Promise<string> => {
       const res = await fetch(`${server.url}/logs/upload?source=${source}&format=nginx_combined_timed`, {
-        method: 'POST', body: text, headers: { 'content-type': 'application/octet-stream' },
+        method: 'POST', body: text, headers: { ...ADMIN_HEADERS, 'content-type': 'application/octet-stream' },
       });
       expect(res.status).toBe(202);
       return ((await res.json()) as { job_id: string }).job_id;
@@ -48,14 +49,14 @@ describe.skipIf(!BACKENDS.includes('postgres'))('alert evaluation by two process
     const jobs = await Promise.all([upload(a, 'one', logFile({ burst: true, gap: false })), upload(b, 'two', logFile({ burst: true, gap: true }))]);
     for (const id of jobs) {
       for (let i = 0; ; i++) {
-        const job = (await (await fetch(`${a.url}/ingest/jobs/${id}`)).json()) as { status: string };
+        const job = (await (await fetch(`${a.url}/ingest/jobs/${id}`, { headers: ADMIN_HEADERS })).json()) as { status: string };
         if (job.status === 'succeeded') break;
         expect(job.status).not.toBe('failed');
         if (i > 600) throw new Error(`job ${id} did not finish`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    const history = async (): Promise<Entry[]> => ((await (await fetch(`${b.url}/alerts/history`)).json()) as { items: Entry[] }).items;
+    const history = async (): Promise<Entry[]> => ((await (await fetch(`${b.url}/alerts/history`, { headers: ADMIN_HEADERS })).json()) as { items: Entry[] }).items;
     let entries: Entry[] = [];
     for (let i = 0; i < 100 && entries.filter((e) => e.resolved_at !== null).length < 2; i++) {
       await new Promise((r) => setTimeout(r, 100));

@@ -331,12 +331,12 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
   });
 
   it('route rules: added through the API, used by new jobs, applied to stored rows by a rebuild', async () => {
-    const bad = await svc.app.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: 'api/*', template: '/x' } });
+    const bad = await svc.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: 'api/*', template: '/x' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ detail: string }>().detail).toMatch(/^pattern: /);
-    const add = await svc.app.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: '/api/users/*', template: '/api/users/{user}' } });
+    const add = await svc.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: '/api/users/*', template: '/api/users/{user}' } });
     expect(add.statusCode).toBe(201);
-    const again = await svc.app.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: '/api/users/*', template: '/y' } });
+    const again = await svc.inject({ method: 'POST', url: '/analytics/route-rules', payload: { pattern: '/api/users/*', template: '/y' } });
     expect(again.statusCode).toBe(409);
 
     const res = await svc.upload(`9.9.9.9 - - [${timeLocal(T0 + 5_000)}] "GET /api/users/42 HTTP/1.1" 200 5 "-" "ua" 0.1 0.1\n`, { source: 'later', format: 'nginx_combined_timed' });
@@ -353,9 +353,9 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
     const top = await summary('source=timed&top=1');
     expect(top.top_endpoints[0]!.route).toBe('/api/users/{user}');
 
-    const del = await svc.app.inject({ method: 'DELETE', url: `/analytics/route-rules/${rules[0]!.id}` });
+    const del = await svc.inject({ method: 'DELETE', url: `/analytics/route-rules/${rules[0]!.id}` });
     expect(del.statusCode).toBe(204);
-    expect((await svc.app.inject({ method: 'DELETE', url: `/analytics/route-rules/${rules[0]!.id}` })).statusCode).toBe(404);
+    expect((await svc.inject({ method: 'DELETE', url: `/analytics/route-rules/${rules[0]!.id}` })).statusCode).toBe(404);
   });
 
 });

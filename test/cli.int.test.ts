@@ -3,13 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, TSX_IMPORT } from './helpers/env.js';
+import { REPO_ROOT, TEST_ADMIN_KEY, TSX_IMPORT } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
     cwd: os.tmpdir(),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', LOGINSIGHTS_API_KEY: TEST_ADMIN_KEY, ...env },
     encoding: 'utf8',
     timeout: 120_000,
   });

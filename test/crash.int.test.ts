@@ -12,13 +12,14 @@ import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
 import { BACKENDS, createPostgresDatabase } from './helpers/db.js';
 import { compactRollups } from '../src/ingest/compactRollups.js';
 import { rollupSnapshot } from './helpers/rollups.js';
+import { ADMIN_HEADERS } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 const LINES = 200_000;
 const KILL_AT = [0.1, 0.4, 0.75];
 
 async function jobStatus(url: string, id: string): Promise<IngestJob> {
-  const res = await fetch(`${url}/ingest/jobs/${id}`);
+  const res = await fetch(`${url}/ingest/jobs/${id}`, { headers: ADMIN_HEADERS });
   if (!res.ok) throw new Error(`GET job: ${res.status}`);
   return (await res.json()) as IngestJob;
 }
@@ -41,7 +42,7 @@ describe.each(BACKENDS)('SIGKILL during a large ingest on %s', (kind) => {
 
     let server: ServerProcess = await spawnServer(env);
     const up = await fetch(`${server.url}/logs/upload?source=crash`, {
-      method: 'POST', body: content, headers: { 'content-type': 'application/octet-stream' },
+      method: 'POST', body: content, headers: { ...ADMIN_HEADERS, 'content-type': 'application/octet-stream' },
     });
     expect(up.status).toBe(202);
     const { job_id: jobId } = (await up.json()) as { job_id: string };

@@ -40,7 +40,7 @@ describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertma
       name, kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical',
       labels: { team: 'edge' }, notify: [{ type: 'alertmanager', url: am.url }],
     };
-    expect((await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: rule })).statusCode).toBe(201);
+    expect((await svc.inject({ method: 'POST', url: '/alerts/rules', payload: rule })).statusCode).toBe(201);
     // Sixty 500s in the last three minutes before the current one: the window ending now fires.
     const now = Date.now();
     const start = Math.floor(now / MIN) * MIN - 3 * MIN;

@@ -18,13 +18,13 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
   afterAll(async () => svc?.close());
 
   const run = async (rule: object, range: object = RANGE) => {
-    const res = await svc.app.inject({ method: 'POST', url: '/alerts/rules/backtest', payload: { rule, ...range } });
+    const res = await svc.inject({ method: 'POST', url: '/alerts/rules/backtest', payload: { rule, ...range } });
     return { status: res.statusCode, body: res.json<{ steps: number; episodes: Record<string, unknown>[]; invalid_params?: { name: string }[] }>() };
   };
 
   it("the seed's rule fires once for the burst, at its event time, and resolves once; the quiet file never", async () => {
-    const saved = await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, filter: { ...SEED.filter, source: 'burst' } } });
-    const res = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${saved.json<{ id: number }>().id}/backtest`, payload: RANGE });
+    const saved = await svc.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, filter: { ...SEED.filter, source: 'burst' } } });
+    const res = await svc.inject({ method: 'POST', url: `/alerts/rules/${saved.json<{ id: number }>().id}/backtest`, payload: RANGE });
     expect(res.statusCode).toBe(200);
     // Window [00:58, 01:03): five background 500s and the whole burst; by [01:01, 01:06) only 40 of it are left.
     expect(res.json()).toMatchObject({

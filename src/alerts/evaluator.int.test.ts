@@ -36,7 +36,7 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
   beforeAll(async () => {
     svc = await startTestService(kind, { ALERT_EVAL_INTERVAL: '1d' });
     const create = async (rule: object): Promise<number> =>
-      (await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: rule })).json<{ id: number }>().id;
+      (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: rule })).json<{ id: number }>().id;
     seedId = await create(SEED);
     quietId = await create({ ...SEED, name: 'quiet', filter: { status_code: '500', source: 'quiet' } });
     for (const [name, rule] of Object.entries(KINDS)) kindIds[name] = await create({ name, ...rule });
@@ -97,7 +97,7 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
 
   it('backtest returns the episodes that evaluation recorded', async () => {
     const recorded = await settled(seedId, 1);
-    const res = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${seedId}/backtest`, payload: { start_date: at(0), end_date: at(125) } });
+    const res = await svc.inject({ method: 'POST', url: `/alerts/rules/${seedId}/backtest`, payload: { start_date: at(0), end_date: at(125) } });
     const episodes = res.json<{ episodes: Entry[] }>().episodes;
     expect(episodes.map((e) => [e.window_start, e.window_end, e.value, e.resolved_at])).toEqual(
       recorded.map((e) => [e.window_start, e.window_end, e.value, e.resolved_at]),
@@ -108,7 +108,7 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
     for (const [name, id] of Object.entries(kindIds)) {
       // Evaluation after a job stops an absence rule at the data's end (02:00), the others once the data has left the window.
       const end = name === 'absence' ? at(120) : at(125);
-      const bt = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${id}/backtest`, payload: { start_date: at(0), end_date: end } });
+      const bt = await svc.inject({ method: 'POST', url: `/alerts/rules/${id}/backtest`, payload: { start_date: at(0), end_date: end } });
       const want = bt.json<{ episodes: Entry[] }>().episodes.map((e) => [e.window_start, e.window_end, e.value, e.resolved_at]);
       const got = (await settled(id, want.length)).map((e) => [e.window_start, e.window_end, e.value, e.resolved_at]).reverse();
       expect(got, name).toEqual(want);
@@ -117,7 +117,7 @@ describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
   });
 
   it('live evaluation goes on from where it stood: pending, firing, resolved, each step once', async () => {
-    const id = (await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, name: 'live', for: '1m' } })).json<{ id: number }>().id;
+    const id = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, name: 'live', for: '1m' } })).json<{ id: number }>().id;
     const live = async (minute: number) => whenFree(() => evaluateLive(svc.db, T0 + minute * MIN + 5_000, OPTS));
     // Every enabled rule runs; the others' episodes exist already, so only this rule's can be new.
     expect(await live(62)).toMatchObject({ newEpisodes: 0 });

@@ -61,7 +61,7 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
       failing: { ...rule, name: 'failing', notify_historical: true, notify: [{ type: 'webhook', url: `${receiver.url}/fail` }] },
     };
     for (const [name, body] of Object.entries(rules)) {
-      ids[name] = (await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: body })).json<{ id: number }>().id;
+      ids[name] = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: body })).json<{ id: number }>().id;
     }
     const res = await svc.upload(logFile({ burst: true, gap: false }), { source: 'burst', format: 'nginx_combined_timed' });
     expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
@@ -108,15 +108,15 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
   });
 
   it('a silenced rule records its episode, marked silenced, and sends nothing; silences can be listed and ended', async () => {
-    const silenced = await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: {
+    const silenced = await svc.inject({ method: 'POST', url: '/alerts/rules', payload: {
       name: 'silenced', kind: 'count', filter: { status_code: '500', source: 'burst2' }, operator: '>', threshold: 50, window: '5m',
       severity: 'warning', labels: { team: 'payments' }, notify_historical: true, notify: [{ type: 'webhook', url: `${receiver.url}/silenced` }],
     } });
     const ruleId = silenced.json<{ id: number }>().id;
-    const bad = await svc.app.inject({ method: 'POST', url: '/alerts/silences', payload: { ends_at: '2099-01-01T00:00:00Z' } });
+    const bad = await svc.inject({ method: 'POST', url: '/alerts/silences', payload: { ends_at: '2099-01-01T00:00:00Z' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json<{ invalid_params: { name: string }[] }>().invalid_params[0]!.name).toBe('rule_id');
-    const made = await svc.app.inject({ method: 'POST', url: '/alerts/silences', payload: { labels: { team: 'payments' }, ends_at: '2099-01-01T00:00:00Z', comment: 'maintenance' } });
+    const made = await svc.inject({ method: 'POST', url: '/alerts/silences', payload: { labels: { team: 'payments' }, ends_at: '2099-01-01T00:00:00Z', comment: 'maintenance' } });
     expect(made.statusCode).toBe(201);
     const silenceId = made.json<{ id: number }>().id;
     expect((await svc.getJson<{ items: { id: number }[] }>('/alerts/silences')).body.items.map((x) => x.id)).toContain(silenceId);
@@ -131,20 +131,20 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
     expect(entries.map((e) => e.silenced)).toEqual([true]);
     expect((await svc.getJson<{ items: unknown[] }>(`/alerts/history/${entries[0]!.id}/deliveries`)).body.items).toEqual([]);
 
-    expect((await svc.app.inject({ method: 'DELETE', url: `/alerts/silences/${silenceId}` })).statusCode).toBe(204);
+    expect((await svc.inject({ method: 'DELETE', url: `/alerts/silences/${silenceId}` })).statusCode).toBe(204);
     expect((await svc.getJson<{ items: { id: number }[] }>('/alerts/silences')).body.items.map((x) => x.id)).not.toContain(silenceId);
-    expect((await svc.app.inject({ method: 'DELETE', url: `/alerts/silences/${silenceId}` })).statusCode).toBe(404);
+    expect((await svc.inject({ method: 'DELETE', url: `/alerts/silences/${silenceId}` })).statusCode).toBe(404);
     expect(at_('/silenced')).toEqual([]);
   });
 
   it('sends a test notification on request', async () => {
-    const res = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${ids.historical}/test-notification` });
+    const res = await svc.inject({ method: 'POST', url: `/alerts/rules/${ids.historical}/test-notification` });
     expect(res.statusCode).toBe(202);
     expect(res.json<{ deliveries: number[] }>().deliveries).toHaveLength(2);
     const tests = await until(() => at_('/hook').filter((r) => r.body.includes('"event":"test"')), (r) => r.length >= 1);
     expect(tests).toHaveLength(1);
-    const none = await svc.app.inject({ method: 'POST', url: '/alerts/rules', payload: { name: 'quiet', kind: 'count', operator: '>', threshold: 1 } });
-    const noChannels = await svc.app.inject({ method: 'POST', url: `/alerts/rules/${none.json<{ id: number }>().id}/test-notification` });
+    const none = await svc.inject({ method: 'POST', url: '/alerts/rules', payload: { name: 'quiet', kind: 'count', operator: '>', threshold: 1 } });
+    const noChannels = await svc.inject({ method: 'POST', url: `/alerts/rules/${none.json<{ id: number }>().id}/test-notification` });
     expect(noChannels.statusCode).toBe(400);
   });
 });

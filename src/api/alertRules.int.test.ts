@@ -19,7 +19,7 @@ describe.each(BACKENDS)('alert rules API on %s', (kind) => {
   afterAll(async () => svc?.close());
 
   const send = async (method: 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'GET', url: string, payload?: unknown) => {
-    const res = await svc.app.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
+    const res = await svc.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }) });
     return { status: res.statusCode, body: res.body ? res.json<Record<string, unknown>>() : null, type: res.headers['content-type'] };
   };
 

@@ -124,7 +124,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('GET /logs on %s', (kind) => {
     ['start_date=2026-10-02T00:00:00Z&end_date=2026-10-01T00:00:00Z', 'end_date'],
     ['cursor=bm90LWEtY3Vyc29y', 'cursor'],
   ])('answers %s with 400 problem+json naming %s', async (query, param) => {
-    const res = await svc.app.inject({ method: 'GET', url: `/logs?${query}` });
+    const res = await svc.inject({ method: 'GET', url: `/logs?${query}` });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     const body = res.json<Problem>();
@@ -132,7 +132,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('GET /logs on %s', (kind) => {
   });
 
   it.each(["' OR 1=1 --", '"; DROP TABLE logs; --', '\\', '%%', '\u0000'])('takes SQL metacharacters in q literally: %j', async (q) => {
-    const res = await svc.app.inject({ method: 'GET', url: `/logs?q=${encodeURIComponent(q)}&limit=5` });
+    const res = await svc.inject({ method: 'GET', url: `/logs?q=${encodeURIComponent(q)}&limit=5` });
     expect([200, 400]).toContain(res.statusCode);
     if (res.statusCode === 200) expect(res.json<Page>().items.every((r) => r.raw_log.toLowerCase().includes(q.toLowerCase()))).toBe(true);
     const total = await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM logs');

@@ -21,13 +21,13 @@ describe.each(BACKENDS)('health, readiness, docs and metrics on %s', (kind) => {
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/logs', '/logs/upload', '/ingest/jobs', '/ingest/jobs/{id}', '/ingest/jobs/{id}/rejected', '/healthz', '/readyz']));
     const logParams = doc.body.paths['/logs']!.get!.parameters!.map((p) => p.name);
     expect(logParams).toEqual(expect.arrayContaining(['start_date', 'end_date', 'level', 'status_code', 'endpoint', 'source', 'q', 'limit', 'cursor']));
-    const ui = await svc.app.inject({ method: 'GET', url: '/docs/' });
+    const ui = await svc.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toMatch(/swagger-ui/i);
   });
 
   it('exposes Prometheus metrics with the ingest counters', async () => {
-    const res = await svc.app.inject({ method: 'GET', url: '/metrics' });
+    const res = await svc.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/^# HELP loginsights_ingest_lines_ingested_total/m);
     expect(res.body).toMatch(/^loginsights_search_partitions_unindexed 0$/m);
@@ -42,7 +42,7 @@ describe.each(BACKENDS)('health, readiness, docs and metrics on %s', (kind) => {
   });
 
   it('answers an unknown route with problem+json', async () => {
-    const res = await svc.app.inject({ method: 'GET', url: '/nope' });
+    const res = await svc.inject({ method: 'GET', url: '/nope' });
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.json()).toMatchObject({ status: 404, code: 'not_found', title: 'Not Found' });

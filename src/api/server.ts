@@ -1,4 +1,7 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
 import fastifyMultipart from '@fastify/multipart';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -8,7 +11,9 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { errorHandler, sendProblem } from './errors.js';
+import { installAuth } from './auth.js';
+import { AppError, errorHandler, sendProblem } from './errors.js';
+import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -20,7 +25,7 @@ import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'spoolDir'>;
+  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -46,6 +51,27 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, { status: 404, code: 'not_found', detail: `no route for ${req.method} ${req.url.split('?')[0] ?? ''}` }));
 
+  // Before any route: the onRoute check must see every route, and key checks run before rate limits.
+  const auth = installAuth(app, { db: deps.db, disabled: deps.config.authDisabled });
+  await app.register(fastifyHelmet, {
+    // Swagger UI (and the dashboard) load their scripts and styles from this origin only.
+    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] } },
+  });
+  await app.register(fastifyCors, { origin: deps.config.corsOrigins.length ? deps.config.corsOrigins : false });
+  if (deps.config.rateLimitPerMinute > 0) {
+    await app.register(fastifyRateLimit, {
+      // After authentication (onRequest), so the limit is per key; requests without one count per address.
+      hook: 'preHandler',
+      max: deps.config.rateLimitPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req) => (req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`),
+      allowList: (req) => req.routeOptions.config.access === 'public',
+      errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited',
+        `more than ${ctx.max} requests per minute with this API key (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+        { headers: { 'retry-after': String(Math.ceil(ctx.ttl / 1000)) } }),
+    });
+  }
+
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -58,8 +84,16 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
         { name: 'search', description: 'Stored log records' },
         { name: 'analytics', description: 'Totals, traffic, routes, latency percentiles, clients (from rollups)' },
         { name: 'alerts', description: 'Alert rules, backtests, history, notifications, silences' },
+        { name: 'auth', description: 'API keys (admin scope)' },
         { name: 'meta', description: 'Health, readiness, metrics, formats' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' },
+          apiKeyHeader: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKeyHeader: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -83,6 +117,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(alertRuleRoutes(deps));
   await app.register(alertHistoryRoutes(deps));
   await app.register(alertSilenceRoutes(deps));
-  app.get('/', { schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
+  await app.register(apiKeyRoutes({ ...deps, onKeyRevoked: () => auth.forget() }));
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
   return app;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
-import { hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { ADMIN_HEADERS, hasSharedData, sharedFile } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
 describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) => {
@@ -53,7 +53,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) =
     form.append('source', 'lnav');
     form.append('format', 'auto');
     form.append('file', new Blob([fs.readFileSync(sharedFile('lnav/logfile_bad_access_log.0'))]), 'bad.log');
-    const res = await fetch(`${svc.url}/logs/upload`, { method: 'POST', body: form });
+    const res = await fetch(`${svc.url}/logs/upload`, { method: 'POST', body: form, headers: ADMIN_HEADERS });
     expect(res.status).toBe(202);
     const { job_id } = (await res.json()) as { job_id: string };
     const job = await svc.waitForJob(job_id);
@@ -68,7 +68,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) =
   });
 
   it('answers bad uploads with problem+json naming the problem', async () => {
-    const empty = await svc.app.inject({ method: 'POST', url: '/logs/upload', payload: '', headers: { 'content-type': 'text/plain' } });
+    const empty = await svc.inject({ method: 'POST', url: '/logs/upload', payload: '', headers: { 'content-type': 'text/plain' } });
     expect(empty.statusCode).toBe(400);
     expect(empty.headers['content-type']).toMatch(/^application\/problem\+json/);
 

@@ -5,6 +5,8 @@ import cliProgress from 'cli-progress';
 
 export interface IngestOptions {
   server: string;
+  /** An API key with the ingest scope. */
+  apiKey?: string | undefined;
   source?: string | undefined;
   format?: string | undefined;
   logFormat?: string | undefined;
@@ -24,6 +26,10 @@ interface JobView {
   lines_skipped: number;
   records_ingested: number;
   error: string | null;
+}
+
+function authHeaders(opts: IngestOptions): Record<string, string> {
+  return opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {};
 }
 
 function bar(label: string, enabled: boolean): cliProgress.SingleBar {
@@ -85,7 +91,7 @@ async function upload(file: string, opts: IngestOptions): Promise<{ jobId: strin
     const res = await fetch(url, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      headers: { ...authHeaders(opts), 'content-type': 'application/octet-stream', 'content-length': String(size) },
       duplex: 'half',
     });
     if (res.status !== 202 && res.status !== 200) throw new Error(`upload of ${file} failed: ${await problemText(res)}`);
@@ -103,7 +109,7 @@ async function waitForJob(jobId: string, opts: IngestOptions): Promise<JobView> 
   const started = Date.now();
   try {
     for (;;) {
-      const res = await fetch(new URL(`/ingest/jobs/${jobId}`, opts.server));
+      const res = await fetch(new URL(`/ingest/jobs/${jobId}`, opts.server), { headers: authHeaders(opts) });
       if (!res.ok) throw new Error(`job ${jobId}: ${await problemText(res)}`);
       const job = (await res.json()) as JobView;
       if (opts.progress) {

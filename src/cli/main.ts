@@ -71,13 +71,16 @@ program
   .option('--log-format <string>', 'an nginx log_format or Apache LogFormat line')
   .option('--force', 'ingest again even if the same content was uploaded before')
   .option('--server <url>', 'server URL (default: http://HOST:PORT from the configuration)')
+  .option('--api-key <key>', 'an API key with the ingest scope (default: LOGINSIGHTS_API_KEY, then ADMIN_API_KEY)')
   .option('--no-progress', 'no progress bars')
-  .action(async (files: string[], o: { source?: string; format?: string; logFormat?: string; force?: boolean; server?: string; progress: boolean }) => {
+  .action(async (files: string[], o: { source?: string; format?: string; logFormat?: string; force?: boolean; server?: string; apiKey?: string; progress: boolean }) => {
+    const env = readEnvironment();
+    const apiKey = o.apiKey ?? env.LOGINSIGHTS_API_KEY ?? env.ADMIN_API_KEY;
     const server = o.server ?? (() => {
       const c = configOrExit();
       return `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
     })();
-    process.exitCode = await ingestFiles(files, { ...o, server });
+    process.exitCode = await ingestFiles(files, { ...o, server, apiKey });
   });
 
 for (const what of ['rollups', 'routes'] as const) {

@@ -1,8 +1,11 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startAlertEvaluation } from '../alerts/scheduler.js';
 import { buildServer, type App } from '../api/server.js';
+import { ensureBootstrapKey } from '../auth/apiKeys.js';
 import { ConfigError, type Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { migrate } from '../db/migrator.js';
@@ -23,12 +26,26 @@ export interface Service {
 }
 
 /** Opens the database, applies migrations, starts ingestion, alert evaluation and maintenance, and serves the API. */
-export async function startService(config: Readonly<Config>, logger: Logger, opts: { listen?: boolean } = {}): Promise<Service> {
-  checkRouteRules(config);
-  fs.mkdirSync(config.spoolDir, { recursive: true });
+export async function startService(
+  configured: Readonly<Config>, logger: Logger,
+  opts: { listen?: boolean; announce?: (text: string) => void } = {},
+): Promise<Service> {
+  checkRouteRules(configured);
+  fs.mkdirSync(configured.spoolDir, { recursive: true });
+  const config = Object.freeze({ ...configured, secretKey: configured.secretKey ?? embeddedSecretKey(configured) });
   const db = await openDb(config);
   const applied = await migrate(db);
   if (applied.length) logger.info({ versions: applied }, 'applied database migrations');
+  if (config.authDisabled) {
+    logger.warn('AUTH_DISABLED=true: every request is served without an API key, as admin. Never expose this process beyond your own machine.');
+  }
+  const bootstrap = await ensureBootstrapKey(db, config.adminApiKey);
+  if (bootstrap.kind === 'generated') {
+    (opts.announce ?? ((t: string) => process.stdout.write(t)))(
+      `\n  No API key existed, so an admin key was created. It is shown this once and stored only as a hash:\n\n` +
+      `      ${bootstrap.key}\n\n  Use it as 'Authorization: Bearer <key>'; create narrower keys with POST /auth/keys.\n\n`,
+    );
+  }
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -58,6 +75,22 @@ export async function startService(config: Readonly<Config>, logger: Logger, opt
       await db.close();
     },
   };
+}
+
+/**
+ * The embedded default keeps a generated SECRET_KEY in DATA_DIR (mode 0600), so webhook signatures
+ * stay the same across restarts. With PostgreSQL the configuration must name it (several processes).
+ */
+function embeddedSecretKey(config: Readonly<Config>): string | undefined {
+  if (config.databaseUrl) return undefined;
+  const file = path.join(config.dataDir, 'secret_key');
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  try {
+    fs.writeFileSync(file, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+  }
+  return fs.readFileSync(file, 'utf8').trim();
 }
 
 /** A configured route rule that does not compile stops the start, naming the variable. */

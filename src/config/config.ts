@@ -18,6 +18,13 @@ const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  ADMIN_API_KEY: z.string().min(32, 'must be at least 32 characters (128 bits or more of randomness)')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+  AUTH_DISABLED: booleanString.default(false),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  CORS_ORIGINS: z.string().default('')
+    .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma list of origins such as https://logs.example.com'))),
   SPOOL_DIR: z.string().min(1).optional(),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * GiB),
   MAX_LINE_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
@@ -53,7 +60,16 @@ export interface Config {
   dataDir: string;
   host: string;
   port: number;
+  /** Signs webhooks. Required with PostgreSQL when auth is on; generated into dataDir for the embedded default. */
   secretKey: string | undefined;
+  /** Sets the bootstrap admin key (automation, tests) instead of generating one on first start. */
+  adminApiKey: string | undefined;
+  /** Every request is treated as admin: for local experiments only (a loud warning at start). */
+  authDisabled: boolean;
+  /** Requests per minute per API key (or per address without one); 0 turns the limit off. */
+  rateLimitPerMinute: number;
+  /** Origins allowed to call the API from a browser; empty → CORS closed. */
+  corsOrigins: string[];
   spoolDir: string;
   maxUploadBytes: number;
   /** Longer lines are stored truncated and rejected with their reason. */
@@ -83,6 +99,9 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+/** Never echoed in an error: a start-up line ends up in logs. */
+const SECRET_VARIABLES = new Set(['SECRET_KEY', 'ADMIN_API_KEY', 'DATABASE_URL']);
+
 /** Validates the environment once; a bad value throws a ConfigError naming the variable and the problem. */
 export function loadConfig(env: Record<string, string | undefined>): Readonly<Config> {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
@@ -90,9 +109,14 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const name = issue?.path.join('.') ?? 'environment';
-    throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'} (got ${JSON.stringify(present[name] ?? null)})`);
+    const got = SECRET_VARIABLES.has(name) ? 'value hidden' : `got ${JSON.stringify(present[name] ?? null)}`;
+    throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'} (${got})`);
   }
   const e = parsed.data;
+  if (e.DATABASE_URL && !e.AUTH_DISABLED && !e.SECRET_KEY) {
+    // Several processes share one PostgreSQL; a key generated per machine would sign differently on each.
+    throw new ConfigError('SECRET_KEY: required with DATABASE_URL when auth is on (it signs webhooks; every process needs the same one), e.g. SECRET_KEY=$(openssl rand -hex 32)');
+  }
   const dataDir = path.resolve(e.DATA_DIR);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
@@ -100,6 +124,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     host: e.HOST,
     port: e.PORT,
     secretKey: e.SECRET_KEY,
+    adminApiKey: e.ADMIN_API_KEY,
+    authDisabled: e.AUTH_DISABLED,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    corsOrigins: e.CORS_ORIGINS,
     spoolDir: path.resolve(e.SPOOL_DIR ?? path.join(dataDir, 'spool')),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     maxLineBytes: e.MAX_LINE_BYTES,

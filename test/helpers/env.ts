@@ -24,3 +24,9 @@ export const hasSharedData = requireInCi(fs.existsSync(SHARED_DATA), `../shared/
 export function sharedFile(rel: string): string {
   return path.join(SHARED_DATA, rel);
 }
+
+/** The bootstrap admin key (ADMIN_API_KEY) of every service a test starts. */
+export const TEST_ADMIN_KEY = 'li_test_admin_key_0123456789abcdefghijklmnopqrstuv';
+export const ADMIN_HEADERS = { authorization: `Bearer ${TEST_ADMIN_KEY}` } as const;
+/** SECRET_KEY for services on PostgreSQL (required there with auth on). */
+export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../bench/serverProcess.js';
-import { REPO_ROOT, TSX_IMPORT } from './env.js';
+import { REPO_ROOT, TEST_ADMIN_KEY, TEST_SECRET_KEY, TSX_IMPORT } from './env.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -17,7 +17,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 60_00
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve'], {
     cwd: os.tmpdir(), // not the repository: a developer's .env there must not leak into the test
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ADMIN_API_KEY: TEST_ADMIN_KEY, SECRET_KEY: TEST_SECRET_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -7,10 +7,14 @@ import { startService, type Service } from '../../src/cli/serve.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { DbKind } from '../../src/db/db.js';
 import type { IngestJob } from '../../src/ingest/jobs.js';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createPostgresDatabase } from './db.js';
+import { ADMIN_HEADERS, TEST_ADMIN_KEY, TEST_SECRET_KEY } from './env.js';
 
 export interface TestService extends Service {
   config: Readonly<Config>;
+  /** app.inject with the admin key, unless the request names its own authorization or x-api-key. */
+  inject(opts: InjectOptions): Promise<LightMyRequestResponse>;
   /** Uploads a file (or bytes) as the raw body; returns the parsed answer and status. */
   upload(body: Buffer | string, query?: Record<string, string>): Promise<{ status: number; body: UploadAnswer }>;
   waitForJob(id: string, timeoutMs?: number): Promise<IngestJob>;
@@ -35,21 +39,28 @@ export async function startTestService(kind: DbKind, env: Record<string, string>
     PORT: '0',
     LOG_LEVEL: 'warn',
     INGEST_BATCH_ROWS: '2000',
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
+    SECRET_KEY: TEST_SECRET_KEY,
     ...env,
   });
   const logger = pino({ level: config.logLevel });
   const service = await startService(config, logger, { listen: opts.listen ?? false });
   const app = service.app;
+  const inject = (opts: InjectOptions): Promise<LightMyRequestResponse> => {
+    const own = opts.headers && ('authorization' in opts.headers || 'x-api-key' in opts.headers);
+    return app.inject({ ...opts, headers: own ? opts.headers : { ...ADMIN_HEADERS, ...opts.headers } });
+  };
   return {
     ...service,
     config,
+    inject,
     async close() {
       await service.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
     async upload(body, query = {}) {
       const qs = new URLSearchParams(query).toString();
-      const res = await app.inject({
+      const res = await inject({
         method: 'POST',
         url: `/logs/upload${qs ? `?${qs}` : ''}`,
         payload: body,
@@ -58,13 +69,13 @@ export async function startTestService(kind: DbKind, env: Record<string, string>
       return { status: res.statusCode, body: res.json<UploadAnswer>() };
     },
     async getJson<T>(url: string) {
-      const res = await app.inject({ method: 'GET', url });
+      const res = await inject({ method: 'GET', url });
       return { status: res.statusCode, body: res.json<T>() };
     },
     async waitForJob(id, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const res = await app.inject({ method: 'GET', url: `/ingest/jobs/${id}` });
+        const res = await inject({ method: 'GET', url: `/ingest/jobs/${id}` });
         expect(res.statusCode).toBe(200);
         const job = res.json<IngestJob>();
         if (job.status === 'succeeded' || job.status === 'failed') return job;

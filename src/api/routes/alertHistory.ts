@@ -47,6 +47,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
     app.get('/alerts/history', {
+      config: { access: 'read' },
       schema: {
         tags: ['alerts'],
         summary: 'Firing episodes, most recently detected first',
@@ -67,6 +68,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.get('/alerts/history/:id/deliveries', {
+      config: { access: 'read' },
       schema: {
         tags: ['alerts'],
         summary: "An episode's notifications, each with its attempts",
@@ -84,6 +86,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req) => ({ items: await listDeliveries(deps.db, req.params.id) }));
 
     app.get('/alerts/active', {
+      config: { access: 'read' },
       schema: { tags: ['alerts'], summary: 'Episodes firing now', response: { 200: z.object({ items: z.array(entry) }) } },
     }, async () => ({ items: await listHistory(deps.db, { state: 'firing', limit: 1000 }) }));
   };

@@ -81,6 +81,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     const found = async (id: number) => (await getRule(deps.db, id)) ?? Promise.reject(AppError.notFound(`alert rule ${id}`));
 
     app.post('/alerts/rules', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'],
         summary: 'Create an alert rule',
@@ -91,14 +92,17 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req, reply) => reply.code(201).send(await createRule(deps.db, req.body)));
 
     app.get('/alerts/rules', {
+      config: { access: 'admin' },
       schema: { tags: ['alerts'], summary: 'Every alert rule, oldest first', response: { 200: z.object({ items: z.array(storedRuleSchema) }) } },
     }, async () => ({ items: await listRules(deps.db) }));
 
     app.get('/alerts/rules/:id', {
+      config: { access: 'admin' },
       schema: { tags: ['alerts'], summary: 'One alert rule', params: idParams, response: { 200: storedRuleSchema, 404: problemSchema } },
     }, async (req) => found(req.params.id));
 
     app.put('/alerts/rules/:id', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'], summary: 'Replace an alert rule', params: idParams, body: ruleSchema,
         response: { 200: storedRuleSchema, 400: problemSchema, 404: problemSchema },
@@ -106,6 +110,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req) => (await replaceRule(deps.db, req.params.id, req.body)) ?? Promise.reject(AppError.notFound(`alert rule ${req.params.id}`)));
 
     app.patch('/alerts/rules/:id', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'],
         summary: 'Change some fields of an alert rule (JSON merge patch, RFC 7396)',
@@ -121,6 +126,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.post('/alerts/rules/backtest', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'],
         summary: 'Run an unsaved rule over stored data: the episodes it would have had',
@@ -131,6 +137,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req) => runBacktest(deps.db, validRule(req.body.rule, 'rule'), req.body));
 
     app.post('/alerts/rules/:id/backtest', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'],
         summary: 'Run a saved rule over stored data: the episodes it would have had',
@@ -144,6 +151,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.post('/alerts/rules/:id/test-notification', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'],
         summary: "Send a sample notification to each of the rule's channels",
@@ -158,6 +166,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.delete('/alerts/rules/:id', {
+      config: { access: 'admin' },
       schema: { tags: ['alerts'], summary: 'Delete an alert rule', params: idParams, response: { 204: z.null(), 404: problemSchema } },
     }, async (req, reply) => {
       if (!(await deleteRule(deps.db, req.params.id))) throw AppError.notFound(`alert rule ${req.params.id}`);

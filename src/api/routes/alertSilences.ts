@@ -17,6 +17,7 @@ export function alertSilenceRoutes(deps: ServerDeps): FastifyPluginAsync {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
     app.post('/alerts/silences', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'],
         summary: 'Silence matching rules for a while',
@@ -27,10 +28,12 @@ export function alertSilenceRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req, reply) => reply.code(201).send(await createSilence(deps.db, req.body, Date.now())));
 
     app.get('/alerts/silences', {
+      config: { access: 'admin' },
       schema: { tags: ['alerts'], summary: 'Silences in force or ahead', response: { 200: z.object({ items: z.array(silence) }) } },
     }, async () => ({ items: await listSilences(deps.db, Date.now()) }));
 
     app.delete('/alerts/silences/:id', {
+      config: { access: 'admin' },
       schema: {
         tags: ['alerts'], summary: 'End a silence now', params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
         response: { 204: z.null(), 404: problemSchema },

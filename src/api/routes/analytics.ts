@@ -50,6 +50,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
     app.get('/analytics/summary', {
+      config: { access: 'read' },
       schema: {
         tags: ['analytics'],
         summary: 'Totals, error rate, status codes, top routes and latency percentiles of a time range',
@@ -75,6 +76,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.get('/analytics/traffic', {
+      config: { access: 'read' },
       schema: {
         tags: ['analytics'],
         summary: 'Requests, errors and p95 latency over time, for charts',
@@ -113,6 +115,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.get('/analytics/endpoints', {
+      config: { access: 'read' },
       schema: {
         tags: ['analytics'],
         summary: 'Routes with their traffic, error rate and latency percentiles',
@@ -138,6 +141,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req) => getEndpoints(deps.db, { ...toFactFilter(req.query), sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count }));
 
     app.get('/analytics/status-codes', {
+      config: { access: 'read' },
       schema: {
         tags: ['analytics'],
         summary: 'Requests per status code and class',
@@ -155,6 +159,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async (req) => getStatusCodes(deps.db, toFactFilter(req.query)));
 
     app.get('/analytics/clients', {
+      config: { access: 'read' },
       schema: {
         tags: ['analytics'],
         summary: 'The busiest client addresses with their error share',

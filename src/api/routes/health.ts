@@ -10,10 +10,12 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.get('/healthz', {
+      config: { access: 'public' },
       schema: { tags: ['meta'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
     }, () => ({ status: 'ok' as const }));
 
     app.get('/readyz', {
+      config: { access: 'public' },
       schema: {
         tags: ['meta'],
         summary: 'The database is reachable and migrated',
@@ -28,11 +30,14 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
       }
     });
 
-    app.get('/metrics', { schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
+    app.get('/metrics', {
+      config: { access: 'read' },
+      schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
       return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
     });
 
     app.get('/formats', {
+      config: { access: 'ingest' },
       schema: {
         tags: ['meta'],
         summary: 'Log formats that `format` accepts',

@@ -50,6 +50,7 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.get('/ingest/jobs', {
+      config: { access: 'ingest' },
       schema: {
         tags: ['ingest'],
         summary: 'Ingest jobs, newest first',
@@ -69,6 +70,7 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.get('/ingest/jobs/:id', {
+      config: { access: 'ingest' },
       schema: {
         tags: ['ingest'],
         summary: 'One ingest job: status, progress and line counts',
@@ -82,6 +84,7 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.get('/ingest/jobs/:id/rejected', {
+      config: { access: 'ingest' },
       schema: {
         tags: ['ingest'],
         summary: 'Lines of a job that did not parse, with their line numbers and reasons',

@@ -33,6 +33,7 @@ export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.get('/logs', {
+      config: { access: 'read' },
       schema: {
         tags: ['search'],
         summary: 'Search stored log records, newest first',

@@ -19,6 +19,7 @@ export function routeRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     const app = base.withTypeProvider<ZodTypeProvider>();
 
     app.get('/analytics/route-rules', {
+      config: { access: 'read' },
       schema: {
         tags: ['analytics'],
         summary: 'Route rules, in the order they are tried (before the built-in normalisation)',
@@ -27,6 +28,7 @@ export function routeRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, async () => ({ items: await listRouteRules(deps.db) }));
 
     app.post('/analytics/route-rules', {
+      config: { access: 'admin' },
       schema: {
         tags: ['analytics'],
         summary: 'Add a route rule',
@@ -47,6 +49,7 @@ export function routeRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
     });
 
     app.delete('/analytics/route-rules/:id', {
+      config: { access: 'admin' },
       schema: {
         tags: ['analytics'],
         summary: 'Delete a route rule',
