@@ -30,3 +30,6 @@ export const TEST_ADMIN_KEY = 'li_test_admin_key_0123456789abcdefghijklmnopqrstu
 export const ADMIN_HEADERS = { authorization: `Bearer ${TEST_ADMIN_KEY}` } as const;
 /** SECRET_KEY for services on PostgreSQL (required there with auth on). */
 export const TEST_SECRET_KEY = 'test-secret-key-0123456789abcdef';
+
+/** `npm run soak`: the same fault and fuzz tests, longer (more runs, more kills, bigger files). */
+export const SOAK = process.env.SOAK === 'true';
