@@ -42,7 +42,7 @@ const unauthorized = (): AppError => new AppError(401, 'unauthorized', 'a valid 
 
 function presentedKey(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
-  if (typeof auth === 'string') {
+  if (typeof auth === 'string' && auth !== '') {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     return m ? m[1] : '';
   }

@@ -30,7 +30,10 @@ export interface UploadAnswer {
 }
 
 /** A real service (database, migrations, ingest runner, API) on a fresh database of the given kind. */
-export async function startTestService(kind: DbKind, env: Record<string, string> = {}, opts: { listen?: boolean } = {}): Promise<TestService> {
+export async function startTestService(
+  kind: DbKind, env: Record<string, string> = {},
+  opts: { listen?: boolean; logStream?: NodeJS.WritableStream; announce?: (text: string) => void } = {},
+): Promise<TestService> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-test-'));
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -43,8 +46,8 @@ export async function startTestService(kind: DbKind, env: Record<string, string>
     SECRET_KEY: TEST_SECRET_KEY,
     ...env,
   });
-  const logger = pino({ level: config.logLevel });
-  const service = await startService(config, logger, { listen: opts.listen ?? false });
+  const logger = opts.logStream ? pino({ level: config.logLevel }, opts.logStream) : pino({ level: config.logLevel });
+  const service = await startService(config, logger, { listen: opts.listen ?? false, announce: opts.announce });
   const app = service.app;
   const inject = (opts: InjectOptions): Promise<LightMyRequestResponse> => {
     const own = opts.headers && ('authorization' in opts.headers || 'x-api-key' in opts.headers);
