@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { installAuth } from './auth.js';
+import { installDeadline } from './deadline.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -25,7 +26,7 @@ import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins'>;
+  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -53,6 +54,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
 
   // Before any route: the onRoute check must see every route, and key checks run before rate limits.
   const auth = installAuth(app, { db: deps.db, disabled: deps.config.authDisabled });
+  // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
+  installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyHelmet, {
     // Swagger UI (and the dashboard) load their scripts and styles from this origin only.
     contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] } },

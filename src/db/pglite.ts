@@ -6,19 +6,40 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { copySql, parseInt8, parseTimestamptz, TYPE_OIDS, type Db, type Queryable, type QueryResult } from './db.js';
 
-function wrap(target: PGlite | Transaction): Queryable {
+/**
+ * PGlite runs each statement synchronously in this thread, and its own queue hands the backend from
+ * one statement to the next through promise callbacks, so a queue of statements starves the event
+ * loop: no timer (request deadlines, lease renewals) and no socket gets a turn until the queue is
+ * empty (measured: a 100 ms timer fired after 4.4 s behind 100 queued statements). So statements
+ * queue here instead, and each waits one event-loop turn (setImmediate, microseconds) before it runs.
+ * A transaction takes one place in the queue; its own statements yield but do not queue.
+ */
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+class StatementQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(yieldToEventLoop).then(fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function wrap(target: PGlite | Transaction, queue?: StatementQueue): Queryable {
+  const run = <T>(fn: () => Promise<T>): Promise<T> => (queue ? queue.run(fn) : yieldToEventLoop().then(fn));
   return {
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      const res = await target.query<R>(sql, params as unknown[]);
+      const res = await run(() => target.query<R>(sql, params as unknown[]));
       // PGlite reports affectedRows 0 for a SELECT; pg's rowCount is the number of rows returned.
       return { rows: res.rows, rowCount: res.fields.length > 0 ? res.rows.length : (res.affectedRows ?? 0) };
     },
     async exec(sql) {
-      await target.exec(sql);
+      await run(() => target.exec(sql));
     },
     async copyFrom(table, columns, data, format) {
       // PGlite reads COPY input from the virtual file /dev/blob (its documented COPY interface).
-      await target.query(copySql(table, columns, "'/dev/blob'", format), [], { blob: new Blob([data]) });
+      await run(() => target.query(copySql(table, columns, "'/dev/blob'", format), [], { blob: new Blob([data]) }));
     },
   };
 }
@@ -40,11 +61,12 @@ export async function openPglite(opts: { dataDir: string | undefined; statementT
     },
   });
   await pglite.exec(`SET TimeZone = 'UTC'; SET statement_timeout = ${opts.statementTimeoutMs}`);
-  const base = wrap(pglite);
+  const queue = new StatementQueue();
+  const base = wrap(pglite, queue);
   return {
     kind: 'pglite',
     ...base,
-    transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    transaction: (fn) => queue.run(() => pglite.transaction((tx) => fn(wrap(tx)))),
     // PGlite has one session only; callers of session() restore any setting they change.
     session: (fn) => fn(base),
     close: () => pglite.close(),
