@@ -5,6 +5,7 @@
  * Exits non-zero when a step fails or an answer is wrong, not when a target is missed.
  *
  *   npm run bench -- --lines 100000 --rss-gb 0
+ *   npm run bench -- --load                    only the load section (bench/load.ts)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ import { benchQueries } from './queries.js';
 import { evaluateTargets, REFERENCE, renderReport, type BenchResults } from './report.js';
 import { round } from './stats.js';
 import { measureAlertEvaluation } from './alerts.js';
+import { evaluateLoadTargets, loadServerEnv, renderLoadReport, runLoadBackend, type LoadBackendResult } from './load.js';
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --lines N                 lines of the main input file (default 1000000)
@@ -32,16 +34,24 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --rss-gb GB               size of the RSS-step file in GB (default 2; 0 skips the step)
   --rss-backends LIST       backends for the RSS step (default postgres; add pglite to measure it too)
   --runs N                  GET /logs and SQL repetitions after ingest (default 30)
-  --search-index-idle-ms MS server SEARCH_INDEX_IDLE_MS (default 10000, the product default)
+  --search-index-idle-ms MS server SEARCH_INDEX_IDLE_MS (default 10000, the product default; with --load,
+                            trigram builds are held off unless this is given)
   --during-pause-ms MS      pause between GET /logs queries while ingest runs (default 250)
   --seed N                  generator seed (default 42)
   --out DIR                 cached inputs, server logs and results (default bench/out)
   --scratch-dir DIR         fresh data directories and the COPY file (default the OS temp dir)
   --analytics-api-runs N    calls per analytics endpoint, after the RSS step's ingest on PostgreSQL (default 20; 0 skips)
   --analytics-sql-runs N    runs of each plain-SQL equivalent (default 5: each scans all rows)
-  --alert-rules N           enabled alert rules timed over the same data, 5 live ticks (default 1000; 0 skips)`;
+  --alert-rules N           enabled alert rules timed over the same data, 5 live ticks (default 1000; 0 skips)
+  --load                    run only the load section: GET /logs, /analytics/summary and /analytics/traffic under
+                            autocannon while a file is ingested, and the same file's idle ingest rate (--backends,
+                            --database-url, --seed, --out, --scratch-dir and --search-index-idle-ms apply)
+  --load-seconds S          duration of the load (default 30)
+  --load-connections N      connections, split over the three endpoints (default 64)
+  --load-lines N            lines of the file ingested idle and under load (default 1000000)`;
 
 const GiB = 1024 ** 3;
+const DEFAULT_SEARCH_INDEX_IDLE_MS = 10_000;
 
 function fail(msg: string): never {
   console.error(`bench: ${msg}\n${USAGE}`);
@@ -57,7 +67,7 @@ function parseOptions() {
       'rss-gb': { type: 'string', default: '2' },
       'rss-backends': { type: 'string', default: 'postgres' },
       runs: { type: 'string', default: '30' },
-      'search-index-idle-ms': { type: 'string', default: '10000' },
+      'search-index-idle-ms': { type: 'string' },
       'during-pause-ms': { type: 'string', default: '250' },
       seed: { type: 'string', default: '42' },
       out: { type: 'string', default: 'bench/out' },
@@ -65,6 +75,10 @@ function parseOptions() {
       'analytics-api-runs': { type: 'string', default: '20' },
       'analytics-sql-runs': { type: 'string', default: '5' },
       'alert-rules': { type: 'string', default: '1000' },
+      load: { type: 'boolean', default: false },
+      'load-seconds': { type: 'string', default: '30' },
+      'load-connections': { type: 'string', default: '64' },
+      'load-lines': { type: 'string', default: '1000000' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -89,7 +103,8 @@ function parseOptions() {
     rssGb: count('rss-gb', 0),
     rssBackends: kinds('rss-backends'),
     runs: Math.floor(count('runs', 1)),
-    searchIndexIdleMs: Math.floor(count('search-index-idle-ms', 0)),
+    /** null: not given (the product default, 10000, except in the load section). */
+    searchIndexIdleMs: values['search-index-idle-ms'] === undefined ? null : Math.floor(count('search-index-idle-ms', 0)),
     duringPauseMs: count('during-pause-ms', 0),
     seed: Math.floor(count('seed', 0)),
     out: path.resolve(values.out),
@@ -97,6 +112,10 @@ function parseOptions() {
     analyticsApiRuns: Math.floor(count('analytics-api-runs', 0)),
     analyticsSqlRuns: Math.floor(count('analytics-sql-runs', 1)),
     alertRules: Math.floor(count('alert-rules', 0)),
+    load: values.load,
+    loadSeconds: count('load-seconds', 1),
+    loadConnections: Math.floor(count('load-connections', 3)),
+    loadLines: Math.floor(count('load-lines', 1000)),
   };
 }
 
@@ -129,14 +148,70 @@ function fastest<T extends { seconds: number }>(runs: T[]): T {
   return runs.reduce((a, b) => (b.seconds < a.seconds ? b : a));
 }
 
+type Options = ReturnType<typeof parseOptions>;
+
+async function machineInfo(opts: Options, repoRoot: string): Promise<Record<string, string | number>> {
+  const usesPostgres = opts.backends.includes('postgres') || (!opts.load && opts.rssBackends.includes('postgres'));
+  return {
+    nproc: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', memTotalGb: round(os.totalmem() / GiB, 1),
+    node: process.version, source: sourceVersion(repoRoot), platform: `${os.type()} ${os.release()}`,
+    postgres: usesPostgres ? await postgresVersion(opts.databaseUrl).catch((e: unknown) => `unavailable: ${message(e)}`) : 'not used',
+  };
+}
+
 const log = (msg: string): void => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
 const message = (err: unknown): string => (err instanceof Error ? `${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}` : String(err));
+
+/** `--load`: only the load section, on each backend; its own results file, load-results-<timestamp>.json. */
+async function loadSection(opts: Options, repoRoot: string, startedAt: string, runStamp: string): Promise<number> {
+  const failures: string[] = [];
+  log(`load input: ${opts.loadLines} lines (cached in ${opts.out})`);
+  const { file } = ensureBenchLog(opts.out, opts.loadLines, opts.seed);
+  const serverEnv = loadServerEnv(opts.searchIndexIdleMs);
+  const machine = await machineInfo(opts, repoRoot);
+  const backends: LoadBackendResult[] = [];
+  for (const kind of opts.backends) {
+    try {
+      const r = await runLoadBackend(kind, {
+        repoRoot, outDir: opts.out, scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl, runStamp, file,
+        seconds: opts.loadSeconds, connections: opts.loadConnections, searchIndexIdleMs: opts.searchIndexIdleMs, jobTimeoutMs: 3_600_000, indexTimeoutMs: 3_600_000, log,
+      });
+      backends.push(r);
+      for (const c of r.checks) if (!c.ok) failures.push(`load, ${kind}: wrong answer: ${c.name} (${c.detail})`);
+    } catch (err) {
+      log(`load, ${kind} FAILED: ${message(err)}`);
+      failures.push(`load, ${kind}: ${message(err)}`);
+    }
+  }
+  const targets = evaluateLoadTargets(backends);
+  const results = {
+    startedAt, finishedAt: new Date().toISOString(), command: process.argv.slice(1).join(' '), machine, options: opts, serverEnv,
+    dataset: file, backends, targets, failures,
+  };
+  const jsonFile = path.join(opts.out, `load-results-${runStamp}.json`);
+  fs.writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log([
+    `Log Insights load benchmark, ${startedAt}`,
+    `machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memTotalGb} GB RAM, node ${machine.node}, ${machine.postgres}`,
+    `code: ${machine.source}`,
+    `input: ${file.lines.toLocaleString('en-US')} lines, ${round(file.bytes / 1e6, 1)} MB (bench/generate.ts, seed ${file.seed}); ` +
+      `load: ${opts.loadConnections} connections for ${opts.loadSeconds} s, split over GET /logs, /analytics/summary, /analytics/traffic`,
+    `server: ${Object.entries(serverEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    '',
+    backends.length ? renderLoadReport(backends, targets) : '(no backend ran)',
+    ...(failures.length ? ['', '== FAILED STEPS', ...failures.map((f) => `- ${f}`)] : []),
+    '',
+    `full results: ${path.relative(process.cwd(), jsonFile)}`,
+  ].join('\n'));
+  return failures.length ? 1 : 0;
+}
 
 async function main(): Promise<number> {
   const opts = parseOptions();
   const repoRoot = findRepoRoot();
   const startedAt = new Date().toISOString();
   const runStamp = startedAt.replace(/[:.]/g, '-');
+  if (opts.load) return loadSection(opts, repoRoot, startedAt, runStamp);
   const failures: string[] = [];
 
   log(`input: ${opts.lines} lines (cached in ${opts.out})`);
@@ -144,7 +219,7 @@ async function main(): Promise<number> {
   const rssFile = opts.rssGb > 0 ? ensureBenchLog(opts.out, linesForBytes(file, opts.rssGb * 1e9), opts.seed).file : null;
   const serverEnv = {
     LOG_LEVEL: 'info',
-    SEARCH_INDEX_IDLE_MS: String(opts.searchIndexIdleMs),
+    SEARCH_INDEX_IDLE_MS: String(opts.searchIndexIdleMs ?? DEFAULT_SEARCH_INDEX_IDLE_MS),
     MAX_UPLOAD_BYTES: String(Math.max(2 * GiB, (rssFile?.bytes ?? 0) + 2 ** 20)),
   };
 
@@ -158,11 +233,7 @@ async function main(): Promise<number> {
 
   const results: BenchResults = {
     startedAt, finishedAt: '', command: process.argv.slice(1).join(' '),
-    machine: {
-      nproc: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', memTotalGb: round(os.totalmem() / GiB, 1),
-      node: process.version, source: sourceVersion(repoRoot), platform: `${os.type()} ${os.release()}`,
-      postgres: opts.backends.includes('postgres') || opts.rssBackends.includes('postgres') ? await postgresVersion(opts.databaseUrl).catch((e: unknown) => `unavailable: ${message(e)}`) : 'not used',
-    },
+    machine: await machineInfo(opts, repoRoot),
     options: opts, serverEnv,
     dataset: { ...file, generatedS: generatedMs === null ? null : round(generatedMs / 1000, 1) },
     baselines: {
