@@ -15,7 +15,9 @@ describe('loadConfig', () => {
   });
 
   it('reads values and treats empty strings as unset', () => {
-    const c = loadConfig({ PORT: '9001', DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/logs', HOST: '', RETENTION_DAYS: '30' });
+    const c = loadConfig({
+      PORT: '9001', DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/logs', SECRET_KEY: 'k'.repeat(32), HOST: '', RETENTION_DAYS: '30',
+    });
     expect(c.port).toBe(9001);
     expect(c.host).toBe('127.0.0.1');
     expect(c.databaseUrl).toBe('postgresql://postgres@127.0.0.1:5432/logs');
@@ -28,8 +30,30 @@ describe('loadConfig', () => {
     [{ MAX_UPLOAD_BYTES: '-1' }, /^MAX_UPLOAD_BYTES: /],
     [{ DATABASE_URL: 'mysql://x' }, /^DATABASE_URL: must be a postgresql:\/\/ URL/],
     [{ SECRET_KEY: 'short' }, /^SECRET_KEY: /],
+    [{ ADMIN_API_KEY: 'too-short-to-be-a-key' }, /^ADMIN_API_KEY: must be at least 32 characters/],
+    [{ CORS_ORIGINS: 'https://ok.example, *' }, /^CORS_ORIGINS: /],
+    [{ RATE_LIMIT_PER_MINUTE: '-5' }, /^RATE_LIMIT_PER_MINUTE: /],
+    [{ DATABASE_URL: 'postgresql://db/logs' }, /^SECRET_KEY: required with DATABASE_URL when auth is on/],
   ])('names the variable of a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('has auth on by default, and needs no SECRET_KEY with PostgreSQL when auth is off', () => {
+    expect(loadConfig({})).toMatchObject({ authDisabled: false, rateLimitPerMinute: 1200, corsOrigins: [] });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/logs', AUTH_DISABLED: 'true' }).secretKey).toBeUndefined();
+  });
+
+  it('never echoes a secret in its error', () => {
+    for (const [name, value] of [['SECRET_KEY', 'tiny-secret'], ['ADMIN_API_KEY', 'tiny-admin-key'], ['DATABASE_URL', 'mysql://u:hunter2@db/x']]) {
+      let message = '';
+      try {
+        loadConfig({ [name!]: value });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toMatch(new RegExp(`^${name}: .*\\(value hidden\\)$`));
+      expect(message).not.toContain(value);
+    }
   });
 });

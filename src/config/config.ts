@@ -108,7 +108,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const name = issue?.path.join('.') ?? 'environment';
+    const name = String(issue?.path[0] ?? 'environment');
     const got = SECRET_VARIABLES.has(name) ? 'value hidden' : `got ${JSON.stringify(present[name] ?? null)}`;
     throw new ConfigError(`${name}: ${issue?.message ?? 'invalid value'} (${got})`);
   }

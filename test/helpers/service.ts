@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { expect } from 'vitest';
+import { createLogger } from '../../src/cli/logger.js';
 import { startService, type Service } from '../../src/cli/serve.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { DbKind } from '../../src/db/db.js';
@@ -46,7 +46,7 @@ export async function startTestService(
     SECRET_KEY: TEST_SECRET_KEY,
     ...env,
   });
-  const logger = opts.logStream ? pino({ level: config.logLevel }, opts.logStream) : pino({ level: config.logLevel });
+  const logger = createLogger(config, opts.logStream);
   const service = await startService(config, logger, { listen: opts.listen ?? false, announce: opts.announce });
   const app = service.app;
   const inject = (opts: InjectOptions): Promise<LightMyRequestResponse> => {
