@@ -57,6 +57,39 @@ describe('loginsights CLI', () => {
     expect(cli(['migrate'], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/up to date/) as unknown });
   });
 
+  it('ingest without an API key fails with the server\'s 401', () => {
+    const file = path.join(dir, 'noauth.log');
+    fs.writeFileSync(file, '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5"\n');
+    const res = cli(['ingest', file, '--server', server.url, '--no-progress'], { LOGINSIGHTS_API_KEY: '' });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/401 a valid API key is required/);
+  });
+
+  it('keys create/list/revoke manage keys on the database, and a created key works on the server', async () => {
+    const env = { DATA_DIR: path.join(dir, 'keys-data'), ADMIN_API_KEY: '' };
+    const created = cli(['keys', 'create', '--name', 'grafana', '--scopes', 'read'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const key = /\b(li_[A-Za-z0-9_-]{43})\b/.exec(created.stdout)?.[1];
+    expect(key).toBeDefined();
+    const listed = cli(['keys', 'list'], env);
+    expect(listed.stdout).toMatch(new RegExp(`^\\d+\\t${key!.slice(0, 12)}\\tgrafana\\tread\\t`, 'm'));
+    expect(cli(['keys', 'create', '--scopes', 'root'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--scopes: expected a comma list/) as unknown });
+
+    const own = await spawnServer({ ...env });
+    try {
+      expect((await fetch(`${own.url}/logs`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      expect((await fetch(`${own.url}/ingest/jobs`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(403);
+      // A key existed, so the server generated no bootstrap key.
+      expect(own.output()).not.toMatch(/an admin key was created/);
+    } finally {
+      own.child.kill('SIGTERM');
+      await own.exited;
+    }
+    const id = /^(\d+)\t/m.exec(listed.stdout)![1]!;
+    expect(cli(['keys', 'revoke', id], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/revoked key/) as unknown });
+    expect(cli(['keys', 'list'], env).stdout.trim()).toBe('');
+  }, 120_000);
+
   it('stops with one line naming a bad configuration variable', () => {
     const res = cli(['serve'], { PORT: 'eighty', DATA_DIR: path.join(dir, 'x') });
     expect(res.code).toBe(2);

@@ -5,6 +5,7 @@ import { readEnvironment } from '../config/env.js';
 import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { ingestFiles } from './ingestCommand.js';
+import { parseScopes, runKeysCommand } from './keysCommand.js';
 import { createLogger } from './logger.js';
 import { parseDateOption, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
@@ -82,6 +83,17 @@ program
     })();
     process.exitCode = await ingestFiles(files, { ...o, server, apiKey });
   });
+
+const keys = program.command('keys').description('Manage API keys on the database directly (when no admin key is at hand; stop an embedded server first)');
+keys.command('create')
+  .description('Create a key and print it once')
+  .option('--name <name>', 'what the key is for', 'cli')
+  .option('--scopes <list>', 'comma list of ingest, read, admin', parseScopes, ['admin'])
+  .action(async (o: { name: string; scopes: ReturnType<typeof parseScopes> }) => runKeysCommand(configOrExit(), 'create', o));
+keys.command('list').description('List active keys (prefix, name, scopes, times)')
+  .action(async () => runKeysCommand(configOrExit(), 'list', {}));
+keys.command('revoke').description('Revoke a key by id').argument('<id>', 'key id (from keys list)', (v) => Number.parseInt(v, 10))
+  .action(async (id: number) => runKeysCommand(configOrExit(), 'revoke', { id }));
 
 for (const what of ['rollups', 'routes'] as const) {
   program

@@ -1,0 +1,39 @@
+import { createKey, listKeys, revokeKey } from '../auth/apiKeys.js';
+import type { Config } from '../config/config.js';
+import { migrate } from '../db/migrator.js';
+import { openDb } from '../db/open.js';
+import { SCOPES, type Scope } from '../domain/scopes.js';
+
+/** `--scopes read,ingest` → scopes; an unknown one stops with the list of known ones. */
+export function parseScopes(text: string): Scope[] {
+  const scopes = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  const unknown = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+  if (unknown.length || scopes.length === 0) throw new Error(`--scopes: expected a comma list of ${SCOPES.join(', ')} (got ${JSON.stringify(text)})`);
+  return scopes as Scope[];
+}
+
+/**
+ * Key management on the database itself, for when no admin key is at hand (lost, or all revoked).
+ * With the embedded database, stop the server first: one process at a time may open its files.
+ */
+export async function runKeysCommand(
+  config: Readonly<Config>, action: 'create' | 'list' | 'revoke', o: { name?: string; scopes?: Scope[]; id?: number },
+): Promise<void> {
+  const db = await openDb(config);
+  try {
+    await migrate(db);
+    if (action === 'create') {
+      const { key, apiKey } = await createKey(db, o.name ?? 'cli', o.scopes ?? ['admin']);
+      console.log(`created key ${apiKey.id} (${apiKey.name}; ${apiKey.scopes.join(', ')}). It is shown this once:\n\n    ${key}\n`);
+    } else if (action === 'list') {
+      for (const k of await listKeys(db)) {
+        console.log([k.id, k.prefix, k.name, k.scopes.join(','), `created ${k.created_at}`, `last used ${k.last_used_at ?? 'never'}`].join('\t'));
+      }
+    } else {
+      if (!(await revokeKey(db, o.id!))) throw new Error(`no active key ${o.id}`);
+      console.log(`revoked key ${o.id}`);
+    }
+  } finally {
+    await db.close();
+  }
+}
