@@ -8,6 +8,7 @@ import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analyti
 import { AppError } from '../errors.js';
 import { analyticsRangeQuery, limitParam, problemSchema, toFactFilter } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
+import { singleFlight } from '../singleFlight.js';
 
 const sourceOfTruth = z.enum(['rollups', 'rollups+raw', 'raw'])
   .describe('rollups: from rollups only; rollups+raw: whole minutes from rollups, the seconds at the edges of the range from raw rows; raw: raw rows');
@@ -48,6 +49,7 @@ const summaryBody = z.object({
 export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
+    const shared = singleFlight();
 
     app.get('/analytics/summary', {
       config: { access: 'read' },
@@ -62,7 +64,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
         }),
         response: { 200: summaryBody.extend({ previous: summaryBody.optional() }), 400: problemSchema },
       },
-    }, async (req) => {
+    }, async (req) => shared(req, async () => {
       const filter = toFactFilter(req.query);
       const current = await getSummary(deps.db, { ...filter, top: req.query.top });
       if (req.query.compare !== 'previous') return current;
@@ -73,7 +75,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
       if (startMs === null || endMs === null) return current;
       const previous: Summary = await getSummary(deps.db, { ...filter, startMs: 2 * startMs - endMs, endMs: startMs, top: req.query.top });
       return { ...current, previous };
-    });
+    }));
 
     app.get('/analytics/traffic', {
       config: { access: 'read' },
@@ -105,14 +107,14 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
           400: problemSchema,
         },
       },
-    }, async (req) => {
+    }, async (req) => shared(req, async () => {
       try {
         return await getTraffic(deps.db, { ...toFactFilter(req.query), interval: req.query.interval, groupBy: req.query.group_by });
       } catch (err) {
         if (err instanceof TooManyPointsError) throw AppError.badParam('interval', err.message);
         throw err;
       }
-    });
+    }));
 
     app.get('/analytics/endpoints', {
       config: { access: 'read' },
@@ -138,7 +140,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
           400: problemSchema,
         },
       },
-    }, async (req) => getEndpoints(deps.db, { ...toFactFilter(req.query), sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count }));
+    }, async (req) => shared(req, () => getEndpoints(deps.db, { ...toFactFilter(req.query), sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count })));
 
     app.get('/analytics/status-codes', {
       config: { access: 'read' },
@@ -156,7 +158,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
           400: problemSchema,
         },
       },
-    }, async (req) => getStatusCodes(deps.db, toFactFilter(req.query)));
+    }, async (req) => shared(req, () => getStatusCodes(deps.db, toFactFilter(req.query))));
 
     app.get('/analytics/clients', {
       config: { access: 'read' },
@@ -185,6 +187,6 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
           400: problemSchema,
         },
       },
-    }, async (req) => getTopClients(deps.db, { ...toFactFilter(req.query), limit: req.query.limit, exact: req.query.exact === 'true' }));
+    }, async (req) => shared(req, () => getTopClients(deps.db, { ...toFactFilter(req.query), limit: req.query.limit, exact: req.query.exact === 'true' })));
   };
 }

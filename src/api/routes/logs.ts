@@ -6,6 +6,7 @@ import { decodeCursor, searchLogs } from '../../search/searchLogs.js';
 import { AppError } from '../errors.js';
 import { limitParam, logFilterQuery, problemSchema, toLogFilters } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
+import { singleFlight } from '../singleFlight.js';
 
 const logRow = z.object({
   id: z.number(),
@@ -32,6 +33,7 @@ const logRow = z.object({
 export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
+    const shared = singleFlight();
     app.get('/logs', {
       config: { access: 'read' },
       schema: {
@@ -47,7 +49,7 @@ export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
           400: problemSchema,
         },
       },
-    }, async (req) => {
+    }, async (req) => shared(req, async () => {
       const filters = toLogFilters(req.query);
       let cursor;
       try {
@@ -57,6 +59,6 @@ export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
         throw err;
       }
       return searchLogs(deps.db, filters, { limit: req.query.limit, cursor });
-    });
+    }));
   };
 }
