@@ -1,6 +1,6 @@
 import type { LogLevel, LogRecord } from '../domain/record.js';
 import { hostWithoutPort } from './fieldValues.js';
-import { emptyRecord, failWith, type Failure, type LineFormat } from './lineFormat.js';
+import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from './lineFormat.js';
 import { applyRequestParts } from './requestLine.js';
 import { syslogPrefixLength } from './syslog.js';
 import { parseSlashDateTime } from './timestamps.js';
@@ -30,7 +30,10 @@ export class NginxErrorFormat implements LineFormat {
     }
     const close = text.indexOf(']', 21);
     const level = close === -1 ? null : severityLevel(text.substring(21, close));
-    if (level === null) return failWith(fail, `unknown nginx severity '${text.substring(21, close === -1 ? 30 : close)}'`, 21);
+    if (level === null) {
+      // An excerpt: the next ']' may be a megabyte further on, and a reason is stored with every rejected line.
+      return failWith(fail, `unknown nginx severity '${excerpt(text, 21, close === -1 ? Math.min(30, text.length) : close)}'`, 21);
+    }
     let p = close + 2;
     const pidEnd = skipDigits(text, p);
     const tidEnd = text.charCodeAt(pidEnd) === 35 ? skipDigits(text, pidEnd + 1) : -1;
