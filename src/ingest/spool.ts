@@ -15,12 +15,40 @@ export interface SpooledFile {
 
 export class SpoolError extends Error {
   constructor(
-    readonly kind: 'too_large' | 'empty' | 'bad_gzip' | 'disk_full',
+    readonly kind: 'too_large' | 'empty' | 'bad_gzip' | 'disk_full' | 'not_text',
     message: string,
     options?: ErrorOptions,
   ) {
     super(message, options);
   }
+}
+
+/**
+ * Files that are certainly not a text log, by their first bytes (after gunzip). Parsing one would
+ * only reject every "line" of it; naming what it is (a log packed as zip or xz, an image sent by
+ * mistake) is the clearer answer. Only signatures that no web-server or syslog line starts with.
+ */
+const NOT_TEXT: [string, Buffer][] = [
+  ['a zip archive', Buffer.from('PK\x03\x04', 'latin1')],
+  ['xz-compressed data', Buffer.from('\xfd7zXZ\x00', 'latin1')],
+  ['zstd-compressed data', Buffer.from('\x28\xb5\x2f\xfd', 'latin1')],
+  ['a 7z archive', Buffer.from('7z\xbc\xaf\x27\x1c', 'latin1')],
+  ['an ELF executable', Buffer.from('\x7fELF', 'latin1')],
+  ['a PNG image', Buffer.from('\x89PNG\r\n\x1a\n', 'latin1')],
+  ['a JPEG image', Buffer.from('\xff\xd8\xff', 'latin1')],
+  ['a PDF document', Buffer.from('%PDF-')],
+];
+
+/** What the content is when it is certainly not a text log, else null. */
+export function sniffNotText(head: Buffer): string | null {
+  for (const [what, magic] of NOT_TEXT) {
+    if (head.length >= magic.length && head.subarray(0, magic.length).equals(magic)) return what;
+  }
+  // bzip2: "BZh", the block size digit, then the block magic 0x314159265359 (digits of π).
+  if (/^BZh[1-9]1AY&SY/.test(head.toString('latin1', 0, 10))) return 'bzip2-compressed data';
+  // A tar archive (logs.tar.gz) has "ustar" at offset 257 of its first header block.
+  if (head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar') return 'a tar archive';
+  return null;
 }
 
 /** Counts and hashes what passes; stops the stream once the limit is crossed (a gzip bomb stops here too). */
@@ -31,6 +59,12 @@ class LimitAndHash extends Transform {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    // The first chunk (a network read or a gunzip block) is far longer than any signature in practice.
+    const notText = this.bytes === 0 ? sniffNotText(chunk) : null;
+    if (notText) {
+      done(new SpoolError('not_text', `the upload is ${notText}, not a text log; send plain text or gzip`));
+      return;
+    }
     this.bytes += chunk.length;
     if (this.bytes > this.maxBytes) {
       done(new SpoolError('too_large', `upload exceeds the limit of ${this.maxBytes} bytes`));

@@ -66,6 +66,9 @@ export function parseSourceFilter(value: string): string[] {
   return sources;
 }
 
+const MIN_DATE_MS = Date.UTC(1970, 0, 1);
+const MAX_DATE_MS = Date.UTC(2100, 0, 1);
+
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
 
 /** ISO 8601 date or date-time; without a zone it is UTC. Returns a normalised ISO string. */
@@ -75,6 +78,10 @@ export function parseDateParam(param: string, value: string): string {
   const normalised = value.length === 10 ? `${value}T00:00:00Z` : hasZone ? value : `${value}Z`;
   const ms = Date.parse(normalised.replace(' ', 'T'));
   if (Number.isNaN(ms)) throw new FilterError(param, `'${value.slice(0, 40)}' is not a valid date`);
+  // Records lie in 1970–2099 (parseSpoolFile rejects the rest). Unbounded years were a 500: PostgreSQL
+  // has no year 0000, and ranges derived from the bounds (`compare=previous`, bucket ends) crossed
+  // year 9999, which toISOString writes as '+010000-…' and PostgreSQL refuses.
+  if (ms < MIN_DATE_MS || ms > MAX_DATE_MS) throw new FilterError(param, 'must be between 1970-01-01 and 2100-01-01');
   return new Date(ms).toISOString();
 }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
-import type { MultipartFile } from '@fastify/multipart';
+import { Readable } from 'node:stream';
+import type { Multipart, MultipartFile } from '@fastify/multipart';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -26,7 +26,46 @@ const uploadAnswer = z.object({
   duplicate_of: z.string().nullable().describe('Set when the same content was uploaded before: that job'),
 });
 
-const SPOOL_STATUS = { too_large: 413, empty: 400, bad_gzip: 400, disk_full: 507 } as const;
+const SPOOL_STATUS = { too_large: 413, empty: 400, bad_gzip: 400, disk_full: 507, not_text: 415 } as const;
+
+const ACCEPTED = 'multipart/form-data (field `file`), application/octet-stream, text/plain or application/gzip';
+
+/**
+ * Errors of the multipart parser as problems: busboy's own (no boundary, a malformed part) carry no
+ * status and would otherwise be a 500; a second file stops the parser (limit files: 1) and would
+ * otherwise be left out without a word.
+ */
+function multipartProblem(err: unknown): unknown {
+  const e = err as { code?: string; statusCode?: number };
+  if (e.code === 'FST_FILES_LIMIT') return AppError.badParam('file', 'send one file per upload');
+  if (err instanceof Error && !(err instanceof AppError) && e.statusCode === undefined) {
+    return new AppError(400, 'bad_multipart', `malformed multipart/form-data body: ${err.message}`);
+  }
+  return err;
+}
+
+/** The first file part; option fields before it are on its `fields`. */
+async function firstFile(parts: AsyncIterator<Multipart>): Promise<MultipartFile | undefined> {
+  try {
+    for (let n = await parts.next(); !n.done; n = await parts.next()) {
+      if (n.value.type === 'file') return n.value;
+    }
+    return undefined;
+  } catch (err) {
+    throw multipartProblem(err);
+  }
+}
+
+/** Reads the parts after the spooled file: fields there are ignored, another file is refused. */
+async function rejectMoreFiles(parts: AsyncIterator<Multipart>): Promise<void> {
+  try {
+    for (let n = await parts.next(); !n.done; n = await parts.next()) {
+      if (n.value.type === 'file') throw AppError.badParam('file', 'send one file per upload');
+    }
+  } catch (err) {
+    throw multipartProblem(err);
+  }
+}
 
 /** Options come from the query string, overridden by multipart fields sent before the file part. */
 function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.infer<typeof uploadOptions> {
@@ -65,7 +104,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
           'Answers 202 once the body is safely on disk; the same content uploaded again answers 200 with `duplicate_of`.',
         consumes: ['multipart/form-data', 'application/octet-stream', 'text/plain', 'application/gzip'],
         querystring: uploadOptions.partial(),
-        response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 507: problemSchema },
+        response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 415: problemSchema, 507: problemSchema },
       },
     }, async (req, reply) => {
       const declared = Number(req.headers['content-length'] ?? NaN);
@@ -74,24 +113,41 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
       }
       let body: Readable;
       let part: MultipartFile | undefined;
+      let parts: AsyncIterator<Multipart> | undefined;
       if (req.isMultipart()) {
-        part = await req.file();
+        parts = req.parts();
+        part = await firstFile(parts);
         if (!part || part.fieldname !== 'file') throw AppError.badParam('file', 'multipart upload needs a `file` field');
         body = part.file;
+      } else if (req.body instanceof Readable) {
+        body = req.body;
+      } else if (req.body === undefined) {
+        throw AppError.badParam('file', 'send the log as multipart field `file` or as the request body');
       } else {
-        if (!req.body) throw AppError.badParam('file', 'send the log as multipart field `file` or as the request body');
-        body = req.body as Readable;
+        // Fastify's own parsers (JSON) hand over a parsed value, not the bytes: not a log upload.
+        const type = String(req.headers['content-type'] ?? '').slice(0, 100);
+        throw new AppError(415, 'unsupported_media_type', `content type '${type}' is not accepted for an upload; send ${ACCEPTED}`);
       }
       const opts = readOptions(req, part);
 
+      const tooLarge = (): AppError =>
+        new AppError(413, 'upload_too_large', `upload exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
       let spooled;
       try {
         spooled = await spoolUpload(body, { spoolDir, maxBytes: maxUploadBytes });
       } catch (err) {
+        // A gzip part cut at the limit (see below) fails to inflate: it is too large, not corrupt.
+        if (part?.file.truncated || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
         if (err instanceof SpoolError) throw new AppError(SPOOL_STATUS[err.kind], `upload_${err.kind}`, err.message);
-        if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new AppError(413, 'upload_too_large', `upload exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
-        }
+        throw err;
+      }
+      try {
+        // busboy cuts a file part at the multipart fileSize limit and only flags it: the stream
+        // ends normally, so without this check the head of the file would be ingested as if whole.
+        if (part?.file.truncated) throw tooLarge();
+        if (parts) await rejectMoreFiles(parts);
+      } catch (err) {
+        await fs.promises.rm(spooled.path, { force: true });
         throw err;
       }
       const { job, duplicate } = await createJob(deps.db, {
