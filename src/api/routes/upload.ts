@@ -94,7 +94,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.post('/logs/upload', {
-      config: { access: 'ingest' },
+      config: { access: 'ingest', unbounded: true },
       schema: {
         tags: ['ingest'],
         summary: 'Upload a log file; parsing runs in the background',
