@@ -30,6 +30,29 @@ function wrapClient(client: pg.PoolClient | pg.Pool): Queryable {
   };
 }
 
+/**
+ * Takes a client out of the pool for a transaction or a session. pg emits 'error' on a client whose
+ * connection dies (a server restart sends FATAL 57P01, then closes the socket); the pool listens
+ * only while a client is idle, and an 'error' event nobody listens to kills the process. So we
+ * listen while the client is ours: the failure reaches the caller through its current or next
+ * query ("not queryable"), and a broken client is destroyed on release, never pooled again.
+ */
+async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (destroy: boolean) => void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(destroy) {
+      client.removeListener('error', onError);
+      client.release(broken ?? destroy);
+    },
+  };
+}
+
 export interface PostgresOptions {
   connectionString: string;
   /** Applies to every statement of the pool; ingest and maintenance sessions lift it with SET LOCAL. */
@@ -55,7 +78,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
       await db.transaction((tx) => tx.copyFrom(table, columns, data, format));
     },
     async transaction(fn) {
-      const client = await pool.connect();
+      const { client, release } = await checkout(pool);
       try {
         await client.query('BEGIN');
         const result = await fn(wrapClient(client));
@@ -65,16 +88,16 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
-        client.release();
+        release(false);
       }
     },
     async session(fn) {
-      const client = await pool.connect();
+      const { client, release } = await checkout(pool);
       try {
         return await fn(wrapClient(client));
       } finally {
         // A session may have changed settings: close it rather than hand it back to the pool dirty.
-        client.release(true);
+        release(true);
       }
     },
     async close() {

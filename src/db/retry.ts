@@ -31,3 +31,27 @@ export function backoffMs(attempt: number): number {
   const cap = Math.min(15_000, 200 * 2 ** Math.max(0, attempt - 1));
   return Math.round(cap / 2 + (Math.random() * cap) / 2);
 }
+
+/** Longest wait between two tries of retryTransient: work resumes within this of the database coming back. */
+const RETRY_WAIT_CAP_MS = 2_000;
+
+/**
+ * Runs `work` again after a retryable error, with backoff, until it succeeds, fails otherwise, the
+ * deadline (epoch ms) would pass, or `stop()` says so; the last error is then thrown. The work must
+ * be safe to repeat: a try whose connection was lost may have committed before it was.
+ */
+export async function retryTransient<T>(
+  work: () => Promise<T>,
+  opts: { deadline: number; stop?: () => boolean; onRetry?: (err: unknown, attempt: number) => void },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      const waitMs = Math.min(backoffMs(attempt), RETRY_WAIT_CAP_MS);
+      if (!isRetryableDbError(err) || opts.stop?.() || Date.now() + waitMs > opts.deadline) throw err;
+      opts.onRetry?.(err, attempt);
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}

@@ -105,18 +105,23 @@ export async function listJobs(
 /**
  * Claims the oldest queued job, or a running one whose lease expired (its process died).
  * FOR UPDATE SKIP LOCKED lets several processes claim concurrently without taking the same job.
+ * `running`: the jobs the caller is running itself. Its own lease on one can lapse while it works
+ * (renewals held up by a busy event loop, or by a database outage longer than the lease); claiming
+ * that job again would run it twice in one process.
  */
-export async function claimNextJob(db: Queryable, owner: string, leaseMs: number): Promise<ClaimedJob | undefined> {
+export async function claimNextJob(
+  db: Queryable, owner: string, leaseMs: number, running: readonly string[] = [],
+): Promise<ClaimedJob | undefined> {
   const res = await db.query<ClaimedJob>(
     `UPDATE ingest_jobs SET status = 'running', lease_owner = $1,
             lease_until = now() + make_interval(secs => $2::double precision / 1000),
             attempts = attempts + 1, started_at = coalesce(started_at, now())
      WHERE id = (
        SELECT id FROM ingest_jobs
-       WHERE status = 'queued' OR (status = 'running' AND lease_until < now())
+       WHERE (status = 'queued' OR (status = 'running' AND lease_until < now())) AND id <> ALL($3::uuid[])
        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING ${JOB_COLUMNS}, spool_path`,
-    [owner, leaseMs],
+    [owner, leaseMs, running],
   );
   return res.rows[0];
 }
@@ -165,18 +170,59 @@ export async function advanceCheckpoint(tx: Queryable, jobId: string, owner: str
   if (res.rowCount !== 1) throw new LeaseLostError(jobId);
 }
 
+/**
+ * The committed checkpoint of a job, or undefined when `owner` no longer holds its lease. A batch
+ * transaction reads it first: after a lost connection the runner cannot tell whether its last COMMIT
+ * landed, and a database crash can even lose a commit it acknowledged (batches commit with
+ * synchronous_commit = off). The stored checkpoint is the truth the batch must continue from.
+ */
+export async function readCheckpoint(
+  tx: Queryable, jobId: string, owner: string,
+): Promise<{ bytesProcessed: number; linesProcessed: number } | undefined> {
+  const res = await tx.query<{ bytes_processed: number; lines_processed: number }>(
+    `SELECT bytes_processed, lines_processed FROM ingest_jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+    [jobId, owner],
+  );
+  const row = res.rows[0];
+  return row && { bytesProcessed: row.bytes_processed, linesProcessed: row.lines_processed };
+}
+
+/** The stored checkpoint is not where this run left it (a commit was lost); the job must restart from it. */
+export class CheckpointMovedError extends Error {
+  constructor(jobId: string, expected: number, stored: number) {
+    super(`ingest job ${jobId}: stored checkpoint is at byte ${stored}, this run was at byte ${expected}; resuming from the stored one`);
+  }
+}
+
 export class LeaseLostError extends Error {
   constructor(jobId: string) {
     super(`lease on ingest job ${jobId} was lost to another process`);
   }
 }
 
-export async function finishJob(db: Queryable, jobId: string, owner: string): Promise<void> {
-  await db.query(
+/**
+ * Marks the job succeeded, provided its stored checkpoint is where the run ended: a database crash
+ * can lose the last batches' commits (synchronous_commit = off) after the runner saw them succeed,
+ * and the job must then resume, not end short. Safe to repeat after a lost connection: a job that
+ * already succeeded is left as it is.
+ */
+export async function finishJob(
+  db: Queryable, jobId: string, owner: string, end: { bytesProcessed: number; linesProcessed: number },
+): Promise<void> {
+  const res = await db.query(
     `UPDATE ingest_jobs SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, error = NULL
-     WHERE id = $1 AND lease_owner = $2`,
-    [jobId, owner],
+     WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND bytes_processed = $3 AND lines_processed = $4`,
+    [jobId, owner, end.bytesProcessed, end.linesProcessed],
   );
+  if (res.rowCount === 1) return;
+  const now = await db.query<{ status: JobStatus; lease_owner: string | null; bytes_processed: number }>(
+    'SELECT status, lease_owner, bytes_processed FROM ingest_jobs WHERE id = $1',
+    [jobId],
+  );
+  const job = now.rows[0];
+  if (job?.status === 'succeeded') return;
+  if (job?.status === 'running' && job.lease_owner === owner) throw new CheckpointMovedError(jobId, end.bytesProcessed, job.bytes_processed);
+  throw new LeaseLostError(jobId);
 }
 
 export async function failJob(db: Queryable, jobId: string, owner: string, error: string): Promise<void> {

@@ -5,11 +5,11 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import { ensureDayPartitions, partitionName, touchPartitions } from '../db/partitions.js';
-import { backoffMs, isRetryableDbError } from '../db/retry.js';
+import { backoffMs, isRetryableDbError, retryTransient } from '../db/retry.js';
 import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import {
-  advanceCheckpoint, claimNextJob, failJob, finishJob, LeaseLostError, releaseJob, renewLeases, requeueOrphanedJobs,
-  type ClaimedJob,
+  advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
+  renewLeases, requeueOrphanedJobs, type ClaimedJob,
 } from './jobs.js';
 import type { IngestMetrics } from './metrics.js';
 import type { RouteRule } from '../parse/routes.js';
@@ -32,7 +32,14 @@ export interface IngestRunnerOptions {
   onJobSucceeded?: (jobId: string) => void;
 }
 
-const MAX_ATTEMPTS = 10;
+/**
+ * A job is given up after this many claims. Claims count the deaths of the process running it too
+ * (a killed process records nothing), so the limit sits far above the restarts one long ingest may
+ * live through (deploys, crashes: at 10 it failed a 1M-line job killed 10 times while making
+ * progress), while a poison job that kills the process every time still ends. Exact would be to
+ * count only claims that made no progress; that needs a column of its own.
+ */
+const MAX_ATTEMPTS = 50;
 const UNDEFINED_TABLE = '42P01';
 
 // Under vitest/tsx the sources are .ts: the worker then starts through a shim that loads tsx first.
@@ -45,6 +52,8 @@ const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './workerFromSource
 export class IngestRunner {
   readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
   private readonly active = new Map<string, Worker>();
+  /** Jobs this process runs, from their claim on (their worker joins `active` a little later). */
+  private readonly claimed = new Set<string>();
   private readonly jobRuns = new Set<Promise<void>>();
   private readonly knownDays = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
@@ -91,16 +100,17 @@ export class IngestRunner {
   }
 
   private async claimJobs(): Promise<void> {
-    while (!this.stopping && this.active.size < this.opts.concurrency) {
-      const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs);
+    while (!this.stopping && this.claimed.size < this.opts.concurrency) {
+      const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs, [...this.claimed]);
       if (!job) return;
+      this.claimed.add(job.id);
       const run = this.runJob(job).finally(() => this.jobRuns.delete(run));
       this.jobRuns.add(run);
     }
   }
 
   private async renew(): Promise<void> {
-    if (this.active.size === 0) return;
+    if (this.claimed.size === 0) return;
     await renewLeases(this.opts.db, this.owner, this.leaseMs).catch((err: unknown) =>
       this.opts.logger.warn({ err }, 'renewing ingest leases failed'),
     );
@@ -109,14 +119,18 @@ export class IngestRunner {
   private async runJob(job: ClaimedJob): Promise<void> {
     const log = this.opts.logger.child({ job_id: job.id });
     if (job.attempts > MAX_ATTEMPTS) {
-      await failJob(this.opts.db, job.id, this.owner, `gave up after ${MAX_ATTEMPTS} attempts; last error: ${job.error ?? 'none'}`);
+      // If this fails too (database away), the lease expires and the next claim gives up again.
+      await failJob(this.opts.db, job.id, this.owner, `gave up after ${MAX_ATTEMPTS} attempts; last error: ${job.error ?? 'none'}`)
+        .catch((err: unknown) => log.warn({ err }, 'could not record that the ingest job was given up'));
+      this.claimed.delete(job.id);
       return;
     }
     this.opts.metrics.jobsRunning.inc();
     log.info({ attempt: job.attempts, from_byte: job.bytes_processed }, 'ingest job started');
     try {
       await this.parseAndWrite(job);
-      await finishJob(this.opts.db, job.id, this.owner);
+      const end = { bytesProcessed: job.bytes_processed, linesProcessed: job.lines_processed };
+      await retryTransient(() => finishJob(this.opts.db, job.id, this.owner, end), this.retryOptions(log));
       this.opts.metrics.jobsFinished.inc({ status: 'succeeded' });
       log.info('ingest job succeeded');
       await fs.promises.rm(job.spool_path, { force: true });
@@ -125,6 +139,7 @@ export class IngestRunner {
       await this.handleFailure(job, err, log);
     } finally {
       this.active.delete(job.id);
+      this.claimed.delete(job.id);
       this.opts.metrics.jobsRunning.dec();
       this.wake();
     }
@@ -138,7 +153,7 @@ export class IngestRunner {
     } else if (err instanceof LeaseLostError) {
       this.opts.metrics.jobErrors.inc({ kind: 'lease_lost' });
       log.warn('ingest job lease lost; another process continues it');
-    } else if (isRetryableDbError(err)) {
+    } else if (isRetryableDbError(err) || err instanceof CheckpointMovedError) {
       this.opts.metrics.jobErrors.inc({ kind: 'retryable' });
       this.pausedUntil = Date.now() + backoffMs(job.attempts);
       log.warn({ err }, 'ingest job hit a transient database error; it will resume from its checkpoint');
@@ -201,38 +216,75 @@ export class IngestRunner {
     });
   }
 
+  /**
+   * How long work is retried in place after a transient database error (a restart, a failover): up
+   * to one lease. Beyond that, another process may have taken the job over once the database is
+   * back, and the job's own retry (release, reclaim, resume from the checkpoint) takes over.
+   */
+  private retryOptions(log: Logger): Parameters<typeof retryTransient>[1] {
+    return {
+      deadline: Date.now() + this.leaseMs,
+      stop: () => this.stopping,
+      onRetry: (err, attempt) => {
+        this.opts.metrics.jobErrors.inc({ kind: 'retried' });
+        log.warn({ err, attempt }, 'database unavailable; retrying');
+      },
+    };
+  }
+
   private async writeBatch(job: ClaimedJob, b: BatchMessage): Promise<void> {
     // PGlite runs in this thread and its promises resolve without I/O: batch after batch would run
     // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
     await new Promise((resolve) => setImmediate(resolve));
     const days = b.logs.map((d) => d.day);
-    try {
-      await this.commitBatch(job, b, days);
-    } catch (err) {
-      // Retention (here or in another process) dropped a partition this process still had in its
-      // cache: forget the cache, recreate, and commit again. The failed transaction wrote nothing.
-      if ((err as { code?: string }).code !== UNDEFINED_TABLE) throw err;
-      this.knownDays.clear();
-      await this.commitBatch(job, b, days);
-    }
+    let partitionsRetried = false;
+    // The worker waits for this batch's ack meanwhile, so a retry needs nothing but the batch in hand;
+    // commitBatch's checkpoint check makes a repeat of a batch that did land a no-op.
+    await retryTransient(async () => {
+      try {
+        await this.commitBatch(job, b, days);
+      } catch (err) {
+        // Retention (here or in another process) dropped a partition this process still had in its
+        // cache: forget the cache, recreate, and commit again. The failed transaction wrote nothing.
+        if ((err as { code?: string }).code !== UNDEFINED_TABLE || partitionsRetried) throw err;
+        partitionsRetried = true;
+        this.knownDays.clear();
+        await this.commitBatch(job, b, days);
+      }
+    }, this.retryOptions(this.opts.logger.child({ job_id: job.id })));
     const m = this.opts.metrics;
     m.linesIngested.inc(b.linesIngested);
     m.linesRejected.inc(b.linesRejected);
     m.linesSkipped.inc(b.linesSkipped);
     m.bytesProcessed.inc(Math.max(0, b.bytesProcessed - job.bytes_processed));
     job.bytes_processed = b.bytesProcessed;
+    job.lines_processed = b.linesProcessed;
     m.batchesWritten.inc();
   }
 
-  /** One transaction: the batch's rows, its rejected lines, and the checkpoint they reach. */
+  /**
+   * One transaction: the batch's rows, its rejected lines, and the checkpoint they reach. It starts
+   * from the stored checkpoint: at the batch's start it writes; already at its end (a repeat after a
+   * lost connection whose COMMIT had landed) it writes nothing; anywhere else (an acknowledged commit
+   * lost to a database crash) it throws CheckpointMovedError, and the job resumes from the stored one.
+   */
   private async commitBatch(job: ClaimedJob, b: BatchMessage, days: string[]): Promise<void> {
     await ensureDayPartitions(this.opts.db, days, this.knownDays);
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') {
         // No WAL flush wait per batch: a commit lost to a database crash loses its rows and its
-        // checkpoint together, so the job resumes before them; nothing is lost or doubled. The
-        // final status update is a normal commit, which flushes everything before it.
+        // checkpoint together, and the check below sends the job back to that checkpoint; nothing
+        // is lost or doubled. The final status update is a normal commit, which flushes everything before it.
         await tx.query("SET LOCAL statement_timeout = 0; SET LOCAL synchronous_commit = off");
+      }
+      // No lock needed between this read and advanceCheckpoint: only the lease owner moves the
+      // checkpoint, and advanceCheckpoint fails if the lease changed hands in between.
+      const stored = await readCheckpoint(tx, job.id, this.owner);
+      if (!stored) throw new LeaseLostError(job.id);
+      const atStart = stored.bytesProcessed === job.bytes_processed && stored.linesProcessed === job.lines_processed;
+      if (!atStart) {
+        if (stored.bytesProcessed === b.bytesProcessed && stored.linesProcessed === b.linesProcessed) return;
+        throw new CheckpointMovedError(job.id, job.bytes_processed, stored.bytesProcessed);
       }
       // Shared: batches of several jobs commit side by side; a rollup rebuild takes it exclusively.
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
