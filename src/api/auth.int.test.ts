@@ -249,5 +249,5 @@ describe('authentication settings (PGlite)', () => {
     } finally {
       await open.close();
     }
-  });
+  }, 180_000); // two cold PGlite starts: slow on a busy 2-core machine
 });
