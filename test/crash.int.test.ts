@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
-import { writeGeneratedLog } from '../bench/generate.js';
+import { prng, writeGeneratedLog } from '../bench/generate.js';
 import type { Db } from '../src/db/db.js';
 import { openPglite } from '../src/db/pglite.js';
 import { openPostgres } from '../src/db/postgres.js';
@@ -25,17 +25,6 @@ const FILES = SOAK ? 2 : 1;
 const KILLS = SOAK ? 30 : 10;
 /** Lines per checksum chunk: the database hashes each chunk of a job's lines in one string_agg. */
 const DIGEST_CHUNK_LINES = 100_000;
-
-/** mulberry32: kill points are random but reproducible from the logged seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { writeGeneratedLog } from '../bench/generate.js';
+import { prng, writeGeneratedLog } from '../bench/generate.js';
 import type { IngestJob } from '../src/ingest/jobs.js';
 import { ADMIN_HEADERS, requireInCi, SOAK } from './helpers/env.js';
 import { hasPostgresBinaries, PG_BIN_DIR, startPrivatePostgres, type PrivatePostgres } from './helpers/privatePostgres.js';
@@ -25,17 +25,6 @@ const RESUME_WITHIN_MS = 15_000;
 const LONG_OUTAGE_MS = 35_000;
 
 const available = requireInCi(hasPostgresBinaries(), `PostgreSQL 15 server binaries (initdb, pg_ctl in ${PG_BIN_DIR})`);
-
-/** mulberry32: outage points are random but reproducible from the logged seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
