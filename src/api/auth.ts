@@ -76,11 +76,12 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     return keys;
   }
 
-  function touch(id: number): void {
+  // Awaited (once a minute per key), so a key's use is listed as soon as the request that used it answers.
+  async function touch(id: number): Promise<void> {
     const now = Date.now();
     if ((touched.get(id) ?? 0) > now - TOUCH_MS) return;
     touched.set(id, now);
-    markUsed(opts.db, [id]).catch((err: unknown) => app.log.warn({ err }, 'could not record API key use'));
+    await markUsed(opts.db, [id]).catch((err: unknown) => app.log.warn({ err }, 'could not record API key use'));
   }
 
   app.addHook('onRequest', async (req) => {
@@ -95,7 +96,7 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
       throw new AppError(403, 'forbidden', `this API key lacks the \`${access}\` scope`);
     }
     req.apiKey = { id: found.id, scopes: found.scopes };
-    touch(found.id);
+    await touch(found.id);
   });
 
   return { forget: () => cache.clear() };
