@@ -8,7 +8,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['vitest.config.ts', 'src/ingest/workerFromSource.mjs'] },
+        projectService: { allowDefaultProject: ['vitest.config.ts', 'vite.config.ts', 'src/ingest/workerFromSource.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -17,8 +17,11 @@ declare module 'fastify' {
   }
 }
 
-/** Plugins' own routes that are public by nature: Swagger UI's page, assets and the OpenAPI document. */
-const PUBLIC_PREFIXES = ['/docs'];
+/**
+ * Plugins' own routes that are public by nature: Swagger UI's page, assets and the OpenAPI document;
+ * the dashboard's static assets (code and styles, no data).
+ */
+const PUBLIC_PREFIXES = ['/docs', '/assets/'];
 
 /** How long a verified key (or a missing one) is trusted without asking the database again. */
 const CACHE_MS = 10_000;

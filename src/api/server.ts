@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { installAuth } from './auth.js';
+import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
@@ -19,6 +20,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
+import { logTailRoutes } from './routes/logsTail.js';
 import { alertHistoryRoutes } from './routes/alertHistory.js';
 import { alertRuleRoutes } from './routes/alertRules.js';
 import { alertSilenceRoutes } from './routes/alertSilences.js';
@@ -32,6 +34,8 @@ export interface ServerDeps {
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
   onJobQueued: () => void;
   logger?: FastifyBaseLogger | boolean;
+  /** The built dashboard (index.html and assets/); default dist/ui under the package root. */
+  uiDir?: string;
 }
 
 export type App = FastifyInstance;
@@ -58,7 +62,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyHelmet, {
     // Swagger UI (and the dashboard) load their scripts and styles from this origin only.
-    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"] } },
+    // No upgrade-insecure-requests: a service reached over plain HTTP on a LAN address would have its
+    // dashboard's own scripts and API calls rewritten to https and broken.
+    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'upgrade-insecure-requests': null } },
   });
   await app.register(fastifyCors, { origin: deps.config.corsOrigins.length ? deps.config.corsOrigins : false });
   if (deps.config.rateLimitPerMinute > 0) {
@@ -115,12 +121,13 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(uploadRoutes(deps));
   await app.register(jobRoutes(deps));
   await app.register(logRoutes(deps));
+  await app.register(logTailRoutes(deps));
   await app.register(analyticsRoutes(deps));
   await app.register(routeRuleRoutes(deps));
   await app.register(alertRuleRoutes(deps));
   await app.register(alertHistoryRoutes(deps));
   await app.register(alertSilenceRoutes(deps));
   await app.register(apiKeyRoutes({ ...deps, onKeyRevoked: () => auth.forget() }));
-  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, (_req, reply) => reply.redirect('/docs'));
+  await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }

@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { getSummary, firstAndLast, type Summary } from '../../analytics/summary.js';
 import { getTopClients } from '../../analytics/clients.js';
+import { getSources } from '../../analytics/sources.js';
 import { ENDPOINT_SORTS, getEndpoints, getStatusCodes } from '../../analytics/endpoints.js';
 import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analytics/traffic.js';
 import { AppError } from '../errors.js';
@@ -159,6 +160,17 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
         },
       },
     }, async (req) => shared(req, () => getStatusCodes(deps.db, toFactFilter(req.query))));
+
+    app.get('/analytics/sources', {
+      config: { access: 'read' },
+      schema: {
+        tags: ['analytics'],
+        summary: 'Every source with its record count and the day of its latest records',
+        response: {
+          200: z.object({ items: z.array(z.object({ source: z.string(), records: z.number(), last_bucket: z.string() })) }),
+        },
+      },
+    }, async (req) => shared(req, async () => ({ items: await getSources(deps.db) })));
 
     app.get('/analytics/clients', {
       config: { access: 'read' },

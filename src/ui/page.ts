@@ -1,0 +1,42 @@
+/** What the shell gives a page: where to draw, the URL's parameters, and how to change them. */
+export interface PageContext {
+  root: HTMLElement;
+  params: URLSearchParams;
+  /**
+   * Changes the URL's parameters (null removes one) and draws the page again; with `page`, goes to
+   * that page keeping only the given parameters plus the range and source.
+   */
+  navigate(params: Record<string, string | null>, opts?: { page?: PageName; replace?: boolean }): void;
+  /** Aborted when the page is left or drawn again: pass it to fetches, stop streams on it. */
+  signal: AbortSignal;
+  /** Runs when the page is left or drawn again (destroy charts, close streams). */
+  onLeave(fn: () => void): void;
+}
+
+export type PageName = 'overview' | 'endpoints' | 'logs' | 'uploads' | 'alerts';
+
+export interface Page {
+  render(ctx: PageContext): Promise<void>;
+}
+
+export const PAGES: { name: PageName; title: string; load: () => Promise<Page> }[] = [
+  { name: 'overview', title: 'Overview', load: () => import('./pages/overview.js') },
+  { name: 'endpoints', title: 'Endpoints', load: () => import('./pages/endpoints.js') },
+  { name: 'logs', title: 'Logs', load: () => import('./pages/logs.js') },
+  { name: 'uploads', title: 'Uploads', load: () => import('./pages/uploads.js') },
+  { name: 'alerts', title: 'Alerts', load: () => import('./pages/alerts.js') },
+];
+
+/** The parameters that follow the user from page to page. */
+export const SHARED_PARAMS = ['from', 'to', 'range', 'source'];
+
+export function pagePath(name: PageName): string {
+  return name === 'overview' ? '/' : `/ui/${name}`;
+}
+
+export function pageFromPath(pathname: string): PageName | null {
+  if (pathname === '/' || pathname === '') return 'overview';
+  const m = /^\/ui\/([a-z]+)\/?$/.exec(pathname);
+  const found = PAGES.find((p) => p.name === m?.[1]);
+  return found ? found.name : null;
+}

@@ -1,0 +1,6 @@
+import { notice } from '../dom.js';
+import type { PageContext } from '../page.js';
+
+export async function render(ctx: PageContext): Promise<void> {
+  ctx.root.append(notice('empty', 'uploads: being built'));
+}

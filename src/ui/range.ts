@@ -1,0 +1,95 @@
+import { api } from './api.js';
+import { h } from './dom.js';
+
+/** The time range and source a view shows; kept in the URL (`from`, `to`, `source`) so it can be shared. */
+export interface ViewRange {
+  /** Inclusive start, ISO 8601; null = from the first record. */
+  from: string | null;
+  /** Exclusive end, ISO 8601; null = to the last record. */
+  to: string | null;
+  source: string | null;
+  /** How the range was chosen, for the picker's label. */
+  label: string;
+}
+
+export const PRESETS: { key: string; label: string; ms: number | null }[] = [
+  { key: '15m', label: 'Last 15 minutes', ms: 15 * 60_000 },
+  { key: '1h', label: 'Last hour', ms: 3_600_000 },
+  { key: '24h', label: 'Last 24 hours', ms: 86_400_000 },
+  { key: '7d', label: 'Last 7 days', ms: 7 * 86_400_000 },
+  { key: '30d', label: 'Last 30 days', ms: 30 * 86_400_000 },
+  { key: 'all', label: 'All data', ms: null },
+];
+
+/** The window shown when the URL names none: the last day that has data, since uploaded logs are often days old. */
+const DEFAULT_SPAN_MS = 86_400_000;
+
+interface Extent {
+  first_timestamp: string | null;
+  last_timestamp: string | null;
+}
+
+/**
+ * The range a URL asks for. With `from`/`to` it is that; with `range=all` all data; with neither, the
+ * most recent day of data that exists (asked of the API), or all data when there is less than a day.
+ */
+export async function resolveRange(params: URLSearchParams): Promise<ViewRange> {
+  const source = params.get('source') || null;
+  const from = params.get('from');
+  const to = params.get('to');
+  if (from || to) return { from: from || null, to: to || null, source, label: 'Custom range' };
+  if (params.get('range') === 'all') return { from: null, to: null, source, label: 'All data' };
+  const extent = await api.get<Extent>('/analytics/summary', { source });
+  if (!extent.last_timestamp || !extent.first_timestamp) return { from: null, to: null, source, label: 'All data' };
+  const last = Date.parse(extent.last_timestamp);
+  const end = Math.floor(last / 60_000) * 60_000 + 60_000; // the minute after the last record
+  const start = Math.max(Date.parse(extent.first_timestamp), end - DEFAULT_SPAN_MS);
+  const first = Math.floor(start / 60_000) * 60_000;
+  return { from: new Date(first).toISOString(), to: new Date(end).toISOString(), source, label: 'Latest data' };
+}
+
+/** The API's query for a range. */
+export function rangeQuery(r: ViewRange): { start_date: string | undefined; end_date: string | undefined; source: string | undefined } {
+  return { start_date: r.from ?? undefined, end_date: r.to ?? undefined, source: r.source ?? undefined };
+}
+
+/** URL parameters for a preset picked now (relative presets become absolute, so a shared link shows the same data). */
+export function presetParams(key: string, now = Date.now()): Record<string, string | null> {
+  const preset = PRESETS.find((p) => p.key === key);
+  if (!preset || preset.ms === null) return { from: null, to: null, range: 'all' };
+  return { from: new Date(now - preset.ms).toISOString(), to: new Date(now).toISOString(), range: null };
+}
+
+/** `<input type="datetime-local">` works in local time; the URL and the API speak UTC. */
+function toLocalInput(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+function fromLocalInput(v: string): string | null {
+  return v ? new Date(v).toISOString() : null;
+}
+
+/** The range picker and source filter; `apply` writes the chosen parameters to the URL. */
+export function rangeBar(r: ViewRange, sources: string[], apply: (p: Record<string, string | null>) => void): HTMLElement {
+  const preset = h('select', { 'aria-label': 'Time range', 'data-testid': 'range-preset' },
+    h('option', { value: '' }, r.label),
+    ...PRESETS.map((p) => h('option', { value: p.key }, p.label)),
+    h('option', { value: 'custom' }, 'Custom…'));
+  const fromInput = h('input', { type: 'datetime-local', 'aria-label': 'From', value: toLocalInput(r.from) });
+  const toInput = h('input', { type: 'datetime-local', 'aria-label': 'To', value: toLocalInput(r.to) });
+  const custom = h('span', { class: 'custom-range', hidden: true }, fromInput, ' – ', toInput,
+    h('button', { type: 'button', onclick: () => apply({ from: fromLocalInput(fromInput.value), to: fromLocalInput(toInput.value), range: null }) }, 'Apply'));
+  preset.addEventListener('change', () => {
+    if (preset.value === 'custom') custom.hidden = false;
+    else if (preset.value) apply(presetParams(preset.value));
+  });
+  const source = h('select', { 'aria-label': 'Source', 'data-testid': 'source-filter', onchange: () => apply({ source: source.value || null }) },
+    h('option', { value: '' }, 'All sources'),
+    ...sources.map((s) => h('option', { value: s }, s)));
+  source.value = r.source ?? '';
+  const shown = h('span', { class: 'range-shown', 'data-testid': 'range-shown' },
+    r.from || r.to ? `${(r.from ?? '…').replace('T', ' ').slice(0, 16)} → ${(r.to ?? '…').replace('T', ' ').slice(0, 16)} UTC` : 'all data');
+  return h('div', { class: 'range-bar' }, preset, custom, source, shown);
+}

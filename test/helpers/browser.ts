@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { DbKind } from '../../src/db/db.js';
+import { REPO_ROOT, requireInCi, TEST_ADMIN_KEY } from './env.js';
+import { startTestService, type TestService } from './service.js';
+
+/** Debian's Chromium (apt-get install chromium); never a downloaded browser. CHROMIUM_PATH overrides. */
+function findChromium(): string | null {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  return candidates.find((p): p is string => !!p && fs.existsSync(p)) ?? null;
+}
+
+export const CHROMIUM_PATH = findChromium();
+export const hasChromium = requireInCi(CHROMIUM_PATH !== null, 'Chromium (apt-get install chromium)');
+
+export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
+
+export interface Dashboard {
+  svc: TestService;
+  /** http://127.0.0.1:<port> */
+  base: string;
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Every request the page made to another origin (must stay empty). */
+  outside: string[];
+  /** Uncaught page errors and console errors (should stay empty). */
+  errors: string[];
+  screenshot(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real service listening on a port, on a fresh database, and Chromium with one page on it. With
+ * `signedIn` (the default) the API key is already in the tab's session storage, as after the key form.
+ */
+export async function openDashboard(kind: DbKind, opts: { signedIn?: boolean; viewport?: { width: number; height: number } } = {}): Promise<Dashboard> {
+  const svc = await startTestService(kind, {}, { listen: true });
+  const base = svc.url.replace(/\/$/, '');
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH!,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
+  const outside: string[] = [];
+  const errors: string[] = [];
+  context.on('request', (req) => {
+    const url = req.url();
+    if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== base) outside.push(url);
+  });
+  if (opts.signedIn ?? true) {
+    // A script string: this file is compiled without the DOM library.
+    await context.addInitScript({ content: `sessionStorage.setItem('loginsights.apiKey', ${JSON.stringify(TEST_ADMIN_KEY)})` });
+  }
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`console: ${msg.text()}`); });
+  return {
+    svc, base, browser, context, page, outside, errors,
+    async screenshot(name) {
+      fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+    },
+    async close() {
+      await browser.close().catch(() => undefined);
+      await svc.close();
+    },
+  };
+}
