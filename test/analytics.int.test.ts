@@ -202,10 +202,10 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
     const buckets = res.body.series.map((p) => p.bucket);
     expect(buckets[0]).toBe('2026-10-01T23:00:00.000Z');
     expect(buckets).toHaveLength(11); // 23:00 … 09:00, empty ones included
-    const raw = await svc.db.query<{ b: string; n: number; errors: number; client_errors: number; p95: number | null }>(
+    const raw = await svc.db.query<{ b: string; n: number; errors: number; client_errors: number; p95: number | null; p99: number | null }>(
       `SELECT date_bin('1 hour', timestamp, TIMESTAMPTZ '1970-01-01Z') AS b, count(*)::int AS n,
               count(*) FILTER (WHERE status_code >= 500)::int AS errors, count(*) FILTER (WHERE status_code BETWEEN 400 AND 499)::int AS client_errors,
-              percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95
+              percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95, percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
        FROM logs WHERE source = 'timed' AND timestamp >= $1 AND timestamp < $2 GROUP BY 1`, [start, end],
     );
     const want = new Map(raw.rows.map((r) => [new Date(r.b).toISOString(), r]));
@@ -213,6 +213,7 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
       const w = want.get(p.bucket);
       expect([p.count, p.errors, p.client_errors], p.bucket).toEqual([w?.n ?? 0, w?.errors ?? 0, w?.client_errors ?? 0]);
       within(p.p95_ms, w?.p95 ?? null);
+      within(p.p99_ms, w?.p99 ?? null);
     }
     expect(res.body.series.reduce((a, p) => a + p.count, 0)).toBe(raw.rows.reduce((a, r) => a + r.n, 0));
   });
@@ -229,6 +230,36 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
     const tooMany = await svc.getJson<{ detail: string }>('/analytics/traffic?interval=1m&start_date=2026-01-01&end_date=2026-12-01');
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.detail).toMatch(/^interval: /);
+  });
+
+  it('traffic of one route: sums to its count in /analytics/endpoints, split by status class, p99 within the bound', async () => {
+    const range = 'start_date=2026-10-01T23:30:00Z&end_date=2026-10-02T17:45:10Z';
+    const endpoints = await svc.getJson<{ items: EndpointRow[] }>(`/analytics/endpoints?${range}&limit=1000`);
+    expect(endpoints.body.items.length).toBeGreaterThan(2);
+    for (const row of endpoints.body.items) {
+      const res = await svc.getJson<Traffic>(`/analytics/traffic?${range}&route=${encodeURIComponent(row.route)}&group_by=status_class`);
+      expect(res.status).toBe(200);
+      expect(res.body.series.reduce((a, p) => a + p.count, 0), row.route).toBe(row.count);
+      expect(res.body.series.reduce((a, p) => a + p.errors, 0), row.route).toBe(row.errors);
+      for (const p of res.body.series) expect(Object.values(p.groups ?? {}).reduce((a, b) => a + b, 0)).toBe(p.count);
+    }
+    // p99 per bucket of one route, against the raw rows.
+    const route = '/api/users/{id}';
+    const res = await svc.getJson<Traffic>(`/analytics/traffic?${range}&route=${encodeURIComponent(route)}&interval=1h&source=timed`);
+    const raw = await svc.db.query<{ b: string; p95: number | null; p99: number | null }>(
+      `SELECT date_bin('1 hour', timestamp, TIMESTAMPTZ '1970-01-01Z') AS b, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
+              percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
+       FROM logs WHERE source = 'timed' AND route = $1 AND timestamp >= $2 AND timestamp < $3 GROUP BY 1`,
+      [route, '2026-10-01T23:30:00Z', '2026-10-02T17:45:10Z'],
+    );
+    const want = new Map(raw.rows.map((r) => [new Date(r.b).toISOString(), r]));
+    expect(res.body.series.filter((p) => p.p99_ms !== null).length).toBeGreaterThan(5);
+    for (const p of res.body.series) {
+      within(p.p95_ms, want.get(p.bucket)?.p95 ?? null);
+      within(p.p99_ms, want.get(p.bucket)?.p99 ?? null);
+    }
+    const unknown = await svc.getJson<Traffic>(`/analytics/traffic?${range}&route=${encodeURIComponent('/no/such/route')}`);
+    expect(unknown.body.series.every((p) => p.count === 0)).toBe(true);
   });
 
   it('endpoints: per-route counts exact, percentiles within the bound, sorted as asked', async () => {

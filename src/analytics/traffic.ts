@@ -35,6 +35,8 @@ export interface TrafficPoint {
   errors: number;
   client_errors: number;
   p95_ms: number | null;
+  /** From the same merged histogram as p95_ms, within the same relative error. */
+  p99_ms: number | null;
   groups?: Record<string, number>;
 }
 
@@ -64,8 +66,8 @@ export function chooseInterval(interval: TrafficInterval, spanMs: number): [stri
 }
 
 /**
- * Counts, errors and p95 latency per time bucket over a range, every bucket present (zeros where
- * nothing happened). With groupBy, each point also splits its count among the ten largest groups of
+ * Counts, errors and p95/p99 latency per time bucket over a range (of one route when the filter
+ * names one), every bucket present (zeros where nothing happened). With groupBy, each point also splits its count among the ten largest groups of
  * the range and `other`. Buckets are aligned to the interval in UTC.
  */
 export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traffic> {
@@ -92,12 +94,14 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   for (let b = first; b < endMs; b += stepMs) {
     const t = totals.groups.get(String(b));
     const p95 = t ? quantile(t.hist, 0.95) : null;
+    const p99 = t ? quantile(t.hist, 0.99) : null;
     const point: TrafficPoint = {
       bucket: new Date(b).toISOString(),
       count: t?.records ?? 0,
       errors: t?.errors ?? 0,
       client_errors: t?.clientErrors ?? 0,
-      p95_ms: p95 === null ? null : Math.round(p95 * 1000) / 1000,
+      p95_ms: roundMs(p95),
+      p99_ms: roundMs(p99),
     };
     if (groups) point.groups = groups.at(b);
     series.push(point);
@@ -138,6 +142,10 @@ function groupsByBucket(rows: GroupRow[]): { at(bucketMs: number): Record<string
     cell[name] = (cell[name] ?? 0) + r.n;
   }
   return { at: (b) => cells.get(b) ?? Object.fromEntries(names.map((n) => [n, 0])) };
+}
+
+function roundMs(v: number | null): number | null {
+  return v === null ? null : Math.round(v * 1000) / 1000;
 }
 
 function iso(ms: number | null): string | null {

@@ -82,12 +82,14 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
       config: { access: 'read' },
       schema: {
         tags: ['analytics'],
-        summary: 'Requests, errors and p95 latency over time, for charts',
+        summary: 'Requests, errors and p95/p99 latency over time, for charts',
         description: 'Every bucket of the range is present (zeros where nothing happened). `auto` picks the finest interval '
-          + 'that keeps at most 300 points. With `group_by`, each point splits its count among the ten largest groups and `other`.',
+          + 'that keeps at most 300 points. With `group_by`, each point splits its count among the ten largest groups and `other`. '
+          + 'With `route`, only that route\'s records (its traffic sums to its count in /analytics/endpoints over the same range).',
         querystring: analyticsRangeQuery.extend({
           interval: z.enum(['auto', ...(Object.keys(TRAFFIC_INTERVALS) as (keyof typeof TRAFFIC_INTERVALS)[])]).default('auto'),
           group_by: z.enum(['status_class', 'level', 'route', 'source']).optional(),
+          route: z.string().min(1).max(1024).optional().describe('One normalised route, as /analytics/endpoints names it (e.g. `/api/users/{id}`)'),
         }),
         response: {
           200: z.object({
@@ -101,6 +103,7 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
               errors: z.number().describe('5xx'),
               client_errors: z.number().describe('4xx'),
               p95_ms: z.number().nullable(),
+              p99_ms: z.number().nullable().describe('From the same latency histogram as p95_ms'),
               groups: z.record(z.string(), z.number()).optional(),
             })),
             source_of_truth: sourceOfTruth,
@@ -110,7 +113,8 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => shared(req, async () => {
       try {
-        return await getTraffic(deps.db, { ...toFactFilter(req.query), interval: req.query.interval, groupBy: req.query.group_by });
+        const filter = { ...toFactFilter(req.query), route: req.query.route ?? null };
+        return await getTraffic(deps.db, { ...filter, interval: req.query.interval, groupBy: req.query.group_by });
       } catch (err) {
         if (err instanceof TooManyPointsError) throw AppError.badParam('interval', err.message);
         throw err;
