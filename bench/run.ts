@@ -6,6 +6,7 @@
  *
  *   npm run bench -- --lines 100000 --rss-gb 0
  *   npm run bench -- --load                    only the load section (bench/load.ts)
+ *   npm run bench -- --dashboard               only the dashboard's page load times in Chromium (bench/dashboard.ts)
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import type { DbKind } from '../src/db/db.js';
 import { measureAnalytics, waitForCompaction } from './analytics.js';
 import { createFreshStore, postgresVersion } from './backends.js';
+import { dashboardSection } from './dashboard.js';
 import { runBackend, type BenchContext } from './backendRun.js';
 import { measureParseOnly, measureWorkerPipeline } from './baselines.js';
 import { ensureBenchLog, linesForBytes } from './dataset.js';
@@ -48,7 +50,10 @@ const USAGE = `usage: node dist/bench/run.js [options]
                             --database-url, --seed, --out, --scratch-dir and --search-index-idle-ms apply)
   --load-seconds S          duration of the load (default 30)
   --load-connections N      connections, split over the three endpoints (default 64)
-  --load-lines N            lines of the file ingested idle and under load (default 1000000)`;
+  --load-lines N            lines of the file ingested idle and under load (default 1000000)
+  --dashboard               run only the dashboard section: each page's time to draw in Chromium over a store of
+                            --lines lines, next to its API calls from Node (--backends default pglite here)
+  --dashboard-runs N        page loads per page (default 5)`;
 
 const GiB = 1024 ** 3;
 const DEFAULT_SEARCH_INDEX_IDLE_MS = 10_000;
@@ -78,6 +83,8 @@ function parseOptions() {
       load: { type: 'boolean', default: false },
       'load-seconds': { type: 'string', default: '30' },
       'load-connections': { type: 'string', default: '64' },
+      dashboard: { type: 'boolean', default: false },
+      'dashboard-runs': { type: 'string', default: '5' },
       'load-lines': { type: 'string', default: '1000000' },
       help: { type: 'boolean', default: false },
     },
@@ -116,6 +123,10 @@ function parseOptions() {
     loadSeconds: count('load-seconds', 1),
     loadConnections: Math.floor(count('load-connections', 3)),
     loadLines: Math.floor(count('load-lines', 1000)),
+    dashboard: values.dashboard,
+    dashboardRuns: Math.floor(count('dashboard-runs', 1)),
+    /** The dashboard section's default: the embedded database, the zero-setup case the target names. */
+    backendsGiven: values.backends !== 'pglite,postgres',
   };
 }
 
@@ -212,6 +223,20 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const runStamp = startedAt.replace(/[:.]/g, '-');
   if (opts.load) return loadSection(opts, repoRoot, startedAt, runStamp);
+  if (opts.dashboard) {
+    const { file } = ensureBenchLog(opts.out, opts.lines, opts.seed);
+    const machine = await machineInfo(opts, repoRoot);
+    return dashboardSection({
+      repoRoot, out: opts.out, scratchDir: opts.scratchDir, databaseUrl: opts.databaseUrl, file, runs: opts.dashboardRuns, log,
+      backends: opts.backendsGiven ? opts.backends : ['pglite'],
+      header: [
+        `Log Insights dashboard benchmark, ${startedAt}`,
+        `machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memTotalGb} GB RAM, node ${machine.node}, ${machine.postgres}`,
+        `code: ${machine.source}`,
+        `input: ${file.lines.toLocaleString('en-US')} lines (bench/generate.ts, seed ${file.seed}); ${opts.dashboardRuns} loads per page, Chromium 1280×800`,
+      ],
+    }, runStamp);
+  }
   const failures: string[] = [];
 
   log(`input: ${opts.lines} lines (cached in ${opts.out})`);

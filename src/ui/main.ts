@@ -96,11 +96,15 @@ async function show(): Promise<void> {
     signal: controller.signal,
     onLeave: (fn) => leaving.push(fn),
   };
+  // data-state tells a test or a benchmark when the page has drawn what its first answers hold.
+  root.dataset.state = 'loading';
   try {
     const page = await entry.load();
     await page.render(ctx);
+    if (!ctx.signal.aborted) root.dataset.state = 'ready';
   } catch (err) {
     if (ctx.signal.aborted) return;
+    root.dataset.state = 'error';
     if (err instanceof ApiError && err.status === 401) return; // the key form is up
     clear(root);
     root.append(notice('error', describeError(err)));
