@@ -1,0 +1,129 @@
+import { api, describeError } from '../../api.js';
+import { fmtBytes, fmtInt, fmtTime, h, notice } from '../../dom.js';
+
+/** One GET /ingest/jobs item. */
+export interface Job {
+  id: string;
+  status: 'queued' | 'running' | 'succeeded' | 'failed';
+  source: string;
+  format_requested: string;
+  format: string | null;
+  file_name: string | null;
+  bytes_total: number;
+  bytes_processed: number;
+  lines_processed: number;
+  lines_ingested: number;
+  lines_rejected: number;
+  lines_skipped: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+interface Rejected {
+  items: { line_no: number; reason: string; raw_log: string }[];
+  next_after_line: number | null;
+}
+
+const POLL_MS = 1000;
+const RAW_SHOWN = 240;
+
+const done = (j: Job) => j.status === 'succeeded' || j.status === 'failed';
+
+/** Lines per second: between two polls while running, over the whole run once it ended. */
+function rate(job: Job, prev: { at: number; lines: number } | null, now: number): number | null {
+  if (done(job) && job.started_at && job.finished_at) {
+    const secs = (Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000;
+    return secs > 0 ? job.lines_processed / secs : null;
+  }
+  if (prev && now > prev.at) return ((job.lines_processed - prev.lines) * 1000) / (now - prev.at);
+  if (job.started_at) {
+    const secs = (now - Date.parse(job.started_at)) / 1000;
+    return secs > 0 ? job.lines_processed / secs : null;
+  }
+  return null;
+}
+
+function stat(name: string, label: string, value: string): HTMLElement {
+  return h('div', { class: 'job-stat' }, h('dt', {}, label), h('dd', { 'data-testid': `job-${name}` }, value));
+}
+
+/**
+ * A job's card: status, bytes processed of total, lines/s, line counts, the format used, and the
+ * rejected lines with their numbers and reasons. It polls GET /ingest/jobs/{id} each second until the job ends.
+ */
+export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected: boolean }): { el: HTMLElement } {
+  const el = h('article', { class: 'panel job-card', id: `job-${initial.id}`, 'data-testid': 'job-card', 'data-job-id': initial.id });
+  let prev: { at: number; lines: number } | null = null;
+  let lastRate: number | null = null;
+  const rejected = h('details', { class: 'rejected', open: opts.showRejected });
+  let rejectedLoaded = false;
+
+  const loadRejected = async (job: Job, after = 0, list?: HTMLElement): Promise<void> => {
+    rejectedLoaded = true;
+    const target = list ?? h('tbody');
+    if (!list) rejected.append(h('div', { class: 'table-wrap' }, h('table', { class: 'rejected-table' },
+      h('thead', {}, h('tr', {}, h('th', { class: 'num' }, 'Line'), h('th', {}, 'Reason'), h('th', {}, 'Raw text'))), target)));
+    try {
+      const page = await api.get<Rejected>(`/ingest/jobs/${job.id}/rejected`, { after_line: after, limit: 100 }, opts.signal);
+      target.append(...page.items.map((r) => h('tr', { 'data-line': r.line_no },
+        h('td', { class: 'num' }, fmtInt(r.line_no)), h('td', {}, r.reason),
+        h('td', { class: 'mono raw', title: r.raw_log }, r.raw_log.length > RAW_SHOWN ? `${r.raw_log.slice(0, RAW_SHOWN)}…` : r.raw_log))));
+      if (page.next_after_line !== null) {
+        const more = h('button', { type: 'button', onclick: () => { more.remove(); void loadRejected(job, page.next_after_line!, target); } }, 'More rejected lines');
+        rejected.append(more);
+      }
+    } catch (err) {
+      if (!opts.signal.aborted) rejected.append(notice('error', `Could not list the rejected lines: ${describeError(err)}`));
+    }
+  };
+
+  const draw = (job: Job) => {
+    const now = Date.now();
+    if (!done(job)) lastRate = rate(job, prev, now) ?? lastRate;
+    else lastRate = rate(job, null, now);
+    prev = { at: now, lines: job.lines_processed };
+    const pct = job.bytes_total > 0 ? (job.bytes_processed / job.bytes_total) * 100 : done(job) ? 100 : 0;
+    const name = job.file_name ?? '(no file name)';
+    el.dataset.status = job.status;
+    el.replaceChildren(...[
+      h('header', { class: 'job-head' },
+        h('strong', { class: 'job-file' }, name), h('span', { class: `badge job-${job.status}`, 'data-testid': 'job-status' }, job.status),
+        h('span', { class: 'muted' }, `source ${job.source} · uploaded ${fmtTime(job.created_at)} UTC`)),
+      h('div', { class: 'job-progress' },
+        h('progress', { max: Math.max(job.bytes_total, 1), value: job.bytes_total > 0 ? job.bytes_processed : done(job) ? 1 : 0, 'aria-label': `Progress of ${name}` }),
+        h('span', { 'data-testid': 'job-bytes' }, `${fmtBytes(job.bytes_processed)} of ${fmtBytes(job.bytes_total)} (${pct.toFixed(0)} %)`)),
+      h('dl', { class: 'job-stats' },
+        stat('format', 'Format', job.format ?? (job.format_requested === 'auto' ? 'auto (detecting…)' : job.format_requested)),
+        stat('rate', 'Lines/s', lastRate === null ? '–' : fmtInt(lastRate)),
+        stat('processed', 'Lines read', fmtInt(job.lines_processed)),
+        stat('ingested', 'Ingested', fmtInt(job.lines_ingested)),
+        stat('rejected', 'Rejected', fmtInt(job.lines_rejected)),
+        stat('skipped', 'Skipped (empty)', fmtInt(job.lines_skipped))),
+      job.error ? h('p', { class: 'notice error', role: 'alert' }, `The job failed: ${job.error}`) : null,
+      job.lines_rejected > 0 ? rejected : null,
+    ].filter((c): c is HTMLElement => c !== null));
+    if (job.lines_rejected > 0 && done(job)) {
+      rejected.querySelector('summary')?.remove();
+      rejected.prepend(h('summary', {}, `Rejected lines (${fmtInt(job.lines_rejected)}): line number, reason, raw text`));
+      if (!rejectedLoaded && rejected.open) void loadRejected(job);
+      else if (!rejectedLoaded) rejected.addEventListener('toggle', () => { if (rejected.open && !rejectedLoaded) void loadRejected(job); });
+    }
+  };
+
+  const poll = async (job: Job): Promise<void> => {
+    draw(job);
+    if (done(job)) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    if (opts.signal.aborted) return;
+    try {
+      await poll(await api.get<Job>(`/ingest/jobs/${job.id}`, {}, opts.signal));
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      el.append(notice('error', `Progress unavailable: ${describeError(err)}. Reload the page to try again.`));
+    }
+  };
+  void poll(initial);
+  return { el };
+}

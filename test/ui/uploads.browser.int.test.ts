@@ -1,0 +1,112 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestJob } from '../../src/ingest/jobs.js';
+import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { BACKENDS } from '../helpers/db.js';
+import { hasSharedData, sharedFile } from '../helpers/env.js';
+import { EXPECTED_REJECTIONS } from '../helpers/expectedRejections.js';
+
+const ACCESS_LOG = 'nielsbasjes-logparser/hackers-access.log';
+const WITH_REJECTIONS = 'vector-vrl/apache_common_combined.log';
+
+/** Lines as SOURCES.md counts them: a final line without '\n' counts. */
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s', (kind) => {
+  let d: Dashboard;
+  beforeAll(async () => {
+    d = await openDashboard(kind);
+  });
+  afterAll(async () => d?.close());
+
+  /** The card of the job that the upload entry of `fileName` links to, once the job has ended. */
+  async function finishedCard(fileName: string) {
+    const entry = d.page.locator(`ul.upload-entries li[data-file="${fileName}"]`).first();
+    await entry.locator('[data-job-link]').waitFor();
+    const id = (await entry.locator('[data-job-link]').getAttribute('data-job-link'))!;
+    const card = d.page.locator(`[data-testid="job-card"][data-job-id="${id}"]`);
+    await expect.poll(() => card.getAttribute('data-status'), { timeout: 60_000 }).toMatch(/succeeded|failed/);
+    return { id, card, entry };
+  }
+
+  it('uploads a real access log through the file input and shows the job\'s counts as the API has them', async () => {
+    const { page } = d;
+    await page.goto(`${d.base}/ui/uploads`);
+    await page.getByText('No uploads yet').waitFor();
+    // The format list comes from GET /formats, auto first and chosen.
+    expect(await page.getByLabel('Format').inputValue()).toBe('auto');
+    await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
+    const { id, card } = await finishedCard('hackers-access.log');
+    expect(await card.getByTestId('job-status').textContent()).toBe('succeeded');
+
+    const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
+    const shown = async (name: string) => Number((await card.getByTestId(`job-${name}`).textContent())!.replace(/,/g, ''));
+    expect(await shown('ingested')).toBe(job.lines_ingested);
+    expect(await shown('rejected')).toBe(job.lines_rejected);
+    expect(await shown('skipped')).toBe(job.lines_skipped);
+    const lines = lineCount(fs.readFileSync(sharedFile(ACCESS_LOG), 'utf8'));
+    expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lines);
+    expect(await card.getByTestId('job-format').textContent()).toBe(job.format);
+    expect(await card.getByTestId('job-bytes').textContent()).toContain('(100 %)');
+    expect(await card.getByTestId('job-rate').textContent()).toMatch(/^[\d,]+$/);
+    // The source defaults to the file name without its extension.
+    expect(job.source).toBe('hackers-access');
+    expect(job.file_name).toBe('hackers-access.log');
+  });
+
+  it('takes a dropped file and lists its rejected lines with their numbers and reasons', async () => {
+    const { page } = d;
+    const text = fs.readFileSync(sharedFile(WITH_REJECTIONS), 'utf8');
+    // A drop as the browser delivers it: a DataTransfer holding a File, dispatched on the drop zone.
+    await page.evaluate(`(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([${JSON.stringify(text)}], 'apache_common_combined.log', { type: 'text/plain' }));
+      const zone = document.querySelector('[data-testid="drop-zone"]');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    const { id, card } = await finishedCard('apache_common_combined.log');
+    const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
+    const expected = EXPECTED_REJECTIONS[WITH_REJECTIONS]!;
+    expect(job.lines_rejected).toBe(expected.length);
+    expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lineCount(text));
+    const rows = card.locator('.rejected-table tbody tr');
+    await expect.poll(() => rows.count()).toBe(expected.length);
+    for (const [lineNo, reason] of expected) {
+      const row = card.locator(`.rejected-table tr[data-line="${lineNo}"]`);
+      expect(await row.locator('td').nth(1).textContent()).toBe(reason);
+      expect(await row.locator('td').nth(2).textContent()).toBe(text.split('\n')[lineNo - 1]);
+    }
+  });
+
+  it('says that the same file uploaded again is a duplicate, and links to the first job', async () => {
+    const { page } = d;
+    const before = await page.locator('ul.upload-entries li').count();
+    await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
+    await expect.poll(() => page.locator('ul.upload-entries li').count()).toBe(before + 1);
+    const entry = page.locator('ul.upload-entries li').first();
+    await expect.poll(() => entry.getAttribute('data-outcome')).toBe('duplicate');
+    expect(await entry.getByTestId('upload-outcome').textContent()).toContain('duplicate: the same content was uploaded before');
+    const firstId = await page.locator('ul.upload-entries li[data-outcome="accepted"][data-file="hackers-access.log"]').getAttribute('data-job-id');
+    expect(await entry.locator('[data-job-link]').getAttribute('data-job-link')).toBe(firstId);
+  });
+
+  it('shows past jobs after a reload, and fits a phone screen', async () => {
+    const { page } = d;
+    const jobs = (await d.svc.getJson<{ items: IngestJob[] }>('/ingest/jobs')).body.items;
+    await page.reload();
+    await page.locator('[data-testid="job-card"]').first().waitFor();
+    expect(await page.locator('[data-testid="job-card"]').count()).toBe(jobs.length);
+    expect(await page.locator('[data-testid="job-card"]').first().getAttribute('data-job-id')).toBe(jobs[0]!.id);
+    await d.screenshot(`uploads-1280${kind === 'pglite' ? '' : `-${kind}`}`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await page.locator('[data-testid="job-card"]').first().waitFor();
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await d.screenshot(`uploads-390${kind === 'pglite' ? '' : `-${kind}`}`);
+    expect(d.outside).toEqual([]);
+    expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+});
