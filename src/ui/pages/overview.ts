@@ -1,6 +1,54 @@
-import { notice } from '../dom.js';
+import { api } from '../api.js';
+import { clear, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
+import { rangeBar, rangeQuery, resolveRange } from '../range.js';
+import { statusCodes, topRoutes, type StatusCodes } from './overview/lists.js';
+import { latencyPanel, selectRange, trafficPanel, type ChartPanel, type Traffic } from './overview/timeCharts.js';
+import { tiles, type Summary } from './overview/tiles.js';
 
+interface Sources {
+  items: { source: string; records: number; last_bucket: string }[];
+}
+
+/** The way to the Uploads page, for empty states. */
+function uploadsLink(ctx: PageContext): HTMLElement {
+  return h('button', { type: 'button', class: 'link', onclick: () => ctx.navigate({}, { page: 'uploads' }) }, 'Uploads page');
+}
+
+/**
+ * Overview: tiles with the change against the period before, traffic by status class, latency, top
+ * routes and status codes, for the URL's range and source.
+ */
 export async function render(ctx: PageContext): Promise<void> {
-  ctx.root.append(notice('empty', 'overview: being built'));
+  ctx.root.append(h('h1', {}, 'Overview'), notice('loading', 'Loading…'));
+  const range = await resolveRange(ctx.params);
+  const q = rangeQuery(range);
+  // Independent questions, asked together: the page costs the slowest one, not their sum.
+  const [sources, summary, traffic, codes] = await Promise.all([
+    api.get<Sources>('/analytics/sources', {}, ctx.signal),
+    api.get<Summary>('/analytics/summary', { ...q, compare: 'previous', top: 10 }, ctx.signal),
+    api.get<Traffic>('/analytics/traffic', { ...q, group_by: 'status_class' }, ctx.signal),
+    api.get<StatusCodes>('/analytics/status-codes', q, ctx.signal),
+  ]);
+  clear(ctx.root);
+  const bar = rangeBar(range, sources.items.map((s) => s.source), (p) => ctx.navigate(p));
+  ctx.root.append(h('h1', {}, 'Overview'), bar);
+
+  if (summary.total_records === 0) {
+    const text = sources.items.length === 0
+      ? 'No data yet — upload a log on the '
+      : 'No data in this range — choose another range above, or upload a log on the ';
+    ctx.root.append(h('p', { class: 'notice empty', role: 'status', 'data-testid': 'overview-empty' }, text, uploadsLink(ctx), '.'));
+    return;
+  }
+
+  const select = selectRange(ctx);
+  const charts: ChartPanel[] = [trafficPanel(traffic, 'Requests by status class', select), latencyPanel(traffic, 'Latency p95 / p99', select)];
+  ctx.root.append(
+    tiles(summary),
+    h('div', { class: 'grid' }, ...charts.map((c) => c.element)),
+    h('div', { class: 'grid' }, topRoutes(ctx, summary.top_endpoints), statusCodes(codes)),
+    h('p', { class: 'notice' }, 'Drag across a chart to zoom into that time range.'),
+  );
+  for (const c of charts) ctx.onLeave(c.draw());
 }

@@ -1,0 +1,201 @@
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../../src/analytics/summary.js';
+import type { Traffic } from '../../src/analytics/traffic.js';
+import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { BACKENDS } from '../helpers/db.js';
+import { hasSharedData, sharedFile } from '../helpers/env.js';
+
+/** Real Apache combined traffic, 17–20 May 2015: 10 000 lines, statuses 200 to 500 (no request times). */
+const ACCESS_LOG = 'elastic-examples/apache_logs';
+/** Real ingress-nginx lines with $request_time, for the latency tile and chart. */
+const TIMED_LOG = 'vector-vrl/nginx_ingress_upstreaminfo.log';
+
+type SummaryWithPrevious = Summary & { previous?: Summary };
+
+/** The figures the tiles carry in data-value: the API's own numbers, '' for none. */
+function tileFigures(s: Summary): Record<string, string> {
+  return {
+    requests: String(s.total_requests),
+    'error-rate': s.total_requests > 0 ? String(s.error_rate_pct) : '',
+    p95: s.latency_ms.p95 === null ? '' : String(s.latency_ms.p95),
+    clients: String(s.unique_clients),
+  };
+}
+
+/** Counts the canvas pixels drawn in a chart (uPlot draws series and fills on one canvas). */
+const inkedPixels = (testid: string): string => `(() => {
+  const c = document.querySelector('[data-testid="${testid}"] canvas');
+  if (!c) return -1;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+})()`;
+
+describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s', (kind) => {
+  let d: Dashboard;
+
+  const summary = async (from: string | null, to: string | null, extra = ''): Promise<SummaryWithPrevious> => {
+    const qs = new URLSearchParams();
+    if (from) qs.set('start_date', from);
+    if (to) qs.set('end_date', to);
+    const res = await d.svc.getJson<SummaryWithPrevious>(`/analytics/summary?${qs.toString()}${extra}`);
+    expect(res.status).toBe(200);
+    return res.body;
+  };
+
+  const readTiles = async (): Promise<Record<string, string>> => {
+    const out: Record<string, string> = {};
+    for (const id of ['requests', 'error-rate', 'p95', 'clients']) {
+      out[id] = (await d.page.getByTestId(`tile-${id}`).locator('.value').getAttribute('data-value')) ?? 'missing';
+    }
+    return out;
+  };
+
+  const urlParam = (name: string): string | null => new URL(d.page.url()).searchParams.get(name);
+
+  beforeAll(async () => {
+    d = await openDashboard(kind);
+  });
+  afterAll(async () => d?.close());
+
+  it('with no data at all, says so and points to the Uploads page', async () => {
+    await d.page.goto(`${d.base}/`);
+    const empty = d.page.getByTestId('overview-empty');
+    await empty.waitFor();
+    expect(await empty.textContent()).toContain('No data yet');
+    await empty.getByRole('button', { name: 'Uploads page' }).click();
+    await d.page.locator('nav.top a.active[data-page="uploads"]').waitFor();
+
+    const up = await d.svc.upload(fs.readFileSync(sharedFile(ACCESS_LOG)), { source: 'semicomplete' });
+    expect(up.status).toBe(202);
+    expect((await d.svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
+  });
+
+  it('tiles equal /analytics/summary, with the change against the day before', async () => {
+    const from = '2015-05-19T00:00:00.000Z';
+    const to = '2015-05-20T00:00:00.000Z';
+    const want = await summary(from, to, '&compare=previous');
+    expect(want.total_requests).toBeGreaterThan(1000);
+    expect(want.previous!.total_requests).toBeGreaterThan(1000);
+    await d.page.goto(`${d.base}/?from=${from}&to=${to}`);
+    await d.page.getByTestId('tiles').waitFor();
+    expect(await readTiles()).toEqual(tileFigures(want));
+
+    // The change reads as a person would compute it from the API's two periods.
+    const change = (id: string) => d.page.getByTestId(`tile-${id}-change`);
+    const ratio = ((want.total_requests - want.previous!.total_requests) / want.previous!.total_requests) * 100;
+    const requestsChange = (await change('requests').textContent())!;
+    expect(requestsChange).toContain(ratio > 0 ? '▲' : '▼');
+    expect(requestsChange).toContain(`${Math.abs(ratio).toFixed(Math.abs(ratio) < 10 ? 1 : 0)} %`);
+    expect(await change('requests').getAttribute('class')).toContain(ratio > 0 ? 'better' : 'worse');
+    const pp = want.error_rate_pct - want.previous!.error_rate_pct;
+    const errorChange = (await change('error-rate').textContent())!;
+    if (Math.abs(pp) >= 0.005) {
+      expect(errorChange).toContain(`${Math.abs(pp).toFixed(2)} pp`);
+      expect(await change('error-rate').getAttribute('class')).toContain(pp > 0 ? 'worse' : 'better');
+    }
+    // No request times in this log: no p95 now or before.
+    expect(await change('p95').textContent()).toBe('no previous data');
+  });
+
+  it('over all the data: no previous period, charts drawn, top routes and status codes as the API answers', async () => {
+    const all = await summary(null, null);
+    const from = new Date(Math.floor(Date.parse(all.first_timestamp!) / 60_000) * 60_000).toISOString();
+    const to = new Date(Math.floor(Date.parse(all.last_timestamp!) / 60_000) * 60_000 + 60_000).toISOString();
+    const want = await summary(from, to, '&compare=previous&top=10');
+    await d.page.goto(`${d.base}/?from=${from}&to=${to}`);
+    await d.page.getByTestId('tiles').waitFor();
+    expect(await readTiles()).toEqual(tileFigures(want));
+    expect(await d.page.getByTestId('tile-requests-change').textContent()).toBe('no previous data');
+
+    const traffic = await d.svc.getJson<Traffic>(`/analytics/traffic?start_date=${from}&end_date=${to}&group_by=status_class`);
+    const chart = d.page.getByTestId('traffic-chart');
+    await expect.poll(() => chart.getAttribute('data-points')).toBe(String(traffic.body.series.length));
+    const classes = new Set(traffic.body.series.flatMap((p) => Object.keys(p.groups!)));
+    expect(await chart.getAttribute('data-series')).toBe(String(classes.size));
+    expect(await d.page.evaluate(inkedPixels('traffic-chart'))).toBeGreaterThan(2000);
+    await d.page.getByTestId('latency-chart-empty').waitFor();
+
+    const routes = d.page.getByTestId('top-routes').locator('tbody tr');
+    expect(await routes.count()).toBe(want.top_endpoints.length);
+    expect(await routes.first().getAttribute('data-route')).toBe(want.top_endpoints[0]!.route);
+    const codes = await d.svc.getJson<{ items: { status_code: number; count: number }[] }>(`/analytics/status-codes?start_date=${from}&end_date=${to}`);
+    const codeRows = d.page.getByTestId('status-codes').locator('tbody tr');
+    expect(await codeRows.count()).toBe(codes.body.items.length);
+    expect(await codeRows.first().getAttribute('data-status')).toBe(String(codes.body.items[0]!.status_code));
+
+    await d.screenshot(`overview-${kind}-1280x800`);
+
+    // A top route opens on the Endpoints page with that route, the range kept.
+    await routes.first().getByRole('link').click();
+    await d.page.getByTestId('route-detail').waitFor();
+    expect(urlParam('route')).toBe(want.top_endpoints[0]!.route);
+    expect(urlParam('from')).toBe(from);
+  });
+
+  it('a drag across the traffic chart selects that time range, and the tiles follow it', async () => {
+    const from = '2015-05-17T00:00:00.000Z';
+    const to = '2015-05-21T00:00:00.000Z';
+    await d.page.goto(`${d.base}/?from=${from}&to=${to}`);
+    const over = d.page.getByTestId('traffic-chart').locator('.u-over');
+    await over.waitFor();
+    const box = (await over.boundingBox())!;
+    await d.page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await d.page.mouse.down();
+    await d.page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2, { steps: 5 });
+    await d.page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await d.page.mouse.up();
+    await expect.poll(() => urlParam('from')).not.toBe(from);
+    const newFrom = urlParam('from')!;
+    const newTo = urlParam('to')!;
+    expect(Date.parse(newFrom)).toBeGreaterThan(Date.parse(from));
+    expect(Date.parse(newTo)).toBeLessThan(Date.parse(to));
+    expect(Date.parse(newTo)).toBeGreaterThan(Date.parse(newFrom));
+    const want = await summary(newFrom, newTo);
+    expect(want.total_requests).toBeLessThan((await summary(from, to)).total_requests);
+    await expect.poll(readTiles).toEqual(tileFigures(want));
+  });
+
+  it('with no range in the URL, shows the most recent day of data, not an empty hour', async () => {
+    await d.page.goto(`${d.base}/`);
+    await d.page.getByTestId('tiles').waitFor();
+    const all = await summary(null, null);
+    const end = Math.floor(Date.parse(all.last_timestamp!) / 60_000) * 60_000 + 60_000;
+    const start = Math.floor(Math.max(Date.parse(all.first_timestamp!), end - 86_400_000) / 60_000) * 60_000;
+    const want = await summary(new Date(start).toISOString(), new Date(end).toISOString());
+    expect(want.total_requests).toBeGreaterThan(1000);
+    expect(await readTiles()).toEqual(tileFigures(want));
+    await expect.poll(() => d.page.getByTestId('traffic-chart').getAttribute('data-points')).not.toBe('0');
+
+    // A range with nothing in it says so.
+    await d.page.goto(`${d.base}/?from=2001-01-01T00:00:00.000Z&to=2001-01-02T00:00:00.000Z`);
+    expect(await d.page.getByTestId('overview-empty').textContent()).toContain('No data in this range');
+  });
+
+  it('latency: the p95 tile and the p95/p99 chart of a log with request times', async () => {
+    const up = await d.svc.upload(fs.readFileSync(sharedFile(TIMED_LOG)), { source: 'ingress' });
+    expect(up.status).toBe(202);
+    expect((await d.svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
+    const res = await d.svc.getJson<Summary>('/analytics/summary?source=ingress');
+    expect(res.body.latency_ms.p95).not.toBeNull();
+    await d.page.goto(`${d.base}/?range=all&source=ingress`);
+    await d.page.getByTestId('tiles').waitFor();
+    expect(await readTiles()).toEqual(tileFigures(res.body));
+    const chart = d.page.getByTestId('latency-chart');
+    await expect.poll(() => chart.getAttribute('data-series')).toBe('2');
+    expect(await d.page.getByLabel('Source').inputValue()).toBe('ingress');
+  });
+
+  it('fits a phone screen, asks nothing of another host, and throws nothing', async () => {
+    await d.page.setViewportSize({ width: 390, height: 844 });
+    await d.page.goto(`${d.base}/?from=2015-05-19T00:00:00.000Z&to=2015-05-20T00:00:00.000Z`);
+    await d.page.getByTestId('traffic-chart').locator('canvas').waitFor();
+    expect(await d.page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await d.screenshot(`overview-${kind}-390x844`);
+    await d.page.setViewportSize({ width: 1280, height: 800 });
+    expect(d.outside).toEqual([]);
+    expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
+  });
+});
