@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { evaluateLive } from '../alerts/evaluator.js';
 import { mergePatch } from './routes/alertRules.js';
 
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
@@ -70,6 +72,44 @@ describe.each(BACKENDS)('alert rules API on %s', (kind) => {
     expect((bad.body as unknown as Problem).invalid_params).toEqual([{ name: 'filter.level', reason: expect.stringContaining('LOUD') as unknown }]);
     expect((await send('GET', `/alerts/rules/${id}`)).body!.filter).toEqual({ status_code: '500' });
     expect((await send('GET', '/alerts/rules/abc')).status).toBe(400);
+  });
+});
+
+describe.each(BACKENDS)('rule states on %s', (kind) => {
+  let svc: TestService;
+  interface State { rule_id: number; state: string; since: string | null; evaluated_to: string | null; value: number | null }
+  const states = async (): Promise<State[]> => (await svc.getJson<{ items: State[] }>('/alerts/states')).body.items;
+
+  // The live timer stays out of the way (a day): the test moves live evaluation itself.
+  beforeAll(async () => {
+    svc = await startTestService(kind, { ALERT_EVAL_INTERVAL: '1d' });
+    // A sentinel rule tells when the upload's own evaluation has run (it then has a state), so that
+    // it cannot move the rule under test afterwards.
+    const sentinel = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: SEED })).json<{ id: number }>().id;
+    const res = await svc.upload(logFile({ burst: true, gap: false }), { source: 'burst', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+    for (let i = 0; i < 200 && !(await states()).find((s) => s.rule_id === sentinel)?.evaluated_to; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await svc.inject({ method: 'DELETE', url: `/alerts/rules/${sentinel}` })).statusCode).toBe(204);
+  }, 60_000);
+  afterAll(async () => svc?.close());
+
+  it('lists each rule as inactive until evaluated, then pending and firing with the value of its last window', async () => {
+    // Created after the upload, so only live evaluation (called here) moves it.
+    const id = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, filter: { status_code: '500', source: 'burst' }, for: '1m' } })).json<{ id: number }>().id;
+    expect(await states()).toEqual([{ rule_id: id, state: 'inactive', since: null, evaluated_to: null, value: null }]);
+    const live = async (minute: number): Promise<void> => {
+      // The upload's own evaluation may still hold the lock: a tick that finds it busy returns null.
+      for (let i = 0; i < 100 && (await evaluateLive(svc.db, T0 + minute * MIN + 5_000, { notifyMaxAgeMs: 15 * MIN })) === null; i++) await new Promise((r) => setTimeout(r, 100));
+    };
+    const iso = (minute: number): string => new Date(T0 + minute * MIN).toISOString();
+    // 01:03: five background 500s and the burst's sixty in [00:58, 01:03): 65 > 50, pending for `for`.
+    await live(63);
+    expect(await states()).toEqual([{ rule_id: id, state: 'pending', since: iso(63), evaluated_to: iso(63), value: 65 }]);
+    await live(64);
+    expect(await states()).toEqual([{ rule_id: id, state: 'firing', since: iso(63), evaluated_to: iso(64), value: 65 }]);
+    // A disabled rule is not evaluated: it shows as inactive, with the value it last had.
+    await svc.inject({ method: 'PATCH', url: `/alerts/rules/${id}`, payload: { enabled: false } });
+    expect(await states()).toEqual([{ rule_id: id, state: 'inactive', since: null, evaluated_to: iso(64), value: 65 }]);
   });
 });
 

@@ -33,6 +33,7 @@ const SPEC: Record<string, Access> = {
   'GET /alerts/history': 'read',
   'GET /alerts/history/{id}/deliveries': 'read',
   'GET /alerts/active': 'read',
+  'GET /alerts/states': 'read',
   'POST /alerts/rules': 'admin',
   'GET /alerts/rules': 'admin',
   'GET /alerts/rules/{id}': 'admin',

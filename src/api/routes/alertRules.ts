@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { backtest, BacktestError } from '../../alerts/backtest.js';
 import { enqueueTest } from '../../alerts/notifications.js';
 import { ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
+import { listRuleStates } from '../../alerts/ruleStates.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
 import type { Db } from '../../db/db.js';
@@ -95,6 +96,25 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
       config: { access: 'admin' },
       schema: { tags: ['alerts'], summary: 'Every alert rule, oldest first', response: { 200: z.object({ items: z.array(storedRuleSchema) }) } },
     }, async () => ({ items: await listRules(deps.db) }));
+
+    app.get('/alerts/states', {
+      config: { access: 'read' },
+      schema: {
+        tags: ['alerts'],
+        summary: "Where each rule stands in live evaluation: inactive, pending or firing, and its last value",
+        response: {
+          200: z.object({
+            items: z.array(z.object({
+              rule_id: z.number(),
+              state: z.enum(['inactive', 'pending', 'firing']),
+              since: z.string().nullable().describe('Event time the current pending or firing stretch began'),
+              evaluated_to: z.string().nullable().describe('End of the last window evaluated (event time); null: not evaluated yet'),
+              value: z.number().nullable().describe('The value of that window; null: not evaluated, or too little data to judge'),
+            })),
+          }),
+        },
+      },
+    }, async () => ({ items: await listRuleStates(deps.db) }));
 
     app.get('/alerts/rules/:id', {
       config: { access: 'admin' },
