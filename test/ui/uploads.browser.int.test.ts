@@ -93,6 +93,22 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(await entry.locator('[data-job-link]').getAttribute('data-job-link')).toBe(firstId);
   });
 
+  it('says in words why the API refused a file', async () => {
+    const { page } = d;
+    // A bzip2 head (the API sniffs the magic bytes) and an empty file, dropped together.
+    await page.evaluate(`(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['BZh91AY&SY' + 'x'.repeat(64)], 'logs.bz2'));
+      dt.items.add(new File([], 'empty.log'));
+      document.querySelector('[data-testid="drop-zone"]').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    })()`);
+    const outcome = (name: string) => page.locator(`ul.upload-entries li[data-file="${name}"][data-outcome="refused"] [data-testid="upload-outcome"]`);
+    await outcome('empty.log').waitFor();
+    expect(await outcome('logs.bz2').textContent()).toMatch(/^This is not a text or gzip log file: .*bzip2/);
+    expect(await outcome('empty.log').textContent()).toMatch(/^The upload was refused: .*empty/);
+    expect(await outcome('empty.log').getAttribute('role')).toBe('alert');
+  });
+
   it('shows past jobs after a reload, and fits a phone screen', async () => {
     const { page } = d;
     const jobs = (await d.svc.getJson<{ items: IngestJob[] }>('/ingest/jobs')).body.items;
