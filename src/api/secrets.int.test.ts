@@ -27,7 +27,7 @@ describe('SECRET_KEY of the embedded default', () => {
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // two cold PGlite starts (migrations included) on a busy machine
 });
 
 describe.each(BACKENDS)('secrets stay out of logs and answers on %s', (kind) => {

@@ -33,26 +33,45 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
   });
   const upkeep = every(TICK_MS, logger, async () => {
+    // Retention first: an upload of old data must not have its partitions indexed just to be dropped.
+    // Every few minutes, and at once when data past retention has arrived (an upload of old logs).
+    if (Date.now() - lastHousekeeping >= HOUSEKEEPING_EVERY_MS || await pastRetention(db, config)) {
+      lastHousekeeping = Date.now();
+      await housekeeping(db, config, logger);
+    }
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
-    if (Date.now() - lastHousekeeping < HOUSEKEEPING_EVERY_MS) return;
-    lastHousekeeping = Date.now();
-    if (config.retentionDays > 0) {
-      const dropped = await dropPartitionsBefore(db, daysAgo(config.retentionDays));
-      if (dropped.length) logger.info({ partitions: dropped }, 'dropped partitions past retention');
-    }
-    if (config.rollupRetentionDays > 0) {
-      const deleted = await deleteRollupsBefore(db, daysAgo(config.rollupRetentionDays));
-      if (deleted) logger.info({ rows: deleted }, 'deleted rollups past ROLLUP_RETENTION_DAYS');
-    }
-    const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
-    if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
   });
   return {
     async stop() {
       await Promise.all([compaction.stop(), upkeep.stop()]);
     },
   };
+}
+
+async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger): Promise<void> {
+  if (config.retentionDays > 0) {
+    const dropped = await dropPartitionsBefore(db, daysAgo(config.retentionDays));
+    if (dropped.length) logger.info({ partitions: dropped }, 'dropped partitions past retention');
+  }
+  if (config.rollupRetentionDays > 0) {
+    const deleted = await deleteRollupsBefore(db, daysAgo(config.rollupRetentionDays));
+    if (deleted) logger.info({ rows: deleted }, 'deleted rollups past ROLLUP_RETENTION_DAYS');
+  }
+  const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
+  if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
+}
+
+/** Whether a day partition, or a day of rollups without its raw rows, is older than its retention: two index probes. */
+async function pastRetention(db: Db, config: Readonly<Config>): Promise<boolean> {
+  const res = await db.query<{ due: boolean }>(
+    `SELECT ($1::date IS NOT NULL AND EXISTS (SELECT 1 FROM log_partitions WHERE day < $1::date))
+         OR ($2::date IS NOT NULL AND EXISTS (
+              SELECT 1 FROM rollups_1d t WHERE bucket < $2::date
+                AND NOT EXISTS (SELECT 1 FROM log_partitions p WHERE p.day = (t.bucket AT TIME ZONE 'UTC')::date))) AS due`,
+    [config.retentionDays > 0 ? daysAgo(config.retentionDays) : null, config.rollupRetentionDays > 0 ? daysAgo(config.rollupRetentionDays) : null],
+  );
+  return res.rows[0]?.due ?? false;
 }
 
 /** Runs `work` every `ms`, skipping a tick while the previous run is still going; a failure is logged and retried next tick. */
