@@ -106,6 +106,13 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Alerts page on %s',
     expect(await save.isDisabled()).toBe(true);
     await editor.getByLabel('Status code', { exact: true }).fill('4xx');
     await expect.poll(() => statusError.textContent()).toBe('');
+    // A channel's URL is checked by the API too; its message stays on its own row.
+    await editor.getByRole('button', { name: 'Add channel' }).click();
+    await editor.getByLabel('Channel URL').fill('not a url');
+    const channelError = editor.locator('.row.channel .field-error');
+    await expect.poll(() => channelError.textContent(), { timeout: 10_000 }).toContain('URL');
+    expect(await save.isDisabled()).toBe(true);
+    await editor.getByRole('button', { name: 'Remove channel' }).click();
 
     // The backtest: the API's count in words, and as many markers on a drawn traffic chart.
     const preview = page.getByRole('region', { name: 'Backtest preview' });
@@ -149,7 +156,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Alerts page on %s',
     expect((await d.svc.getJson<{ items: unknown[] }>('/alerts/silences')).body.items).toEqual([]);
   });
 
-  it('fits a phone-width screen, editor and backtest included', async () => {
+  it('fits a phone-width screen, editor and backtest included; deletes a rule after asking', async () => {
     const { page } = d;
     await page.setViewportSize({ width: 390, height: 844 });
     const rules = (await d.svc.getJson<{ items: Rule[] }>('/alerts/rules')).body.items;
@@ -162,6 +169,18 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Alerts page on %s',
     expect(await noOverflow()).toBe(true);
     await d.screenshot(shot('alerts-390'));
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Delete asks first, in place; "Keep" leaves the rule, "Yes, delete" removes it.
+    const id = rules.find((r) => r.name === '4xx burst')!.id;
+    await page.goto(`${d.base}/ui/alerts`);
+    await page.getByRole('button', { name: 'Delete 4xx burst' }).click();
+    await page.getByRole('button', { name: 'Keep' }).click();
+    expect((await d.svc.getJson(`/alerts/rules/${id}`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete 4xx burst' }).click();
+    await page.getByRole('button', { name: 'Confirm delete 4xx burst' }).click();
+    await expect.poll(() => page.getByTestId('rule-row').count()).toBe(1);
+    expect((await d.svc.getJson(`/alerts/rules/${id}`)).status).toBe(404);
+
     expect(d.outside).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
