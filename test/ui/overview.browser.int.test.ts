@@ -33,6 +33,9 @@ const inkedPixels = (testid: string): string => `(() => {
   return n;
 })()`;
 
+/** Polls for what a page loads: generous, for a machine shared with other test runs. */
+const LOADED = { timeout: 15_000 };
+
 describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s', (kind) => {
   let d: Dashboard;
 
@@ -112,7 +115,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s
 
     const traffic = await d.svc.getJson<Traffic>(`/analytics/traffic?start_date=${from}&end_date=${to}&group_by=status_class`);
     const chart = d.page.getByTestId('traffic-chart');
-    await expect.poll(() => chart.getAttribute('data-points')).toBe(String(traffic.body.series.length));
+    await expect.poll(() => chart.getAttribute('data-points'), LOADED).toBe(String(traffic.body.series.length));
     const classes = new Set(traffic.body.series.flatMap((p) => Object.keys(p.groups!)));
     expect(await chart.getAttribute('data-series')).toBe(String(classes.size));
     expect(await d.page.evaluate(inkedPixels('traffic-chart'))).toBeGreaterThan(2000);
@@ -147,7 +150,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s
     await d.page.mouse.move(box.x + box.width * 0.45, box.y + box.height / 2, { steps: 5 });
     await d.page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
     await d.page.mouse.up();
-    await expect.poll(() => urlParam('from')).not.toBe(from);
+    await expect.poll(() => urlParam('from'), LOADED).not.toBe(from);
     const newFrom = urlParam('from')!;
     const newTo = urlParam('to')!;
     expect(Date.parse(newFrom)).toBeGreaterThan(Date.parse(from));
@@ -155,7 +158,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s
     expect(Date.parse(newTo)).toBeGreaterThan(Date.parse(newFrom));
     const want = await summary(newFrom, newTo);
     expect(want.total_requests).toBeLessThan((await summary(from, to)).total_requests);
-    await expect.poll(readTiles).toEqual(tileFigures(want));
+    await expect.poll(readTiles, LOADED).toEqual(tileFigures(want));
   });
 
   it('with no range in the URL, shows the most recent day of data, not an empty hour', async () => {
@@ -167,7 +170,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s
     const want = await summary(new Date(start).toISOString(), new Date(end).toISOString());
     expect(want.total_requests).toBeGreaterThan(1000);
     expect(await readTiles()).toEqual(tileFigures(want));
-    await expect.poll(() => d.page.getByTestId('traffic-chart').getAttribute('data-points')).not.toBe('0');
+    await expect.poll(() => d.page.getByTestId('traffic-chart').getAttribute('data-points'), LOADED).not.toBe('0');
 
     // A range with nothing in it says so.
     await d.page.goto(`${d.base}/?from=2001-01-01T00:00:00.000Z&to=2001-01-02T00:00:00.000Z`);
@@ -184,7 +187,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s
     await d.page.getByTestId('tiles').waitFor();
     expect(await readTiles()).toEqual(tileFigures(res.body));
     const chart = d.page.getByTestId('latency-chart');
-    await expect.poll(() => chart.getAttribute('data-series')).toBe('2');
+    await expect.poll(() => chart.getAttribute('data-series'), LOADED).toBe('2');
     expect(await d.page.getByLabel('Source').inputValue()).toBe('ingress');
   });
 
