@@ -9,6 +9,7 @@ import { parseScopes, runKeysCommand } from './keysCommand.js';
 import { createLogger } from './logger.js';
 import { parseDateOption, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
+import { tailLogs } from './tailCommand.js';
 
 /** Loads the configuration or stops with one line naming the bad variable. */
 function configOrExit(): Readonly<Config> {
@@ -21,6 +22,13 @@ function configOrExit(): Readonly<Config> {
     }
     throw err;
   }
+}
+
+/** The server a client command talks to: the given URL, else this configuration's HOST and PORT. */
+function serverUrl(given: string | undefined): string {
+  if (given) return given;
+  const c = configOrExit();
+  return `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
 }
 
 const program = new Command()
@@ -77,11 +85,29 @@ program
   .action(async (files: string[], o: { source?: string; format?: string; logFormat?: string; force?: boolean; server?: string; apiKey?: string; progress: boolean }) => {
     const env = readEnvironment();
     const apiKey = o.apiKey ?? env.LOGINSIGHTS_API_KEY ?? env.ADMIN_API_KEY;
-    const server = o.server ?? (() => {
-      const c = configOrExit();
-      return `http://${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}`;
-    })();
-    process.exitCode = await ingestFiles(files, { ...o, server, apiKey });
+    process.exitCode = await ingestFiles(files, { ...o, server: serverUrl(o.server), apiKey });
+  });
+
+program
+  .command('tail')
+  .description('Follow newly ingested records on a running server (GET /logs/tail), filtered as GET /logs filters')
+  .option('-s, --source <list>', 'one or a comma list of sources')
+  .option('-l, --level <list>', 'INFO, WARN, ERROR or a comma list')
+  .option('--status-code <list>', '500, 5xx, 400-499 or a comma list')
+  .option('--endpoint <path>', 'exact path, or a prefix with a trailing *')
+  .option('--q <text>', 'case-insensitive substring of the raw line')
+  .option('--json', 'print each record as a line of JSON instead of its raw line')
+  .option('--server <url>', 'server URL (default: http://HOST:PORT from the configuration)')
+  .option('--url <url>', 'the same as --server')
+  .option('--api-key <key>', 'an API key with the read scope (default: LOGINSIGHTS_API_KEY, then ADMIN_API_KEY)')
+  .action(async (o: { source?: string; level?: string; statusCode?: string; endpoint?: string; q?: string; json?: boolean; server?: string; url?: string; apiKey?: string }) => {
+    const env = readEnvironment();
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.exitCode = await tailLogs(
+      { ...o, server: serverUrl(o.server ?? o.url), apiKey: o.apiKey ?? env.LOGINSIGHTS_API_KEY ?? env.ADMIN_API_KEY },
+      { stdout: process.stdout, stderr: process.stderr, signal: stop.signal },
+    );
   });
 
 const keys = program.command('keys').description('Manage API keys on the database directly (when no admin key is at hand; stop an embedded server first)');

@@ -29,7 +29,20 @@ export interface Db extends Queryable {
    * inside one (CREATE INDEX CONCURRENTLY) and for session settings.
    */
   session<T>(fn: (s: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Calls onPayload with the payload of every NOTIFY on channel (from any session, this one included)
+   * until the returned function is called. PostgreSQL: one dedicated connection outside the pool that
+   * reconnects on its own; notifications sent while it is away are lost (onConnection says when).
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onConnection?: ListenConnectionEvents): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface ListenConnectionEvents {
+  /** The listening connection dropped; it reconnects with backoff. */
+  lost(err: Error): void;
+  /** Listening again after a loss: notifications in between were missed. */
+  restored(): void;
 }
 
 /** Builds `COPY table (a, b) FROM <src>`; identifiers come from our code, never from input, but are quoted anyway. */

@@ -69,6 +69,14 @@ export async function openPglite(opts: { dataDir: string | undefined; statementT
     transaction: (fn) => queue.run(() => pglite.transaction((tx) => fn(wrap(tx)))),
     // PGlite has one session only; callers of session() restore any setting they change.
     session: (fn) => fn(base),
+    // LISTEN is a statement like any other, so it takes its place in the queue. PGlite calls back
+    // from a microtask while the notifying COMMIT is still being answered; callers must not wait on
+    // a query inside the callback (the hub in src/search/tail.ts only enqueues). One in-process
+    // backend: the connection cannot drop, so onConnection is never called.
+    async listen(channel, onPayload) {
+      const unlisten = await queue.run(() => pglite.listen(channel, onPayload));
+      return () => queue.run(() => unlisten());
+    },
     close: () => pglite.close(),
   };
 }

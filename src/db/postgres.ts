@@ -2,7 +2,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStream } from 'pg-copy-streams';
-import { copySql, parseInt8, parseTimestamptz, TYPE_OIDS, type Db, type Queryable, type QueryResult } from './db.js';
+import {
+  copySql, parseInt8, parseTimestamptz, quoteIdent, TYPE_OIDS, type Db, type ListenConnectionEvents, type Queryable, type QueryResult,
+} from './db.js';
+import { backoffMs } from './retry.js';
 
 const types = {
   getTypeParser(oid: number, format?: 'text' | 'binary'): (v: string) => unknown {
@@ -71,6 +74,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
+  const listener = new NotificationListener(opts.connectionString);
   const db: Db = {
     kind: 'postgres',
     ...wrapClient(pool),
@@ -100,10 +104,107 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
         release(true);
       }
     },
+    listen: (channel, onPayload, onConnection) => listener.listen(channel, onPayload, onConnection),
     async close() {
+      await listener.close();
       await pool.end();
     },
   };
   await db.query('SELECT 1');
   return db;
+}
+
+type Subscriber = { onPayload: (payload: string) => void; onConnection: ListenConnectionEvents | undefined };
+
+/**
+ * LISTEN needs a session of its own for as long as anyone listens: a pooled client would hand the
+ * session to other work. One client per process serves every channel. When its connection drops (a
+ * database restart), it reconnects with backoff and LISTENs again; NOTIFYs sent in between are gone
+ * (PostgreSQL queues them only for sessions that are listening), which subscribers are told.
+ */
+class NotificationListener {
+  private readonly channels = new Map<string, Set<Subscriber>>();
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private attempt = 0;
+  private closed = false;
+
+  constructor(private readonly connectionString: string) {}
+
+  async listen(channel: string, onPayload: (payload: string) => void, onConnection?: ListenConnectionEvents): Promise<() => Promise<void>> {
+    const sub: Subscriber = { onPayload, onConnection };
+    let subs = this.channels.get(channel);
+    const first = !subs;
+    if (!subs) this.channels.set(channel, (subs = new Set()));
+    subs.add(sub);
+    try {
+      const client = this.client ?? (await this.connect());
+      // connect() LISTENs to the channels it knew when it began; LISTEN twice is a no-op, so no bookkeeping.
+      if (first) await client.query(`LISTEN ${quoteIdent(channel)}`);
+    } catch (err) {
+      subs.delete(sub);
+      if (subs.size === 0) this.channels.delete(channel);
+      throw err;
+    }
+    return async () => {
+      if (!subs.delete(sub) || subs.size > 0) return;
+      this.channels.delete(channel);
+      await this.client?.query(`UNLISTEN ${quoteIdent(channel)}`).catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  private connect(): Promise<pg.Client> {
+    this.connecting ??= (async () => {
+      // TCP keepalive: an idle LISTEN session otherwise never notices a peer that vanished without a FIN.
+      const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, keepAliveInitialDelayMillis: 10_000, connectionTimeoutMillis: 10_000 });
+      client.on('error', () => undefined); // reported through 'end' below; unhandled it would kill the process
+      try {
+        await client.connect();
+        for (const channel of this.channels.keys()) await client.query(`LISTEN ${quoteIdent(channel)}`);
+      } catch (err) {
+        await client.end().catch(() => undefined);
+        throw err;
+      }
+      client.on('notification', (msg) => {
+        for (const sub of this.channels.get(msg.channel) ?? []) sub.onPayload(msg.payload ?? '');
+      });
+      client.once('end', () => this.lost(client));
+      this.client = client;
+      this.attempt = 0;
+      return client;
+    })().finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client || this.closed) return;
+    this.client = undefined;
+    const err = new Error('the LISTEN connection to PostgreSQL ended');
+    for (const sub of this.subscribers()) sub.onConnection?.lost(err);
+    this.reconnectLater();
+  }
+
+  private reconnectLater(): void {
+    if (this.closed || this.channels.size === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.connect().then(
+        () => { for (const sub of this.subscribers()) sub.onConnection?.restored(); },
+        () => this.reconnectLater(),
+      );
+    }, backoffMs(++this.attempt));
+    this.retryTimer.unref();
+  }
+
+  private subscribers(): Subscriber[] {
+    return [...this.channels.values()].flatMap((s) => [...s]);
+  }
 }

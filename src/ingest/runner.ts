@@ -16,6 +16,7 @@ import type { RouteRule } from '../parse/routes.js';
 import { listRouteRules } from './routeRules.js';
 import { ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
 import type { ParseFileInput } from './parseSpoolFile.js';
+import { BATCH_CHANNEL, type BatchNotice } from '../domain/batchNotice.js';
 
 export interface IngestRunnerOptions {
   db: Db;
@@ -304,6 +305,15 @@ export class IngestRunner {
         maxTimestamp: b.maxTimestamp,
       });
       await touchPartitions(tx, days);
+      // For live tails (src/search/tail.ts), in any process on this database: NOTIFY in a transaction
+      // is delivered only on commit, so a listener never hears of rows it cannot read yet.
+      if (b.logRows > 0 && b.minTimestamp && b.maxTimestamp) {
+        const notice: BatchNotice = {
+          job_id: job.id, source: job.source, first_line: job.lines_processed + 1, last_line: b.linesProcessed,
+          min_timestamp: b.minTimestamp, max_timestamp: b.maxTimestamp,
+        };
+        await tx.query('SELECT pg_notify($1, $2)', [BATCH_CHANNEL, JSON.stringify(notice)]);
+      }
     });
   }
 }

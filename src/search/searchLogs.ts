@@ -1,5 +1,6 @@
 import type { LogLevel } from '../domain/record.js';
 import type { Queryable } from '../db/db.js';
+import type { BatchNotice } from '../domain/batchNotice.js';
 import { escapeLike, FilterError, type LogFilters } from './filters.js';
 
 /** A stored record as `GET /logs` returns it: fields named as the columns. */
@@ -102,4 +103,30 @@ export async function searchLogs(
   const items = res.rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return { items, next_cursor: res.rows.length > page.limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * The records of one committed ingest batch that match the filters (the same WHERE as searchLogs),
+ * in file order, at most `limit`; `total` counts every match, so a caller that takes fewer knows how
+ * many it left. `limit` 0 only counts. The timestamp bounds let PostgreSQL prune to the batch's day
+ * partitions and scan the primary key's range (there is no index on job_id); they are widened by a
+ * millisecond because the notice's ISO text and the stored microseconds may round differently.
+ */
+export async function batchRecords(
+  db: Queryable, filters: LogFilters, batch: BatchNotice, limit: number,
+): Promise<{ rows: LogRow[]; total: number }> {
+  const params: unknown[] = [];
+  const where = filterSql(filters, params);
+  params.push(batch.min_timestamp, batch.max_timestamp, batch.job_id, batch.first_line, batch.last_line);
+  const n = params.length;
+  where.push(
+    `timestamp BETWEEN $${n - 4}::timestamptz - interval '1 millisecond' AND $${n - 3}::timestamptz + interval '1 millisecond'`,
+    `job_id = $${n - 2}::uuid`, `line_no BETWEEN $${n - 1}::bigint AND $${n}::bigint`,
+  );
+  const rows = limit > 0
+    ? (await db.query<LogRow>(`SELECT ${COLUMNS} FROM logs WHERE ${where.join(' AND ')} ORDER BY line_no LIMIT ${Math.trunc(limit)}`, params)).rows
+    : [];
+  if (rows.length < limit) return { rows, total: rows.length };
+  const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM logs WHERE ${where.join(' AND ')}`, params);
+  return { rows, total: counted.rows[0]?.n ?? rows.length };
 }

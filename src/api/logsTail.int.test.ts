@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { writeGeneratedLog } from '../../bench/generate.js';
+import { BACKENDS } from '../../test/helpers/db.js';
+import { ADMIN_HEADERS, hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { SseParser, type SseEvent } from '../cli/sseFrames.js';
+import { tailLogs } from '../cli/tailCommand.js';
+import type { LogRow } from '../search/searchLogs.js';
+
+/** A live tail read as the dashboard reads it: fetch() with the key in a header and a streaming body. */
+class Tail {
+  readonly events: SseEvent[] = [];
+  private readonly abort = new AbortController();
+  private waiters: (() => void)[] = [];
+  done = false;
+
+  static async open(base: string, query: string, headers: Record<string, string> = ADMIN_HEADERS): Promise<Tail> {
+    const tail = new Tail();
+    const res = await fetch(`${base}/logs/tail?${query}`, { headers, signal: tail.abort.signal });
+    expect(res.status, await (res.status === 200 ? '' : res.text())).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    void tail.pump(res.body!);
+    await tail.until((t) => t.events.some((e) => e.event === 'ready'), 'ready');
+    return tail;
+  }
+
+  private async pump(body: ReadableStream<Uint8Array>): Promise<void> {
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of body) this.push(parser.push(decoder.decode(chunk, { stream: true })));
+    } catch {
+      // aborted
+    }
+    this.done = true;
+    this.push([]);
+  }
+
+  private push(events: SseEvent[]): void {
+    this.events.push(...events);
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  get records(): LogRow[] {
+    return this.events.filter((e) => e.event === 'record').map((e) => JSON.parse(e.data) as LogRow);
+  }
+
+  get dropped(): number {
+    return this.events.filter((e) => e.event === 'dropped').reduce((n, e) => n + (JSON.parse(e.data) as { dropped: number }).dropped, 0);
+  }
+
+  async until(pred: (t: Tail) => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pred(this)) {
+      if (this.done || Date.now() > deadline) throw new Error(`tail: no ${what} (${this.records.length} records, ${this.dropped} dropped)`);
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve);
+        setTimeout(resolve, 200);
+      });
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+describe.runIf(hasSharedData).each(BACKENDS)('GET /logs/tail on %s', (kind) => {
+  let svc: TestService;
+  const keys: Record<'read' | 'ingest', string> = { read: '', ingest: '' };
+
+  /** Every record GET /logs returns for the query, in file order. */
+  async function search(query: string): Promise<LogRow[]> {
+    const items: LogRow[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; body: { items: LogRow[]; next_cursor: string | null } } =
+        await svc.getJson(`/logs?${query}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      items.push(...res.body.items);
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    return items.sort((a, b) => a.line_no - b.line_no);
+  }
+
+  /** Uploads and waits for the job; returns the number of records it stored. */
+  async function ingest(body: Buffer, source: string): Promise<number> {
+    const up = await svc.upload(body, { source });
+    expect(up.status).toBe(202);
+    const job = await svc.waitForJob(up.body.job_id, 300_000);
+    expect(job.status).toBe('succeeded');
+    return job.records_ingested;
+  }
+
+  beforeAll(async () => {
+    svc = await startTestService(kind, {}, { listen: true });
+    for (const scope of ['read', 'ingest'] as const) {
+      const res = await svc.inject({ method: 'POST', url: '/auth/keys', payload: { name: `${scope} key`, scopes: [scope] } });
+      keys[scope] = res.json<{ key: string }>().key;
+    }
+  });
+  afterAll(async () => svc?.close());
+
+  it('streams exactly the records GET /logs finds with the same filters, in file order, once the upload commits', async () => {
+    // Subscribed first, so each batch reaches it before the others (the hub serves subscribers in order):
+    // once the others have everything, it has been offered everything too.
+    const none = await Tail.open(svc.url, 'source=apache&status_code=5xx&q=no-such-text', { authorization: `Bearer ${keys.read}` });
+    const errors = await Tail.open(svc.url, 'source=apache&status_code=4xx,5xx&endpoint=/presentations/*');
+    const all = await Tail.open(svc.url, 'source=apache');
+    await ingest(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), 'apache');
+
+    const expectedErrors = await search('source=apache&status_code=4xx,5xx&endpoint=/presentations/*');
+    expect(expectedErrors.length).toBeGreaterThan(10);
+    await errors.until((t) => t.records.length + t.dropped >= expectedErrors.length, 'error records');
+    expect(errors.dropped).toBe(0);
+    expect(errors.records.map((r) => r.line_no)).toEqual(expectedErrors.map((r) => r.line_no));
+    expect(errors.records).toEqual(expectedErrors); // every field as GET /logs has it
+
+    // 10,000 records in batches of 2,000 (INGEST_BATCH_ROWS): 500 of each are sent, the rest counted.
+    const expectedAll = await search('source=apache');
+    await all.until((t) => t.records.length + t.dropped >= expectedAll.length, 'all records');
+    expect(all.records.length + all.dropped).toBe(expectedAll.length);
+    expect(all.dropped).toBeGreaterThan(0);
+    const lineNos = all.records.map((r) => r.line_no);
+    expect(lineNos).toEqual([...lineNos].sort((a, b) => a - b));
+    const ids = new Set(expectedAll.map((r) => r.id));
+    expect(all.records.every((r) => ids.has(r.id))).toBe(true);
+
+    expect(none.events.filter((e) => e.event !== 'ready')).toEqual([]);
+    for (const t of [none, errors, all]) t.close();
+  });
+
+  it('asks for the read scope and names a bad parameter', async () => {
+    const get = (query: string, headers: Record<string, string>) => fetch(`${svc.url}/logs/tail?${query}`, { headers });
+    const anonymous = await get('', {});
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const ingestOnly = await get('', { authorization: `Bearer ${keys.ingest}` });
+    expect(ingestOnly.status).toBe(403);
+    const bad = await get('status_code=5zz', ADMIN_HEADERS);
+    expect(bad.status).toBe(400);
+    expect((await bad.json() as { invalid_params: { name: string }[] }).invalid_params[0]!.name).toBe('status_code');
+    const badDate = await get('start_date=yesterday', ADMIN_HEADERS);
+    expect((await badDate.json() as { invalid_params: { name: string }[] }).invalid_params[0]!.name).toBe('start_date');
+  });
+
+  it('never queues for a client that does not read: it gets a dropped count that accounts for every matching record', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-tail-'));
+    try {
+      const file = path.join(dir, 'bulk.log');
+      writeGeneratedLog(file, { lines: 200_000, seed: 5 });
+      // node:http rather than fetch: pause() stops reading the socket outright, so TCP fills up.
+      const events: SseEvent[] = [];
+      const parser = new SseParser();
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.get(`${svc.url}/logs/tail?source=bulk`, { headers: ADMIN_HEADERS }, resolve).on('error', reject);
+      });
+      expect(res.statusCode).toBe(200);
+      res.setEncoding('utf8');
+      await new Promise<void>((resolve) => res.once('data', (text: string) => {
+        events.push(...parser.push(text));
+        resolve();
+      }));
+      expect(events[0]?.event).toBe('ready');
+      res.pause();
+
+      const expected = await ingest(fs.readFileSync(file), 'bulk');
+      expect(expected).toBe(200_000);
+
+      const count = () => events.reduce((n, e) => n + (e.event === 'record' ? 1 : e.event === 'dropped' ? (JSON.parse(e.data) as { dropped: number }).dropped : 0), 0);
+      res.on('data', (text: string) => events.push(...parser.push(text)));
+      res.resume();
+      const deadline = Date.now() + 120_000;
+      while (count() < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(count()).toBe(expected);
+      res.destroy();
+
+      // Some of the drops were for want of room, not only the per-batch cap: back-pressure took effect.
+      const metrics = (await svc.inject({ method: 'GET', url: '/metrics' })).body;
+      const slow = /loginsights_tail_records_total\{outcome="dropped_slow"\} (\d+)/.exec(metrics);
+      expect(Number(slow?.[1])).toBeGreaterThan(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
+
+  it('loginsights tail prints the raw lines of new matching records, and stops on Ctrl-C', async () => {
+    const text = { stdout: '', stderr: '' };
+    const sink = (name: 'stdout' | 'stderr') => new Writable({ write(chunk: Buffer, _enc, done) { text[name] += chunk.toString(); done(); } });
+    const stop = new AbortController();
+    const exit = tailLogs(
+      { server: svc.url, apiKey: keys.read, source: 'hackers', statusCode: '404' },
+      { stdout: sink('stdout'), stderr: sink('stderr'), signal: stop.signal },
+    );
+    for (let i = 0; i < 600 && !text.stderr.includes('following'); i++) await new Promise((r) => setTimeout(r, 50));
+    await ingest(fs.readFileSync(sharedFile('nielsbasjes-logparser/hackers-access.log')), 'hackers');
+    const expected = (await search('source=hackers&status_code=404')).map((r) => `${r.raw_log}\n`).join('');
+    expect(expected.length).toBeGreaterThan(0);
+    for (let i = 0; i < 600 && text.stdout.length < expected.length; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(text.stdout).toBe(expected);
+    stop.abort();
+    expect(await exit).toBe(0);
+  });
+
+  it('ends open streams when the server closes', async () => {
+    const tail = await Tail.open(svc.url, '');
+    const started = Date.now();
+    const closing = svc.app.close();
+    await tail.until((t) => t.done, 'end of stream', 5_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // The stream is over. What may remain is a socket that the test's HTTP client (undici) opens after
+    // an aborted fetch and never sends a request on: server.close() would wait for it until the
+    // keep-alive timeout (72 s), whatever this route does.
+    svc.app.server.closeAllConnections();
+    await closing;
+  });
+});
