@@ -70,6 +70,8 @@ export function timeChart(container: HTMLElement, o: TimeChartOptions): () => vo
     ],
     axes: [{}, { size: 60 }],
     scales: { x: { time: true } },
+    // The axes in UTC, like every time the dashboard and the API show.
+    tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { drag: { x: true, y: false, setScale: false } },
     hooks: {
       setSelect: [(u) => {
