@@ -159,7 +159,7 @@ export class LogTail {
   /**
    * Ends every stream (server shutdown) so that closing the server does not wait on them. Neither
    * pending batches nor UNLISTEN are awaited: on PGlite they queue behind whatever the one backend is
-   * doing (a background search-index build took 50 s in a test), and closing the database ends the
+   * doing (a background search-index build runs for seconds), and closing the database ends the
    * LISTEN anyway.
    */
   async close(graceMs = 1_000): Promise<void> {
