@@ -136,6 +136,24 @@ describe.each(BACKENDS)('analytics on %s', (kind) => {
     expect(none.error_rate_pct).toBe(Math.round(((none.status_classes['5xx'] ?? 0) / none.total_requests) * 10_000) / 100);
   });
 
+  it('sources: each with its record count and latest day; extent: first and last record, of all or one source', async () => {
+    const bySource = await svc.db.query<{ source: string; n: number; first: string; last: string }>(
+      'SELECT source, count(*)::int AS n, min(timestamp) AS first, max(timestamp) AS last FROM logs GROUP BY source ORDER BY count(*) DESC, source',
+    );
+    const sources = await svc.getJson<{ items: { source: string; records: number; last_bucket: string }[] }>('/analytics/sources');
+    expect(sources.status).toBe(200);
+    expect(sources.body.items).toEqual(bySource.rows.map((r) => ({
+      source: r.source, records: r.n, last_bucket: `${r.last.slice(0, 10)}T00:00:00Z`,
+    })));
+    const all = await svc.getJson<{ first_timestamp: string; last_timestamp: string }>('/analytics/extent');
+    expect(all.body).toEqual({
+      first_timestamp: bySource.rows.map((r) => r.first).sort()[0], last_timestamp: bySource.rows.map((r) => r.last).sort().at(-1),
+    });
+    const untimed = bySource.rows.find((r) => r.source === 'untimed')!;
+    expect((await svc.getJson('/analytics/extent?source=untimed')).body).toEqual({ first_timestamp: untimed.first, last_timestamp: untimed.last });
+    expect((await svc.getJson('/analytics/extent?source=nothing')).body).toEqual({ first_timestamp: null, last_timestamp: null });
+  });
+
   it('is exact over ranges cut at any second, minute, hour or day', async () => {
     const ranges: [number, number][] = [
       [T0 + 1_234_567, T0 + 98_765_432], // arbitrary seconds at both ends: days, hours, minutes and raw edges

@@ -28,6 +28,7 @@ const SPEC: Record<string, Access> = {
   'GET /analytics/status-codes': 'read',
   'GET /analytics/clients': 'read',
   'GET /analytics/sources': 'read',
+  'GET /analytics/extent': 'read',
   'GET /analytics/route-rules': 'read',
   'POST /analytics/route-rules': 'admin',
   'DELETE /analytics/route-rules/{id}': 'admin',

@@ -99,8 +99,7 @@ async function show(): Promise<void> {
   // data-state tells a test or a benchmark when the page has drawn what its first answers hold.
   root.dataset.state = 'loading';
   try {
-    const page = await entry.load();
-    await page.render(ctx);
+    await entry.page.render(ctx);
     if (!ctx.signal.aborted) root.dataset.state = 'ready';
   } catch (err) {
     if (ctx.signal.aborted) return;
@@ -118,8 +117,10 @@ setUnauthorizedHandler(() => {
 window.addEventListener('popstate', () => void show());
 
 async function start(): Promise<void> {
-  if (await keyAccepted(apiKey.get())) return show();
-  askForKey(apiKey.get() ? 'The stored key is no longer accepted.' : '');
+  // A stored key is used at once: a refusal of any call brings the key form back (setUnauthorizedHandler),
+  // so checking it first would only add a round trip to every page load.
+  if (apiKey.get() || await keyAccepted(null)) return show();
+  askForKey();
 }
 
 start().catch((err: unknown) => app.replaceChildren(notice('error', describeError(err))));

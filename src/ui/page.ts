@@ -1,3 +1,9 @@
+import * as alerts from './pages/alerts.js';
+import * as endpoints from './pages/endpoints.js';
+import * as logs from './pages/logs.js';
+import * as overview from './pages/overview.js';
+import * as uploads from './pages/uploads.js';
+
 /** What the shell gives a page: where to draw, the URL's parameters, and how to change them. */
 export interface PageContext {
   root: HTMLElement;
@@ -19,12 +25,14 @@ export interface Page {
   render(ctx: PageContext): Promise<void>;
 }
 
-export const PAGES: { name: PageName; title: string; load: () => Promise<Page> }[] = [
-  { name: 'overview', title: 'Overview', load: () => import('./pages/overview.js') },
-  { name: 'endpoints', title: 'Endpoints', load: () => import('./pages/endpoints.js') },
-  { name: 'logs', title: 'Logs', load: () => import('./pages/logs.js') },
-  { name: 'uploads', title: 'Uploads', load: () => import('./pages/uploads.js') },
-  { name: 'alerts', title: 'Alerts', load: () => import('./pages/alerts.js') },
+// One bundle (about 130 KB, uPlot included) rather than a module per page: a lazily loaded page
+// module is one more round trip after the shell's, measured at ~70 ms of a cold load on localhost.
+export const PAGES: { name: PageName; title: string; page: Page }[] = [
+  { name: 'overview', title: 'Overview', page: overview },
+  { name: 'endpoints', title: 'Endpoints', page: endpoints },
+  { name: 'logs', title: 'Logs', page: logs },
+  { name: 'uploads', title: 'Uploads', page: uploads },
+  { name: 'alerts', title: 'Alerts', page: alerts },
 ];
 
 /** The parameters that follow the user from page to page. */

@@ -39,7 +39,7 @@ export async function resolveRange(params: URLSearchParams): Promise<ViewRange> 
   const to = params.get('to');
   if (from || to) return { from: from || null, to: to || null, source, label: 'Custom range' };
   if (params.get('range') === 'all') return { from: null, to: null, source, label: 'All data' };
-  const extent = await api.get<Extent>('/analytics/summary', { source });
+  const extent = await api.get<Extent>('/analytics/extent', { source });
   if (!extent.last_timestamp || !extent.first_timestamp) return { from: null, to: null, source, label: 'All data' };
   const last = Date.parse(extent.last_timestamp);
   const end = Math.floor(last / 60_000) * 60_000 + 60_000; // the minute after the last record

@@ -165,6 +165,22 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => shared(req, () => getStatusCodes(deps.db, toFactFilter(req.query))));
 
+    app.get('/analytics/extent', {
+      config: { access: 'read' },
+      schema: {
+        tags: ['analytics'],
+        summary: 'The time of the first and the last record (of one source)',
+        description: 'What a dashboard needs to open on the most recent data that exists: two index probes, not a summary.',
+        querystring: analyticsRangeQuery.pick({ source: true }),
+        response: {
+          200: z.object({ first_timestamp: z.string().nullable(), last_timestamp: z.string().nullable() }),
+        },
+      },
+    }, async (req) => shared(req, async () => {
+      const { first, last } = await firstAndLast(deps.db, { startMs: null, endMs: null, source: req.query.source || null });
+      return { first_timestamp: first, last_timestamp: last };
+    }));
+
     app.get('/analytics/sources', {
       config: { access: 'read' },
       schema: {
