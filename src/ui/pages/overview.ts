@@ -2,7 +2,7 @@ import { api } from '../api.js';
 import { clear, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
 import { rangeBar, rangeQuery, resolveRange } from '../range.js';
-import { statusCodes, topRoutes, type StatusCodes } from './overview/lists.js';
+import { statusCodes, statusCodesOf, topRoutes } from './overview/lists.js';
 import { latencyPanel, selectRange, trafficPanel, type ChartPanel, type Traffic } from './overview/timeCharts.js';
 import { tiles, type Summary } from './overview/tiles.js';
 
@@ -24,11 +24,10 @@ export async function render(ctx: PageContext): Promise<void> {
   const range = await resolveRange(ctx.params);
   const q = rangeQuery(range);
   // Independent questions, asked together: the page costs the slowest one, not their sum.
-  const [sources, summary, traffic, codes] = await Promise.all([
+  const [sources, summary, traffic] = await Promise.all([
     api.get<Sources>('/analytics/sources', {}, ctx.signal),
     api.get<Summary>('/analytics/summary', { ...q, compare: 'previous', top: 10 }, ctx.signal),
     api.get<Traffic>('/analytics/traffic', { ...q, group_by: 'status_class' }, ctx.signal),
-    api.get<StatusCodes>('/analytics/status-codes', q, ctx.signal),
   ]);
   clear(ctx.root);
   const bar = rangeBar(range, sources.items.map((s) => s.source), (p) => ctx.navigate(p));
@@ -47,7 +46,7 @@ export async function render(ctx: PageContext): Promise<void> {
   ctx.root.append(
     tiles(summary),
     h('div', { class: 'grid' }, ...charts.map((c) => c.element)),
-    h('div', { class: 'grid' }, topRoutes(ctx, summary.top_endpoints), statusCodes(codes)),
+    h('div', { class: 'grid' }, topRoutes(ctx, summary.top_endpoints), statusCodes(statusCodesOf(summary.status_codes, summary.total_requests))),
     h('p', { class: 'notice' }, 'Drag across a chart to zoom into that time range.'),
   );
   for (const c of charts) ctx.onLeave(c.draw());

@@ -14,6 +14,8 @@ export interface Summary extends SummaryFigures {
   first_timestamp: string | null;
   last_timestamp: string | null;
   top_endpoints: { route: string; count: number; error_rate_pct: number }[];
+  /** Responses per status code (as text); the status-codes panel is drawn from it. */
+  status_codes: Record<string, number>;
   previous?: SummaryFigures;
 }
 
