@@ -162,10 +162,14 @@ describe.each(BACKENDS)('SIGKILL during a large ingest on %s', (kind) => {
       // Rollups committed with each batch: after the kills they still count every line exactly once.
       const rolled = await db.query<{ n: number }>('SELECT sum(records)::int AS n FROM rollups_1d');
       expect(rolled.rows[0]!.n).toBe(FILES * LINES);
-      await compactRollups(db);
-      const incremental = await rollupSnapshot(db);
-      await rebuildRollups(db);
-      expect(await rollupSnapshot(db)).toEqual(incremental);
+      // And equal, table by table, to a rebuild from the raw rows. On PGlite that rebuild of 1M rows takes
+      // about two minutes of CI here; the same code runs on PostgreSQL every time, on PGlite in the soak.
+      if (kind === 'postgres' || SOAK) {
+        await compactRollups(db);
+        const incremental = await rollupSnapshot(db);
+        await rebuildRollups(db);
+        expect(await rollupSnapshot(db)).toEqual(incremental);
+      }
     } finally {
       await db.close();
     }
