@@ -27,6 +27,32 @@ export interface LogRecord {
   host: string | null;
 }
 
+/**
+ * A stored record as `GET /logs` (and the live tail) answers it: fields named as the columns. The
+ * dashboard reads it too (src/ui imports this file's types), so it stays free of any import.
+ */
+export interface LogRow {
+  id: number;
+  timestamp: string;
+  log_level: LogLevel;
+  status_code: number | null;
+  method: string | null;
+  endpoint: string | null;
+  protocol: string | null;
+  message: string;
+  latency_ms: number | null;
+  client_ip: string | null;
+  bytes_sent: number | null;
+  user_agent: string | null;
+  referer: string | null;
+  host: string | null;
+  source: string;
+  job_id: string;
+  line_no: number;
+  line_count: number;
+  raw_log: string;
+}
+
 export type ParseResult = { ok: true; record: LogRecord } | { ok: false; reason: string };
 
 /** Access logs: 5xx → ERROR, 4xx → WARN, anything else (including no status) → INFO. */

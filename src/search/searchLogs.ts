@@ -1,30 +1,9 @@
-import type { LogLevel } from '../domain/record.js';
+import type { LogRow } from '../domain/record.js';
 import type { Queryable } from '../db/db.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { escapeLike, FilterError, type LogFilters } from './filters.js';
 
-/** A stored record as `GET /logs` returns it: fields named as the columns. */
-export interface LogRow {
-  id: number;
-  timestamp: string;
-  log_level: LogLevel;
-  status_code: number | null;
-  method: string | null;
-  endpoint: string | null;
-  protocol: string | null;
-  message: string;
-  latency_ms: number | null;
-  client_ip: string | null;
-  bytes_sent: number | null;
-  user_agent: string | null;
-  referer: string | null;
-  host: string | null;
-  source: string;
-  job_id: string;
-  line_no: number;
-  line_count: number;
-  raw_log: string;
-}
+export type { LogRow } from '../domain/record.js';
 
 const COLUMNS = `id, timestamp, log_level, status_code, method, endpoint, protocol, message, latency_ms, client_ip,
   bytes_sent, user_agent, referer, host, source, job_id, line_no, line_count, raw_log`;

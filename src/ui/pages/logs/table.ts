@@ -1,27 +1,8 @@
+import type { LogRow as LogRecord } from '../../../domain/record.js';
 import { fmtBytes, fmtInt, fmtMs, fmtTime, h } from '../../dom.js';
 
-/** One GET /logs item (also one `record` event of /logs/tail). */
-export interface LogRecord {
-  id: number;
-  timestamp: string;
-  log_level: 'INFO' | 'WARN' | 'ERROR';
-  status_code: number | null;
-  method: string | null;
-  endpoint: string | null;
-  protocol: string | null;
-  message: string;
-  latency_ms: number | null;
-  client_ip: string | null;
-  bytes_sent: number | null;
-  user_agent: string | null;
-  referer: string | null;
-  host: string | null;
-  source: string;
-  job_id: string;
-  line_no: number;
-  line_count: number;
-  raw_log: string;
-}
+/** One GET /logs item (also one `record` event of /logs/tail): the API's own type. */
+export type { LogRecord };
 
 export type AddFilter = (p: Record<string, string>) => void;
 
