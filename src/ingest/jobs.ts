@@ -1,33 +1,7 @@
 import type { Queryable } from '../db/db.js';
+import type { IngestJob, JobStatus } from '../domain/ingestJob.js';
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
-
-/** An ingest job as stored and as the API shows it. */
-export interface IngestJob {
-  id: string;
-  status: JobStatus;
-  source: string;
-  format_requested: string;
-  log_format: string | null;
-  format: string | null;
-  file_name: string | null;
-  sha256: string;
-  gzip: boolean;
-  bytes_total: number;
-  bytes_processed: number;
-  lines_processed: number;
-  lines_ingested: number;
-  lines_rejected: number;
-  lines_skipped: number;
-  records_ingested: number;
-  min_timestamp: string | null;
-  max_timestamp: string | null;
-  attempts: number;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
+export type { IngestJob, JobStatus } from '../domain/ingestJob.js';
 
 /** What a worker needs beyond the public fields. */
 export interface ClaimedJob extends IngestJob {

@@ -1,25 +1,9 @@
+import type { IngestJob } from '../../../domain/ingestJob.js';
 import { api, describeError } from '../../api.js';
 import { fmtBytes, fmtInt, fmtTime, h, notice } from '../../dom.js';
 
-/** One GET /ingest/jobs item. */
-export interface Job {
-  id: string;
-  status: 'queued' | 'running' | 'succeeded' | 'failed';
-  source: string;
-  format_requested: string;
-  format: string | null;
-  file_name: string | null;
-  bytes_total: number;
-  bytes_processed: number;
-  lines_processed: number;
-  lines_ingested: number;
-  lines_rejected: number;
-  lines_skipped: number;
-  error: string | null;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-}
+/** One GET /ingest/jobs item: the API's own type. */
+export type Job = IngestJob;
 
 interface Rejected {
   items: { line_no: number; reason: string; raw_log: string }[];
