@@ -9,12 +9,11 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { DbKind } from '../src/db/db.js';
 import { createFreshStore } from './backends.js';
+import { CHROMIUM_ARGS, findChromium, signedInScript } from './chromium.js';
 import type { BenchFile } from './dataset.js';
 import { uploadFile, waitForJob, waitForSearchIndexes } from './ingestClient.js';
 import { BENCH_API_KEY, BENCH_HEADERS, startServer } from './serverProcess.js';
 import { ratio, round, summarize, type Summary } from './stats.js';
-
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
 
 /** The pages measured; the overview twice: its default (the last day of data) and all data. */
 const PAGES = [
@@ -82,7 +81,7 @@ export async function measureDashboard(o: DashboardOptions): Promise<DashboardFi
     const pages: PageFigure[] = [];
     // One browser context, as a person's running browser: each run opens a new tab on an empty cache.
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    await context.addInitScript({ content: `sessionStorage.setItem('loginsights.apiKey', ${JSON.stringify(BENCH_API_KEY)})` });
+    await context.addInitScript(signedInScript(BENCH_API_KEY));
     for (const p of PAGES) {
       const cold: number[] = [];
       const warm: number[] = [];
@@ -138,10 +137,6 @@ export function renderDashboardReport(results: DashboardFigures[]): string {
     out.push(`  overview's API calls from Node (baseline): p50 ${Math.round(r.overviewApi?.p50 ?? NaN)} ms; page ÷ API = ${r.pageOverApi ?? '–'}`);
   }
   return out.join('\n');
-}
-
-export function findChromium(): string | null {
-  return [process.env.CHROMIUM_PATH, '/usr/bin/chromium'].find((p): p is string => !!p && fs.existsSync(p)) ?? null;
 }
 
 export interface DashboardSectionOptions {

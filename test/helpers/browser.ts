@@ -1,15 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, findChromium, signedInScript } from '../../bench/chromium.js';
 import type { DbKind } from '../../src/db/db.js';
 import { REPO_ROOT, requireInCi, TEST_ADMIN_KEY } from './env.js';
 import { startTestService, type TestService } from './service.js';
-
-/** Debian's Chromium (apt-get install chromium); never a downloaded browser. CHROMIUM_PATH overrides. */
-function findChromium(): string | null {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-  return candidates.find((p): p is string => !!p && fs.existsSync(p)) ?? null;
-}
 
 export const CHROMIUM_PATH = findChromium();
 export const hasChromium = requireInCi(CHROMIUM_PATH !== null, 'Chromium (apt-get install chromium)');
@@ -41,7 +36,7 @@ export async function openDashboard(kind: DbKind, opts: { signedIn?: boolean; vi
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH!,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: CHROMIUM_ARGS,
   });
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
   const outside: string[] = [];
@@ -51,8 +46,7 @@ export async function openDashboard(kind: DbKind, opts: { signedIn?: boolean; vi
     if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== base) outside.push(url);
   });
   if (opts.signedIn ?? true) {
-    // A script string: this file is compiled without the DOM library.
-    await context.addInitScript({ content: `sessionStorage.setItem('loginsights.apiKey', ${JSON.stringify(TEST_ADMIN_KEY)})` });
+    await context.addInitScript(signedInScript(TEST_ADMIN_KEY));
   }
   const page = await context.newPage();
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
