@@ -48,6 +48,12 @@ export async function resolveRange(params: URLSearchParams): Promise<ViewRange> 
   return { from: new Date(first).toISOString(), to: new Date(end).toISOString(), source, label: 'Latest data' };
 }
 
+/** Every source's name, for the range bar's source filter (GET /analytics/sources: one row per source and day). */
+export async function sourceNames(signal?: AbortSignal): Promise<string[]> {
+  const res = await api.get<{ items: { source: string }[] }>('/analytics/sources', {}, signal);
+  return res.items.map((s) => s.source);
+}
+
 /** The API's query for a range. */
 export function rangeQuery(r: ViewRange): { start_date: string | undefined; end_date: string | undefined; source: string | undefined } {
   return { start_date: r.from ?? undefined, end_date: r.to ?? undefined, source: r.source ?? undefined };

@@ -6,7 +6,7 @@
 import { api } from '../api.js';
 import { h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
-import { rangeBar, resolveRange, type ViewRange } from '../range.js';
+import { rangeBar, resolveRange, sourceNames, type ViewRange } from '../range.js';
 import type { BacktestRange } from './alerts/backtestPreview.js';
 import { historySection } from './alerts/history.js';
 import type { RuleState, StoredRule } from './alerts/model.js';
@@ -39,12 +39,12 @@ export async function render(ctx: PageContext): Promise<void> {
   const { signal } = ctx;
   const range = await resolveRange(ctx.params);
   const [sources, rules, states] = await Promise.all([
-    api.get<{ items: { source: string }[] }>('/analytics/sources', {}, signal),
+    sourceNames(signal),
     api.get<{ items: StoredRule[] }>('/alerts/rules', {}, signal),
     api.get<{ items: RuleState[] }>('/alerts/states', {}, signal),
   ]);
   const reload = (): void => ctx.navigate({}, { replace: true });
-  ctx.root.append(h('h1', {}, 'Alerts'), rangeBar(range, sources.items.map((s) => s.source), (p) => ctx.navigate(p)));
+  ctx.root.append(h('h1', {}, 'Alerts'), rangeBar(range, sources, (p) => ctx.navigate(p)));
 
   const editing = ctx.params.get('edit');
   if (editing) {

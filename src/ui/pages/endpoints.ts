@@ -1,7 +1,7 @@
 import { api } from '../api.js';
 import { clear, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
-import { rangeBar, rangeQuery, resolveRange } from '../range.js';
+import { rangeBar, rangeQuery, resolveRange, sourceNames } from '../range.js';
 import { routeDetail } from './endpoints/routeDetail.js';
 import { routesTable, sortFrom, type EndpointRow } from './endpoints/table.js';
 
@@ -26,7 +26,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const route = ctx.params.get('route') || null;
   const limit = limitFrom(ctx.params);
   const listing = Promise.all([
-    api.get<{ items: { source: string }[] }>('/analytics/sources', {}, ctx.signal),
+    sourceNames(ctx.signal),
     api.get<{ items: EndpointRow[] }>('/analytics/endpoints', { ...rangeQuery(range), sort, limit }, ctx.signal),
   ]);
   // The route's charts and lines need nothing from the list: asked at the same time, not after it.
@@ -35,7 +35,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const detail = opening ? await opening : null;
 
   clear(ctx.root);
-  ctx.root.append(h('h1', {}, 'Endpoints'), rangeBar(range, sources.items.map((s) => s.source), (p) => ctx.navigate(p)));
+  ctx.root.append(h('h1', {}, 'Endpoints'), rangeBar(range, sources, (p) => ctx.navigate(p)));
   if (detail) {
     ctx.root.append(detail.element);
     detail.draw();

@@ -1,7 +1,6 @@
-import { api } from '../api.js';
 import { h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
-import { rangeBar, resolveRange } from '../range.js';
+import { rangeBar, resolveRange, sourceNames } from '../range.js';
 import { filterForm, logQuery } from './logs/filters.js';
 import { liveControls, MAX_LIVE_ROWS, startLive } from './logs/live.js';
 import { showSearch } from './logs/search.js';
@@ -14,7 +13,7 @@ import { logTable } from './logs/table.js';
 export async function render(ctx: PageContext): Promise<void> {
   const [range, sources] = await Promise.all([
     resolveRange(ctx.params),
-    api.get<{ items: { source: string }[] }>('/analytics/sources', {}, ctx.signal),
+    sourceNames(ctx.signal),
   ]);
   const live = ctx.params.get('live') === '1';
   const apply = (p: Record<string, string | null>) => ctx.navigate(p);
@@ -27,7 +26,7 @@ export async function render(ctx: PageContext): Promise<void> {
     h('label', { class: 'live-toggle' }, liveToggle, ' Live'), live ? controls.pause : null, live ? controls.status : null,
     live ? h('span', { class: 'muted' }, `New records as they are ingested, whatever their time (the range is not applied); the newest ${MAX_LIVE_ROWS} are kept.`) : null);
   const results = h('section', { class: 'log-results', 'aria-label': 'Results' });
-  ctx.root.append(h('h1', {}, 'Logs'), rangeBar(range, sources.items.map((s) => s.source), apply), form.el, toolbar, results);
+  ctx.root.append(h('h1', {}, 'Logs'), rangeBar(range, sources, apply), form.el, toolbar, results);
 
   if (live) {
     const waiting = notice('empty', 'Waiting for new records that match these filters: upload a log on the Uploads page, or send one with the CLI (loginsights ingest).');

@@ -1,14 +1,10 @@
 import { api } from '../api.js';
 import { clear, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
-import { rangeBar, rangeQuery, resolveRange } from '../range.js';
+import { rangeBar, rangeQuery, resolveRange, sourceNames } from '../range.js';
 import { statusCodes, statusCodesOf, topRoutes } from './overview/lists.js';
 import { latencyPanel, selectRange, trafficPanel, type ChartPanel, type Traffic } from './overview/timeCharts.js';
 import { tiles, type Summary } from './overview/tiles.js';
-
-interface Sources {
-  items: { source: string; records: number; last_bucket: string }[];
-}
 
 /** The way to the Uploads page, for empty states. */
 function uploadsLink(ctx: PageContext): HTMLElement {
@@ -25,16 +21,16 @@ export async function render(ctx: PageContext): Promise<void> {
   const q = rangeQuery(range);
   // Independent questions, asked together: the page costs the slowest one, not their sum.
   const [sources, summary, traffic] = await Promise.all([
-    api.get<Sources>('/analytics/sources', {}, ctx.signal),
+    sourceNames(ctx.signal),
     api.get<Summary>('/analytics/summary', { ...q, compare: 'previous', top: 10 }, ctx.signal),
     api.get<Traffic>('/analytics/traffic', { ...q, group_by: 'status_class' }, ctx.signal),
   ]);
   clear(ctx.root);
-  const bar = rangeBar(range, sources.items.map((s) => s.source), (p) => ctx.navigate(p));
+  const bar = rangeBar(range, sources, (p) => ctx.navigate(p));
   ctx.root.append(h('h1', {}, 'Overview'), bar);
 
   if (summary.total_records === 0) {
-    const text = sources.items.length === 0
+    const text = sources.length === 0
       ? 'No data yet — upload a log on the '
       : 'No data in this range — choose another range above, or upload a log on the ';
     ctx.root.append(h('p', { class: 'notice empty', role: 'status', 'data-testid': 'overview-empty' }, text, uploadsLink(ctx), '.'));
