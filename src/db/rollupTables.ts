@@ -52,8 +52,19 @@ export const APPENDED_TABLES = {
 
 export type AppendedTableName = keyof typeof APPENDED_TABLES;
 
-/** The columns of an appended table, in table order. */
-export function appendedColumns(table: AppendedTableName): string[] {
-  const t = APPENDED_TABLES[table];
+/** The minute tables: one row per key (a unique constraint), which ingest batches upsert into. */
+export const UPSERTED_TABLES = {
+  rollups_1m: { ...wide, histogram: true, constraint: 'rollups_1m_key' },
+  source_rollups_1m: { ...perSource, constraint: 'source_rollups_1m_key' },
+} as const satisfies Record<string, AppendedTable & { constraint: string }>;
+
+export type UpsertedTableName = keyof typeof UPSERTED_TABLES;
+
+/** Every table that ingest batches write rollup rows to. */
+export type RollupWriteTable = AppendedTableName | UpsertedTableName;
+
+/** The columns of an appended or upserted table, in table order. */
+export function appendedColumns(table: RollupWriteTable): string[] {
+  const t = table in APPENDED_TABLES ? APPENDED_TABLES[table as AppendedTableName] : UPSERTED_TABLES[table as UpsertedTableName];
   return [...t.key, ...t.sums, 'latency_max_ms', ...(t.histogram ? ['latency_buckets', 'latency_counts'] : [])];
 }

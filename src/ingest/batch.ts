@@ -51,6 +51,11 @@ export interface BatchMessage {
   final: boolean;
 }
 
+/** Every COPY payload of a batch: transferred to the writer with the batch, and handed back for reuse once committed. */
+export function batchPayloads(b: BatchMessage): Uint8Array[] {
+  return [...b.logs.map((d) => d.data), ...(b.rejects ? [b.rejects] : []), ...(b.rollups?.copies.map((c) => c.data) ?? [])];
+}
+
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */
 export class BatchBuilder {
   private byDay = new Map<number, { writer: BinaryCopyWriter; rows: number }>();

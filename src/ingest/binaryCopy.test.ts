@@ -74,5 +74,10 @@ describe('BinaryCopyWriter', () => {
     structuredClone(gone, { transfer: [gone] });
     pool.put(gone);
     expect(pool.get(2048)).not.toBe(gone);
+    // A much larger pooled buffer is kept for a payload that needs it.
+    const big = new ArrayBuffer(8 << 20);
+    pool.put(big);
+    expect(pool.get(16 << 10)).not.toBe(big);
+    expect(pool.get(4 << 20)).toBe(big);
   });
 });

@@ -24,16 +24,21 @@ const SHORT_TEXT = 40;
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
 
-  constructor(private readonly maxBuffers = 8) {}
+  constructor(private readonly maxBuffers = 16) {}
 
-  /** A buffer of at least minBytes: the smallest pooled one that fits, or a new one. */
+  /**
+   * A buffer of at least minBytes: the smallest pooled one that fits, or a new one when none does
+   * or the best fit is much larger (a small rollup payload must not take a day's 10 MB buffer, which
+   * the next batch would then allocate again).
+   */
   get(minBytes: number): ArrayBuffer {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
       const size = this.free[i]!.byteLength;
       if (size >= minBytes && (best < 0 || size < this.free[best]!.byteLength)) best = i;
     }
-    return best >= 0 ? this.free.splice(best, 1)[0]! : new ArrayBuffer(minBytes);
+    if (best < 0 || this.free[best]!.byteLength > Math.max(4 * minBytes, 1 << 20)) return new ArrayBuffer(minBytes);
+    return this.free.splice(best, 1)[0]!;
   }
 
   /** Returns a buffer nobody uses any more; beyond maxBuffers the smallest are let go. */

@@ -11,9 +11,11 @@ const rec = (iso: string, statusCode: number, latencyMs: number | null): RollupI
   clientIp: `10.0.0.${Math.floor(latencyMs ?? 0) % 3}`,
 });
 
-/** Writes records as one batch would: one transaction, one upsertRollups. */
-async function batch(db: Db, records: [RollupInput, string | null][]): Promise<void> {
-  const b = new RollupBuilder('web');
+/**
+ * Writes records as one batch would: one transaction, one upsertRollups. A new builder each time
+ * (as another job would), unless one is given (as the next batch of the same job).
+ */
+async function batch(db: Db, records: [RollupInput, string | null][], b = new RollupBuilder('web')): Promise<void> {
   for (const [r, route] of records) b.add(r, route);
   await db.transaction(async (tx) => upsertRollups(tx, b.take()!));
 }
@@ -57,6 +59,15 @@ describe.each(BACKENDS)('rollup parts and compaction on %s', (kind) => {
     // The same records in one batch, into emptied tables: identical rows.
     for (const table of [...Object.keys(compacted), 'rollup_dirty']) await db.exec(`DELETE FROM ${table}`);
     await batch(db, records);
+    await compactRollups(db);
+    expect(await rollupSnapshot(db)).toEqual(compacted);
+
+    // The batches of one job (one builder): the minute they share is merged, not inserted twice.
+    for (const table of [...Object.keys(compacted), 'rollup_dirty']) await db.exec(`DELETE FROM ${table}`);
+    const job = new RollupBuilder('web');
+    await batch(db, records.slice(0, 1), job);
+    await batch(db, records.slice(1, 4), job);
+    await batch(db, records.slice(4), job);
     await compactRollups(db);
     expect(await rollupSnapshot(db)).toEqual(compacted);
   });

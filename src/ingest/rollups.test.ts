@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
 import { hllEstimate } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
-import { RollupBuilder, type RollupInput } from './rollups.js';
+import { RollupBuilder, type RollupInput, type RollupRows } from './rollups.js';
 
 const rec = (iso: string, statusCode: number | null, latencyMs: number | null, bytesSent: number | null = 10): RollupInput => ({
   timestamp: Date.parse(iso), method: statusCode === null ? null : 'GET', statusCode,
@@ -12,21 +12,19 @@ const rec = (iso: string, statusCode: number | null, latencyMs: number | null, b
 const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
 const intArray = (b: Buffer): number[] => (b.readInt32BE(0) === 0 ? [] : Array.from({ length: b.readInt32BE(12) }, (_, i) => b.readInt32BE(24 + i * 8)));
 
-/** Decodes the staging rows back into plain values. */
-function decode(data: Uint8Array) {
-  return readBinaryCopy(data).map((f) => ({
-    resolution: f[0]!.readInt16BE(),
-    bucket: new Date(Number(f[1]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString(),
-    source: f[2]!.toString(),
-    route: f[3]?.toString() ?? null,
-    status_code: f[5] ? f[5].readInt16BE() : null,
-    records: Number(f[7]!.readBigInt64BE()),
-    bytes_sent: Number(f[8]!.readBigInt64BE()),
-    latency_count: Number(f[9]!.readBigInt64BE()),
-    latency_sum_us: Number(f[10]!.readBigInt64BE()),
-    latency_max_ms: f[11] ? f[11].readDoubleBE() : null,
-    latency_buckets: intArray(f[12]!),
-    latency_counts: intArray(f[13]!),
+/** Decodes the full-key rows of one table (rollups_1m, _1h or _1d) back into plain values. */
+function decode(rows: RollupRows, table: string) {
+  return rows.copies.filter((c) => c.table === table).flatMap((c) => readBinaryCopy(c.data)).map((f) => ({
+    bucket: new Date(Number(f[0]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString(),
+    source: f[1]!.toString(),
+    route: f[2]?.toString() ?? null,
+    status_code: f[4] ? f[4].readInt16BE() : null,
+    records: Number(f[6]!.readBigInt64BE()),
+    bytes_sent: Number(f[7]!.readBigInt64BE()),
+    latency_count: Number(f[8]!.readBigInt64BE()),
+    latency_sum_us: Number(f[9]!.readBigInt64BE()),
+    latency_max_ms: f[10] ? f[10].readDoubleBE() : null,
+    ...(f.length > 11 ? { latency_buckets: intArray(f[11]!), latency_counts: intArray(f[12]!) } : {}),
   }));
 }
 
@@ -39,11 +37,11 @@ describe('RollupBuilder', () => {
     b.add(rec('2026-10-01T11:30:00Z', 200, null, null), '/a');
     b.add(rec('2026-10-01T10:00:10Z', 500, 120.5), '/a');
     b.add(rec('2026-10-01T10:00:10Z', null, null, null), null);
-    const rows = decode(b.take()!.data);
-    const [m, h, d] = [0, 1, 2].map((res) => rows.filter((r) => r.resolution === res));
+    const rows = b.take()!;
+    const [m, h, d] = ['rollups_1m', 'rollups_1h', 'rollups_1d'].map((table) => decode(rows, table));
     expect(m).toHaveLength(5);
     expect(m!.find((r) => r.records === 2)).toEqual({
-      resolution: 0, bucket: '2026-10-01T10:00:00.000Z', source: 'web', route: '/a', status_code: 200,
+      bucket: '2026-10-01T10:00:00.000Z', source: 'web', route: '/a', status_code: 200,
       records: 2, bytes_sent: 20, latency_count: 2, latency_sum_us: 8000, latency_max_ms: 4,
       latency_buckets: [bucketIndex(4)], latency_counts: [2],
     });
@@ -51,10 +49,14 @@ describe('RollupBuilder', () => {
       ['2026-10-01T10:00:00.000Z', 200, 3], ['2026-10-01T11:00:00.000Z', 200, 1], ['2026-10-01T10:00:00.000Z', 500, 1], ['2026-10-01T10:00:00.000Z', null, 1],
     ].sort());
     // Hours and days of the full key keep no histogram; the narrow rows below do.
-    expect(d!.find((r) => r.status_code === 200)).toMatchObject({
-      bucket: '2026-10-01T00:00:00.000Z', records: 4, bytes_sent: 30, latency_count: 3, latency_sum_us: 8000, latency_buckets: [], latency_counts: [],
+    expect(d!.find((r) => r.status_code === 200)).toEqual({
+      bucket: '2026-10-01T00:00:00.000Z', source: 'web', route: '/a', status_code: 200, records: 4, bytes_sent: 30, latency_count: 3,
+      latency_sum_us: 8000, latency_max_ms: 4,
     });
-    expect(d!.find((r) => r.status_code === null)).toMatchObject({ route: null, records: 1, latency_buckets: [], latency_counts: [] });
+    expect(d!.find((r) => r.status_code === null)).toMatchObject({ route: null, records: 1 });
+    expect(rows.dirty.map((x) => [x.table, new Date(x.bucketMs).toISOString()])).toEqual([
+      ['rollups_1h', '2026-10-01T10:00:00.000Z'], ['rollups_1h', '2026-10-01T11:00:00.000Z'], ['rollups_1d', '2026-10-01T00:00:00.000Z'],
+    ]);
     expect(b.take()).toBeNull();
   });
 
@@ -65,27 +67,48 @@ describe('RollupBuilder', () => {
     b.add(rec('2026-10-01T10:59:00Z', 503, 120.5), '/b');
     b.add(rec('2026-10-01T13:00:00Z', 200, 0), '/a');
     b.add(rec('2026-10-01T13:00:10Z', null, null, null), null);
-    const rows = readBinaryCopy(b.take()!.narrow).map((f) => ({
-      target: ['route_1h', 'route_1d', 'source_1h', 'source_1d', 'source_1m'][f[0]!.readInt16BE()],
-      bucket: new Date(Number(f[1]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString().slice(11, 16),
-      route: f[3]?.toString() ?? null,
-      counts: [4, 5, 6, 7, 8, 9].map((i) => Number(f[i]!.readBigInt64BE())), // records, requests, errors, client errors, bytes, latencies
-      latency_buckets: intArray(f[12]!),
-      latency_counts: intArray(f[13]!),
-    }));
-    const of = (target: string) => rows.filter((r) => r.target === target).map(({ target: _, ...r }) => r);
-    expect(of('route_1d')).toEqual([
+    const rows = b.take()!;
+    // Per-source rows have no route column: read them as if they had a NULL one.
+    const of = (table: string) => rows.copies.filter((c) => c.table === table).flatMap((c) => readBinaryCopy(c.data)).map((f) => {
+      const g = table.startsWith('route_') ? f : [f[0]!, f[1]!, null, ...f.slice(2)];
+      return {
+        bucket: new Date(Number(g[0]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString().slice(11, 16),
+        route: g[2]?.toString() ?? null,
+        counts: [3, 4, 5, 6, 7, 8].map((i) => Number(g[i]!.readBigInt64BE())), // records, requests, errors, client errors, bytes, latencies
+        latency_buckets: intArray(g[11]!),
+        latency_counts: intArray(g[12]!),
+      };
+    });
+    expect(of('route_rollups_1d')).toEqual([
       { bucket: '00:00', route: '/a', counts: [3, 3, 0, 1, 30, 3], latency_buckets: [-100_000, bucketIndex(4)], latency_counts: [1, 2] },
       { bucket: '00:00', route: '/b', counts: [1, 1, 1, 0, 10, 1], latency_buckets: [bucketIndex(120.5)], latency_counts: [1] },
       { bucket: '00:00', route: null, counts: [1, 0, 0, 0, 0, 0], latency_buckets: [], latency_counts: [] },
     ]);
-    expect(of('source_1d')).toEqual([{
+    expect(of('source_rollups_1d')).toEqual([{
       bucket: '00:00', route: null, counts: [5, 4, 1, 1, 40, 4],
       latency_buckets: [-100_000, bucketIndex(4), bucketIndex(120.5)], latency_counts: [1, 2, 1],
     }]);
-    expect(of('source_1h').map((r) => [r.bucket, r.counts[0]])).toEqual([['10:00', 3], ['13:00', 2]]);
-    expect(of('route_1h').map((r) => [r.bucket, r.route, r.counts[0]])).toEqual([['10:00', '/a', 2], ['10:00', '/b', 1], ['13:00', '/a', 1], ['13:00', null, 1]]);
-    expect(of('source_1m').map((r) => [r.bucket, r.counts[0]])).toEqual([['10:00', 2], ['10:59', 1], ['13:00', 2]]);
+    expect(of('source_rollups_1h').map((r) => [r.bucket, r.counts[0]])).toEqual([['10:00', 3], ['13:00', 2]]);
+    expect(of('route_rollups_1h').map((r) => [r.bucket, r.route, r.counts[0]])).toEqual([['10:00', '/a', 2], ['10:00', '/b', 1], ['13:00', '/a', 1], ['13:00', null, 1]]);
+    expect(of('source_rollups_1m').map((r) => [r.bucket, r.counts[0]])).toEqual([['10:00', 2], ['10:59', 1], ['13:00', 2]]);
+  });
+
+  it('marks the minutes an earlier batch covered for merging, and inserts the rest', () => {
+    const b = new RollupBuilder('web');
+    b.add(rec('2026-10-01T10:00:05Z', 200, 4), '/a');
+    b.add(rec('2026-10-01T10:01:05Z', 200, 4), '/a');
+    b.take();
+    b.add(rec('2026-10-01T10:01:30Z', 200, 4), '/a');
+    b.add(rec('2026-10-01T10:02:00Z', 200, 4), '/a');
+    b.add(rec('2026-10-01T09:59:00Z', 500, 4), '/a'); // late, but before anything taken so far: new
+    const minutes = b.take()!.copies.filter((c) => c.table.endsWith('_1m'));
+    const read = (c: (typeof minutes)[number]) => readBinaryCopy(c.data).map((f) => new Date(Number(f[0]!.readBigInt64BE() / 1000n) + PG_EPOCH_MS).toISOString().slice(11, 16)).sort();
+    expect(minutes.map((c) => [c.table, c.merge, c.rows, read(c)]).sort()).toEqual([
+      ['rollups_1m', false, 2, ['09:59', '10:02']],
+      ['rollups_1m', true, 1, ['10:01']],
+      ['source_rollups_1m', false, 2, ['09:59', '10:02']],
+      ['source_rollups_1m', true, 1, ['10:01']],
+    ].sort());
   });
 
   it('sketches the distinct clients of each hour, and of the day as their union', () => {

@@ -1,5 +1,8 @@
 import type { Queryable } from '../db/db.js';
-import { APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../db/rollupTables.js';
+import {
+  APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES, UPSERTED_TABLES,
+  type AppendedTableName, type RollupWriteTable, type UpsertedTableName,
+} from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
@@ -44,13 +47,25 @@ interface Aggregate {
   hist: number[];
 }
 
-/** A batch's rollup rows of every resolution, in binary COPY format for upsertRollups. */
+/** One table's rows of a batch, in binary COPY format with the table's columns (appendedColumns). */
+export interface RollupCopy {
+  table: RollupWriteTable;
+  /**
+   * Minute rows whose minute an earlier take() of the same builder covered too: their keys may be
+   * stored already, so they are summed into the stored rows (upserted) instead of inserted.
+   */
+  merge: boolean;
+  rows: number;
+  data: Uint8Array;
+}
+
+/** A batch's rollup rows of every resolution and grain, for upsertRollups. */
 export interface RollupRows {
   source: string;
   rows: number;
-  data: Uint8Array;
-  /** The per-route and per-source rows (hours and days; minutes per source), in binary COPY format for narrow_stage. */
-  narrow: Uint8Array;
+  copies: RollupCopy[];
+  /** The hour and day buckets given parts (for compaction), epoch ms. */
+  dirty: { table: 'rollups_1h' | 'rollups_1d'; bucketMs: number }[];
   sketches: SketchPart[];
 }
 
@@ -71,15 +86,6 @@ interface NarrowAggregate {
   latencyMaxMs: number | null;
   hist: Map<number, number>;
 }
-
-/** The narrow tables in the order of their staging code (narrow_stage.target). */
-const NARROW_TARGETS = [
-  NARROW_ROLLUPS.route.rollups_1h, NARROW_ROLLUPS.route.rollups_1d, NARROW_ROLLUPS.source.rollups_1h, NARROW_ROLLUPS.source.rollups_1d,
-  NARROW_ROLLUPS.source.rollups_1m,
-] as const;
-/** The one narrow table that is upserted, not appended to. */
-const SOURCE_MINUTES = NARROW_TARGETS.indexOf(NARROW_ROLLUPS.source.rollups_1m);
-const NARROW_STAGE_COLUMNS = ['target', ...appendedColumns('route_rollups_1h')] as const;
 
 /** Narrow aggregates by bucket and route (null for the per-source grain, which has no route). */
 class NarrowIndex {
@@ -135,13 +141,26 @@ function addLatency(a: Aggregate | NarrowAggregate, from: Aggregate | NarrowAggr
   if (from.latencyMaxMs !== null && (a.latencyMaxMs === null || from.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = from.latencyMaxMs;
 }
 
-/** Columns of the staging table, in the order RollupBuilder encodes them. */
-const STAGE_COLUMNS = [
-  'resolution', 'bucket', 'source', 'route', 'method', 'status_code', 'log_level', 'records', 'bytes_sent',
-  'latency_count', 'latency_sum_us', 'latency_max_ms', 'latency_buckets', 'latency_counts',
-] as const;
-/** Columns of a minute rollup row, in table order. */
-const ROLLUP_COLUMNS = STAGE_COLUMNS.slice(1).join(', ');
+/** The binary COPY payloads of one batch, a writer per table (and per minute path: inserted or merged). */
+class RollupCopies {
+  private readonly writers = new Map<string, { table: RollupWriteTable; merge: boolean; rows: number; w: BinaryCopyWriter }>();
+
+  constructor(private readonly pool?: BufferPool) {}
+
+  /** Starts a row of `table` and returns the writer to append its fields to. */
+  row(table: RollupWriteTable, merge = false): BinaryCopyWriter {
+    const id = merge ? `${table}+` : table;
+    let c = this.writers.get(id);
+    if (c === undefined) this.writers.set(id, (c = { table, merge, rows: 0, w: new BinaryCopyWriter(16 << 10, this.pool) }));
+    c.rows++;
+    c.w.row(appendedColumns(table).length);
+    return c.w;
+  }
+
+  finish(): RollupCopy[] {
+    return [...this.writers.values()].map(({ table, merge, rows, w }) => ({ table, merge, rows, data: w.finish() }));
+  }
+}
 
 /**
  * Aggregates by bucket → route → (method, status, level) as one small integer: finding a record's
@@ -197,6 +216,9 @@ export class RollupBuilder {
   private hourSketches = new Map<number, Uint8Array>();
   private lastHour = NaN;
   private lastSketch: Uint8Array | undefined;
+  /** The first and last minute of the rows taken so far (see coveredMinute). */
+  private coveredFrom = Infinity;
+  private coveredTo = -Infinity;
 
   constructor(
     private readonly source: string,
@@ -232,20 +254,26 @@ export class RollupBuilder {
     this.lastHour = NaN;
     this.lastSketch = undefined;
     if (minutes.size === 0) return null;
-    const w = new BinaryCopyWriter(64 << 10, this.pool);
+    const out = new RollupCopies(this.pool);
     let rows = 0;
     const hours = new AggregateIndex();
     const days = new AggregateIndex();
     const sourceMinutes = new NarrowIndex();
     const routeHours = new NarrowIndex();
+    let firstMinute = Infinity;
+    let lastMinute = -Infinity;
     // Minute by minute and route by route, so that each narrow row is looked up once per group.
     for (const [minute, byRoute] of minutes.byBucket) {
+      if (minute < firstMinute) firstMinute = minute;
+      if (minute > lastMinute) lastMinute = minute;
+      const merge = this.coveredMinute(minute);
       const hour = floorTo(minute, 3_600_000);
       const sourceMinute = sourceMinutes.get(minute, null);
       for (const [route, byKey] of byRoute) {
         const routeHour = routeHours.get(hour, route);
         for (const m of byKey.values()) {
-          this.encode(w, 0, m);
+          sortPairs(m.hist);
+          this.encodeWide(out.row('rollups_1m', merge), m, m.hist);
           addInto(hours.get(hour, route, m.key, m), m);
           addFull(sourceMinute, m);
           addFull(routeHour, m);
@@ -253,14 +281,14 @@ export class RollupBuilder {
         }
       }
     }
-    // Hours and days of the full key carry no histogram (their arrays stay empty and are not stored).
+    // Hours and days of the full key carry no histogram.
     for (const h of hours.values()) {
-      this.encode(w, 1, h);
+      this.encodeWide(out.row('rollups_1h'), h, null);
       addInto(days.get(floorTo(h.bucketMs, 86_400_000), h.route, h.key, h), h);
       rows++;
     }
     for (const d of days.values()) {
-      this.encode(w, 2, d);
+      this.encodeWide(out.row('rollups_1d'), d, null);
       rows++;
     }
     // Route-days from route-hours; source-hours from source-minutes, source-days from those.
@@ -270,10 +298,14 @@ export class RollupBuilder {
     for (const rh of routeHours.values()) addNarrow(routeDays.get(floorTo(rh.bucketMs, 86_400_000), rh.route), rh);
     for (const sm of sourceMinutes.values()) addNarrow(sourceHours.get(floorTo(sm.bucketMs, 3_600_000), null), sm);
     for (const sh of sourceHours.values()) addNarrow(sourceDays.get(floorTo(sh.bucketMs, 86_400_000), null), sh);
-    const n = new BinaryCopyWriter(16 << 10, this.pool);
-    for (const [target, index] of [routeHours, routeDays, sourceHours, sourceDays, sourceMinutes].entries()) {
-      for (const a of index.values()) this.encodeNarrow(n, target, a);
-    }
+    const narrow: [AppendedTableName | UpsertedTableName, NarrowIndex][] = [
+      [NARROW_ROLLUPS.route.rollups_1h, routeHours], [NARROW_ROLLUPS.route.rollups_1d, routeDays],
+      [NARROW_ROLLUPS.source.rollups_1h, sourceHours], [NARROW_ROLLUPS.source.rollups_1d, sourceDays],
+    ];
+    for (const [table, index] of narrow) for (const a of index.values()) this.encodeNarrow(out.row(table), a, table.startsWith('route_'));
+    for (const a of sourceMinutes.values()) this.encodeNarrow(out.row(NARROW_ROLLUPS.source.rollups_1m, this.coveredMinute(a.bucketMs)), a, false);
+    this.coveredFrom = Math.min(this.coveredFrom, firstMinute);
+    this.coveredTo = Math.max(this.coveredTo, lastMinute);
     const sketches: SketchPart[] = [];
     const daySketches = new Map<number, Uint8Array>();
     for (const [hour, registers] of hourSketches) {
@@ -284,31 +316,25 @@ export class RollupBuilder {
       hllMerge(d, registers);
     }
     for (const [day, registers] of daySketches) sketches.push({ table: 'client_sketches_1d', bucketMs: day, registers });
-    return { source: this.source, rows, data: w.finish(), narrow: n.finish(), sketches };
+    const dirty = [
+      ...[...hours.byBucket.keys()].map((bucketMs) => ({ table: 'rollups_1h' as const, bucketMs })),
+      ...[...days.byBucket.keys()].map((bucketMs) => ({ table: 'rollups_1d' as const, bucketMs })),
+    ];
+    return { source: this.source, rows, copies: out.finish(), dirty, sketches };
   }
 
-  /** Encodes one narrow staging row, as NARROW_STAGE_COLUMNS. */
-  private encodeNarrow(w: BinaryCopyWriter, target: number, a: NarrowAggregate): void {
-    const pairs: number[] = [];
-    for (const b of [...a.hist.keys()].sort((x, y) => x - y)) pairs.push(b, a.hist.get(b)!);
-    w.row(NARROW_STAGE_COLUMNS.length);
-    w.int16(target);
-    w.timestamptz(a.bucketMs);
-    w.text(this.source);
-    w.text(a.route);
-    w.int64(a.records);
-    w.int64(a.requests);
-    w.int64(a.errors);
-    w.int64(a.clientErrors);
-    writeTail(w, a, pairs);
+  /**
+   * Whether an earlier take() may have written rows of this minute. Records mostly come in time
+   * order, so the span of the minutes taken so far is a close bound: a batch's first minute, which
+   * the batch before it ended in, is merged; the rest are new. Out-of-order records inside the span
+   * are merged too, which is only slower.
+   */
+  private coveredMinute(minuteMs: number): boolean {
+    return minuteMs >= this.coveredFrom && minuteMs <= this.coveredTo;
   }
 
-  /** Encodes one staging row (sorting the aggregate's histogram in place). */
-  private encode(w: BinaryCopyWriter, resolution: number, a: Aggregate): void {
-    sortPairs(a.hist);
-    // Same order and types as STAGE_COLUMNS.
-    w.row(STAGE_COLUMNS.length);
-    w.int16(resolution);
+  /** A full-key row (rollups_1m/1h/1d columns); minutes end with their histogram, hours and days have none. */
+  private encodeWide(w: BinaryCopyWriter, a: Aggregate, hist: number[] | null): void {
     w.timestamptz(a.bucketMs);
     w.text(this.source);
     w.text(a.route);
@@ -316,16 +342,31 @@ export class RollupBuilder {
     w.int16(a.statusCode);
     w.text(a.level);
     w.int64(a.records);
-    writeTail(w, a, a.hist);
+    writeTail(w, a, hist);
+  }
+
+  /** A per-route (with its route) or per-source row. */
+  private encodeNarrow(w: BinaryCopyWriter, a: NarrowAggregate, withRoute: boolean): void {
+    const pairs: number[] = [];
+    for (const b of [...a.hist.keys()].sort((x, y) => x - y)) pairs.push(b, a.hist.get(b)!);
+    w.timestamptz(a.bucketMs);
+    w.text(this.source);
+    if (withRoute) w.text(a.route);
+    w.int64(a.records);
+    w.int64(a.requests);
+    w.int64(a.errors);
+    w.int64(a.clientErrors);
+    writeTail(w, a, pairs);
   }
 }
 
-/** The columns every rollup row ends with: bytes, latency count, µs sum and maximum, and the histogram from [bucket, count, …] pairs. */
-function writeTail(w: BinaryCopyWriter, a: Aggregate | NarrowAggregate, pairs: number[]): void {
+/** The columns every rollup row ends with: bytes, latency count, µs sum and maximum, and (unless null) the histogram from [bucket, count, …] pairs. */
+function writeTail(w: BinaryCopyWriter, a: Aggregate | NarrowAggregate, pairs: number[] | null): void {
   w.int64(a.bytesSent);
   w.int64(a.latencyCount);
   w.int64(a.latencySumUs);
   w.float64(a.latencyMaxMs);
+  if (pairs === null) return;
   w.int32Array(pairs, 0, 2);
   w.int32Array(pairs, 1, 2);
 }
@@ -375,52 +416,60 @@ function addExcluded(sums: readonly string[]): string {
 
 /**
  * Adds a batch's rollup rows to the stored ones, inside the batch's transaction (rollups and raw rows
- * commit together). The rows go by binary COPY into session-local staging tables (one for the full
- * key, one for the per-route and per-source rows); then minutes are upserted (new keys inserted,
- * existing ones summed, histograms merged: a key meets a second batch only at a batch boundary),
- * while hours and days are appended as parts and their buckets marked for compactRollups. The rows
- * of one resolution have distinct keys, as ON CONFLICT requires.
+ * commit together), by binary COPY straight into each table. Hours and days are appended as parts,
+ * and their buckets marked for compactRollups. Minutes keep one row per key: the minutes the
+ * builder had not covered before are inserted, under a savepoint; if a key is stored already
+ * (another job wrote the same minutes, or this one before a restart) the savepoint is undone and
+ * they are upserted like the covered ones, which go through a staging table: new keys inserted,
+ * stored ones summed, histograms merged. A rebuild calls this several times in one transaction.
  */
 export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<void> {
-  // Temporary: no WAL, one per connection, emptied at every commit.
-  await tx.exec(`SET LOCAL client_min_messages = warning;
-    CREATE TEMP TABLE IF NOT EXISTS rollup_stage (resolution smallint NOT NULL, LIKE rollups_1m) ON COMMIT DELETE ROWS;
-    CREATE TEMP TABLE IF NOT EXISTS narrow_stage (target smallint NOT NULL, LIKE route_rollups_1h) ON COMMIT DELETE ROWS`);
-  await tx.copyFrom('rollup_stage', STAGE_COLUMNS, rows.data, 'binary');
-  await tx.copyFrom('narrow_stage', NARROW_STAGE_COLUMNS, rows.narrow, 'binary');
-  await tx.query(
-    `INSERT INTO rollups_1m AS r (${ROLLUP_COLUMNS})
-     SELECT ${ROLLUP_COLUMNS} FROM rollup_stage WHERE resolution = 0
-     ON CONFLICT ON CONSTRAINT rollups_1m_key DO UPDATE SET ${addExcluded(APPENDED_TABLES.rollups_1h.sums)}`,
-  );
-  const sourceColumns = appendedColumns(NARROW_ROLLUPS.source.rollups_1h).join(', ');
-  await tx.query(
-    `INSERT INTO ${NARROW_ROLLUPS.source.rollups_1m} AS r (${sourceColumns})
-     SELECT ${sourceColumns} FROM narrow_stage WHERE target = ${SOURCE_MINUTES}
-     ON CONFLICT ON CONSTRAINT source_rollups_1m_key DO UPDATE SET ${addExcluded(APPENDED_TABLES.source_rollups_1h.sums)}`,
-  );
-  for (const [resolution, { table }] of ROLLUP_RESOLUTIONS.entries()) {
-    if (table === 'rollups_1m') continue;
-    const columns = appendedColumns(table).join(', ');
-    await tx.query(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM rollup_stage WHERE resolution = ${resolution}`);
+  const merged: RollupCopy[] = [];
+  const inserted: RollupCopy[] = [];
+  for (const c of rows.copies) {
+    if (c.table in APPENDED_TABLES) await tx.copyFrom(c.table, appendedColumns(c.table), c.data, 'binary');
+    else (c.merge ? merged : inserted).push(c);
+  }
+  if (inserted.length > 0) {
+    await tx.exec('SAVEPOINT rollup_minutes');
+    try {
+      for (const c of inserted) await tx.copyFrom(c.table, appendedColumns(c.table), c.data, 'binary');
+      await tx.exec('RELEASE SAVEPOINT rollup_minutes');
+    } catch (err) {
+      if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
+      await tx.exec('ROLLBACK TO SAVEPOINT rollup_minutes');
+      merged.push(...inserted);
+    }
+  }
+  for (const c of merged) await mergeMinutes(tx, c.table as UpsertedTableName, c.data);
+  if (rows.dirty.length > 0) {
     await tx.query(
-      `INSERT INTO rollup_dirty (rollup_table, bucket) SELECT DISTINCT '${table}', bucket FROM rollup_stage WHERE resolution = ${resolution}
+      `INSERT INTO rollup_dirty (rollup_table, bucket) SELECT * FROM unnest($1::text[], $2::timestamptz[])
        ON CONFLICT (rollup_table, bucket) DO UPDATE SET last_marked_at = now()`,
+      [rows.dirty.map((d) => d.table), rows.dirty.map((d) => new Date(d.bucketMs).toISOString())],
     );
   }
-  // The per-route and per-source parts of the same hours and days: compaction of a bucket merges them too.
-  for (const [target, table] of NARROW_TARGETS.entries()) {
-    if (table === NARROW_ROLLUPS.source.rollups_1m) continue;
-    const columns = appendedColumns(table).join(', ');
-    await tx.query(`INSERT INTO ${table} (${columns}) SELECT ${columns} FROM narrow_stage WHERE target = ${target}`);
-  }
-  // A rebuild calls this several times in one transaction.
-  await tx.exec('DELETE FROM rollup_stage; DELETE FROM narrow_stage');
   for (const table of Object.values(SKETCH_TABLES)) {
     const parts = rows.sketches.filter((p) => p.table === table);
     if (parts.length === 0) continue;
     await insertSketches(tx, table, parts.map((p) => ({ bucket: new Date(p.bucketMs).toISOString(), source: rows.source, registers: p.registers })));
   }
+}
+
+const UNIQUE_VIOLATION = '23505';
+
+/** Upserts minute rows: COPY into a session-local staging table (no WAL, emptied at commit), then INSERT … ON CONFLICT. */
+async function mergeMinutes(tx: Queryable, table: UpsertedTableName, data: Uint8Array): Promise<void> {
+  const stage = `${table}_stage`;
+  const columns = appendedColumns(table);
+  await tx.exec(`SET LOCAL client_min_messages = warning;
+    CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS`);
+  await tx.copyFrom(stage, columns, data, 'binary');
+  await tx.query(
+    `INSERT INTO ${table} AS r (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${stage}
+     ON CONFLICT ON CONSTRAINT ${UPSERTED_TABLES[table].constraint} DO UPDATE SET ${addExcluded(UPSERTED_TABLES[table].sums)}`,
+  );
+  await tx.exec(`DELETE FROM ${stage}`);
 }
 
 /** Inserts client sketches (as parts, or as the merged sketch of a bucket); registers go as hex text, which both engines decode. */
