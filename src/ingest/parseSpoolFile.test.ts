@@ -89,4 +89,21 @@ describe('parseSpoolFile checkpoints', () => {
     expect(rows).toEqual(['stored:1+1', 'stored:3+1', 'rejected:2+1']);
     expect(readBinaryCopy(batches[0]!.rejects!)[0]![3]!.toString()).toBe('line longer than 1024 bytes (stored truncated)');
   });
+
+  it('cuts the first batch after the first chunk, then batches of batchRows', async () => {
+    const file = path.join(dir, 'many.log');
+    const line = (i: number) => `127.0.0.1 - - [10/Oct/2026:13:55:36 +0000] "GET /item/${i} HTTP/1.1" 200 5 "-" "curl/8"`;
+    const lines = Array.from({ length: 40_000 }, (_, i) => line(i)); // ~3.4 MB: four 1 MB chunks
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const batches = await run({
+      jobId: '00000000-0000-4000-8000-000000000003', source: 't', spoolPath: file, format: { format: 'auto' },
+      startOffset: 0, linesBefore: 0, batchRows: 20_000, maxLineBytes: 1024, routeRules: [],
+    });
+    const sizes = batches.map((b) => b.logRows);
+    expect(sizes[0]).toBeGreaterThan(4_096); // the lines of the first megabyte
+    expect(sizes[0]).toBeLessThan(15_000);
+    expect(sizes[1]).toBeGreaterThanOrEqual(20_000);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(40_000);
+    expect(batches.at(-1)!.bytesProcessed).toBe(fs.statSync(file).size);
+  });
 });
