@@ -24,7 +24,7 @@ const SHORT_TEXT = 40;
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
 
-  constructor(private readonly maxBuffers = 16) {}
+  constructor(private readonly maxBuffers = 8) {}
 
   /**
    * A buffer of at least minBytes: the smallest pooled one that fits, or a new one when none does
