@@ -143,7 +143,7 @@ function addLatency(a: Aggregate | NarrowAggregate, from: Aggregate | NarrowAggr
 
 /** The binary COPY payloads of one batch, a writer per table (and per minute path: inserted or merged). */
 class RollupCopies {
-  private readonly writers = new Map<string, { table: RollupWriteTable; merge: boolean; rows: number; w: BinaryCopyWriter }>();
+  private readonly writers = new Map<string, { table: RollupWriteTable; merge: boolean; fields: number; rows: number; w: BinaryCopyWriter }>();
 
   constructor(private readonly pool?: BufferPool) {}
 
@@ -151,9 +151,12 @@ class RollupCopies {
   row(table: RollupWriteTable, merge = false): BinaryCopyWriter {
     const id = merge ? `${table}+` : table;
     let c = this.writers.get(id);
-    if (c === undefined) this.writers.set(id, (c = { table, merge, rows: 0, w: new BinaryCopyWriter(16 << 10, this.pool) }));
+    if (c === undefined) {
+      const fields = appendedColumns(table).length;
+      this.writers.set(id, (c = { table, merge, fields, rows: 0, w: new BinaryCopyWriter(16 << 10, this.pool) }));
+    }
     c.rows++;
-    c.w.row(appendedColumns(table).length);
+    c.w.row(c.fields);
     return c.w;
   }
 
