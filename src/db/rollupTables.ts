@@ -64,7 +64,7 @@ export type UpsertedTableName = keyof typeof UPSERTED_TABLES;
 export type RollupWriteTable = AppendedTableName | UpsertedTableName;
 
 /** The columns of an appended or upserted table, in table order. */
-export function appendedColumns(table: RollupWriteTable): string[] {
+export function rollupColumns(table: RollupWriteTable): string[] {
   const t = table in APPENDED_TABLES ? APPENDED_TABLES[table as AppendedTableName] : UPSERTED_TABLES[table as UpsertedTableName];
   return [...t.key, ...t.sums, 'latency_max_ms', ...(t.histogram ? ['latency_buckets', 'latency_counts'] : [])];
 }

@@ -51,9 +51,10 @@ export interface BatchMessage {
   final: boolean;
 }
 
-/** Every COPY payload of a batch: transferred to the writer with the batch, and handed back for reuse once committed. */
-export function batchPayloads(b: BatchMessage): Uint8Array[] {
-  return [...b.logs.map((d) => d.data), ...(b.rejects ? [b.rejects] : []), ...(b.rollups?.copies.map((c) => c.data) ?? [])];
+/** The buffers under a batch's COPY payloads: transferred to the writer with the batch, and handed back for reuse once committed. */
+export function batchBuffers(b: BatchMessage): ArrayBuffer[] {
+  const payloads = [...b.logs.map((d) => d.data), ...(b.rejects ? [b.rejects] : []), ...(b.rollups?.copies.map((c) => c.data) ?? [])];
+  return [...new Set(payloads.map((p) => p.buffer as ArrayBuffer))];
 }
 
 /** Accumulates encoded rows and line counts until the worker cuts a batch. */

@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/db.js';
 import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
-import { APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
+import { APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
 import { refreshClientTops } from './clientTops.js';
 import { insertSketches, ROLLUP_WRITE_LOCK } from './rollups.js';
 
@@ -30,11 +30,11 @@ async function compactParts(tx: Queryable, table: AppendedTableName, bucket: str
          merged AS (
            SELECT ${keyList}, ${totals}, int_array_cat(latency_buckets) AS all_buckets, int_array_cat(latency_counts) AS all_counts
            FROM parts GROUP BY ${keyList})
-         INSERT INTO ${table} (${appendedColumns(table).join(', ')})
+         INSERT INTO ${table} (${rollupColumns(table).join(', ')})
          SELECT ${keyList}, ${sums.join(', ')}, latency_max_ms, h.buckets, h.counts
          FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`
       : `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *)
-         INSERT INTO ${table} (${appendedColumns(table).join(', ')})
+         INSERT INTO ${table} (${rollupColumns(table).join(', ')})
          SELECT ${keyList}, ${totals} FROM parts GROUP BY ${keyList}`,
     [bucket],
   );

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import {
-  APPENDED_TABLES, appendedColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES, UPSERTED_TABLES,
+  APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES, UPSERTED_TABLES,
   type AppendedTableName, type RollupWriteTable, type UpsertedTableName,
 } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
@@ -47,7 +47,7 @@ interface Aggregate {
   hist: number[];
 }
 
-/** One table's rows of a batch, in binary COPY format with the table's columns (appendedColumns). */
+/** One table's rows of a batch, in binary COPY format with the table's columns (rollupColumns). */
 export interface RollupCopy {
   table: RollupWriteTable;
   /**
@@ -152,7 +152,7 @@ class RollupCopies {
     const id = merge ? `${table}+` : table;
     let c = this.writers.get(id);
     if (c === undefined) {
-      const fields = appendedColumns(table).length;
+      const fields = rollupColumns(table).length;
       this.writers.set(id, (c = { table, merge, fields, rows: 0, w: new BinaryCopyWriter(16 << 10, this.pool) }));
     }
     c.rows++;
@@ -430,13 +430,13 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
   const merged: RollupCopy[] = [];
   const inserted: RollupCopy[] = [];
   for (const c of rows.copies) {
-    if (c.table in APPENDED_TABLES) await tx.copyFrom(c.table, appendedColumns(c.table), c.data, 'binary');
+    if (c.table in APPENDED_TABLES) await tx.copyFrom(c.table, rollupColumns(c.table), c.data, 'binary');
     else (c.merge ? merged : inserted).push(c);
   }
   if (inserted.length > 0) {
     await tx.exec('SAVEPOINT rollup_minutes');
     try {
-      for (const c of inserted) await tx.copyFrom(c.table, appendedColumns(c.table), c.data, 'binary');
+      for (const c of inserted) await tx.copyFrom(c.table, rollupColumns(c.table), c.data, 'binary');
       await tx.exec('RELEASE SAVEPOINT rollup_minutes');
     } catch (err) {
       if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err;
@@ -464,7 +464,7 @@ const UNIQUE_VIOLATION = '23505';
 /** Upserts minute rows: COPY into a session-local staging table (no WAL, emptied at commit), then INSERT … ON CONFLICT. */
 async function mergeMinutes(tx: Queryable, table: UpsertedTableName, data: Uint8Array): Promise<void> {
   const stage = `${table}_stage`;
-  const columns = appendedColumns(table);
+  const columns = rollupColumns(table);
   await tx.exec(`SET LOCAL client_min_messages = warning;
     CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS`);
   await tx.copyFrom(stage, columns, data, 'binary');

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import { ensureDayPartitions, partitionName, touchPartitions } from '../db/partitions.js';
 import { backoffMs, isRetryableDbError, retryTransient } from '../db/retry.js';
-import { batchPayloads, LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
+import { batchBuffers, LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import {
   advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
   renewLeases, requeueOrphanedJobs, type ClaimedJob,
@@ -205,7 +205,7 @@ export class IngestRunner {
             }
             await this.writeBatch(job, msg);
             // The batch is committed: hand its buffers back for the worker to fill again.
-            const buffers = [...new Set(batchPayloads(msg).map((d) => d.buffer as ArrayBuffer))];
+            const buffers = batchBuffers(msg);
             worker.postMessage({ type: 'ack', buffers }, buffers);
           })
           .catch(fail);

@@ -4,7 +4,7 @@
  * the file and however slow the database. The writer's ack returns the batch's buffers for reuse.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { batchPayloads, type BatchMessage } from './batch.js';
+import { batchBuffers, type BatchMessage } from './batch.js';
 import { BufferPool } from './binaryCopy.js';
 import { parseSpoolFile, type ParseFileInput } from './parseSpoolFile.js';
 
@@ -27,7 +27,7 @@ port.on('message', (msg: { type: 'ack'; buffers: ArrayBuffer[] }) => {
 async function emit(batch: BatchMessage): Promise<void> {
   while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
   inFlight++;
-  port.postMessage(batch, [...new Set(batchPayloads(batch).map((p) => p.buffer as ArrayBuffer))]);
+  port.postMessage(batch, batchBuffers(batch));
 }
 
 await parseSpoolFile(workerData as ParseFileInput, emit, pool);
