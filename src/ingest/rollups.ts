@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import {
   APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES, UPSERTED_TABLES,
-  type AppendedTableName, type RollupWriteTable, type UpsertedTableName,
+  type RollupWriteTable, type UpsertedTableName,
 } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
@@ -55,7 +55,6 @@ export interface RollupCopy {
    * stored already, so they are summed into the stored rows (upserted) instead of inserted.
    */
   merge: boolean;
-  rows: number;
   data: Uint8Array;
 }
 
@@ -143,7 +142,7 @@ function addLatency(a: Aggregate | NarrowAggregate, from: Aggregate | NarrowAggr
 
 /** The binary COPY payloads of one batch, a writer per table (and per minute path: inserted or merged). */
 class RollupCopies {
-  private readonly writers = new Map<string, { table: RollupWriteTable; merge: boolean; fields: number; rows: number; w: BinaryCopyWriter }>();
+  private readonly writers = new Map<string, { table: RollupWriteTable; merge: boolean; fields: number; w: BinaryCopyWriter }>();
 
   constructor(private readonly pool?: BufferPool) {}
 
@@ -153,15 +152,14 @@ class RollupCopies {
     let c = this.writers.get(id);
     if (c === undefined) {
       const fields = rollupColumns(table).length;
-      this.writers.set(id, (c = { table, merge, fields, rows: 0, w: new BinaryCopyWriter(16 << 10, this.pool) }));
+      this.writers.set(id, (c = { table, merge, fields, w: new BinaryCopyWriter(16 << 10, this.pool) }));
     }
-    c.rows++;
     c.w.row(c.fields);
     return c.w;
   }
 
   finish(): RollupCopy[] {
-    return [...this.writers.values()].map(({ table, merge, rows, w }) => ({ table, merge, rows, data: w.finish() }));
+    return [...this.writers.values()].map(({ table, merge, w }) => ({ table, merge, data: w.finish() }));
   }
 }
 
@@ -301,7 +299,7 @@ export class RollupBuilder {
     for (const rh of routeHours.values()) addNarrow(routeDays.get(floorTo(rh.bucketMs, 86_400_000), rh.route), rh);
     for (const sm of sourceMinutes.values()) addNarrow(sourceHours.get(floorTo(sm.bucketMs, 3_600_000), null), sm);
     for (const sh of sourceHours.values()) addNarrow(sourceDays.get(floorTo(sh.bucketMs, 86_400_000), null), sh);
-    const narrow: [AppendedTableName | UpsertedTableName, NarrowIndex][] = [
+    const narrow: [RollupWriteTable, NarrowIndex][] = [
       [NARROW_ROLLUPS.route.rollups_1h, routeHours], [NARROW_ROLLUPS.route.rollups_1d, routeDays],
       [NARROW_ROLLUPS.source.rollups_1h, sourceHours], [NARROW_ROLLUPS.source.rollups_1d, sourceDays],
     ];
