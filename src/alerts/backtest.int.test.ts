@@ -112,6 +112,22 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
     expect(codes.body.episodes.map((e) => e.window_end)).toEqual([at(1)]);
   });
 
+  it('new_value: a value seen on an earlier day, or in an earlier hour of the same day, is not new', async () => {
+    // /a on day 1 (T0's day) at 10:00 and day 2 at 02:20; /b on day 2 at 00:10 and 02:20; /c at 02:20 only.
+    const DAY = 24 * 60;
+    const file = [[600, '/a'], [DAY + 10, '/b'], [DAY + 140, '/a'], [DAY + 140, '/b'], [DAY + 140, '/c']]
+      .map(([m, path]) => line(T0 + (m as number) * MIN + 5_000, 200, path as string)).join('\n');
+    const job = await svc.upload(`${file}\n`, { source: 'days', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(job.body.job_id)).status).toBe('succeeded');
+    const rule = { name: 'new route', kind: 'new_value', field: 'route', filter: { source: 'days' } };
+    const episodes = async (from: number, to: number) =>
+      (await run(rule, { start_date: at(from), end_date: at(to) })).body.episodes.map((e) => [e.window_end, e.value]);
+    // From day 2's 02:00 the rule finds /a in the day rollups, /b in the hour rollups (00:00–01:00):
+    // one new value at 02:20 (/c), not three.
+    expect(await episodes(DAY + 120, DAY + 180)).toEqual([[at(DAY + 141), 1]]);
+    expect(await episodes(DAY + 5, DAY + 30)).toEqual([[at(DAY + 11), 1]]);
+  });
+
   it('answers bad input with a 400 naming the field', async () => {
     expect((await run({ ...SEED, threshold: 'many' })).body.invalid_params?.[0]?.name).toBe('rule.threshold');
     expect((await run(SEED, { start_date: at(10), end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('end_date');

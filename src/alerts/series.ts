@@ -38,7 +38,7 @@ function logFilters(f: Rule['filter']): LogFilters {
  * the raw rows whatever the filter.
  */
 export function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: number, forceRaw = false): {
-  raw: boolean; table: string; minute: string; where: string; match: string; params: unknown[];
+  raw: boolean; table: string; minute: string; where: string; scope: string[]; match: string; params: unknown[];
 } {
   const f = logFilters(filter);
   const raw = forceRaw || f.q !== undefined || f.endpoint !== undefined;
@@ -55,6 +55,7 @@ export function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: numbe
     table: raw ? 'logs' : 'rollups_1m',
     minute: `(floor(extract(epoch FROM ${time}) / 60) * 60000)::bigint`,
     where: [`${time} >= $1::timestamptz`, `${time} < $2::timestamptz`, ...scope].join(' AND '),
+    scope,
     match: match.length ? match.join(' AND ') : 'true',
     params,
   };
@@ -68,16 +69,23 @@ export function recordsQuery(filter: Rule['filter'], fromMs: number, toMs: numbe
 export async function countsPerMinute(
   db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number, ranges?: readonly [number, number][],
 ): Promise<Map<number, MinuteCounts>> {
+  if (ranges?.length === 0) return new Map();
   const q = recordsQuery(filter, fromMs, toMs);
   const n = q.raw ? '1' : 'records';
   let where = q.where;
   if (ranges) {
     const time = q.raw ? 'timestamp' : 'bucket';
-    const terms = ranges.map(([from, to]) => {
-      q.params.push(new Date(from).toISOString(), new Date(to).toISOString());
-      return `(${time} >= $${q.params.length - 1}::timestamptz AND ${time} < $${q.params.length}::timestamptz)`;
+    const terms = ranges.map(([from, to], i) => {
+      const bounds = [new Date(Math.max(from, fromMs)).toISOString(), new Date(Math.min(to, toMs)).toISOString()];
+      // The first range takes parameters 1 and 2, the span's bounds, which the query no longer needs.
+      if (i === 0) q.params.splice(0, 2, ...bounds);
+      else q.params.push(...bounds);
+      const [a, b] = i === 0 ? [1, 2] : [q.params.length - 1, q.params.length];
+      return `(${time} >= $${a}::timestamptz AND ${time} < $${b}::timestamptz)`;
     });
-    where += ` AND (${terms.join(' OR ')})`;
+    // The ranges alone, clipped to [fromMs, toMs): with the whole span's bounds beside them, PostgreSQL
+    // may read the span's index range too (a BitmapAnd over a week of minutes: 26 ms against 8 here).
+    where = [`(${terms.join(' OR ')})`, ...q.scope].join(' AND ');
   }
   const res = await db.query<{ minute: string; matching: number | null; total: number }>(
     `SELECT ${q.minute} AS minute, sum(${n}) FILTER (WHERE ${q.match}) AS matching, sum(${n}) AS total
@@ -224,12 +232,13 @@ const NEW_VALUE_COLUMN = { route: 'route', status_code: 'status_code', source: '
 /**
  * For a new_value rule: how many values of its field were seen for the first time in each minute
  * of [fromMs, toMs), among its matching records. "Before" is every day rollup before the day of
- * `fromMs`, and the minutes of that day up to each minute. Only rollups are read, so the rule's
- * validation refuses q and endpoint filters.
+ * `fromMs`, the hour rollups of that day before the hour of `fromMs`, and the minutes of that hour
+ * up to each minute: a tick late in the day reads a few hours, not ~1,400 minutes of keys. Only
+ * rollups are read, so the rule's validation refuses q and endpoint filters.
  */
 export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
   const column = NEW_VALUE_COLUMN[rule.field!];
-  const params: unknown[] = [new Date(floorTo(fromMs, DAY_MS)).toISOString(), new Date(toMs).toISOString()];
+  const params: unknown[] = [new Date(floorTo(fromMs, DAY_MS)).toISOString(), new Date(toMs).toISOString(), new Date(floorTo(fromMs, HOUR_MS)).toISOString()];
   const conditions = filterSql(logFilters(rule.filter), params);
   if (rule.filter.route !== undefined) {
     params.push(rule.filter.route);
@@ -240,8 +249,9 @@ export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: numb
   const res = await db.query<{ minute: string }>(
     `SELECT (floor(extract(epoch FROM first) / 60) * 60000)::bigint AS minute FROM (
        SELECT ${column} AS v, min(bucket) AS first FROM rollups_1m
-       WHERE bucket >= $1::timestamptz AND bucket < $2::timestamptz AND ${match} AND ${column} IS NOT NULL GROUP BY 1) AS seen
-     WHERE NOT EXISTS (SELECT 1 FROM rollups_1d WHERE bucket < $1::timestamptz AND ${match} AND ${column} = seen.v)`,
+       WHERE bucket >= $3::timestamptz AND bucket < $2::timestamptz AND ${match} AND ${column} IS NOT NULL GROUP BY 1) AS seen
+     WHERE NOT EXISTS (SELECT 1 FROM rollups_1h WHERE bucket >= $1::timestamptz AND bucket < $3::timestamptz AND ${match} AND ${column} = seen.v)
+       AND NOT EXISTS (SELECT 1 FROM rollups_1d WHERE bucket < $1::timestamptz AND ${match} AND ${column} = seen.v)`,
     params,
   );
   const out = new Map<number, MinuteCounts>();
