@@ -2,9 +2,10 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { dropPartitionsBefore } from '../db/partitions.js';
+import { vacuumDueTables } from '../db/vacuum.js';
 import { compactRollups } from '../ingest/compactRollups.js';
 import { deleteRollupsBefore } from '../ingest/rollups.js';
-import { spoolPathsInUse } from '../ingest/jobs.js';
+import { ingestPending, spoolPathsInUse } from '../ingest/jobs.js';
 import { removeOrphanSpoolFiles } from '../ingest/spool.js';
 import { indexQuietPartitions } from '../search/searchIndexer.js';
 
@@ -22,7 +23,7 @@ const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
  * Background upkeep on two timers, each one run at a time: merging the rollup parts that ingest
  * batches appended (every tick, so charts read merged rows soon after an upload), and the slower
  * work: substring-search indexes for partitions that went quiet (a build can take a minute per
- * day partition, and must not hold back compaction), and every few minutes retention (drop whole
+ * day partition, and must not hold back compaction), on PGlite autovacuum's work, and every few minutes retention (drop whole
  * day partitions, delete old rollups) and orphaned spool files. stop() waits for the runs in
  * progress so the database is not closed under them.
  */
@@ -41,6 +42,11 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     }
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
+    // PGlite has no autovacuum; its stand-in holds the one backend, so it waits for idle time like the index builds.
+    if (db.kind === 'pglite' && !(await ingestPending(db))) {
+      const tables = await vacuumDueTables(db);
+      if (tables.length) logger.info({ tables }, 'vacuumed or analysed tables (PGlite has no autovacuum)');
+    }
   });
   return {
     async stop() {

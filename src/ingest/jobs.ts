@@ -241,3 +241,9 @@ export async function spoolPathsInUse(db: Queryable): Promise<Set<string>> {
   const res = await db.query<{ spool_path: string }>(`SELECT spool_path FROM ingest_jobs WHERE status <> 'succeeded'`);
   return new Set(res.rows.map((r) => r.spool_path));
 }
+
+/** Whether any ingest job is queued or running: PGlite's background work waits until none is (one backend does everything). */
+export async function ingestPending(db: Queryable): Promise<boolean> {
+  const res = await db.query(`SELECT 1 FROM ingest_jobs WHERE status IN ('queued', 'running') LIMIT 1`);
+  return res.rowCount > 0;
+}

@@ -1,5 +1,6 @@
 import type { Db } from '../db/db.js';
 import { partitionName } from '../db/partitions.js';
+import { ingestPending } from '../ingest/jobs.js';
 
 /**
  * Builds the trigram index that serves `q` (substring search) on day partitions that stopped
@@ -35,9 +36,4 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
     done.push(table);
   }
   return done;
-}
-
-async function ingestPending(db: Db): Promise<boolean> {
-  const res = await db.query(`SELECT 1 FROM ingest_jobs WHERE status IN ('queued', 'running') LIMIT 1`);
-  return res.rowCount > 0;
 }
