@@ -33,7 +33,7 @@ export async function vacuumDueTables(db: Db, maxTables = 4): Promise<TableUpkee
               ${past(CHANGED_ROWS, 'n_mod_since_analyze')} AS needs_analyze,
               (s.n_dead_tup + s.n_ins_since_vacuum + s.n_mod_since_analyze) / (greatest(c.reltuples, 0) + 1) AS urgency
        FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
-       WHERE c.relkind = 'r') AS t
+       WHERE c.relkind = 'r' AND c.relpersistence <> 't') AS t -- not temporary tables, as autovacuum
      WHERE needs_vacuum OR needs_analyze
      ORDER BY urgency DESC, relname LIMIT $1`,
     [maxTables],
