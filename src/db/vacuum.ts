@@ -1,5 +1,4 @@
-import type { Db } from './db.js';
-import { quoteIdent } from './db.js';
+import { quoteIdent, type Db } from './db.js';
 
 /**
  * autovacuum's default thresholds (PostgreSQL 13–18): a table is due when its changes since the last
