@@ -15,7 +15,7 @@ const TOP = 3;
 
 /** The evidence of a window [fromMs, toMs): the rule's matching raw rows, sampled and ranked. */
 export async function collectEvidence(db: Queryable, rule: Rule, fromMs: number, toMs: number): Promise<Evidence> {
-  const q = recordsQuery(rule.filter, fromMs, toMs, true);
+  const q = recordsQuery(rule.filter, fromMs, toMs, { forceRaw: true });
   const where = `${q.where} AND ${q.match}`;
   const samples = await db.query<{ timestamp: string; raw_log: string }>(
     `SELECT timestamp, raw_log FROM logs WHERE ${where} ORDER BY timestamp, id LIMIT ${SAMPLES}`, q.params,
