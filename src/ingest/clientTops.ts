@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { partitionCoversSql } from '../db/partitions.js';
 
 /** Addresses kept per day and source in client_tops_1d. */
 export const CLIENT_TOP_SIZE = 200;
@@ -10,8 +11,10 @@ export const CLIENT_TOP_SIZE = 200;
  * follow the raw rows; a day whose raw rows are gone (retention) keeps the lists it has.
  */
 export async function refreshClientTops(tx: Queryable, day: string): Promise<void> {
-  const raw = await tx.query(`SELECT 1 FROM log_partitions WHERE day = ($1::timestamptz AT TIME ZONE 'UTC')::date`, [day]);
-  if (raw.rows.length === 0) return;
+  const raw = await tx.query<{ kept: boolean }>(
+    `SELECT ${partitionCoversSql("($1::timestamptz AT TIME ZONE 'UTC')::date")} AS kept`, [day],
+  );
+  if (!raw.rows[0]?.kept) return;
   await tx.query('DELETE FROM client_tops_1d WHERE bucket = $1', [day]);
   await tx.query('DELETE FROM client_top_floors_1d WHERE bucket = $1', [day]);
   await tx.query(

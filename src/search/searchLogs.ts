@@ -1,5 +1,6 @@
 import type { LogRow } from '../domain/record.js';
 import type { Queryable } from '../db/db.js';
+import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { escapeLike, FilterError, type LogFilters } from './filters.js';
 
@@ -60,28 +61,40 @@ export function decodeCursor(value: string): Cursor {
 
 /**
  * Newest first, keyset-paginated on (timestamp, id) — the primary key — so page 1000 costs what
- * page 1 costs. One extra row is fetched to know whether a next page exists.
+ * page 1 costs. One extra row is fetched to know whether a next page exists. The partitions are
+ * walked newest first, 1, 2, 4 … 32 at a time (src/db/partitionWalk.ts), until the page is full or
+ * the range is exhausted: a statement over `logs` without a narrow time range would plan over, and
+ * lock, every partition. Each statement is bounded to its partitions, so the rows, their order and
+ * the cursor are those of the one statement over `logs`.
  */
 export async function searchLogs(
   db: Queryable,
   filters: LogFilters,
   page: { limit: number; cursor?: Cursor | undefined },
 ): Promise<{ items: LogRow[]; next_cursor: string | null }> {
-  const params: unknown[] = [];
-  const where = filterSql(filters, params);
-  if (page.cursor) {
-    params.push(page.cursor.timestamp, page.cursor.id);
-    where.push(`(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  const wanted = page.limit + 1;
+  const rows: LogRow[] = [];
+  const range = { from: filters.startDate ?? null, before: filters.endDate ?? null, atOrBefore: page.cursor?.timestamp ?? null };
+  for await (const chunk of partitionChunks(db, range, 'newest', true)) {
+    const params: unknown[] = [];
+    const where = filterSql(filters, params);
+    if (page.cursor) {
+      params.push(page.cursor.timestamp, page.cursor.id);
+      where.push(`(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+    }
+    where.push(...chunkConditions('timestamp', chunk, params));
+    params.push(wanted - rows.length);
+    const res = await db.query<LogRow>(
+      `SELECT ${COLUMNS} FROM logs WHERE ${where.join(' AND ')}
+       ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    rows.push(...res.rows);
+    if (rows.length >= wanted) break;
   }
-  params.push(page.limit + 1);
-  const res = await db.query<LogRow>(
-    `SELECT ${COLUMNS} FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
-  const items = res.rows.slice(0, page.limit);
+  const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
-  return { items, next_cursor: res.rows.length > page.limit && last ? encodeCursor(last) : null };
+  return { items, next_cursor: rows.length > page.limit && last ? encodeCursor(last) : null };
 }
 
 /**
