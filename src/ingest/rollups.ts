@@ -474,16 +474,22 @@ async function mergeMinutes(tx: Queryable, table: UpsertedTableName, data: Uint8
   await tx.exec(`DELETE FROM ${stage}`);
 }
 
+const SKETCHES_PER_STATEMENT = 64;
+
 /** Inserts client sketches (as parts, or as the merged sketch of a bucket); registers go as hex text, which both engines decode. */
 export async function insertSketches(
   tx: Queryable, table: string, sketches: { bucket: string; source: string; registers: Uint8Array }[],
 ): Promise<void> {
-  if (sketches.length === 0) return;
-  await tx.query(
-    `INSERT INTO ${table} (bucket, source, registers)
-     SELECT bucket, source, decode(hex, 'hex') FROM unnest($1::timestamptz[], $2::text[], $3::text[]) AS s(bucket, source, hex)`,
-    [sketches.map((s) => s.bucket), sketches.map((s) => s.source), sketches.map((s) => Buffer.from(s.registers).toString('hex'))],
-  );
+  // A few at a time: a batch of old logs holds a sketch per hour of years (9,500 × 8 KB of hex took
+  // one 20 s statement on PGlite, which runs in the server's thread and blocked it all along).
+  for (let i = 0; i < sketches.length; i += SKETCHES_PER_STATEMENT) {
+    const some = sketches.slice(i, i + SKETCHES_PER_STATEMENT);
+    await tx.query(
+      `INSERT INTO ${table} (bucket, source, registers)
+       SELECT bucket, source, decode(hex, 'hex') FROM unnest($1::timestamptz[], $2::text[], $3::text[]) AS s(bucket, source, hex)`,
+      [some.map((s) => s.bucket), some.map((s) => s.source), some.map((s) => Buffer.from(s.registers).toString('hex'))],
+    );
+  }
 }
 
 /**

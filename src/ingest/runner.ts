@@ -7,6 +7,7 @@ import type { Db } from '../db/db.js';
 import { ensurePartitions, PartitionCache, touchPartitions } from '../db/partitions.js';
 import { backoffMs, isRetryableDbError, retryTransient } from '../db/retry.js';
 import { batchBuffers, LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
+import { concatBinaryCopy } from './binaryCopy.js';
 import {
   advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
   renewLeases, requeueOrphanedJobs, type ClaimedJob,
@@ -270,7 +271,14 @@ export class IngestRunner {
    */
   private async commitBatch(job: ClaimedJob, b: BatchMessage): Promise<void> {
     await ensurePartitions(this.opts.db, b.logs, this.partitions);
-    const tables = b.logs.map((d) => this.partitions.tableOf(d.day));
+    // One COPY per partition: the days of a month partition (an upload of old logs) go together.
+    const byTable = new Map<string, Uint8Array[]>();
+    for (const d of b.logs) {
+      const table = this.partitions.tableOf(d.day);
+      let days = byTable.get(table);
+      if (!days) byTable.set(table, (days = []));
+      days.push(d.data);
+    }
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') {
         // No WAL flush wait per batch: a commit lost to a database crash loses its rows and its
@@ -290,7 +298,7 @@ export class IngestRunner {
       // Shared: batches of several jobs commit side by side; a rollup rebuild takes it exclusively.
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
       // Straight into the partition holding each day: PostgreSQL checks the partition bound, and skips routing every row.
-      for (const [i, d] of b.logs.entries()) await tx.copyFrom(tables[i]!, LOG_COPY_COLUMNS, d.data, 'binary');
+      for (const [table, days] of byTable) await tx.copyFrom(table, LOG_COPY_COLUMNS, concatBinaryCopy(days), 'binary');
       if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
       if (b.rollups) await upsertRollups(tx, b.rollups);
       await advanceCheckpoint(tx, job.id, this.owner, {
@@ -304,7 +312,7 @@ export class IngestRunner {
         minTimestamp: b.minTimestamp,
         maxTimestamp: b.maxTimestamp,
       });
-      await touchPartitions(tx, [...new Set(tables)]);
+      await touchPartitions(tx, [...byTable.keys()]);
       // For live tails (src/search/tail.ts), in any process on this database: NOTIFY in a transaction
       // is delivered only on commit, so a listener never hears of rows it cannot read yet.
       if (b.logRows > 0 && b.minTimestamp && b.maxTimestamp) {

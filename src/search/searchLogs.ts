@@ -109,10 +109,13 @@ export async function batchRecords(
 ): Promise<{ rows: LogRow[]; total: number }> {
   const params: unknown[] = [];
   const where = filterSql(filters, params);
-  params.push(batch.min_timestamp, batch.max_timestamp, batch.job_id, batch.first_line, batch.last_line);
+  // Widened here, not with `- interval '1 millisecond'` in SQL: timestamptz ± interval is only stable,
+  // and PostgreSQL would then plan (and lock) every partition, pruning them only when the statement runs.
+  const widened = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+  params.push(widened(batch.min_timestamp, -1), widened(batch.max_timestamp, 1), batch.job_id, batch.first_line, batch.last_line);
   const n = params.length;
   where.push(
-    `timestamp BETWEEN $${n - 4}::timestamptz - interval '1 millisecond' AND $${n - 3}::timestamptz + interval '1 millisecond'`,
+    `timestamp BETWEEN $${n - 4}::timestamptz AND $${n - 3}::timestamptz`,
     `job_id = $${n - 2}::uuid`, `line_no BETWEEN $${n - 1}::bigint AND $${n}::bigint`,
   );
   const rows = limit > 0
