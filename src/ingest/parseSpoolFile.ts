@@ -66,9 +66,9 @@ export async function parseSpoolFile(
     const parser = createRecordParser(input.format, sample);
     // The job's anchor: where the file's time is, from the same sample lines on every attempt, so a
     // resumed job judges the lines after its checkpoint against the same anchor as a run that had not
-    // stopped: the same file gives the same stored and rejected lines. Exactly once needs no more than
-    // that: each line is decided by the one batch that commits it (with the checkpoint past it), and
-    // a line before the checkpoint is never judged again.
+    // stopped (only "the future" moves, with the wall clock). Exactly once needs no more than that:
+    // each line is decided by the one batch that commits it, with the checkpoint past it, and a line
+    // before the checkpoint is never judged again.
     const sampleTimes: number[] = [];
     for (const line of sample) {
       const r = parser.parse(line);
