@@ -149,16 +149,21 @@ describe.each(BACKENDS)('a file with a line a week over 26 years on %s', (kind) 
     const total = (await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM log_partitions')).rows[0]!.n;
     const sizes: number[] = [];
     let previousFrom: string | null = null;
-    for (const s of overLogs) {
-      // The chunk's bounds are the midnights among the parameters: [from, to).
-      const [from, to] = s.params.filter((p): p is string => typeof p === 'string' && /T00:00:00Z$/.test(p));
-      expect(from, s.sql).toBeDefined();
-      expect(s.sql).toMatch(/timestamp >= \$\d+::timestamptz AND timestamp < \$\d+::timestamptz/);
+    for (const [i, s] of overLogs.entries()) {
+      // The chunk's bounds: [from, to), open at the newest end of the first and the oldest end of the last.
+      const bound = (op: string): string | null => {
+        const m = new RegExp(`timestamp ${op} \\$(\\d+)::timestamptz`).exec(s.sql);
+        return m ? String(s.params[Number(m[1]) - 1]) : null;
+      };
+      const [from, to] = [bound('>='), bound('<')];
+      expect(to === null, s.sql).toBe(i === 0);
+      expect(from === null, s.sql).toBe(i === overLogs.length - 1);
       if (previousFrom !== null) expect(to! <= previousFrom).toBe(true); // newest first, no overlap
-      previousFrom = from!;
+      previousFrom = from;
       const inChunk = await svc.db.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM log_partitions
-         WHERE (end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz AND (day::timestamp AT TIME ZONE 'UTC') < $2::timestamptz`,
+         WHERE ($1::timestamptz IS NULL OR (end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz)
+           AND ($2::timestamptz IS NULL OR (day::timestamp AT TIME ZONE 'UTC') < $2::timestamptz)`,
         [from, to],
       );
       sizes.push(inChunk.rows[0]!.n);

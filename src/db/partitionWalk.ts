@@ -18,7 +18,11 @@ export const MAX_PARTITIONS_PER_STATEMENT = 32;
 /** Partitions read from log_partitions at a time (a newest-first walk's first 1 + 2 + … + 32 steps). */
 const PAGE = 64;
 
-/** The time range a reader needs; ISO 8601 text, null for unbounded. */
+/**
+ * The time range a reader needs; ISO 8601 text, null for unbounded. The reader's statements must hold
+ * these bounds themselves, as conditions on `timestamp` (the cursor's as `timestamp <= …`): chunk
+ * bounds that they make redundant are left out (see PartitionChunk).
+ */
 export interface WalkRange {
   /** Inclusive start. */
   from: string | null;
@@ -28,10 +32,17 @@ export interface WalkRange {
   atOrBefore?: string | null;
 }
 
-/** [from, to) of consecutive partitions: a statement bounded by it is pruned to them. */
+/**
+ * [from, to) of consecutive partitions: a statement bounded by it is pruned to them. A bound is null
+ * where no partition of the range lies beyond it (the newest chunk's end, the oldest chunk's start):
+ * the range's own bounds prune there, and one bound fewer matters. A two-sided range on a partition
+ * not analysed yet (just written) gets PostgreSQL's default selectivity of 0.5%, and the planner then
+ * ANDs a bitmap of the whole partition's primary key to the trigram index's few rows (measured: 19 ms
+ * instead of 0.2 for a rare substring in a day of 300,000 rows).
+ */
 export interface PartitionChunk {
-  from: string;
-  to: string;
+  from: string | null;
+  to: string | null;
   partitions: number;
 }
 
@@ -49,6 +60,7 @@ export async function* partitionChunks(
   let after: string | null = null;
   let pending: PartitionRow[] = [];
   let exhausted = false;
+  let first = true;
   for (;;) {
     if (pending.length < size && !exhausted) {
       const page: QueryResult<PartitionRow> = await db.query<PartitionRow>(
@@ -67,9 +79,15 @@ export async function* partitionChunks(
     }
     if (pending.length === 0) return;
     const taken = pending.splice(0, size);
+    const last = pending.length === 0 && exhausted;
     const oldest = newest ? taken[taken.length - 1]! : taken[0]!;
     const latest = newest ? taken[0]! : taken[taken.length - 1]!;
-    yield { from: `${oldest.day}T00:00:00Z`, to: `${latest.end_day}T00:00:00Z`, partitions: taken.length };
+    yield {
+      from: (newest ? last : first) ? null : `${oldest.day}T00:00:00Z`,
+      to: (newest ? first : last) ? null : `${latest.end_day}T00:00:00Z`,
+      partitions: taken.length,
+    };
+    first = false;
     size = Math.min(size * 2, MAX_PARTITIONS_PER_STATEMENT);
   }
 }
@@ -81,8 +99,16 @@ export async function allPartitionChunks(db: Queryable, range: WalkRange): Promi
   return chunks;
 }
 
-/** Conditions bounding `column` to a chunk; the values are appended to `params`. */
+/** Conditions bounding `column` to a chunk (none for a null bound); the values are appended to `params`. */
 export function chunkConditions(column: string, chunk: PartitionChunk, params: unknown[]): string[] {
-  params.push(chunk.from, chunk.to);
-  return [`${column} >= $${params.length - 1}::timestamptz`, `${column} < $${params.length}::timestamptz`];
+  const where: string[] = [];
+  if (chunk.from !== null) {
+    params.push(chunk.from);
+    where.push(`${column} >= $${params.length}::timestamptz`);
+  }
+  if (chunk.to !== null) {
+    params.push(chunk.to);
+    where.push(`${column} < $${params.length}::timestamptz`);
+  }
+  return where;
 }

@@ -80,7 +80,11 @@ export async function searchLogs(
     const where = filterSql(filters, params);
     if (page.cursor) {
       params.push(page.cursor.timestamp, page.cursor.id);
-      where.push(`(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+      // The first condition is implied by the second; PostgreSQL prunes partitions by it, not by a row comparison.
+      where.push(
+        `timestamp <= $${params.length - 1}::timestamptz`,
+        `(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`,
+      );
     }
     where.push(...chunkConditions('timestamp', chunk, params));
     params.push(wanted - rows.length);
