@@ -97,19 +97,22 @@ export async function timeIlikeCount(db: Db, needle: string, runs: number, mode:
   return { samplesMs, rows };
 }
 
-/** EXPLAIN ANALYZE of the statement searchLogs runs, kept in the JSON results to explain a figure. */
+/**
+ * EXPLAIN ANALYZE of the first statement over `logs` that searchLogs runs (after it reads the
+ * partitions to walk from log_partitions), kept in the JSON results to explain a figure.
+ */
 export async function explainSearch(db: Db, q: BenchQuery): Promise<string> {
   const captured: { sql: string; params: readonly unknown[] }[] = [];
   const recorder: Queryable = {
     async query<R>(sql: string, params?: readonly unknown[]) {
       captured.push({ sql, params: params ?? [] });
-      return { rows: [] as R[], rowCount: 0 };
+      return db.query<R>(sql, params);
     },
     copyFrom: () => Promise.reject(new Error('not used')),
     exec: () => Promise.reject(new Error('not used')),
   };
   await searchLogs(recorder, q.filters, { limit: PAGE_LIMIT });
-  const stmt = captured[0];
+  const stmt = captured.find((c) => /\bFROM logs\b/.test(c.sql));
   if (!stmt) return '';
   const res = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${stmt.sql}`, stmt.params);
   return res.rows.map((r) => r['QUERY PLAN']).join('\n');

@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import { CLIENT_TOP_SIZE } from '../ingest/clientTops.js';
-import { rangeConditions, whereClause, type FactFilter } from './facts.js';
+import { allPartitionChunks, chunkConditions, type PartitionChunk } from '../db/partitionWalk.js';
+import { rangeConditions, walkRange, whereClause, type FactFilter } from './facts.js';
 import { pct } from './summary.js';
 import { splitRange } from './timeRange.js';
 
@@ -131,19 +132,57 @@ function complement(startMs: number | null, endMs: number | null, days: number[]
   return out;
 }
 
-/** Requests per address over the given ranges of the raw rows, busiest first, at most `limit`. */
+/**
+ * Requests per address over the given ranges of the raw rows, busiest first, at most `limit`. Ranges
+ * within MAX_PARTITIONS_PER_STATEMENT partitions are one statement; wider ones (`exact=true` over all
+ * data) are counted a chunk of partitions at a time and summed here, so that no statement plans over
+ * every partition; the sums then hold every address of the ranges.
+ */
 async function rawCounts(db: Queryable, p: FactFilter, ranges: [number | null, number | null][], limit: number): Promise<Counts[]> {
-  const params: unknown[] = [limit];
+  const starts = ranges.map(([from]) => from);
+  const ends = ranges.map(([, to]) => to);
+  const chunks = await allPartitionChunks(db, walkRange({
+    startMs: starts.includes(null) ? null : Math.min(...(starts as number[])),
+    endMs: ends.includes(null) ? null : Math.max(...(ends as number[])),
+  }));
+  if (chunks.length === 0) return [];
+  if (chunks.length === 1) return countsOf(db, p, ranges, chunks[0]!, limit);
+  const sums = new Map<string, Counts>();
+  for (const chunk of chunks) {
+    for (const c of await countsOf(db, p, ranges, chunk, null)) {
+      const s = sums.get(c.client_ip);
+      if (s === undefined) sums.set(c.client_ip, c);
+      else {
+        s.n += c.n;
+        s.errors += c.errors;
+        s.client_errors += c.client_errors;
+        s.bytes += c.bytes;
+      }
+    }
+  }
+  // The order of the statement's ORDER BY n DESC, client_ip COLLATE "C" (byte order).
+  return [...sums.values()]
+    .sort((a, b) => b.n - a.n || Buffer.compare(Buffer.from(a.client_ip), Buffer.from(b.client_ip)))
+    .slice(0, limit);
+}
+
+/** Requests per address in the ranges, within one chunk of partitions; busiest first, at most `limit` (null: all). */
+async function countsOf(
+  db: Queryable, p: FactFilter, ranges: [number | null, number | null][], chunk: PartitionChunk, limit: number | null,
+): Promise<Counts[]> {
+  const params: unknown[] = [];
   const ors = ranges.map(([from, to]) => {
     const c = rangeConditions('timestamp', from, to, { source: null }, params);
     return c.length ? `(${c.join(' AND ')})` : 'true';
   });
   const source = rangeConditions('timestamp', null, null, { source: p.source }, params);
+  const bounds = chunkConditions('timestamp', chunk, params);
+  if (limit !== null) params.push(limit);
   const res = await db.query<Counts & { bytes: number | null }>(
     `SELECT client_ip, count(*) AS n, count(*) FILTER (WHERE status_code >= 500) AS errors,
             count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors, sum(bytes_sent) AS bytes
-     FROM logs ${whereClause([`(${ors.join(' OR ')})`, ...source, 'client_ip IS NOT NULL'])}
-     GROUP BY client_ip ORDER BY n DESC, client_ip COLLATE "C" LIMIT $1`,
+     FROM logs ${whereClause([`(${ors.join(' OR ')})`, ...source, ...bounds, 'client_ip IS NOT NULL'])}
+     GROUP BY client_ip ORDER BY n DESC, client_ip COLLATE "C"${limit === null ? '' : ` LIMIT $${params.length}`}`,
     params,
   );
   return res.rows.map((r) => ({ ...r, bytes: r.bytes ?? 0 }));

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import type { WalkRange } from '../db/partitionWalk.js';
 import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
 import { addHistogramText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
 import { splitRange, type RangePiece } from './timeRange.js';
@@ -174,6 +175,12 @@ export function rangeConditions(
   if (f.source !== null) add('source =', f.source);
   if (f.route !== undefined && f.route !== null) add('route =', f.route);
   return where;
+}
+
+/** The time range of a filter as a walk over the partitions of `logs` takes it (src/db/partitionWalk.ts). */
+export function walkRange(p: Pick<FactFilter, 'startMs' | 'endMs'>): WalkRange {
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  return { from: iso(p.startMs), before: iso(p.endMs) };
 }
 
 export function whereClause(conditions: readonly string[]): string {

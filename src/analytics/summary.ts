@@ -2,8 +2,9 @@ import type { Queryable } from '../db/db.js';
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
 import { quantiles, RELATIVE_ACCURACY } from '../domain/latencyHistogram.js';
 import { SKETCH_TABLES } from '../db/rollupTables.js';
-import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, whereClause, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
+import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, walkRange, whereClause, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
 import { splitRange } from './timeRange.js';
+import { allPartitionChunks, chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 
 export interface SummaryParams extends FactFilter {
   /** How many routes in top_endpoints. */
@@ -147,11 +148,6 @@ export function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** The WHERE clause of a filter on the raw rows. */
-function rawFilter(p: FactFilter, params: unknown[]): string {
-  return whereClause(rangeConditions('timestamp', p.startMs, p.endMs, p, params));
-}
-
 /**
  * Distinct client addresses in the range. Whole hours and days come from the HyperLogLog sketches
  * (an estimate within about 1.6%), the minutes and seconds at the edges from the raw rows' addresses
@@ -160,11 +156,7 @@ function rawFilter(p: FactFilter, params: unknown[]): string {
 async function uniqueClients(db: Queryable, p: FactFilter): Promise<{ count: number; approximate: boolean }> {
   const pieces = splitRange(p.startMs, p.endMs);
   const sketched = pieces.filter((x) => x.source === 'rollups_1h' || x.source === 'rollups_1d');
-  if (sketched.length === 0 || (p.route !== undefined && p.route !== null)) {
-    const params: unknown[] = [];
-    const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${rawFilter(p, params)}`, params);
-    return { count: res.rows[0]?.n ?? 0, approximate: false };
-  }
+  if (sketched.length === 0 || (p.route !== undefined && p.route !== null)) return { count: await exactClients(db, p), approximate: false };
   const registers = new Uint8Array(HLL_REGISTERS);
   for (const piece of sketched) {
     const params: unknown[] = [];
@@ -186,12 +178,52 @@ async function uniqueClients(db: Queryable, p: FactFilter): Promise<{ count: num
   return { count: hllEstimate(registers), approximate: true };
 }
 
-/** The first and last event time in the range (the raw rows' time index answers both at once). */
+/**
+ * Distinct client addresses of the raw rows in the range, counted exactly: in SQL when the range lies
+ * within MAX_PARTITIONS_PER_STATEMENT partitions, else as a set of the addresses of each chunk of them
+ * (no statement plans over every partition; the set holds the addresses of one route or a short range).
+ */
+async function exactClients(db: Queryable, p: FactFilter): Promise<number> {
+  const chunks = await allPartitionChunks(db, walkRange(p));
+  if (chunks.length === 0) return 0;
+  if (chunks.length === 1) {
+    const params: unknown[] = [];
+    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunks[0]!, params)];
+    const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${whereClause(conditions)}`, params);
+    return res.rows[0]?.n ?? 0;
+  }
+  const seen = new Set<string>();
+  for (const chunk of chunks) {
+    const params: unknown[] = [];
+    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunk, params)];
+    const res = await db.query<{ client_ip: string }>(
+      `SELECT DISTINCT client_ip FROM logs ${whereClause([...conditions, 'client_ip IS NOT NULL'])}`, params,
+    );
+    for (const r of res.rows) seen.add(r.client_ip);
+  }
+  return seen.size;
+}
+
+/**
+ * The first and last event time in the range: the newest partitions are read first for the last,
+ * the oldest first for the first, a few at a time (src/db/partitionWalk.ts), each statement answered
+ * by the time index of its partitions.
+ */
 export async function firstAndLast(db: Queryable, p: FactFilter): Promise<{ first: string | null; last: string | null }> {
-  const params: unknown[] = [];
-  const res = await db.query<{ first: string | null; last: string | null }>(
-    `SELECT min(timestamp) AS first, max(timestamp) AS last FROM logs ${rawFilter(p, params)}`,
-    params,
-  );
-  return { first: res.rows[0]?.first ?? null, last: res.rows[0]?.last ?? null };
+  const last = await edgeTime(db, p, 'newest');
+  if (last === null) return { first: null, last: null };
+  return { first: await edgeTime(db, p, 'oldest'), last };
+}
+
+async function edgeTime(db: Queryable, p: FactFilter, order: 'newest' | 'oldest'): Promise<string | null> {
+  for await (const chunk of partitionChunks(db, walkRange(p), order, true)) {
+    const params: unknown[] = [];
+    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunk, params)];
+    const res = await db.query<{ t: string | null }>(
+      `SELECT ${order === 'newest' ? 'max' : 'min'}(timestamp) AS t FROM logs ${whereClause(conditions)}`, params,
+    );
+    const t = res.rows[0]?.t ?? null;
+    if (t !== null) return t;
+  }
+  return null;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { dropPartitionsBefore } from '../db/partitions.js';
+import { dropPartitionsBefore, partitionCoversSql } from '../db/partitions.js';
 import { vacuumDueTables } from '../db/vacuum.js';
 import { compactRollups } from '../ingest/compactRollups.js';
 import { deleteRollupsBefore } from '../ingest/rollups.js';
@@ -23,8 +23,8 @@ const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
  * Background upkeep on two timers, each one run at a time: merging the rollup parts that ingest
  * batches appended (every tick, so charts read merged rows soon after an upload), and the slower
  * work: substring-search indexes for partitions that went quiet (a build can take a minute per
- * day partition, and must not hold back compaction), on PGlite autovacuum's work, and every few minutes retention (drop whole
- * day partitions, delete old rollups) and orphaned spool files. stop() waits for the runs in
+ * partition, and must not hold back compaction), on PGlite autovacuum's work, and every few minutes retention (drop whole
+ * partitions, delete old rollups) and orphaned spool files. stop() waits for the runs in
  * progress so the database is not closed under them.
  */
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
@@ -68,13 +68,13 @@ async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger): P
   if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
 }
 
-/** Whether a day partition, or a day of rollups without its raw rows, is older than its retention: two index probes. */
+/** Whether a partition lies wholly before the retention horizon, or a day of rollups without its raw rows is past its own: two index probes. */
 async function pastRetention(db: Db, config: Readonly<Config>): Promise<boolean> {
   const res = await db.query<{ due: boolean }>(
-    `SELECT ($1::date IS NOT NULL AND EXISTS (SELECT 1 FROM log_partitions WHERE day < $1::date))
+    `SELECT ($1::date IS NOT NULL AND EXISTS (SELECT 1 FROM log_partitions WHERE end_day <= $1::date))
          OR ($2::date IS NOT NULL AND EXISTS (
               SELECT 1 FROM rollups_1d t WHERE bucket < $2::date
-                AND NOT EXISTS (SELECT 1 FROM log_partitions p WHERE p.day = (t.bucket AT TIME ZONE 'UTC')::date))) AS due`,
+                AND NOT ${partitionCoversSql("(t.bucket AT TIME ZONE 'UTC')::date")})) AS due`,
     [config.retentionDays > 0 ? daysAgo(config.retentionDays) : null, config.rollupRetentionDays > 0 ? daysAgo(config.rollupRetentionDays) : null],
   );
   return res.rows[0]?.due ?? false;

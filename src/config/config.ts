@@ -74,7 +74,7 @@ export interface Config {
   maxUploadBytes: number;
   /** Longer lines are stored truncated and rejected with their reason. */
   maxLineBytes: number;
-  /** Raw rows older than this many days are dropped (whole day partitions); 0 keeps them forever. */
+  /** Raw rows older than this many days are dropped (whole partitions: a month's once its last day is past); 0 keeps them forever. */
   retentionDays: number;
   /** Rollups older than this many days go once their raw rows are gone (they outlive the logs); 0 keeps them forever. */
   rollupRetentionDays: number;

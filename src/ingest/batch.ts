@@ -2,6 +2,7 @@ import type { LogRecord } from '../domain/record.js';
 import { RouteNormaliser } from '../parse/routes.js';
 import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
 import { RollupBuilder, type RollupRows } from './rollups.js';
+import type { PartitionKind } from '../db/partitionPlan.js';
 
 /** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
@@ -12,6 +13,9 @@ export const LOG_COPY_COLUMNS = [
 export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason', 'raw_log'] as const;
 
 const DAY_MS = 86_400_000;
+/** Days of a batch whose buffers start at the largest day's size (a batch of live data spans one or two). */
+const FULL_SIZE_DAYS = 2;
+const SMALL_DAY_BYTES = 4 << 10;
 
 /** Epoch milliseconds (a fraction keeps microseconds) → ISO 8601 UTC with 3 or 6 fractional digits. */
 export function isoTimestamp(ms: number): string {
@@ -21,10 +25,12 @@ export function isoTimestamp(ms: number): string {
   return micros > 0 ? `${iso.slice(0, -1)}${String(micros).padStart(3, '0')}Z` : iso;
 }
 
-/** The rows of one UTC day in binary COPY format: COPYed straight into that day's partition (no per-row routing). */
+/** The rows of one UTC day in binary COPY format: COPYed straight into the partition holding that day (no per-row routing). */
 export interface DayRows {
   /** YYYY-MM-DD */
   day: string;
+  /** The partition this day wants if none holds it yet (src/db/partitionPlan.ts decides with what exists). */
+  wants: PartitionKind;
   rows: number;
   data: Uint8Array;
 }
@@ -77,6 +83,8 @@ export class BatchBuilder {
     private readonly source: string,
     private readonly routes = new RouteNormaliser(),
     private readonly pool = new BufferPool(),
+    /** The partition kind a day (its start, epoch ms) wants: the worker knows the job's anchor. */
+    private readonly partitionFor: (dayStartMs: number) => PartitionKind = () => 'day',
   ) {
     this.jobIdBytes = uuidBytes(jobId);
     this.rollups = new RollupBuilder(source, pool);
@@ -91,7 +99,10 @@ export class BatchBuilder {
     const dayNumber = Math.floor(ts / DAY_MS);
     let day = this.byDay.get(dayNumber);
     if (!day) {
-      day = { writer: new BinaryCopyWriter(this.dayBytes, this.pool), rows: 0 };
+      // The first days of a batch start at the largest day's size; further ones small, growing as
+      // needed: a file with a line per day over years would otherwise reserve a megabyte per line.
+      const initialBytes = this.byDay.size < FULL_SIZE_DAYS ? this.dayBytes : SMALL_DAY_BYTES;
+      day = { writer: new BinaryCopyWriter(initialBytes, this.pool), rows: 0 };
       this.byDay.set(dayNumber, day);
     }
     const route = this.routes.route(r.endpoint);
@@ -150,7 +161,10 @@ export class BatchBuilder {
       .sort(([a], [b]) => a - b)
       .map(([dayNumber, d]) => {
         this.dayBytes = Math.max(this.dayBytes, d.writer.byteLength + 2);
-        return { day: new Date(dayNumber * DAY_MS).toISOString().slice(0, 10), rows: d.rows, data: d.writer.finish() };
+        const dayStartMs = dayNumber * DAY_MS;
+        return {
+          day: new Date(dayStartMs).toISOString().slice(0, 10), wants: this.partitionFor(dayStartMs), rows: d.rows, data: d.writer.finish(),
+        };
       });
     const msg: BatchMessage = {
       type: 'batch',

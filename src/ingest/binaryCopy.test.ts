@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
-import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
+import { BinaryCopyWriter, BufferPool, concatBinaryCopy, uuidBytes } from './binaryCopy.js';
 
 describe('BinaryCopyWriter', () => {
   it('encodes each type in PostgreSQL binary send format, with NULLs and a trailer', () => {
@@ -79,5 +79,20 @@ describe('BinaryCopyWriter', () => {
     pool.put(big);
     expect(pool.get(16 << 10)).not.toBe(big);
     expect(pool.get(4 << 20)).toBe(big);
+  });
+
+  it('joins payloads into one: one header, every row in order, one trailer', () => {
+    const payload = (values: number[]): Uint8Array => {
+      const w = new BinaryCopyWriter(64);
+      for (const v of values) {
+        w.row(1);
+        w.int64(v);
+      }
+      return w.finish();
+    };
+    const joined = concatBinaryCopy([payload([1, 2]), payload([]), payload([3])]);
+    expect(readBinaryCopy(joined).map((r) => r[0]!.readBigInt64BE())).toEqual([1n, 2n, 3n]);
+    const one = payload([4]);
+    expect(concatBinaryCopy([one])).toBe(one);
   });
 });

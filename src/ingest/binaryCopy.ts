@@ -219,3 +219,25 @@ export function uuidBytes(uuid: string): Uint8Array {
   if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`not a uuid: ${uuid}`);
   return Buffer.from(hex, 'hex');
 }
+
+/** Bytes of the header BinaryCopyWriter writes (signature, flags, an empty header extension), and of the trailer. */
+const HEADER_BYTES = SIGNATURE.length + 8;
+const TRAILER_BYTES = 2;
+
+/**
+ * Binary COPY payloads of the same columns as one payload: the first header, every payload's rows,
+ * one trailer. The writer sends the days of a month partition in one COPY instead of one per day.
+ */
+export function concatBinaryCopy(payloads: readonly Uint8Array[]): Uint8Array {
+  if (payloads.length === 1) return payloads[0]!;
+  const rowBytes = payloads.reduce((n, p) => n + p.byteLength - HEADER_BYTES - TRAILER_BYTES, 0);
+  const out = new Uint8Array(HEADER_BYTES + rowBytes + TRAILER_BYTES);
+  out.set(payloads[0]!.subarray(0, HEADER_BYTES), 0);
+  let at = HEADER_BYTES;
+  for (const p of payloads) {
+    out.set(p.subarray(HEADER_BYTES, p.byteLength - TRAILER_BYTES), at);
+    at += p.byteLength - HEADER_BYTES - TRAILER_BYTES;
+  }
+  out.set(payloads[payloads.length - 1]!.subarray(payloads[payloads.length - 1]!.byteLength - TRAILER_BYTES), at);
+  return out;
+}

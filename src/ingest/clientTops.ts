@@ -1,4 +1,7 @@
 import type { Queryable } from '../db/db.js';
+import { partitionCoversSql } from '../db/partitions.js';
+
+const DAY_MS = 86_400_000;
 
 /** Addresses kept per day and source in client_tops_1d. */
 export const CLIENT_TOP_SIZE = 200;
@@ -10,8 +13,10 @@ export const CLIENT_TOP_SIZE = 200;
  * follow the raw rows; a day whose raw rows are gone (retention) keeps the lists it has.
  */
 export async function refreshClientTops(tx: Queryable, day: string): Promise<void> {
-  const raw = await tx.query(`SELECT 1 FROM log_partitions WHERE day = ($1::timestamptz AT TIME ZONE 'UTC')::date`, [day]);
-  if (raw.rows.length === 0) return;
+  const raw = await tx.query<{ kept: boolean }>(
+    `SELECT ${partitionCoversSql("($1::timestamptz AT TIME ZONE 'UTC')::date")} AS kept`, [day],
+  );
+  if (!raw.rows[0]?.kept) return;
   await tx.query('DELETE FROM client_tops_1d WHERE bucket = $1', [day]);
   await tx.query('DELETE FROM client_top_floors_1d WHERE bucket = $1', [day]);
   await tx.query(
@@ -19,7 +24,7 @@ export async function refreshClientTops(tx: Queryable, day: string): Promise<voi
        SELECT source, client_ip, count(*) AS requests, count(*) FILTER (WHERE status_code >= 500) AS errors,
               count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors, coalesce(sum(bytes_sent), 0) AS bytes_sent
        FROM logs
-       WHERE timestamp >= $1::timestamptz AND timestamp < $1::timestamptz + interval '1 day' AND client_ip IS NOT NULL
+       WHERE timestamp >= $1::timestamptz AND timestamp < $3::timestamptz AND client_ip IS NOT NULL
        GROUP BY source, client_ip),
      ranked AS (SELECT *, row_number() OVER (PARTITION BY source ORDER BY requests DESC, client_ip COLLATE "C") AS rank FROM counted),
      tops AS (
@@ -27,6 +32,8 @@ export async function refreshClientTops(tx: Queryable, day: string): Promise<voi
        SELECT $1::timestamptz, source, client_ip, requests, errors, client_errors, bytes_sent FROM ranked WHERE rank <= $2)
      INSERT INTO client_top_floors_1d (bucket, source, floor)
      SELECT $1::timestamptz, source, coalesce(max(requests) FILTER (WHERE rank = $2 + 1), 0) FROM ranked GROUP BY source`,
-    [day, CLIENT_TOP_SIZE],
+    // The day's end as a value, not `$1 + interval '1 day'`: timestamptz + interval is only stable, so
+    // PostgreSQL would plan (and lock) every partition of logs and prune them when the statement runs.
+    [day, CLIENT_TOP_SIZE, new Date(Date.parse(day) + DAY_MS).toISOString()],
   );
 }

@@ -107,3 +107,62 @@ describe('parseSpoolFile checkpoints', () => {
     expect(batches.at(-1)!.bytesProcessed).toBe(fs.statSync(file).size);
   });
 });
+
+describe('parseSpoolFile and implausible timestamps', () => {
+  const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const line = (ms: number, i: number): string => {
+    const d = new Date(ms);
+    const p = (n: number): string => String(n).padStart(2, '0');
+    const time = `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+    return `10.0.0.${i % 250} - - [${time}] "GET /item/${i} HTTP/1.1" 200 5 "-" "curl/8"`;
+  };
+  const DAY = 86_400_000;
+
+  /** 300 lines a day apart from 2000-01-01 (the sample's median, line 100: 2000-04-09), a 1970 line and a 2099 line among them. */
+  function file(name: string): { path: string; lines: string[] } {
+    const lines = Array.from({ length: 300 }, (_, i) => line(Date.UTC(2000, 0, 1, 12) + i * DAY, i));
+    lines.splice(250, 0, line(Date.UTC(1970, 0, 1, 0, 0, 5), 1970));
+    lines.splice(260, 0, line(Date.UTC(2099, 5, 1), 2099));
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, `${lines.join('\n')}\n`);
+    return { path: p, lines };
+  }
+
+  const rejectsOf = (bs: BatchMessage[]): [number, string][] =>
+    bs.flatMap((b) => (b.rejects ? readBinaryCopy(b.rejects) : []).map((f): [number, string] => [Number(f[1]!.readBigInt64BE()), f[3]!.toString()]));
+
+  it('rejects a line decades before the file\'s first lines and one in the future, with their reasons; resumed, the same', async () => {
+    const f = file('decades.log');
+    const base: ParseFileInput = {
+      jobId: '00000000-0000-4000-8000-000000000004', source: 't', spoolPath: f.path, format: { format: 'auto' },
+      startOffset: 0, linesBefore: 0, batchRows: 100, maxLineBytes: 65536, routeRules: [],
+    };
+    const full = await run(base);
+    const expected: [number, string][] = [
+      [251, "timestamp decades before the rest of the file (the host's clock was not set?)"],
+      [261, "timestamp in the future (more than a day after the upload): the host's clock or the log's time zone is wrong"],
+    ];
+    expect(rejectsOf(full)).toEqual(expected);
+    expect(full.reduce((n, b) => n + b.linesIngested, 0)).toBe(300);
+    // Resumed from line 241 (a checkpoint past the sample of 200 lines), the lines are judged against
+    // the same anchor: the sample is read from the start of the file on every attempt.
+    const startOffset = Buffer.byteLength(f.lines.slice(0, 240).map((l) => `${l}\n`).join(''));
+    const resumed = await run({ ...base, startOffset, linesBefore: 240 });
+    expect(rejectsOf(resumed)).toEqual(expected);
+    expect(resumed.reduce((n, b) => n + b.linesIngested, 0)).toBe(300 - 240);
+  });
+
+  it('each day of a batch says which partition it wants: days near the anchor a day, the others their month', async () => {
+    const f = file('wants.log');
+    const batches = await run({
+      jobId: '00000000-0000-4000-8000-000000000005', source: 't', spoolPath: f.path, format: { format: 'auto' },
+      startOffset: 0, linesBefore: 0, batchRows: 1000, maxLineBytes: 65536, routeRules: [],
+    });
+    const wants = new Map(batches.flatMap((b) => b.logs.map((d) => [d.day, d.wants] as const)));
+    expect(wants.get('2000-02-06')).toBe('month');
+    expect(wants.get('2000-02-07')).toBe('day'); // 62 days before the anchor
+    expect(wants.get('2000-06-10')).toBe('day'); // 62 days after
+    expect(wants.get('2000-06-11')).toBe('month');
+    expect(wants.get('2000-10-26')).toBe('month');
+  });
+});

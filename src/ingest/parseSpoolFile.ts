@@ -3,6 +3,8 @@ import { LineFramer, RecordAssembler, createRecordParser, type FormatRequest, ty
 import { BatchBuilder, type BatchMessage } from './batch.js';
 import { RouteNormaliser, type RouteRule } from '../parse/routes.js';
 import { BufferPool } from './binaryCopy.js';
+import { anchorOf, implausibleTimeReason, type TimeBounds } from './plausibleTime.js';
+import { wantedPartition } from '../db/partitionPlan.js';
 
 export interface ParseFileInput {
   jobId: string;
@@ -27,9 +29,6 @@ const CHUNK_BYTES = 1 << 20;
 const FIRST_BATCH_ROWS = 4_096;
 const SAMPLE_BYTES = 256 * 1024;
 const SAMPLE_LINES = 200;
-/** Years outside this range are rejected rather than given a partition of their own. */
-const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
-const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
 
 /** True for an empty or whitespace-only line; decides at the first character for ordinary lines. */
 function isBlank(text: string): boolean {
@@ -40,7 +39,7 @@ function isBlank(text: string): boolean {
   return true;
 }
 
-/** The first non-empty lines of the file: auto-detection always looks at the start, also on resume. */
+/** The first non-empty lines of the file: auto-detection and the anchor always look at the start, also on resume. */
 function readSample(fd: number): string[] {
   const buf = Buffer.alloc(SAMPLE_BYTES);
   const n = fs.readSync(fd, buf, 0, SAMPLE_BYTES, 0);
@@ -63,10 +62,25 @@ export async function parseSpoolFile(
 ): Promise<void> {
   const fd = fs.openSync(input.spoolPath, 'r');
   try {
-    const parser = createRecordParser(input.format, readSample(fd));
+    const sample = readSample(fd);
+    const parser = createRecordParser(input.format, sample);
+    // The job's anchor: where the file's time is, from the same sample lines on every attempt, so a
+    // resumed job judges the lines after its checkpoint against the same anchor as a run that had not
+    // stopped (only "the future" moves, with the wall clock). Exactly once needs no more than that:
+    // each line is decided by the one batch that commits it, with the checkpoint past it, and a line
+    // before the checkpoint is never judged again.
+    const sampleTimes: number[] = [];
+    for (const line of sample) {
+      const r = parser.parse(line);
+      if (r.ok) sampleTimes.push(r.record.timestamp);
+    }
+    const bounds: TimeBounds = { anchorMs: anchorOf(sampleTimes), nowMs: Date.now() };
     const framer = new LineFramer({ startOffset: input.startOffset, startLineNo: input.linesBefore + 1, maxLineBytes: input.maxLineBytes });
     const assembler = new RecordAssembler((line) => parser.startsRecord(line));
-    const batch = new BatchBuilder(input.jobId, input.source, new RouteNormaliser(input.routeRules), pool);
+    const batch = new BatchBuilder(
+      input.jobId, input.source, new RouteNormaliser(input.routeRules), pool,
+      (dayStartMs) => wantedPartition(dayStartMs, bounds.anchorMs, bounds.nowMs),
+    );
     // Empty lines seen after the start of the record still pending in the assembler: they belong to
     // the batch that emits that record, since a checkpoint taken now resumes from the record's start.
     let skippedAfterPending = 0;
@@ -85,11 +99,11 @@ export async function parseSpoolFile(
         const result = parser.parse(rec.text);
         if (!result.ok) {
           batch.addRejected(rec.lineNo, rec.lineCount, result.reason, rec.text);
-        } else if (!(result.record.timestamp >= MIN_TIMESTAMP_MS && result.record.timestamp < MAX_TIMESTAMP_MS)) {
-          batch.addRejected(rec.lineNo, rec.lineCount, 'timestamp outside 1970–2099', rec.text);
-        } else {
-          batch.addRecord(result.record, rec.lineNo, rec.lineCount, rec.text);
+          continue;
         }
+        const implausible = implausibleTimeReason(result.record.timestamp, bounds);
+        if (implausible !== null) batch.addRejected(rec.lineNo, rec.lineCount, implausible, rec.text);
+        else batch.addRecord(result.record, rec.lineNo, rec.lineCount, rec.text);
       }
       if (records.length > 0) {
         batch.addSkipped(skippedAfterPending);
@@ -122,6 +136,8 @@ export async function parseSpoolFile(
       const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
       const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
       if (n === 0) break;
+      // "The future" is judged against the wall clock as the lines are read (a job may run for hours).
+      bounds.nowMs = Date.now();
       position += n;
       consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
       if (batch.rows >= (firstBatch ? Math.min(FIRST_BATCH_ROWS, input.batchRows) : input.batchRows)) {

@@ -1,5 +1,5 @@
 import type { Db, Queryable } from '../db/db.js';
-import { partitionName } from '../db/partitions.js';
+import { rangeKind } from '../db/partitionPlan.js';
 import type { LogLevel } from '../domain/record.js';
 import { RouteNormaliser } from '../parse/routes.js';
 import { compactBucket } from './compactRollups.js';
@@ -18,16 +18,49 @@ export interface RebuildOptions {
   onDay?: (day: string, rows: number) => void;
 }
 
-/** The days with raw rows (day partitions) within the options' range, oldest first. */
+/**
+ * The days with raw rows within the options' range, oldest first: the day of each day partition, and
+ * in a month partition the days that hold rows (one index probe per such day, not 31 rebuilds of
+ * mostly empty days).
+ */
 async function daysWithRawRows(db: Queryable, opts: RebuildOptions): Promise<string[]> {
-  const from = opts.from ? new Date(Math.floor(opts.from.getTime() / DAY_MS) * DAY_MS) : null;
-  const res = await db.query<{ day: string }>(
-    `SELECT day::text AS day FROM log_partitions
-     WHERE ($1::timestamptz IS NULL OR day >= $1::timestamptz::date) AND ($2::timestamptz IS NULL OR day < $2::timestamptz)
+  const fromMs = opts.from ? Math.floor(opts.from.getTime() / DAY_MS) * DAY_MS : null;
+  const toMs = opts.to ? Math.ceil(opts.to.getTime() / DAY_MS) * DAY_MS : null;
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  const partitions = await db.query<{ day: string; end_day: string }>(
+    `SELECT day::text AS day, end_day::text AS end_day FROM log_partitions
+     WHERE ($1::timestamptz IS NULL OR (end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz)
+       AND ($2::timestamptz IS NULL OR (day::timestamp AT TIME ZONE 'UTC') < $2::timestamptz)
      ORDER BY day`,
-    [from?.toISOString() ?? null, opts.to?.toISOString() ?? null],
+    [iso(fromMs), iso(toMs)],
   );
-  return res.rows.map((r) => r.day);
+  const days: string[] = [];
+  for (const p of partitions.rows) {
+    if (rangeKind({ day: p.day, endDay: p.end_day }) === 'day') {
+      days.push(p.day);
+      continue;
+    }
+    let from = Math.max(Date.parse(`${p.day}T00:00:00Z`), fromMs ?? -Infinity);
+    const to = Math.min(Date.parse(`${p.end_day}T00:00:00Z`), toMs ?? Infinity);
+    while (from < to) {
+      const next = await db.query<{ timestamp: string }>(
+        'SELECT timestamp FROM logs WHERE timestamp >= $1::timestamptz AND timestamp < $2::timestamptz ORDER BY timestamp LIMIT 1',
+        [new Date(from).toISOString(), new Date(to).toISOString()],
+      );
+      const found = next.rows[0];
+      if (!found) break;
+      const dayMs = Math.floor(Date.parse(found.timestamp) / DAY_MS) * DAY_MS;
+      days.push(new Date(dayMs).toISOString().slice(0, 10));
+      from = dayMs + DAY_MS;
+    }
+  }
+  return days;
+}
+
+/** [start, end) of a UTC day as ISO text: the time bounds that prune a read of `logs` to the partition holding it. */
+function dayBounds(day: string): [string, string] {
+  const start = `${day}T00:00:00Z`;
+  return [start, new Date(Date.parse(start) + DAY_MS).toISOString()];
 }
 
 interface RawRow {
@@ -56,8 +89,7 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
     const rows = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_WRITE_LOCK]);
       if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
-      const start = `${day}T00:00:00Z`;
-      const end = new Date(Date.parse(start) + DAY_MS).toISOString();
+      const [start, end] = dayBounds(day);
       for (const table of [...ROLLUP_RESOLUTIONS.map((r) => r.table), ...narrowTables(), ...Object.values(SKETCH_TABLES)]) {
         await tx.query(`DELETE FROM ${table} WHERE bucket >= $1 AND bucket < $2`, [start, end]);
       }
@@ -75,19 +107,20 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
   return { days, rows: total };
 }
 
-/** Streams one day partition in keyset pages through RollupBuilders (one per source) and upserts them. */
+/** Streams one UTC day of raw rows in keyset pages through RollupBuilders (one per source) and upserts them. */
 async function addDayFromRawRows(tx: Queryable, day: string): Promise<number> {
-  const table = partitionName(day);
+  const [start, end] = dayBounds(day);
   let after: { timestamp: string; id: number } | null = null;
   let rows = 0;
   for (;;) {
     const columns = 'id, timestamp, source, route, method, status_code, log_level, bytes_sent, latency_ms, client_ip';
+    const inDay = 'timestamp >= $1::timestamptz AND timestamp < $2::timestamptz';
     const page: { rows: RawRow[] } = after
       ? await tx.query<RawRow>(
-          `SELECT ${columns} FROM ${table} WHERE (timestamp, id) > ($1::timestamptz, $2::bigint) ORDER BY timestamp, id LIMIT ${PAGE_ROWS}`,
-          [after.timestamp, after.id],
+          `SELECT ${columns} FROM logs WHERE ${inDay} AND (timestamp, id) > ($3::timestamptz, $4::bigint) ORDER BY timestamp, id LIMIT ${PAGE_ROWS}`,
+          [start, end, after.timestamp, after.id],
         )
-      : await tx.query<RawRow>(`SELECT ${columns} FROM ${table} ORDER BY timestamp, id LIMIT ${PAGE_ROWS}`);
+      : await tx.query<RawRow>(`SELECT ${columns} FROM logs WHERE ${inDay} ORDER BY timestamp, id LIMIT ${PAGE_ROWS}`, [start, end]);
     if (page.rows.length === 0) return rows;
     const builders = new Map<string, RollupBuilder>();
     for (const r of page.rows) {
@@ -120,17 +153,20 @@ export async function rebuildRoutes(db: Db, normaliser: RouteNormaliser, opts: R
   const days = await daysWithRawRows(db, opts);
   let changed = 0;
   for (const day of days) {
-    const table = partitionName(day);
+    const [start, end] = dayBounds(day);
     changed += await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_WRITE_LOCK]);
       if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
-      const endpoints = await tx.query<{ endpoint: string }>(`SELECT DISTINCT endpoint FROM ${table} WHERE endpoint IS NOT NULL`);
+      const endpoints = await tx.query<{ endpoint: string }>(
+        'SELECT DISTINCT endpoint FROM logs WHERE timestamp >= $1::timestamptz AND timestamp < $2::timestamptz AND endpoint IS NOT NULL',
+        [start, end],
+      );
       const paths = endpoints.rows.map((r) => r.endpoint);
       const res = await tx.query(
-        `UPDATE ${table} AS l SET route = m.route
-         FROM unnest($1::text[], $2::text[]) AS m(endpoint, route)
-         WHERE l.endpoint = m.endpoint AND l.route IS DISTINCT FROM m.route`,
-        [paths, paths.map((p) => normaliser.route(p))],
+        `UPDATE logs AS l SET route = m.route
+         FROM unnest($3::text[], $4::text[]) AS m(endpoint, route)
+         WHERE l.timestamp >= $1::timestamptz AND l.timestamp < $2::timestamptz AND l.endpoint = m.endpoint AND l.route IS DISTINCT FROM m.route`,
+        [start, end, paths, paths.map((p) => normaliser.route(p))],
       );
       return res.rowCount;
     });

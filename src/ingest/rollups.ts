@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { partitionCoversSql } from '../db/partitions.js';
 import {
   APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES, UPSERTED_TABLES,
   type RollupWriteTable, type UpsertedTableName,
@@ -473,28 +474,34 @@ async function mergeMinutes(tx: Queryable, table: UpsertedTableName, data: Uint8
   await tx.exec(`DELETE FROM ${stage}`);
 }
 
+const SKETCHES_PER_STATEMENT = 64;
+
 /** Inserts client sketches (as parts, or as the merged sketch of a bucket); registers go as hex text, which both engines decode. */
 export async function insertSketches(
   tx: Queryable, table: string, sketches: { bucket: string; source: string; registers: Uint8Array }[],
 ): Promise<void> {
-  if (sketches.length === 0) return;
-  await tx.query(
-    `INSERT INTO ${table} (bucket, source, registers)
-     SELECT bucket, source, decode(hex, 'hex') FROM unnest($1::timestamptz[], $2::text[], $3::text[]) AS s(bucket, source, hex)`,
-    [sketches.map((s) => s.bucket), sketches.map((s) => s.source), sketches.map((s) => Buffer.from(s.registers).toString('hex'))],
-  );
+  // A few at a time: a batch of old logs holds a sketch per hour of years (9,500 × 8 KB of hex took
+  // one 20 s statement on PGlite, which runs in the server's thread and blocked it all along).
+  for (let i = 0; i < sketches.length; i += SKETCHES_PER_STATEMENT) {
+    const some = sketches.slice(i, i + SKETCHES_PER_STATEMENT);
+    await tx.query(
+      `INSERT INTO ${table} (bucket, source, registers)
+       SELECT bucket, source, decode(hex, 'hex') FROM unnest($1::timestamptz[], $2::text[], $3::text[]) AS s(bucket, source, hex)`,
+      [some.map((s) => s.bucket), some.map((s) => s.source), some.map((s) => Buffer.from(s.registers).toString('hex'))],
+    );
+  }
 }
 
 /**
- * Rollup retention: deletes rollups of buckets before `day` whose raw rows are gone (no day
- * partition left). Rollups never disappear before the raw rows they sum: an upload of last year's
+ * Rollup retention: deletes rollups of buckets before `day` whose raw rows are gone (no partition
+ * covers their day any more). Rollups never disappear before the raw rows they sum: an upload of last year's
  * logs keeps its analytics as long as its rows are kept. Returns the rollup rows deleted.
  */
 export async function deleteRollupsBefore(db: Queryable, day: string): Promise<number> {
   let deleted = 0;
   const gone = (table: string): string =>
     `DELETE FROM ${table} AS t WHERE bucket < $1::date
-     AND NOT EXISTS (SELECT 1 FROM log_partitions p WHERE p.day = (t.bucket AT TIME ZONE 'UTC')::date)`;
+     AND NOT ${partitionCoversSql("(t.bucket AT TIME ZONE 'UTC')::date")}`;
   for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of narrowTables()) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);

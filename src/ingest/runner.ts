@@ -4,9 +4,10 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
-import { ensureDayPartitions, partitionName, touchPartitions } from '../db/partitions.js';
+import { ensurePartitions, PartitionCache, touchPartitions } from '../db/partitions.js';
 import { backoffMs, isRetryableDbError, retryTransient } from '../db/retry.js';
 import { batchBuffers, LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
+import { concatBinaryCopy } from './binaryCopy.js';
 import {
   advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
   renewLeases, requeueOrphanedJobs, type ClaimedJob,
@@ -56,7 +57,7 @@ export class IngestRunner {
   /** Jobs this process runs, from their claim on (their worker joins `active` a little later). */
   private readonly claimed = new Set<string>();
   private readonly jobRuns = new Set<Promise<void>>();
-  private readonly knownDays = new Set<string>();
+  private readonly partitions = new PartitionCache();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
   private ticking = false;
@@ -237,20 +238,19 @@ export class IngestRunner {
     // PGlite runs in this thread and its promises resolve without I/O: batch after batch would run
     // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
     await new Promise((resolve) => setImmediate(resolve));
-    const days = b.logs.map((d) => d.day);
     let partitionsRetried = false;
     // The worker waits for this batch's ack meanwhile, so a retry needs nothing but the batch in hand;
     // commitBatch's checkpoint check makes a repeat of a batch that did land a no-op.
     await retryTransient(async () => {
       try {
-        await this.commitBatch(job, b, days);
+        await this.commitBatch(job, b);
       } catch (err) {
         // Retention (here or in another process) dropped a partition this process still had in its
         // cache: forget the cache, recreate, and commit again. The failed transaction wrote nothing.
         if ((err as { code?: string }).code !== UNDEFINED_TABLE || partitionsRetried) throw err;
         partitionsRetried = true;
-        this.knownDays.clear();
-        await this.commitBatch(job, b, days);
+        this.partitions.clear();
+        await this.commitBatch(job, b);
       }
     }, this.retryOptions(this.opts.logger.child({ job_id: job.id })));
     const m = this.opts.metrics;
@@ -269,8 +269,16 @@ export class IngestRunner {
    * lost connection whose COMMIT had landed) it writes nothing; anywhere else (an acknowledged commit
    * lost to a database crash) it throws CheckpointMovedError, and the job resumes from the stored one.
    */
-  private async commitBatch(job: ClaimedJob, b: BatchMessage, days: string[]): Promise<void> {
-    await ensureDayPartitions(this.opts.db, days, this.knownDays);
+  private async commitBatch(job: ClaimedJob, b: BatchMessage): Promise<void> {
+    await ensurePartitions(this.opts.db, b.logs, this.partitions);
+    // One COPY per partition: the days of a month partition (an upload of old logs) go together.
+    const byTable = new Map<string, Uint8Array[]>();
+    for (const d of b.logs) {
+      const table = this.partitions.tableOf(d.day);
+      let days = byTable.get(table);
+      if (!days) byTable.set(table, (days = []));
+      days.push(d.data);
+    }
     await this.opts.db.transaction(async (tx) => {
       if (this.opts.db.kind === 'postgres') {
         // No WAL flush wait per batch: a commit lost to a database crash loses its rows and its
@@ -289,8 +297,8 @@ export class IngestRunner {
       }
       // Shared: batches of several jobs commit side by side; a rollup rebuild takes it exclusively.
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
-      // Straight into each day's partition: PostgreSQL checks the partition bound, and skips routing every row.
-      for (const d of b.logs) await tx.copyFrom(partitionName(d.day), LOG_COPY_COLUMNS, d.data, 'binary');
+      // Straight into the partition holding each day: PostgreSQL checks the partition bound, and skips routing every row.
+      for (const [table, days] of byTable) await tx.copyFrom(table, LOG_COPY_COLUMNS, concatBinaryCopy(days), 'binary');
       if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
       if (b.rollups) await upsertRollups(tx, b.rollups);
       await advanceCheckpoint(tx, job.id, this.owner, {
@@ -304,7 +312,7 @@ export class IngestRunner {
         minTimestamp: b.minTimestamp,
         maxTimestamp: b.maxTimestamp,
       });
-      await touchPartitions(tx, days);
+      await touchPartitions(tx, [...byTable.keys()]);
       // For live tails (src/search/tail.ts), in any process on this database: NOTIFY in a transaction
       // is delivered only on commit, so a listener never hears of rows it cannot read yet.
       if (b.logRows > 0 && b.minTimestamp && b.maxTimestamp) {

@@ -1,11 +1,11 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/db.js';
 
-/** Read at scrape time: how many day partitions still wait for their substring-search index. */
+/** Read at scrape time: how many partitions (days or months) still wait for their substring-search index. */
 export function registerSearchMetrics(registry: Registry, db: Db): void {
   new Gauge({
     name: 'loginsights_search_partitions_unindexed',
-    help: 'Day partitions of logs whose substring-search (trigram) index is not built yet',
+    help: 'Partitions of logs whose substring-search (trigram) index is not built yet',
     registers: [registry],
     async collect() {
       const res = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM log_partitions WHERE search_indexed_at IS NULL');

@@ -1,9 +1,9 @@
 import type { Db } from '../db/db.js';
-import { partitionName } from '../db/partitions.js';
+import { partitionTableName } from '../db/partitions.js';
 import { ingestPending } from '../ingest/jobs.js';
 
 /**
- * Builds the trigram index that serves `q` (substring search) on day partitions that stopped
+ * Builds the trigram index that serves `q` (substring search) on partitions (days or months) that stopped
  * receiving rows. Building it inline would cap ingestion (a pg_trgm GIN index takes rows at a small
  * fraction of COPY's rate), so new rows are searched by scanning the short unindexed tail instead;
  * the planner picks the index per partition wherever it exists. Returns the partitions indexed.
@@ -14,15 +14,16 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
     // Wait until no job is queued or running; PostgreSQL builds CONCURRENTLY alongside ingestion.
     return [];
   }
-  const quiet = await db.query<{ day: string }>(
-    `SELECT day::text AS day FROM log_partitions
+  const quiet = await db.query<{ day: string; end_day: string }>(
+    `SELECT day::text AS day, end_day::text AS end_day FROM log_partitions
      WHERE search_indexed_at IS NULL AND last_write_at < now() - make_interval(secs => $1::double precision / 1000)
      ORDER BY day DESC LIMIT $2`,
     [idleMs, maxPartitions],
   );
   const done: string[] = [];
-  for (const { day } of quiet.rows) {
-    const table = partitionName(day);
+  for (const { day, end_day } of quiet.rows) {
+    // The name from the range, by our own formatting: never a stored name spliced into DDL.
+    const table = partitionTableName({ day, endDay: end_day });
     await db.session(async (s) => {
       if (db.kind === 'postgres') {
         await s.query('SET statement_timeout = 0');

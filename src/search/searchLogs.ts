@@ -1,5 +1,6 @@
 import type { LogRow } from '../domain/record.js';
 import type { Queryable } from '../db/db.js';
+import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { escapeLike, FilterError, type LogFilters } from './filters.js';
 
@@ -60,28 +61,44 @@ export function decodeCursor(value: string): Cursor {
 
 /**
  * Newest first, keyset-paginated on (timestamp, id) — the primary key — so page 1000 costs what
- * page 1 costs. One extra row is fetched to know whether a next page exists.
+ * page 1 costs. One extra row is fetched to know whether a next page exists. The partitions are
+ * walked newest first, 1, 2, 4 … 32 at a time (src/db/partitionWalk.ts), until the page is full or
+ * the range is exhausted: a statement over `logs` without a narrow time range would plan over, and
+ * lock, every partition. Each statement is bounded to its partitions, so the rows, their order and
+ * the cursor are those of the one statement over `logs`.
  */
 export async function searchLogs(
   db: Queryable,
   filters: LogFilters,
   page: { limit: number; cursor?: Cursor | undefined },
 ): Promise<{ items: LogRow[]; next_cursor: string | null }> {
-  const params: unknown[] = [];
-  const where = filterSql(filters, params);
-  if (page.cursor) {
-    params.push(page.cursor.timestamp, page.cursor.id);
-    where.push(`(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  const wanted = page.limit + 1;
+  const rows: LogRow[] = [];
+  const range = { from: filters.startDate ?? null, before: filters.endDate ?? null, atOrBefore: page.cursor?.timestamp ?? null };
+  for await (const chunk of partitionChunks(db, range, 'newest', true)) {
+    const params: unknown[] = [];
+    const where = filterSql(filters, params);
+    if (page.cursor) {
+      params.push(page.cursor.timestamp, page.cursor.id);
+      // The first condition is implied by the second; PostgreSQL prunes partitions by it, not by a row comparison.
+      where.push(
+        `timestamp <= $${params.length - 1}::timestamptz`,
+        `(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`,
+      );
+    }
+    where.push(...chunkConditions('timestamp', chunk, params));
+    params.push(wanted - rows.length);
+    const res = await db.query<LogRow>(
+      `SELECT ${COLUMNS} FROM logs WHERE ${where.join(' AND ')}
+       ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    rows.push(...res.rows);
+    if (rows.length >= wanted) break;
   }
-  params.push(page.limit + 1);
-  const res = await db.query<LogRow>(
-    `SELECT ${COLUMNS} FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
-    params,
-  );
-  const items = res.rows.slice(0, page.limit);
+  const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
-  return { items, next_cursor: res.rows.length > page.limit && last ? encodeCursor(last) : null };
+  return { items, next_cursor: rows.length > page.limit && last ? encodeCursor(last) : null };
 }
 
 /**
@@ -96,10 +113,13 @@ export async function batchRecords(
 ): Promise<{ rows: LogRow[]; total: number }> {
   const params: unknown[] = [];
   const where = filterSql(filters, params);
-  params.push(batch.min_timestamp, batch.max_timestamp, batch.job_id, batch.first_line, batch.last_line);
+  // Widened here, not with `- interval '1 millisecond'` in SQL: timestamptz ± interval is only stable,
+  // and PostgreSQL would then plan (and lock) every partition, pruning them only when the statement runs.
+  const widened = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+  params.push(widened(batch.min_timestamp, -1), widened(batch.max_timestamp, 1), batch.job_id, batch.first_line, batch.last_line);
   const n = params.length;
   where.push(
-    `timestamp BETWEEN $${n - 4}::timestamptz - interval '1 millisecond' AND $${n - 3}::timestamptz + interval '1 millisecond'`,
+    `timestamp BETWEEN $${n - 4}::timestamptz AND $${n - 3}::timestamptz`,
     `job_id = $${n - 2}::uuid`, `line_no BETWEEN $${n - 1}::bigint AND $${n}::bigint`,
   );
   const rows = limit > 0

@@ -1,7 +1,8 @@
 /**
  * The only lines of ../shared/data (outside fail2ban/raw) that format `auto` rejects, with the reason
  * given: they are in no web-server format we know. Any other rejection is a parser regression.
- * Checked on the parser alone (src/parse/realData.test.ts) and through the whole service (test/sharedData.int.test.ts).
+ * Checked on the parser alone (src/parse/realData.test.ts) and through the whole service (test/sharedData.int.test.ts),
+ * which also rejects the lines of EXPECTED_IMPLAUSIBLE_TIMES below.
  */
 export const EXPECTED_REJECTIONS: Record<string, [number, string][]> = {
   // Hand-made hybrids of Nginx Proxy Manager's `proxy` and `standard` formats (crowdsec test input).
@@ -39,3 +40,20 @@ export const EXPECTED_REJECTIONS: Record<string, [number, string][]> = {
   ],
   'vector-vrl/apache_error.log': [[5, "line does not match apache_error: expected ' [level]' at column 22"]],
 };
+
+/**
+ * Lines the parser reads but the service rejects for their time (src/ingest/plausibleTime.ts): these
+ * files collect sample lines of different decades, and a line more than ten years before the file's
+ * anchor (the median time of its first 200 lines) is taken for a clock that was not set.
+ */
+export const EXPECTED_IMPLAUSIBLE_TIMES: Record<string, [number, string][]> = {
+  // 1995, among lines of 2012–2023 (anchor 2013-02).
+  'lnav/format_samples_access_log.txt': [[9, "timestamp decades before the rest of the file (the host's clock was not set?)"]],
+  // 2000, among lines of 2021.
+  'vector-vrl/apache_common_combined.log': [[1, "timestamp decades before the rest of the file (the host's clock was not set?)"]],
+};
+
+/** What the whole service rejects in a file of ../shared/data, in line order. */
+export function serviceRejections(rel: string): [number, string][] {
+  return [...(EXPECTED_REJECTIONS[rel] ?? []), ...(EXPECTED_IMPLAUSIBLE_TIMES[rel] ?? [])].sort((a, b) => a[0] - b[0]);
+}
