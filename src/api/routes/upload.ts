@@ -16,14 +16,19 @@ const uploadOptions = z.object({
     .describe('Where the log comes from (site, host, service); a search and analytics filter'),
   format: z.string().max(64).default('auto').describe('`auto` (default), a preset from GET /formats, or `nginx`/`apache` with `log_format`'),
   log_format: z.string().max(8192).optional().describe("An nginx `log_format` or Apache `LogFormat` line, pasted verbatim"),
-  force: z.enum(['true', 'false']).default('false').describe('Ingest again even if the same content was uploaded before'),
+  force: z.enum(['true', 'false']).default('false')
+    .describe('Store the content again as a new job even if it was uploaded for this source before: a second copy, on purpose'),
 });
 
 const uploadAnswer = z.object({
   job_id: z.string(),
   status_url: z.string(),
   status: z.string(),
-  duplicate_of: z.string().nullable().describe('Set when the same content was uploaded before: that job'),
+  duplicate_of: z.string().nullable().describe('Set when the same content was uploaded before for the same source: that job'),
+  resumed_from: z.object({ lines_processed: z.number(), error: z.string().nullable() }).nullable().describe(
+    'Set when this upload resumed a failed job of the same content and source (job_id is that job): ' +
+    'the lines it had already stored, which are not stored again, and the error it had failed with',
+  ),
 });
 
 const SPOOL_STATUS = { too_large: 413, empty: 400, bad_gzip: 400, disk_full: 507, not_text: 415 } as const;
@@ -101,7 +106,8 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         description:
           'Send the file as multipart field `file` (options as fields before it, or in the query string), or as the raw body ' +
           '(`application/octet-stream`, `text/plain`, `application/gzip`). Plain text or gzip, recognised by its magic bytes. ' +
-          'Answers 202 once the body is safely on disk; the same content uploaded again answers 200 with `duplicate_of`.',
+          'Answers 202 once the body is safely on disk; the same content uploaded again for the same source answers 200 with ' +
+          '`duplicate_of`, or, when that job failed, 202 with `resumed_from`: the failed job continues where it stopped.',
         consumes: ['multipart/form-data', 'application/octet-stream', 'text/plain', 'application/gzip'],
         querystring: uploadOptions.partial(),
         response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 415: problemSchema, 507: problemSchema },
@@ -150,7 +156,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         await fs.promises.rm(spooled.path, { force: true });
         throw err;
       }
-      const { job, duplicate } = await createJob(deps.db, {
+      const created = await createJob(deps.db, {
         source: opts.source,
         formatRequested: opts.format,
         logFormat: opts.log_format ?? null,
@@ -164,11 +170,18 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         await fs.promises.rm(spooled.path, { force: true });
         throw err;
       });
-      const answer = { job_id: job.id, status_url: `/ingest/jobs/${job.id}`, status: job.status, duplicate_of: duplicate ? job.id : null };
-      if (duplicate) {
+      const { job } = created;
+      const answer = {
+        job_id: job.id, status_url: `/ingest/jobs/${job.id}`, status: job.status,
+        duplicate_of: created.outcome === 'duplicate' ? job.id : null,
+        resumed_from: created.outcome === 'resumed' ? { lines_processed: job.lines_processed, error: created.previous.error } : null,
+      };
+      if (created.outcome === 'duplicate') {
         await fs.promises.rm(spooled.path, { force: true });
         return reply.code(200).send(answer);
       }
+      // The resumed job reads the new file (same content); the old one, if housekeeping left it, is no one's now.
+      if (created.outcome === 'resumed') await fs.promises.rm(created.previous.spoolPath, { force: true });
       deps.onJobQueued();
       return reply.code(202).header('location', answer.status_url).send(answer);
     });
