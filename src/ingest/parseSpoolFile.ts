@@ -3,6 +3,7 @@ import { LineFramer, RecordAssembler, createRecordParser, type FormatRequest, ty
 import { BatchBuilder, type BatchMessage } from './batch.js';
 import { RouteNormaliser, type RouteRule } from '../parse/routes.js';
 import { BufferPool } from './binaryCopy.js';
+import { isolationLimit, type IsolationWindow } from './isolation.js';
 
 export interface ParseFileInput {
   jobId: string;
@@ -16,6 +17,8 @@ export interface ParseFileInput {
   maxLineBytes: number;
   /** User route rules (config first, then the API's), tried before the built-in normalisation. */
   routeRules: RouteRule[];
+  /** Byte ranges to cut into small batches that carry their records' text (src/ingest/isolation.ts). */
+  isolation?: IsolationWindow[];
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -75,6 +78,11 @@ export async function parseSpoolFile(
     let framedUpTo = input.startOffset;
     let linesSeen = input.linesBefore;
     let firstBatch = true;
+    // Inside an isolation window a batch is cut after every line that completes its row limit, and at
+    // the window's end exactly (an earlier checkpoint, so a record boundary this run reaches too).
+    const windows = input.isolation ?? [];
+    let isolated = isolationLimit(windows, input.startOffset);
+    batch.keepRecords = isolated !== undefined;
 
     const store = (records: FramedRecord[]): void => {
       for (const rec of records) {
@@ -97,25 +105,33 @@ export async function parseSpoolFile(
       }
     };
 
-    const consume = (lines: ReturnType<LineFramer['push']>): void => {
+    const checkpointNow = (): { bytesProcessed: number; linesProcessed: number } => {
+      const pending = assembler.pendingStart();
+      return pending
+        ? { bytesProcessed: pending.byteStart, linesProcessed: pending.lineNo - 1 }
+        : { bytesProcessed: framedUpTo, linesProcessed: linesSeen };
+    };
+
+    const cut = async (): Promise<void> => {
+      const checkpoint = checkpointNow();
+      await emit(batch.take(parser.format, checkpoint, false));
+      if (windows.length === 0) return;
+      isolated = isolationLimit(windows, checkpoint.bytesProcessed);
+      batch.keepRecords = isolated !== undefined;
+    };
+
+    const consume = async (lines: ReturnType<LineFramer['push']>): Promise<void> => {
       for (const line of lines) {
         linesSeen = line.lineNo;
         framedUpTo = line.byteEnd;
         if (!line.tooLong && isBlank(line.text)) {
           if (assembler.pendingStart()) skippedAfterPending++;
           else batch.addSkipped(1);
-          continue;
+        } else {
+          store(assembler.push(line));
         }
-        store(assembler.push(line));
+        if (isolated && (batch.rows >= isolated.rows || checkpointNow().bytesProcessed >= isolated.untilByte)) await cut();
       }
-    };
-
-    const cut = async (): Promise<void> => {
-      const pending = assembler.pendingStart();
-      const checkpoint = pending
-        ? { bytesProcessed: pending.byteStart, linesProcessed: pending.lineNo - 1 }
-        : { bytesProcessed: framedUpTo, linesProcessed: linesSeen };
-      await emit(batch.take(parser.format, checkpoint, false));
     };
 
     for (;;) {
@@ -123,13 +139,13 @@ export async function parseSpoolFile(
       const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
       if (n === 0) break;
       position += n;
-      consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
+      await consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
       if (batch.rows >= (firstBatch ? Math.min(FIRST_BATCH_ROWS, input.batchRows) : input.batchRows)) {
         await cut();
         firstBatch = false;
       }
     }
-    consume(framer.end());
+    await consume(framer.end());
     store(assembler.flush());
     batch.addSkipped(skippedAfterPending);
     await emit(batch.take(parser.format, { bytesProcessed: position, linesProcessed: linesSeen }, true));
