@@ -282,6 +282,21 @@ export async function spoolPathsInUse(db: Queryable): Promise<Set<string>> {
   return new Set(res.rows.map((r) => r.spool_path));
 }
 
+/**
+ * Marks the spool files of jobs that failed more than `keepMs` ago as removed and returns them, for the
+ * caller to delete. Marked first: a crash before the delete leaves an orphan, which the orphan sweep
+ * removes; a job resumed meanwhile is no longer failed and keeps its (new) file.
+ */
+export async function releaseFailedSpoolFiles(db: Queryable, keepMs: number): Promise<string[]> {
+  const res = await db.query<{ spool_path: string }>(
+    `UPDATE ingest_jobs SET spool_removed_at = now()
+     WHERE status = 'failed' AND spool_removed_at IS NULL AND finished_at < now() - make_interval(secs => $1::double precision / 1000)
+     RETURNING spool_path`,
+    [keepMs],
+  );
+  return res.rows.map((r) => r.spool_path);
+}
+
 /** Whether any ingest job is queued or running: PGlite's background work waits until none is (one backend does everything). */
 export async function ingestPending(db: Queryable): Promise<boolean> {
   const res = await db.query(`SELECT 1 FROM ingest_jobs WHERE status IN ('queued', 'running') LIMIT 1`);
