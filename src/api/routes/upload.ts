@@ -5,11 +5,12 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJob } from '../../ingest/jobs.js';
-import { SpoolError, spoolUpload } from '../../ingest/spool.js';
+import { abortable, SpoolError, spoolUpload } from '../../ingest/spool.js';
 import { FormatError, validateFormatRequest } from '../../parse/index.js';
 import { AppError } from '../errors.js';
 import { problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
+import { spoolProblem, uploadLimits } from '../uploadLimits.js';
 
 const uploadOptions = z.object({
   source: z.string().min(1).max(200).regex(/^[^\x00-\x1f]+$/, 'must not contain control characters').default('default')
@@ -31,7 +32,6 @@ const uploadAnswer = z.object({
   ),
 });
 
-const SPOOL_STATUS = { too_large: 413, empty: 400, bad_gzip: 400, disk_full: 507, not_text: 415 } as const;
 
 const ACCEPTED = 'multipart/form-data (field `file`), application/octet-stream, text/plain or application/gzip';
 
@@ -96,6 +96,7 @@ function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.in
 
 export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
   const { maxUploadBytes, spoolDir } = deps.config;
+  const guarded = uploadLimits(deps);
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.post('/logs/upload', {
@@ -110,19 +111,18 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
           '`duplicate_of`, or, when that job failed, 202 with `resumed_from`: the failed job continues where it stopped.',
         consumes: ['multipart/form-data', 'application/octet-stream', 'text/plain', 'application/gzip'],
         querystring: uploadOptions.partial(),
-        response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 415: problemSchema, 507: problemSchema },
+        response: {
+          200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 408: problemSchema, 413: problemSchema, 415: problemSchema,
+          429: problemSchema, 507: problemSchema,
+        },
       },
-    }, async (req, reply) => {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (declared > maxUploadBytes + 64 * 1024) {
-        throw new AppError(413, 'upload_too_large', `upload of ${declared} bytes exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
-      }
+    }, async (req, reply) => guarded(req, reply, async ({ signal, charge, keep }) => {
       let body: Readable;
       let part: MultipartFile | undefined;
       let parts: AsyncIterator<Multipart> | undefined;
       if (req.isMultipart()) {
         parts = req.parts();
-        part = await firstFile(parts);
+        part = await abortable(firstFile(parts), signal);
         if (!part || part.fieldname !== 'file') throw AppError.badParam('file', 'multipart upload needs a `file` field');
         body = part.file;
       } else if (req.body instanceof Readable) {
@@ -140,11 +140,11 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         new AppError(413, 'upload_too_large', `upload exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
       let spooled;
       try {
-        spooled = await spoolUpload(body, { spoolDir, maxBytes: maxUploadBytes });
+        spooled = await spoolUpload(body, { spoolDir, maxBytes: maxUploadBytes, quota: charge, signal });
       } catch (err) {
         // A gzip part cut at the limit (see below) fails to inflate: it is too large, not corrupt.
         if (part?.file.truncated || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
-        if (err instanceof SpoolError) throw new AppError(SPOOL_STATUS[err.kind], `upload_${err.kind}`, err.message);
+        if (err instanceof SpoolError) throw spoolProblem(err);
         throw err;
       }
       try {
@@ -180,10 +180,11 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         await fs.promises.rm(spooled.path, { force: true });
         return reply.code(200).send(answer);
       }
+      keep();
       // The resumed job reads the new file (same content); the old one, if housekeeping left it, is no one's now.
       if (created.outcome === 'resumed') await fs.promises.rm(created.previous.spoolPath, { force: true });
       deps.onJobQueued();
       return reply.code(202).header('location', answer.status_url).send(answer);
-    });
+    }));
   };
 }
