@@ -52,7 +52,8 @@ describe.runIf(hasTmpfs).each(BACKENDS)('upload onto a full spool disk on %s', (
   beforeAll(async () => {
     spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-spool-tmpfs-'));
     if (!mountTmpfs(spoolDir, TMPFS_BYTES)) throw new Error(`could not mount a tmpfs on ${spoolDir}`);
-    svc = await startTestService(kind, { SPOOL_DIR: spoolDir });
+    // No free-space reserve: this suite is about the disk really filling (SPOOL_MIN_FREE_BYTES would refuse first).
+    svc = await startTestService(kind, { SPOOL_DIR: spoolDir, SPOOL_MIN_FREE_BYTES: '0' });
   });
   afterAll(async () => {
     await svc?.close();

@@ -43,6 +43,11 @@ const unauthorized = (): AppError => new AppError(401, 'unauthorized', 'a valid 
   headers: { 'www-authenticate': 'Bearer realm="loginsights"' },
 });
 
+/** Whom a request counts against for per-client limits: its API key, or its address when it has none (AUTH_DISABLED). */
+export function requesterKey(req: FastifyRequest): string {
+  return req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`;
+}
+
 function presentedKey(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth !== '') {

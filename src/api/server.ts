@@ -11,7 +11,7 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { installAuth } from './auth.js';
+import { installAuth, requesterKey } from './auth.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
@@ -28,7 +28,8 @@ import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'>;
+  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
+    | 'spoolMaxBytes' | 'spoolMinFreeBytes' | 'uploadIdleTimeoutMs'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -73,7 +74,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
       hook: 'preHandler',
       max: deps.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: (req) => (req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`),
+      keyGenerator: requesterKey,
       allowList: (req) => req.routeOptions.config.access === 'public',
       errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited',
         `more than ${ctx.max} requests per minute with this API key (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`,

@@ -29,7 +29,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) =
     // The spool file goes once the job has succeeded.
     await expect.poll(() => fs.readdirSync(svc.config.spoolDir), { timeout: 5000 }).toEqual([]);
 
-    const again = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')));
+    const again = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), { source: 'semicomplete' });
     expect(again.status).toBe(200);
     expect(again.body.duplicate_of).toBe(job.id);
     expect(again.body.job_id).toBe(job.id);

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
@@ -5,7 +6,7 @@ import { dropPartitionsBefore, partitionCoversSql } from '../db/partitions.js';
 import { vacuumDueTables } from '../db/vacuum.js';
 import { compactRollups } from '../ingest/compactRollups.js';
 import { deleteRollupsBefore } from '../ingest/rollups.js';
-import { ingestPending, spoolPathsInUse } from '../ingest/jobs.js';
+import { ingestPending, releaseFailedSpoolFiles, spoolPathsInUse } from '../ingest/jobs.js';
 import { removeOrphanSpoolFiles } from '../ingest/spool.js';
 import { indexQuietPartitions } from '../search/searchIndexer.js';
 
@@ -64,6 +65,10 @@ async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger): P
     const deleted = await deleteRollupsBefore(db, daysAgo(config.rollupRetentionDays));
     if (deleted) logger.info({ rows: deleted }, 'deleted rollups past ROLLUP_RETENTION_DAYS');
   }
+  // A failed job's file is kept a while for a look or a retry; after that its re-upload resumes it.
+  const failed = await releaseFailedSpoolFiles(db, config.failedSpoolKeepHours * 3_600_000);
+  for (const file of failed) await fs.promises.rm(file, { force: true });
+  if (failed.length) logger.info({ files: failed }, 'removed spool files of jobs failed over FAILED_SPOOL_KEEP_HOURS ago');
   const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
   if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
 }

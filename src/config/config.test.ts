@@ -56,4 +56,12 @@ describe('loadConfig', () => {
       expect(message).not.toContain(value);
     }
   });
+
+  it('bounds the spool and uploads by default: 10 GiB, 1 GiB kept free, failed files kept 72 h, 60 s idle', () => {
+    expect(loadConfig({})).toMatchObject({
+      spoolMaxBytes: 10 * 1024 ** 3, spoolMinFreeBytes: 1024 ** 3, failedSpoolKeepHours: 72, uploadIdleTimeoutMs: 60_000,
+    });
+    expect(loadConfig({ SPOOL_MAX_BYTES: '0', SPOOL_MIN_FREE_BYTES: '0' })).toMatchObject({ spoolMaxBytes: 0, spoolMinFreeBytes: 0 });
+    expect(() => loadConfig({ UPLOAD_IDLE_TIMEOUT_MS: '0' })).toThrow(/^UPLOAD_IDLE_TIMEOUT_MS: /);
+  });
 });

@@ -27,6 +27,10 @@ const envSchema = z.object({
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma list of origins such as https://logs.example.com'))),
   SPOOL_DIR: z.string().min(1).optional(),
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(2 * GiB),
+  SPOOL_MAX_BYTES: z.coerce.number().int().min(0).default(10 * GiB),
+  SPOOL_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(GiB),
+  FAILED_SPOOL_KEEP_HOURS: z.coerce.number().min(0).default(72),
+  UPLOAD_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(60_000),
   MAX_LINE_BYTES: z.coerce.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
   RETENTION_DAYS: z.coerce.number().int().min(0).default(0),
   ROLLUP_RETENTION_DAYS: z.coerce.number().int().min(0).default(400),
@@ -72,6 +76,14 @@ export interface Config {
   corsOrigins: string[];
   spoolDir: string;
   maxUploadBytes: number;
+  /** Uploads are refused (507) once the spool would hold more than this; 0: no quota. */
+  spoolMaxBytes: number;
+  /** Uploads are refused (507) once they would leave less than this free on the spool's file system; 0: no reserve. */
+  spoolMinFreeBytes: number;
+  /** A failed job's spool file is removed this long after it failed (its re-upload resumes it with the new file). */
+  failedSpoolKeepHours: number;
+  /** An upload that sends no bytes for this long is answered 408 and closed. */
+  uploadIdleTimeoutMs: number;
   /** Longer lines are stored truncated and rejected with their reason. */
   maxLineBytes: number;
   /** Raw rows older than this many days are dropped (whole partitions: a month's once its last day is past); 0 keeps them forever. */
@@ -130,6 +142,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     corsOrigins: e.CORS_ORIGINS,
     spoolDir: path.resolve(e.SPOOL_DIR ?? path.join(dataDir, 'spool')),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    spoolMaxBytes: e.SPOOL_MAX_BYTES,
+    spoolMinFreeBytes: e.SPOOL_MIN_FREE_BYTES,
+    failedSpoolKeepHours: e.FAILED_SPOOL_KEEP_HOURS,
+    uploadIdleTimeoutMs: e.UPLOAD_IDLE_TIMEOUT_MS,
     maxLineBytes: e.MAX_LINE_BYTES,
     retentionDays: e.RETENTION_DAYS,
     rollupRetentionDays: e.ROLLUP_RETENTION_DAYS,

@@ -28,4 +28,6 @@ export interface IngestJob {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** When housekeeping removed the spool file of this failed job; an upload of the same content and source resumes it. */
+  spool_removed_at: string | null;
 }

@@ -55,6 +55,17 @@ export interface BatchMessage {
   minTimestamp: string | null;
   maxTimestamp: string | null;
   final: boolean;
+  /**
+   * The stored records' text, only in batches cut inside an isolation window (src/ingest/isolation.ts):
+   * a record the database refuses is then kept as a rejected line.
+   */
+  records?: RawRecord[];
+}
+
+export interface RawRecord {
+  lineNo: number;
+  lineCount: number;
+  raw: string;
 }
 
 /** The buffers under a batch's COPY payloads: transferred to the writer with the batch, and handed back for reuse once committed. */
@@ -77,6 +88,9 @@ export class BatchBuilder {
   linesSkipped = 0;
   private minTs = Infinity;
   private maxTs = -Infinity;
+  /** Set while the batch is cut inside an isolation window: records keep their text for the writer. */
+  keepRecords = false;
+  private records: RawRecord[] = [];
 
   constructor(
     private readonly jobId: string,
@@ -129,6 +143,7 @@ export class BatchBuilder {
     w.int64(lineNo);
     w.int32(lineCount);
     w.text(raw);
+    if (this.keepRecords) this.records.push({ lineNo, lineCount, raw });
     day.rows++;
     this.logRows++;
     this.linesIngested += lineCount;
@@ -181,7 +196,9 @@ export class BatchBuilder {
       minTimestamp: this.logRows ? isoTimestamp(this.minTs) : null,
       maxTimestamp: this.logRows ? isoTimestamp(this.maxTs) : null,
       final,
+      ...(this.keepRecords ? { records: this.records } : {}),
     };
+    this.records = [];
     this.byDay = new Map();
     this.rejects = null;
     this.logRows = this.rejectRows = this.linesIngested = this.linesRejected = this.linesSkipped = 0;

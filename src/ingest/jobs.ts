@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
 import type { IngestJob, JobStatus } from '../domain/ingestJob.js';
 
 export type { IngestJob, JobStatus } from '../domain/ingestJob.js';
@@ -10,7 +10,7 @@ export interface ClaimedJob extends IngestJob {
 
 const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, file_name, sha256, gzip,
   bytes_total, bytes_processed, lines_processed, lines_ingested, lines_rejected, lines_skipped,
-  records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at`;
+  records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at, spool_removed_at`;
 
 export interface NewJob {
   source: string;
@@ -24,27 +24,65 @@ export interface NewJob {
   forced: boolean;
 }
 
+/** Namespace of the two-key advisory locks that serialise uploads of one (source, content). */
+const JOB_KEY_LOCK_SPACE = 7_402_008;
+
+export type CreatedJob =
+  | { outcome: 'created' | 'duplicate'; job: IngestJob }
+  /** A failed job with the same key continues from its checkpoint with the new file; its old file can go. */
+  | { outcome: 'resumed'; job: IngestJob; previous: { error: string | null; spoolPath: string } };
+
 /**
- * Inserts a queued job, or returns the existing job with the same content (unless forced).
- * The partial unique index on sha256 decides races between identical uploads.
+ * Queues an upload. The key is (source, content): a job with the same key that is queued, running or
+ * succeeded makes this a duplicate; else the newest failed one is resumed from its checkpoint with
+ * the new file (same content, so its byte offset still points at the same line), which stores each
+ * line once however often an upload is retried; else a new job. `forced` always makes a new job, on
+ * purpose a second copy, and is never a duplicate or resumed.
+ * The lock makes the look-up and the write one step per key: two identical uploads at once cannot
+ * both resume the failed job or both insert (the partial unique index would refuse the second).
  */
-export async function createJob(db: Queryable, job: NewJob): Promise<{ job: IngestJob; duplicate: boolean }> {
-  const inserted = await db.query<IngestJob>(
-    `INSERT INTO ingest_jobs (source, format_requested, log_format, file_name, spool_path, sha256, gzip, bytes_total, forced)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (sha256) WHERE NOT forced AND status <> 'failed' DO NOTHING
-     RETURNING ${JOB_COLUMNS}`,
-    [job.source, job.formatRequested, job.logFormat, job.fileName, job.spoolPath, job.sha256, job.gzip, job.bytesTotal, job.forced],
+export async function createJob(db: Db, job: NewJob): Promise<CreatedJob> {
+  return db.transaction(async (tx) => {
+    await tx.query(`SELECT pg_advisory_xact_lock($1, hashtext($2 || E'\\n' || $3))`, [JOB_KEY_LOCK_SPACE, job.source, job.sha256]);
+    if (!job.forced) {
+      const existing = await tx.query<IngestJob>(
+        `SELECT ${JOB_COLUMNS} FROM ingest_jobs WHERE source = $1 AND sha256 = $2 AND NOT forced AND status <> 'failed'`,
+        [job.source, job.sha256],
+      );
+      if (existing.rows[0]) return { outcome: 'duplicate', job: existing.rows[0] };
+      const resumed = await resumeFailedJob(tx, job);
+      if (resumed) return resumed;
+    }
+    const inserted = await tx.query<IngestJob>(
+      `INSERT INTO ingest_jobs (source, format_requested, log_format, file_name, spool_path, sha256, gzip, bytes_total, forced)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       RETURNING ${JOB_COLUMNS}`,
+      [job.source, job.formatRequested, job.logFormat, job.fileName, job.spoolPath, job.sha256, job.gzip, job.bytesTotal, job.forced],
+    );
+    return { outcome: 'created', job: inserted.rows[0]! };
+  });
+}
+
+/**
+ * Queues the newest failed job with the upload's key again, on the new file. Its format stays the one
+ * it started with (the checkpoint was reached with it); attempts start over so MAX_ATTEMPTS counts
+ * this upload's run afresh. The error is cleared (the job is no longer failed) and returned to the uploader.
+ */
+async function resumeFailedJob(tx: Queryable, job: NewJob): Promise<CreatedJob | undefined> {
+  const failed = await tx.query<{ id: string; error: string | null; spool_path: string }>(
+    `SELECT id, error, spool_path FROM ingest_jobs WHERE source = $1 AND sha256 = $2 AND NOT forced AND status = 'failed'
+     ORDER BY created_at DESC LIMIT 1`,
+    [job.source, job.sha256],
   );
-  const created = inserted.rows[0];
-  if (created) return { job: created, duplicate: false };
-  const existing = await db.query<IngestJob>(
-    `SELECT ${JOB_COLUMNS} FROM ingest_jobs WHERE sha256 = $1 AND NOT forced AND status <> 'failed'`,
-    [job.sha256],
+  const previous = failed.rows[0];
+  if (!previous) return undefined;
+  const res = await tx.query<IngestJob>(
+    `UPDATE ingest_jobs SET status = 'queued', spool_path = $2, spool_removed_at = NULL, attempts = 0, error = NULL,
+            finished_at = NULL, lease_owner = NULL, lease_until = NULL
+     WHERE id = $1 RETURNING ${JOB_COLUMNS}`,
+    [previous.id, job.spoolPath],
   );
-  const found = existing.rows[0];
-  if (!found) throw new Error('duplicate upload vanished while it was being looked up; retry the upload');
-  return { job: found, duplicate: true };
+  return { outcome: 'resumed', job: res.rows[0]!, previous: { error: previous.error, spoolPath: previous.spool_path } };
 }
 
 export async function getJob(db: Queryable, id: string): Promise<IngestJob | undefined> {
@@ -236,10 +274,27 @@ export async function listRejectedLines(
   return res.rows;
 }
 
-/** Spool files that unfinished jobs still need (failed jobs keep theirs for a retry or a look). */
+/** Spool files that unfinished jobs still need (failed jobs keep theirs for FAILED_SPOOL_KEEP_HOURS, for a retry or a look). */
 export async function spoolPathsInUse(db: Queryable): Promise<Set<string>> {
-  const res = await db.query<{ spool_path: string }>(`SELECT spool_path FROM ingest_jobs WHERE status <> 'succeeded'`);
+  const res = await db.query<{ spool_path: string }>(
+    `SELECT spool_path FROM ingest_jobs WHERE status <> 'succeeded' AND spool_removed_at IS NULL`,
+  );
   return new Set(res.rows.map((r) => r.spool_path));
+}
+
+/**
+ * Marks the spool files of jobs that failed more than `keepMs` ago as removed and returns them, for the
+ * caller to delete. Marked first: a crash before the delete leaves an orphan, which the orphan sweep
+ * removes; a job resumed meanwhile is no longer failed and keeps its (new) file.
+ */
+export async function releaseFailedSpoolFiles(db: Queryable, keepMs: number): Promise<string[]> {
+  const res = await db.query<{ spool_path: string }>(
+    `UPDATE ingest_jobs SET spool_removed_at = now()
+     WHERE status = 'failed' AND spool_removed_at IS NULL AND finished_at < now() - make_interval(secs => $1::double precision / 1000)
+     RETURNING spool_path`,
+    [keepMs],
+  );
+  return res.rows.map((r) => r.spool_path);
 }
 
 /** Whether any ingest job is queued or running: PGlite's background work waits until none is (one backend does everything). */

@@ -166,3 +166,42 @@ describe('parseSpoolFile and implausible timestamps', () => {
     expect(wants.get('2000-10-26')).toBe('month');
   });
 });
+
+describe('parseSpoolFile isolation windows', () => {
+  const access = (i: number): string => `127.0.0.1 - - [10/Oct/2026:13:55:3${i % 10} +0000] "GET /item/${i} HTTP/1.1" 200 5 "-" "curl/8"`;
+
+  it('cuts batches at each window\'s row limit and exactly at its end, with the records\' text; after the windows, as usual', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => access(i + 1));
+    const file = path.join(dir, 'isolate.log');
+    fs.writeFileSync(file, `${lines.join('\n')}\n`);
+    const startOf = (lineNo: number): number => lines.slice(0, lineNo - 1).reduce((n, l) => n + l.length + 1, 0);
+    const batches = await run({
+      jobId: '00000000-0000-4000-8000-000000000004', source: 't', spoolPath: file, format: { format: 'auto' },
+      startOffset: 0, linesBefore: 0, batchRows: 100, maxLineBytes: 1024, routeRules: [],
+      isolation: [{ untilByte: startOf(7), rows: 2 }, { untilByte: startOf(3), rows: 1 }],
+    });
+    expect(batches.map(rowsOf)).toEqual([
+      ['stored:1+1'], ['stored:2+1'], ['stored:3+1', 'stored:4+1'], ['stored:5+1', 'stored:6+1'],
+      ['stored:7+1', 'stored:8+1', 'stored:9+1', 'stored:10+1'],
+    ]);
+    expect(batches.map((b) => b.bytesProcessed).slice(0, 4)).toEqual([startOf(2), startOf(3), startOf(5), startOf(7)]);
+    expect(batches.map((b) => b.records?.map((r) => r.raw))).toEqual([[lines[0]], [lines[1]], lines.slice(2, 4), lines.slice(4, 6), undefined]);
+  });
+
+  it('record by record over multi-line records and empty lines: the same rows and counts as one batch', async () => {
+    const file = path.join(dir, 'isolate-error.log');
+    fs.writeFileSync(file, ERROR_LOG);
+    const base: ParseFileInput = {
+      jobId: '00000000-0000-4000-8000-000000000005', source: 't', spoolPath: file, format: { format: 'auto' },
+      startOffset: 0, linesBefore: 0, batchRows: 100, maxLineBytes: 65536, routeRules: [],
+    };
+    const whole = await run(base);
+    const isolated = await run({ ...base, isolation: [{ untilByte: Buffer.byteLength(ERROR_LOG), rows: 1 }] });
+    expect(isolated.map(rowsOf)).toEqual([['stored:1+1'], ['stored:3+3'], ['stored:7+1'], ['stored:10+1']]);
+    expect(isolated.map((b) => b.records?.map((r) => `${r.lineNo}+${r.lineCount}`))).toEqual([['1+1'], ['3+3'], ['7+1'], ['10+1']]);
+    expect(isolated[1]!.records![0]!.raw.split('\n')).toHaveLength(3); // the empty line inside is counted as skipped
+    const lines = (bs: BatchMessage[]): number => bs.reduce((n, b) => n + b.linesIngested + b.linesRejected + b.linesSkipped, 0);
+    expect(lines(isolated)).toBe(lines(whole));
+    expect(isolated.at(-1)).toMatchObject({ final: true, bytesProcessed: whole.at(-1)!.bytesProcessed, linesProcessed: whole.at(-1)!.linesProcessed });
+  });
+});

@@ -5,6 +5,7 @@ import { RouteNormaliser, type RouteRule } from '../parse/routes.js';
 import { BufferPool } from './binaryCopy.js';
 import { anchorOf, implausibleTimeReason, type TimeBounds } from './plausibleTime.js';
 import { wantedPartition } from '../db/partitionPlan.js';
+import { isolationLimit, type IsolationWindow } from './isolation.js';
 
 export interface ParseFileInput {
   jobId: string;
@@ -18,6 +19,8 @@ export interface ParseFileInput {
   maxLineBytes: number;
   /** User route rules (config first, then the API's), tried before the built-in normalisation. */
   routeRules: RouteRule[];
+  /** Byte ranges to cut into small batches that carry their records' text (src/ingest/isolation.ts). */
+  isolation?: IsolationWindow[];
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -89,6 +92,11 @@ export async function parseSpoolFile(
     let framedUpTo = input.startOffset;
     let linesSeen = input.linesBefore;
     let firstBatch = true;
+    // Inside an isolation window a batch is cut after every line that completes its row limit, and at
+    // the window's end exactly (an earlier checkpoint, so a record boundary this run reaches too).
+    const windows = input.isolation ?? [];
+    let isolated = isolationLimit(windows, input.startOffset);
+    batch.keepRecords = isolated !== undefined;
 
     const store = (records: FramedRecord[]): void => {
       for (const rec of records) {
@@ -111,25 +119,33 @@ export async function parseSpoolFile(
       }
     };
 
-    const consume = (lines: ReturnType<LineFramer['push']>): void => {
+    const checkpointNow = (): { bytesProcessed: number; linesProcessed: number } => {
+      const pending = assembler.pendingStart();
+      return pending
+        ? { bytesProcessed: pending.byteStart, linesProcessed: pending.lineNo - 1 }
+        : { bytesProcessed: framedUpTo, linesProcessed: linesSeen };
+    };
+
+    const cut = async (): Promise<void> => {
+      const checkpoint = checkpointNow();
+      await emit(batch.take(parser.format, checkpoint, false));
+      if (windows.length === 0) return;
+      isolated = isolationLimit(windows, checkpoint.bytesProcessed);
+      batch.keepRecords = isolated !== undefined;
+    };
+
+    const consume = async (lines: ReturnType<LineFramer['push']>): Promise<void> => {
       for (const line of lines) {
         linesSeen = line.lineNo;
         framedUpTo = line.byteEnd;
         if (!line.tooLong && isBlank(line.text)) {
           if (assembler.pendingStart()) skippedAfterPending++;
           else batch.addSkipped(1);
-          continue;
+        } else {
+          store(assembler.push(line));
         }
-        store(assembler.push(line));
+        if (isolated && (batch.rows >= isolated.rows || checkpointNow().bytesProcessed >= isolated.untilByte)) await cut();
       }
-    };
-
-    const cut = async (): Promise<void> => {
-      const pending = assembler.pendingStart();
-      const checkpoint = pending
-        ? { bytesProcessed: pending.byteStart, linesProcessed: pending.lineNo - 1 }
-        : { bytesProcessed: framedUpTo, linesProcessed: linesSeen };
-      await emit(batch.take(parser.format, checkpoint, false));
     };
 
     for (;;) {
@@ -139,13 +155,13 @@ export async function parseSpoolFile(
       // "The future" is judged against the wall clock as the lines are read (a job may run for hours).
       bounds.nowMs = Date.now();
       position += n;
-      consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
+      await consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
       if (batch.rows >= (firstBatch ? Math.min(FIRST_BATCH_ROWS, input.batchRows) : input.batchRows)) {
         await cut();
         firstBatch = false;
       }
     }
-    consume(framer.end());
+    await consume(framer.end());
     store(assembler.flush());
     batch.addSkipped(skippedAfterPending);
     await emit(batch.take(parser.format, { bytesProcessed: position, linesProcessed: linesSeen }, true));

@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
 import { ensurePartitions, PartitionCache, touchPartitions } from '../db/partitions.js';
 import { backoffMs, isRetryableDbError, retryTransient } from '../db/retry.js';
-import { batchBuffers, LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
+import { rowLevelDbError } from '../db/rowErrors.js';
+import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import { concatBinaryCopy } from './binaryCopy.js';
 import {
   advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
@@ -17,6 +18,8 @@ import type { RouteRule } from '../parse/routes.js';
 import { listRouteRules } from './routeRules.js';
 import { ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
 import type { ParseFileInput } from './parseSpoolFile.js';
+import { asRejectedLine, narrowIsolation, singleRecord, type IsolationWindow } from './isolation.js';
+import { runParserWorker } from './parserWorker.js';
 import { BATCH_CHANNEL, type BatchNotice } from '../domain/batchNotice.js';
 
 export interface IngestRunnerOptions {
@@ -43,9 +46,6 @@ export interface IngestRunnerOptions {
  */
 const MAX_ATTEMPTS = 50;
 const UNDEFINED_TABLE = '42P01';
-
-// Under vitest/tsx the sources are .ts: the worker then starts through a shim that loads tsx first.
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './workerFromSource.mjs' : './worker.js', import.meta.url);
 
 /**
  * Claims queued ingest jobs and runs each in a worker thread; commits every batch together with the
@@ -169,7 +169,11 @@ export class IngestRunner {
     }
   }
 
-  /** Runs the worker and commits its batches in order; resolves after the final batch is committed. */
+  /**
+   * Runs the worker and commits its batches in order; resolves after the final batch is committed. A
+   * batch the database refuses for a row's content is parsed again from the checkpoint, cut finer
+   * (src/ingest/isolation.ts), until the refused record stands alone and is kept as a rejected line.
+   */
   private async parseAndWrite(job: ClaimedJob): Promise<void> {
     // Rules are read when a job starts: a rule change applies to the jobs that start after it.
     const routeRules = [...(this.opts.routeRules ?? []), ...(await listRouteRules(this.opts.db))];
@@ -184,38 +188,20 @@ export class IngestRunner {
       maxLineBytes: this.opts.maxLineBytes,
       routeRules: routeRules.map(({ pattern, template }) => ({ pattern, template })),
     };
-    const worker = new Worker(WORKER_URL, { workerData: input });
-    this.active.set(job.id, worker);
-    return new Promise<void>((resolve, reject) => {
-      let writes = Promise.resolve();
-      let settled = false;
-      const fail = (err: unknown): void => {
-        if (settled) return;
-        settled = true;
-        void worker.terminate();
-        reject(err instanceof Error ? err : new Error(String(err)));
-      };
-      worker.on('message', (msg: BatchMessage | { type: 'done' }) => {
-        writes = writes
-          .then(async () => {
-            if (settled) return;
-            if (msg.type === 'done') {
-              settled = true;
-              resolve();
-              return;
-            }
-            await this.writeBatch(job, msg);
-            // The batch is committed: hand its buffers back for the worker to fill again.
-            const buffers = batchBuffers(msg);
-            worker.postMessage({ type: 'ack', buffers }, buffers);
-          })
-          .catch(fail);
-      });
-      worker.on('error', fail);
-      worker.on('exit', (code) => {
-        void writes.then(() => fail(new Error(`parser worker exited (code ${code}) before finishing`)));
-      });
-    });
+    let isolation: IsolationWindow[] = [];
+    const write = async (b: BatchMessage): Promise<ParseFileInput | undefined> => {
+      try {
+        await this.writeBatch(job, b);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof BatchRefusedError)) throw err;
+        const narrower = narrowIsolation(isolation, job.bytes_processed, b);
+        if (!narrower) throw err.cause;
+        isolation = narrower;
+        return { ...input, startOffset: job.bytes_processed, linesBefore: job.lines_processed, isolation };
+      }
+    };
+    await runParserWorker(input, write, (worker) => this.active.set(job.id, worker));
   }
 
   /**
@@ -234,10 +220,36 @@ export class IngestRunner {
     };
   }
 
-  private async writeBatch(job: ClaimedJob, b: BatchMessage): Promise<void> {
+  private async writeBatch(job: ClaimedJob, batch: BatchMessage): Promise<void> {
     // PGlite runs in this thread and its promises resolve without I/O: batch after batch would run
     // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
     await new Promise((resolve) => setImmediate(resolve));
+    let b = batch;
+    try {
+      await this.commitWithRetries(job, b);
+    } catch (err) {
+      const refused = rowLevelDbError(err);
+      if (!refused) throw err;
+      const record = singleRecord(b);
+      if (!record) throw new BatchRefusedError(b, err);
+      // The record stands alone and is still refused: it becomes a rejected line, in the same
+      // transaction shape (rows, checkpoint, counts), so the job goes on and exactly-once holds.
+      b = asRejectedLine(b, job.id, job.source, `the database refused the record: ${refused.code} ${refused.message}`);
+      this.opts.metrics.jobErrors.inc({ kind: 'row_refused' });
+      this.opts.logger.warn({ job_id: job.id, line_no: record.lineNo, code: refused.code }, 'the database refused a record; kept as a rejected line');
+      await this.commitWithRetries(job, b);
+    }
+    const m = this.opts.metrics;
+    m.linesIngested.inc(b.linesIngested);
+    m.linesRejected.inc(b.linesRejected);
+    m.linesSkipped.inc(b.linesSkipped);
+    m.bytesProcessed.inc(Math.max(0, b.bytesProcessed - job.bytes_processed));
+    job.bytes_processed = b.bytesProcessed;
+    job.lines_processed = b.linesProcessed;
+    m.batchesWritten.inc();
+  }
+
+  private async commitWithRetries(job: ClaimedJob, b: BatchMessage): Promise<void> {
     let partitionsRetried = false;
     // The worker waits for this batch's ack meanwhile, so a retry needs nothing but the batch in hand;
     // commitBatch's checkpoint check makes a repeat of a batch that did land a no-op.
@@ -253,14 +265,6 @@ export class IngestRunner {
         await this.commitBatch(job, b);
       }
     }, this.retryOptions(this.opts.logger.child({ job_id: job.id })));
-    const m = this.opts.metrics;
-    m.linesIngested.inc(b.linesIngested);
-    m.linesRejected.inc(b.linesRejected);
-    m.linesSkipped.inc(b.linesSkipped);
-    m.bytesProcessed.inc(Math.max(0, b.bytesProcessed - job.bytes_processed));
-    job.bytes_processed = b.bytesProcessed;
-    job.lines_processed = b.linesProcessed;
-    m.batchesWritten.inc();
   }
 
   /**
@@ -323,5 +327,12 @@ export class IngestRunner {
         await tx.query('SELECT pg_notify($1, $2)', [BATCH_CHANNEL, JSON.stringify(notice)]);
       }
     });
+  }
+}
+
+/** A batch failed for the content of one of its rows: the runner isolates that row (src/ingest/isolation.ts). */
+class BatchRefusedError extends Error {
+  constructor(readonly batch: BatchMessage, override readonly cause: unknown) {
+    super('the database refused a row of the batch', { cause });
   }
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
+import type { SpoolCharge } from './spoolQuota.js';
 
 export interface SpooledFile {
   path: string;
@@ -15,7 +16,7 @@ export interface SpooledFile {
 
 export class SpoolError extends Error {
   constructor(
-    readonly kind: 'too_large' | 'empty' | 'bad_gzip' | 'disk_full' | 'not_text',
+    readonly kind: 'too_large' | 'empty' | 'bad_gzip' | 'disk_full' | 'not_text' | 'idle_timeout',
     message: string,
     options?: ErrorOptions,
   ) {
@@ -55,7 +56,7 @@ export function sniffNotText(head: Buffer): string | null {
 class LimitAndHash extends Transform {
   bytes = 0;
   readonly hash = crypto.createHash('sha256');
-  constructor(private readonly maxBytes: number) {
+  constructor(private readonly maxBytes: number, private readonly quota: SpoolCharge | undefined) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -71,13 +72,31 @@ class LimitAndHash extends Transform {
       return;
     }
     this.hash.update(chunk);
-    done(null, chunk);
+    if (!this.quota) return done(null, chunk);
+    // What is written is what the spool holds (gzip inflated), so the quota counts here.
+    this.quota.charge(chunk.length).then(() => done(null, chunk), done);
   }
 }
 
-async function firstChunk(body: AsyncIterator<Buffer>): Promise<Buffer | null> {
+/**
+ * `promise`, or the signal's reason once it aborts first. The promise is left to settle on its own
+ * (a read of a stream that is closed later), its rejection handled.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  promise.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = (): void => signal.removeEventListener('abort', onAbort);
+    promise.then((v) => (settle(), resolve(v)), (err: unknown) => (settle(), reject(err as Error)));
+  });
+}
+
+async function firstChunk(body: AsyncIterator<Buffer>, signal: AbortSignal | undefined): Promise<Buffer | null> {
   for (;;) {
-    const next = await body.next();
+    const next = await abortable(body.next(), signal);
     if (next.done) return null;
     const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
     if (chunk.length > 0) return chunk;
@@ -88,12 +107,15 @@ async function firstChunk(body: AsyncIterator<Buffer>): Promise<Buffer | null> {
  * Streams an upload to a file in the spool directory, never holding it in memory. Gzip is
  * recognised by its magic bytes (not the file name) and decompressed on the way, so the spool holds
  * plain text with seekable offsets for checkpoints. The file is fsynced before this resolves: a 202
- * answer means the bytes survive a crash.
+ * answer means the bytes survive a crash. `quota` is charged with the bytes written (SpoolQuota);
+ * `signal` aborting (an idle upload) stops it with its reason. Either way no file is left behind.
  */
-export async function spoolUpload(body: Readable, opts: { spoolDir: string; maxBytes: number }): Promise<SpooledFile> {
+export async function spoolUpload(
+  body: Readable, opts: { spoolDir: string; maxBytes: number; quota?: SpoolCharge; signal?: AbortSignal },
+): Promise<SpooledFile> {
   await fs.promises.mkdir(opts.spoolDir, { recursive: true });
   const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const first = await firstChunk(iterator);
+  const first = await firstChunk(iterator, opts.signal);
   if (!first) throw new SpoolError('empty', 'the uploaded file is empty');
   const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
   const rest = Readable.from((async function* () {
@@ -102,19 +124,22 @@ export async function spoolUpload(body: Readable, opts: { spoolDir: string; maxB
   })());
 
   const file = path.join(opts.spoolDir, `${crypto.randomUUID()}.log`);
-  const limit = new LimitAndHash(opts.maxBytes);
+  opts.quota?.file(file);
+  const limit = new LimitAndHash(opts.maxBytes, opts.quota);
+  const signal = opts.signal ? { signal: opts.signal } : {};
   // Opened before streaming, so the file exists by the time an error removes it (a stream opening
   // it lazily could create it after the clean-up ran).
   const out = (await fs.promises.open(file, 'wx')).createWriteStream();
   try {
-    if (gzip) await pipeline(rest, zlib.createGunzip(), limit, out);
-    else await pipeline(rest, limit, out);
+    if (gzip) await pipeline(rest, zlib.createGunzip(), limit, out, signal);
+    else await pipeline(rest, limit, out, signal);
     if (limit.bytes === 0) throw new SpoolError('empty', 'the uploaded gzip file decompresses to nothing');
     const fh = await fs.promises.open(file, 'r+');
     await fh.sync().finally(() => fh.close());
   } catch (err) {
     await fs.promises.rm(file, { force: true });
-    throw classify(err);
+    // pipeline() wraps an abort's reason in an AbortError.
+    throw opts.signal?.aborted ? (opts.signal.reason as Error) : classify(err);
   }
   return { path: file, sha256: limit.hash.digest('hex'), bytes: limit.bytes, gzip };
 }

@@ -2,11 +2,15 @@
  * Worker-thread entry: parses one job's spool file off the main event loop and posts encoded batches.
  * At most MAX_IN_FLIGHT batches wait for the writer at once, so memory stays bounded however large
  * the file and however slow the database. The writer's ack returns the batch's buffers for reuse.
+ * A rewind (the database refused a row: src/ingest/isolation.ts) drops what was parsed ahead and
+ * starts again from the given checkpoint; every message carries its pass's generation so that the
+ * writer can tell the dropped ones. The thread ends after `done`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchBuffers, type BatchMessage } from './batch.js';
 import { BufferPool } from './binaryCopy.js';
 import { parseSpoolFile, type ParseFileInput } from './parseSpoolFile.js';
+import type { ToWorker } from './parserWorker.js';
 
 const MAX_IN_FLIGHT = 2;
 
@@ -14,23 +18,49 @@ if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
 const pool = new BufferPool();
 
+let input = workerData as ParseFileInput;
+let generation = 0;
 let inFlight = 0;
 let wake: (() => void) | null = null;
-port.on('message', (msg: { type: 'ack'; buffers: ArrayBuffer[] }) => {
-  if (msg.type !== 'ack') return;
-  for (const b of msg.buffers) pool.put(b);
-  inFlight--;
+const wakeUp = (): void => {
   wake?.();
   wake = null;
+};
+port.on('message', (msg: ToWorker) => {
+  if (msg.type === 'ack') {
+    for (const b of msg.buffers) pool.put(b);
+    inFlight--;
+  } else {
+    // Batches of the old pass still unacknowledged are dropped by the writer, never acknowledged.
+    ({ input, generation } = msg);
+    inFlight = 0;
+  }
+  wakeUp();
 });
 
-async function emit(batch: BatchMessage): Promise<void> {
-  while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
-  inFlight++;
-  port.postMessage(batch, batchBuffers(batch));
+/** Thrown out of the parse when a rewind makes its pass obsolete. */
+const REWOUND = new Error('rewound');
+
+function emitter(pass: number): (batch: BatchMessage) => Promise<void> {
+  return async (batch) => {
+    while (inFlight >= MAX_IN_FLIGHT && pass === generation) await new Promise<void>((resolve) => (wake = resolve));
+    if (pass !== generation) throw REWOUND;
+    inFlight++;
+    port.postMessage({ generation: pass, batch }, batchBuffers(batch));
+  };
 }
 
-await parseSpoolFile(workerData as ParseFileInput, emit, pool);
-// Wait for the writer to take the last batches before the thread exits.
-while (inFlight > 0) await new Promise<void>((resolve) => (wake = resolve));
-port.postMessage({ type: 'done' });
+for (;;) {
+  const pass = generation;
+  try {
+    await parseSpoolFile(input, emitter(pass), pool);
+    // Wait for the writer to take the last batches: it may still rewind instead.
+    while (inFlight > 0 && pass === generation) await new Promise<void>((resolve) => (wake = resolve));
+    if (pass !== generation) continue;
+    port.postMessage({ generation: pass, done: true });
+    break;
+  } catch (err) {
+    if (err !== REWOUND) throw err;
+  }
+}
+port.close();

@@ -26,6 +26,7 @@ export interface UploadAnswer {
   status_url: string;
   status: string;
   duplicate_of: string | null;
+  resumed_from?: { lines_processed: number; error: string | null } | null;
   detail?: string;
 }
 

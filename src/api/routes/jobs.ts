@@ -30,6 +30,10 @@ export const jobSchema = z.object({
   created_at: z.string(),
   started_at: z.string().nullable(),
   finished_at: z.string().nullable(),
+  spool_removed_at: z.string().nullable().describe(
+    'Set on a failed job whose uploaded file was removed from the spool (FAILED_SPOOL_KEEP_HOURS after it failed). ' +
+    'Uploading the same file for the same source again resumes the job from where it stopped, whether or not its file is still there',
+  ),
 });
 
 const idParams = z.object({ id: z.uuid('must be a job id (UUID)') });

@@ -5,28 +5,33 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJob } from '../../ingest/jobs.js';
-import { SpoolError, spoolUpload } from '../../ingest/spool.js';
+import { abortable, SpoolError, spoolUpload } from '../../ingest/spool.js';
 import { FormatError, validateFormatRequest } from '../../parse/index.js';
 import { AppError } from '../errors.js';
 import { problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
+import { spoolProblem, uploadLimits } from '../uploadLimits.js';
 
 const uploadOptions = z.object({
   source: z.string().min(1).max(200).regex(/^[^\x00-\x1f]+$/, 'must not contain control characters').default('default')
     .describe('Where the log comes from (site, host, service); a search and analytics filter'),
   format: z.string().max(64).default('auto').describe('`auto` (default), a preset from GET /formats, or `nginx`/`apache` with `log_format`'),
   log_format: z.string().max(8192).optional().describe("An nginx `log_format` or Apache `LogFormat` line, pasted verbatim"),
-  force: z.enum(['true', 'false']).default('false').describe('Ingest again even if the same content was uploaded before'),
+  force: z.enum(['true', 'false']).default('false')
+    .describe('Store the content again as a new job even if it was uploaded for this source before: a second copy, on purpose'),
 });
 
 const uploadAnswer = z.object({
   job_id: z.string(),
   status_url: z.string(),
   status: z.string(),
-  duplicate_of: z.string().nullable().describe('Set when the same content was uploaded before: that job'),
+  duplicate_of: z.string().nullable().describe('Set when the same content was uploaded before for the same source: that job'),
+  resumed_from: z.object({ lines_processed: z.number(), error: z.string().nullable() }).nullable().describe(
+    'Set when this upload resumed a failed job of the same content and source (job_id is that job): ' +
+    'the lines it had already stored, which are not stored again, and the error it had failed with',
+  ),
 });
 
-const SPOOL_STATUS = { too_large: 413, empty: 400, bad_gzip: 400, disk_full: 507, not_text: 415 } as const;
 
 const ACCEPTED = 'multipart/form-data (field `file`), application/octet-stream, text/plain or application/gzip';
 
@@ -91,6 +96,7 @@ function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.in
 
 export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
   const { maxUploadBytes, spoolDir } = deps.config;
+  const guarded = uploadLimits(deps);
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     app.post('/logs/upload', {
@@ -101,22 +107,22 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         description:
           'Send the file as multipart field `file` (options as fields before it, or in the query string), or as the raw body ' +
           '(`application/octet-stream`, `text/plain`, `application/gzip`). Plain text or gzip, recognised by its magic bytes. ' +
-          'Answers 202 once the body is safely on disk; the same content uploaded again answers 200 with `duplicate_of`.',
+          'Answers 202 once the body is safely on disk; the same content uploaded again for the same source answers 200 with ' +
+          '`duplicate_of`, or, when that job failed, 202 with `resumed_from`: the failed job continues where it stopped.',
         consumes: ['multipart/form-data', 'application/octet-stream', 'text/plain', 'application/gzip'],
         querystring: uploadOptions.partial(),
-        response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 415: problemSchema, 507: problemSchema },
+        response: {
+          200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 408: problemSchema, 413: problemSchema, 415: problemSchema,
+          429: problemSchema, 507: problemSchema,
+        },
       },
-    }, async (req, reply) => {
-      const declared = Number(req.headers['content-length'] ?? NaN);
-      if (declared > maxUploadBytes + 64 * 1024) {
-        throw new AppError(413, 'upload_too_large', `upload of ${declared} bytes exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
-      }
+    }, async (req, reply) => guarded(req, reply, async ({ signal, charge, keep }) => {
       let body: Readable;
       let part: MultipartFile | undefined;
       let parts: AsyncIterator<Multipart> | undefined;
       if (req.isMultipart()) {
         parts = req.parts();
-        part = await firstFile(parts);
+        part = await abortable(firstFile(parts), signal);
         if (!part || part.fieldname !== 'file') throw AppError.badParam('file', 'multipart upload needs a `file` field');
         body = part.file;
       } else if (req.body instanceof Readable) {
@@ -134,11 +140,11 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         new AppError(413, 'upload_too_large', `upload exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
       let spooled;
       try {
-        spooled = await spoolUpload(body, { spoolDir, maxBytes: maxUploadBytes });
+        spooled = await spoolUpload(body, { spoolDir, maxBytes: maxUploadBytes, quota: charge, signal });
       } catch (err) {
         // A gzip part cut at the limit (see below) fails to inflate: it is too large, not corrupt.
         if (part?.file.truncated || (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') throw tooLarge();
-        if (err instanceof SpoolError) throw new AppError(SPOOL_STATUS[err.kind], `upload_${err.kind}`, err.message);
+        if (err instanceof SpoolError) throw spoolProblem(err);
         throw err;
       }
       try {
@@ -150,7 +156,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         await fs.promises.rm(spooled.path, { force: true });
         throw err;
       }
-      const { job, duplicate } = await createJob(deps.db, {
+      const created = await createJob(deps.db, {
         source: opts.source,
         formatRequested: opts.format,
         logFormat: opts.log_format ?? null,
@@ -164,13 +170,21 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         await fs.promises.rm(spooled.path, { force: true });
         throw err;
       });
-      const answer = { job_id: job.id, status_url: `/ingest/jobs/${job.id}`, status: job.status, duplicate_of: duplicate ? job.id : null };
-      if (duplicate) {
+      const { job } = created;
+      const answer = {
+        job_id: job.id, status_url: `/ingest/jobs/${job.id}`, status: job.status,
+        duplicate_of: created.outcome === 'duplicate' ? job.id : null,
+        resumed_from: created.outcome === 'resumed' ? { lines_processed: job.lines_processed, error: created.previous.error } : null,
+      };
+      if (created.outcome === 'duplicate') {
         await fs.promises.rm(spooled.path, { force: true });
         return reply.code(200).send(answer);
       }
+      keep();
+      // The resumed job reads the new file (same content); the old one, if housekeeping left it, is no one's now.
+      if (created.outcome === 'resumed') await fs.promises.rm(created.previous.spoolPath, { force: true });
       deps.onJobQueued();
       return reply.code(202).header('location', answer.status_url).send(answer);
-    });
+    }));
   };
 }

@@ -1,0 +1,73 @@
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BACKENDS } from '../../test/helpers/db.js';
+import { rollupSnapshot } from '../../test/helpers/rollups.js';
+import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { wideLine, wideLog } from '../../test/helpers/wideLog.js';
+import { compactRollups } from './compactRollups.js';
+import { rebuildRollups } from './rebuildRollups.js';
+
+interface Rejected { line_no: number; line_count: number; reason: string; raw_log: string }
+
+/**
+ * A row the database refuses for its content is a rejected line, not a failed job (issue 13, defect 9):
+ * the runner isolates it (src/ingest/isolation.ts) and commits everything around it exactly once.
+ */
+describe.each(BACKENDS)('rows the database refuses on %s', (kind) => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService(kind, { INGEST_BATCH_ROWS: '500' });
+  });
+  afterAll(async () => svc?.close());
+
+  const rejectedOf = async (jobId: string): Promise<Rejected[]> =>
+    (await svc.getJson<{ items: Rejected[] }>(`/ingest/jobs/${jobId}/rejected`)).body.items;
+
+  it('refused by a CHECK constraint: the three lines are rejected with the reason, every other line stored once', async () => {
+    await svc.db.exec('ALTER TABLE logs ADD CONSTRAINT test_no_teapots CHECK (status_code <> 418)');
+    try {
+      // Several batches (about 1,000 of these lines each); the three refused lines in different ones.
+      const teapots = [700, 2600, 4400];
+      const res = await svc.upload(wideLog(5000, (n) => (teapots.includes(n) ? 418 : 200)), { source: 'teapots' });
+      expect(res.status).toBe(202);
+      const job = await svc.waitForJob(res.body.job_id, 120_000);
+      expect(job).toMatchObject({ status: 'succeeded', error: null, lines_processed: 5000, lines_ingested: 4997, lines_rejected: 3, lines_skipped: 0 });
+      expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(5000);
+
+      const rejected = await rejectedOf(job.id);
+      expect(rejected.map((r) => r.line_no)).toEqual(teapots);
+      for (const r of rejected) {
+        expect(r.reason).toMatch(/^the database refused the record: 23514 .*test_no_teapots/);
+        expect(r).toMatchObject({ line_count: 1, raw_log: wideLine(r.line_no, 418) });
+      }
+      const stored = await svc.db.query<{ rows: number; lines: number; teapots: number }>(
+        `SELECT count(*)::int AS rows, count(DISTINCT line_no)::int AS lines, count(*) FILTER (WHERE line_no = ANY($2))::int AS teapots
+         FROM logs WHERE job_id = $1`,
+        [job.id, teapots],
+      );
+      expect(stored.rows[0]).toEqual({ rows: 4997, lines: 4997, teapots: 0 });
+
+      // The rollups written batch by batch (isolated ones included) are what the raw rows add up to.
+      await compactRollups(svc.db);
+      const incremental = await rollupSnapshot(svc.db);
+      await rebuildRollups(svc.db);
+      expect(await rollupSnapshot(svc.db)).toEqual(incremental);
+    } finally {
+      await svc.db.exec('ALTER TABLE logs DROP CONSTRAINT test_no_teapots');
+    }
+  }, 180_000);
+
+  it('a 6,000-character $request_method (too long for the rollup index) is a rejected line, not a failed job', async () => {
+    // Random letters: a repeated one would compress below the index's limit.
+    const method = Array.from(crypto.randomBytes(6000), (b) => String.fromCharCode(65 + (b % 26))).join('');
+    const logFormat = `log_format m '$remote_addr [$time_local] $request_method $request_uri $status';`;
+    const line = (n: number): string =>
+      `10.0.0.1 [05/Oct/2026:00:00:${String(n).padStart(2, '0')} +0000] ${n === 15 ? method : 'GET'} /x/${n} 200`;
+    const text = `${Array.from({ length: 30 }, (_, i) => line(i + 1)).join('\n')}\n`;
+    const res = await svc.upload(text, { source: 'long-method', format: 'nginx', log_format: logFormat });
+    expect(res.status).toBe(202);
+    const job = await svc.waitForJob(res.body.job_id, 120_000);
+    expect(job).toMatchObject({ status: 'succeeded', lines_ingested: 29, lines_rejected: 1 });
+    expect((await rejectedOf(job.id)).map((r) => r.line_no)).toEqual([15]);
+  }, 180_000);
+});
