@@ -41,7 +41,9 @@ export class LayoutFormat implements LineFormat {
   private readonly L: Layout;
   private readonly steps: Step[];
   /** Scratch values for one line; parseLine is synchronous and never re-entered, so one object serves all lines. */
-  private readonly st: FieldState = { body: null, total: null, upstream: null, hasRequest: false, uriStart: -1, uriEnd: -1 };
+  private readonly st: FieldState = {
+    body: null, total: null, upstream: null, hasRequest: false, uriStart: -1, uriEnd: -1, junkMethod: null, junkProtocol: null,
+  };
   /** The part of the last required field's separator that stays when the optional tail is absent. */
   private readonly requiredSep: string;
   private readonly hasBodyBytes: boolean;
@@ -89,6 +91,7 @@ export class LayoutFormat implements LineFormat {
     st.body = st.total = st.upstream = null;
     st.hasRequest = false;
     st.uriStart = -1;
+    st.junkMethod = st.junkProtocol = null;
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
@@ -188,10 +191,18 @@ export class LayoutFormat implements LineFormat {
     rec.bytesSent = this.hasBodyBytes ? st.body : st.total;
     if (rec.latencyMs === null) rec.latencyMs = st.upstream;
     if (!st.hasRequest) {
-      if (rec.method !== null || st.uriStart >= 0) {
+      const method = rec.method ?? st.junkMethod;
+      if (method !== null || st.uriStart >= 0) {
+        // The request as logged, whether or not its parts are valid.
         const uri = st.uriStart >= 0 ? line.substring(st.uriStart, st.uriEnd) : '-';
-        rec.message = rec.protocol === null ? `${rec.method ?? '-'} ${uri}` : `${rec.method ?? '-'} ${uri} ${rec.protocol}`;
+        const protocol = rec.protocol ?? st.junkProtocol;
+        rec.message = protocol === null ? `${method ?? '-'} ${uri}` : `${method ?? '-'} ${uri} ${protocol}`;
       } else rec.message = line;
+      if (st.junkMethod !== null) {
+        // Not an HTTP method: not an HTTP request, as requestLine.ts decides for a whole request line.
+        rec.endpoint = null;
+        rec.protocol = null;
+      }
     }
     rec.level = levelFromStatus(rec.statusCode);
     return rec;
