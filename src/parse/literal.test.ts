@@ -25,12 +25,13 @@ const naive = {
   },
 };
 
-describe('Literal: linear-time search for a layout literal', () => {
+// Each property for both strategies: candidate by candidate (short literals) and KMP (forced with shortMax 0).
+describe.each([['as compiled', undefined], ['KMP throughout', 0]] as const)('Literal (%s): linear-time search for a layout literal', (_name, shortMax) => {
   it('find and findWhere give the first (not skipped) exact occurrence starting before `end`', () => {
     fc.assert(
       fc.property(caseArb, fc.nat(), ({ line, lit, from, cut }, mask) => {
         const end = Math.min(cut, line.length);
-        const l = new Literal(lit);
+        const l = new Literal(lit, shortMax);
         expect(l.find(line, from, end)).toBe(naive.find(line, from, end, lit));
         const skip = (at: number): boolean => ((mask >>> (at % 31)) & 1) === 1;
         expect(l.findWhere(line, from, end, skip)).toBe(naive.find(line, from, end, lit, skip));
@@ -43,7 +44,7 @@ describe('Literal: linear-time search for a layout literal', () => {
     fc.assert(
       fc.property(caseArb, ({ line, lit, from, cut }) => {
         const end = Math.min(cut, line.length);
-        const matches = new RunMatches(new Literal(lit));
+        const matches = new RunMatches(new Literal(lit, shortMax));
         matches.reset(line, from, end);
         const got: [number, number][] = [];
         for (let c = matches.next(); c !== -1; c = matches.next()) got.push([c, matches.after]);
