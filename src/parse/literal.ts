@@ -4,7 +4,7 @@ import { matchLiteral, SPACE } from './scan.js';
  * Literals up to this long are tried at each candidate position, as before: that costs at most their
  * length (and the runs of spaces their spaces match) per position, so it is linear too, and native
  * startsWith / indexOf beat a KMP loop on the short separators of real formats (` `, `" "`, ` [`):
- * about 10% of the parse time of a combined line.
+ * several per cent of the parse time of a combined line, measured.
  */
 const SHORT_LITERAL = 8;
 
