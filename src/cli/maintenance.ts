@@ -31,7 +31,10 @@ const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
   let lastHousekeeping = 0;
   const compaction = every(TICK_MS, logger, async () => {
-    const compacted = await compactRollups(db, { quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS });
+    const compacted = await compactRollups(db, {
+      quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS,
+      onBucketFailed: (f) => logger.warn(f, 'rollup bucket not compacted; left dirty and retried after a back-off'),
+    });
     if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
   });
   const upkeep = every(TICK_MS, logger, async () => {

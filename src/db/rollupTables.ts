@@ -26,6 +26,12 @@ export function narrowTables(): string[] {
   return Object.values(NARROW_ROLLUPS).flatMap((g) => Object.values(g).filter((t) => t !== null));
 }
 
+/**
+ * The largest bigint, where rollup sums saturate (migration 0011): `least(sum(x), INT8_MAX)::bigint`
+ * for a numeric sum, int8_add_saturating(a, b) for two bigints.
+ */
+export const INT8_MAX = '9223372036854775807';
+
 const WIDE_SUMS = ['records', 'bytes_sent', 'latency_count', 'latency_sum_us'];
 const NARROW_SUMS = ['records', 'requests', 'errors', 'client_errors', 'bytes_sent', 'latency_count', 'latency_sum_us'];
 

@@ -30,6 +30,21 @@ describe('BinaryCopyWriter', () => {
     expect(rows[1]![1]!.readBigInt64BE()).toBe(-5n);
   });
 
+  it('int64 saturates at the int64 bounds instead of wrapping', () => {
+    const values = [2 ** 53, 2 ** 53 + 2, 2 ** 62, 2 ** 63 - 1, 2 ** 63, 1e19, Infinity, -(2 ** 63), -(2 ** 63) - 1e4, -1e19, -Infinity, NaN];
+    const w = new BinaryCopyWriter(64);
+    w.row(values.length);
+    for (const v of values) w.int64(v);
+    const max = 2n ** 63n - 1n;
+    const min = -(2n ** 63n);
+    expect(readBinaryCopy(w.finish())[0]!.map((f) => f?.readBigInt64BE() ?? null)).toEqual([
+      2n ** 53n, 2n ** 53n + 2n, 2n ** 62n,
+      max, max, max, max, // 2^63 − 1 is not a double: it is 2^63, which saturates like everything above
+      min, min, min, min,
+      null,
+    ]);
+  });
+
   it('encodes integer arrays in array_send format', () => {
     const w = new BinaryCopyWriter(64);
     w.row(3);

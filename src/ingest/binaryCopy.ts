@@ -8,6 +8,7 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** PostgreSQL's timestamp epoch, 2000-01-01 UTC, in Unix milliseconds. */
 const PG_EPOCH_MS = 946_684_800_000;
 const TWO_32 = 2 ** 32;
+const TWO_63 = 2 ** 63;
 const INT4_OID = 23;
 /**
  * Text up to this many UTF-16 units is copied by a JS loop while it is ASCII: for short values that is
@@ -104,9 +105,12 @@ export class BinaryCopyWriter {
     this.pos += 8;
   }
 
-  /** A 64-bit integer from a JS number (exact below 2^53): high and low words, two's complement. */
+  /**
+   * A 64-bit integer from a JS number (exact below 2^53): high and low words, two's complement. Beyond
+   * the int64 range it saturates (see writeInt64); NaN is NULL.
+   */
   int64(value: number | null): void {
-    if (value === null || !Number.isFinite(value)) return this.nullField();
+    if (value === null || Number.isNaN(value)) return this.nullField();
     this.reserve(12);
     this.view.setInt32(this.pos, 8);
     this.writeInt64(this.pos + 4, Math.round(value));
@@ -193,7 +197,20 @@ export class BinaryCopyWriter {
     this.pos += 4;
   }
 
+  /**
+   * Writes an integral number as int64, saturating at the int64 bounds. A sum beyond them comes from
+   * hostile data or a bug (the parse layer bounds every value: src/parse/fieldBounds.ts), and its high
+   * word wrapped in setInt32 before: a huge latency sum was stored as a negative or arbitrary one. The
+   * largest int64 is not a double; 2^63, its nearest, and all above become 2^63 − 1. Doubles from 2^53
+   * on are integers, so the two words are still exact.
+   */
   private writeInt64(at: number, v: number): void {
+    if (v >= TWO_63) {
+      this.view.setUint32(at, 0x7fffffff);
+      this.view.setUint32(at + 4, 0xffffffff);
+      return;
+    }
+    if (v < -TWO_63) v = -TWO_63;
     const hi = Math.floor(v / TWO_32);
     this.view.setInt32(at, hi);
     this.view.setUint32(at + 4, v - hi * TWO_32);

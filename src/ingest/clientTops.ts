@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { partitionCoversSql } from '../db/partitions.js';
+import { INT8_MAX } from '../db/rollupTables.js';
 
 const DAY_MS = 86_400_000;
 
@@ -19,10 +20,12 @@ export async function refreshClientTops(tx: Queryable, day: string): Promise<voi
   if (!raw.rows[0]?.kept) return;
   await tx.query('DELETE FROM client_tops_1d WHERE bucket = $1', [day]);
   await tx.query('DELETE FROM client_top_floors_1d WHERE bucket = $1', [day]);
+  // Bytes saturate like the rollup sums (migration 0011): a day's compaction must not fail on one address.
   await tx.query(
     `WITH counted AS (
        SELECT source, client_ip, count(*) AS requests, count(*) FILTER (WHERE status_code >= 500) AS errors,
-              count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors, coalesce(sum(bytes_sent), 0) AS bytes_sent
+              count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors,
+              least(coalesce(sum(bytes_sent), 0), ${INT8_MAX})::bigint AS bytes_sent
        FROM logs
        WHERE timestamp >= $1::timestamptz AND timestamp < $3::timestamptz AND client_ip IS NOT NULL
        GROUP BY source, client_ip),

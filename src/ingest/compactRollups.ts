@@ -1,11 +1,19 @@
 import type { Db, Queryable } from '../db/db.js';
+import { isRetryableDbError } from '../db/retry.js';
 import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
-import { APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
+import { APPENDED_TABLES, INT8_MAX, rollupColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
 import { refreshClientTops } from './clientTops.js';
 import { insertSketches, ROLLUP_WRITE_LOCK } from './rollups.js';
 
 /** Buckets compacted per transaction: short transactions, so ingest batches never wait long. */
 const BUCKETS_PER_PASS = 20;
+/** A bucket whose compaction failed is retried after this, doubled with each failure up to RETRY_MAX_MS. */
+const RETRY_FIRST_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
+/** The stored error is for a person; a message is rarely longer, a stack is not kept. */
+const MAX_ERROR_CHARS = 1000;
+
+type BucketTable = 'rollups_1h' | 'rollups_1d';
 
 /**
  * Merges the parts of each key of one hour or day bucket into a single row, in the rollup table and
@@ -14,7 +22,7 @@ const BUCKETS_PER_PASS = 20;
  * that batches add meanwhile stay for the next compaction (their bucket is marked dirty again), so
  * nothing is counted twice or lost.
  */
-export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollups_1d', bucket: string): Promise<void> {
+export async function compactBucket(tx: Queryable, table: BucketTable, bucket: string): Promise<void> {
   for (const t of [table, NARROW_ROLLUPS.route[table], NARROW_ROLLUPS.source[table]]) await compactParts(tx, t, bucket);
   await compactSketches(tx, SKETCH_TABLES[table], bucket);
   if (table === 'rollups_1d') await refreshClientTops(tx, bucket);
@@ -23,7 +31,8 @@ export async function compactBucket(tx: Queryable, table: 'rollups_1h' | 'rollup
 async function compactParts(tx: Queryable, table: AppendedTableName, bucket: string): Promise<void> {
   const { key, sums, histogram } = APPENDED_TABLES[table];
   const keyList = key.join(', ');
-  const totals = `${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')}, max(latency_max_ms) AS latency_max_ms`;
+  // sum(bigint) is numeric: past 2^63 − 1 it saturates rather than fail the bucket with "bigint out of range".
+  const totals = `${sums.map((c) => `least(sum(${c}), ${INT8_MAX})::bigint AS ${c}`).join(', ')}, max(latency_max_ms) AS latency_max_ms`;
   await tx.query(
     histogram
       ? `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *),
@@ -57,6 +66,24 @@ export interface CompactOptions {
   quietMs: number;
   /** …unless they were first marked longer ago than this (a long ingest still gets compacted now and then). */
   maxDelayMs: number;
+  /** Told of each bucket whose compaction failed (once per try: the back-off spaces them out). */
+  onBucketFailed?: (failure: CompactFailure) => void;
+}
+
+/** A bucket left dirty because its compaction failed, as rollup_dirty records it. */
+export interface CompactFailure {
+  table: BucketTable;
+  bucket: string;
+  error: string;
+  /** Failures in a row, this one included. */
+  failures: number;
+  retryAt: string;
+}
+
+interface DirtyBucket {
+  rollup_table: BucketTable;
+  bucket: string;
+  failures: number;
 }
 
 /**
@@ -64,25 +91,53 @@ export interface CompactOptions {
  * transaction, until none is due. A bucket is due once no batch has written to it for `quietMs`:
  * compacting a day that ingestion is still filling would be redone at its next batch, and costs
  * the database CPU that ingestion needs. Takes the rollup lock shared, like ingest batches: a
- * rebuild (exclusive) never runs at the same time. Returns the number of buckets compacted.
+ * rebuild (exclusive) never runs at the same time. Each bucket is compacted under its own savepoint:
+ * one that fails (bad data, a constraint) is rolled back alone, recorded with its error and skipped
+ * until its retry time, and the others go on; before, one such bucket failed every pass and no later
+ * bucket was ever compacted. Returns the number of buckets compacted.
  */
 export async function compactRollups(db: Db, opts: CompactOptions = { quietMs: 0, maxDelayMs: 0 }): Promise<number> {
   let done = 0;
   for (;;) {
-    const n = await db.transaction(async (tx) => {
+    const { taken, compacted } = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
-      const dirty = await tx.query<{ rollup_table: 'rollups_1h' | 'rollups_1d'; bucket: string }>(
-        `DELETE FROM rollup_dirty WHERE (rollup_table, bucket) IN (
-           SELECT rollup_table, bucket FROM rollup_dirty
-           WHERE last_marked_at <= now() - $1::integer * interval '1 millisecond' OR first_marked_at <= now() - $2::integer * interval '1 millisecond'
-           ORDER BY bucket, rollup_table LIMIT ${BUCKETS_PER_PASS} FOR UPDATE SKIP LOCKED)
-         RETURNING rollup_table, bucket`,
+      // Row locks until commit: a batch marking one of these buckets meanwhile waits, then marks it anew.
+      const dirty = await tx.query<DirtyBucket>(
+        `SELECT rollup_table, bucket, failures FROM rollup_dirty
+         WHERE (last_marked_at <= now() - $1::integer * interval '1 millisecond' OR first_marked_at <= now() - $2::integer * interval '1 millisecond')
+           AND (retry_at IS NULL OR retry_at <= now())
+         ORDER BY bucket, rollup_table LIMIT ${BUCKETS_PER_PASS} FOR UPDATE SKIP LOCKED`,
         [opts.quietMs, opts.maxDelayMs],
       );
-      for (const d of dirty.rows) await compactBucket(tx, d.rollup_table, d.bucket);
-      return dirty.rows.length;
+      let compacted = 0;
+      for (const d of dirty.rows) if (await compactOrRecord(tx, d, opts.onBucketFailed)) compacted++;
+      return { taken: dirty.rows.length, compacted };
     });
-    done += n;
-    if (n < BUCKETS_PER_PASS) return done;
+    done += compacted;
+    if (taken < BUCKETS_PER_PASS) return done;
+  }
+}
+
+/** Compacts one bucket under a savepoint and clears its mark; on failure, records it instead. True when compacted. */
+async function compactOrRecord(tx: Queryable, d: DirtyBucket, onFailed: CompactOptions['onBucketFailed']): Promise<boolean> {
+  await tx.exec('SAVEPOINT compact_bucket');
+  try {
+    await compactBucket(tx, d.rollup_table, d.bucket);
+    await tx.query('DELETE FROM rollup_dirty WHERE rollup_table = $1 AND bucket = $2', [d.rollup_table, d.bucket]);
+    await tx.exec('RELEASE SAVEPOINT compact_bucket');
+    return true;
+  } catch (err) {
+    // A lost connection or a deadlock is not the bucket's fault: the pass fails, the next tick retries it.
+    if (isRetryableDbError(err)) throw err;
+    await tx.exec('ROLLBACK TO SAVEPOINT compact_bucket');
+    const error = (err instanceof Error ? err.message : String(err)).slice(0, MAX_ERROR_CHARS);
+    const waitMs = Math.min(RETRY_FIRST_MS * 2 ** d.failures, RETRY_MAX_MS);
+    const res = await tx.query<{ retry_at: string }>(
+      `UPDATE rollup_dirty SET failures = failures + 1, failed_at = now(), error = $3, retry_at = now() + $4::integer * interval '1 millisecond'
+       WHERE rollup_table = $1 AND bucket = $2 RETURNING retry_at`,
+      [d.rollup_table, d.bucket, error, waitMs],
+    );
+    onFailed?.({ table: d.rollup_table, bucket: d.bucket, error, failures: d.failures + 1, retryAt: res.rows[0]?.retry_at ?? '' });
+    return false;
   }
 }

@@ -406,9 +406,12 @@ function sortPairs(hist: number[]): void {
   }
 }
 
-/** SET clause of an upsert: a stored row `r` with the new part EXCLUDED added (counts summed, histograms merged). */
+/**
+ * SET clause of an upsert: a stored row `r` with the new part EXCLUDED added (counts summed, saturating
+ * at the int64 bounds rather than failing the batch: migration 0011; histograms merged).
+ */
 function addExcluded(sums: readonly string[]): string {
-  return `${sums.map((c) => `${c} = r.${c} + EXCLUDED.${c}`).join(', ')},
+  return `${sums.map((c) => `${c} = int8_add_saturating(r.${c}, EXCLUDED.${c})`).join(', ')},
     latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
     (latency_buckets, latency_counts) = (
       SELECT m.buckets, m.counts

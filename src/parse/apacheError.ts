@@ -1,4 +1,5 @@
 import type { LogLevel, LogRecord } from '../domain/record.js';
+import { MAX_CLIENT_CHARS, withinChars } from './fieldBounds.js';
 import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from './lineFormat.js';
 import { parseAnyTimestamp } from './timestamps.js';
 
@@ -55,7 +56,7 @@ export class ApacheErrorFormat implements LineFormat {
     const seg = clientSegment(text, p);
     if (seg === null) rec.message = text.substring(p);
     else {
-      rec.clientIp = clientAddress(text, seg.addrStart, seg.addrEnd, v24);
+      rec.clientIp = withinChars(clientAddress(text, seg.addrStart, seg.addrEnd, v24), MAX_CLIENT_CHARS);
       const after = text.charCodeAt(seg.end) === 32 ? seg.end + 1 : seg.end;
       rec.message = text.substring(p, seg.start) + text.substring(after);
     }

@@ -31,12 +31,13 @@ export class FormatChain implements LineFormat {
     if (this.syslogFirst) t = text.substring(syslogPrefixLength(text));
     const rec = this.primary.parseLine(t, fail);
     if (rec !== null) return rec;
+    if (fail.implausible) return null; // read right, with a value that cannot be: no other reading hides that
     if (!this.syslogFirst) {
       const off = syslogPrefixLength(t);
       if (off > 0) {
         t = t.substring(off);
         const again = this.primary.parseLine(t, fail); // its reason now speaks of the line without the header
-        if (again !== null) return again;
+        if (again !== null || fail.implausible) return again;
       }
     }
     for (const other of this.others) {

@@ -1,4 +1,5 @@
 /** Value conversions shared by the access-log layouts and the error-log parsers. All work on [start, end) of a line. */
+import { MAX_HOST_CHARS } from './fieldBounds.js';
 
 export function isDash(s: string, start: number, end: number): boolean {
   return end - start === 1 && s.charCodeAt(start) === 45;
@@ -6,7 +7,15 @@ export function isDash(s: string, start: number, end: number): boolean {
 
 /** A non-negative decimal integer (at most 15 digits, so always exact), or -1. */
 export function parseUInt(s: string, start: number, end: number): number {
-  if (end <= start || end - start > 15) return -1;
+  return end - start > 15 ? -1 : parseDigits(s, start, end);
+}
+
+/**
+ * A non-negative decimal integer of any length, or -1: exact up to 2^53, beyond that only good for
+ * comparing with a bound (durations and sizes: see fieldBounds.ts).
+ */
+export function parseDigits(s: string, start: number, end: number): number {
+  if (end <= start) return -1;
   let v = 0;
   for (let i = start; i < end; i++) {
     const d = s.charCodeAt(i) - 48;
@@ -25,7 +34,8 @@ export function parseStatus(s: string, start: number, end: number): number {
 
 /**
  * Seconds with an optional fraction (`0.050`, `12`) as milliseconds, computed from the digits so
- * that 0.050 s is exactly 50 ms; NaN when not a number.
+ * that 0.050 s is exactly 50 ms; NaN when not a number. Exact up to 12 digits of whole seconds; longer
+ * values are only good for comparing with a bound (see fieldBounds.ts).
  */
 export function secondsToMs(s: string, start: number, end: number): number {
   let i = start;
@@ -36,7 +46,7 @@ export function secondsToMs(s: string, start: number, end: number): number {
     whole = whole * 10 + d;
     i++;
   }
-  if (i === start || i - start > 12) return NaN;
+  if (i === start) return NaN;
   if (i === end) return whole * 1000;
   if (s.charCodeAt(i) !== 46 || i + 1 === end) return NaN;
   let frac = 0;
@@ -113,7 +123,7 @@ export function clientAddress(s: string, start: number, end: number): string | n
 /**
  * A host name without its `:port` (`example.com:80`, `[::1]:8080`), so that $host, `%v:%p`,
  * `$host:$server_port` prefixes and the error log's Host header all name a vhost the same way.
- * Null for `-` or empty.
+ * Null for `-`, empty, or longer than MAX_HOST_CHARS (not a host name: a client can send any Host header).
  */
 export function hostWithoutPort(s: string, start: number, end: number): string | null {
   if (end <= start || isDash(s, start, end)) return null;
@@ -126,5 +136,5 @@ export function hostWithoutPort(s: string, start: number, end: number): string |
     const colon = s.indexOf(':', start);
     if (colon !== -1 && colon < end && s.lastIndexOf(':', end - 1) === colon && parseUInt(s, colon + 1, end) >= 0) cut = colon;
   }
-  return cut > start ? s.substring(start, cut) : null;
+  return cut > start && cut - start <= MAX_HOST_CHARS ? s.substring(start, cut) : null;
 }

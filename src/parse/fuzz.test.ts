@@ -595,6 +595,45 @@ describe('fuzz: 1 MiB adversarial lines finish in linear time', () => {
   }, SOAK ? 3_600_000 : SLOW_TEST_MS);
 });
 
+/**
+ * Pasted formats with long literals (the upload's log_format takes up to 8,192 characters), each with a
+ * 1 MiB line of near-matches of its literal (the literal's prefix repeated), in every place where the
+ * scanner looks for a literal: after a plain field, after a list-valued one, after a quoted one and
+ * after the last (issue 13, #10). Trying the literal at each candidate costs its length per candidate
+ * there: 8,000 × the line. A valid line of each format parses, so the long literal is really matched.
+ */
+const LONG_LITERAL_FORMATS: readonly (readonly [name: string, compile: () => LineFormat, valid: string, huge: string])[] = (() => {
+  const time = '[$time_local]';
+  const timeValue = '[10/Oct/2000:13:55:36 -0700]';
+  const a = `${'a'.repeat(7999)}b`;
+  // Starts with a space and continues like a list (`a , b`): every occurrence in the huge line is inside the list.
+  const commas = ' ,'.repeat(4000);
+  const quotes = `${'" '.repeat(3999)}x"`;
+  const nginx = (name: string, format: string) => () => new LayoutFormat(compileNginxLogFormat(format, name));
+  return [
+    ['after a plain field', nginx('long_plain', `\${remote_addr}${a} ${time} $status`),
+      `10.0.0.1${a} ${timeValue} 200`, `10.0.0.1${'a'.repeat(MIB)}`],
+    ['after a list-valued field', nginx('long_list', `$remote_addr ${time} $upstream_response_time${commas}$status`),
+      `10.0.0.1 ${timeValue} 0.1, 0.2${commas}200`, `10.0.0.1 ${timeValue} 0.1,${' ,'.repeat(MIB / 2)}`],
+    ['after a quoted field', nginx('long_quoted', `$remote_addr ${time} "$request${quotes} $status`),
+      `10.0.0.1 ${timeValue} "GET / HTTP/1.1${quotes} 200`, `10.0.0.1 ${timeValue} "GET / HTTP/1.1${'" '.repeat(MIB / 2)}`],
+    ['after the last field', nginx('long_last', `$remote_addr ${time} "$request" $status "$http_user_agent${quotes}`),
+      `10.0.0.1 ${timeValue} "GET / HTTP/1.1" 200 "curl${quotes}`, `10.0.0.1 ${timeValue} "GET / HTTP/1.1" 200 "curl${'" '.repeat(MIB / 2)}`],
+    ['Apache, after a plain field', () => new LayoutFormat(compileApacheLogFormat(`%h${a} %t %>s`, 'long_apache')),
+      `10.0.0.1${a} ${timeValue} 200`, `10.0.0.1${'a'.repeat(MIB)}`],
+  ];
+})();
+
+describe('fuzz: long literals of a pasted format cost linear time too', () => {
+  it.each(LONG_LITERAL_FORMATS)('%s', (_name, compile, valid, huge) => {
+    const format = compile();
+    const rec = format.parseLine(valid, scratch);
+    expect(rec, scratch.reason).toMatchObject({ clientIp: '10.0.0.1', statusCode: 200 });
+    // The rejection of the huge line quotes an excerpt of the literal, not all 8,000 characters of it.
+    timed(format.name, () => checkLineFormat(format, huge));
+  }, SLOW_TEST_MS);
+});
+
 // ---------------------------------------------------------------------------------------------------
 // 3. Every line accounted for, through the code that turns a spool file into batches.
 

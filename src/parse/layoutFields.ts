@@ -1,9 +1,10 @@
 import type { LogRecord } from '../domain/record.js';
 import { unescapeLogValue } from './escapes.js';
-import { clientAddress, hostWithoutPort, isDash, parseStatus, parseUInt, secondsToMs, sumSecondsList } from './fieldValues.js';
+import { implausibleReason, MAX_BYTES, MAX_CLIENT_CHARS, MAX_DURATION_MS, withinChars } from './fieldBounds.js';
+import { clientAddress, hostWithoutPort, isDash, parseDigits, parseStatus, secondsToMs, sumSecondsList } from './fieldValues.js';
 import { FieldKind } from './layout.js';
 import { excerpt, failWith, type Failure } from './lineFormat.js';
-import { endpointOf, applyRequestLine } from './requestLine.js';
+import { endpointOf, applyRequestLine, httpMethod, httpProtocol } from './requestLine.js';
 import {
   parseAnyTimestamp,
   parseEpochInteger,
@@ -20,12 +21,26 @@ export interface FieldState {
   hasRequest: boolean;
   uriStart: number;
   uriEnd: number;
+  /** A method or protocol field as logged when it is not one (kept for the message; the record gets null). */
+  junkMethod: string | null;
+  junkProtocol: string | null;
 }
 
 function bad(fail: Failure, what: string, s: string, start: number, end: number): false {
   failWith(fail, `bad ${what} '${excerpt(s, start, end)}'`, start);
   return false;
 }
+
+function implausible(fail: Failure, label: string, s: string, start: number, end: number, unit: string, kind: 'duration' | 'size'): false {
+  failWith(fail, implausibleReason(label, excerpt(s, start, end), unit, kind), start, true);
+  return false;
+}
+
+const DURATION_UNITS: Partial<Record<FieldKind, string>> = {
+  [FieldKind.DurationSeconds]: 's',
+  [FieldKind.DurationMs]: 'ms',
+  [FieldKind.DurationUs]: 'µs',
+};
 
 /** Stores the value at [start, end) into the record. False (with `fail` filled in) when the value is invalid. */
 export function storeField(
@@ -48,7 +63,7 @@ export function storeField(
     case FieldKind.ClientOrDash: {
       const ip = clientAddress(s, start, end);
       if (ip === undefined || (ip === null && kind === FieldKind.Client)) return bad(fail, 'client address', s, start, end);
-      rec.clientIp = ip;
+      rec.clientIp = withinChars(ip, MAX_CLIENT_CHARS);
       return true;
     }
     case FieldKind.TimeLocal:
@@ -68,7 +83,8 @@ export function storeField(
       st.hasRequest = true;
       return true;
     case FieldKind.Method:
-      rec.method = end > start && !isDash(s, start, end) ? s.substring(start, end) : null;
+      rec.method = end > start && !isDash(s, start, end) ? httpMethod(s, start, end) : null;
+      if (rec.method === null && end > start && !isDash(s, start, end)) st.junkMethod = s.substring(start, end);
       return true;
     case FieldKind.Uri:
       st.uriStart = start;
@@ -76,7 +92,8 @@ export function storeField(
       rec.endpoint = end > start && !isDash(s, start, end) ? endpointOf(s, start, end, false) : null;
       return true;
     case FieldKind.Protocol:
-      rec.protocol = end > start && !isDash(s, start, end) ? s.substring(start, end) : null;
+      rec.protocol = end > start && !isDash(s, start, end) ? httpProtocol(s, start, end) : null;
+      if (rec.protocol === null && end > start && !isDash(s, start, end)) st.junkProtocol = s.substring(start, end);
       return true;
     case FieldKind.Status:
     case FieldKind.StatusOrDash: {
@@ -93,8 +110,9 @@ export function storeField(
       let bytes: number | null;
       if (isDash(s, start, end) && kind !== FieldKind.BodyBytes) bytes = kind === FieldKind.ClfBytes ? 0 : null;
       else {
-        bytes = parseUInt(s, start, end);
+        bytes = parseDigits(s, start, end);
         if (bytes < 0) return bad(fail, `byte count for ${label}`, s, start, end);
+        if (bytes > MAX_BYTES) return implausible(fail, label, s, start, end, 'bytes', 'size');
       }
       if (kind === FieldKind.TotalBytes) st.total = bytes;
       else st.body = bytes;
@@ -107,6 +125,7 @@ export function storeField(
     case FieldKind.UpstreamSeconds: {
       const ms = sumSecondsList(s, start, end);
       if (ms !== null && Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
+      if (ms !== null && ms > MAX_DURATION_MS) return implausible(fail, label, s, start, end, 's', 'duration');
       st.upstream = ms;
       return true;
     }
@@ -133,10 +152,11 @@ function setDuration(kind: FieldKind, label: string, s: string, start: number, e
   let ms: number;
   if (kind === FieldKind.DurationSeconds) ms = secondsToMs(s, start, end);
   else {
-    const v = parseUInt(s, start, end);
+    const v = parseDigits(s, start, end);
     ms = v < 0 ? NaN : kind === FieldKind.DurationMs ? v : v / 1000;
   }
   if (Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
+  if (ms > MAX_DURATION_MS) return implausible(fail, label, s, start, end, DURATION_UNITS[kind]!, 'duration');
   rec.latencyMs = ms;
   return true;
 }

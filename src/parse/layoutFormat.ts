@@ -2,7 +2,8 @@ import { levelFromStatus, type LogRecord } from '../domain/record.js';
 import { FieldKind, FieldMode, isNumericKind, type Layout } from './layout.js';
 import { storeField, type FieldState } from './layoutFields.js';
 import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from './lineFormat.js';
-import { findSeparator, hasSpace, isEscaped, isNumberStart, listEnd, matchLiteral, SPACE, spaceOrEnd, startsAnotherField } from './scan.js';
+import { Literal, RunMatches } from './literal.js';
+import { hasSpace, isEscaped, isNumberStart, listEnd, literalEndingAt, matchLiteral, SPACE, spaceOrEnd, startsAnotherField } from './scan.js';
 
 /** Field end meaning "the value runs to the end of the line". */
 const NO_CLOSE = -2;
@@ -15,6 +16,10 @@ class Step {
     readonly mode: FieldMode,
     /** The literal after the field ('' at the end of the format). */
     readonly sep: string,
+    /** The same, compiled for linear-time search. */
+    readonly sepLiteral: Literal,
+    /** Quoted fields: the occurrences of the separator (which starts with the quote), with space runs. */
+    readonly closings: RunMatches | null,
     /** For a User field followed by ` [`-like text: that text without its leading spaces, to spot a missing field. */
     readonly userSkip: string | null,
     readonly listValued: boolean,
@@ -36,7 +41,9 @@ export class LayoutFormat implements LineFormat {
   private readonly L: Layout;
   private readonly steps: Step[];
   /** Scratch values for one line; parseLine is synchronous and never re-entered, so one object serves all lines. */
-  private readonly st: FieldState = { body: null, total: null, upstream: null, hasRequest: false, uriStart: -1, uriEnd: -1 };
+  private readonly st: FieldState = {
+    body: null, total: null, upstream: null, hasRequest: false, uriStart: -1, uriEnd: -1, junkMethod: null, junkProtocol: null,
+  };
   /** The part of the last required field's separator that stays when the optional tail is absent. */
   private readonly requiredSep: string;
   private readonly hasBodyBytes: boolean;
@@ -49,11 +56,15 @@ export class LayoutFormat implements LineFormat {
       const sep = layout.seps[i]!;
       const trimmed = sep.trimStart();
       const next = layout.fields[i + 1];
+      const sepLiteral = new Literal(sep);
+      const mode = layout.modes[i]!;
       return new Step(
         f.kind,
         f.label,
-        layout.modes[i]!,
+        mode,
         sep,
+        sepLiteral,
+        mode === FieldMode.Quoted ? new RunMatches(sepLiteral) : null,
         f.kind === FieldKind.User && trimmed.length > 0 && trimmed.length < sep.length ? trimmed : null,
         f.listValued === true,
         next !== undefined && isNumericKind(next.kind),
@@ -80,6 +91,7 @@ export class LayoutFormat implements LineFormat {
     st.body = st.total = st.upstream = null;
     st.hasRequest = false;
     st.uriStart = -1;
+    st.junkMethod = st.junkProtocol = null;
     const steps = this.steps;
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
@@ -91,10 +103,10 @@ export class LayoutFormat implements LineFormat {
       else if (step.userSkip !== null && (next = matchLiteral(line, p, end, step.userSkip)) >= 0) {
         q = p; // `1.2.3.4 - [date]`: the user field is missing, the rest of the line is intact
       } else {
-        q = step.listValued ? listEnd(line, p, end, sep) : findSeparator(line, p, end, sep);
+        q = step.listValued ? listEnd(line, p, end, step.sepLiteral) : step.sepLiteral.find(line, p, end);
         if (q < 0 && step.isLastRequired && L.requiredSepChars === 0) q = NO_CLOSE;
       }
-      if (q === -1) return failWith(fail, `line does not match ${L.name}: expected '${sep}' after ${step.label} (column ${p + 1})`, p);
+      if (q === -1) return failWith(fail, `line does not match ${L.name}: expected '${excerpt(sep, 0, sep.length)}' after ${step.label} (column ${p + 1})`, p);
       let valueEnd = q === NO_CLOSE ? end : q;
       if (step.mode === FieldMode.Plain) {
         while (valueEnd > p && line.charCodeAt(valueEnd - 1) === SPACE) valueEnd--;
@@ -118,38 +130,51 @@ export class LayoutFormat implements LineFormat {
     return this.finish(rec, line);
   }
 
-  /** The position of the quote that closes the field, NO_CLOSE for a value cut off at the end of the line, or -1. */
+  /**
+   * The position of the quote that closes the field, NO_CLOSE for a value cut off at the end of the
+   * line, or -1. The candidates are the occurrences of the separator (which starts with the quote), in
+   * order, found in one forward pass (RunMatches), so a long separator costs no more than a short one.
+   */
   private closingQuote(line: string, p: number, end: number, step: Step): number {
-    const sep = step.sep;
-    const quote = sep.charAt(0);
+    const matches = step.closings!;
+    // The quote from which exactly the kept part of the separator reaches the end of the line (the
+    // optional tail is absent): at most one position, found once by reading back from the end.
+    const tailQuote = !step.isLast && step.isLastRequired && this.requiredSep !== '' ? literalEndingAt(line, p, end, this.requiredSep) : -1;
     // A quote where the separator matches but the next field looks wrong: used when nothing better turns
     // up, so that the rejection names the bad value ("bad status code 'abc'") rather than the quote.
     let firstMatch = -1;
     let skippedEscaped = false;
     // First pass honours backslash escapes (Apache's \", escape=json); the second does not (escape=none, broken escaping).
     for (let pass = 0; pass < 2 && (pass === 0 || skippedEscaped); pass++) {
-      let from = p;
+      matches.reset(line, p, end);
+      let tailSeen = tailQuote < 0;
       for (;;) {
-        const c = line.indexOf(quote, from);
-        if (c === -1 || c >= end) break;
-        from = c + 1;
-        if (pass === 0 && line.charCodeAt(c - 1) === 92 && isEscaped(line, p, c)) {
+        const c = matches.next();
+        if (!tailSeen && (c === -1 || c >= tailQuote)) {
+          tailSeen = true;
+          if (pass === 1 || !this.escapedQuote(line, p, tailQuote)) {
+            // At the same quote the separator's own checks come first; they may only return it sooner.
+            if (c !== tailQuote) return tailQuote;
+          } else skippedEscaped = true;
+        }
+        if (c === -1) break;
+        if (pass === 0 && this.escapedQuote(line, p, c)) {
           skippedEscaped = true;
           continue;
         }
-        const after = matchLiteral(line, c, end, sep);
+        const after = matches.after;
         if (step.isLast) {
           // The final quote of the line closes it (a stray quote inside a user agent is content). But a
           // quote followed by what starts another field (` "`, ` 0.05`, ` -`) is a boundary: the line
           // has more fields than the format, which the trailing-text check then accepts or rejects.
-          if (after === end || (after > 0 && startsAnotherField(line, after, end))) return c;
+          if (after === end || startsAnotherField(line, after, end)) return c;
           continue;
         }
-        if (after >= 0 && after < end) {
+        if (after < end) {
           if (!step.nextIsNumeric || isNumberStart(line.charCodeAt(after))) return c;
           if (firstMatch < 0) firstMatch = c;
         }
-        if (step.isLastRequired && matchLiteral(line, c, end, this.requiredSep) === end) return c;
+        if (c === tailQuote) return c;
       }
     }
     if (firstMatch >= 0) return firstMatch;
@@ -157,15 +182,27 @@ export class LayoutFormat implements LineFormat {
     return step.isLast || step.isLastRequired ? NO_CLOSE : -1;
   }
 
+  private escapedQuote(line: string, from: number, c: number): boolean {
+    return line.charCodeAt(c - 1) === 92 && isEscaped(line, from, c);
+  }
+
   private finish(rec: LogRecord, line: string): LogRecord {
     const st = this.st;
     rec.bytesSent = this.hasBodyBytes ? st.body : st.total;
     if (rec.latencyMs === null) rec.latencyMs = st.upstream;
     if (!st.hasRequest) {
-      if (rec.method !== null || st.uriStart >= 0) {
+      const method = rec.method ?? st.junkMethod;
+      if (method !== null || st.uriStart >= 0) {
+        // The request as logged, whether or not its parts are valid.
         const uri = st.uriStart >= 0 ? line.substring(st.uriStart, st.uriEnd) : '-';
-        rec.message = rec.protocol === null ? `${rec.method ?? '-'} ${uri}` : `${rec.method ?? '-'} ${uri} ${rec.protocol}`;
+        const protocol = rec.protocol ?? st.junkProtocol;
+        rec.message = protocol === null ? `${method ?? '-'} ${uri}` : `${method ?? '-'} ${uri} ${protocol}`;
       } else rec.message = line;
+      if (st.junkMethod !== null) {
+        // Not an HTTP method: not an HTTP request, as requestLine.ts decides for a whole request line.
+        rec.endpoint = null;
+        rec.protocol = null;
+      }
     }
     rec.level = levelFromStatus(rec.statusCode);
     return rec;
@@ -173,6 +210,7 @@ export class LayoutFormat implements LineFormat {
 
   private expected(fail: Failure, literal: string, at: number, end: number): null {
     const where = at >= end ? `the line ends at column ${at + 1}` : `at column ${at + 1}`;
-    return failWith(fail, `line does not match ${this.L.name}: expected '${literal}' ${where}`, at);
+    // An excerpt: a pasted format's literal may be thousands of characters, and a reason is stored per line.
+    return failWith(fail, `line does not match ${this.L.name}: expected '${excerpt(literal, 0, literal.length)}' ${where}`, at);
   }
 }

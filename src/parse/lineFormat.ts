@@ -8,6 +8,12 @@ export interface Failure {
   reason: string;
   /** 0-based position reached before the line stopped matching; the best of several candidate formats is the one that got furthest. */
   column: number;
+  /**
+   * The line fits the format but a value in it is not plausible (a 12-digit request time): a format
+   * chain tries no other format, since a catch-all that ignores the field would store the line
+   * without its value and without saying why.
+   */
+  implausible: boolean;
 }
 
 /** One compiled line format: a preset, a compiled log_format, or an error-log parser. */
@@ -22,12 +28,13 @@ export interface LineFormat {
 }
 
 export function newFailure(): Failure {
-  return { reason: '', column: 0 };
+  return { reason: '', column: 0, implausible: false };
 }
 
-export function failWith(fail: Failure, reason: string, column: number): null {
+export function failWith(fail: Failure, reason: string, column: number, implausible = false): null {
   fail.reason = reason;
   fail.column = column;
+  fail.implausible = implausible;
   return null;
 }
 

@@ -1,4 +1,5 @@
 import type { LogLevel, LogRecord } from '../domain/record.js';
+import { MAX_CLIENT_CHARS, withinChars } from './fieldBounds.js';
 import { hostWithoutPort } from './fieldValues.js';
 import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from './lineFormat.js';
 import { applyRequestParts } from './requestLine.js';
@@ -138,7 +139,7 @@ function readContext(rec: LogRecord, text: string, p: number, strict: boolean): 
   for (const [key, a, b] of found) {
     if (key === 'client') {
       const sp = text.indexOf(' ', a); // `client: 1.2.3.4 using starttls` (mail)
-      rec.clientIp = b > a ? text.substring(a, sp !== -1 && sp < b ? sp : b) : null;
+      rec.clientIp = b > a ? withinChars(text.substring(a, sp !== -1 && sp < b ? sp : b), MAX_CLIENT_CHARS) : null;
     } else if (key === 'request') applyRequestParts(rec, text, a, b);
     else if (key === 'host') rec.host = hostWithoutPort(text, a, b);
     else if (key === 'referrer') rec.referer = b > a ? text.substring(a, b) : null;

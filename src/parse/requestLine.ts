@@ -1,4 +1,5 @@
 import type { LogRecord } from '../domain/record.js';
+import { MAX_METHOD_CHARS, MAX_PROTOCOL_CHARS } from './fieldBounds.js';
 
 /**
  * Splits an HTTP request line as logged (`$request` / `%r`) into method, endpoint and protocol.
@@ -49,9 +50,29 @@ function isMethodChar(c: number): boolean {
   return (c >= 65 && c <= 90) || c === 45 || c === 95;
 }
 
+/** RFC 9110 `tchar`: the characters of a token, such as a method. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * A method logged on its own (`$request_method`, `%m`): an HTTP token of at most MAX_METHOD_CHARS, or
+ * null. Anything else means the request was not HTTP (the method is in the rollup key: see fieldBounds.ts).
+ */
+export function httpMethod(s: string, start: number, end: number): string | null {
+  if (end <= start || end - start > MAX_METHOD_CHARS) return null;
+  for (let i = start; i < end; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return null;
+  return methodAt(s, start, end);
+}
+
+/** A protocol logged on its own (`$server_protocol`, `%H`): `HTTP/x.y` of at most MAX_PROTOCOL_CHARS, or null. */
+export function httpProtocol(s: string, start: number, end: number): string | null {
+  return isHttpVersion(s, start, end) ? protocolAt(s, start, end) : null;
+}
+
 /** `HTTP/` followed by a version such as 1.1, 2.0, 2 or 0.9 (bogus versions like 2.1 are logged as sent). */
 function isHttpVersion(s: string, start: number, end: number): boolean {
-  if (end - start < 6 || s.charCodeAt(start) !== 72 || s.charCodeAt(start + 4) !== 47 || !s.startsWith('HTTP/', start)) return false;
+  if (end - start < 6 || end - start > MAX_PROTOCOL_CHARS) return false;
+  if (s.charCodeAt(start) !== 72 || s.charCodeAt(start + 4) !== 47 || !s.startsWith('HTTP/', start)) return false;
   for (let i = start + 5; i < end; i++) {
     const c = s.charCodeAt(i);
     if (!((c >= 48 && c <= 57) || c === 46)) return false;
@@ -88,7 +109,7 @@ export function applyRequestParts(rec: LogRecord, s: string, start: number, end:
   let p = start;
   while (p < end && isMethodChar(s.charCodeAt(p))) p++;
   const c0 = s.charCodeAt(start);
-  if (p === start || p >= end || s.charCodeAt(p) !== 32 || p - start > 24 || c0 < 65 || c0 > 90) return;
+  if (p === start || p >= end || s.charCodeAt(p) !== 32 || p - start > MAX_METHOD_CHARS || c0 < 65 || c0 > 90) return;
   let targetEnd = end;
   let lastSpace = end - 1;
   while (lastSpace > p && s.charCodeAt(lastSpace) !== 32) lastSpace--;

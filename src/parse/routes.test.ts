@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRoutePattern, defaultRoute, matchRoutePattern, MAX_ROUTE_CHARS, RouteNormaliser, RouteRuleError, segmentPlaceholder } from './routes.js';
+import { compileRoutePattern, defaultRoute, matchRoutePattern, RouteNormaliser, RouteRuleError, segmentPlaceholder } from './routes.js';
 
 describe('defaultRoute', () => {
   it.each([
@@ -25,10 +25,28 @@ describe('defaultRoute', () => {
     expect(defaultRoute(path)).toBe(route);
   });
 
-  it('caps very long routes', () => {
-    const route = defaultRoute(`/${'a'.repeat(5000)}`);
-    expect(route.length).toBeLessThanOrEqual(MAX_ROUTE_CHARS);
-    expect(route.endsWith('/…')).toBe(true);
+  it('cuts a route over 1,024 UTF-8 bytes before a `/`, with a marker segment, never inside a character', () => {
+    const MAX_ROUTE_BYTES = 1024;
+    const seg = '€'.repeat(100); // 300 bytes in 100 UTF-16 units
+    const emoji = '😀'.repeat(200); // 800 bytes in 400 units
+    const exact = `/${'é'.repeat(511)}a`; // 1,024 bytes
+    const cases: [string, string][] = [
+      [`/${'a'.repeat(5000)}`, '/{…}'],
+      [`/files/${'a'.repeat(5000)}/x`, '/files/{…}'],
+      [`/users/1234/${'b'.repeat(2000)}`, '/users/{id}/{…}'],
+      [exact, exact],
+      [`${exact}b`, '/{…}'],
+      [`/${seg}/${seg}/${seg}/${seg}`, `/${seg}/${seg}/${seg}/{…}`],
+      [`/api/${emoji}/${emoji}`, `/api/${emoji}/{…}`],
+    ];
+    for (const [path, route] of cases) {
+      const got = defaultRoute(path);
+      expect(got).toBe(route);
+      expect(Buffer.byteLength(got)).toBeLessThanOrEqual(MAX_ROUTE_BYTES);
+      expect(Buffer.from(got).toString(), 'no character split').toBe(got);
+    }
+    // Paths that are not origin-form (CONNECT targets, junk) are bounded the same way.
+    expect(new RouteNormaliser().route(`example.com:${'4'.repeat(3000)}`)).toBe('/{…}');
   });
 
   it('leaves short mixed words alone', () => {
@@ -76,7 +94,7 @@ describe('RouteNormaliser', () => {
   it('matches adversarial paths in linear time', () => {
     // As a regular expression (/^\/[^/]*a[^/]*a[^/]*a$/) this input backtracks for hours.
     const n = new RouteNormaliser([{ pattern: '/*a*a*a', template: '/t' }]);
-    expect(n.route(`/${'a'.repeat(20_000)}b`)).toBe(`/${'a'.repeat(MAX_ROUTE_CHARS - 3)}/…`);
+    expect(n.route(`/${'a'.repeat(20_000)}b`)).toBe('/{…}');
     expect(n.route(`/${'a'.repeat(20_000)}`)).toBe('/t');
   });
 });

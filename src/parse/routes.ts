@@ -4,6 +4,7 @@
  * (`/api/users/1234/orders/9f3c2a1b` → `/api/users/{id}/orders/{hash}`); static words stay.
  * User rules (segment globs → a template) are tried first; the built-in segment rules apply otherwise.
  */
+import { MAX_ROUTE_BYTES } from './fieldBounds.js';
 
 /** A user rule: `pattern` is a path glob, `template` the route given to every path it matches. */
 export interface RouteRule {
@@ -11,9 +12,12 @@ export interface RouteRule {
   template: string;
 }
 
-/** The longest route kept: beyond it the tail becomes `/…`, so junk paths cannot flood analytics. */
-export const MAX_ROUTE_CHARS = 300;
+/** The longest rule template: 300 UTF-16 units are at most 900 UTF-8 bytes, within MAX_ROUTE_BYTES. */
+export const MAX_TEMPLATE_CHARS = 300;
 const MAX_PATTERN_CHARS = 300;
+/** What ends a route cut at MAX_ROUTE_BYTES: a segment of its own, so cut routes group like others. */
+export const ROUTE_CUT_MARKER = '/{…}';
+const CUT_MARKER_BYTES = 6;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -74,8 +78,7 @@ export function defaultRoute(path: string): string {
     }
     start = end + 1;
   }
-  const route = out === null ? path : out + path.substring(copied);
-  return route.length > MAX_ROUTE_CHARS ? capRoute(route) : route;
+  return capRoute(out === null ? path : out + path.substring(copied));
 }
 
 /** Every placeholder needs a digit or '@' (a UUID or hash of letters only is too rare to matter). */
@@ -87,8 +90,31 @@ function mayHoldId(s: string, start: number, end: number): boolean {
   return false;
 }
 
-function capRoute(route: string): string {
-  return `${route.slice(0, MAX_ROUTE_CHARS - 2)}/…`;
+/**
+ * A route of at most MAX_ROUTE_BYTES in UTF-8 (it is in btree keys: see fieldBounds.ts). A longer one
+ * is cut before the last `/` that leaves room for ROUTE_CUT_MARKER: `/files/<5,000 characters>` →
+ * `/files/{…}`, so junk paths group by their first segments and no character is split.
+ */
+export function capRoute(route: string): string {
+  if (route.length * 3 <= MAX_ROUTE_BYTES) return route; // a UTF-16 unit is at most 3 bytes
+  let bytes = 0;
+  let cut = 0;
+  for (let i = 0; i < route.length; i++) {
+    const c = route.charCodeAt(i);
+    if (c === 47 && bytes + CUT_MARKER_BYTES <= MAX_ROUTE_BYTES) cut = i;
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c < 0xdc00 && isLowSurrogate(route.charCodeAt(i + 1))) {
+      bytes += 4;
+      i++;
+    } else bytes += 3; // a lone surrogate is written as U+FFFD, 3 bytes too
+    if (bytes > MAX_ROUTE_BYTES) return route.slice(0, cut) + ROUTE_CUT_MARKER;
+  }
+  return route;
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c < 0xe000;
 }
 
 /** Thrown for a rule that cannot be compiled; the message names the problem. */
@@ -157,7 +183,7 @@ const STAR = 42;
 export function validateRouteRule(rule: RouteRule): void {
   compileRoutePattern(rule.pattern);
   if (!rule.template.startsWith('/')) throw new RouteRuleError(`template must start with '/': '${rule.template}'`);
-  if (rule.template.length > MAX_ROUTE_CHARS) throw new RouteRuleError(`template longer than ${MAX_ROUTE_CHARS} characters`);
+  if (rule.template.length > MAX_TEMPLATE_CHARS) throw new RouteRuleError(`template longer than ${MAX_TEMPLATE_CHARS} characters`);
 }
 
 const CACHE_ENTRIES = 50_000;
@@ -181,7 +207,7 @@ export class RouteNormaliser {
   route(path: string | null): string | null {
     if (path === null) return null;
     // Only origin-form paths are normalised; CONNECT targets and oddities such as `*` stay as they are.
-    if (!path.startsWith('/')) return path.length > MAX_ROUTE_CHARS ? capRoute(path) : path;
+    if (!path.startsWith('/')) return capRoute(path);
     if (this.rules.length === 0) return defaultRoute(path);
     let route = this.cache.get(path);
     if (route !== undefined) return route;

@@ -1,4 +1,5 @@
 /** Small scanning primitives shared by the layout scanner. Each runs in time linear in what it reads. */
+import type { Literal } from './literal.js';
 
 export const SPACE = 32;
 const BACKSLASH = 92;
@@ -15,29 +16,30 @@ export function matchLiteral(line: string, p: number, end: number, lit: string):
 }
 
 /**
- * First occurrence of `sep` in [from, end), or -1. A plain loop: unquoted fields are short (an
- * address, a status, a byte count), where it beats a call to indexOf.
+ * End of a list-valued nginx variable: the separator, but not inside `a, b` or `a : b`. The search
+ * goes on past the separators inside the list without reading anything twice (see Literal).
  */
-export function findSeparator(line: string, from: number, end: number, sep: string): number {
-  const c0 = sep.charCodeAt(0);
-  const single = sep.length === 1;
-  for (let i = from; i < end; i++) {
-    if (line.charCodeAt(i) === c0 && (single || line.startsWith(sep, i))) return i;
-  }
-  return -1;
+export function listEnd(line: string, p: number, end: number, sep: Literal): number {
+  if (sep.text.charCodeAt(0) !== SPACE) return sep.find(line, p, end);
+  return sep.findWhere(line, p, end, (q) => {
+    const before = line.charCodeAt(q - 1);
+    return before === 44 || (before === 58 && line.charCodeAt(q - 2) === SPACE) || (line.charCodeAt(q + 1) === 58 && line.charCodeAt(q + 2) === SPACE);
+  });
 }
 
-/** End of a list-valued nginx variable: the separator, but not inside `a, b` or `a : b`. */
-export function listEnd(line: string, p: number, end: number, sep: string): number {
-  let from = p;
-  for (;;) {
-    const q = findSeparator(line, from, end, sep);
-    if (q === -1 || sep.charCodeAt(0) !== SPACE) return q;
-    const before = line.charCodeAt(q - 1);
-    const inList = before === 44 || (before === 58 && line.charCodeAt(q - 2) === SPACE) || (line.charCodeAt(q + 1) === 58 && line.charCodeAt(q + 2) === SPACE);
-    if (!inList) return q;
-    from = q + 1;
+/**
+ * Where `lit` starts if it matches (as matchLiteral does) exactly up to `end`, not before `from`; -1
+ * otherwise. Read backwards from `end`, so one call costs the literal's length and its runs of spaces.
+ */
+export function literalEndingAt(line: string, from: number, end: number, lit: string): number {
+  let p = end;
+  for (let k = lit.length - 1; k >= 0; k--) {
+    const c = lit.charCodeAt(k);
+    if (p <= from || line.charCodeAt(p - 1) !== c) return -1;
+    p--;
+    if (c === SPACE) while (p > from && line.charCodeAt(p - 1) === SPACE) p--;
   }
+  return matchLiteral(line, p, end, lit) === end ? p : -1;
 }
 
 /** Odd number of backslashes right before position c (not looking before `from`). */
@@ -59,13 +61,13 @@ export function startsAnotherField(line: string, p: number, end: number): boolea
   return c === 34 || isNumberStart(c);
 }
 
-/** The first space in [p, end), or end. */
+/** The first space in [p, end), or end. A plain loop: the fields it ends are short, where it beats indexOf. */
 export function spaceOrEnd(line: string, p: number, end: number): number {
-  const q = findSeparator(line, p, end, ' ');
-  return q === -1 ? end : q;
+  while (p < end && line.charCodeAt(p) !== SPACE) p++;
+  return p;
 }
 
 /** Whether [p, end) contains a space. */
 export function hasSpace(line: string, p: number, end: number): boolean {
-  return findSeparator(line, p, end, ' ') !== -1;
+  return spaceOrEnd(line, p, end) < end;
 }

@@ -13,6 +13,7 @@ import type { ServerDeps } from '../server.js';
 import { spoolProblem, uploadLimits } from '../uploadLimits.js';
 
 const uploadOptions = z.object({
+  // zod counts code points: 200 are at most 800 bytes in UTF-8, within the rollups' btree key budget (src/parse/fieldBounds.ts).
   source: z.string().min(1).max(200).regex(/^[^\x00-\x1f]+$/, 'must not contain control characters').default('default')
     .describe('Where the log comes from (site, host, service); a search and analytics filter'),
   format: z.string().max(64).default('auto').describe('`auto` (default), a preset from GET /formats, or `nginx`/`apache` with `log_format`'),
