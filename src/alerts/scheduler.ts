@@ -14,7 +14,7 @@ const DELIVERY_TICK_MS = 2_000;
  * out from a loop of their own, so a slow receiver never holds evaluation up.
  */
 export function startAlertEvaluation(
-  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey'>, logger: Logger,
+  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'alertSpanMaxMs' | 'secretKey'>, logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
   const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
   if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
@@ -62,7 +62,7 @@ export function startAlertEvaluation(
         const job = res.rows[0];
         if (!job?.min_timestamp || !job.max_timestamp) return { rules: 0, steps: 0, newEpisodes: 0 };
         const span = { fromMs: Date.parse(job.min_timestamp), toMs: Date.parse(job.max_timestamp), source: job.source };
-        return evaluateSpan(db, span, Date.now(), opts);
+        return evaluateSpan(db, span, Date.now(), { ...opts, spanMaxMs: config.alertSpanMaxMs });
       });
     },
     async stop() {
