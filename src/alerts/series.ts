@@ -151,7 +151,9 @@ export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: numb
  */
 export async function firstMinuteWithData(db: Queryable, filter: Rule['filter'], ranges: readonly Range[]): Promise<number | null> {
   if (ranges.length === 0) return null;
-  const q = recordsQuery(filter, ranges[0]![0], ranges[ranges.length - 1]![1], { ranges });
+  const [fromMs, toMs] = [ranges[0]![0], ranges[ranges.length - 1]![1]];
+  // The scope alone (the rest of the filter does not count here), from the table the rule's counts come from.
+  const q = recordsQuery({ source: filter.source }, fromMs, toMs, { ranges, forceRaw: recordsQuery(filter, fromMs, toMs).raw });
   const res = await db.query<{ first: string | null }>(
     `SELECT min(${q.time}) AS first FROM ${q.table} WHERE ${q.where}${q.raw ? '' : ' AND records > 0'}`, q.params,
   );
