@@ -40,7 +40,7 @@ describe.each(BACKENDS)('alert evaluation after a job on %s', (kind) => {
     logStream.on('data', (d: Buffer) => (logs += d.toString()));
     svc = await startTestService(kind, { ALERT_EVAL_INTERVAL: '1d', LOG_LEVEL: 'info' }, { logStream });
     for (const rule of RULES) expect((await svc.inject({ method: 'POST', url: '/alerts/rules', payload: rule })).statusCode).toBe(201);
-  }, 60_000);
+  });
   afterAll(async () => svc?.close());
 
   it('a job spanning 40 days has its last ALERT_SPAN_MAX evaluated and the rest reported on it', { timeout: 90_000 }, async () => {

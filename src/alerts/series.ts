@@ -144,7 +144,6 @@ export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: numb
   return out;
 }
 
-
 /**
  * The first minute with any record in the filter's scope (its sources) within `ranges`: where an
  * anomaly rule's history starts. A minimum over the time index, not a scan of the ranges.
