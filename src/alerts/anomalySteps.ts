@@ -61,7 +61,7 @@ export function anomalySteps(rule: Rule, matching: Map<number, number>, firstEnd
 /**
  * An anomaly rule's steps a chunk at a time. Each chunk reads only the minutes of its windows and
  * baselines that no earlier chunk read, and keeps those later chunks still need (at most the chunk,
- * its window and the longest offset: about 8 days of one number per minute), so a long stretch reads
+ * its window and the longest offset: 8 to 15 days of one number per minute), so a long stretch reads
  * each minute once. Where the data starts is looked up once for the whole stretch, so that every
  * chunk judges with the history a single pass would have.
  */
