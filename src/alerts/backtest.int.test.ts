@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { at, line, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { bucketIndex, bucketValue } from '../domain/latencyHistogram.js';
+import { backtest } from './backtest.js';
+import { ruleSchema } from './rule.js';
 
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
 const RANGE = { start_date: at(0), end_date: at(120) };
@@ -126,6 +129,38 @@ describe.each(BACKENDS)('backtest on %s', (kind) => {
     // one new value at 02:20 (/c), not three.
     expect(await episodes(DAY + 120, DAY + 180)).toEqual([[at(DAY + 141), 1]]);
     expect(await episodes(DAY + 5, DAY + 30)).toEqual([[at(DAY + 11), 1]]);
+  });
+
+  it('latency over a 7-day window, for 31 days: the week a slow minute stays in the window is one episode', async () => {
+    // From day 10, a 10 ms request every hour for 31 days; on day 13 at 12:00, ten requests of 2.5 s.
+    const DAY = 24 * 60;
+    const lines: [number, string][] = [];
+    for (let h = 0; h < 31 * 24; h++) lines.push([T0 + (10 * DAY + h * 60) * MIN + 30_000, line(T0 + (10 * DAY + h * 60) * MIN + 30_000, 200, '/a')]);
+    const slowMinute = 13 * DAY + 12 * 60;
+    for (let i = 0; i < 10; i++) lines.push([T0 + slowMinute * MIN + i * 3_000, line(T0 + slowMinute * MIN + i * 3_000, 200, '/b', '2.500')]);
+    const up = await svc.upload(`${lines.sort((a, b) => a[0] - b[0]).map(([, l]) => l).join('\n')}\n`, { source: 'week', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
+    const rule = { name: 'slow week', kind: 'latency', filter: { source: 'week' }, operator: '>', threshold: 1000, window: '7d' };
+    const res = await run(rule, { start_date: at(10 * DAY), end_date: at(41 * DAY) });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    // The window ending 12:01 holds the slow minute: ten of 95 requests, more than 5%, so p95 is 2.5 s; then
+    // 10 of 178 once the window is full of hourly requests. It resolves when that minute leaves, 7 days on.
+    const slow = Math.round(bucketValue(bucketIndex(2_500)) * 1000) / 1000;
+    expect(res.body).toEqual({
+      start_date: at(10 * DAY), end_date: at(41 * DAY), steps: 31 * DAY,
+      episodes: [{ window_start: at(slowMinute + 1 - 7 * DAY), window_end: at(slowMinute + 1), value: slow, peak: slow, resolved_at: at(slowMinute + 1 + 7 * DAY) }],
+    });
+  });
+
+  it('a backtest stops at the end of a day of windows once its signal fires (the client went away)', async () => {
+    const rule = ruleSchema.parse({ ...SEED, filter: { ...SEED.filter, source: 'burst' } });
+    const whole = await backtest(svc.db, rule, T0, T0 + 31 * 24 * 60 * MIN);
+    expect(whole).toMatchObject({ aborted: false, steps: 31 * 24 * 60, episodes: [{ value: 65 }] });
+    const client = new AbortController();
+    client.abort();
+    const stopped = await backtest(svc.db, rule, T0, T0 + 31 * 24 * 60 * MIN, { signal: client.signal });
+    expect(stopped.aborted).toBe(true);
+    expect(stopped.steps).toBeLessThanOrEqual(24 * 60);
   });
 
   it('answers bad input with a 400 naming the field', async () => {

@@ -5,7 +5,7 @@ import { startTestService, type TestService } from '../../test/helpers/service.j
 import { evaluateLive, evaluateSpan } from './evaluator.js';
 
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500', source: 'burst' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
-const OPTS = { notifyMaxAgeMs: 15 * MIN };
+const OPTS = { notifyMaxAgeMs: 15 * MIN, spanMaxMs: 7 * 24 * 60 * MIN };
 
 interface Entry {
   rule_id: number;

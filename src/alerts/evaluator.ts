@@ -4,6 +4,7 @@
  *   the window ending at the current minute;
  * - after an ingest job: the rules run over every window the job's time span touches, from an
  *   inactive state, so an upload of yesterday's log records yesterday's episodes at their times.
+ *   At most ALERT_SPAN_MAX of it, a day of windows at a time, each day committed on its own.
  * Episodes are keyed by rule and firing window (recordEpisodes), so both ways, repeated ticks and
  * other processes find the same rows instead of adding new ones. One process evaluates at a time.
  */
@@ -13,11 +14,13 @@ import { parseSourceFilter } from '../search/filters.js';
 import { conditionOf } from './backtest.js';
 import { recordEpisodes } from './history.js';
 import { effectiveSettings, type StoredRule } from './rule.js';
+import { STEP_MS } from './minutes.js';
 import { listRules } from './ruleStore.js';
-import { ruleSteps, STEP_MS } from './series.js';
+import { dbMinutes, ruleSteps } from './series.js';
 import { enqueueDeliveries } from './notifications.js';
 import { isSilenced } from './silences.js';
-import { episodesOf, INITIAL_STATE, type Episode, type MachineState } from './stateMachine.js';
+import { episodesOf, INITIAL_STATE, settledEpisodesOf, type Episode, type MachineState } from './stateMachine.js';
+import { stepChunks } from './stepChunks.js';
 
 /** Advisory lock key: the process holding it is the one evaluating. */
 export const ALERT_EVAL_LOCK = 7_402_003;
@@ -72,6 +75,24 @@ interface RuleWork<T> {
   write(tx: Queryable, rule: StoredRule, stored: StoredState | undefined, read: T): Promise<RuleOutcome>;
 }
 
+interface StateSave {
+  ruleId: number;
+  state: MachineState;
+  evaluatedToMs: number;
+}
+
+/** Where live evaluation of each rule goes on from; `onlyForward` keeps a stored state that is further on. */
+async function saveStates(tx: Queryable, saves: readonly StateSave[], onlyForward: boolean): Promise<void> {
+  if (saves.length === 0) return;
+  await tx.query(
+    `INSERT INTO alert_rule_states AS s (rule_id, machine, evaluated_to)
+     SELECT * FROM unnest($1::bigint[], $2::jsonb[], $3::timestamptz[])
+     ON CONFLICT (rule_id) DO UPDATE SET machine = EXCLUDED.machine, evaluated_to = EXCLUDED.evaluated_to, updated_at = now()
+     ${onlyForward ? 'WHERE s.evaluated_to < EXCLUDED.evaluated_to' : ''}`,
+    [saves.map((x) => x.ruleId), saves.map((x) => JSON.stringify(x.state)), saves.map((x) => new Date(x.evaluatedToMs).toISOString())],
+  );
+}
+
 /**
  * Rules read at once on PostgreSQL, each on a pooled connection of its own: a tick is a query or more
  * per rule, and on two cores four in flight took 1,000 rules' reads from 1.23 s to 0.68–0.77 s.
@@ -104,7 +125,7 @@ async function withRules<T>(db: Db, mode: { onlyForward: boolean; waitForLock: b
       for (let i = next++; i < rules.length; i = next++) reads[i] = await work.read(reader, rules[i]!, states.get(rules[i]!.id));
     }));
     const result: EvaluationResult = { rules: 0, steps: 0, newEpisodes: 0 };
-    const saves: { ruleId: number; state: MachineState; evaluatedToMs: number }[] = [];
+    const saves: StateSave[] = [];
     for (const [i, rule] of rules.entries()) {
       result.rules++;
       const read = reads[i];
@@ -114,15 +135,7 @@ async function withRules<T>(db: Db, mode: { onlyForward: boolean; waitForLock: b
       result.newEpisodes += r.newEpisodes;
       if (r.save) saves.push({ ruleId: rule.id, ...r.save });
     }
-    if (saves.length) {
-      await tx.query(
-        `INSERT INTO alert_rule_states AS s (rule_id, machine, evaluated_to)
-         SELECT * FROM unnest($1::bigint[], $2::jsonb[], $3::timestamptz[])
-         ON CONFLICT (rule_id) DO UPDATE SET machine = EXCLUDED.machine, evaluated_to = EXCLUDED.evaluated_to, updated_at = now()
-         ${mode.onlyForward ? 'WHERE s.evaluated_to < EXCLUDED.evaluated_to' : ''}`,
-        [saves.map((x) => x.ruleId), saves.map((x) => JSON.stringify(x.state)), saves.map((x) => new Date(x.evaluatedToMs).toISOString())],
-      );
-    }
+    await saveStates(tx, saves, mode.onlyForward);
     return result;
   });
 }
@@ -144,33 +157,94 @@ export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOption
   });
 }
 
+export interface SpanOptions extends EvaluationOptions {
+  /** At most this much event time is evaluated, back from the span's last record (capped at now): ALERT_SPAN_MAX. */
+  spanMaxMs: number;
+  /** Stops the evaluation between two chunks (shutdown); the result then says `aborted`. */
+  signal?: AbortSignal | undefined;
+  /** Window ends per chunk; CHUNK_STEPS unless a test wants more chunks. */
+  chunkSteps?: number | undefined;
+}
+
+export interface SpanEvaluation extends EvaluationResult {
+  /** The records' event time evaluated; null when all of it is after now (its windows are not over). */
+  evaluated: { fromMs: number; toMs: number } | null;
+  /** The span's part before `evaluated`, left out because it is older than spanMaxMs before the last record. */
+  notEvaluated: { fromMs: number; toMs: number } | null;
+  /** Stopped by the signal before the end: evaluating the span again finishes it (episodes are idempotent). */
+  aborted: boolean;
+}
+
 /**
- * Evaluation over the event time [fromMs, toMs] of a job's records from `source`, for the rules that
- * can match that source: every window that holds any of it, and for
- * all but absence rules the windows after it until its last minute has left them (so that an
- * episode in the data also resolves), but none that ends after `nowMs` (its minutes are not over).
- * An absence rule stops at the data's end: silence after the last line of an old file is not news.
- * When the span reaches past where live evaluation of a rule stood, live evaluation goes on from
- * the span's state: an episode still firing at its end is resolved by a later tick.
+ * The part of a job's span that is evaluated: spanMaxMs back from its last record, or from now when
+ * the records reach past now. Without a bound, one line dated 1970 in today's upload made evaluation
+ * walk every minute since then (2.6 GB of steps per rule); the older part is reported instead.
+ */
+export function boundSpan(span: { fromMs: number; toMs: number }, nowMs: number, spanMaxMs: number): Pick<SpanEvaluation, 'evaluated' | 'notEvaluated'> {
+  const lastMs = Math.min(span.toMs, nowMs);
+  if (span.fromMs > lastMs) return { evaluated: null, notEvaluated: null };
+  const fromMs = Math.max(span.fromMs, lastMs - spanMaxMs);
+  return { evaluated: { fromMs, toMs: lastMs }, notEvaluated: fromMs > span.fromMs ? { fromMs: span.fromMs, toMs: fromMs } : null };
+}
+
+/** Records episodes in a transaction of their own, under the evaluation lock (waiting for it). */
+async function recordLocked(db: Db, rule: StoredRule, episodes: Episode[], opts: EvaluationOptions): Promise<number> {
+  if (episodes.length === 0) return 0;
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ALERT_EVAL_LOCK]);
+    return record(tx, rule, episodes, opts);
+  });
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Evaluation over the event time of a job's records from `source` (bounded by boundSpan), for the
+ * rules that can match that source: every window that holds any of it, and for all but absence
+ * rules the windows after it until its last minute has left them (so that an episode in the data
+ * also resolves), but none that ends after `nowMs` (its minutes are not over). An absence rule stops
+ * at the data's end: silence after the last line of an old file is not news.
+ *
+ * Rule by rule, a chunk of windows at a time: each chunk's episodes are committed on their own
+ * (under the evaluation lock), and the event loop gets a turn between chunks. No transaction spans
+ * the evaluation: on PGlite, whose one backend a transaction holds, every API query would wait for
+ * it. An episode still firing at a chunk's end is recorded when it resolves, or at the end, so each
+ * is recorded and notified once, as it stands. When the span reaches past where live evaluation of
+ * a rule stood, live evaluation goes on from the span's state: an episode still firing at its end
+ * is resolved by a later tick.
  */
 export async function evaluateSpan(
-  db: Db, span: { fromMs: number; toMs: number; source: string }, nowMs: number, opts: EvaluationOptions,
-): Promise<EvaluationResult | null> {
-  const { fromMs, toMs } = span;
-  // A job's span is evaluated once: it waits for another process's evaluation to finish.
-  return withRules(db, { onlyForward: true, waitForLock: true }, {
-    async read(q, rule) {
-      // A rule for other sources learns nothing from this job: an absence rule would see only their silence.
-      if (rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) return null;
-      const { windowMs } = effectiveSettings(rule);
-      const firstEndMs = floorTo(fromMs, STEP_MS) + STEP_MS;
-      const lastEndMs = Math.min(floorTo(toMs, STEP_MS) + (rule.kind === 'absence' ? 0 : windowMs), floorTo(nowMs, STEP_MS));
-      return { steps: await ruleSteps(q, rule, firstEndMs, lastEndMs), lastEndMs };
-    },
-    async write(tx, rule, _stored, { steps, lastEndMs }) {
-      const { episodes, state } = episodesOf(steps, conditionOf(rule));
-      const newEpisodes = await record(tx, rule, episodes, opts);
-      return { steps: steps.length, newEpisodes, ...(steps.length ? { save: { state, evaluatedToMs: lastEndMs } } : {}) };
-    },
+  db: Db, span: { fromMs: number; toMs: number; source: string }, nowMs: number, opts: SpanOptions,
+): Promise<SpanEvaluation> {
+  const bounded = boundSpan(span, nowMs, opts.spanMaxMs);
+  const result: SpanEvaluation = { rules: 0, steps: 0, newEpisodes: 0, ...bounded, aborted: false };
+  if (bounded.evaluated === null) return result;
+  const saves: StateSave[] = [];
+  for (const rule of await listRules(db, { enabledOnly: true })) {
+    // A rule for other sources learns nothing from this job: an absence rule would see only their silence.
+    if (rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) continue;
+    result.rules++;
+    const { windowMs } = effectiveSettings(rule);
+    const firstEndMs = floorTo(bounded.evaluated.fromMs, STEP_MS) + STEP_MS;
+    const lastEndMs = Math.min(floorTo(bounded.evaluated.toMs, STEP_MS) + (rule.kind === 'absence' ? 0 : windowMs), floorTo(nowMs, STEP_MS));
+    const condition = conditionOf(rule);
+    let state = INITIAL_STATE;
+    let steps = 0;
+    for await (const chunk of stepChunks(dbMinutes(db, rule), rule, firstEndMs, lastEndMs, opts.chunkSteps)) {
+      const settled = settledEpisodesOf(chunk, condition, state);
+      state = settled.state;
+      steps += chunk.length;
+      result.steps += chunk.length;
+      result.newEpisodes += await recordLocked(db, rule, settled.episodes, opts);
+      await nextTurn();
+      if (opts.signal?.aborted) return { ...result, aborted: true };
+    }
+    if (state.episode) result.newEpisodes += await recordLocked(db, rule, [state.episode], opts);
+    if (steps) saves.push({ ruleId: rule.id, state, evaluatedToMs: lastEndMs });
+  }
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [ALERT_EVAL_LOCK]);
+    await saveStates(tx, saves, true);
   });
+  return result;
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { evaluateLive, evaluateSpan, type EvaluationResult } from './evaluator.js';
+import { evaluateLive, type EvaluationResult } from './evaluator.js';
+import { evaluateJob, unevaluatedJobs } from './jobEvaluation.js';
 import { refreshAlertmanager, sendDueDeliveries } from './notifications.js';
 
 /** How often due notifications are looked for. */
@@ -9,14 +10,18 @@ const DELIVERY_TICK_MS = 2_000;
 
 /**
  * Runs live evaluation every ALERT_EVAL_INTERVAL, and evaluation over each succeeded ingest job's
- * event time. One evaluation at a time in this process (a queue), and one across processes (the
- * evaluator's advisory lock); a failure is logged and the next run tries again. Notifications go
- * out from a loop of their own, so a slow receiver never holds evaluation up.
+ * event time (first those a stop or a crash left unevaluated). One evaluation at a time in this
+ * process (a queue), and one across processes (the evaluator's advisory lock); a failure is logged
+ * and the next run tries again. Notifications go out from a loop of their own, so a slow receiver
+ * never holds evaluation up.
  */
 export function startAlertEvaluation(
-  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey'>, logger: Logger,
+  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'alertSpanMaxMs' | 'secretKey'>, logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
   const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
+  // Stops a job's evaluation between two chunks; the job stays running and is evaluated again at the next start.
+  const halt = new AbortController();
+  const jobOpts = { ...opts, spanMaxMs: config.alertSpanMaxMs, signal: halt.signal };
   if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -53,22 +58,18 @@ export function startAlertEvaluation(
       .catch((err: unknown) => logger.warn({ err }, 'sending alert notifications failed; retrying'))
       .finally(() => (sending = null));
   }, DELIVERY_TICK_MS);
+  const jobSucceeded = (jobId: string): void => enqueue(`job ${jobId}`, () => evaluateJob(db, jobId, Date.now(), jobOpts, logger));
+  enqueue('unevaluated jobs', async () => {
+    for (const jobId of await unevaluatedJobs(db)) jobSucceeded(jobId);
+    return { rules: 0, steps: 0, newEpisodes: 0 };
+  });
   return {
-    jobSucceeded(jobId) {
-      enqueue(`job ${jobId}`, async () => {
-        const res = await db.query<{ source: string; min_timestamp: string | null; max_timestamp: string | null }>(
-          'SELECT source, min_timestamp, max_timestamp FROM ingest_jobs WHERE id = $1', [jobId],
-        );
-        const job = res.rows[0];
-        if (!job?.min_timestamp || !job.max_timestamp) return { rules: 0, steps: 0, newEpisodes: 0 };
-        const span = { fromMs: Date.parse(job.min_timestamp), toMs: Date.parse(job.max_timestamp), source: job.source };
-        return evaluateSpan(db, span, Date.now(), opts);
-      });
-    },
+    jobSucceeded,
     async stop() {
       clearInterval(timer);
       clearInterval(deliveries);
       stopped = true;
+      halt.abort();
       await Promise.all([queue, sending]);
     },
   };

@@ -102,3 +102,16 @@ export function episodesOf(steps: readonly Step[], c: Condition, from: MachineSt
   }
   return { episodes, state: s };
 }
+
+/**
+ * episodesOf for steps that come a chunk at a time (a long span, a backtest): the episodes that
+ * resolved within these steps, one already firing in `from` included, but not one still firing
+ * after the last step. The state carries that one into the next chunk; after the last chunk it is
+ * `state.episode`. Chunk by chunk, each episode comes out once, as one pass over every step gives it.
+ */
+export function settledEpisodesOf(steps: readonly Step[], c: Condition, from: MachineState): { episodes: Episode[]; state: MachineState } {
+  const { episodes, state } = episodesOf(steps, c, from);
+  // A machine that ends firing has that episode last in the list.
+  if (state.state === 'firing') episodes.pop();
+  return { episodes, state };
+}

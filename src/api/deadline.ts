@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sendProblem } from './errors.js';
 
 declare module 'fastify' {
@@ -35,4 +35,16 @@ export function installDeadline(app: FastifyInstance, deadlineMs: number): void 
     reply.raw.once('close', () => clearTimeout(timer));
     done();
   });
+}
+
+/**
+ * A signal that fires once the request's answer can no longer reach anyone: the client went away,
+ * or the deadline above answered 504. A handler that works in steps (a backtest) stops there instead
+ * of running on for nobody, holding the database.
+ */
+export function abandonedSignal(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  // 'close' also follows a normal answer; by then the handler has finished and nothing listens.
+  reply.raw.once('close', () => controller.abort());
+  return controller.signal;
 }

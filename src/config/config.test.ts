@@ -11,6 +11,8 @@ describe('loadConfig', () => {
     expect(c.dataDir).toBe(path.resolve('./data'));
     expect(c.spoolDir).toBe(path.resolve('./data/spool'));
     expect(c.maxUploadBytes).toBe(2 * 1024 ** 3);
+    expect(c.alertSpanMaxMs).toBe(7 * 86_400_000);
+    expect(loadConfig({ ALERT_SPAN_MAX: '12h' }).alertSpanMaxMs).toBe(12 * 3_600_000);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -33,6 +35,8 @@ describe('loadConfig', () => {
     [{ ADMIN_API_KEY: 'too-short-to-be-a-key' }, /^ADMIN_API_KEY: must be at least 32 characters/],
     [{ CORS_ORIGINS: 'https://ok.example, *' }, /^CORS_ORIGINS: /],
     [{ RATE_LIMIT_PER_MINUTE: '-5' }, /^RATE_LIMIT_PER_MINUTE: /],
+    [{ ALERT_SPAN_MAX: '30s' }, /^ALERT_SPAN_MAX: expected a duration of at least 1m/],
+    [{ ALERT_SPAN_MAX: 'a week' }, /^ALERT_SPAN_MAX: /],
     [{ DATABASE_URL: 'postgresql://db/logs' }, /^SECRET_KEY: required with DATABASE_URL when auth is on/],
   ])('names the variable of a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);

@@ -42,6 +42,8 @@ const envSchema = z.object({
   ALERT_EVAL_INTERVAL: z.string().default('30s')
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, 'expected a duration of at least 1s, such as 30s or 1m'),
   ALERT_NOTIFY_MAX_AGE: z.string().default('15m').refine((v) => parseDuration(v) !== null, 'expected a duration such as 15m or 1h'),
+  ALERT_SPAN_MAX: z.string().default('7d')
+    .refine((v) => (parseDuration(v) ?? 0) >= 60_000, 'expected a duration of at least 1m, such as 7d or 12h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKERS: booleanString.default(true),
   ROUTE_RULES: z
@@ -101,6 +103,11 @@ export interface Config {
   alertEvalIntervalMs: number;
   /** Episodes that ended longer ago than this when found (old uploads) are recorded, not notified (ALERT_NOTIFY_MAX_AGE). */
   alertNotifyMaxAgeMs: number;
+  /**
+   * How much event time after an ingest job is evaluated, counted back from its last record (ALERT_SPAN_MAX):
+   * older parts are reported on the job, for a backtest, rather than evaluated in the background.
+   */
+  alertSpanMaxMs: number;
   queryTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** false: serve the API only, do not claim ingest jobs or run background maintenance. */
@@ -156,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
     alertEvalIntervalMs: parseDuration(e.ALERT_EVAL_INTERVAL)!,
     alertNotifyMaxAgeMs: parseDuration(e.ALERT_NOTIFY_MAX_AGE)!,
+    alertSpanMaxMs: parseDuration(e.ALERT_SPAN_MAX)!,
     logLevel: e.LOG_LEVEL,
     runWorkers: e.RUN_WORKERS,
     routeRules: e.ROUTE_RULES,

@@ -6,3 +6,9 @@ export function parseDuration(value: string): number | null {
   const m = DURATION.exec(value);
   return m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : null;
 }
+
+/** Milliseconds → the largest unit that states them exactly (`604800000` → `7d`), as parseDuration reads them. */
+export function formatDuration(ms: number): string {
+  for (const unit of ['d', 'h', 'm', 's'] as const) if (ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  return `${ms}ms`;
+}

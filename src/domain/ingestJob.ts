@@ -1,6 +1,26 @@
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed';
 
 /**
+ * How the alert rules were evaluated over a succeeded job's event time. Pending from the moment the
+ * job succeeds; then running, and done or failed. The rules cover at most ALERT_SPAN_MAX of event
+ * time back from the job's last record: what lies before is named in `not_evaluated`, for a backtest.
+ */
+export interface JobAlertEvaluation {
+  status: 'pending' | 'running' | 'done' | 'failed';
+  /** Event time of the records evaluated (ISO 8601); null when none was (no records, or all after now). Absent while pending. */
+  evaluated_from?: string | null;
+  evaluated_to?: string | null;
+  /** Rules evaluated (those whose source filter admits the job's source), windows evaluated, episodes found for the first time. */
+  rules?: number;
+  steps?: number;
+  episodes?: number;
+  /** Event time of the job's records left out, and why; null when none was. */
+  not_evaluated?: { from: string; to: string; reason: string } | null;
+  /** Why a failed evaluation failed. */
+  error?: string;
+}
+
+/**
  * An ingest job as stored and as the API shows it (GET /ingest/jobs). The dashboard reads it too
  * (src/ui imports this file's types), so it stays free of any import.
  */
@@ -30,4 +50,6 @@ export interface IngestJob {
   finished_at: string | null;
   /** When housekeeping removed the spool file of this failed job; an upload of the same content and source resumes it. */
   spool_removed_at: string | null;
+  /** Null until the job succeeds (and for jobs that succeeded before this was recorded). */
+  alert_evaluation: JobAlertEvaluation | null;
 }

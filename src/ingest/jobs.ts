@@ -10,7 +10,8 @@ export interface ClaimedJob extends IngestJob {
 
 const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, file_name, sha256, gzip,
   bytes_total, bytes_processed, lines_processed, lines_ingested, lines_rejected, lines_skipped,
-  records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at, spool_removed_at`;
+  records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at, spool_removed_at,
+  alert_evaluation`;
 
 export interface NewJob {
   source: string;
@@ -216,13 +217,15 @@ export class LeaseLostError extends Error {
  * Marks the job succeeded, provided its stored checkpoint is where the run ended: a database crash
  * can lose the last batches' commits (synchronous_commit = off) after the runner saw them succeed,
  * and the job must then resume, not end short. Safe to repeat after a lost connection: a job that
- * already succeeded is left as it is.
+ * already succeeded is left as it is. The same UPDATE marks its alert evaluation pending: a crash
+ * before the evaluation ran leaves it for the alert scheduler's next start (src/alerts/jobEvaluation.ts).
  */
 export async function finishJob(
   db: Queryable, jobId: string, owner: string, end: { bytesProcessed: number; linesProcessed: number },
 ): Promise<void> {
   const res = await db.query(
-    `UPDATE ingest_jobs SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, error = NULL
+    `UPDATE ingest_jobs SET status = 'succeeded', finished_at = now(), lease_owner = NULL, lease_until = NULL, error = NULL,
+            alert_evaluation = '{"status": "pending"}'::jsonb
      WHERE id = $1 AND lease_owner = $2 AND status = 'running' AND bytes_processed = $3 AND lines_processed = $4`,
     [jobId, owner, end.bytesProcessed, end.linesProcessed],
   );

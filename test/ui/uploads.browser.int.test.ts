@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestJob } from '../../src/ingest/jobs.js';
+import { line, MIN } from '../helpers/burstLog.js';
 import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
 import { BACKENDS } from '../helpers/db.js';
 import { hasSharedData, sharedFile } from '../helpers/env.js';
@@ -107,6 +108,22 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(await outcome('logs.bz2').textContent()).toMatch(/^This is not a text or gzip log file: .*bzip2/);
     expect(await outcome('empty.log').textContent()).toMatch(/^The upload was refused: .*empty/);
     expect(await outcome('empty.log').getAttribute('role')).toBe('alert');
+  });
+
+  it("says which part of a long job's event time the alert rules did not evaluate", async () => {
+    const { page } = d;
+    await page.goto(`${d.base}/ui/uploads`);
+    const now = Date.now();
+    const text = `${line(now - 40 * 24 * 60 * MIN, 200, '/old')}\n${line(now - 5 * MIN, 200, '/new')}\n`;
+    await page.getByLabel('choose log files').setInputFiles({ name: 'forty-days.log', mimeType: 'text/plain', buffer: Buffer.from(text) });
+    const { id, card } = await finishedCard('forty-days.log');
+    // The card follows the alert evaluation after the job succeeded, and says what it left out.
+    const shown = card.getByTestId('job-alerts-not-evaluated');
+    await shown.waitFor({ timeout: 60_000 });
+    const cut = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body.alert_evaluation!.not_evaluated!;
+    expect(await shown.textContent()).toBe(
+      `Alert rules not evaluated from ${cut.from.replace('T', ' ').slice(0, 19)} to ${cut.to.replace('T', ' ').slice(0, 19)} UTC: ${cut.reason}.`,
+    );
   });
 
   it('shows past jobs after a reload, and fits a phone screen', async () => {

@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { backtest, BacktestError } from '../../alerts/backtest.js';
@@ -8,6 +8,7 @@ import { listRuleStates } from '../../alerts/ruleStates.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
 import type { Db } from '../../db/db.js';
+import { abandonedSignal } from '../deadline.js';
 import { AppError } from '../errors.js';
 import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
@@ -54,13 +55,17 @@ const backtestAnswer = z.object({
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** Runs a backtest, answering bad dates and unsupported rules as 400s naming the field. */
-async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRange>): Promise<z.infer<typeof backtestAnswer>> {
+/**
+ * Runs a backtest, answering bad dates and unsupported rules as 400s naming the field. It stops
+ * between two days of windows once nobody waits for the answer (client gone, or 504 at the deadline).
+ */
+async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRange>, reply: FastifyReply): Promise<z.infer<typeof backtestAnswer>> {
   const startMs = Date.parse(dateParam('start_date', range.start_date));
   const endMs = Date.parse(dateParam('end_date', range.end_date));
   if (startMs >= endMs) throw AppError.badParam('end_date', 'must be after start_date');
   try {
-    const { episodes, steps } = await backtest(db, rule, startMs, endMs);
+    const { episodes, steps, aborted } = await backtest(db, rule, startMs, endMs, { signal: abandonedSignal(reply) });
+    if (aborted) reply.log.info({ steps }, 'backtest stopped: nobody waits for its answer any more');
     return { start_date: iso(startMs), end_date: iso(endMs), steps, episodes: episodes.map(episodeAnswer) };
   } catch (err) {
     if (err instanceof BacktestError) throw AppError.badParam(err.field, err.message);
@@ -154,7 +159,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
         body: backtestRange.extend({ rule: z.record(z.string(), z.unknown()) }),
         response: { 200: backtestAnswer, 400: problemSchema },
       },
-    }, async (req) => runBacktest(deps.db, validRule(req.body.rule, 'rule'), req.body));
+    }, async (req, reply) => runBacktest(deps.db, validRule(req.body.rule, 'rule'), req.body, reply));
 
     app.post('/alerts/rules/:id/backtest', {
       config: { access: 'admin' },
@@ -165,9 +170,9 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
         body: backtestRange,
         response: { 200: backtestAnswer, 400: problemSchema, 404: problemSchema },
       },
-    }, async (req) => {
+    }, async (req, reply) => {
       const { id: _i, created_at: _c, updated_at: _u, ...rule } = await found(req.params.id);
-      return runBacktest(deps.db, rule, req.body);
+      return runBacktest(deps.db, rule, req.body, reply);
     });
 
     app.post('/alerts/rules/:id/test-notification', {

@@ -34,6 +34,20 @@ export const jobSchema = z.object({
     'Set on a failed job whose uploaded file was removed from the spool (FAILED_SPOOL_KEEP_HOURS after it failed). ' +
     'Uploading the same file for the same source again resumes the job from where it stopped, whether or not its file is still there',
   ),
+  alert_evaluation: z.object({
+    status: z.enum(['pending', 'running', 'done', 'failed']),
+    evaluated_from: z.string().nullable().optional().describe('Event time of the first record evaluated; null: none was'),
+    evaluated_to: z.string().nullable().optional().describe('Event time of the last record evaluated (at most now)'),
+    rules: z.number().optional().describe("Rules evaluated: the enabled ones whose source filter admits the job's source"),
+    steps: z.number().optional().describe('Windows evaluated, one per rule and minute of event time'),
+    episodes: z.number().optional().describe('Episodes found for the first time'),
+    not_evaluated: z.object({ from: z.string(), to: z.string(), reason: z.string() }).nullable().optional()
+      .describe("Event time of the job's records that was not evaluated, and why (older than ALERT_SPAN_MAX before its last record): backtest the rules over it"),
+    error: z.string().optional().describe('Why a failed evaluation failed'),
+  }).nullable().describe(
+    "Alert rules evaluated over the job's event time: null until the job succeeds; pending, running, then done or failed. " +
+    "At most ALERT_SPAN_MAX of event time back from the job's last record is evaluated.",
+  ),
 });
 
 const idParams = z.object({ id: z.uuid('must be a job id (UUID)') });

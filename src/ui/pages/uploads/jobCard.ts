@@ -14,6 +14,16 @@ const POLL_MS = 1000;
 const RAW_SHOWN = 240;
 
 const done = (j: Job) => j.status === 'succeeded' || j.status === 'failed';
+/** The alert rules still run over the job's event time after it succeeded: the card follows them too. */
+const evaluating = (j: Job) => j.alert_evaluation?.status === 'pending' || j.alert_evaluation?.status === 'running';
+
+/** One line when the alert rules left part of the job's event time out (older than ALERT_SPAN_MAX before its last record). */
+function notEvaluatedLine(job: Job): HTMLElement | null {
+  const cut = job.alert_evaluation?.not_evaluated;
+  if (!cut) return null;
+  return h('p', { class: 'notice', 'data-testid': 'job-alerts-not-evaluated' },
+    `Alert rules not evaluated from ${fmtTime(cut.from)} to ${fmtTime(cut.to)} UTC: ${cut.reason}.`);
+}
 
 /** Lines per second: between two polls while running, over the whole run once it ended. */
 function rate(job: Job, prev: { at: number; lines: number } | null, now: number): number | null {
@@ -34,8 +44,9 @@ function stat(name: string, label: string, value: string): HTMLElement {
 }
 
 /**
- * A job's card: status, bytes processed of total, lines/s, line counts, the format used, and the
- * rejected lines with their numbers and reasons. It polls GET /ingest/jobs/{id} each second until the job ends.
+ * A job's card: status, bytes processed of total, lines/s, line counts, the format used, the
+ * rejected lines with their numbers and reasons, and the event time the alert rules left out. It
+ * polls GET /ingest/jobs/{id} each second until the job and its alert evaluation have ended.
  */
 export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected: boolean }): { el: HTMLElement } {
   const el = h('article', { class: 'panel job-card', id: `job-${initial.id}`, 'data-testid': 'job-card', 'data-job-id': initial.id });
@@ -86,19 +97,24 @@ export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected:
         stat('rejected', 'Rejected', fmtInt(job.lines_rejected)),
         stat('skipped', 'Skipped (empty)', fmtInt(job.lines_skipped))),
       job.error ? h('p', { class: 'notice error', role: 'alert' }, `The job failed: ${job.error}`) : null,
+      notEvaluatedLine(job),
       job.lines_rejected > 0 ? rejected : null,
     ].filter((c): c is HTMLElement => c !== null));
     if (job.lines_rejected > 0 && done(job)) {
       rejected.querySelector('summary')?.remove();
       rejected.prepend(h('summary', {}, `Rejected lines (${fmtInt(job.lines_rejected)}): line number, reason, raw text`));
       if (!rejectedLoaded && rejected.open) void loadRejected(job);
-      else if (!rejectedLoaded) rejected.addEventListener('toggle', () => { if (rejected.open && !rejectedLoaded) void loadRejected(job); });
+      else if (!rejectedLoaded && !rejected.dataset.wired) {
+        // The card is drawn again while its alert evaluation runs: one listener is enough.
+        rejected.dataset.wired = 'true';
+        rejected.addEventListener('toggle', () => { if (rejected.open && !rejectedLoaded) void loadRejected(job); });
+      }
     }
   };
 
   const poll = async (job: Job): Promise<void> => {
     draw(job);
-    if (done(job)) return;
+    if (done(job) && !evaluating(job)) return;
     await new Promise((r) => setTimeout(r, POLL_MS));
     if (opts.signal.aborted) return;
     try {
