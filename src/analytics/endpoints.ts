@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { factsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
+import { factsQuery, narrowFactsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
 import { latencySummary, pct, sortKeys, statusClass } from './summary.js';
 
 export const ENDPOINT_SORTS = ['count', 'error_rate', 'p95', 'p99', 'avg'] as const;
@@ -34,13 +34,70 @@ const SORT_VALUE: Record<EndpointSort, (r: EndpointRow) => number | null> = {
   avg: (r) => r.avg_ms,
 };
 
-/** One row per route with its traffic, error rate and latency percentiles, ranked by `sort` (the per-route rollups). */
+/**
+ * The same keys in SQL, over a route's summed facts, computed as SORT_VALUE computes them (float8
+ * like JS numbers; avg rounded to 3 decimals as latencySummary rounds it, Math.round being
+ * floor(x + 0.5)). A percentile is ranked by its histogram bucket (`q`, below), whose value only
+ * grows with the index.
+ */
+const SORT_SQL: Record<EndpointSort, string> = {
+  count: 'r.requests',
+  error_rate: 'r.errors::float8 / r.requests::float8',
+  p95: 'q.bucket',
+  p99: 'q.bucket',
+  avg: 'CASE WHEN r.latency_count > 0 THEN floor(r.latency_sum_us::float8 / r.latency_count::float8 / 1000 * 1000 + 0.5) / 1000 END',
+};
+
+/**
+ * Per route, the bucket of its merged histogram that holds the q-quantile by nearest rank, as
+ * quantile() in src/domain/latencyHistogram.ts finds it: rank ⌈q·n − 1e-9⌉, at least 1, in float8
+ * as there (so a huge n rounds alike).
+ */
+function quantileBucketSql(q: number): string {
+  return `q AS (
+    SELECT route, min(b) AS bucket FROM (
+      SELECT route, b, sum(c) OVER (PARTITION BY route ORDER BY b) AS seen, sum(c) OVER (PARTITION BY route) AS total
+      FROM (SELECT f.route, u.b, sum(u.c) AS c
+            FROM facts AS f CROSS JOIN LATERAL unnest(f.latency_buckets, f.latency_counts) AS u(b, c)
+            WHERE f.latency_count > 0 AND f.route IN (SELECT route FROM r) GROUP BY 1, 2) AS merged
+    ) AS cumulative
+    WHERE seen::float8 >= greatest(1, ceil(${q}::float8 * total::float8 - 1e-9)) GROUP BY route)`;
+}
+
+/**
+ * The `limit` routes that rank first by `sort`, in order, ranked in SQL: a range may hold any number
+ * of routes, and only these come back.
+ */
+async function rankRoutes(db: Queryable, p: EndpointsParams): Promise<{ routes: string[]; sourceOfTruth: SourceOfTruth }> {
+  const params: unknown[] = [p.minCount, p.limit];
+  const facts = narrowFactsQuery(p, 'route', params);
+  const percentile = p.sort === 'p95' ? 0.95 : p.sort === 'p99' ? 0.99 : null;
+  const res = await db.query<{ route: string }>(
+    `WITH facts AS (${facts.sql}),
+     r AS (
+       SELECT route, sum(requests) AS requests, sum(errors) AS errors, sum(latency_count) AS latency_count, sum(latency_sum_us) AS latency_sum_us
+       FROM facts WHERE route IS NOT NULL GROUP BY route HAVING sum(requests) > 0 AND sum(requests) >= $1)
+     ${percentile === null ? '' : `, ${quantileBucketSql(percentile)}`}
+     SELECT r.route FROM r ${percentile === null ? '' : 'LEFT JOIN q USING (route)'}
+     ORDER BY ${SORT_SQL[p.sort]} DESC NULLS LAST, r.requests DESC, r.route COLLATE "C" LIMIT $2`,
+    params,
+  );
+  return { routes: res.rows.map((row) => row.route), sourceOfTruth: facts.sourceOfTruth };
+}
+
+/**
+ * One row per route with its traffic, error rate and latency percentiles, ranked by `sort` (the
+ * per-route rollups): the routes are ranked and limited in SQL, then only theirs are summed with
+ * their histograms. What comes back to this process is bounded by `limit`, whatever the number of routes.
+ */
 export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{ items: EndpointRow[]; source_of_truth: SourceOfTruth }> {
-  const { groups, sourceOfTruth } = await totalsBy(db, p, 'route', 'route');
+  const { routes, sourceOfTruth } = await rankRoutes(db, p);
+  if (routes.length === 0) return { items: [], source_of_truth: sourceOfTruth };
+  const { groups } = await totalsBy(db, { ...p, routes }, 'route', 'route');
   const ranked: { row: EndpointRow; key: number | null }[] = [];
-  for (const [route, t] of groups) {
-    // Records without a status code (an error-log line naming a request) have no place in a requests table.
-    if (route === null || t.requests === 0 || t.requests < p.minCount) continue;
+  for (const route of routes) {
+    const t = groups.get(route);
+    if (t === undefined) continue;
     const latency = latencySummary(t);
     const row: EndpointRow = {
       route,
@@ -56,6 +113,8 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
     };
     ranked.push({ row, key: SORT_VALUE[p.sort](row) });
   }
+  // SQL ranked them; the same order from the figures as returned (a sort is stable), so that the
+  // order holds even where SQL's float arithmetic would differ from ours in the last bit.
   ranked.sort((a, b) => {
     if (a.key !== b.key) {
       if (a.key === null) return 1;
@@ -64,7 +123,7 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
     }
     return b.row.count - a.row.count || (a.row.route < b.row.route ? -1 : a.row.route > b.row.route ? 1 : 0);
   });
-  return { items: ranked.slice(0, p.limit).map((r) => r.row), source_of_truth: sourceOfTruth };
+  return { items: ranked.map((r) => r.row), source_of_truth: sourceOfTruth };
 }
 
 /** Requests per status code and class over a range. */
