@@ -1,11 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
+import { startDeliveries } from './deliveryLoop.js';
 import { evaluateLive, evaluateSpan, type EvaluationResult } from './evaluator.js';
-import { refreshAlertmanager, sendDueDeliveries } from './notifications.js';
-
-/** How often due notifications are looked for. */
-const DELIVERY_TICK_MS = 2_000;
 
 /**
  * Runs live evaluation every ALERT_EVAL_INTERVAL, and evaluation over each succeeded ingest job's
@@ -14,7 +11,7 @@ const DELIVERY_TICK_MS = 2_000;
  * out from a loop of their own, so a slow receiver never holds evaluation up.
  */
 export function startAlertEvaluation(
-  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey'>, logger: Logger,
+  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey' | 'notifyDenyPrivate' | 'notifyAllowedHosts'>, logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
   const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
   if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
@@ -38,21 +35,15 @@ export function startAlertEvaluation(
     ticking = true;
     enqueue('live', async () => {
       try {
-        const result = await evaluateLive(db, Date.now(), opts);
-        await refreshAlertmanager(db);
-        return result;
+        return await evaluateLive(db, Date.now(), opts);
       } finally {
         ticking = false;
       }
     });
   }, config.alertEvalIntervalMs);
-  let sending: Promise<unknown> | null = null;
-  const deliveries = setInterval(() => {
-    if (sending) return;
-    sending = sendDueDeliveries(db, config.secretKey)
-      .catch((err: unknown) => logger.warn({ err }, 'sending alert notifications failed; retrying'))
-      .finally(() => (sending = null));
-  }, DELIVERY_TICK_MS);
+  const deliveries = startDeliveries(db, {
+    secretKey: config.secretKey, destinations: { denyPrivate: config.notifyDenyPrivate, allowed: config.notifyAllowedHosts },
+  }, config.alertEvalIntervalMs, logger);
   return {
     jobSucceeded(jobId) {
       enqueue(`job ${jobId}`, async () => {
@@ -67,9 +58,8 @@ export function startAlertEvaluation(
     },
     async stop() {
       clearInterval(timer);
-      clearInterval(deliveries);
       stopped = true;
-      await Promise.all([queue, sending]);
+      await Promise.all([queue, deliveries.stop()]);
     },
   };
 }
