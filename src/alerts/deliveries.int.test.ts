@@ -5,12 +5,11 @@ import { at, line, logFile } from '../../test/helpers/burstLog.js';
 import { BACKENDS, openTestDb } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { Db } from '../db/db.js';
-import { NO_ALLOWED_DESTINATIONS } from '../domain/destinationPolicy.js';
 import { enqueueTest, sendDueDeliveries, type SendOptions } from './notifications.js';
 import { ruleSchema } from './rule.js';
 import { createRule } from './ruleStore.js';
 
-const SEND: SendOptions = { secretKey: undefined, destinations: { denyPrivate: false, allowed: NO_ALLOWED_DESTINATIONS } };
+const SEND: SendOptions = { secretKey: undefined, destinations: { denyPrivate: false, allowed: { hosts: [], cidrs: [] } } };
 const MIN = 60_000;
 
 interface Held {

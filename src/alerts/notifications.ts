@@ -97,7 +97,7 @@ export async function enqueueTest(db: Queryable, rule: StoredRule, nowMs: number
 const BATCH = 20;
 const CONCURRENCY = 8;
 /** One attempt: connect, send and read the answer within this. */
-export const SEND_TIMEOUT_MS = 5_000;
+const SEND_TIMEOUT_MS = 5_000;
 /** What is read of a receiver's answer at most (its status is what counts). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 /**
