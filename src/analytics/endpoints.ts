@@ -35,69 +35,71 @@ const SORT_VALUE: Record<EndpointSort, (r: EndpointRow) => number | null> = {
 };
 
 /**
- * The same keys in SQL, over a route's summed facts, computed as SORT_VALUE computes them (float8
- * like JS numbers; avg rounded to 3 decimals as latencySummary rounds it, Math.round being
- * floor(x + 0.5)). A percentile is ranked by its histogram bucket (`q`, below), whose value only
- * grows with the index.
+ * The same keys in SQL, over a route's sums, computed as SORT_VALUE computes them (float8 like JS
+ * numbers; avg rounded to 3 decimals as latencySummary rounds it, Math.round being floor(x + 0.5)).
+ * Percentiles are ranked apart (percentileRanked).
  */
-const SORT_SQL: Record<EndpointSort, string> = {
-  count: 'r.requests',
-  error_rate: 'r.errors::float8 / r.requests::float8',
-  p95: 'q.bucket',
-  p99: 'q.bucket',
-  avg: 'CASE WHEN r.latency_count > 0 THEN floor(r.latency_sum_us::float8 / r.latency_count::float8 / 1000 * 1000 + 0.5) / 1000 END',
+const ORDER_SQL: Record<Exclude<EndpointSort, 'p95' | 'p99'>, string> = {
+  count: 'sum(requests)',
+  error_rate: 'sum(errors)::float8 / sum(requests)::float8',
+  avg: 'CASE WHEN sum(latency_count) > 0 THEN floor(sum(latency_sum_us)::float8 / sum(latency_count)::float8 / 1000 * 1000 + 0.5) / 1000 END',
 };
 
 /**
- * Per route, the bucket of its merged histogram that holds the q-quantile by nearest rank, as
- * quantile() in src/domain/latencyHistogram.ts finds it: rank ⌈q·n − 1e-9⌉, at least 1, in float8
- * as there (so a huge n rounds alike).
+ * How many routes beyond `limit` a percentile ranking reads the figures of and ranks here. Merging
+ * every route's histograms in SQL (unnest, GROUP BY bucket) costs several times what reading them
+ * does, so while no more routes qualify (the usual case) their figures are read and ranked in this
+ * process; past that, SQL ranks them. Either way what is read is bounded by `limit` and this
+ * constant, whatever the number of routes.
  */
-function quantileBucketSql(q: number): string {
-  return `q AS (
-    SELECT route, min(b) AS bucket FROM (
-      SELECT route, b, sum(c) OVER (PARTITION BY route ORDER BY b) AS seen, sum(c) OVER (PARTITION BY route) AS total
-      FROM (SELECT f.route, u.b, sum(u.c) AS c
-            FROM facts AS f CROSS JOIN LATERAL unnest(f.latency_buckets, f.latency_counts) AS u(b, c)
-            WHERE f.latency_count > 0 AND f.route IN (SELECT route FROM r) GROUP BY 1, 2) AS merged
-    ) AS cumulative
-    WHERE seen::float8 >= greatest(1, ceil(${q}::float8 * total::float8 - 1e-9)) GROUP BY route)`;
-}
+const RANKED_HERE_BEYOND_LIMIT = 250;
 
 /**
- * The `limit` routes that rank first by `sort`, in order, ranked in SQL: a range may hold any number
- * of routes, and only these come back.
+ * The `limit` routes with at least `minCount` requests whose q-quantile is highest, ranked in SQL:
+ * per route, the bucket of its merged histogram that holds the q-quantile by nearest rank, as
+ * quantile() in src/domain/latencyHistogram.ts finds it (rank ⌈q·n − 1e-9⌉, at least 1, in float8 as
+ * there, so a huge n rounds alike); a bucket's value only grows with its index. Ties as SORT_VALUE.
  */
-async function rankRoutes(db: Queryable, p: EndpointsParams): Promise<{ routes: string[]; sourceOfTruth: SourceOfTruth }> {
+async function percentileRanked(db: Queryable, p: EndpointsParams, q: number): Promise<string[]> {
   const params: unknown[] = [p.minCount, p.limit];
   const facts = narrowFactsQuery(p, 'route', params);
-  const percentile = p.sort === 'p95' ? 0.95 : p.sort === 'p99' ? 0.99 : null;
   const res = await db.query<{ route: string }>(
     `WITH facts AS (${facts.sql}),
-     r AS (
-       SELECT route, sum(requests) AS requests, sum(errors) AS errors, sum(latency_count) AS latency_count, sum(latency_sum_us) AS latency_sum_us
-       FROM facts WHERE route IS NOT NULL GROUP BY route HAVING sum(requests) > 0 AND sum(requests) >= $1)
-     ${percentile === null ? '' : `, ${quantileBucketSql(percentile)}`}
-     SELECT r.route FROM r ${percentile === null ? '' : 'LEFT JOIN q USING (route)'}
-     ORDER BY ${SORT_SQL[p.sort]} DESC NULLS LAST, r.requests DESC, r.route COLLATE "C" LIMIT $2`,
+     r AS (SELECT route, sum(requests) AS requests FROM facts WHERE route IS NOT NULL
+           GROUP BY route HAVING sum(requests) > 0 AND sum(requests) >= $1),
+     merged AS (SELECT f.route, u.b, sum(u.c) AS c
+                FROM facts AS f CROSS JOIN LATERAL unnest(f.latency_buckets, f.latency_counts) AS u(b, c)
+                WHERE f.latency_count > 0 AND f.route IN (SELECT route FROM r) GROUP BY 1, 2),
+     cumulative AS (SELECT route, b, sum(c) OVER (PARTITION BY route ORDER BY b) AS seen, sum(c) OVER (PARTITION BY route) AS total
+                    FROM merged),
+     quantile AS (SELECT route, min(b) AS bucket FROM cumulative
+                  WHERE seen::float8 >= greatest(1, ceil(${q}::float8 * total::float8 - 1e-9)) GROUP BY route)
+     SELECT r.route FROM r LEFT JOIN quantile USING (route)
+     ORDER BY quantile.bucket DESC NULLS LAST, r.requests DESC, r.route COLLATE "C" LIMIT $2`,
     params,
   );
-  return { routes: res.rows.map((row) => row.route), sourceOfTruth: facts.sourceOfTruth };
+  return res.rows.map((row) => row.route);
 }
 
 /**
  * One row per route with its traffic, error rate and latency percentiles, ranked by `sort` (the
- * per-route rollups): the routes are ranked and limited in SQL, then only theirs are summed with
- * their histograms. What comes back to this process is bounded by `limit`, whatever the number of routes.
+ * per-route rollups). The routes are chosen in SQL: by count, error rate and average, the `limit`
+ * first with their figures in one query; by a percentile, the figures of every qualifying route
+ * when there are at most `limit` + RANKED_HERE_BEYOND_LIMIT, else the `limit` that percentileRanked
+ * finds. What comes back to this process is bounded by that, whatever the number of routes.
  */
 export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{ items: EndpointRow[]; source_of_truth: SourceOfTruth }> {
-  const { routes, sourceOfTruth } = await rankRoutes(db, p);
-  if (routes.length === 0) return { items: [], source_of_truth: sourceOfTruth };
-  const { groups } = await totalsBy(db, { ...p, routes }, 'route', 'route');
+  const q = p.sort === 'p95' ? 0.95 : p.sort === 'p99' ? 0.99 : null;
+  const most = q === null ? p.limit : p.limit + RANKED_HERE_BEYOND_LIMIT;
+  const orderBy = p.sort === 'p95' || p.sort === 'p99' ? ORDER_SQL.count : ORDER_SQL[p.sort];
+  let { groups, sourceOfTruth } = await totalsBy(db, p, 'route', 'route', { minRequests: p.minCount, orderBy, limit: q === null ? most : most + 1 });
+  if (q !== null && groups.size > most) {
+    const routes = await percentileRanked(db, p, q);
+    ({ groups, sourceOfTruth } = await totalsBy(db, { ...p, routes }, 'route', 'route'));
+  }
   const ranked: { row: EndpointRow; key: number | null }[] = [];
-  for (const route of routes) {
-    const t = groups.get(route);
-    if (t === undefined) continue;
+  for (const [route, t] of groups) {
+    if (route === null) continue;
     const latency = latencySummary(t);
     const row: EndpointRow = {
       route,
@@ -113,8 +115,8 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
     };
     ranked.push({ row, key: SORT_VALUE[p.sort](row) });
   }
-  // SQL ranked them; the same order from the figures as returned (a sort is stable), so that the
-  // order holds even where SQL's float arithmetic would differ from ours in the last bit.
+  // Ranked from the figures as returned (where SQL ranked them, in the same order: a sort that holds
+  // even where SQL's float arithmetic would differ from ours in the last bit).
   ranked.sort((a, b) => {
     if (a.key !== b.key) {
       if (a.key === null) return 1;
@@ -123,7 +125,7 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
     }
     return b.row.count - a.row.count || (a.row.route < b.row.route ? -1 : a.row.route > b.row.route ? 1 : 0);
   });
-  return { items: ranked.map((r) => r.row), source_of_truth: sourceOfTruth };
+  return { items: ranked.slice(0, p.limit).map((r) => r.row), source_of_truth: sourceOfTruth };
 }
 
 /** Requests per status code and class over a range. */

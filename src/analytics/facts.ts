@@ -122,6 +122,18 @@ interface GroupRow {
   h: string;
 }
 
+/** Which groups totalsBy returns, when not all. */
+export interface TotalsOptions {
+  /** Only groups with a key and with requests, at least this many. */
+  minRequests?: number;
+  /**
+   * Only the first `limit` groups by `orderBy` (SQL over the group's sums, such as `sum(requests)`;
+   * descending, nulls last; ties by requests, then key in byte order). The map keeps that order.
+   */
+  orderBy?: string;
+  limit?: number;
+}
+
 /**
  * Narrow facts of a range summed per group (`group`: an SQL expression over t, source and route;
  * its value is the map's key, as text): one row per group comes back, never one per fact, so
@@ -130,16 +142,27 @@ interface GroupRow {
  * slow) but concatenated as text there and added up here, one pass over the arrays' text.
  */
 export async function totalsBy(
-  db: Queryable, f: FactFilter, grain: NarrowGrain, group: string,
+  db: Queryable, f: FactFilter, grain: NarrowGrain, group: string, opts: TotalsOptions = {},
 ): Promise<{ groups: Map<string | null, GroupTotals>; sourceOfTruth: SourceOfTruth }> {
   const params: unknown[] = [];
   const facts = narrowFactsQuery(f, grain, params);
+  const key = `(${group})::text`;
+  let having = '';
+  if (opts.minRequests !== undefined) {
+    params.push(opts.minRequests);
+    having = `HAVING ${key} IS NOT NULL AND sum(requests) > 0 AND sum(requests) >= $${params.length}`;
+  }
+  let order = '';
+  if (opts.limit !== undefined) {
+    params.push(opts.limit);
+    order = `ORDER BY ${opts.orderBy ?? 'sum(requests)'} DESC NULLS LAST, sum(requests) DESC, ${key} COLLATE "C" LIMIT $${params.length}`;
+  }
   const res = await db.query<GroupRow>(
-    `SELECT (${group})::text AS g, sum(records) AS records, sum(requests) AS requests, sum(errors) AS errors,
+    `SELECT ${key} AS g, sum(records) AS records, sum(requests) AS requests, sum(errors) AS errors,
             sum(client_errors) AS client_errors, sum(bytes_sent) AS bytes_sent, sum(latency_count) AS latency_count,
             sum(latency_sum_us) AS latency_sum_us, max(latency_max_ms) AS latency_max_ms,
             coalesce(string_agg(latency_buckets::text || latency_counts::text, '') FILTER (WHERE latency_count > 0), '') AS h
-     FROM (${facts.sql}) AS facts GROUP BY 1`,
+     FROM (${facts.sql}) AS facts GROUP BY 1 ${having} ${order}`,
     params,
   );
   const groups = new Map<string | null, GroupTotals>();

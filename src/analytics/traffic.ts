@@ -120,10 +120,11 @@ async function groupCounts(db: Queryable, f: FactFilter, bin: string, groupBy: T
   const params: unknown[] = [];
   const facts = groupBy === 'status_class' || groupBy === 'level' ? factsQuery(f, params) : narrowFactsQuery(f, groupBy, params);
   const res = await db.query<{ b: string; g: string; r: number; n: number }>(
-    `WITH facts AS (SELECT ${bin} AS b, ${GROUP_SQL[groupBy]} AS g, records FROM (${facts.sql}) AS facts),
-     ranked AS (SELECT g, row_number() OVER (ORDER BY sum(records) DESC, g COLLATE "C") AS r FROM facts GROUP BY g)
-     SELECT facts.b::text AS b, CASE WHEN ranked.r <= ${TOP_GROUPS} THEN facts.g ELSE 'other' END AS g, min(ranked.r) AS r, sum(facts.records) AS n
-     FROM facts JOIN ranked USING (g) GROUP BY 1, 2`,
+    // The cells (bucket × group) are summed once; the groups are ranked over them, and cut to the top and `other`.
+    `WITH cells AS (SELECT ${bin} AS b, ${GROUP_SQL[groupBy]} AS g, sum(records) AS n FROM (${facts.sql}) AS facts GROUP BY 1, 2),
+     ranked AS (SELECT g, row_number() OVER (ORDER BY sum(n) DESC, g COLLATE "C") AS r FROM cells GROUP BY g)
+     SELECT cells.b::text AS b, CASE WHEN ranked.r <= ${TOP_GROUPS} THEN cells.g ELSE 'other' END AS g, min(ranked.r) AS r, sum(cells.n) AS n
+     FROM cells JOIN ranked USING (g) GROUP BY 1, 2`,
     params,
   );
   return res.rows.map((row) => ({ b: Number(row.b), g: row.g, r: row.r, n: row.n }));
