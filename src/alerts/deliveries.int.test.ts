@@ -157,14 +157,17 @@ describe.each(BACKENDS)('sending deliveries on %s', (kind) => {
 describe.each(BACKENDS)('where notifications may go, and evaluation apart from sending, on %s', (kind) => {
   let svc: TestService;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let loopback: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
     // Loopback receivers are refused, except 127.0.0.2 (the whole of 127/8 is loopback on Linux).
     receiver = await startReceiver('127.0.0.2');
+    loopback = await startReceiver('127.0.0.1');
     svc = await startTestService(kind, { NOTIFY_DENY_PRIVATE: 'true', NOTIFY_ALLOWED_HOSTS: '127.0.0.2', ALERT_EVAL_INTERVAL: '1s' });
   }, 60_000);
   afterAll(async () => {
     await svc?.close();
     await receiver?.close();
+    await loopback?.close();
   });
 
   const rule = (name: string, url: string) => ({
@@ -191,7 +194,8 @@ describe.each(BACKENDS)('where notifications may go, and evaluation apart from s
 
   it('refuses to send to a host name that resolves to a refused address, as a failed attempt saying why', async () => {
     const before = receiver.received.length;
-    const made = await svc.inject({ method: 'POST', url: '/alerts/rules', payload: rule('by name', `http://localhost:${new URL(receiver.url).port}/named`) });
+    // `localhost` names a receiver that listens on 127.0.0.1 (and would take the request).
+    const made = await svc.inject({ method: 'POST', url: '/alerts/rules', payload: rule('by name', `http://localhost:${new URL(loopback.url).port}/named`) });
     expect(made.statusCode).toBe(201);
     const sent = await svc.inject({ method: 'POST', url: `/alerts/rules/${made.json<{ id: number }>().id}/test-notification` });
     const ids = sent.json<{ deliveries: number[] }>().deliveries;
@@ -203,6 +207,7 @@ describe.each(BACKENDS)('where notifications may go, and evaluation apart from s
     expect(rows[1]!.attempts[0]!.status).toBeNull();
     expect(rows[1]!.attempts[0]!.error).toMatch(/^destination localhost \((127\.0\.0\.1|::1)\) is a loopback address, refused \(NOTIFY_ALLOWED_HOSTS allows it\)$/);
     expect(receiver.received.slice(before)).toEqual(['/ok']);
+    expect(loopback.received).toEqual([]);
   });
 
   it('an Alertmanager that stops answering holds up no rule evaluation', async () => {
