@@ -3,9 +3,11 @@ import { hasAlertmanager, startAlertmanager } from '../../test/helpers/alertmana
 import { line } from '../../test/helpers/burstLog.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive } from './evaluator.js';
-import { refreshAlertmanager } from './notifications.js';
+import { NO_ALLOWED_DESTINATIONS } from '../domain/destinationPolicy.js';
+import { refreshAlertmanager, type SendOptions } from './notifications.js';
 
 const MIN = 60_000;
+const SEND: SendOptions = { secretKey: undefined, destinations: { denyPrivate: false, allowed: NO_ALLOWED_DESTINATIONS } };
 
 interface AmAlert {
   labels: Record<string, string>;
@@ -55,10 +57,10 @@ describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertma
 
     // While it fires, every live tick sends it again, as Alertmanager expects (else it ends it after resolve_timeout).
     // (The delivery is marked sent just after Alertmanager answered: wait for that.)
-    let refreshed = await refreshAlertmanager(svc.db);
+    let refreshed = await refreshAlertmanager(svc.db, SEND);
     for (let i = 0; refreshed === 0 && i < 50; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      refreshed = await refreshAlertmanager(svc.db);
+      refreshed = await refreshAlertmanager(svc.db, SEND);
     }
     expect(refreshed).toBe(1);
     expect((await alerts()).find((x) => x.labels.alertname === name)?.status.state).toBe('active');
@@ -73,6 +75,6 @@ describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertma
     expect(after.some((x) => x.labels.alertname === name)).toBe(false);
     const history = await svc.getJson<{ items: { state: string }[] }>('/alerts/history');
     expect(history.body.items.map((h) => h.state)).toEqual(['resolved']);
-    expect(await refreshAlertmanager(svc.db)).toBe(0);
+    expect(await refreshAlertmanager(svc.db, SEND)).toBe(0);
   });
 });

@@ -20,22 +20,26 @@ export async function collectEvidence(db: Queryable, rule: Rule, fromMs: number,
   const samples = await db.query<{ timestamp: string; raw_log: string }>(
     `SELECT timestamp, raw_log FROM logs WHERE ${where} ORDER BY timestamp, id LIMIT ${SAMPLES}`, q.params,
   );
-  const groups = await db.query<{ route: string | null; client_ip: string | null; status_code: number | null; g: number; n: number }>(
-    `SELECT route, client_ip, status_code, GROUPING(route, client_ip, status_code) AS g, count(*) AS n
-     FROM logs WHERE ${where} GROUP BY GROUPING SETS ((route), (client_ip), (status_code))`,
+  // GROUPING() sets a bit per column left out: 3 = route kept, 5 = client_ip kept, 6 = status_code kept.
+  // In each grouping set the other two columns are NULL, so the coalesce is the kept one's value.
+  // Ranked and cut in SQL: a window may hold any number of routes and clients, and TOP of each come back.
+  const value = 'coalesce(route, client_ip, status_code::text)';
+  const groups = await db.query<{ g: number; v: string; n: number }>(
+    `SELECT g, v, n FROM (
+       SELECT GROUPING(route, client_ip, status_code) AS g, ${value} AS v, count(*) AS n,
+              row_number() OVER (PARTITION BY GROUPING(route, client_ip, status_code), ${value} IS NULL
+                                 ORDER BY count(*) DESC, ${value} COLLATE "C") AS rank
+       FROM logs WHERE ${where} GROUP BY GROUPING SETS ((route), (client_ip), (status_code))
+     ) AS ranked
+     WHERE v IS NOT NULL AND rank <= ${TOP} ORDER BY g, rank`,
     q.params,
   );
-  // GROUPING() sets a bit per column left out: 3 = route kept, 5 = client_ip kept, 6 = status_code kept.
-  const top = (g: number, pick: (r: (typeof groups.rows)[number]) => string | number | null): { value: string; count: number }[] =>
-    groups.rows
-      .filter((r) => r.g === g && pick(r) !== null)
-      .sort((a, b) => b.n - a.n || String(pick(a)).localeCompare(String(pick(b))))
-      .slice(0, TOP)
-      .map((r) => ({ value: String(pick(r)), count: Number(r.n) }));
+  const top = (g: number): { value: string; count: number }[] =>
+    groups.rows.filter((r) => r.g === g).map((r) => ({ value: r.v, count: Number(r.n) }));
   return {
     samples: samples.rows.map((r) => ({ timestamp: new Date(r.timestamp).toISOString(), raw_log: r.raw_log })),
-    top_routes: top(3, (r) => r.route),
-    top_clients: top(5, (r) => r.client_ip),
-    top_status_codes: top(6, (r) => r.status_code),
+    top_routes: top(3),
+    top_clients: top(5),
+    top_status_codes: top(6),
   };
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { at, logFile } from '../../test/helpers/burstLog.js';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
@@ -59,6 +60,12 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
       ] },
       recent_only: { ...rule, name: 'recent only', notify: [{ type: 'webhook', url: `${receiver.url}/recent` }] },
       failing: { ...rule, name: 'failing', notify_historical: true, notify: [{ type: 'webhook', url: `${receiver.url}/fail` }] },
+      // URLs that are credentials: a Slack incoming webhook, token webhooks (one failing, one unreachable).
+      secret_urls: { ...rule, name: 'credential urls', notify_historical: true, notify: [
+        { type: 'slack', url: `${receiver.url}/services/T0SECRET/B0SECRET/slacksecret` },
+        { type: 'webhook', url: `${receiver.url}/fail/tokenpath?token=tokensecret` },
+        { type: 'webhook', url: `http://127.0.0.1:1/closed?token=tokensecret` },
+      ] },
     };
     for (const [name, body] of Object.entries(rules)) {
       ids[name] = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: body })).json<{ id: number }>().id;
@@ -89,6 +96,56 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
     expect((JSON.parse(slack[0]!.body) as { text: string }).text).toMatch(/^\[(FIRING|RESOLVED)\] historical \(critical\): value 65/);
   });
 
+  it('webhooks carry Standard Webhooks headers that the official library verifies with SECRET_KEY; a changed body or a replay later fails', async () => {
+    const hook = await until(() => at_('/hook'), (r) => r.length >= 2);
+    // Standard Webhooks keys are bytes, written whsec_ + base64: here the UTF-8 bytes of SECRET_KEY.
+    const wh = new Webhook(`whsec_${Buffer.from(SECRET, 'utf8').toString('base64')}`);
+    const headers = (r: Received): Record<string, string> => Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k, String(v)]));
+    for (const r of hook) {
+      expect(headers(r)['webhook-id']).toMatch(/^msg_\d+_[0-9a-z]+$/);
+      expect(wh.verify(r.body, headers(r))).toEqual(JSON.parse(r.body));
+      expect(() => wh.verify(r.body.replace('"historical"', '"tampered"'), headers(r))).toThrow(/signature/i);
+    }
+    expect(new Set(hook.map((r) => r.headers['webhook-id'])).size).toBe(hook.length);
+    // The same request replayed six minutes later: its signed timestamp is too old.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 6 * 60_000 });
+    try {
+      expect(() => wh.verify(hook[0]!.body, headers(hook[0]!))).toThrow(/too old/);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("read keys see a channel's type and host, never its URL (a Slack or token webhook URL is a credential); admin keys see it", async () => {
+    const made = await svc.inject({ method: 'POST', url: '/auth/keys', payload: { name: 'reader', scopes: ['read'] } });
+    expect(made.statusCode).toBe(201);
+    const read = { authorization: `Bearer ${made.json<{ key: string }>().key}` };
+    const [entry] = (await svc.getJson<{ items: { id: number }[] }>(`/alerts/history?rule_id=${ids.secret_urls}`)).body.items;
+    type Answer = { items: { channel: { type: string; host: string; url?: string }; attempts: { error: string | null }[] }[] };
+    const url = `/alerts/history/${entry!.id}/deliveries`;
+    // Every channel tried once: the Slack one sent, one token webhook answered 500, the other refused the connection.
+    const admin = await until(
+      async () => (await svc.inject({ method: 'GET', url })).json<Answer>(),
+      (a) => a.items.length === 6 && a.items.every((d) => d.attempts.length > 0),
+    );
+    expect(admin.items.map((d) => d.channel.url)).toContain(`${receiver.url}/services/T0SECRET/B0SECRET/slacksecret`);
+    expect(admin.items.map((d) => d.channel.url)).toContain('http://127.0.0.1:1/closed?token=tokensecret');
+
+    const res = await svc.inject({ method: 'GET', url, headers: read });
+    expect(res.statusCode).toBe(200);
+    const answer = res.json<Answer>();
+    expect(answer.items.map((d) => d.channel).sort((a, b) => a.type.localeCompare(b.type))).toEqual([
+      { type: 'slack', host: '127.0.0.1' }, { type: 'slack', host: '127.0.0.1' },
+      { type: 'webhook', host: '127.0.0.1' }, { type: 'webhook', host: '127.0.0.1' }, { type: 'webhook', host: '127.0.0.1' }, { type: 'webhook', host: '127.0.0.1' },
+    ]);
+    expect(answer.items.flatMap((d) => d.attempts.map((a) => a.error))).toEqual(expect.arrayContaining(['HTTP 500', expect.stringMatching(/ECONNREFUSED/)]));
+    for (const path of [url, `/alerts/history?rule_id=${ids.secret_urls}`, '/alerts/history', '/alerts/active', '/alerts/states']) {
+      const body = (await svc.inject({ method: 'GET', url: path, headers: read })).body;
+      expect(body, path).not.toMatch(/secret|\/services\/|\/closed|tokenpath/i);
+    }
+    expect((await svc.inject({ method: 'GET', url: '/alerts/rules', headers: read })).statusCode).toBe(403);
+  });
+
   it('records an old episode without notifying a rule that does not ask for old ones', async () => {
     const history = await svc.getJson<{ items: { id: number }[] }>(`/alerts/history?rule_id=${ids.recent_only}`);
     expect(history.body.items).toHaveLength(1);
@@ -105,6 +162,14 @@ describe.each(BACKENDS)('alert notifications on %s', (kind) => {
       (items) => items.length === 2 && items.every((d) => d.attempts.length >= 1),
     );
     expect(deliveries.map((d) => [d.event, d.status, d.attempts[0]!.status])).toEqual([['firing', 'pending', 500], ['resolved', 'pending', 500]]);
+
+    // Their next attempts, brought forward: each delivery keeps its webhook-id, so a receiver can drop repeats.
+    await svc.db.query("UPDATE alert_deliveries SET next_attempt_at = now() WHERE rule_id = $1 AND status = 'pending'", [ids.failing]);
+    const tries = await until(() => at_('/fail'), (r) => r.length >= 4);
+    const perId = new Map<string, number>();
+    for (const r of tries) perId.set(String(r.headers['webhook-id']), (perId.get(String(r.headers['webhook-id'])) ?? 0) + 1);
+    expect([...perId.values()]).toEqual([2, 2]);
+    expect([...perId.keys()].every((id) => /^msg_\d+_[0-9a-z]+$/.test(id))).toBe(true);
   });
 
   it('a silenced rule records its episode, marked silenced, and sends nothing; silences can be listed and ended', async () => {

@@ -4,14 +4,16 @@
  * receiver never holds evaluation up.
  */
 import type { Db, Queryable } from '../db/db.js';
-import { CHANNELS, type Channel, type Notification } from './channels.js';
+import type { DestinationPolicy } from '../domain/destinationPolicy.js';
+import { forEachConcurrently } from '../domain/forEachConcurrently.js';
+import { CHANNELS, type Channel, type Notification, type OutgoingRequest } from './channels.js';
+import { httpPost, withoutUrlSecrets } from './httpPost.js';
 import type { HistoryEntry } from './history.js';
 import type { StoredRule } from './rule.js';
 
 /** Attempts before a delivery is given up (about 4 hours of backoff in all). */
 export const MAX_ATTEMPTS = 8;
 const FIRST_BACKOFF_MS = 30_000;
-const SEND_TIMEOUT_MS = 10_000;
 
 export interface DeliveryAttempt {
   at: string;
@@ -91,67 +93,111 @@ export async function enqueueTest(db: Queryable, rule: StoredRule, nowMs: number
   return ids;
 }
 
+/** Deliveries claimed at once, and sent at most this many at a time. */
+const BATCH = 20;
+const CONCURRENCY = 8;
+/** One attempt: connect, send and read the answer within this. */
+const SEND_TIMEOUT_MS = 5_000;
+/** What is read of a receiver's answer at most (its status is what counts). */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 /**
- * Sends the deliveries that are due, a few at a time: each claimed row is sent outside any
- * transaction, then marked sent, or given its next attempt (30 s, doubling) or, after
- * MAX_ATTEMPTS, failed. Every attempt is recorded. Returns the deliveries attempted.
+ * How long a claim hides its deliveries from other senders. A batch takes at most
+ * ⌈BATCH / CONCURRENCY⌉ × SEND_TIMEOUT_MS (15 s) of sending; eight times that leaves room for a slow
+ * database. Should a sender still outlive its claim, the claim token keeps its outcome out (see
+ * sendDueDeliveries).
  */
-export async function sendDueDeliveries(db: Db, secretKey: string | undefined, nowMs = Date.now()): Promise<number> {
-  const due = await db.query<{ id: number; channel: Channel; payload: Notification; attempts: DeliveryAttempt[] }>(
-    `UPDATE alert_deliveries SET next_attempt_at = now() + interval '1 minute'
+const CLAIM_MS = 8 * Math.ceil(BATCH / CONCURRENCY) * SEND_TIMEOUT_MS;
+
+/** What sending needs besides the database: the signing key and where requests may go. */
+export interface SendOptions {
+  secretKey: string | undefined;
+  destinations: DestinationPolicy;
+}
+
+/** A delivery's Standard Webhooks message id: stable across attempts, distinct across databases that reuse ids. */
+const messageId = (id: number, createdAt: string): string => `msg_${id}_${Date.parse(createdAt).toString(36)}`;
+
+async function send(req: OutgoingRequest, destinations: DestinationPolicy): Promise<DeliveryAttempt> {
+  const at = new Date().toISOString();
+  const res = await httpPost(req.url, req.headers, req.body, { policy: destinations, timeoutMs: SEND_TIMEOUT_MS, maxResponseBytes: MAX_RESPONSE_BYTES });
+  return { at, ...res };
+}
+
+/**
+ * Sends the deliveries that are due, CONCURRENCY at a time. A claim gives each row a fresh token and
+ * hides it for CLAIM_MS; each row is sent outside any transaction, then marked sent, or given its
+ * next attempt (30 s, doubling) or, after MAX_ATTEMPTS, failed, every attempt recorded. That final
+ * update holds only while the row still carries this claim's token: if the claim expired and
+ * another sender took the row over, this outcome is not recorded (the other sender's is) and the
+ * row's id is returned in `overtaken`. Returns the deliveries attempted.
+ */
+export async function sendDueDeliveries(db: Db, opts: SendOptions, nowMs = Date.now()): Promise<{ attempted: number; overtaken: number[] }> {
+  const due = await db.query<{ id: number; claim_token: string; channel: Channel; payload: Notification; attempts: DeliveryAttempt[]; created_at: string }>(
+    `UPDATE alert_deliveries SET next_attempt_at = now() + $2::integer * interval '1 millisecond', claim_token = gen_random_uuid()
      WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1::timestamptz
-                  ORDER BY next_attempt_at LIMIT 20 FOR UPDATE SKIP LOCKED)
-     RETURNING id, channel, payload, attempts`,
-    [new Date(nowMs).toISOString()],
+                  ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
+     RETURNING id, claim_token, channel, payload, attempts, created_at`,
+    [new Date(nowMs).toISOString(), CLAIM_MS],
   );
-  for (const d of due.rows) {
-    const attempt = await send(CHANNELS[d.channel.type](d.payload, d.channel, secretKey));
+  const overtaken: number[] = [];
+  await forEachConcurrently(due.rows, CONCURRENCY, async (d) => {
+    const request = CHANNELS[d.channel.type](d.payload, d.channel, { secretKey: opts.secretKey, messageId: messageId(d.id, d.created_at), nowMs: Date.now() });
+    const attempt = await send(request, opts.destinations);
     const attempts = [...d.attempts, attempt];
     const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;
     const status = ok ? 'sent' : attempts.length >= MAX_ATTEMPTS ? 'failed' : 'pending';
     const backoffMs = FIRST_BACKOFF_MS * 2 ** (attempts.length - 1);
-    await db.query(
-      `UPDATE alert_deliveries SET status = $2, attempts = $3::jsonb, sent_at = CASE WHEN $2 = 'sent' THEN now() END,
-              next_attempt_at = now() + $4::integer * interval '1 millisecond'
-       WHERE id = $1`,
-      [d.id, status, JSON.stringify(attempts), backoffMs],
+    const recorded = await db.query(
+      `UPDATE alert_deliveries SET status = $3, attempts = $4::jsonb, sent_at = CASE WHEN $3 = 'sent' THEN now() END,
+              next_attempt_at = now() + $5::integer * interval '1 millisecond', claim_token = NULL
+       WHERE id = $1 AND claim_token = $2`,
+      [d.id, d.claim_token, status, JSON.stringify(attempts), backoffMs],
     );
-  }
-  return due.rows.length;
+    if (recorded.rowCount === 0) overtaken.push(d.id);
+  });
+  return { attempted: due.rows.length, overtaken };
 }
 
 /**
  * Alertmanager ends an alert that is not sent again within its resolve_timeout (5 minutes by
  * default), as Prometheus sends every firing alert on every evaluation. So while an episode fires,
- * its Alertmanager notification goes again on every live tick (not recorded as a delivery).
- * Returns how many were sent.
+ * its Alertmanager notification goes again on every refresh (not recorded as a delivery), from the
+ * delivery loop, CONCURRENCY at a time: an unreachable Alertmanager costs this loop
+ * SEND_TIMEOUT_MS, never the evaluation of rules. Returns how many were accepted (2xx).
  */
-export async function refreshAlertmanager(db: Queryable): Promise<number> {
-  const firing = await db.query<{ payload: Notification; channel: Channel }>(
-    `SELECT d.payload, d.channel FROM alert_deliveries d JOIN alert_history h ON h.id = d.history_id
+export async function refreshAlertmanager(db: Queryable, opts: SendOptions): Promise<number> {
+  const firing = await db.query<{ id: number; created_at: string; payload: Notification; channel: Channel }>(
+    `SELECT d.id, d.created_at, d.payload, d.channel FROM alert_deliveries d JOIN alert_history h ON h.id = d.history_id
      WHERE h.state = 'firing' AND d.event = 'firing' AND d.status = 'sent' AND d.channel->>'type' = 'alertmanager'`,
   );
-  for (const f of firing.rows) await send(CHANNELS.alertmanager(f.payload, f.channel, undefined));
-  return firing.rows.length;
+  let accepted = 0;
+  await forEachConcurrently(firing.rows, CONCURRENCY, async (f) => {
+    const request = CHANNELS.alertmanager(f.payload, f.channel, { secretKey: undefined, messageId: messageId(f.id, f.created_at), nowMs: Date.now() });
+    if ((await send(request, opts.destinations)).error === null) accepted++;
+  });
+  return accepted;
 }
 
-async function send(req: { url: string; headers: Record<string, string>; body: string }): Promise<DeliveryAttempt> {
-  const at = new Date().toISOString();
-  try {
-    const res = await fetch(req.url, { method: 'POST', headers: req.headers, body: req.body, signal: AbortSignal.timeout(SEND_TIMEOUT_MS), redirect: 'error' });
-    await res.arrayBuffer();
-    return { at, status: res.status, error: res.ok ? null : `HTTP ${res.status}` };
-  } catch (err) {
-    return { at, status: null, error: (err as Error).message.slice(0, 500) };
-  }
+/** A delivery as a caller may see it: the channel's type and host, and its URL only when allowed. */
+export interface DeliveryView extends Omit<Delivery, 'channel'> {
+  channel: { type: Channel['type']; host: string; url?: string };
 }
 
-/** The deliveries of one history entry, oldest first. */
-export async function listDeliveries(db: Queryable, historyId: number): Promise<Delivery[]> {
+/**
+ * The deliveries of one history entry, oldest first. A channel's URL is a credential (anyone who
+ * has a Slack incoming-webhook URL or a `?token=` URL can post to it), so only `withUrls` (callers
+ * with the admin scope) gets it; everyone gets the type and host, and attempt errors without the
+ * URL's path, query or credentials (errors are stored that way; older rows are cleaned here too).
+ */
+export async function listDeliveries(db: Queryable, historyId: number, opts: { withUrls: boolean }): Promise<DeliveryView[]> {
   const res = await db.query<Delivery>(
     `SELECT id, history_id, rule_id, channel, event, status, attempts, next_attempt_at, created_at, sent_at
      FROM alert_deliveries WHERE history_id = $1 ORDER BY id`,
     [historyId],
   );
-  return res.rows;
+  return res.rows.map(({ channel, attempts, ...d }) => ({
+    ...d,
+    channel: { type: channel.type, host: new URL(channel.url).hostname, ...(opts.withUrls ? { url: channel.url } : {}) },
+    attempts: opts.withUrls ? attempts : attempts.map((a) => ({ ...a, error: a.error === null ? null : withoutUrlSecrets(a.error, channel.url) })),
+  }));
 }

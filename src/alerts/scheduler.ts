@@ -1,12 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
+import { startDeliveries } from './deliveryLoop.js';
 import { evaluateLive, type EvaluationResult } from './evaluator.js';
 import { evaluateJob, unevaluatedJobs } from './jobEvaluation.js';
-import { refreshAlertmanager, sendDueDeliveries } from './notifications.js';
-
-/** How often due notifications are looked for. */
-const DELIVERY_TICK_MS = 2_000;
 
 /**
  * Runs live evaluation every ALERT_EVAL_INTERVAL, and evaluation over each succeeded ingest job's
@@ -16,7 +13,9 @@ const DELIVERY_TICK_MS = 2_000;
  * never holds evaluation up.
  */
 export function startAlertEvaluation(
-  db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'alertSpanMaxMs' | 'secretKey'>, logger: Logger,
+  db: Db,
+  config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'alertSpanMaxMs' | 'secretKey' | 'notifyDenyPrivate' | 'notifyAllowedHosts'>,
+  logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
   const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
   // Stops a job's evaluation between two chunks; the job stays running and is evaluated again at the next start.
@@ -43,21 +42,15 @@ export function startAlertEvaluation(
     ticking = true;
     enqueue('live', async () => {
       try {
-        const result = await evaluateLive(db, Date.now(), opts);
-        await refreshAlertmanager(db);
-        return result;
+        return await evaluateLive(db, Date.now(), opts);
       } finally {
         ticking = false;
       }
     });
   }, config.alertEvalIntervalMs);
-  let sending: Promise<unknown> | null = null;
-  const deliveries = setInterval(() => {
-    if (sending) return;
-    sending = sendDueDeliveries(db, config.secretKey)
-      .catch((err: unknown) => logger.warn({ err }, 'sending alert notifications failed; retrying'))
-      .finally(() => (sending = null));
-  }, DELIVERY_TICK_MS);
+  const deliveries = startDeliveries(db, {
+    secretKey: config.secretKey, destinations: { denyPrivate: config.notifyDenyPrivate, allowed: config.notifyAllowedHosts },
+  }, config.alertEvalIntervalMs, logger);
   const jobSucceeded = (jobId: string): void => enqueue(`job ${jobId}`, () => evaluateJob(db, jobId, Date.now(), jobOpts, logger));
   enqueue('unevaluated jobs', async () => {
     for (const jobId of await unevaluatedJobs(db)) jobSucceeded(jobId);
@@ -67,10 +60,9 @@ export function startAlertEvaluation(
     jobSucceeded,
     async stop() {
       clearInterval(timer);
-      clearInterval(deliveries);
       stopped = true;
       halt.abort();
-      await Promise.all([queue, sending]);
+      await Promise.all([queue, deliveries.stop()]);
     },
   };
 }

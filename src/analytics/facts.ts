@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/db.js';
 import type { WalkRange } from '../db/partitionWalk.js';
 import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
-import { addHistogramText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
+import { addHistogramPairsText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
 import { splitRange, type RangePiece } from './timeRange.js';
 
 /** What every analytics question filters on. Times are epoch ms; null is unbounded. */
@@ -11,6 +11,8 @@ export interface FactFilter {
   source: string | null;
   /** One route only (a route's own charts). */
   route?: string | null;
+  /** Only these routes (the figures of routes already ranked). */
+  routes?: readonly string[];
   /** Read no rollup coarser than this (ms); default a day. */
   coarsestMs?: number;
 }
@@ -81,7 +83,7 @@ const WIDE_AS_NARROW = `t, source, route, records,
  * NARROW_COLUMNS. A route filter reads the per-route grain whatever `grain` says.
  */
 export function narrowFactsQuery(f: FactFilter, grain: NarrowGrain, params: unknown[]): FactsQuery {
-  const g: NarrowGrain = f.route !== undefined && f.route !== null ? 'route' : grain;
+  const g: NarrowGrain = (f.route !== undefined && f.route !== null) || f.routes !== undefined ? 'route' : grain;
   const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
   const parts = pieces.map((p) => {
     const table = p.source === 'logs' ? null : NARROW_ROLLUPS[g][p.source];
@@ -107,7 +109,7 @@ export interface GroupTotals {
   hist: BucketCounts;
 }
 
-interface NarrowRow {
+interface GroupRow {
   g: string | null;
   records: number;
   requests: number;
@@ -117,43 +119,61 @@ interface NarrowRow {
   latency_count: number;
   latency_sum_us: number;
   latency_max_ms: number | null;
-  b: string;
-  c: string;
+  /** The group's histograms as text, each one's buckets then its counts (addHistogramPairsText). */
+  h: string;
+}
+
+/** Which groups totalsBy returns, when not all. */
+export interface TotalsOptions {
+  /** Only groups with a key and with requests, at least this many. */
+  minRequests?: number;
+  /**
+   * Only the first `limit` groups by `orderBy` (SQL over the group's sums, such as `sum(requests)`;
+   * descending, nulls last; ties by requests, then key in byte order). The map keeps that order.
+   */
+  orderBy?: string;
+  limit?: number;
 }
 
 /**
  * Narrow facts of a range summed per group (`group`: an SQL expression over t, source and route;
- * its value is the map's key, as text). The rows are summed here, not in SQL: merging histograms
- * row by row in SQL (unnest, GROUP BY) is what made percentiles slow; here it is a pass over the
- * arrays' text.
+ * its value is the map's key, as text): one row per group comes back, never one per fact, so
+ * memory here grows with the groups asked for, not with the routes or rollup rows of the range.
+ * The histograms are not merged in SQL (unnest and GROUP BY per bucket is what made percentiles
+ * slow) but concatenated as text there and added up here, one pass over the arrays' text.
  */
 export async function totalsBy(
-  db: Queryable, f: FactFilter, grain: NarrowGrain, group: string,
+  db: Queryable, f: FactFilter, grain: NarrowGrain, group: string, opts: TotalsOptions = {},
 ): Promise<{ groups: Map<string | null, GroupTotals>; sourceOfTruth: SourceOfTruth }> {
   const params: unknown[] = [];
   const facts = narrowFactsQuery(f, grain, params);
-  const res = await db.query<NarrowRow>(
-    `SELECT (${group})::text AS g, records, requests, errors, client_errors, bytes_sent, latency_count, latency_sum_us, latency_max_ms,
-            latency_buckets::text AS b, latency_counts::text AS c
-     FROM (${facts.sql}) AS facts`,
+  const key = `(${group})::text`;
+  let having = '';
+  if (opts.minRequests !== undefined) {
+    params.push(opts.minRequests);
+    having = `HAVING ${key} IS NOT NULL AND sum(requests) > 0 AND sum(requests) >= $${params.length}`;
+  }
+  let order = '';
+  if (opts.limit !== undefined) {
+    params.push(opts.limit);
+    order = `ORDER BY ${opts.orderBy ?? 'sum(requests)'} DESC NULLS LAST, sum(requests) DESC, ${key} COLLATE "C" LIMIT $${params.length}`;
+  }
+  const res = await db.query<GroupRow>(
+    `SELECT ${key} AS g, sum(records) AS records, sum(requests) AS requests, sum(errors) AS errors,
+            sum(client_errors) AS client_errors, sum(bytes_sent) AS bytes_sent, sum(latency_count) AS latency_count,
+            sum(latency_sum_us) AS latency_sum_us, max(latency_max_ms) AS latency_max_ms,
+            coalesce(string_agg(latency_buckets::text || latency_counts::text, '') FILTER (WHERE latency_count > 0), '') AS h
+     FROM (${facts.sql}) AS facts GROUP BY 1 ${having} ${order}`,
     params,
   );
   const groups = new Map<string | null, GroupTotals>();
   for (const r of res.rows) {
-    let t = groups.get(r.g);
-    if (t === undefined) {
-      t = { records: 0, requests: 0, errors: 0, clientErrors: 0, bytes: 0, latencyCount: 0, latencySumUs: 0, latencyMaxMs: null, hist: new Map() };
-      groups.set(r.g, t);
-    }
-    t.records += r.records;
-    t.requests += r.requests;
-    t.errors += r.errors;
-    t.clientErrors += r.client_errors;
-    t.bytes += r.bytes_sent;
-    t.latencyCount += r.latency_count;
-    t.latencySumUs += r.latency_sum_us;
-    if (r.latency_max_ms !== null && (t.latencyMaxMs === null || r.latency_max_ms > t.latencyMaxMs)) t.latencyMaxMs = r.latency_max_ms;
-    if (r.latency_count > 0) addHistogramText(t.hist, r.b, r.c);
+    const hist: BucketCounts = new Map();
+    addHistogramPairsText(hist, r.h);
+    groups.set(r.g, {
+      records: r.records, requests: r.requests, errors: r.errors, clientErrors: r.client_errors, bytes: r.bytes_sent,
+      latencyCount: r.latency_count, latencySumUs: r.latency_sum_us, latencyMaxMs: r.latency_max_ms, hist,
+    });
   }
   return { groups, sourceOfTruth: facts.sourceOfTruth };
 }
@@ -163,7 +183,7 @@ export async function totalsBy(
  * same on raw rows, rollups and sketches. Values are appended to `params`.
  */
 export function rangeConditions(
-  column: string, fromMs: number | null, toMs: number | null, f: Pick<FactFilter, 'source' | 'route'>, params: unknown[],
+  column: string, fromMs: number | null, toMs: number | null, f: Pick<FactFilter, 'source' | 'route' | 'routes'>, params: unknown[],
 ): string[] {
   const where: string[] = [];
   const add = (cond: string, v: unknown): void => {
@@ -174,6 +194,10 @@ export function rangeConditions(
   if (toMs !== null) add(`${column} <`, new Date(toMs).toISOString());
   if (f.source !== null) add('source =', f.source);
   if (f.route !== undefined && f.route !== null) add('route =', f.route);
+  if (f.routes !== undefined) {
+    params.push(f.routes);
+    where.push(`route = ANY($${params.length}::text[])`);
+  }
   return where;
 }
 

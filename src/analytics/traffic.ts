@@ -109,39 +109,47 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   return { ...empty, series, source_of_truth: totals.sourceOfTruth };
 }
 
-/** Records per bucket and group: status classes and levels from the full rollups, routes and sources from the narrow ones. */
+/**
+ * Records per bucket for the TOP_GROUPS largest groups of the range and `other`: status classes and
+ * levels from the full rollups, routes and sources from the narrow ones. The groups are ranked in
+ * SQL and the rest summed there as `other`, so at most TOP_GROUPS + 1 rows per bucket come back,
+ * whatever the number of routes. `r` is a group's rank (1 = largest; for `other` the rank of its
+ * largest member, past TOP_GROUPS).
+ */
 async function groupCounts(db: Queryable, f: FactFilter, bin: string, groupBy: TrafficGroupBy): Promise<GroupRow[]> {
   const params: unknown[] = [];
   const facts = groupBy === 'status_class' || groupBy === 'level' ? factsQuery(f, params) : narrowFactsQuery(f, groupBy, params);
-  const res = await db.query<{ b: string; g: string; n: number }>(
-    `SELECT ${bin}::text AS b, ${GROUP_SQL[groupBy]} AS g, sum(records) AS n FROM (${facts.sql}) AS facts GROUP BY 1, 2`,
+  const res = await db.query<{ b: string; g: string; r: number; n: number }>(
+    // The cells (bucket × group) are summed once; the groups are ranked over them, and cut to the top and `other`.
+    `WITH cells AS (SELECT ${bin} AS b, ${GROUP_SQL[groupBy]} AS g, sum(records) AS n FROM (${facts.sql}) AS facts GROUP BY 1, 2),
+     ranked AS (SELECT g, row_number() OVER (ORDER BY sum(n) DESC, g COLLATE "C") AS r FROM cells GROUP BY g)
+     SELECT cells.b::text AS b, CASE WHEN ranked.r <= ${TOP_GROUPS} THEN cells.g ELSE 'other' END AS g, min(ranked.r) AS r, sum(cells.n) AS n
+     FROM cells JOIN ranked USING (g) GROUP BY 1, 2`,
     params,
   );
-  return res.rows.map((r) => ({ b: Number(r.b), g: r.g, n: r.n }));
+  return res.rows.map((row) => ({ b: Number(row.b), g: row.g, r: row.r, n: row.n }));
 }
 
 interface GroupRow {
   b: number;
   g: string;
+  r: number;
   n: number;
 }
 
 /** Per bucket, the counts of the ten largest groups of the whole range and `other` (zeros included). */
 function groupsByBucket(rows: GroupRow[]): { at(bucketMs: number): Record<string, number> } {
-  const totals = new Map<string, number>();
-  for (const r of rows) totals.set(r.g, (totals.get(r.g) ?? 0) + r.n);
-  const ranked = [...totals.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const top = ranked.slice(0, TOP_GROUPS).map(([g]) => g);
-  const names = ranked.length > TOP_GROUPS ? [...top, 'other'] : top;
+  const ranks = new Map<string, number>();
+  for (const row of rows) ranks.set(row.g, Math.min(row.r, ranks.get(row.g) ?? Infinity));
+  const names = [...ranks.entries()].sort((a, b) => a[1] - b[1]).map(([g]) => g);
+  const zeros = (): Record<string, number> => Object.fromEntries(names.map((n) => [n, 0]));
   const cells = new Map<number, Record<string, number>>();
-  for (const r of rows) {
-    const b = r.b;
-    let cell = cells.get(b);
-    if (!cell) cells.set(b, (cell = Object.fromEntries(names.map((n) => [n, 0]))));
-    const name = top.includes(r.g) ? r.g : 'other';
-    cell[name] = (cell[name] ?? 0) + r.n;
+  for (const row of rows) {
+    let cell = cells.get(row.b);
+    if (!cell) cells.set(row.b, (cell = zeros()));
+    cell[row.g] = (cell[row.g] ?? 0) + row.n;
   }
-  return { at: (b) => cells.get(b) ?? Object.fromEntries(names.map((n) => [n, 0])) };
+  return { at: (b) => cells.get(b) ?? zeros() };
 }
 
 function roundMs(v: number | null): number | null {

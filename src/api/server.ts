@@ -29,7 +29,7 @@ import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
-    | 'spoolMaxBytes' | 'spoolMinFreeBytes' | 'uploadIdleTimeoutMs'>;
+    | 'spoolMaxBytes' | 'spoolMinFreeBytes' | 'uploadIdleTimeoutMs' | 'notifyDenyPrivate' | 'notifyAllowedHosts'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */

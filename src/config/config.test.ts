@@ -38,6 +38,9 @@ describe('loadConfig', () => {
     [{ ALERT_SPAN_MAX: '30s' }, /^ALERT_SPAN_MAX: expected a duration of at least 1m/],
     [{ ALERT_SPAN_MAX: 'a week' }, /^ALERT_SPAN_MAX: /],
     [{ DATABASE_URL: 'postgresql://db/logs' }, /^SECRET_KEY: required with DATABASE_URL when auth is on/],
+    [{ NOTIFY_ALLOWED_HOSTS: 'alertmanager.internal, 10.0.0.0/33' }, /^NOTIFY_ALLOWED_HOSTS: "10\.0\.0\.0\/33" is not a CIDR/],
+    [{ NOTIFY_ALLOWED_HOSTS: 'http://hooks.example' }, /^NOTIFY_ALLOWED_HOSTS: /],
+    [{ NOTIFY_DENY_PRIVATE: 'sometimes' }, /^NOTIFY_DENY_PRIVATE: /],
   ])('names the variable of a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -46,6 +49,13 @@ describe('loadConfig', () => {
   it('has auth on by default, and needs no SECRET_KEY with PostgreSQL when auth is off', () => {
     expect(loadConfig({})).toMatchObject({ authDisabled: false, rateLimitPerMinute: 1200, corsOrigins: [] });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db/logs', AUTH_DISABLED: 'true' }).secretKey).toBeUndefined();
+  });
+
+  it('lets notifications go to loopback and private receivers by default; NOTIFY_* tighten and loosen that', () => {
+    expect(loadConfig({})).toMatchObject({ notifyDenyPrivate: false, notifyAllowedHosts: { hosts: [], cidrs: [] } });
+    expect(loadConfig({ NOTIFY_DENY_PRIVATE: 'true', NOTIFY_ALLOWED_HOSTS: 'Alertmanager.internal, 10.1.0.0/16' })).toMatchObject({
+      notifyDenyPrivate: true, notifyAllowedHosts: { hosts: ['alertmanager.internal'], cidrs: ['10.1.0.0/16'] },
+    });
   });
 
   it('never echoes a secret in its error', () => {

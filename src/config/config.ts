@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { AllowedHostsError, parseAllowedDestinations, type AllowedDestinations } from '../domain/destinationPolicy.js';
 import { parseDuration } from '../domain/duration.js';
 
 const GiB = 1024 ** 3;
@@ -44,6 +45,16 @@ const envSchema = z.object({
   ALERT_NOTIFY_MAX_AGE: z.string().default('15m').refine((v) => parseDuration(v) !== null, 'expected a duration such as 15m or 1h'),
   ALERT_SPAN_MAX: z.string().default('7d')
     .refine((v) => (parseDuration(v) ?? 0) >= 60_000, 'expected a duration of at least 1m, such as 7d or 12h'),
+  NOTIFY_DENY_PRIVATE: booleanString.default(false),
+  NOTIFY_ALLOWED_HOSTS: z.string().default('').transform((text, ctx) => {
+    try {
+      return parseAllowedDestinations(text);
+    } catch (err) {
+      if (!(err instanceof AllowedHostsError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `${err.message}; expected a comma list of host names, addresses and CIDRs` });
+      return z.NEVER;
+    }
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   RUN_WORKERS: booleanString.default(true),
   ROUTE_RULES: z
@@ -108,6 +119,10 @@ export interface Config {
    * older parts are reported on the job, for a backtest, rather than evaluated in the background.
    */
   alertSpanMaxMs: number;
+  /** Notifications are also refused to loopback, private, CGNAT and unspecified addresses (link-local ones always are). */
+  notifyDenyPrivate: boolean;
+  /** Hosts and CIDRs notifications may go to whatever the address policy says (NOTIFY_ALLOWED_HOSTS). */
+  notifyAllowedHosts: AllowedDestinations;
   queryTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** false: serve the API only, do not claim ingest jobs or run background maintenance. */
@@ -164,6 +179,8 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     alertEvalIntervalMs: parseDuration(e.ALERT_EVAL_INTERVAL)!,
     alertNotifyMaxAgeMs: parseDuration(e.ALERT_NOTIFY_MAX_AGE)!,
     alertSpanMaxMs: parseDuration(e.ALERT_SPAN_MAX)!,
+    notifyDenyPrivate: e.NOTIFY_DENY_PRIVATE,
+    notifyAllowedHosts: e.NOTIFY_ALLOWED_HOSTS,
     logLevel: e.LOG_LEVEL,
     runWorkers: e.RUN_WORKERS,
     routeRules: e.ROUTE_RULES,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  addHistogramText, addToCounts, bucketIndex, bucketValue, histogramArrays, quantile, quantiles, RELATIVE_ACCURACY, ZERO_BUCKET, type BucketCounts,
+  addHistogramPairsText, addHistogramText, addToCounts, bucketIndex, bucketValue, histogramArrays, quantile, quantiles, RELATIVE_ACCURACY, ZERO_BUCKET, type BucketCounts,
 } from './latencyHistogram.js';
 
 /** Nearest-rank quantile of raw values, as percentile_disc computes it. */
@@ -50,6 +50,15 @@ describe('latency histogram', () => {
     addHistogramText(counts, '{}', '{}');
     expect(counts.size).toBe(4);
     expect(() => addHistogramText(new Map(), '{1,2}', '{1}')).toThrow(/different lengths/);
+  });
+
+  it('adds histograms from one text of their arrays in pairs, buckets then counts', () => {
+    const counts: BucketCounts = new Map([[7, 1]]);
+    addHistogramPairsText(counts, `{${ZERO_BUCKET},-12,7}{2,1,3}{7,130}{10,1}{}{}`);
+    expect([...counts].sort((a, b) => a[0] - b[0])).toEqual([[ZERO_BUCKET, 2], [-12, 1], [7, 14], [130, 1]]);
+    addHistogramPairsText(counts, '');
+    expect(counts.size).toBe(4);
+    expect(() => addHistogramPairsText(new Map(), '{1,2}')).toThrow(/without its counts/);
   });
 
   it('reads several quantiles in one pass: the bucket of each nearest-rank order statistic', () => {

@@ -93,6 +93,24 @@ export function addHistogramText(counts: BucketCounts, buckets: string, bucketCo
   }
 }
 
+/**
+ * Adds histograms given as one text of arrays in pairs, each histogram's buckets then its counts:
+ * `{3,7}{1,4}{5}{2}` is {3,7}/{1,4} and {5}/{2}. What SQL's `string_agg(latency_buckets::text ||
+ * latency_counts::text, '')` gives: one aggregate, so a histogram's two arrays cannot be parted.
+ */
+export function addHistogramPairsText(counts: BucketCounts, text: string): void {
+  for (let i = 0; ;) {
+    const bucketsStart = text.indexOf('{', i);
+    if (bucketsStart < 0) return;
+    const bucketsEnd = text.indexOf('}', bucketsStart);
+    const countsStart = text.indexOf('{', bucketsEnd);
+    const countsEnd = countsStart < 0 ? -1 : text.indexOf('}', countsStart);
+    if (bucketsEnd < 0 || countsEnd < 0) throw new Error('latency histogram text without its counts');
+    addHistogramText(counts, text.slice(bucketsStart, bucketsEnd + 1), text.slice(countsStart, countsEnd + 1));
+    i = countsEnd + 1;
+  }
+}
+
 /** The next integer in `s` from position `from`, skipping separators; null at the end. */
 function readInt(s: string, from: number): { value: number; next: number } | null {
   let i = from;

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { listHistory } from '../../alerts/history.js';
 import { listDeliveries } from '../../alerts/notifications.js';
 import { SEVERITIES } from '../../alerts/rule.js';
+import { grants } from '../../domain/scopes.js';
 import { dateParam, limitParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
@@ -72,18 +73,28 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
       schema: {
         tags: ['alerts'],
         summary: "An episode's notifications, each with its attempts",
+        description: "Each channel's type and host; its full URL (a Slack or token webhook's URL is its credential) only for keys with the admin scope.",
         params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
         response: {
           200: z.object({
             items: z.array(z.object({
-              id: z.number(), channel: z.object({ type: z.string(), url: z.string() }), event: z.string(),
+              id: z.number(),
+              channel: z.object({
+                type: z.string(),
+                host: z.string().describe('The host notified (no port, path or query)'),
+                url: z.string().optional().describe('The full URL, a credential for Slack and token webhooks: only for keys with the admin scope'),
+              }),
+              event: z.string(),
               status: z.enum(['pending', 'sent', 'failed']), next_attempt_at: z.string(), sent_at: z.string().nullable(),
               attempts: z.array(z.object({ at: z.string(), status: z.number().nullable(), error: z.string().nullable() })),
             })),
           }),
         },
       },
-    }, async (req) => ({ items: await listDeliveries(deps.db, req.params.id) }));
+    }, async (req) => {
+      const admin = deps.config.authDisabled || (req.apiKey !== undefined && grants(req.apiKey.scopes, 'admin'));
+      return { items: await listDeliveries(deps.db, req.params.id, { withUrls: admin }) };
+    });
 
     app.get('/alerts/active', {
       config: { access: 'read' },

@@ -9,6 +9,7 @@ import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../a
 import type { Episode } from '../../alerts/stateMachine.js';
 import type { Db } from '../../db/db.js';
 import { abandonedSignal } from '../deadline.js';
+import { literalRefusal, type DestinationPolicy } from '../../domain/destinationPolicy.js';
 import { AppError } from '../errors.js';
 import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
@@ -35,6 +36,18 @@ function validRule(body: unknown, prefix = ''): Rule {
   if (res.success) return res.data;
   const invalidParams = res.error.issues.map((i) => ({ name: [prefix, ...i.path].filter((x) => x !== '').join('.') || 'body', reason: i.message }));
   throw new AppError(400, 'invalid_parameter', invalidParams.map((p) => `${p.name}: ${p.reason}`).join('; '), { invalidParams });
+}
+
+/**
+ * A channel whose URL is an address the destination policy refuses is a 400 naming it; a host name
+ * is checked on the addresses it resolves to when a notification is sent (DNS can change by then).
+ */
+function checkChannelAddresses(rule: Rule, policy: DestinationPolicy): Rule {
+  for (const [i, channel] of rule.notify.entries()) {
+    const refusal = literalRefusal(channel.url, policy);
+    if (refusal) throw AppError.badParam(`notify.${i}.url`, refusal);
+  }
+  return rule;
 }
 
 const backtestRange = z.object({
@@ -84,6 +97,7 @@ function episodeAnswer(e: Episode): z.infer<typeof backtestAnswer>['episodes'][n
 export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
+    const policy: DestinationPolicy = { denyPrivate: deps.config.notifyDenyPrivate, allowed: deps.config.notifyAllowedHosts };
     const found = async (id: number) => (await getRule(deps.db, id)) ?? Promise.reject(AppError.notFound(`alert rule ${id}`));
 
     app.post('/alerts/rules', {
@@ -95,7 +109,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
         body: ruleSchema,
         response: { 201: storedRuleSchema, 400: problemSchema },
       },
-    }, async (req, reply) => reply.code(201).send(await createRule(deps.db, req.body)));
+    }, async (req, reply) => reply.code(201).send(await createRule(deps.db, checkChannelAddresses(req.body, policy))));
 
     app.get('/alerts/rules', {
       config: { access: 'admin' },
@@ -132,7 +146,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
         tags: ['alerts'], summary: 'Replace an alert rule', params: idParams, body: ruleSchema,
         response: { 200: storedRuleSchema, 400: problemSchema, 404: problemSchema },
       },
-    }, async (req) => (await replaceRule(deps.db, req.params.id, req.body)) ?? Promise.reject(AppError.notFound(`alert rule ${req.params.id}`)));
+    }, async (req) => (await replaceRule(deps.db, req.params.id, checkChannelAddresses(req.body, policy))) ?? Promise.reject(AppError.notFound(`alert rule ${req.params.id}`)));
 
     app.patch('/alerts/rules/:id', {
       config: { access: 'admin' },
@@ -146,7 +160,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => {
       const { id, created_at: _c, updated_at: _u, ...current } = await found(req.params.id);
-      const rule = validRule(mergePatch(current, req.body));
+      const rule = checkChannelAddresses(validRule(mergePatch(current, req.body)), policy);
       return (await replaceRule(deps.db, id, rule)) ?? Promise.reject(AppError.notFound(`alert rule ${id}`));
     });
 

@@ -26,7 +26,8 @@ async function deliveries(id: number, signal: AbortSignal): Promise<HTMLElement>
       h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Event'), h('th', {}, 'Status'), h('th', {}, 'Attempts'))),
       h('tbody', {}, ...items.map((d) => {
         const last = d.attempts[d.attempts.length - 1];
-        return h('tr', {}, h('td', {}, `${d.channel.type} `, h('code', {}, d.channel.url)), h('td', {}, d.event),
+        // The URL comes to admin keys only (it is the credential of Slack and token webhooks); others see the host.
+        return h('tr', {}, h('td', {}, `${d.channel.type} `, h('code', {}, d.channel.url ?? d.channel.host)), h('td', {}, d.event),
           h('td', { class: d.status === 'failed' ? 'status-5xx' : '' }, d.status === 'sent' && d.sent_at ? `sent ${fmtTime(d.sent_at)}` : d.status),
           h('td', {}, `${d.attempts.length}${last ? ` (last: ${last.status ?? ''} ${last.error ?? ''})` : ''}`));
       }))));

@@ -78,7 +78,8 @@ export interface HistoryEntry {
 
 export interface Delivery {
   id: number;
-  channel: { type: string; url: string };
+  /** `url` only for admin keys: a Slack or token webhook's URL is its credential. */
+  channel: { type: string; host: string; url?: string };
   event: string;
   status: 'pending' | 'sent' | 'failed';
   next_attempt_at: string;
