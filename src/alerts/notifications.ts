@@ -96,7 +96,7 @@ export async function enqueueTest(db: Queryable, rule: StoredRule, nowMs: number
  * transaction, then marked sent, or given its next attempt (30 s, doubling) or, after
  * MAX_ATTEMPTS, failed. Every attempt is recorded. Returns the deliveries attempted.
  */
-export async function sendDueDeliveries(db: Db, secretKey: string | undefined, nowMs = Date.now()): Promise<number> {
+export async function sendDueDeliveries(db: Db, secretKey: string | undefined, nowMs = Date.now(), signal?: AbortSignal): Promise<number> {
   const due = await db.query<{ id: number; channel: Channel; payload: Notification; attempts: DeliveryAttempt[] }>(
     `UPDATE alert_deliveries SET next_attempt_at = now() + interval '1 minute'
      WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1::timestamptz
@@ -105,6 +105,7 @@ export async function sendDueDeliveries(db: Db, secretKey: string | undefined, n
     [new Date(nowMs).toISOString()],
   );
   for (const d of due.rows) {
+    if (signal?.aborted) break; // shutdown: the rest were claimed for a minute and go out after it
     const attempt = await send(CHANNELS[d.channel.type](d.payload, d.channel, secretKey));
     const attempts = [...d.attempts, attempt];
     const ok = attempt.status !== null && attempt.status >= 200 && attempt.status < 300;

@@ -16,7 +16,8 @@ const DELIVERY_TICK_MS = 2_000;
 export function startAlertEvaluation(
   db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey'>, logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
-  const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
+  const shutdown = new AbortController();
+  const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs, signal: shutdown.signal };
   if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -28,7 +29,8 @@ export function startAlertEvaluation(
         if (r === null) logger.debug({ what }, 'another process is evaluating alert rules');
         else if (r.newEpisodes) logger.info({ what, ...r }, 'alert episodes recorded');
       } catch (err) {
-        logger.warn({ err, what }, 'alert evaluation failed; the next run tries again');
+        if (stopped) logger.info({ what }, 'alert evaluation stopped by shutdown; it runs again after the next start');
+        else logger.warn({ err, what }, 'alert evaluation failed; the next run tries again');
       }
     });
   };
@@ -39,7 +41,7 @@ export function startAlertEvaluation(
     enqueue('live', async () => {
       try {
         const result = await evaluateLive(db, Date.now(), opts);
-        await refreshAlertmanager(db);
+        if (!stopped) await refreshAlertmanager(db);
         return result;
       } finally {
         ticking = false;
@@ -49,7 +51,7 @@ export function startAlertEvaluation(
   let sending: Promise<unknown> | null = null;
   const deliveries = setInterval(() => {
     if (sending) return;
-    sending = sendDueDeliveries(db, config.secretKey)
+    sending = sendDueDeliveries(db, config.secretKey, undefined, shutdown.signal)
       .catch((err: unknown) => logger.warn({ err }, 'sending alert notifications failed; retrying'))
       .finally(() => (sending = null));
   }, DELIVERY_TICK_MS);
@@ -68,7 +70,9 @@ export function startAlertEvaluation(
     async stop() {
       clearInterval(timer);
       clearInterval(deliveries);
+      // Queued evaluations are skipped; the running one and the deliveries stop at their next step.
       stopped = true;
+      shutdown.abort();
       await Promise.all([queue, sending]);
     },
   };

@@ -57,6 +57,8 @@ export interface CompactOptions {
   quietMs: number;
   /** …unless they were first marked longer ago than this (a long ingest still gets compacted now and then). */
   maxDelayMs: number;
+  /** Stops between passes (shutdown); the buckets not reached stay marked for the next run. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -83,6 +85,6 @@ export async function compactRollups(db: Db, opts: CompactOptions = { quietMs: 0
       return dirty.rows.length;
     });
     done += n;
-    if (n < BUCKETS_PER_PASS) return done;
+    if (n < BUCKETS_PER_PASS || opts.signal?.aborted) return done;
   }
 }

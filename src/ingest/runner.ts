@@ -59,7 +59,8 @@ export class IngestRunner {
   private readonly knownDays = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
-  private ticking = false;
+  /** The claim in progress (wake), which stop() waits for: a job it claims must be handed back too. */
+  private claiming: Promise<void> | null = null;
   private pausedUntil = 0;
   private readonly leaseMs: number;
 
@@ -77,14 +78,13 @@ export class IngestRunner {
 
   /** Looks for work now (called after an upload) instead of at the next poll. */
   wake(): void {
-    if (this.ticking || this.stopping || Date.now() < this.pausedUntil) return;
-    this.ticking = true;
-    this.claimJobs()
+    if (this.claiming || this.stopping || Date.now() < this.pausedUntil) return;
+    this.claiming = this.claimJobs()
       .catch((err: unknown) => {
         this.opts.logger.warn({ err }, 'claiming ingest jobs failed');
         this.pausedUntil = Date.now() + backoffMs(3);
       })
-      .finally(() => (this.ticking = false));
+      .finally(() => (this.claiming = null));
   }
 
   get runningJobs(): number {
@@ -95,6 +95,9 @@ export class IngestRunner {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.claiming;
+    // Parsing stops at once; the batch being committed finishes (batches queued behind it are not
+    // started, see parseAndWrite), so the job resumes from that batch's checkpoint.
     await Promise.all([...this.active.values()].map((w) => w.terminate()));
     // Let each interrupted job hand itself back to the queue before the database closes.
     await Promise.allSettled([...this.jobRuns]);
@@ -172,6 +175,8 @@ export class IngestRunner {
   private async parseAndWrite(job: ClaimedJob): Promise<void> {
     // Rules are read when a job starts: a rule change applies to the jobs that start after it.
     const routeRules = [...(this.opts.routeRules ?? []), ...(await listRouteRules(this.opts.db))];
+    // Claimed as shutdown began: no worker to start; the job goes back to the queue (handleFailure).
+    if (this.stopping) throw new Error('ingest runner stopping');
     const input: ParseFileInput = {
       jobId: job.id,
       source: job.source,
@@ -203,6 +208,7 @@ export class IngestRunner {
               resolve();
               return;
             }
+            if (this.stopping) throw new Error('ingest runner stopping');
             await this.writeBatch(job, msg);
             // The batch is committed: hand its buffers back for the worker to fill again.
             const buffers = batchBuffers(msg);

@@ -93,6 +93,18 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
   const { maxUploadBytes, spoolDir } = deps.config;
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
+    // At shutdown, an upload still streaming in has its connection cut (src/cli/serve.ts); the server
+    // closes only once its handler has settled, having removed its half-written spool file.
+    const handling = new Set<Promise<unknown>>();
+    const track = <T>(run: () => Promise<T>): Promise<T> => {
+      const p = run();
+      handling.add(p);
+      void p.catch(() => undefined).finally(() => handling.delete(p));
+      return p;
+    };
+    app.addHook('onClose', async () => {
+      await Promise.allSettled([...handling]);
+    });
     app.post('/logs/upload', {
       config: { access: 'ingest', unbounded: true },
       schema: {
@@ -106,7 +118,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         querystring: uploadOptions.partial(),
         response: { 200: uploadAnswer, 202: uploadAnswer, 400: problemSchema, 413: problemSchema, 415: problemSchema, 507: problemSchema },
       },
-    }, async (req, reply) => {
+    }, (req, reply) => track(async () => {
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (declared > maxUploadBytes + 64 * 1024) {
         throw new AppError(413, 'upload_too_large', `upload of ${declared} bytes exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
@@ -171,6 +183,6 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
       }
       deps.onJobQueued();
       return reply.code(202).header('location', answer.status_url).send(answer);
-    });
+    }));
   };
 }
