@@ -57,12 +57,13 @@ export interface StoredKey {
   id: number;
   scopes: Scope[];
   key_hash: Uint8Array;
+  revoked_at: string | null;
 }
 
-/** Active keys that share a presented key's prefix (almost always one, or none). */
-export async function keysWithPrefix(db: Queryable, prefix: string): Promise<StoredKey[]> {
+/** Active keys that share a presented key's prefix (almost always one, or none); revoked ones too when asked. */
+export async function keysWithPrefix(db: Queryable, prefix: string, opts: { includeRevoked?: boolean } = {}): Promise<StoredKey[]> {
   return (await db.query<StoredKey>(
-    'SELECT id, scopes, key_hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL', [prefix],
+    `SELECT id, scopes, key_hash, revoked_at FROM api_keys WHERE prefix = $1${opts.includeRevoked ? '' : ' AND revoked_at IS NULL'}`, [prefix],
   )).rows;
 }
 
@@ -84,19 +85,26 @@ export async function markUsed(db: Queryable, ids: readonly number[]): Promise<v
 /** Serialises bootstrap between processes starting at once on one PostgreSQL. */
 const BOOTSTRAP_LOCK = 7_307_001;
 
-export type Bootstrap = { kind: 'configured' | 'existing' } | { kind: 'generated'; key: string };
+export type Bootstrap =
+  | { kind: 'configured' | 'existing' }
+  | { kind: 'generated'; key: string }
+  /** ADMIN_API_KEY names a key that was revoked: it stays revoked (the caller warns). */
+  | { kind: 'configured_revoked'; id: number; revokedAt: string };
 
 /**
- * Makes sure someone can administer the service. ADMIN_API_KEY is stored (once) when given;
- * otherwise, when no active key exists, an admin key is generated and returned for printing once.
+ * Makes sure someone can administer the service. ADMIN_API_KEY is stored (once) when given, unless
+ * it was revoked: a revocation sticks, whatever the configuration still says. Otherwise, when no
+ * active key exists, an admin key is generated and returned for printing once.
  */
 export async function ensureBootstrapKey(db: Db, adminApiKey: string | undefined): Promise<Bootstrap> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
     if (adminApiKey !== undefined) {
-      if (!matchKey(await keysWithPrefix(tx, keyPrefix(adminApiKey)), adminApiKey)) {
-        await insertKey(tx, adminApiKey, 'ADMIN_API_KEY', ['admin']);
-      }
+      const stored = await keysWithPrefix(tx, keyPrefix(adminApiKey), { includeRevoked: true });
+      if (matchKey(stored.filter((k) => k.revoked_at === null), adminApiKey)) return { kind: 'configured' };
+      const revoked = matchKey(stored.filter((k) => k.revoked_at !== null), adminApiKey);
+      if (revoked) return { kind: 'configured_revoked', id: revoked.id, revokedAt: revoked.revoked_at! };
+      await insertKey(tx, adminApiKey, 'ADMIN_API_KEY', ['admin']);
       return { kind: 'configured' };
     }
     const active = await tx.query('SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1');

@@ -65,6 +65,9 @@ async function serve(
       `\n  No API key existed, so an admin key was created. It is shown this once and stored only as a hash:\n\n` +
       `      ${bootstrap.key}\n\n  Use it as 'Authorization: Bearer <key>'; create narrower keys with POST /auth/keys.\n\n`,
     );
+  } else if (bootstrap.kind === 'configured_revoked') {
+    logger.warn({ key_id: bootstrap.id, revoked_at: bootstrap.revokedAt },
+      `ADMIN_API_KEY was revoked on ${bootstrap.revokedAt.slice(0, 10)} (key id ${bootstrap.id}): it stays revoked; remove it from the configuration or create another admin key`);
   }
 
   const registry = new Registry();
