@@ -2,13 +2,21 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS, createPostgresDatabase } from '../../test/helpers/db.js';
+import { BACKENDS, createPostgresDatabase, openTestDb } from '../../test/helpers/db.js';
 import { ADMIN_HEADERS, TEST_ADMIN_KEY, TEST_SECRET_KEY } from '../../test/helpers/env.js';
+import { startTestService } from '../../test/helpers/service.js';
 import { createLogger } from '../cli/logger.js';
 import { startService, type Service } from '../cli/serve.js';
 import { loadConfig } from '../config/config.js';
+import type { Db } from '../db/db.js';
+import { createKey, revokeKey } from './apiKeys.js';
 
 const bearer = (key: string): { authorization: string } => ({ authorization: `Bearer ${key}` });
+
+async function activeAdminKeys(db: Db): Promise<number> {
+  const res = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM api_keys WHERE revoked_at IS NULL AND 'admin' = ANY(scopes)");
+  return res.rows[0]!.n;
+}
 
 describe.each(BACKENDS)('API key revocation on %s', (kind) => {
   it('keeps a revoked ADMIN_API_KEY revoked when the service starts again, and warns without the key', async () => {
@@ -43,5 +51,43 @@ describe.each(BACKENDS)('API key revocation on %s', (kind) => {
       await svc.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // two cold starts of the embedded database
+
+  it('lets exactly one of two concurrent revocations of the last two admin keys through the API succeed', async () => {
+    const svc = await startTestService(kind);
+    try {
+      const created = await svc.inject({ method: 'POST', url: '/auth/keys', payload: { name: 'second admin', scopes: ['admin'] } });
+      const { id: secondId, key: secondKey } = created.json<{ id: number; key: string }>();
+      const items = (await svc.inject({ method: 'GET', url: '/auth/keys' })).json<{ items: { id: number; name: string }[] }>().items;
+      const firstId = items.find((k) => k.name === 'ADMIN_API_KEY')!.id;
+      // Each with the other key: both requests are authorised, and each would leave one admin key if it were alone.
+      const [a, b] = await Promise.all([
+        svc.inject({ method: 'DELETE', url: `/auth/keys/${firstId}`, headers: bearer(secondKey) }),
+        svc.inject({ method: 'DELETE', url: `/auth/keys/${secondId}`, headers: ADMIN_HEADERS }),
+      ]);
+      expect([a.statusCode, b.statusCode].sort()).toEqual([204, 409]);
+      expect([a, b].find((r) => r.statusCode === 409)!.json<{ code: string }>().code).toBe('last_admin_key');
+      expect(await activeAdminKeys(svc.db)).toBe(1);
+    } finally {
+      await svc.close();
+    }
+  }, 120_000);
+
+  it('revokeKey refuses the last active admin key however revocations interleave', async () => {
+    const db = await openTestDb(kind);
+    try {
+      const readOnly = await createKey(db, 'reader', ['read']);
+      for (let round = 0; round < 5; round++) {
+        await db.query("UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL AND 'admin' = ANY(scopes)");
+        const [x, y] = [await createKey(db, `x${round}`, ['admin']), await createKey(db, `y${round}`, ['read', 'admin'])];
+        const results = await Promise.all([revokeKey(db, x.apiKey.id), revokeKey(db, y.apiKey.id)]);
+        expect(results.sort(), `round ${round}`).toEqual(['last_admin_key', 'revoked']);
+        expect(await activeAdminKeys(db)).toBe(1);
+      }
+      expect(await revokeKey(db, readOnly.apiKey.id)).toBe('revoked'); // not an admin key: no rule
+      expect(await revokeKey(db, readOnly.apiKey.id)).toBe('not_found');
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
 });

@@ -123,11 +123,17 @@ keys.command('create')
   .description('Create a key and print it once')
   .option('--name <name>', 'what the key is for', 'cli')
   .option('--scopes <list>', 'comma list of ingest, read, admin', parseScopes, ['admin'])
-  .action(async (o: { name: string; scopes: ReturnType<typeof parseScopes> }) => runKeysCommand(configOrExit(), 'create', o));
+  .action(async (o: { name: string; scopes: ReturnType<typeof parseScopes> }) => {
+    process.exitCode = await runKeysCommand(configOrExit(), 'create', o);
+  });
 keys.command('list').description('List active keys (prefix, name, scopes, times)')
-  .action(async () => runKeysCommand(configOrExit(), 'list', {}));
+  .action(async () => {
+    process.exitCode = await runKeysCommand(configOrExit(), 'list', {});
+  });
 keys.command('revoke').description('Revoke a key by id').argument('<id>', 'key id (from keys list)', (v) => Number.parseInt(v, 10))
-  .action(async (id: number) => runKeysCommand(configOrExit(), 'revoke', { id }));
+  .action(async (id: number) => {
+    process.exitCode = await runKeysCommand(configOrExit(), 'revoke', { id });
+  });
 
 for (const what of ['rollups', 'routes'] as const) {
   program
