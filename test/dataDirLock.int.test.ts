@@ -28,7 +28,7 @@ const EXIT_WAIT_MS = 20_000;
 const START_MS = 180_000;
 const start = (): Promise<ServerProcess> => spawnServer(env, START_MS);
 
-/** Runs the CLI from the sources; killed if it has not exited after 60 s (a refused command exits at once). */
+/** Runs the CLI from the sources; killed if it has not exited after START_MS (a refused command exits once it has loaded). */
 function cli(args: string[], extra: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
     cwd: os.tmpdir(),
@@ -39,7 +39,7 @@ function cli(args: string[], extra: Record<string, string> = {}): Promise<{ code
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), START_MS);
   return new Promise((resolve) => child.on('exit', (code) => {
     clearTimeout(timer);
     resolve({ code, stdout, stderr });
@@ -144,7 +144,7 @@ describe('DATA_DIR lock and prompt shutdown (PGlite)', () => {
     expect(server.child.exitCode).toBeNull();
     expect((await getJson<IngestJob>(server, `/ingest/jobs/${firstJob}`)).status).toBe('succeeded');
     expect(await logsOf(server, 'before')).toEqual([1, 2, 3].map(LINE).sort());
-  }, 180_000);
+  }, START_MS + 60_000);
 
   it('shuts down on SIGINT: a request in flight is cut after a grace, DATA_DIR is released, and the next server opens the database', async () => {
     const inFlight = await uploadInFlight(server);
