@@ -1,8 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { withTakeoverGuard } from './takeoverGuard.js';
 
 /**
  * One process at a time per embedded data directory. Two PGlite instances on one directory each
@@ -57,12 +57,8 @@ export class DataDirLockedError extends Error {
   }
 }
 
-/**
- * A take-over guard this old belongs to a starter that died between its check and its listen (a few
- * milliseconds of work): it is abandoned.
- */
-const GUARD_ABANDONED_MS = 30_000;
-const GUARD_POLL_MS = 20;
+/** How often a refused starter looks again for the holder's description. */
+const DESCRIPTION_POLL_MS = 20;
 /** Linux's sun_path holds 108 bytes with the terminating NUL; Node silently truncates longer paths. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -181,63 +177,11 @@ function probe(address: string): Promise<'held' | 'stale' | 'gone'> {
  * listen simply wins (our listen then fails and the caller looks again).
  */
 async function takeOver(address: string, paths: ReturnType<typeof lockPaths>): Promise<net.Server | null> {
-  const token = await takeGuard(paths.guard);
-  try {
+  return withTakeoverGuard(paths.guard, async () => {
     if ((await probe(address)) === 'held') return null;
     fs.rmSync(paths.socket, { force: true });
-    return await listen(address);
-  } finally {
-    dropGuard(paths.guard, token);
-  }
-}
-
-async function takeGuard(guard: string): Promise<string> {
-  const token = `${process.pid} ${crypto.randomBytes(6).toString('hex')}`;
-  for (;;) {
-    try {
-      fs.writeFileSync(guard, token, { flag: 'wx' });
-      return token;
-    } catch (err) {
-      if (errCode(err) !== 'EEXIST') throw err;
-    }
-    breakAbandonedGuard(guard);
-    await sleep(GUARD_POLL_MS);
-  }
-}
-
-/**
- * Moves an abandoned guard aside (rename is atomic: of two breakers one gets it). If a live starter
- * replaced it between our stat and our rename, we took theirs: it goes back unless another exists.
- */
-function breakAbandonedGuard(guard: string): void {
-  let seen: fs.Stats;
-  try {
-    seen = fs.statSync(guard);
-  } catch {
-    return;
-  }
-  if (Date.now() - seen.mtimeMs < GUARD_ABANDONED_MS) return;
-  const aside = `${guard}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
-  try {
-    fs.renameSync(guard, aside);
-  } catch {
-    return; // another starter broke it first
-  }
-  try {
-    if (fs.statSync(aside).ino !== seen.ino) fs.linkSync(aside, guard);
-  } catch {
-    // EEXIST: a third starter holds the guard now; the one we moved will find its file gone.
-  } finally {
-    fs.rmSync(aside, { force: true });
-  }
-}
-
-function dropGuard(guard: string, token: string): void {
-  try {
-    if (fs.readFileSync(guard, 'utf8') === token) fs.rmSync(guard, { force: true });
-  } catch {
-    // Gone already (broken as abandoned after a very long pause): nothing of ours to remove.
-  }
+    return listen(address);
+  });
 }
 
 /** Written whole and renamed into place, so a reader never sees half a description. */
@@ -264,7 +208,7 @@ function readHolder(file: string): LockHolder | undefined {
 async function lockedError(json: string, opts: LockOptions): Promise<DataDirLockedError> {
   let holder = readHolder(json);
   for (let i = 0; i < 25 && !(holder && isAlive(holder)); i++) {
-    await sleep(GUARD_POLL_MS);
+    await sleep(DESCRIPTION_POLL_MS);
     holder = readHolder(json);
   }
   const name = opts.name ?? `the data directory ${path.resolve(json.slice(0, -'.lock.json'.length))}`;
