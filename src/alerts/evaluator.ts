@@ -34,7 +34,7 @@ export interface EvaluationResult {
 export interface EvaluationOptions {
   /** Episodes that ended longer ago than this before being found are recorded but not notified. */
   notifyMaxAgeMs: number;
-  /** Shutdown: stops between two rules' reads; the transaction rolls back and the next start evaluates again. */
+  /** Stops between two rules' reads (shutdown): the transaction rolls back and nothing is recorded. */
   signal?: AbortSignal;
 }
 

@@ -17,7 +17,7 @@ export function startAlertEvaluation(
   db: Db, config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'secretKey'>, logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
   const shutdown = new AbortController();
-  const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs, signal: shutdown.signal };
+  const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
   if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -29,7 +29,7 @@ export function startAlertEvaluation(
         if (r === null) logger.debug({ what }, 'another process is evaluating alert rules');
         else if (r.newEpisodes) logger.info({ what, ...r }, 'alert episodes recorded');
       } catch (err) {
-        if (stopped) logger.info({ what }, 'alert evaluation stopped by shutdown; it runs again after the next start');
+        if (shutdown.signal.aborted && err === shutdown.signal.reason) logger.info({ what }, 'live alert evaluation stopped by shutdown; the next start catches up');
         else logger.warn({ err, what }, 'alert evaluation failed; the next run tries again');
       }
     });
@@ -40,7 +40,9 @@ export function startAlertEvaluation(
     ticking = true;
     enqueue('live', async () => {
       try {
-        const result = await evaluateLive(db, Date.now(), opts);
+        // A live tick cut short by shutdown loses nothing: the next start's tick catches up. A job's
+        // span is evaluated once, so it is not cut short (a queued one is still skipped, as before).
+        const result = await evaluateLive(db, Date.now(), { ...opts, signal: shutdown.signal });
         if (!stopped) await refreshAlertmanager(db);
         return result;
       } finally {
@@ -70,7 +72,7 @@ export function startAlertEvaluation(
     async stop() {
       clearInterval(timer);
       clearInterval(deliveries);
-      // Queued evaluations are skipped; the running one and the deliveries stop at their next step.
+      // Queued evaluations are skipped; a live one and the deliveries stop at their next step.
       stopped = true;
       shutdown.abort();
       await Promise.all([queue, sending]);
