@@ -90,6 +90,19 @@ describe('loginsights CLI', () => {
     expect(cli(['keys', 'list'], env).stdout.trim()).toBe('');
   }, 300_000);
 
+  it('keys revoke refuses the last active admin key in one sentence, and keeps it', () => {
+    const env = { DATA_DIR: path.join(dir, 'last-admin-data'), ADMIN_API_KEY: '' };
+    const created = cli(['keys', 'create', '--name', 'only admin'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const id = /created key (\d+) /.exec(created.stdout)![1]!;
+    const refused = cli(['keys', 'revoke', id], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      `loginsights: key ${id} is the last active admin key, so it stays: create another admin key first (keys create --scopes admin), then revoke this one`,
+    ]);
+    expect(cli(['keys', 'list'], env).stdout).toMatch(new RegExp(`^${id}\\t`, 'm'));
+  }, 300_000);
+
   it('stops with one line naming a bad configuration variable', () => {
     const res = cli(['serve'], { PORT: 'eighty', DATA_DIR: path.join(dir, 'x') });
     expect(res.code).toBe(2);

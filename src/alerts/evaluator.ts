@@ -37,6 +37,8 @@ export interface EvaluationResult {
 export interface EvaluationOptions {
   /** Episodes that ended longer ago than this before being found are recorded but not notified. */
   notifyMaxAgeMs: number;
+  /** Stops between two rules' reads (shutdown): the transaction rolls back and nothing is recorded. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -107,7 +109,9 @@ const READ_CONCURRENCY = 4;
  * records; the lock is held from before the first read until the states are written.
  * `onlyForward` keeps a stored state that is further on.
  */
-async function withRules<T>(db: Db, mode: { onlyForward: boolean; waitForLock: boolean }, work: RuleWork<T>): Promise<EvaluationResult | null> {
+async function withRules<T>(
+  db: Db, mode: { onlyForward: boolean; waitForLock: boolean; signal?: AbortSignal | undefined }, work: RuleWork<T>,
+): Promise<EvaluationResult | null> {
   return db.transaction(async (tx) => {
     if (mode.waitForLock) await tx.query('SELECT pg_advisory_xact_lock($1)', [ALERT_EVAL_LOCK]);
     else {
@@ -122,7 +126,10 @@ async function withRules<T>(db: Db, mode: { onlyForward: boolean; waitForLock: b
     const reads = new Array<T | null>(rules.length);
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(concurrency, rules.length) }, async () => {
-      for (let i = next++; i < rules.length; i = next++) reads[i] = await work.read(reader, rules[i]!, states.get(rules[i]!.id));
+      for (let i = next++; i < rules.length; i = next++) {
+        mode.signal?.throwIfAborted();
+        reads[i] = await work.read(reader, rules[i]!, states.get(rules[i]!.id));
+      }
     }));
     const result: EvaluationResult = { rules: 0, steps: 0, newEpisodes: 0 };
     const saves: StateSave[] = [];
@@ -144,7 +151,7 @@ async function withRules<T>(db: Db, mode: { onlyForward: boolean; waitForLock: b
 export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
   const targetMs = floorTo(nowMs, STEP_MS);
   // A tick that finds another process evaluating is skipped: the next one catches up.
-  return withRules(db, { onlyForward: false, waitForLock: false }, {
+  return withRules(db, { onlyForward: false, waitForLock: false, signal: opts.signal }, {
     async read(q, rule, from) {
       const firstEndMs = Math.max(from ? from.evaluatedToMs + STEP_MS : targetMs, targetMs - MAX_CATCH_UP_MS);
       return firstEndMs > targetMs ? null : ruleSteps(q, rule, firstEndMs, targetMs);

@@ -17,10 +17,11 @@ export function startAlertEvaluation(
   config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'alertSpanMaxMs' | 'secretKey' | 'notifyDenyPrivate' | 'notifyAllowedHosts'>,
   logger: Logger,
 ): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
+  const shutdown = new AbortController();
   const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
-  // Stops a job's evaluation between two chunks; the job stays running and is evaluated again at the next start.
-  const halt = new AbortController();
-  const jobOpts = { ...opts, spanMaxMs: config.alertSpanMaxMs, signal: halt.signal };
+  // Shutdown stops a live tick between two rules' reads (the next start catches up) and a job's evaluation
+  // between two chunks (the job stays pending and is evaluated again at the next start).
+  const jobOpts = { ...opts, spanMaxMs: config.alertSpanMaxMs, signal: shutdown.signal };
   if (!config.secretKey) logger.warn('SECRET_KEY is not set: webhook notifications go out unsigned');
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;
@@ -32,7 +33,8 @@ export function startAlertEvaluation(
         if (r === null) logger.debug({ what }, 'another process is evaluating alert rules');
         else if (r.newEpisodes) logger.info({ what, ...r }, 'alert episodes recorded');
       } catch (err) {
-        logger.warn({ err, what }, 'alert evaluation failed; the next run tries again');
+        if (shutdown.signal.aborted && err === shutdown.signal.reason) logger.info({ what }, 'live alert evaluation stopped by shutdown; the next start catches up');
+        else logger.warn({ err, what }, 'alert evaluation failed; the next run tries again');
       }
     });
   };
@@ -42,7 +44,8 @@ export function startAlertEvaluation(
     ticking = true;
     enqueue('live', async () => {
       try {
-        return await evaluateLive(db, Date.now(), opts);
+        // A live tick cut short by shutdown loses nothing: the next start's tick catches up.
+        return await evaluateLive(db, Date.now(), { ...opts, signal: shutdown.signal });
       } finally {
         ticking = false;
       }
@@ -60,8 +63,9 @@ export function startAlertEvaluation(
     jobSucceeded,
     async stop() {
       clearInterval(timer);
+      // Queued evaluations are skipped; a running one stops between two steps, and the deliveries at their next step.
       stopped = true;
-      halt.abort();
+      shutdown.abort();
       await Promise.all([queue, deliveries.stop()]);
     },
   };

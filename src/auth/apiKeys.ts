@@ -47,22 +47,49 @@ export async function listKeys(db: Queryable): Promise<ApiKey[]> {
   return (await db.query<ApiKey>(`SELECT ${COLUMNS} FROM api_keys WHERE revoked_at IS NULL ORDER BY id`)).rows;
 }
 
-/** Revokes a key; false when there is no such active key. */
-export async function revokeKey(db: Queryable, id: number): Promise<boolean> {
-  const res = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
-  return res.rowCount > 0;
+/** Serialises the changes that "someone can administer the service" depends on: bootstrap and revocation. */
+const API_KEYS_LOCK = 7_307_001;
+
+export type RevokeResult = 'revoked' | 'not_found' | 'last_admin_key';
+
+/**
+ * Revokes an active key, unless it is the last active admin key (then nobody could administer the
+ * service, nor make a new key, through the API). The check and the revocation run in one
+ * transaction that holds an advisory lock every revocation takes: two revocations of the last two
+ * admin keys at once would otherwise each count two admin keys and both go ahead. An advisory lock
+ * rather than `SELECT … FOR UPDATE` of the active admin keys: that is correct too, but only because
+ * a blocked FOR UPDATE re-reads the rows it waited for under READ COMMITTED and drops the one just
+ * revoked; one lock that all revocations queue on says the same thing plainly, and revocations are
+ * rare enough that queueing them all costs nothing.
+ */
+export async function revokeKey(db: Db, id: number): Promise<RevokeResult> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [API_KEYS_LOCK]);
+    const res = await tx.query<{ admin: boolean; admins: number }>(
+      `SELECT 'admin' = ANY(scopes) AS admin,
+              (SELECT count(*)::int FROM api_keys WHERE revoked_at IS NULL AND 'admin' = ANY(scopes)) AS admins
+       FROM api_keys WHERE id = $1 AND revoked_at IS NULL`,
+      [id],
+    );
+    const target = res.rows[0];
+    if (!target) return 'not_found';
+    if (target.admin && target.admins <= 1) return 'last_admin_key';
+    await tx.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [id]);
+    return 'revoked';
+  });
 }
 
 export interface StoredKey {
   id: number;
   scopes: Scope[];
   key_hash: Uint8Array;
+  revoked_at: string | null;
 }
 
-/** Active keys that share a presented key's prefix (almost always one, or none). */
-export async function keysWithPrefix(db: Queryable, prefix: string): Promise<StoredKey[]> {
+/** Active keys that share a presented key's prefix (almost always one, or none); revoked ones too when asked. */
+export async function keysWithPrefix(db: Queryable, prefix: string, opts: { includeRevoked?: boolean } = {}): Promise<StoredKey[]> {
   return (await db.query<StoredKey>(
-    'SELECT id, scopes, key_hash FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL', [prefix],
+    `SELECT id, scopes, key_hash, revoked_at FROM api_keys WHERE prefix = $1${opts.includeRevoked ? '' : ' AND revoked_at IS NULL'}`, [prefix],
   )).rows;
 }
 
@@ -81,22 +108,27 @@ export async function markUsed(db: Queryable, ids: readonly number[]): Promise<v
   if (ids.length) await db.query('UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::bigint[])', [ids]);
 }
 
-/** Serialises bootstrap between processes starting at once on one PostgreSQL. */
-const BOOTSTRAP_LOCK = 7_307_001;
-
-export type Bootstrap = { kind: 'configured' | 'existing' } | { kind: 'generated'; key: string };
+export type Bootstrap =
+  | { kind: 'configured' | 'existing' }
+  | { kind: 'generated'; key: string }
+  /** ADMIN_API_KEY names a key that was revoked: it stays revoked (the caller warns). */
+  | { kind: 'configured_revoked'; id: number; revokedAt: string };
 
 /**
- * Makes sure someone can administer the service. ADMIN_API_KEY is stored (once) when given;
- * otherwise, when no active key exists, an admin key is generated and returned for printing once.
+ * Makes sure someone can administer the service. ADMIN_API_KEY is stored (once) when given, unless
+ * it was revoked: a revocation sticks, whatever the configuration still says. Otherwise, when no
+ * active key exists, an admin key is generated and returned for printing once. Under the keys' lock,
+ * so two processes starting on one PostgreSQL create one key.
  */
 export async function ensureBootstrapKey(db: Db, adminApiKey: string | undefined): Promise<Bootstrap> {
   return db.transaction(async (tx) => {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [BOOTSTRAP_LOCK]);
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [API_KEYS_LOCK]);
     if (adminApiKey !== undefined) {
-      if (!matchKey(await keysWithPrefix(tx, keyPrefix(adminApiKey)), adminApiKey)) {
-        await insertKey(tx, adminApiKey, 'ADMIN_API_KEY', ['admin']);
-      }
+      const stored = await keysWithPrefix(tx, keyPrefix(adminApiKey), { includeRevoked: true });
+      if (matchKey(stored.filter((k) => k.revoked_at === null), adminApiKey)) return { kind: 'configured' };
+      const revoked = matchKey(stored.filter((k) => k.revoked_at !== null), adminApiKey);
+      if (revoked) return { kind: 'configured_revoked', id: revoked.id, revokedAt: revoked.revoked_at! };
+      await insertKey(tx, adminApiKey, 'ADMIN_API_KEY', ['admin']);
       return { kind: 'configured' };
     }
     const active = await tx.query('SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1');

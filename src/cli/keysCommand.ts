@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { SCOPES, type Scope } from '../domain/scopes.js';
+import { dataDirUse } from './dataDirUse.js';
 
 /** `--scopes read,ingest` → scopes; an unknown one stops with the list of known ones. */
 export function parseScopes(text: string): Scope[] {
@@ -14,12 +15,13 @@ export function parseScopes(text: string): Scope[] {
 
 /**
  * Key management on the database itself, for when no admin key is at hand (lost, or all revoked).
- * With the embedded database, stop the server first: one process at a time may open its files.
+ * With the embedded database, a running server holds DATA_DIR and the command is refused (the API
+ * does the same there). Returns the exit code: a refused revocation says why on stderr.
  */
 export async function runKeysCommand(
   config: Readonly<Config>, action: 'create' | 'list' | 'revoke', o: { name?: string; scopes?: Scope[]; id?: number },
-): Promise<void> {
-  const db = await openDb(config);
+): Promise<number> {
+  const db = await openDb(config, dataDirUse(`keys ${action}`));
   try {
     await migrate(db);
     if (action === 'create') {
@@ -30,9 +32,16 @@ export async function runKeysCommand(
         console.log([k.id, k.prefix, k.name, k.scopes.join(','), `created ${k.created_at}`, `last used ${k.last_used_at ?? 'never'}`].join('\t'));
       }
     } else {
-      if (!(await revokeKey(db, o.id!))) throw new Error(`no active key ${o.id}`);
+      const result = await revokeKey(db, o.id!);
+      if (result !== 'revoked') {
+        console.error(result === 'not_found'
+          ? `loginsights: there is no active key ${o.id} (see keys list)`
+          : `loginsights: key ${o.id} is the last active admin key, so it stays: create another admin key first (keys create --scopes admin), then revoke this one`);
+        return 1;
+      }
       console.log(`revoked key ${o.id}`);
     }
+    return 0;
   } finally {
     await db.close();
   }

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
+import os from 'node:os';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { readEnvironment } from '../config/env.js';
+import { DataDirLockedError } from '../db/dataDirLock.js';
 import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
+import { dataDirUse } from './dataDirUse.js';
 import { ingestFiles } from './ingestCommand.js';
 import { parseScopes, runKeysCommand } from './keysCommand.js';
 import { createLogger } from './logger.js';
@@ -43,11 +46,16 @@ program
     const logger = createLogger(config);
     const service = await startService(config, logger);
     logger.info({ url: service.url, database: service.db.kind }, `Log Insights listening on ${service.url} (docs at ${service.url}/docs)`);
+    // The first signal shuts down promptly (see Service.close); a second one exits at once, as a
+    // crash would: the next start takes DATA_DIR over and interrupted jobs resume from their checkpoints.
     let closing = false;
-    const shutdown = (signal: string): void => {
-      if (closing) return;
+    const shutdown = (signal: NodeJS.Signals): void => {
+      if (closing) {
+        console.error(`loginsights: second ${signal}: exiting at once, without finishing the shutdown`);
+        process.exit(128 + os.constants.signals[signal]);
+      }
       closing = true;
-      logger.info({ signal }, 'shutting down');
+      logger.info({ signal }, `shutting down (${signal} again to exit at once)`);
       service.close().then(() => process.exit(0), (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -62,7 +70,7 @@ program
   .description('Apply pending database migrations and exit')
   .action(async () => {
     const config = configOrExit();
-    const db = await openDb(config);
+    const db = await openDb(config, dataDirUse('migrate'));
     try {
       const applied = await migrate(db);
       console.log(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database is up to date');
@@ -110,16 +118,22 @@ program
     );
   });
 
-const keys = program.command('keys').description('Manage API keys on the database directly (when no admin key is at hand; stop an embedded server first)');
+const keys = program.command('keys').description('Manage API keys on the database directly (when no admin key is at hand; refused while a server holds DATA_DIR)');
 keys.command('create')
   .description('Create a key and print it once')
   .option('--name <name>', 'what the key is for', 'cli')
   .option('--scopes <list>', 'comma list of ingest, read, admin', parseScopes, ['admin'])
-  .action(async (o: { name: string; scopes: ReturnType<typeof parseScopes> }) => runKeysCommand(configOrExit(), 'create', o));
+  .action(async (o: { name: string; scopes: ReturnType<typeof parseScopes> }) => {
+    process.exitCode = await runKeysCommand(configOrExit(), 'create', o);
+  });
 keys.command('list').description('List active keys (prefix, name, scopes, times)')
-  .action(async () => runKeysCommand(configOrExit(), 'list', {}));
+  .action(async () => {
+    process.exitCode = await runKeysCommand(configOrExit(), 'list', {});
+  });
 keys.command('revoke').description('Revoke a key by id').argument('<id>', 'key id (from keys list)', (v) => Number.parseInt(v, 10))
-  .action(async (id: number) => runKeysCommand(configOrExit(), 'revoke', { id }));
+  .action(async (id: number) => {
+    process.exitCode = await runKeysCommand(configOrExit(), 'revoke', { id });
+  });
 
 for (const what of ['rollups', 'routes'] as const) {
   program
@@ -138,4 +152,11 @@ for (const what of ['rollups', 'routes'] as const) {
     });
 }
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (err) {
+  // Another process holds the embedded database: one sentence saying who and what to do, no stack trace.
+  if (!(err instanceof DataDirLockedError)) throw err;
+  console.error(`loginsights: ${err.message}`);
+  process.exit(2);
+}

@@ -25,30 +25,31 @@ const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
  * batches appended (every tick, so charts read merged rows soon after an upload), and the slower
  * work: substring-search indexes for partitions that went quiet (a build can take a minute per
  * partition, and must not hold back compaction), on PGlite autovacuum's work, and every few minutes retention (drop whole
- * partitions, delete old rollups) and orphaned spool files. stop() waits for the runs in
- * progress so the database is not closed under them.
+ * partitions, delete old rollups) and orphaned spool files. stop() ends the runs in progress
+ * between two statements and waits for them, so the database is not closed under them.
  */
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
   let lastHousekeeping = 0;
-  const compaction = every(TICK_MS, logger, async () => {
+  const compaction = every(TICK_MS, logger, async (signal) => {
     const compacted = await compactRollups(db, {
-      quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS,
+      quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS, signal,
       onBucketFailed: (f) => logger.warn(f, 'rollup bucket not compacted; left dirty and retried after a back-off'),
     });
     if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
   });
-  const upkeep = every(TICK_MS, logger, async () => {
+  const upkeep = every(TICK_MS, logger, async (signal) => {
     // Retention first: an upload of old data must not have its partitions indexed just to be dropped.
     // Every few minutes, and at once when data past retention has arrived (an upload of old logs).
     if (Date.now() - lastHousekeeping >= HOUSEKEEPING_EVERY_MS || await pastRetention(db, config)) {
       lastHousekeeping = Date.now();
-      await housekeeping(db, config, logger);
+      await housekeeping(db, config, logger, signal);
     }
-    const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs);
+    if (signal.aborted) return;
+    const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs, undefined, signal);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
     // PGlite has no autovacuum; its stand-in holds the one backend, so it waits for idle time like the index builds.
-    if (db.kind === 'pglite' && !(await ingestPending(db))) {
-      const tables = await vacuumDueTables(db);
+    if (db.kind === 'pglite' && !signal.aborted && !(await ingestPending(db))) {
+      const tables = await vacuumDueTables(db, undefined, signal);
       if (tables.length) logger.info({ tables }, 'vacuumed or analysed tables (PGlite has no autovacuum)');
     }
   });
@@ -59,15 +60,17 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
   };
 }
 
-async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger): Promise<void> {
+async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger, signal: AbortSignal): Promise<void> {
   if (config.retentionDays > 0) {
     const dropped = await dropPartitionsBefore(db, daysAgo(config.retentionDays));
     if (dropped.length) logger.info({ partitions: dropped }, 'dropped partitions past retention');
   }
+  if (signal.aborted) return;
   if (config.rollupRetentionDays > 0) {
     const deleted = await deleteRollupsBefore(db, daysAgo(config.rollupRetentionDays));
     if (deleted) logger.info({ rows: deleted }, 'deleted rollups past ROLLUP_RETENTION_DAYS');
   }
+  if (signal.aborted) return;
   // A failed job's file is kept a while for a look or a retry; after that its re-upload resumes it.
   const failed = await releaseFailedSpoolFiles(db, config.failedSpoolKeepHours * 3_600_000);
   for (const file of failed) await fs.promises.rm(file, { force: true });
@@ -88,18 +91,24 @@ async function pastRetention(db: Db, config: Readonly<Config>): Promise<boolean>
   return res.rows[0]?.due ?? false;
 }
 
-/** Runs `work` every `ms`, skipping a tick while the previous run is still going; a failure is logged and retried next tick. */
-function every(ms: number, logger: Logger, work: () => Promise<void>): { stop(): Promise<void> } {
+/**
+ * Runs `work` every `ms`, skipping a tick while the previous run is still going; a failure is logged
+ * and retried next tick. stop() aborts the signal, which work checks between its statements (a
+ * statement running on PGlite cannot be interrupted), and waits for the run in progress.
+ */
+function every(ms: number, logger: Logger, work: (signal: AbortSignal) => Promise<void>): { stop(): Promise<void> } {
+  const stopping = new AbortController();
   let running: Promise<void> | null = null;
   const timer = setInterval(() => {
     if (running) return;
-    running = work()
+    running = work(stopping.signal)
       .catch((err: unknown) => logger.warn({ err }, 'maintenance failed; retrying at the next tick'))
       .finally(() => (running = null));
   }, ms);
   return {
     async stop() {
       clearInterval(timer);
+      stopping.abort();
       await running;
     },
   };

@@ -5,6 +5,7 @@ import { openDb } from '../db/open.js';
 import { rebuildRollups, rebuildRoutes, type RebuildOptions } from '../ingest/rebuildRollups.js';
 import { listRouteRules } from '../ingest/routeRules.js';
 import { RouteNormaliser } from '../parse/routes.js';
+import { dataDirUse } from './dataDirUse.js';
 
 /** commander parser for --from / --to: an ISO 8601 date or timestamp. */
 export function parseDateOption(value: string): Date {
@@ -15,10 +16,10 @@ export function parseDateOption(value: string): Date {
 
 /**
  * `loginsights rollups rebuild` and `loginsights routes rebuild`: open the database directly (with
- * PGlite, stop the server first: one process owns its data directory) and recompute day by day.
+ * PGlite, a running server holds its data directory and the command is refused) and recompute day by day.
  */
 export async function runRebuild(config: Readonly<Config>, what: 'rollups' | 'routes', range: RebuildOptions): Promise<void> {
-  const db = await openDb(config);
+  const db = await openDb(config, dataDirUse(`${what} rebuild`));
   try {
     await migrate(db);
     const started = Date.now();

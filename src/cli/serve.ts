@@ -14,6 +14,7 @@ import { createIngestMetrics } from '../ingest/metrics.js';
 import { IngestRunner } from '../ingest/runner.js';
 import { RouteNormaliser, RouteRuleError } from '../parse/routes.js';
 import { registerSearchMetrics } from '../search/metrics.js';
+import { dataDirUse } from './dataDirUse.js';
 import { startMaintenance } from './maintenance.js';
 
 export interface Service {
@@ -22,8 +23,16 @@ export interface Service {
   runner: IngestRunner | undefined;
   /** Listening address, e.g. http://127.0.0.1:8000 (after listen). */
   url: string;
+  /**
+   * Stops promptly: accepts nothing more, gives requests in flight SHUTDOWN_GRACE_MS, stops background
+   * work between statements and ingestion after the batch being committed, then closes the database
+   * (releasing an embedded DATA_DIR for the next process).
+   */
   close(): Promise<void>;
 }
+
+/** Requests in flight at shutdown (an upload streaming in, a slow query) get this long before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /** Opens the database, applies migrations, starts ingestion, alert evaluation and maintenance, and serves the API. */
 export async function startService(
@@ -33,7 +42,18 @@ export async function startService(
   checkRouteRules(configured);
   fs.mkdirSync(configured.spoolDir, { recursive: true });
   const config = Object.freeze({ ...configured, secretKey: configured.secretKey ?? embeddedSecretKey(configured) });
-  const db = await openDb(config);
+  const db = await openDb(config, dataDirUse('serve'));
+  try {
+    return await serve(db, config, logger, opts);
+  } catch (err) {
+    await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function serve(
+  db: Db, config: Readonly<Config>, logger: Logger, opts: { listen?: boolean; announce?: (text: string) => void },
+): Promise<Service> {
   const applied = await migrate(db);
   if (applied.length) logger.info({ versions: applied }, 'applied database migrations');
   if (config.authDisabled) {
@@ -45,6 +65,9 @@ export async function startService(
       `\n  No API key existed, so an admin key was created. It is shown this once and stored only as a hash:\n\n` +
       `      ${bootstrap.key}\n\n  Use it as 'Authorization: Bearer <key>'; create narrower keys with POST /auth/keys.\n\n`,
     );
+  } else if (bootstrap.kind === 'configured_revoked') {
+    logger.warn({ key_id: bootstrap.id, revoked_at: bootstrap.revokedAt },
+      `ADMIN_API_KEY was revoked on ${bootstrap.revokedAt.slice(0, 10)} (key id ${bootstrap.id}): it stays revoked; remove it from the configuration or create another admin key`);
   }
 
   const registry = new Registry();
@@ -58,23 +81,45 @@ export async function startService(
         routeRules: config.routeRules, onJobSucceeded: (jobId) => alerts?.jobSucceeded(jobId),
       })
     : undefined;
-  const app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), logger });
-  await runner?.start();
-
   const maintenance = config.runWorkers ? startMaintenance(db, config, logger) : undefined;
+  let app: App | undefined;
 
-  let url = '';
-  if (opts.listen !== false) url = await app.listen({ host: config.host, port: config.port });
-  return {
-    app, db, runner, url,
-    async close() {
-      await app.close();
-      await maintenance?.stop();
-      await runner?.stop();
-      await alerts?.stop();
-      await db.close();
-    },
-  };
+  async function stop(): Promise<void> {
+    // A process refused DATA_DIR from now on is told to try again in a few seconds.
+    db.setLockState({ stopping: true });
+    // app.close() stops accepting and waits for requests in flight; past the grace their connections
+    // are cut (an upload cut off leaves no job and no spool file: spoolUpload removes its file on error).
+    const cut = setTimeout(() => app?.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+    // Side by side: background loops stop between statements and ingestion after the batch being
+    // committed, while requests finish. All of them settle before the database closes under them.
+    const stopped = await Promise.allSettled([app?.close(), maintenance?.stop(), runner?.stop(), alerts?.stop()]);
+    clearTimeout(cut);
+    const failed = stopped.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  try {
+    app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), logger });
+    await runner?.start();
+    let url = '';
+    if (opts.listen !== false) {
+      url = await app.listen({ host: config.host, port: config.port });
+      db.setLockState({ url });
+    }
+    return {
+      app, db, runner, url,
+      async close() {
+        try {
+          await stop();
+        } finally {
+          await db.close();
+        }
+      },
+    };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
 }
 
 /**

@@ -35,7 +35,19 @@ export interface Db extends Queryable {
    * reconnects on its own; notifications sent while it is away are lost (onConnection says when).
    */
   listen(channel: string, onPayload: (payload: string) => void, onConnection?: ListenConnectionEvents): Promise<() => Promise<void>>;
+  /**
+   * Tells a process refused the same embedded data directory what this one is doing: the server's
+   * URL once it listens, `stopping` once shutdown begins (PGlite's lock, see dataDirLock.ts). Nothing
+   * on PostgreSQL, where any number of processes share the database.
+   */
+  setLockState(state: LockState): void;
+  /** Closes the connections; PGlite also releases its data directory's lock. */
   close(): Promise<void>;
+}
+
+export interface LockState {
+  url?: string;
+  stopping?: boolean;
 }
 
 export interface ListenConnectionEvents {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { lockDataDir, type LockOptions } from './dataDirLock.js';
 import { copySql, parseInt8, parseTimestamptz, TYPE_OIDS, type Db, type Queryable, type QueryResult } from './db.js';
 
 /**
@@ -47,20 +48,28 @@ function wrap(target: PGlite | Transaction, queue?: StatementQueue): Queryable {
 /**
  * Embedded PostgreSQL (PGlite, PostgreSQL compiled to WASM) with its files in dataDir.
  * One in-process backend: statements run one at a time, which PGlite serialises itself.
- * Only one process may open a data directory at a time.
+ * Only one process may open a data directory at a time: it is locked (dataDirLock.ts) before
+ * anything reads or creates it, and released by close(). `lock` describes this process to a refused one.
  */
-export async function openPglite(opts: { dataDir: string | undefined; statementTimeoutMs: number }): Promise<Db> {
-  if (opts.dataDir && !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await initDataDir(opts.dataDir);
-  const pglite = await PGlite.create({
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    extensions: { pg_trgm },
-    parsers: {
-      [TYPE_OIDS.int8]: parseInt8,
-      [TYPE_OIDS.timestamptz]: parseTimestamptz,
-      [TYPE_OIDS.numeric]: Number,
-    },
-  });
-  await pglite.exec(`SET TimeZone = 'UTC'; SET statement_timeout = ${opts.statementTimeoutMs}`);
+export async function openPglite(opts: { dataDir: string | undefined; statementTimeoutMs: number; lock?: LockOptions }): Promise<Db> {
+  const lock = opts.dataDir ? await lockDataDir(opts.dataDir, opts.lock) : undefined;
+  let pglite: PGlite;
+  try {
+    if (opts.dataDir && !fs.existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await initDataDir(opts.dataDir);
+    pglite = await PGlite.create({
+      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+      extensions: { pg_trgm },
+      parsers: {
+        [TYPE_OIDS.int8]: parseInt8,
+        [TYPE_OIDS.timestamptz]: parseTimestamptz,
+        [TYPE_OIDS.numeric]: Number,
+      },
+    });
+    await pglite.exec(`SET TimeZone = 'UTC'; SET statement_timeout = ${opts.statementTimeoutMs}`);
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
   const queue = new StatementQueue();
   const base = wrap(pglite, queue);
   return {
@@ -77,7 +86,15 @@ export async function openPglite(opts: { dataDir: string | undefined; statementT
       const unlisten = await queue.run(() => pglite.listen(channel, onPayload));
       return () => queue.run(() => unlisten());
     },
-    close: () => pglite.close(),
+    setLockState: (state) => lock?.update(state),
+    async close() {
+      // PGlite cannot interrupt a running statement: close() waits for the one in progress.
+      try {
+        await pglite.close();
+      } finally {
+        await lock?.release();
+      }
+    },
   };
 }
 

@@ -105,6 +105,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
       }
     },
     listen: (channel, onPayload, onConnection) => listener.listen(channel, onPayload, onConnection),
+    setLockState: () => undefined,
     async close() {
       await listener.close();
       await pool.end();

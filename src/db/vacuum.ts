@@ -23,7 +23,7 @@ export interface TableUpkeep {
  * defaults would, the furthest past them first, at most `maxTables`, and runs each in turn. The
  * caller runs it when the backend is otherwise idle: each statement holds the one backend.
  */
-export async function vacuumDueTables(db: Db, maxTables = 4): Promise<TableUpkeep[]> {
+export async function vacuumDueTables(db: Db, maxTables = 4, signal?: AbortSignal): Promise<TableUpkeep[]> {
   const past = (t: { base: number; scale: number }, n: string): string => `s.${n} > ${t.base} + ${t.scale} * greatest(c.reltuples, 0)`;
   const due = await db.query<{ schema: string; name: string; vacuum: boolean }>(
     `SELECT schemaname AS schema, relname AS name, needs_vacuum AS vacuum FROM (
@@ -39,6 +39,7 @@ export async function vacuumDueTables(db: Db, maxTables = 4): Promise<TableUpkee
   );
   const done: TableUpkeep[] = [];
   for (const t of due.rows) {
+    if (signal?.aborted) break; // shutdown: the rest stay due for the next run
     const table = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
     // VACUUM refuses to run inside a transaction block: a statement of its own, outside one.
     await db.exec(t.vacuum ? `VACUUM (ANALYZE) ${table}` : `ANALYZE ${table}`);

@@ -68,6 +68,8 @@ export interface CompactOptions {
   maxDelayMs: number;
   /** Told of each bucket whose compaction failed (once per try: the back-off spaces them out). */
   onBucketFailed?: (failure: CompactFailure) => void;
+  /** Stops between passes (shutdown); the buckets not reached stay marked for the next run. */
+  signal?: AbortSignal;
 }
 
 /** A bucket left dirty because its compaction failed, as rollup_dirty records it. */
@@ -114,7 +116,7 @@ export async function compactRollups(db: Db, opts: CompactOptions = { quietMs: 0
       return { taken: dirty.rows.length, compacted };
     });
     done += compacted;
-    if (taken < BUCKETS_PER_PASS) return done;
+    if (taken < BUCKETS_PER_PASS || opts.signal?.aborted) return done;
   }
 }
 

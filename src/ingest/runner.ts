@@ -60,7 +60,8 @@ export class IngestRunner {
   private readonly partitions = new PartitionCache();
   private timers: NodeJS.Timeout[] = [];
   private stopping = false;
-  private ticking = false;
+  /** The claim in progress (wake), which stop() waits for: a job it claims must be handed back too. */
+  private claiming: Promise<void> | null = null;
   private pausedUntil = 0;
   private readonly leaseMs: number;
 
@@ -78,14 +79,13 @@ export class IngestRunner {
 
   /** Looks for work now (called after an upload) instead of at the next poll. */
   wake(): void {
-    if (this.ticking || this.stopping || Date.now() < this.pausedUntil) return;
-    this.ticking = true;
-    this.claimJobs()
+    if (this.claiming || this.stopping || Date.now() < this.pausedUntil) return;
+    this.claiming = this.claimJobs()
       .catch((err: unknown) => {
         this.opts.logger.warn({ err }, 'claiming ingest jobs failed');
         this.pausedUntil = Date.now() + backoffMs(3);
       })
-      .finally(() => (this.ticking = false));
+      .finally(() => (this.claiming = null));
   }
 
   get runningJobs(): number {
@@ -96,6 +96,9 @@ export class IngestRunner {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.claiming;
+    // Parsing stops at once; the batch being committed finishes (batches queued behind it are not
+    // started, see parseAndWrite), so the job resumes from that batch's checkpoint.
     await Promise.all([...this.active.values()].map((w) => w.terminate()));
     // Let each interrupted job hand itself back to the queue before the database closes.
     await Promise.allSettled([...this.jobRuns]);
@@ -177,6 +180,8 @@ export class IngestRunner {
   private async parseAndWrite(job: ClaimedJob): Promise<void> {
     // Rules are read when a job starts: a rule change applies to the jobs that start after it.
     const routeRules = [...(this.opts.routeRules ?? []), ...(await listRouteRules(this.opts.db))];
+    // Claimed as shutdown began: no worker to start; the job goes back to the queue (handleFailure).
+    if (this.stopping) throw new Error('ingest runner stopping');
     const input: ParseFileInput = {
       jobId: job.id,
       source: job.source,
@@ -190,6 +195,8 @@ export class IngestRunner {
     };
     let isolation: IsolationWindow[] = [];
     const write = async (b: BatchMessage): Promise<ParseFileInput | undefined> => {
+      // Stopping: the batch is not started (its lines resume from the checkpoint at the next start).
+      if (this.stopping) throw new Error('ingest runner stopping');
       try {
         await this.writeBatch(job, b);
         return undefined;

@@ -8,7 +8,7 @@ import { ingestPending } from '../ingest/jobs.js';
  * fraction of COPY's rate), so new rows are searched by scanning the short unindexed tail instead;
  * the planner picks the index per partition wherever it exists. Returns the partitions indexed.
  */
-export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions = 4): Promise<string[]> {
+export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions = 4, signal?: AbortSignal): Promise<string[]> {
   if (db.kind === 'pglite' && (await ingestPending(db))) {
     // PGlite has one backend: an index build there stops ingestion (and every query) until it ends.
     // Wait until no job is queued or running; PostgreSQL builds CONCURRENTLY alongside ingestion.
@@ -22,6 +22,7 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
   );
   const done: string[] = [];
   for (const { day, end_day } of quiet.rows) {
+    if (signal?.aborted) break; // shutdown: the rest are built after the next start
     // The name from the range, by our own formatting: never a stored name spliced into DDL.
     const table = partitionTableName({ day, endDay: end_day });
     await db.session(async (s) => {

@@ -57,13 +57,11 @@ export function apiKeyRoutes(deps: ServerDeps & { onKeyRevoked: () => void }): F
         response: { 204: z.null(), 404: problemSchema, 409: problemSchema },
       },
     }, async (req, reply) => {
-      const keys = await listKeys(deps.db);
-      const target = keys.find((k) => k.id === req.params.id);
-      if (!target) throw AppError.notFound(`API key ${req.params.id}`);
-      if (target.scopes.includes('admin') && keys.filter((k) => k.scopes.includes('admin')).length === 1) {
+      const result = await revokeKey(deps.db, req.params.id);
+      if (result === 'not_found') throw AppError.notFound(`API key ${req.params.id}`);
+      if (result === 'last_admin_key') {
         throw new AppError(409, 'last_admin_key', 'this is the last admin key; create another admin key before revoking it');
       }
-      if (!(await revokeKey(deps.db, req.params.id))) throw AppError.notFound(`API key ${req.params.id}`);
       deps.onKeyRevoked();
       return reply.code(204).send(null);
     });

@@ -100,6 +100,18 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
   const guarded = uploadLimits(deps);
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
+    // At shutdown, an upload still streaming in has its connection cut (src/cli/serve.ts); the server
+    // closes only once its handler has settled, having removed its half-written spool file.
+    const handling = new Set<Promise<unknown>>();
+    const track = <T>(run: () => Promise<T>): Promise<T> => {
+      const p = run();
+      handling.add(p);
+      void p.catch(() => undefined).finally(() => handling.delete(p));
+      return p;
+    };
+    app.addHook('onClose', async () => {
+      await Promise.allSettled([...handling]);
+    });
     app.post('/logs/upload', {
       config: { access: 'ingest', unbounded: true },
       schema: {
@@ -117,7 +129,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
           429: problemSchema, 507: problemSchema,
         },
       },
-    }, async (req, reply) => guarded(req, reply, async ({ signal, charge, keep }) => {
+    }, (req, reply) => track(() => guarded(req, reply, async ({ signal, charge, keep }) => {
       let body: Readable;
       let part: MultipartFile | undefined;
       let parts: AsyncIterator<Multipart> | undefined;
@@ -186,6 +198,6 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
       if (created.outcome === 'resumed') await fs.promises.rm(created.previous.spoolPath, { force: true });
       deps.onJobQueued();
       return reply.code(202).header('location', answer.status_url).send(answer);
-    }));
+    })));
   };
 }
