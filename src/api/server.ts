@@ -28,7 +28,8 @@ import { routeRuleRoutes } from './routes/routeRules.js';
 import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
-  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'>;
+  config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
+    | 'authFailuresPerMinute' | 'trustProxy'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -50,6 +51,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     // Bounds path parameters (job ids) before any route sees them.
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,
+    // Behind a reverse proxy every connection comes from the proxy: without this, the per-address limits
+    // (failed authentications, requests without a key) would count every client as one.
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -57,7 +61,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, { status: 404, code: 'not_found', detail: `no route for ${req.method} ${req.url.split('?')[0] ?? ''}` }));
 
   // Before any route: the onRoute check must see every route, and key checks run before rate limits.
-  const auth = installAuth(app, { db: deps.db, disabled: deps.config.authDisabled });
+  const auth = installAuth(app, {
+    db: deps.db, disabled: deps.config.authDisabled, failuresPerMinute: deps.config.authFailuresPerMinute, registry: deps.registry,
+  });
   // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
   installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyHelmet, {
@@ -127,7 +133,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(alertRuleRoutes(deps));
   await app.register(alertHistoryRoutes(deps));
   await app.register(alertSilenceRoutes(deps));
-  await app.register(apiKeyRoutes({ ...deps, onKeyRevoked: () => auth.forget() }));
+  await app.register(apiKeyRoutes({ ...deps, onKeyRevoked: (id) => auth.forget(id) }));
   await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }

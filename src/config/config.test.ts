@@ -34,6 +34,12 @@ describe('loadConfig', () => {
     [{ CORS_ORIGINS: 'https://ok.example, *' }, /^CORS_ORIGINS: /],
     [{ RATE_LIMIT_PER_MINUTE: '-5' }, /^RATE_LIMIT_PER_MINUTE: /],
     [{ DATABASE_URL: 'postgresql://db/logs' }, /^SECRET_KEY: required with DATABASE_URL when auth is on/],
+    [{ AUTH_FAILURES_PER_MINUTE: '-1' }, /^AUTH_FAILURES_PER_MINUTE: /],
+    [{ TRUST_PROXY: '2' }, /^TRUST_PROXY: .*'2' is none/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY: /],
+    [{ TRUST_PROXY: 'proxy.example' }, /^TRUST_PROXY: /],
+    [{ RAW_QUERIES_PER_KEY: 'two' }, /^RAW_QUERIES_PER_KEY: /],
+    [{ EMBEDDED_SCAN_MAX_DAYS: '-7' }, /^EMBEDDED_SCAN_MAX_DAYS: /],
   ])('names the variable of a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -42,6 +48,12 @@ describe('loadConfig', () => {
   it('has auth on by default, and needs no SECRET_KEY with PostgreSQL when auth is off', () => {
     expect(loadConfig({})).toMatchObject({ authDisabled: false, rateLimitPerMinute: 1200, corsOrigins: [] });
     expect(loadConfig({ DATABASE_URL: 'postgresql://db/logs', AUTH_DISABLED: 'true' }).secretKey).toBeUndefined();
+  });
+
+  it('limits failed authentications, trusts no proxy, and bounds raw-row searches by default', () => {
+    expect(loadConfig({})).toMatchObject({ authFailuresPerMinute: 30, trustProxy: false, rawQueriesPerKey: 2, embeddedScanMaxDays: 7 });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,::1, fd00::/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '::1', 'fd00::/8']);
   });
 
   it('never echoes a secret in its error', () => {
