@@ -67,10 +67,21 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
   installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyHelmet, {
-    // Swagger UI (and the dashboard) load their scripts and styles from this origin only.
-    // No upgrade-insecure-requests: a service reached over plain HTTP on a LAN address would have its
-    // dashboard's own scripts and API calls rewritten to https and broken.
-    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'upgrade-insecure-requests': null } },
+    // Written out whole (no helmet defaults, which allow styles and fonts from any https: origin and
+    // inline styles): the dashboard and Swagger UI load scripts, styles and fonts from this origin only,
+    // and call this origin only; data: is for the shell's empty favicon and Swagger UI's inline icons.
+    // Nothing may frame the pages (clickjacking the key form). No upgrade-insecure-requests: a service
+    // reached over plain HTTP on a LAN address would have its dashboard's own scripts and API calls
+    // rewritten to https and broken.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'font-src': ["'self'"], 'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"], 'frame-ancestors': ["'none'"], 'object-src': ["'none'"], 'base-uri': ["'self'"], 'form-action': ["'self'"],
+      },
+    },
+    // What frame-ancestors 'none' says, for browsers that only know the older header.
+    xFrameOptions: { action: 'deny' },
   });
   await app.register(fastifyCors, { origin: deps.config.corsOrigins.length ? deps.config.corsOrigins : false });
   if (deps.config.rateLimitPerMinute > 0) {
@@ -112,7 +123,12 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // Without the top bar, whose Swagger logo is an SVG with an inline <style> that style-src 'self' refuses
+    // (it only colours the logo); the operations, models and Authorize button are all in BaseLayout.
+    uiConfig: { layout: 'BaseLayout' },
+  });
   await app.register(fastifyMultipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 },
   });

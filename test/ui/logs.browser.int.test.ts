@@ -174,6 +174,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Logs page on %s', (
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await d.screenshot(`logs-390${kind === 'pglite' ? '' : `-${kind}`}`);
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

@@ -123,6 +123,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await d.screenshot(`uploads-390${kind === 'pglite' ? '' : `-${kind}`}`);
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });
