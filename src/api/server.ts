@@ -20,7 +20,7 @@ import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
-import { logTailRoutes } from './routes/logsTail.js';
+import { createLogTail, logTailRoutes } from './routes/logsTail.js';
 import { alertHistoryRoutes } from './routes/alertHistory.js';
 import { alertRuleRoutes } from './routes/alertRules.js';
 import { alertSilenceRoutes } from './routes/alertSilences.js';
@@ -143,13 +143,20 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(uploadRoutes(deps));
   await app.register(jobRoutes(deps));
   await app.register(logRoutes(deps));
-  await app.register(logTailRoutes(deps));
+  const tail = createLogTail(deps, app.log);
+  await app.register(logTailRoutes({ ...deps, tail }));
   await app.register(analyticsRoutes(deps));
   await app.register(routeRuleRoutes(deps));
   await app.register(alertRuleRoutes(deps));
   await app.register(alertHistoryRoutes(deps));
   await app.register(alertSilenceRoutes(deps));
-  await app.register(apiKeyRoutes({ ...deps, onKeyRevoked: (id) => auth.forget(id) }));
+  await app.register(apiKeyRoutes({
+    ...deps,
+    onKeyRevoked: (id) => {
+      auth.forget(id);
+      tail.endStreamsOfKey(id);
+    },
+  }));
   await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }
