@@ -15,6 +15,7 @@ import { installAuth } from './auth.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
+import { QuerySlots } from './querySlots.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
@@ -29,7 +30,7 @@ import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
-    | 'authFailuresPerMinute' | 'trustProxy'>;
+    | 'authFailuresPerMinute' | 'trustProxy' | 'rawQueriesPerKey' | 'embeddedScanMaxDays'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -142,12 +143,14 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(healthRoutes(deps));
   await app.register(uploadRoutes(deps));
   await app.register(jobRoutes(deps));
-  await app.register(logRoutes(deps));
+  // One gate for every search over raw rows: a key's slots are shared by all of them.
+  const rawQueries = new QuerySlots(deps.config.rawQueriesPerKey);
+  await app.register(logRoutes({ ...deps, rawQueries }));
   const tail = createLogTail(deps, app.log);
   await app.register(logTailRoutes({ ...deps, tail }));
-  await app.register(analyticsRoutes(deps));
+  await app.register(analyticsRoutes({ ...deps, rawQueries }));
   await app.register(routeRuleRoutes(deps));
-  await app.register(alertRuleRoutes(deps));
+  await app.register(alertRuleRoutes({ ...deps, rawQueries }));
   await app.register(alertHistoryRoutes(deps));
   await app.register(alertSilenceRoutes(deps));
   await app.register(apiKeyRoutes({

@@ -8,7 +8,9 @@ import { listRuleStates } from '../../alerts/ruleStates.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
 import type { Db } from '../../db/db.js';
+import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
+import type { QuerySlots } from '../querySlots.js';
 import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
@@ -76,7 +78,7 @@ function episodeAnswer(e: Episode): z.infer<typeof backtestAnswer>['episodes'][n
 }
 
 /** Alert rules: create, list, read, replace, patch, delete. */
-export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const found = async (id: number) => (await getRule(deps.db, id)) ?? Promise.reject(AppError.notFound(`alert rule ${id}`));
@@ -154,7 +156,11 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
         body: backtestRange.extend({ rule: z.record(z.string(), z.unknown()) }),
         response: { 200: backtestAnswer, 400: problemSchema },
       },
-    }, async (req) => runBacktest(deps.db, validRule(req.body.rule, 'rule'), req.body));
+    }, async (req) => {
+      const rule = validRule(req.body.rule, 'rule');
+      // A backtest of a q or endpoint rule reads raw rows over its range: it takes a search slot.
+      return deps.rawQueries.run(requestOwner(req).slot, () => runBacktest(deps.db, rule, req.body));
+    });
 
     app.post('/alerts/rules/:id/backtest', {
       config: { access: 'admin' },
@@ -167,7 +173,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => {
       const { id: _i, created_at: _c, updated_at: _u, ...rule } = await found(req.params.id);
-      return runBacktest(deps.db, rule, req.body);
+      return deps.rawQueries.run(requestOwner(req).slot, () => runBacktest(deps.db, rule, req.body));
     });
 
     app.post('/alerts/rules/:id/test-notification', {
