@@ -12,6 +12,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
 import { installAuth } from './auth.js';
+import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
@@ -30,7 +31,7 @@ import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
-    | 'authFailuresPerMinute' | 'trustProxy' | 'rawQueriesPerKey' | 'embeddedScanMaxDays'>;
+    | 'authFailuresPerMinute' | 'trustProxy' | 'host' | 'rawQueriesPerKey' | 'embeddedScanMaxDays'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -65,6 +66,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   const auth = installAuth(app, {
     db: deps.db, disabled: deps.config.authDisabled, failuresPerMinute: deps.config.authFailuresPerMinute, registry: deps.registry,
   });
+  if (deps.config.authDisabled) installAuthDisabledGuard(app, { host: deps.config.host });
   // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
   installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyHelmet, {

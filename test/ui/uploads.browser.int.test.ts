@@ -37,7 +37,10 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     await page.getByText('No uploads yet').waitFor();
     // The format list comes from GET /formats, auto first and chosen.
     expect(await page.getByLabel('Format').inputValue()).toBe('auto');
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/logs/upload'));
     await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
+    // A multipart form is what any page may post: the header is what lets it through with AUTH_DISABLED.
+    expect((await sent).headers()['x-requested-by']).toBe('loginsights-dashboard');
     const { id, card } = await finishedCard('hackers-access.log');
     expect(await card.getByTestId('job-status').textContent()).toBe('succeeded');
 
