@@ -161,8 +161,8 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
       }
       if (key === undefined) throw refuse(group, 'missing');
       if (!wellFormed) throw refuse(group, 'malformed');
-      // Counted before the lookup and taken back if the key is good: concurrent guesses from one
-      // address cannot all slip past the limit while their lookups are in flight.
+      // Counted while the lookup runs, so that concurrent guesses from one address cannot all slip past
+      // the limit with their lookups in flight; the count stays only if the key proves wrong.
       failures.fail(group);
       try {
         found = matchKey(await candidates(keyPrefix(key)), key);

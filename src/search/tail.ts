@@ -271,7 +271,10 @@ export class LogTail {
     this.rechecking = true;
     try {
       const active = await this.opts.activeKeys(ids);
-      for (const sub of this.subs) if (sub.owner.keyId !== undefined && !active.has(sub.owner.keyId)) this.revoke(sub);
+      const asked = new Set(ids); // a stream opened while the query ran, with another key, was not asked about
+      for (const sub of this.subs) {
+        if (sub.owner.keyId !== undefined && asked.has(sub.owner.keyId) && !active.has(sub.owner.keyId)) this.revoke(sub);
+      }
     } catch (err) {
       if (!this.closed) this.opts.log.warn({ err }, 'live tail: could not re-check the keys of open streams');
     } finally {
