@@ -205,8 +205,8 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
           'compacted), the rest of the range from the raw rows. An address missing from a day\'s list had at most that day\'s ' +
           'floor: `count_error_upper_bound` says how many requests an address\'s count may lack, and `exact` whether every count ' +
           'is exact and the ranking proven (as Elasticsearch reports `doc_count_error_upper_bound`). `exact=true` counts from the ' +
-          'raw rows instead: exact, but a scan of the whole range (on the embedded database, of at most '
-          + `${deps.config.embeddedScanMaxDays || 'any number of'} days from \`start_date\`). Counts from raw rows take one of the key's search slots (429 when all are busy).`,
+          'raw rows instead: exact, but a scan of the whole range, which on the embedded database needs `start_date` and a range of at most '
+          + `EMBEDDED_SCAN_MAX_DAYS (here ${deps.config.embeddedScanMaxDays || 'unbounded'}) days. Counts from raw rows take one of the key's search slots (429 when all are busy).`,
         querystring: analyticsRangeQuery.extend({
           limit: limitParam(1000, 20).describe('Clients, 1–1000'),
           exact: z.enum(['true', 'false']).default('false').describe('`true`: count every address from the raw rows (slow over long ranges)'),
