@@ -94,8 +94,10 @@ export async function startServer(opts: ServerOptions): Promise<ServerHandle> {
     cwd: opts.cwd,
     env: {
       HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info',
-      // The bench measures capacity, not the per-key request policy.
+      // The bench measures capacity, not the per-key request policy; and its substring search (rare_q)
+      // covers the whole file, which the embedded database's scan bound would refuse.
       ADMIN_API_KEY: BENCH_API_KEY, SECRET_KEY: 'bench-secret-key-0123456789abcdef', RATE_LIMIT_PER_MINUTE: '0',
+      RAW_QUERIES_PER_KEY: '0', EMBEDDED_SCAN_MAX_DAYS: '0',
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

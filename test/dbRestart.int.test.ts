@@ -114,6 +114,8 @@ describe.skipIf(!available)('PostgreSQL restarted during an ingest', () => {
       const mode = i % 2 === 0 ? 'fast' : 'immediate';
       const stoppedAt = Date.now();
       await pgCluster.stop(mode);
+      // /readyz shares one answer for a second: the outage shows once the answer from before it is that old.
+      for (let t = 0; t < 20 && (await timedFetch(`${url}/readyz`)).res.status === 200; t++) await sleep(100);
       await expectUnavailable(`${url}/readyz`, {}, `GET /readyz (${mode})`);
       await expectUnavailable(`${url}/logs?limit=10`, ADMIN_HEADERS, `GET /logs (${mode})`);
       await expectUnavailable(`${url}/ingest/jobs/${jobId}`, ADMIN_HEADERS, `GET /ingest/jobs/:id (${mode})`);

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
 import { keyPrefix, keysWithPrefix, markUsed, matchKey, type StoredKey } from '../auth/apiKeys.js';
 import type { Db } from '../db/db.js';
 import { grants, type Scope } from '../domain/scopes.js';
+import { AuthFailureLimiter, clientGroup } from './authFailures.js';
 import { AppError } from './errors.js';
+import { LruCache } from './lruCache.js';
 
 /** Every route states who may call it: a scope, or `public` (health, readiness, the docs and dashboard shell). */
 export type RouteAccess = Scope | 'public';
@@ -25,27 +28,42 @@ const PUBLIC_PREFIXES = ['/docs', '/assets/'];
 
 /** How long a verified key (or a missing one) is trusted without asking the database again. */
 const CACHE_MS = 10_000;
+/**
+ * Key prefixes cached, in two LRUs: those with a key and those without. Apart, so that a flood of
+ * random keys churns only the second and never pushes a good key out of the first.
+ */
+const CACHED_PREFIXES = 10_000;
 /** last_used_at is written at most this often per key, not on every request. */
 const TOUCH_MS = 60_000;
+/** A presented key longer than this, or with other than printable ASCII, is no key of ours: no lookup. */
+const WELL_FORMED_KEY = /^[\x21-\x7e]{1,512}$/;
 
 export interface AuthOptions {
   db: Db;
   disabled: boolean;
+  /** Failed authentications per minute per client address before 429 (AUTH_FAILURES_PER_MINUTE); 0: no limit. */
+  failuresPerMinute: number;
+  registry: Registry;
 }
 
 export interface AuthControl {
-  /** Forget cached keys (after a revocation in this process; other processes forget within CACHE_MS). */
-  forget(): void;
+  /** Forget a cached key (after its revocation in this process; other processes forget within CACHE_MS). */
+  forget(keyId: number): void;
 }
+
+type FailureOutcome = 'missing' | 'malformed' | 'unknown' | 'limited';
 
 // Deliberately the same answer for a missing, malformed, unknown or revoked key: nothing for a guesser.
 const unauthorized = (): AppError => new AppError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)', {
   headers: { 'www-authenticate': 'Bearer realm="loginsights"' },
 });
 
-/** Whom a request counts against for per-client limits: its API key, or its address when it has none (AUTH_DISABLED). */
-export function requesterKey(req: FastifyRequest): string {
-  return req.apiKey ? `key:${req.apiKey.id}` : `ip:${req.ip}`;
+/**
+ * Who a request counts against for per-key limits (live tails, concurrent searches): its API key, or
+ * its address (an IPv6 /64) when there is none (AUTH_DISABLED).
+ */
+export function requestOwner(req: FastifyRequest): { keyId: number | undefined; slot: string } {
+  return req.apiKey ? { keyId: req.apiKey.id, slot: `key:${req.apiKey.id}` } : { keyId: undefined, slot: `addr:${clientGroup(req.ip)}` };
 }
 
 function presentedKey(req: FastifyRequest): string | undefined {
@@ -64,8 +82,23 @@ function presentedKey(req: FastifyRequest): string | undefined {
  * route needs a key that holds the route's scope: 401 without a valid key, 403 with the wrong scope.
  */
 export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthControl {
-  const cache = new Map<string, { keys: StoredKey[]; until: number }>();
+  const known = new LruCache<string, StoredKey[]>({ maxEntries: CACHED_PREFIXES, ttlMs: CACHE_MS });
+  const unknown = new LruCache<string, true>({ maxEntries: CACHED_PREFIXES, ttlMs: CACHE_MS });
   const touched = new Map<number, number>();
+  /** Revocations seen by forget(): a lookup that overlapped one does not cache its answer. */
+  let revoked = 0;
+  const failures = new AuthFailureLimiter({ maxPerMinute: opts.failuresPerMinute });
+  const failed = new Counter({
+    name: 'loginsights_auth_failures_total',
+    help: 'Requests refused for want of a valid API key: missing, malformed, unknown (or revoked), limited (429: too many failures from the address, refused before any lookup)',
+    labelNames: ['outcome'],
+    registers: [opts.registry],
+  });
+  const lookups = new Counter({
+    name: 'loginsights_auth_key_lookups_total',
+    help: 'API key prefixes looked up in the database (not found in the cache)',
+    registers: [opts.registry],
+  });
 
   app.addHook('onRoute', (route) => {
     // CORS preflights (OPTIONS, registered by @fastify/cors) never carry credentials, by the Fetch standard.
@@ -75,12 +108,22 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     route.config = { ...route.config, access };
   });
 
+  /** The stored key a presented key is, from the cache alone: undefined when the cache cannot say. */
+  function cachedMatch(key: string): StoredKey | undefined {
+    const keys = known.get(keyPrefix(key));
+    return keys ? matchKey(keys, key) : undefined;
+  }
+
   async function candidates(prefix: string): Promise<StoredKey[]> {
-    const hit = cache.get(prefix);
-    if (hit && hit.until > Date.now()) return hit.keys;
+    const hit = known.get(prefix) ?? (unknown.get(prefix) ? [] : undefined);
+    if (hit) return hit;
+    lookups.inc();
+    const revocations = revoked;
     const keys = await keysWithPrefix(opts.db, prefix);
-    if (cache.size > 10_000) cache.clear(); // random keys from a guesser must not grow it without bound
-    cache.set(prefix, { keys, until: Date.now() + CACHE_MS });
+    // A revocation while the lookup ran may have made its answer stale: use it once, cache it not.
+    if (revocations !== revoked) return keys;
+    if (keys.length) known.set(prefix, keys);
+    else unknown.set(prefix, true);
     return keys;
   }
 
@@ -92,14 +135,42 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     await markUsed(opts.db, [id]).catch((err: unknown) => app.log.warn({ err }, 'could not record API key use'));
   }
 
+  const refuse = (group: string, outcome: FailureOutcome): AppError => {
+    failures.fail(group);
+    failed.inc({ outcome });
+    return unauthorized();
+  };
+
   app.addHook('onRequest', async (req) => {
     const access = req.routeOptions.config.access;
     // No route matched (404 handler): nothing to protect.
     if (access === undefined || access === 'public' || opts.disabled) return;
     const key = presentedKey(req);
-    if (!key || key.length > 512) throw unauthorized();
-    const found = matchKey(await candidates(keyPrefix(key)), key);
-    if (!found) throw unauthorized();
+    const wellFormed = key !== undefined && WELL_FORMED_KEY.test(key);
+    const group = clientGroup(req.ip);
+    // A key the cache already knows as good passes without the database, even from a limited address
+    // (a client behind the same NAT as a guesser keeps working); anything else waits out the limit.
+    let found = wellFormed ? cachedMatch(key) : undefined;
+    if (!found) {
+      const waitS = failures.retryAfterS(group);
+      if (waitS > 0) {
+        failed.inc({ outcome: 'limited' });
+        throw new AppError(429, 'auth_rate_limited',
+          `more than ${opts.failuresPerMinute} failed authentications a minute from this address (AUTH_FAILURES_PER_MINUTE); retry in ${waitS} s`,
+          { headers: { 'retry-after': String(waitS) } });
+      }
+      if (key === undefined) throw refuse(group, 'missing');
+      if (!wellFormed) throw refuse(group, 'malformed');
+      // Counted while the lookup runs, so that concurrent guesses from one address cannot all slip past
+      // the limit with their lookups in flight; the count stays only if the key proves wrong.
+      failures.fail(group);
+      try {
+        found = matchKey(await candidates(keyPrefix(key)), key);
+      } finally {
+        failures.forgive(group);
+      }
+      if (!found) throw refuse(group, 'unknown');
+    }
     if (!grants(found.scopes, access)) {
       throw new AppError(403, 'forbidden', `this API key lacks the \`${access}\` scope`);
     }
@@ -107,5 +178,12 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     await touch(found.id);
   });
 
-  return { forget: () => cache.clear() };
+  return {
+    // Only the revoked key's entry: the other keys stay cached, so a revocation does not send every
+    // client back to the database (or, from an address over the failure limit, into a 429).
+    forget: (keyId) => {
+      revoked++;
+      for (const [prefix, keys] of known.entries()) if (keys.some((k) => k.id === keyId)) known.delete(prefix);
+    },
+  };
 }

@@ -4,13 +4,15 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { writeGeneratedLog } from '../../bench/generate.js';
+import { Registry } from 'prom-client';
+import { generateNginxTimed, writeGeneratedLog } from '../../bench/generate.js';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { ADMIN_HEADERS, hasSharedData, sharedFile } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { SseParser, type SseEvent } from '../cli/sseFrames.js';
 import { tailLogs } from '../cli/tailCommand.js';
 import type { LogRow } from '../search/searchLogs.js';
+import { createTailMetrics, LogTail, TailFullError } from '../search/tail.js';
 
 /** A live tail read as the dashboard reads it: fetch() with the key in a header and a streaming body. */
 class Tail {
@@ -114,7 +116,8 @@ describe.runIf(hasSharedData).each(BACKENDS)('GET /logs/tail on %s', (kind) => {
     const all = await Tail.open(svc.url, 'source=apache');
     await ingest(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), 'apache');
 
-    const expectedErrors = await search('source=apache&status_code=4xx,5xx&endpoint=/presentations/*');
+    // The file's four days (on the embedded database an endpoint search needs a range).
+    const expectedErrors = await search('source=apache&status_code=4xx,5xx&endpoint=/presentations/*&start_date=2015-05-17&end_date=2015-05-21');
     expect(expectedErrors.length).toBeGreaterThan(10);
     await errors.until((t) => t.records.length + t.dropped >= expectedErrors.length, 'error records');
     expect(errors.dropped).toBe(0);
@@ -205,6 +208,74 @@ describe.runIf(hasSharedData).each(BACKENDS)('GET /logs/tail on %s', (kind) => {
     expect(text.stdout).toBe(expected);
     stop.abort();
     expect(await exit).toBe(0);
+  });
+
+  /** A new key with the read scope. */
+  async function readKey(name: string): Promise<{ id: number; key: string; headers: Record<string, string> }> {
+    const res = await svc.inject({ method: 'POST', url: '/auth/keys', payload: { name, scopes: ['read'] } });
+    const { id, key } = res.json<{ id: number; key: string }>();
+    return { id, key, headers: { authorization: `Bearer ${key}` } };
+  }
+
+  it('ends the streams of a key revoked through the API at once, and of one revoked in the database (another process) within 10 s', async () => {
+    const [a, b] = [await readKey('tail a'), await readKey('tail b')];
+    const [tailA, tailB] = [await Tail.open(svc.url, '', a.headers), await Tail.open(svc.url, 'source=x', b.headers)];
+    expect((await svc.inject({ method: 'DELETE', url: `/auth/keys/${a.id}` })).statusCode).toBe(204);
+    await tailA.until((t) => t.done, 'end of the revoked key\'s stream', 5_000);
+    expect(tailA.events.map((e) => e.event)).toEqual(['ready', 'revoked']);
+    expect(tailB.done).toBe(false);
+
+    // As `loginsights keys revoke`, or another process sharing the database, would.
+    await svc.db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [b.id]);
+    await tailB.until((t) => t.done, 'end of the stream of a key revoked in the database', 15_000);
+    expect(tailB.events.at(-1)?.event).toBe('revoked');
+    const metrics = (await svc.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/^loginsights_tail_ended_total\{reason="revoked"\} 2$/m);
+  }, 60_000);
+
+  it('caps the streams of one key (429 tail_limit) apart from the cap of the process', async () => {
+    const [c, d] = [await readKey('tail c'), await readKey('tail d')];
+    const open: Tail[] = [];
+    for (let i = 0; i < 10; i++) open.push(await Tail.open(svc.url, `source=cap${i}`, c.headers));
+    const refused = await fetch(`${svc.url}/logs/tail`, { headers: c.headers });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await refused.json()).toMatchObject({ code: 'tail_limit', detail: expect.stringMatching(/at most 10 per key/) as unknown });
+    const other = await Tail.open(svc.url, '', d.headers); // another key still gets a stream
+    // A closed stream frees its slot (once the server sees the socket go).
+    open.pop()!.close();
+    let again: Response | undefined;
+    for (let i = 0; i < 100 && again?.status !== 200; i++) {
+      await again?.body?.cancel();
+      if (i > 0) await new Promise((r) => setTimeout(r, 50));
+      again = await fetch(`${svc.url}/logs/tail`, { headers: c.headers });
+    }
+    expect(again?.status).toBe(200);
+    await again?.body?.cancel();
+    for (const t of [...open, other]) t.close();
+  });
+
+  it('ends a stream whose client stopped reading once its buffer stayed full for idleMs, freeing its slot', async () => {
+    // The tail module on its own, with a short idle time and one slot: a reader that never reads is what
+    // a client that stopped reading its socket looks like, once the socket's buffers are full too.
+    const registry = new Registry();
+    const tail = new LogTail(svc.db, {
+      maxSubscribers: 1, maxPerOwner: 1, maxRecordsPerBatch: 1000, heartbeatMs: 20, idleMs: 300, keyRecheckMs: 60_000,
+      log: { warn: () => undefined, info: () => undefined }, metrics: createTailMetrics(registry),
+    });
+    try {
+      const stuck = await tail.subscribe({ sources: ['idle'] }, { keyId: undefined, slot: 'addr:test' });
+      await expect(tail.subscribe({}, { keyId: undefined, slot: 'addr:other' })).rejects.toThrow(TailFullError);
+      const closed = new Promise((resolve) => stuck.once('close', resolve));
+      await ingest(Buffer.from(`${[...generateNginxTimed({ lines: 400, seed: 9 })].join('\n')}\n`), 'idle');
+      await closed; // the vitest timeout bounds the wait
+      expect(await registry.getSingleMetricAsString('loginsights_tail_ended_total')).toMatch(/reason="idle"\} 1$/m);
+      // Its slot is free: the one-slot tail takes a new stream.
+      const next = await tail.subscribe({}, { keyId: undefined, slot: 'addr:other' });
+      next.destroy();
+    } finally {
+      await tail.close();
+    }
   });
 
   it('ends open streams when the server closes', async () => {

@@ -1,5 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
+import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
 describe.each(BACKENDS)('health, readiness, docs and metrics on %s', (kind) => {
@@ -12,6 +14,25 @@ describe.each(BACKENDS)('health, readiness, docs and metrics on %s', (kind) => {
   it('answers /healthz and /readyz', async () => {
     expect(await svc.getJson('/healthz')).toEqual({ status: 200, body: { status: 'ok' } });
     expect(await svc.getJson('/readyz')).toEqual({ status: 200, body: { status: 'ready', database: kind } });
+  });
+
+  it('answers a flood of /readyz with one small query and without reading the migrations directory', async () => {
+    const readdir = vi.spyOn(fs, 'readdirSync');
+    const readFile = vi.spyOn(fs, 'readFileSync');
+    const checks = countQueries(svc.db, /schema_migrations/);
+    try {
+      const answers = await Promise.all(Array.from({ length: 30 }, () => svc.inject({ method: 'GET', url: '/readyz' })));
+      expect(answers.map((r) => r.statusCode)).toEqual(new Array<number>(30).fill(200));
+      // One, or none when the answer of the test before is still shared (it is for a second).
+      expect(checks.count).toBeLessThanOrEqual(1);
+      const aboutMigrations = (calls: unknown[][]) => calls.filter((c) => String(c[0]).includes('migrations'));
+      expect(aboutMigrations(readdir.mock.calls)).toEqual([]);
+      expect(aboutMigrations(readFile.mock.calls)).toEqual([]);
+    } finally {
+      checks.stop();
+      readdir.mockRestore();
+      readFile.mockRestore();
+    }
   });
 
   it('serves an OpenAPI document generated from the route schemas, and Swagger UI at /docs', async () => {

@@ -11,16 +11,18 @@ import {
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { installAuth, requesterKey } from './auth.js';
+import { installAuth, requestOwner } from './auth.js';
+import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
+import { QuerySlots } from './querySlots.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
-import { logTailRoutes } from './routes/logsTail.js';
+import { createLogTail, logTailRoutes } from './routes/logsTail.js';
 import { alertHistoryRoutes } from './routes/alertHistory.js';
 import { alertRuleRoutes } from './routes/alertRules.js';
 import { alertSilenceRoutes } from './routes/alertSilences.js';
@@ -29,7 +31,8 @@ import { uploadRoutes } from './routes/upload.js';
 
 export interface ServerDeps {
   config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
-    | 'spoolMaxBytes' | 'spoolMinFreeBytes' | 'uploadIdleTimeoutMs' | 'notifyDenyPrivate' | 'notifyAllowedHosts'>;
+    | 'spoolMaxBytes' | 'spoolMinFreeBytes' | 'uploadIdleTimeoutMs' | 'notifyDenyPrivate' | 'notifyAllowedHosts'
+    | 'authFailuresPerMinute' | 'trustProxy' | 'host' | 'rawQueriesPerKey' | 'embeddedScanMaxDays'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -51,6 +54,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     // Bounds path parameters (job ids) before any route sees them.
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,
+    // Behind a reverse proxy every connection comes from the proxy: without this, the per-address limits
+    // (failed authentications, requests without a key) would count every client as one.
+    trustProxy: deps.config.trustProxy,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -58,14 +64,28 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, { status: 404, code: 'not_found', detail: `no route for ${req.method} ${req.url.split('?')[0] ?? ''}` }));
 
   // Before any route: the onRoute check must see every route, and key checks run before rate limits.
-  const auth = installAuth(app, { db: deps.db, disabled: deps.config.authDisabled });
+  const auth = installAuth(app, {
+    db: deps.db, disabled: deps.config.authDisabled, failuresPerMinute: deps.config.authFailuresPerMinute, registry: deps.registry,
+  });
+  if (deps.config.authDisabled) installAuthDisabledGuard(app, { host: deps.config.host });
   // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
   installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyHelmet, {
-    // Swagger UI (and the dashboard) load their scripts and styles from this origin only.
-    // No upgrade-insecure-requests: a service reached over plain HTTP on a LAN address would have its
-    // dashboard's own scripts and API calls rewritten to https and broken.
-    contentSecurityPolicy: { directives: { 'img-src': ["'self'", 'data:'], 'script-src': ["'self'"], 'upgrade-insecure-requests': null } },
+    // Written out whole (no helmet defaults, which allow styles and fonts from any https: origin and
+    // inline styles): the dashboard and Swagger UI load scripts, styles and fonts from this origin only,
+    // and call this origin only; data: is for the shell's empty favicon and Swagger UI's inline icons.
+    // Nothing may frame the pages (clickjacking the key form). No upgrade-insecure-requests: a service
+    // reached over plain HTTP on a LAN address would have its dashboard's own scripts and API calls
+    // rewritten to https and broken.
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'font-src': ["'self'"], 'img-src': ["'self'", 'data:'],
+        'connect-src': ["'self'"], 'frame-ancestors': ["'none'"], 'object-src': ["'none'"], 'base-uri': ["'self'"], 'form-action': ["'self'"],
+      },
+    },
+    // What frame-ancestors 'none' says, for browsers that only know the older header.
+    xFrameOptions: { action: 'deny' },
   });
   await app.register(fastifyCors, { origin: deps.config.corsOrigins.length ? deps.config.corsOrigins : false });
   if (deps.config.rateLimitPerMinute > 0) {
@@ -74,7 +94,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
       hook: 'preHandler',
       max: deps.config.rateLimitPerMinute,
       timeWindow: 60_000,
-      keyGenerator: requesterKey,
+      keyGenerator: (req) => requestOwner(req).slot,
       allowList: (req) => req.routeOptions.config.access === 'public',
       errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited',
         `more than ${ctx.max} requests per minute with this API key (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`,
@@ -107,7 +127,12 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    // Without the top bar, whose Swagger logo is an SVG with an inline <style> that style-src 'self' refuses
+    // (it only colours the logo); the operations, models and Authorize button are all in BaseLayout.
+    uiConfig: { layout: 'BaseLayout' },
+  });
   await app.register(fastifyMultipart, {
     limits: { fileSize: deps.config.maxUploadBytes, files: 1, fields: 20, fieldSize: 64 * 1024, parts: 25 },
   });
@@ -121,14 +146,23 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   await app.register(healthRoutes(deps));
   await app.register(uploadRoutes(deps));
   await app.register(jobRoutes(deps));
-  await app.register(logRoutes(deps));
-  await app.register(logTailRoutes(deps));
-  await app.register(analyticsRoutes(deps));
+  // One gate for every search over raw rows: a key's slots are shared by all of them.
+  const rawQueries = new QuerySlots(deps.config.rawQueriesPerKey);
+  await app.register(logRoutes({ ...deps, rawQueries }));
+  const tail = createLogTail(deps, app.log);
+  await app.register(logTailRoutes({ ...deps, tail }));
+  await app.register(analyticsRoutes({ ...deps, rawQueries }));
   await app.register(routeRuleRoutes(deps));
-  await app.register(alertRuleRoutes(deps));
+  await app.register(alertRuleRoutes({ ...deps, rawQueries }));
   await app.register(alertHistoryRoutes(deps));
   await app.register(alertSilenceRoutes(deps));
-  await app.register(apiKeyRoutes({ ...deps, onKeyRevoked: () => auth.forget() }));
+  await app.register(apiKeyRoutes({
+    ...deps,
+    onKeyRevoked: (id) => {
+      auth.forget(id);
+      tail.endStreamsOfKey(id);
+    },
+  }));
   await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SpoolError } from '../ingest/spool.js';
 import { SpoolFullError, SpoolQuota, type SpoolCharge } from '../ingest/spoolQuota.js';
-import { requesterKey } from './auth.js';
+import { requestOwner } from './auth.js';
 import { AppError } from './errors.js';
 import type { ServerDeps } from './server.js';
 import { watchUploadIdle } from './uploadIdle.js';
@@ -40,7 +40,7 @@ export function uploadLimits(deps: ServerDeps): <T>(req: FastifyRequest, reply: 
     if (declared > maxUploadBytes + 64 * 1024) {
       throw new AppError(413, 'upload_too_large', `upload of ${declared} bytes exceeds the limit of ${maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`);
     }
-    const release = slots.acquire(requesterKey(req));
+    const release = slots.acquire(requestOwner(req).slot);
     if (!release) {
       const who = req.apiKey ? 'this API key' : 'this client address';
       throw new AppError(429, 'too_many_uploads',

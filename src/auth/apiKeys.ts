@@ -104,6 +104,13 @@ export function matchKey(candidates: readonly StoredKey[], presented: string): S
   return found;
 }
 
+/** Of these key ids, those still active: what open live tails re-check (a key revoked by another process). */
+export async function activeKeyIds(db: Queryable, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const res = await db.query<{ id: number }>('SELECT id FROM api_keys WHERE id = ANY($1::bigint[]) AND revoked_at IS NULL', [ids]);
+  return new Set(res.rows.map((r) => r.id));
+}
+
 export async function markUsed(db: Queryable, ids: readonly number[]): Promise<void> {
   if (ids.length) await db.query('UPDATE api_keys SET last_used_at = now() WHERE id = ANY($1::bigint[])', [ids]);
 }

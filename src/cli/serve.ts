@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startAlertEvaluation } from '../alerts/scheduler.js';
+import { listensEverywhere } from '../api/authDisabledGuard.js';
 import { buildServer, type App } from '../api/server.js';
 import { ensureBootstrapKey } from '../auth/apiKeys.js';
 import { ConfigError, type Config } from '../config/config.js';
@@ -58,6 +59,10 @@ async function serve(
   if (applied.length) logger.info({ versions: applied }, 'applied database migrations');
   if (config.authDisabled) {
     logger.warn('AUTH_DISABLED=true: every request is served without an API key, as admin. Never expose this process beyond your own machine.');
+    if (listensEverywhere(config.host)) {
+      logger.warn(`AUTH_DISABLED=true with HOST=${config.host}: authentication is OFF ON ALL NETWORK INTERFACES. Anyone who can reach this machine `
+        + 'reads and deletes everything, and requests for any Host name are accepted. Set HOST=127.0.0.1, or turn authentication on.');
+    }
   }
   const bootstrap = await ensureBootstrapKey(db, config.adminApiKey);
   if (bootstrap.kind === 'generated') {

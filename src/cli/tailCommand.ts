@@ -75,6 +75,8 @@ export async function tailLogs(opts: TailOptions, out: TailOutput): Promise<numb
           out.stderr.write(`-- ${(JSON.parse(e.data) as { dropped: number }).dropped} records dropped (reading too slowly, or over the per-batch limit)\n`);
         } else if (e.event === 'gap') {
           out.stderr.write(`-- records may be missing: ${(JSON.parse(e.data) as { reason: string }).reason}\n`);
+        } else if (e.event === 'revoked') {
+          out.stderr.write(`-- the server ended the stream: ${(JSON.parse(e.data) as { reason: string }).reason}\n`);
         } else if (e.event === 'ready') {
           out.stderr.write(`-- following ${tailUrl(opts).search || 'all records'} (Ctrl-C to stop)\n`);
         }

@@ -41,6 +41,12 @@ describe('loadConfig', () => {
     [{ NOTIFY_ALLOWED_HOSTS: 'alertmanager.internal, 10.0.0.0/33' }, /^NOTIFY_ALLOWED_HOSTS: "10\.0\.0\.0\/33" is not a CIDR/],
     [{ NOTIFY_ALLOWED_HOSTS: 'http://hooks.example' }, /^NOTIFY_ALLOWED_HOSTS: /],
     [{ NOTIFY_DENY_PRIVATE: 'sometimes' }, /^NOTIFY_DENY_PRIVATE: /],
+    [{ AUTH_FAILURES_PER_MINUTE: '-1' }, /^AUTH_FAILURES_PER_MINUTE: /],
+    [{ TRUST_PROXY: '2' }, /^TRUST_PROXY: .*'2' is none/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY: /],
+    [{ TRUST_PROXY: 'proxy.example' }, /^TRUST_PROXY: /],
+    [{ RAW_QUERIES_PER_KEY: 'two' }, /^RAW_QUERIES_PER_KEY: /],
+    [{ EMBEDDED_SCAN_MAX_DAYS: '-7' }, /^EMBEDDED_SCAN_MAX_DAYS: /],
   ])('names the variable of a bad value: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
@@ -56,6 +62,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ NOTIFY_DENY_PRIVATE: 'true', NOTIFY_ALLOWED_HOSTS: 'Alertmanager.internal, 10.1.0.0/16' })).toMatchObject({
       notifyDenyPrivate: true, notifyAllowedHosts: { hosts: ['alertmanager.internal'], cidrs: ['10.1.0.0/16'] },
     });
+  });
+
+  it('limits failed authentications, trusts no proxy, and bounds raw-row searches by default', () => {
+    expect(loadConfig({})).toMatchObject({ authFailuresPerMinute: 30, trustProxy: false, rawQueriesPerKey: 2, embeddedScanMaxDays: 7 });
+    expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,::1, fd00::/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', '::1', 'fd00::/8']);
   });
 
   it('never echoes a secret in its error', () => {

@@ -1,9 +1,36 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { AllowedHostsError, parseAllowedDestinations, type AllowedDestinations } from '../domain/destinationPolicy.js';
 import { parseDuration } from '../domain/duration.js';
 
 const GiB = 1024 ** 3;
+
+/**
+ * TRUST_PROXY, as Fastify's `trustProxy` takes it: `false` (the socket's peer is the client), `true`
+ * (believe X-Forwarded-For whoever sends it), or a comma list of proxy addresses, CIDRs and proxy-addr's
+ * names (`loopback`, `linklocal`, `uniquelocal`). No hop count: Fastify 5 ignores one (it trusts nothing),
+ * since a count cannot tell a proxy from a client that sends X-Forwarded-For itself.
+ */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const trustProxy = z.string().default('false').transform((v, ctx): boolean | string[] => {
+  const t = v.trim().toLowerCase();
+  if (t === 'false') return false;
+  if (t === 'true') return true;
+  const list = t.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((entry) => {
+    if (PROXY_NAMES.has(entry)) return false;
+    const [addr = '', bits, extra] = entry.split('/');
+    const family = net.isIP(addr);
+    if (family === 0 || extra !== undefined) return true;
+    return bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  });
+  if (bad !== undefined || list.length === 0) {
+    ctx.addIssue({ code: 'custom', message: `expected false, true, or a comma list of proxy addresses, CIDRs (10.0.0.0/8) or loopback/linklocal/uniquelocal${bad ? `; '${bad.slice(0, 60)}' is none` : ''}` });
+    return z.NEVER;
+  }
+  return list;
+});
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -23,6 +50,10 @@ const envSchema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
   AUTH_DISABLED: booleanString.default(false),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  TRUST_PROXY: trustProxy,
+  RAW_QUERIES_PER_KEY: z.coerce.number().int().min(0).max(1000).default(2),
+  EMBEDDED_SCAN_MAX_DAYS: z.coerce.number().int().min(0).max(36_500).default(7),
   CORS_ORIGINS: z.string().default('')
     .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be a comma list of origins such as https://logs.example.com'))),
@@ -85,6 +116,14 @@ export interface Config {
   authDisabled: boolean;
   /** Requests per minute per API key (or per address without one); 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /** Failed authentications per minute per client address (IPv6: per /64) before 429; 0 turns the limit off. */
+  authFailuresPerMinute: number;
+  /** Fastify's trustProxy: whose X-Forwarded-For names the client (false: the socket's peer is the client). */
+  trustProxy: boolean | string[];
+  /** Searches over raw rows (GET /logs, exact client counts, backtests) running at once per key; 0: no limit. */
+  rawQueriesPerKey: number;
+  /** On PGlite, a search no index serves (q, endpoint, exact clients) may cover at most this many days; 0: no bound. */
+  embeddedScanMaxDays: number;
   /** Origins allowed to call the API from a browser; empty → CORS closed. */
   corsOrigins: string[];
   spoolDir: string;
@@ -161,6 +200,10 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     adminApiKey: e.ADMIN_API_KEY,
     authDisabled: e.AUTH_DISABLED,
     rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    rawQueriesPerKey: e.RAW_QUERIES_PER_KEY,
+    embeddedScanMaxDays: e.EMBEDDED_SCAN_MAX_DAYS,
     corsOrigins: e.CORS_ORIGINS,
     spoolDir: path.resolve(e.SPOOL_DIR ?? path.join(dataDir, 'spool')),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,

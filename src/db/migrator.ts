@@ -54,9 +54,12 @@ export async function migrate(db: Db, migrations = loadMigrations()): Promise<nu
   return applied;
 }
 
-/** True when every known migration is recorded (readiness check). */
-export async function migrationsApplied(db: Db, migrations = loadMigrations()): Promise<boolean> {
+/**
+ * True when every known migration version is recorded (readiness check). The caller reads the versions
+ * once (loadMigrations at start): a probe that hits /readyz every second must not read the directory.
+ */
+export async function migrationsApplied(db: Db, versions: readonly number[]): Promise<boolean> {
   const res = await db.query<{ version: number }>('SELECT version FROM schema_migrations');
   const have = new Set(res.rows.map((r) => r.version));
-  return migrations.every((m) => have.has(m.version));
+  return versions.every((v) => have.has(v));
 }

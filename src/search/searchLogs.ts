@@ -2,6 +2,7 @@ import type { LogRow } from '../domain/record.js';
 import type { Queryable } from '../db/db.js';
 import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
+import { isApiTimestamp } from '../domain/apiTimestamp.js';
 import { escapeLike, FilterError, type LogFilters } from './filters.js';
 
 export type { LogRow } from '../domain/record.js';
@@ -47,11 +48,13 @@ export function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify([c.timestamp, c.id])).toString('base64url');
 }
 
+/** Only what encodeCursor writes: a timestamp as the API writes it and a record id (anything else would reach SQL casts). */
 export function decodeCursor(value: string): Cursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && Number.isSafeInteger(parsed[1]) && !Number.isNaN(Date.parse(parsed[0]))) {
-      return { timestamp: parsed[0], id: parsed[1] as number };
+    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && isApiTimestamp(parsed[0])
+      && typeof parsed[1] === 'number' && Number.isSafeInteger(parsed[1]) && parsed[1] >= 0) {
+      return { timestamp: parsed[0], id: parsed[1] };
     }
   } catch {
     // fall through to the error below

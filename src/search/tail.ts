@@ -12,17 +12,33 @@ export interface TailLogger {
 
 export interface LogTailOptions {
   maxSubscribers: number;
+  /** Streams one owner (an API key, or an address without auth) may hold at once. */
+  maxPerOwner: number;
   /** Records sent per subscriber per ingest batch; the rest are counted as dropped. */
   maxRecordsPerBatch: number;
   /** A comment line this often keeps proxies from closing a quiet stream. */
   heartbeatMs: number;
+  /** A stream whose client has read nothing for this long (its buffer stayed full) is ended, freeing its slot. */
+  idleMs: number;
+  /** How often the keys of open streams are checked for revocation (other processes revoke too). */
+  keyRecheckMs: number;
+  /** Of the given key ids, those still active; without it, keys are never re-checked. */
+  activeKeys?: ((ids: number[]) => Promise<ReadonlySet<number>>) | undefined;
   log: TailLogger;
   metrics?: TailMetrics | undefined;
+}
+
+/** Who holds a stream: the key it was opened with (re-checked while it runs), and the slot it counts against. */
+export interface TailOwner {
+  keyId: number | undefined;
+  /** `key:<id>`, or `addr:<address>` when auth is off. */
+  slot: string;
 }
 
 export interface TailMetrics {
   subscribers: Gauge;
   records: Counter<'outcome'>;
+  ended: Counter<'reason'>;
 }
 
 export function createTailMetrics(registry: Registry): TailMetrics {
@@ -34,10 +50,24 @@ export function createTailMetrics(registry: Registry): TailMetrics {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    ended: new Counter({
+      name: 'loginsights_tail_ended_total',
+      help: 'Live tail streams the server ended: revoked (the key was revoked), idle (the client stopped reading)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
   };
 }
 
-export class TailFullError extends Error {}
+/** No room for another stream: on this server (`server`), or for this key (`owner`). */
+export class TailFullError extends Error {
+  constructor(message: string, readonly scope: 'server' | 'owner' = 'server') {
+    super(message);
+  }
+}
+
+/** How long an ended stream's client gets to take its last event before the socket is cut. */
+const END_GRACE_MS = 2_000;
 
 /** One Server-Sent Events frame; JSON never holds a raw newline, so `data:` is one line. */
 export function sseFrame(event: string, data: unknown): string {
@@ -55,12 +85,24 @@ class Subscriber {
   live = false;
   private blocked = false;
   private dropped = 0;
+  /** Runs while the buffer is full: a client that reads nothing for idleMs loses its stream. */
+  private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(readonly filters: LogFilters, readonly key: string, private readonly metrics: TailMetrics | undefined) {
+  constructor(
+    readonly filters: LogFilters, readonly key: string, readonly owner: TailOwner,
+    private readonly opts: { idleMs: number; metrics: TailMetrics | undefined; onIdle: () => void },
+  ) {
     this.stream.on('drain', () => {
       this.blocked = false;
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
       this.flushDropped();
     });
+    this.stream.once('close', () => clearTimeout(this.idleTimer));
+  }
+
+  private get metrics(): TailMetrics | undefined {
+    return this.opts.metrics;
   }
 
   get wantsRows(): boolean {
@@ -97,6 +139,20 @@ class Subscriber {
     this.write(sseFrame(event, data));
   }
 
+  /**
+   * Ends the stream with a last event saying why. A client that is not reading cannot take it: its
+   * stream is cut at once; one that reads gets END_GRACE_MS to take the event before the cut.
+   */
+  finish(event: string, data: unknown): void {
+    if (this.stream.destroyed || this.stream.writableEnded) return;
+    if (this.blocked) {
+      this.stream.destroy();
+      return;
+    }
+    this.stream.end(sseFrame(event, data));
+    setTimeout(() => this.stream.destroy(), END_GRACE_MS).unref();
+  }
+
   ping(): void {
     if (!this.blocked) this.write(': ping\n\n');
   }
@@ -110,7 +166,13 @@ class Subscriber {
 
   private write(text: string): void {
     if (this.stream.destroyed || this.stream.writableEnded) return;
-    if (!this.stream.write(text)) this.blocked = true;
+    if (this.stream.write(text) || this.blocked) return;
+    this.blocked = true;
+    this.idleTimer = setTimeout(() => {
+      // Nothing read for idleMs: the client is gone or stuck, and it holds a slot; its socket goes too.
+      this.opts.onIdle();
+      this.stream.destroy();
+    }, this.opts.idleMs).unref();
   }
 }
 
@@ -125,6 +187,8 @@ export class LogTail {
   private listening: Promise<() => Promise<void>> | undefined;
   private work: Promise<void> = Promise.resolve();
   private heartbeat: NodeJS.Timeout | undefined;
+  private keyRecheck: NodeJS.Timeout | undefined;
+  private rechecking = false;
   private closed = false;
 
   constructor(private readonly db: Db, private readonly opts: LogTailOptions) {}
@@ -133,10 +197,22 @@ export class LogTail {
    * Resolves once the subscription is live, its stream already holding the `ready` event: batches
    * committed after the client reads `ready` are in the stream. The stream's close unsubscribes.
    */
-  async subscribe(filters: LogFilters): Promise<Readable> {
+  async subscribe(filters: LogFilters, owner: TailOwner): Promise<Readable> {
     if (this.closed) throw new TailFullError('the server is shutting down');
     if (this.subs.size >= this.opts.maxSubscribers) throw new TailFullError(`${this.opts.maxSubscribers} live tails are open on this server`);
-    const sub = new Subscriber(filters, JSON.stringify(filters), this.opts.metrics);
+    let owned = 0;
+    for (const s of this.subs) if (s.owner.slot === owner.slot) owned++;
+    if (owned >= this.opts.maxPerOwner) {
+      throw new TailFullError(`this API key already has ${this.opts.maxPerOwner} live tails open; close one first`, 'owner');
+    }
+    const sub = new Subscriber(filters, JSON.stringify(filters), owner, {
+      idleMs: this.opts.idleMs,
+      metrics: this.opts.metrics,
+      onIdle: () => {
+        this.opts.metrics?.ended.inc({ reason: 'idle' });
+        this.opts.log.info({ idle_ms: this.opts.idleMs }, 'live tail: ended a stream whose client stopped reading');
+      },
+    });
     // Taken before the await, so concurrent requests cannot pass the cap together.
     this.subs.add(sub);
     this.opts.metrics?.subscribers.set(this.subs.size);
@@ -151,6 +227,7 @@ export class LogTail {
       throw err;
     }
     this.heartbeat ??= setInterval(() => this.subs.forEach((s) => s.ping()), this.opts.heartbeatMs).unref();
+    if (this.opts.activeKeys) this.keyRecheck ??= setInterval(() => void this.recheckKeys(), this.opts.keyRecheckMs).unref();
     sub.live = true;
     sub.send('ready', { max_records_per_batch: this.opts.maxRecordsPerBatch });
     return sub.stream;
@@ -165,6 +242,7 @@ export class LogTail {
   async close(graceMs = 1_000): Promise<void> {
     this.closed = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.keyRecheck);
     void this.listening?.then((unlisten) => unlisten()).catch(() => undefined);
     const streams = [...this.subs].map((s) => s.stream);
     for (const stream of streams) stream.end();
@@ -174,6 +252,41 @@ export class LogTail {
     await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
     clearTimeout(timer);
     for (const stream of streams) stream.destroy();
+  }
+
+  /** Ends at once the streams opened with a key this process just revoked. */
+  endStreamsOfKey(keyId: number): void {
+    for (const sub of this.subs) if (sub.owner.keyId === keyId) this.revoke(sub);
+  }
+
+  /**
+   * Asks the database which keys of the open streams are still active, in one query, and ends the
+   * streams of the others: a key revoked by another process (or by `loginsights keys revoke`) loses
+   * its streams within keyRecheckMs. A failed check keeps the streams (the database may be away).
+   */
+  private async recheckKeys(): Promise<void> {
+    if (this.rechecking || this.closed || !this.opts.activeKeys) return;
+    const ids = [...new Set([...this.subs].flatMap((s) => (s.owner.keyId === undefined ? [] : [s.owner.keyId])))];
+    if (ids.length === 0) return;
+    this.rechecking = true;
+    try {
+      const active = await this.opts.activeKeys(ids);
+      const asked = new Set(ids); // a stream opened while the query ran, with another key, was not asked about
+      for (const sub of this.subs) {
+        if (sub.owner.keyId !== undefined && asked.has(sub.owner.keyId) && !active.has(sub.owner.keyId)) this.revoke(sub);
+      }
+    } catch (err) {
+      if (!this.closed) this.opts.log.warn({ err }, 'live tail: could not re-check the keys of open streams');
+    } finally {
+      this.rechecking = false;
+    }
+  }
+
+  private revoke(sub: Subscriber): void {
+    this.subs.delete(sub); // its slot is free now, whenever its socket goes
+    this.opts.metrics?.subscribers.set(this.subs.size);
+    this.opts.metrics?.ended.inc({ reason: 'revoked' });
+    sub.finish('revoked', { reason: 'the API key of this stream was revoked' });
   }
 
   private listen(): Promise<unknown> {

@@ -42,8 +42,14 @@ export function authHeaders(key = apiKey.get()): Record<string, string> {
   return key ? { authorization: `Bearer ${key}` } : {};
 }
 
+/**
+ * Sent with every call: with AUTH_DISABLED the API takes a POST only when it is not one a page of any
+ * origin could send (a form, text/plain), and a custom header is what makes it so.
+ */
+export const REQUESTED_BY: Record<string, string> = { 'x-requested-by': 'loginsights-dashboard' };
+
 export async function request<T>(method: string, path: string, opts: { query?: Query; body?: unknown; raw?: BodyInit; signal?: AbortSignal; headers?: Record<string, string> } = {}): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(), ...opts.headers };
+  const headers: Record<string, string> = { accept: 'application/json', ...REQUESTED_BY, ...authHeaders(), ...opts.headers };
   let body: BodyInit | undefined = opts.raw;
   if (opts.body !== undefined) {
     headers['content-type'] = 'application/json';

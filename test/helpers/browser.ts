@@ -22,6 +22,8 @@ export interface Dashboard {
   outside: string[];
   /** Uncaught page errors and console errors (should stay empty). */
   errors: string[];
+  /** Every Content-Security-Policy violation a page reported (must stay empty: the CSP is strict). */
+  cspViolations: string[];
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -41,10 +43,12 @@ export async function openDashboard(kind: DbKind, opts: { signedIn?: boolean; vi
   const context = await browser.newContext({ viewport: opts.viewport ?? { width: 1280, height: 800 } });
   const outside: string[] = [];
   const errors: string[] = [];
-  context.on('request', (req) => {
-    const url = req.url();
-    if (!url.startsWith('data:') && !url.startsWith('blob:') && new URL(url).origin !== base) outside.push(url);
-  });
+  const cspViolations: string[] = [];
+  // Reported by the page itself, so a blocked inline style or a refused connection is seen even when
+  // the page goes on working without it.
+  await context.exposeBinding('__reportCspViolation', (_source, text: string) => void cspViolations.push(text));
+  await context.addInitScript(`document.addEventListener('securitypolicyviolation', (e) =>
+    window.__reportCspViolation(e.effectiveDirective + ' blocked ' + (e.blockedURI || '(inline)') + ' at ' + e.sourceFile + ':' + e.lineNumber));`);
   if (opts.signedIn ?? true) {
     await context.addInitScript(signedInScript(TEST_ADMIN_KEY));
   }
@@ -52,7 +56,7 @@ export async function openDashboard(kind: DbKind, opts: { signedIn?: boolean; vi
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`console: ${msg.text()}`); });
   return {
-    svc, base, browser, context, page, outside, errors,
+    svc, base, browser, context, page, outside, errors, cspViolations,
     async screenshot(name) {
       fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
       await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });

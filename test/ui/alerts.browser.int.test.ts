@@ -182,6 +182,8 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Alerts page on %s',
     expect((await d.svc.getJson(`/alerts/rules/${id}`)).status).toBe(404);
 
     expect(d.outside).toEqual([]);
+
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

@@ -130,6 +130,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Endpoints page on %
     await d.screenshot(`endpoints-${kind}-390x844`);
     await d.page.setViewportSize({ width: 1280, height: 800 });
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

@@ -107,6 +107,15 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Logs page on %s', (
     await error.waitFor();
     expect(await error.textContent()).toContain('status_code');
     expect(await page.locator('[data-param="status_code"] input').getAttribute('aria-invalid')).toBe('true');
+
+    // A text search over all the data: the embedded database states its scan bound; PostgreSQL answers.
+    await page.goto(`${d.base}/ui/logs?range=all&q=${encodeURIComponent(RARE)}`);
+    if (kind === 'pglite') {
+      await error.waitFor();
+      expect(await error.textContent()).toMatch(/start_date.*on the embedded database a search with q or endpoint scans at most 7 days/);
+    } else {
+      await page.getByTestId('end-of-results').waitFor();
+    }
   });
 
   it('shows a line ingested after Live was switched on, and holds new lines while paused', async () => {
@@ -174,6 +183,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Logs page on %s', (
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await d.screenshot(`logs-390${kind === 'pglite' ? '' : `-${kind}`}`);
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

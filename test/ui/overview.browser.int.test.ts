@@ -199,6 +199,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s
     await d.screenshot(`overview-${kind}-390x844`);
     await d.page.setViewportSize({ width: 1280, height: 800 });
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

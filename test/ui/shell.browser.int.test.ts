@@ -28,6 +28,21 @@ describe.runIf(hasChromium)('dashboard shell in Chromium', () => {
     await page.locator('nav.top a.active[data-page="logs"]').waitFor();
     expect(await page.getByLabel('API key').count()).toBe(0);
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
+  });
+
+  it('shows Swagger UI under the strict CSP: every operation listed, one opened, nothing blocked', async () => {
+    const { page } = d;
+    await page.goto(`${d.base}/docs/`);
+    await page.locator('.opblock-summary-path', { hasText: '/logs/upload' }).first().waitFor();
+    expect(await page.locator('.opblock').count()).toBeGreaterThan(30);
+    await page.getByRole('button', { name: 'Authorize' }).first().waitFor(); // where the key goes
+    await page.locator('.opblock-summary', { hasText: '/ingest/jobs/{id}/rejected' }).first().click();
+    await page.locator('.opblock-body .parameters').first().waitFor();
+    // Swagger UI's styles are applied (a stylesheet refused by the CSP would leave its layout unstyled).
+    expect(await page.evaluate("getComputedStyle(document.querySelector('.swagger-ui .opblock')).borderRadius")).not.toBe('0px');
+    expect(d.cspViolations).toEqual([]);
+    expect(d.outside).toEqual([]);
   });
 
   it('serves every page path and answers an unknown one with 404', async () => {

@@ -38,7 +38,10 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     await page.getByText('No uploads yet').waitFor();
     // The format list comes from GET /formats, auto first and chosen.
     expect(await page.getByLabel('Format').inputValue()).toBe('auto');
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/logs/upload'));
     await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
+    // A multipart form is what any page may post: the header is what lets it through with AUTH_DISABLED.
+    expect((await sent).headers()['x-requested-by']).toBe('loginsights-dashboard');
     const { id, card } = await finishedCard('hackers-access.log');
     expect(await card.getByTestId('job-status').textContent()).toBe('succeeded');
 
@@ -140,6 +143,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await d.screenshot(`uploads-390${kind === 'pglite' ? '' : `-${kind}`}`);
     expect(d.outside).toEqual([]);
+    expect(d.cspViolations).toEqual([]);
     expect(d.errors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   });
 });

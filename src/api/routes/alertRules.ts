@@ -10,7 +10,9 @@ import type { Episode } from '../../alerts/stateMachine.js';
 import type { Db } from '../../db/db.js';
 import { abandonedSignal } from '../deadline.js';
 import { literalRefusal, type DestinationPolicy } from '../../domain/destinationPolicy.js';
+import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
+import type { QuerySlots } from '../querySlots.js';
 import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
@@ -94,7 +96,7 @@ function episodeAnswer(e: Episode): z.infer<typeof backtestAnswer>['episodes'][n
 }
 
 /** Alert rules: create, list, read, replace, patch, delete. */
-export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const policy: DestinationPolicy = { denyPrivate: deps.config.notifyDenyPrivate, allowed: deps.config.notifyAllowedHosts };
@@ -173,7 +175,11 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
         body: backtestRange.extend({ rule: z.record(z.string(), z.unknown()) }),
         response: { 200: backtestAnswer, 400: problemSchema },
       },
-    }, async (req, reply) => runBacktest(deps.db, validRule(req.body.rule, 'rule'), req.body, reply));
+    }, async (req, reply) => {
+      const rule = validRule(req.body.rule, 'rule');
+      // A backtest of a q or endpoint rule reads raw rows over its range: it takes a search slot.
+      return deps.rawQueries.run(requestOwner(req).slot, () => runBacktest(deps.db, rule, req.body, reply));
+    });
 
     app.post('/alerts/rules/:id/backtest', {
       config: { access: 'admin' },
@@ -186,7 +192,7 @@ export function alertRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req, reply) => {
       const { id: _i, created_at: _c, updated_at: _u, ...rule } = await found(req.params.id);
-      return runBacktest(deps.db, rule, req.body, reply);
+      return deps.rawQueries.run(requestOwner(req).slot, () => runBacktest(deps.db, rule, req.body, reply));
     });
 
     app.post('/alerts/rules/:id/test-notification', {

@@ -6,7 +6,10 @@ import { getTopClients } from '../../analytics/clients.js';
 import { getSources } from '../../analytics/sources.js';
 import { ENDPOINT_SORTS, getEndpoints, getStatusCodes } from '../../analytics/endpoints.js';
 import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analytics/traffic.js';
+import { requestOwner } from '../auth.js';
+import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
+import type { QuerySlots } from '../querySlots.js';
 import { analyticsRangeQuery, limitParam, problemSchema, toFactFilter } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
@@ -47,7 +50,7 @@ const summaryBody = z.object({
 });
 
 
-export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const shared = singleFlight();
@@ -202,7 +205,8 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
           'compacted), the rest of the range from the raw rows. An address missing from a day\'s list had at most that day\'s ' +
           'floor: `count_error_upper_bound` says how many requests an address\'s count may lack, and `exact` whether every count ' +
           'is exact and the ranking proven (as Elasticsearch reports `doc_count_error_upper_bound`). `exact=true` counts from the ' +
-          'raw rows instead: exact, but a scan of the whole range.',
+          'raw rows instead: exact, but a scan of the whole range, which on the embedded database needs `start_date` and a range of at most '
+          + `EMBEDDED_SCAN_MAX_DAYS (here ${deps.config.embeddedScanMaxDays || 'unbounded'}) days. Counts from raw rows take one of the key's search slots (429 when all are busy).`,
         querystring: analyticsRangeQuery.extend({
           limit: limitParam(1000, 20).describe('Clients, 1–1000'),
           exact: z.enum(['true', 'false']).default('false').describe('`true`: count every address from the raw rows (slow over long ranges)'),
@@ -217,8 +221,17 @@ export function analyticsRoutes(deps: ServerDeps): FastifyPluginAsync {
             source_of_truth: sourceOfTruth,
           }),
           400: problemSchema,
+          429: problemSchema,
         },
       },
-    }, async (req) => shared(req, () => getTopClients(deps.db, { ...toFactFilter(req.query), limit: req.query.limit, exact: req.query.exact === 'true' })));
+    }, async (req) => {
+      const filter = toFactFilter(req.query);
+      const exact = req.query.exact === 'true';
+      if (exact) {
+        checkEmbeddedScanRange({ kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true', startMs: filter.startMs, endMs: filter.endMs });
+      }
+      // Even without exact, the parts of the range outside whole days are counted from raw rows.
+      return deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => getTopClients(deps.db, { ...filter, limit: req.query.limit, exact })));
+    });
   };
 }

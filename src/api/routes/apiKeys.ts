@@ -22,7 +22,7 @@ const newKey = z.object({
 }).strict();
 
 /** API keys: created with the clear key shown once, listed by prefix, revoked. */
-export function apiKeyRoutes(deps: ServerDeps & { onKeyRevoked: () => void }): FastifyPluginAsync {
+export function apiKeyRoutes(deps: ServerDeps & { onKeyRevoked: (id: number) => void }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const config = { access: 'admin' as const };
@@ -52,7 +52,7 @@ export function apiKeyRoutes(deps: ServerDeps & { onKeyRevoked: () => void }): F
       schema: {
         tags: ['auth'],
         summary: 'Revoke an API key',
-        description: 'Takes effect at once in this process and within 10 s in others. The last admin key cannot be revoked (409).',
+        description: 'Takes effect at once in this process and within 10 s in others; the key\'s live tails end too. The last admin key cannot be revoked (409).',
         params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
         response: { 204: z.null(), 404: problemSchema, 409: problemSchema },
       },
@@ -62,7 +62,7 @@ export function apiKeyRoutes(deps: ServerDeps & { onKeyRevoked: () => void }): F
       if (result === 'last_admin_key') {
         throw new AppError(409, 'last_admin_key', 'this is the last admin key; create another admin key before revoking it');
       }
-      deps.onKeyRevoked();
+      deps.onKeyRevoked(req.params.id);
       return reply.code(204).send(null);
     });
   };

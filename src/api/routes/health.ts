@@ -1,14 +1,27 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { migrationsApplied } from '../../db/migrator.js';
+import { loadMigrations, migrationsApplied } from '../../db/migrator.js';
 import { listFormats } from '../../parse/index.js';
 import { sendProblem } from '../errors.js';
 import type { ServerDeps } from '../server.js';
 
+/** A readiness answer serves every probe for this long: a flood of /readyz costs one small query a second. */
+const READY_ANSWER_MS = 1_000;
+
 export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
+    // The migrations this build knows, read once: they cannot change while the process runs.
+    const versions = loadMigrations().map((m) => m.version);
+    const readiness = sharedFor(READY_ANSWER_MS, async (): Promise<'ready' | 'not_migrated' | 'unreachable'> => {
+      try {
+        return (await withTimeout(migrationsApplied(deps.db, versions), 2_000)) ? 'ready' : 'not_migrated';
+      } catch {
+        return 'unreachable';
+      }
+    });
+
     app.get('/healthz', {
       config: { access: 'public' },
       schema: { tags: ['meta'], summary: 'The process is up', response: { 200: z.object({ status: z.literal('ok') }) } },
@@ -22,12 +35,10 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
         response: { 200: z.object({ status: z.literal('ready'), database: z.enum(['postgres', 'pglite']) }) },
       },
     }, async (req, reply) => {
-      try {
-        if (await withTimeout(migrationsApplied(deps.db), 2_000)) return { status: 'ready' as const, database: deps.db.kind };
-        return sendProblem(reply, req, { status: 503, code: 'not_ready', detail: 'database migrations are not applied' });
-      } catch {
-        return sendProblem(reply, req, { status: 503, code: 'not_ready', detail: 'the database is not reachable' });
-      }
+      const state = await readiness();
+      if (state === 'ready') return { status: 'ready' as const, database: deps.db.kind };
+      const detail = state === 'not_migrated' ? 'database migrations are not applied' : 'the database is not reachable';
+      return sendProblem(reply, req, { status: 503, code: 'not_ready', detail });
     });
 
     app.get('/metrics', {
@@ -44,6 +55,22 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
         response: { 200: z.object({ items: z.array(z.object({ name: z.string(), description: z.string() })) }) },
       },
     }, () => ({ items: listFormats() }));
+  };
+}
+
+/**
+ * The answer of compute, shared by every caller while it runs and for `ms` after it settled (single
+ * flight plus a short memory); then the next caller computes afresh.
+ */
+function sharedFor<T>(ms: number, compute: () => Promise<T>): () => Promise<T> {
+  let current: { answer: Promise<T>; until: number } | undefined;
+  return () => {
+    if (current && current.until > Date.now()) return current.answer;
+    const entry = { answer: compute(), until: Infinity };
+    current = entry;
+    const settled = (): void => void (entry.until = Date.now() + ms);
+    void entry.answer.then(settled, settled);
+    return entry.answer;
   };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isApiTimestamp } from '../../domain/apiTimestamp.js';
 import { getJob, listJobs, listRejectedLines } from '../../ingest/jobs.js';
 import { AppError } from '../errors.js';
 import { limitParam, problemSchema } from '../schemas.js';
@@ -56,9 +57,13 @@ function encodeJobCursor(createdAt: string, id: string): string {
   return Buffer.from(`${createdAt}|${id}`).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Only what encodeJobCursor writes: anything else would reach PostgreSQL's timestamptz and uuid casts (a 500). */
 function decodeJobCursor(value: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(value, 'base64url').toString('utf8').split('|');
-  if (!createdAt || !id || Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/.test(id)) {
+  const parts = Buffer.from(value, 'base64url').toString('utf8').split('|');
+  const [createdAt, id] = parts;
+  if (parts.length !== 2 || createdAt === undefined || id === undefined || !isApiTimestamp(createdAt) || !UUID.test(id)) {
     throw AppError.badParam('cursor', 'not a cursor returned by this API');
   }
   return { createdAt, id };

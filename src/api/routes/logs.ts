@@ -3,7 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { FilterError } from '../../search/filters.js';
 import { decodeCursor, searchLogs } from '../../search/searchLogs.js';
+import { requestOwner } from '../auth.js';
+import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
+import type { QuerySlots } from '../querySlots.js';
 import { limitParam, logFilterQuery, problemSchema, toLogFilters } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
@@ -30,7 +33,7 @@ const logRow = z.object({
   raw_log: z.string(),
 });
 
-export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
+export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
     const shared = singleFlight();
@@ -39,7 +42,10 @@ export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
       schema: {
         tags: ['search'],
         summary: 'Search stored log records, newest first',
-        description: 'Keyset pagination: pass `next_cursor` back as `cursor` for the next page.',
+        description: 'Keyset pagination: pass `next_cursor` back as `cursor` for the next page. '
+          + `A key runs at most RAW_QUERIES_PER_KEY (here ${deps.config.rawQueriesPerKey || 'unlimited'}) searches over raw rows at once: 429 \`too_many_searches\` beyond. `
+          + 'On the embedded database a search with `q` or `endpoint` reads every row of its range, so it needs `start_date` and a range of at most '
+          + `EMBEDDED_SCAN_MAX_DAYS (here ${deps.config.embeddedScanMaxDays || 'unbounded'}) days: 400 naming \`start_date\` otherwise.`,
         querystring: logFilterQuery.extend({
           limit: limitParam(1000, 50).describe('Page size, 1–1000'),
           cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
@@ -47,10 +53,18 @@ export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
         response: {
           200: z.object({ items: z.array(logRow), next_cursor: z.string().nullable() }),
           400: problemSchema,
+          429: problemSchema,
         },
       },
-    }, async (req) => shared(req, async () => {
+    }, async (req) => {
+      // Parameters first: a bad request is a 400 whatever the key's searches in flight, and takes no slot.
       const filters = toLogFilters(req.query);
+      if (filters.q !== undefined || filters.endpoint !== undefined) {
+        checkEmbeddedScanRange({
+          kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
+          startMs: filters.startDate ? Date.parse(filters.startDate) : null, endMs: filters.endDate ? Date.parse(filters.endDate) : null,
+        });
+      }
       let cursor;
       try {
         cursor = req.query.cursor ? decodeCursor(req.query.cursor) : undefined;
@@ -58,7 +72,7 @@ export function logRoutes(deps: ServerDeps): FastifyPluginAsync {
         if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
         throw err;
       }
-      return searchLogs(deps.db, filters, { limit: req.query.limit, cursor });
-    }));
+      return deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => searchLogs(deps.db, filters, { limit: req.query.limit, cursor })));
+    });
   };
 }

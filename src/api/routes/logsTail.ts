@@ -1,15 +1,23 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { createTailMetrics, LogTail, TailFullError } from '../../search/tail.js';
+import { activeKeyIds } from '../../auth/apiKeys.js';
+import { createTailMetrics, LogTail, TailFullError, type TailLogger } from '../../search/tail.js';
+import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
 import { logFilterQuery, problemSchema, toLogFilters } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 /** Open streams per process: each holds a socket and, per batch, a query. */
 const MAX_SUBSCRIBERS = 100;
+/** Open streams per API key, so that one key (or a leaked one) cannot take every slot of the process. */
+const MAX_STREAMS_PER_KEY = 10;
 const MAX_RECORDS_PER_BATCH = 500;
 const HEARTBEAT_MS = 15_000;
+/** A client that has read nothing for this long while its buffer is full loses its stream (and slot). */
+const IDLE_MS = 60_000;
+/** Keys of open streams are re-checked this often, so a revocation in another process ends them within 10 s. */
+const KEY_RECHECK_MS = 5_000;
 
 const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) over a plain GET, so a client can send its key in a header
 (\`fetch()\` with a streaming body, \`curl -N\`). Streams the records that ingest batches commit after the stream opened,
@@ -21,15 +29,27 @@ in ingestion order whatever their timestamps, filtered as \`GET /logs\` filters.
   (the server never queues more than a small buffer per stream) or a batch held more than ${MAX_RECORDS_PER_BATCH} matching records.
 - \`gap\`: \`data\` is \`{"reason": …}\`: records may be missing and could not be counted (the database connection was lost).
 
-A comment line (\`: ping\`) every ${HEARTBEAT_MS / 1000} s keeps proxies from closing a quiet stream. At most ${MAX_SUBSCRIBERS} streams per server process (503 beyond).`;
+- \`revoked\`: \`data\` is \`{"reason": …}\`: the key was revoked; the stream ends.
 
-export function logTailRoutes(deps: ServerDeps): FastifyPluginAsync {
+A comment line (\`: ping\`) every ${HEARTBEAT_MS / 1000} s keeps proxies from closing a quiet stream. At most ${MAX_STREAMS_PER_KEY} streams
+per key (429 \`tail_limit\` beyond) and ${MAX_SUBSCRIBERS} per server process (503 beyond). A revoked key's streams end (within
+${(2 * KEY_RECHECK_MS) / 1000} s when another process revoked it); a client that reads nothing for ${IDLE_MS / 1000} s while its stream's buffer is full
+loses the stream.`;
+
+/** The live tail of this process; the API's key revocation ends a key's streams through it. */
+export function createLogTail(deps: ServerDeps, log: TailLogger): LogTail {
+  return new LogTail(deps.db, {
+    maxSubscribers: MAX_SUBSCRIBERS, maxPerOwner: MAX_STREAMS_PER_KEY, maxRecordsPerBatch: MAX_RECORDS_PER_BATCH,
+    heartbeatMs: HEARTBEAT_MS, idleMs: IDLE_MS, keyRecheckMs: KEY_RECHECK_MS,
+    activeKeys: (ids) => activeKeyIds(deps.db, ids),
+    log, metrics: createTailMetrics(deps.registry),
+  });
+}
+
+export function logTailRoutes(deps: ServerDeps & { tail: LogTail }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
-    const tail = new LogTail(deps.db, {
-      maxSubscribers: MAX_SUBSCRIBERS, maxRecordsPerBatch: MAX_RECORDS_PER_BATCH, heartbeatMs: HEARTBEAT_MS,
-      log: app.log, metrics: createTailMetrics(deps.registry),
-    });
+    const { tail } = deps;
     // preClose: before the server waits for open connections to finish, which a stream never would.
     app.addHook('preClose', async () => tail.close());
 
@@ -48,6 +68,7 @@ export function logTailRoutes(deps: ServerDeps): FastifyPluginAsync {
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           }),
           400: problemSchema,
+          429: problemSchema,
           503: problemSchema,
         },
       },
@@ -55,8 +76,11 @@ export function logTailRoutes(deps: ServerDeps): FastifyPluginAsync {
       const filters = toLogFilters(req.query);
       let stream;
       try {
-        stream = await tail.subscribe(filters);
+        stream = await tail.subscribe(filters, requestOwner(req));
       } catch (err) {
+        if (err instanceof TailFullError && err.scope === 'owner') {
+          throw new AppError(429, 'tail_limit', `${err.message} (at most ${MAX_STREAMS_PER_KEY} per key)`, { headers: { 'retry-after': '30' } });
+        }
         if (err instanceof TailFullError) throw new AppError(503, 'tail_unavailable', err.message, { headers: { 'retry-after': '30' } });
         throw err;
       }
@@ -65,7 +89,7 @@ export function logTailRoutes(deps: ServerDeps): FastifyPluginAsync {
         .header('content-type', 'text/event-stream; charset=utf-8')
         .header('cache-control', 'no-store')
         .header('x-accel-buffering', 'no') // nginx: pass each event on at once
-        // A stream ends only at shutdown: its socket goes with it rather than idling in keep-alive.
+        // A stream ends only at shutdown, revocation or idleness: its socket goes with it rather than idling in keep-alive.
         .header('connection', 'close')
         .send(stream);
     });

@@ -70,6 +70,9 @@ export function startLive(opts: { table: LogTable; query: Query; signal: AbortSi
       const n = (JSON.parse(data) as { dropped: number }).dropped;
       // The server drops when this reader falls behind or a batch holds more than it streams at once.
       table.marker(`dropped ${fmtInt(n)} records (the browser could not keep up); search to see every record`);
+    } else if (event === 'revoked') {
+      const reason = (JSON.parse(data) as { reason?: string }).reason ?? 'the API key was revoked';
+      table.marker(`the stream ended: ${reason}`);
     } else if (event === 'gap') {
       const reason = (JSON.parse(data) as { reason?: string }).reason ?? 'unknown';
       table.marker(`records may be missing here (${reason})`);

@@ -1,0 +1,27 @@
+import type { DbKind } from '../db/db.js';
+import { AppError } from './errors.js';
+
+const DAY_MS = 86_400_000;
+
+function days(ms: number): string {
+  const d = Math.ceil((ms / DAY_MS) * 10) / 10;
+  return `${d} ${d === 1 ? 'day' : 'days'}`;
+}
+
+/**
+ * On the embedded database a search that no index serves (a substring `q`, an `endpoint`, exact client
+ * counts) reads every row of its range in the one backend that serves the whole process, and PGlite
+ * cannot interrupt a statement: an open range would hold every other request for as long as it runs.
+ * So there such a search needs `start_date`, and its range (to `end_date`, or to now) may span at most
+ * `maxDays` (EMBEDDED_SCAN_MAX_DAYS; 0: no bound). PostgreSQL bounds it with statement_timeout instead.
+ */
+export function checkEmbeddedScanRange(opts: {
+  kind: DbKind; maxDays: number; what: string; startMs: number | null; endMs: number | null; now?: number;
+}): void {
+  if (opts.kind !== 'pglite' || opts.maxDays === 0) return;
+  const bound = `on the embedded database ${opts.what} scans at most ${days(opts.maxDays * DAY_MS)}`;
+  const advice = 'narrow start_date/end_date, or use PostgreSQL (DATABASE_URL)';
+  if (opts.startMs === null) throw AppError.badParam('start_date', `${bound} and needs start_date (the range runs to end_date, else to now): ${advice}`);
+  const span = (opts.endMs ?? opts.now ?? Date.now()) - opts.startMs;
+  if (span > opts.maxDays * DAY_MS) throw AppError.badParam('start_date', `${bound}; this range is ${days(span)}: ${advice}`);
+}
