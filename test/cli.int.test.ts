@@ -38,7 +38,7 @@ describe('loginsights CLI', () => {
     expect(res.stdout).toMatch(/rejected lines: http:\/\/127\.0\.0\.1:\d+\/ingest\/jobs\/[0-9a-f-]+\/rejected/);
     expect(res.code).toBe(0);
 
-    const again = cli(['ingest', file, '--server', server.url, '--no-progress']);
+    const again = cli(['ingest', file, '--server', server.url, '--source', 'cli-test', '--no-progress']);
     expect(again.stdout).toMatch(/already uploaded as job/);
     expect(again.code).toBe(0);
   });

@@ -7,6 +7,9 @@ describe.each(BACKENDS)('query time limit on %s', (kind) => {
   it('answers 504 problem+json when a query runs past QUERY_TIMEOUT_MS, then serves again', async () => {
     const svc = await startTestService(kind, { QUERY_TIMEOUT_MS: '300' });
     try {
+      // A stored day, so that the search has a partition to read (with none, it answers without a query).
+      const up = await svc.upload('10.0.0.1 - - [05/Oct/2026:12:00:00 +0000] "GET / HTTP/1.1" 500 1 "-" "curl/8"\n', { source: 'timeout' });
+      expect((await svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
       expect((await svc.inject({ method: 'GET', url: '/logs' })).statusCode).toBe(200); // the key is cached from here on
       let release: () => Promise<void>;
       if (kind === 'postgres') {

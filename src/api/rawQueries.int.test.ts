@@ -30,18 +30,19 @@ describe.each(BACKENDS)('searches over raw rows on %s', (kind) => {
     // Both keys are verified (and their use recorded) now, so the requests below need the database only for their searches.
     for (const headers of [key, other]) expect((await svc.inject({ method: 'GET', url: `/logs?${range}`, headers })).statusCode).toBe(200);
 
-    // Holds the logs table (PostgreSQL: a lock; PGlite: its one backend) so that searches wait, holding their slots.
+    // Holds the logs table and the partition list a search reads first (PostgreSQL: locks; PGlite: its one
+    // backend) so that searches wait at their first statement, holding their slots.
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let locked!: () => void;
     const lockTaken = new Promise<void>((resolve) => (locked = resolve));
     const blocker = svc.db.transaction(async (tx) => {
-      await tx.query('LOCK TABLE logs IN ACCESS EXCLUSIVE MODE');
+      await tx.query('LOCK TABLE logs, log_partitions IN ACCESS EXCLUSIVE MODE');
       locked();
       await gate;
     });
     await lockTaken;
-    const searches = countQueries(svc.db, /\bFROM logs\b/);
+    const searches = countQueries(svc.db, /\bFROM (logs|log_partitions)\b/);
     try {
       const first = svc.inject({ method: 'GET', url: `/logs?${range}&source=slots`, headers: key });
       const second = svc.inject({ method: 'GET', url: `/analytics/clients?${range}&exact=true`, headers: key });

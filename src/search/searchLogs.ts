@@ -92,7 +92,7 @@ export async function searchLogs(
     where.push(...chunkConditions('timestamp', chunk, params));
     params.push(wanted - rows.length);
     const res = await db.query<LogRow>(
-      `SELECT ${COLUMNS} FROM logs WHERE ${where.join(' AND ')}
+      `SELECT ${COLUMNS} FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
       params,
     );
