@@ -5,6 +5,7 @@ import type { AnalyticsFigure } from './analytics.js';
 import type { BackendResult, Check } from './backendRun.js';
 import type { ParseBaseline, PipelineBaseline } from './baselines.js';
 import type { BenchFile } from './dataset.js';
+import type { HostileSpanFigure } from './hostileSpan.js';
 import type { IngestFigures } from './ingestRun.js';
 import { ratio, type Summary } from './stats.js';
 
@@ -17,6 +18,7 @@ export const REFERENCE = {
 
 export const TARGETS = {
   e2eLinesPerSecPostgres: 150_000, rareQueryP50Ms: 100, ingestRssMb: 400, analyticsP50Ms: 50, analyticsSpeedup: 20, alertTickMs: 2_000,
+  hostileSpanHealthzMs: 2_000, hostileSpanPartitions: 1_000,
 } as const;
 
 export interface RssStepResult {
@@ -52,6 +54,8 @@ export interface BenchResults {
   analytics: AnalyticsFigure[];
   /** Live alert evaluation over the same data (absent when the analytics section did not run). */
   alerts?: AlertBenchFigure | undefined;
+  /** The hostile-span upload per backend (issue 13). */
+  hostileSpan: HostileSpanFigure[];
   targets: Target[];
   failures: string[];
 }
@@ -63,7 +67,7 @@ const cpu = (i: IngestFigures): string =>
   `${num(i.cpu.serverS)} / ${num(i.cpu.postgresS)} / ${num(i.cpu.benchClientS)} / ${num(i.cpu.restOfMachineS)} (${num(i.cpu.coresBusy, 2)})`;
 const lat = (s: Summary | null | undefined): string => (s ? `${num(s.p50)} / ${num(s.p95)} (${s.n})` : '-');
 
-export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | 'analytics' | 'alerts'>): Target[] {
+export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | 'analytics' | 'alerts' | 'hostileSpan'>): Target[] {
   const targets: Target[] = [];
   const pg = r.backends.postgres;
   const e2e = pg?.ingest.linesPerSec ?? null;
@@ -97,6 +101,18 @@ export function evaluateTargets(r: Pick<BenchResults, 'backends' | 'rssStep' | '
     value: tick === null ? '-' : `${int(tick)} ms p50 of ${r.alerts!.tick!.n} ticks`,
     status: tick === null ? 'NOT RUN' : tick <= TARGETS.alertTickMs ? 'PASS' : 'MISS',
   });
+  for (const h of r.hostileSpan) {
+    const max = h.healthz?.max ?? null;
+    targets.push({
+      name: `/healthz during the hostile-span upload and its alert evaluation, ${h.kind}`, target: `every answer ≤ ${int(TARGETS.hostileSpanHealthzMs)} ms`,
+      value: max === null ? '-' : `${int(max)} ms max of ${h.healthz!.n}`,
+      status: max === null ? 'NOT RUN' : max <= TARGETS.hostileSpanHealthzMs ? 'PASS' : 'MISS',
+    });
+    targets.push({
+      name: `partitions after the hostile-span upload, ${h.kind}`, target: `≤ ${int(TARGETS.hostileSpanPartitions)}`,
+      value: int(h.partitions), status: h.partitions <= TARGETS.hostileSpanPartitions ? 'PASS' : 'MISS',
+    });
+  }
   const rss = r.rssStep.length ? r.rssStep : [];
   if (rss.length === 0) targets.push({ name: 'server RSS while ingesting a 2 GB file', target: `< ${TARGETS.ingestRssMb} MB`, value: '-', status: 'NOT RUN' });
   for (const s of rss) {
@@ -235,6 +251,16 @@ export function renderReport(r: BenchResults): string {
       ['rules', 'kinds', 'tick ms p50 / p95 (ticks)', 'episodes recorded'],
       [int(r.alerts.rules), Object.entries(r.alerts.kinds).map(([k, n]) => `${k} ${n}`).join(', '), lat(r.alerts.tick), int(r.alerts.newEpisodes)],
     ]) : '(skipped: no analytics section)',
+    '',
+    '== Hostile span: a line a day since 2000 plus 1970 and 2099, three alert rules, /healthz polled throughout',
+    r.hostileSpan.length ? formatTable([
+      ['backend', 'lines', 'ingested / rejected / skipped', 'upload → evaluated s', '/healthz ms p50 / p95 / max (polls)', 'partitions', 'alerts: steps, not evaluated'],
+      ...r.hostileSpan.map((h) => [
+        h.kind, int(h.lines), `${int(h.ingested)} / ${int(h.rejected)} / ${int(h.skipped)}`, num(h.jobS),
+        h.healthz ? `${num(h.healthz.p50)} / ${num(h.healthz.p95)} / ${num(h.healthz.max)} (${h.healthz.n})` : '-', int(h.partitions),
+        `${int(h.alertEvaluation?.steps)}, ${h.alertEvaluation?.not_evaluated ? `${h.alertEvaluation.not_evaluated.from.slice(0, 10)} – ${h.alertEvaluation.not_evaluated.to.slice(0, 10)}` : 'none'}`,
+      ]),
+    ]) : '(skipped: --hostile-span 0)',
     '',
     '== Targets',
     formatTable(r.targets.map((t) => [t.status, t.name, t.target, t.value])),

@@ -26,6 +26,7 @@ import { benchQueries } from './queries.js';
 import { evaluateTargets, REFERENCE, renderReport, type BenchResults } from './report.js';
 import { round } from './stats.js';
 import { measureAlertEvaluation } from './alerts.js';
+import { measureHostileSpan } from './hostileSpan.js';
 import { evaluateLoadTargets, loadServerEnv, renderLoadReport, runLoadBackend, type LoadBackendResult } from './load.js';
 
 const USAGE = `usage: node dist/bench/run.js [options]
@@ -45,6 +46,8 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --analytics-api-runs N    calls per analytics endpoint, after the RSS step's ingest on PostgreSQL (default 20; 0 skips)
   --analytics-sql-runs N    runs of each plain-SQL equivalent (default 5: each scans all rows)
   --alert-rules N           enabled alert rules timed over the same data, 5 live ticks (default 1000; 0 skips)
+  --hostile-span N          the hostile-span upload (a line a day since 2000, plus 1970 and 2099) with three rules,
+                            /healthz polled throughout, on each of --backends (default 1; 0 skips)
   --load                    run only the load section: GET /logs, /analytics/summary and /analytics/traffic under
                             autocannon while a file is ingested, and the same file's idle ingest rate (--backends,
                             --database-url, --seed, --out, --scratch-dir and --search-index-idle-ms apply)
@@ -80,6 +83,7 @@ function parseOptions() {
       'analytics-api-runs': { type: 'string', default: '20' },
       'analytics-sql-runs': { type: 'string', default: '5' },
       'alert-rules': { type: 'string', default: '1000' },
+      'hostile-span': { type: 'string', default: '1' },
       load: { type: 'boolean', default: false },
       'load-seconds': { type: 'string', default: '30' },
       'load-connections': { type: 'string', default: '64' },
@@ -119,6 +123,7 @@ function parseOptions() {
     analyticsApiRuns: Math.floor(count('analytics-api-runs', 0)),
     analyticsSqlRuns: Math.floor(count('analytics-sql-runs', 1)),
     alertRules: Math.floor(count('alert-rules', 0)),
+    hostileSpan: Math.floor(count('hostile-span', 0)),
     load: values.load,
     loadSeconds: count('load-seconds', 1),
     loadConnections: Math.floor(count('load-connections', 3)),
@@ -265,7 +270,7 @@ async function main(): Promise<number> {
       parseOnly, workerPipeline, reference: REFERENCE,
       runsLinesPerSec: { parseOnly: parseRuns.map((r) => r.linesPerSec), workerPipeline: pipelineRuns.map((r) => r.linesPerSec) },
     },
-    backends: {}, rssStep: [], analytics: [], targets: [], failures,
+    backends: {}, rssStep: [], analytics: [], hostileSpan: [], targets: [], failures,
   };
 
   const ctx: BenchContext = {
@@ -286,6 +291,18 @@ async function main(): Promise<number> {
     }
   } finally {
     fs.rmSync(copyPath, { force: true });
+  }
+
+  for (const kind of opts.hostileSpan > 0 ? opts.backends : []) {
+    try {
+      log(`hostile span, ${kind}: a line a day since 2000 plus 1970 and 2099, three rules, /healthz polled`);
+      const h = await measureHostileSpan(kind, { repoRoot, scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl, outDir: opts.out, runStamp, log });
+      results.hostileSpan.push(h);
+      if (h.ingested + h.rejected + h.skipped !== h.lines) failures.push(`hostile span, ${kind}: wrong answer: lines do not add up (${h.ingested} + ${h.rejected} + ${h.skipped} ≠ ${h.lines})`);
+    } catch (err) {
+      log(`hostile span, ${kind} FAILED: ${message(err)}`);
+      failures.push(`hostile span, ${kind}: ${message(err)}`);
+    }
   }
 
   for (const kind of rssFile ? opts.rssBackends : []) {
