@@ -67,7 +67,11 @@ export async function render(ctx: PageContext): Promise<void> {
     } catch (err) {
       if (!ctx.signal.aborted) outcome.after(notice('error', `The job's progress is unavailable: ${describeError(err)}`));
     }
-    if (result.kind === 'accepted') {
+    const resumed = result.answer.resumed_from;
+    if (result.kind === 'accepted' && resumed) {
+      outcome.replaceChildren(`resumed: this content's job had failed; it continues after line ${resumed.lines_processed.toLocaleString('en')}, nothing is stored twice: `,
+        jobLink(id, 'follow the job below'));
+    } else if (result.kind === 'accepted') {
       outcome.replaceChildren('accepted: ', jobLink(id, 'follow the job below'));
     } else {
       const again = h('button', { type: 'button', onclick: () => { again.remove(); void upload(file, { ...opts, force: true }); } }, 'Ingest it again anyway');

@@ -5,6 +5,8 @@ export interface UploadAnswer {
   status_url: string;
   status: string;
   duplicate_of: string | null;
+  /** Set when this content's job for this source had failed: the same job continues from where it stopped. */
+  resumed_from?: { lines_processed: number; error: string | null } | null;
 }
 
 export type UploadOutcome =
