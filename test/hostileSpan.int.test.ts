@@ -137,7 +137,7 @@ describe.each(BACKENDS)('the hostile-span upload on %s', (kind) => {
     expect(Math.max(...healthz.times)).toBeLessThan(LIVENESS_MS);
   });
 
-  it(`at most ${PARTITION_BOUND} partitions exist afterwards`, async () => {
+  it('at most 1,000 partitions exist afterwards', async () => {
     let n: number;
     if (databaseUrl) {
       const client = new pg.Client({ connectionString: databaseUrl });
