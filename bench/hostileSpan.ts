@@ -25,10 +25,13 @@ export interface HostileSpanFigure {
   alertEvaluation: JobView['alert_evaluation'];
   /** Every /healthz answer's time, ms, from the upload until the evaluation ended. */
   healthz: Summary | null;
+  /** /healthz answers that were not a 200 (or no answer): each one a failure of the run. */
+  healthzFailures: string[];
   partitions: number;
 }
 
-const RULES = [
+/** The three rules the issue names: a count, a 7-day-window latency and an anomaly rule. */
+export const HOSTILE_SPAN_RULES = [
   { name: 'hostile span: 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 5, window: '5m' },
   { name: 'hostile span: slow week', kind: 'latency', filter: {}, operator: '>', threshold: 500, window: '7d', percentile: 'p95' },
   { name: 'hostile span: 5xx spike', kind: 'anomaly', filter: { status_code: '5xx' }, window: '5m' },
@@ -41,24 +44,35 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
   return JSON.parse(text) as unknown;
 }
 
-/** Polls /healthz back to back until stopped; each answer's time in ms (a hung one counts until it answers or 60 s). */
-function pollHealthz(url: string): { stop(): Promise<number[]> } {
-  const samples: number[] = [];
+/**
+ * /healthz asked back to back (20 ms apart) until stopped: each answer's time in ms (a hung request
+ * counts until it answers or 120 s), and what was not a 200.
+ */
+export function pollHealthz(url: string): { stop(): Promise<{ times: number[]; failures: string[] }> } {
+  const times: number[] = [];
+  const failures: string[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const t0 = performance.now();
       try {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(60_000) });
+        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(120_000) });
         await res.arrayBuffer();
-      } catch {
-        // counted with its time all the same
+        if (res.status !== 200) failures.push(`status ${res.status}`);
+      } catch (err) {
+        failures.push(String(err));
       }
-      samples.push(performance.now() - t0);
+      times.push(performance.now() - t0);
       await sleep(20);
     }
   })();
-  return { async stop() { stopped = true; await loop; return samples; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return { times, failures };
+    },
+  };
 }
 
 export async function measureHostileSpan(kind: DbKind, opts: {
@@ -72,7 +86,7 @@ export async function measureHostileSpan(kind: DbKind, opts: {
     });
     let figure: Omit<HostileSpanFigure, 'partitions'>;
     try {
-      for (const rule of RULES) await post(`${server.url}/alerts/rules`, rule);
+      for (const rule of HOSTILE_SPAN_RULES) await post(`${server.url}/alerts/rules`, rule);
       const log = hostileSpanLog();
       const poller = pollHealthz(server.url);
       const t0 = performance.now();
@@ -88,10 +102,10 @@ export async function measureHostileSpan(kind: DbKind, opts: {
         await sleep(200);
       }
       const jobS = round((performance.now() - t0) / 1000, 1);
-      const samples = await poller.stop();
+      const { times: samples, failures } = await poller.stop();
       figure = {
         kind, lines: log.lines, ingested: job.lines_ingested, rejected: job.lines_rejected, skipped: job.lines_skipped,
-        jobS, alertEvaluation: job.alert_evaluation, healthz: summarize(samples),
+        jobS, alertEvaluation: job.alert_evaluation, healthz: summarize(samples), healthzFailures: failures,
       };
       opts.log(`hostile span, ${kind}: ${jobS} s, /healthz max ${figure.healthz?.max ?? '?'} ms over ${samples.length} polls`);
     } finally {

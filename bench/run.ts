@@ -298,6 +298,7 @@ async function main(): Promise<number> {
       log(`hostile span, ${kind}: a line a day since 2000 plus 1970 and 2099, three rules, /healthz polled`);
       const h = await measureHostileSpan(kind, { repoRoot, scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl, outDir: opts.out, runStamp, log });
       results.hostileSpan.push(h);
+      if (h.healthzFailures.length) failures.push(`hostile span, ${kind}: /healthz failed ${h.healthzFailures.length} times (${h.healthzFailures[0]})`);
       if (h.ingested + h.rejected + h.skipped !== h.lines) failures.push(`hostile span, ${kind}: wrong answer: lines do not add up (${h.ingested} + ${h.rejected} + ${h.skipped} ≠ ${h.lines})`);
     } catch (err) {
       log(`hostile span, ${kind} FAILED: ${message(err)}`);

@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HOSTILE_SPAN_RULES as RULES, pollHealthz } from '../bench/hostileSpan.js';
 import { hostileSpanLog } from '../bench/hostileSpanLog.js';
 import { openPglite } from '../src/db/pglite.js';
 import type { IngestJob } from '../src/domain/ingestJob.js';
@@ -27,40 +28,6 @@ import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 /** Longer than any answer of a working server under a loaded CI machine; far shorter than a frozen one. */
 const LIVENESS_MS = 10_000;
 const PARTITION_BOUND = 1_000;
-
-const RULES = [
-  { name: 'hostile span: 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 5, window: '5m' },
-  { name: 'hostile span: slow week', kind: 'latency', filter: {}, operator: '>', threshold: 500, window: '7d', percentile: 'p95' },
-  { name: 'hostile span: 5xx spike', kind: 'anomaly', filter: { status_code: '5xx' }, window: '5m' },
-];
-
-/** /healthz asked back to back until stopped; each answer's time (a hung request counts until it ends). */
-function pollHealthz(url: string): { stop(): Promise<{ times: number[]; failures: string[] }> } {
-  const times: number[] = [];
-  const failures: string[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const t0 = performance.now();
-      try {
-        const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(120_000) });
-        await res.arrayBuffer();
-        if (res.status !== 200) failures.push(`status ${res.status}`);
-      } catch (err) {
-        failures.push(String(err));
-      }
-      times.push(performance.now() - t0);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    stop: async () => {
-      stopped = true;
-      await loop;
-      return { times, failures };
-    },
-  };
-}
 
 describe.each(BACKENDS)('the hostile-span upload on %s', (kind) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-hostile-span-'));
