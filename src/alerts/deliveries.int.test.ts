@@ -105,6 +105,19 @@ describe.each(BACKENDS)('sending deliveries on %s', (kind) => {
     for (const id of ids) expect((await state(id)).status).toBe('sent');
   });
 
+  it('a delivery made within the millisecond of the sender\'s clock is due (the database keeps microseconds)', async () => {
+    receiver.onRequest = (h) => h.answer(200);
+    const [id] = await testDeliveries('same-millisecond', 1);
+    // Its time as the database wrote it, and the sender's clock at that millisecond, its microseconds cut off.
+    const made = await db.query<{ us: string }>(
+      `UPDATE alert_deliveries SET next_attempt_at = date_trunc('milliseconds', now()) + interval '0.5 milliseconds' WHERE id = $1
+       RETURNING (extract(epoch FROM next_attempt_at) * 1000000)::bigint::text AS us`, [id],
+    );
+    const nowMs = Math.floor(Number(made.rows[0]!.us) / 1000);
+    expect(await sendDueDeliveries(db, SEND, nowMs)).toEqual({ attempted: 1, overtaken: [] });
+    expect((await state(id!)).status).toBe('sent');
+  });
+
   it('a sender whose claim expired does not record its outcome over the sender that took the delivery over', async () => {
     let first: Held | undefined;
     receiver.onRequest = (h) => {

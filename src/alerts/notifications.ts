@@ -129,12 +129,14 @@ async function send(req: OutgoingRequest, destinations: DestinationPolicy): Prom
  * next attempt (30 s, doubling) or, after MAX_ATTEMPTS, failed, every attempt recorded. That final
  * update holds only while the row still carries this claim's token: if the claim expired and
  * another sender took the row over, this outcome is not recorded (the other sender's is) and the
- * row's id is returned in `overtaken`. Returns the deliveries attempted.
+ * row's id is returned in `overtaken`. Returns the deliveries attempted. Due means by `nowMs` or by
+ * the database's clock, whichever is later: a row gets its time from the database's now(), in
+ * microseconds, so a delivery made within the millisecond of `nowMs` is due too.
  */
 export async function sendDueDeliveries(db: Db, opts: SendOptions, nowMs = Date.now()): Promise<{ attempted: number; overtaken: number[] }> {
   const due = await db.query<{ id: number; claim_token: string; channel: Channel; payload: Notification; attempts: DeliveryAttempt[]; created_at: string }>(
     `UPDATE alert_deliveries SET next_attempt_at = now() + $2::integer * interval '1 millisecond', claim_token = gen_random_uuid()
-     WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= $1::timestamptz
+     WHERE id IN (SELECT id FROM alert_deliveries WHERE status = 'pending' AND next_attempt_at <= greatest($1::timestamptz, now())
                   ORDER BY next_attempt_at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED)
      RETURNING id, claim_token, channel, payload, attempts, created_at`,
     [new Date(nowMs).toISOString(), CLAIM_MS],
