@@ -8,5 +8,9 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: integration files start databases and worker threads; two at a time is what fits.
     maxWorkers: 2,
+    // expect.poll waits for what a page or a service does next. Under CI's load (two test files at once on
+    // two cores, PGlite's one backend busy) a round trip can pass vitest's default 1 s; a poll still ends
+    // as soon as its condition holds, so this only changes how long a real failure takes to report.
+    expect: { poll: { timeout: 10_000 } },
   },
 });
