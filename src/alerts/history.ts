@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/db.js';
+import { whereClause, type Queryable } from '../db/db.js';
 import { collectEvidence, type Evidence } from './evidence.js';
 import type { StoredRule } from './rule.js';
 import type { Episode } from './stateMachine.js';
@@ -96,7 +96,7 @@ export async function listHistory(db: Queryable, f: {
   if (f.beforeId !== undefined) add('id < ?', f.beforeId);
   params.push(f.limit);
   const res = await db.query<HistoryEntry>(
-    `SELECT * FROM alert_history ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+    `SELECT * FROM alert_history ${whereClause(where)} ORDER BY id DESC LIMIT $${params.length}`,
     params,
   );
   return res.rows.map(normalised);

@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/db.js';
+import { whereClause, type Queryable } from '../db/db.js';
 import type { WalkRange } from '../db/partitionWalk.js';
 import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
 import { addHistogramPairsText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
@@ -205,8 +205,4 @@ export function rangeConditions(
 export function walkRange(p: Pick<FactFilter, 'startMs' | 'endMs'>): WalkRange {
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   return { from: iso(p.startMs), before: iso(p.endMs) };
-}
-
-export function whereClause(conditions: readonly string[]): string {
-  return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
 }

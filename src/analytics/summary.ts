@@ -1,8 +1,8 @@
-import type { Queryable } from '../db/db.js';
+import { whereClause, type Queryable } from '../db/db.js';
 import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
 import { quantiles, RELATIVE_ACCURACY } from '../domain/latencyHistogram.js';
 import { SKETCH_TABLES } from '../db/rollupTables.js';
-import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, walkRange, whereClause, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
+import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, walkRange, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
 import { splitRange } from './timeRange.js';
 import { allPartitionChunks, chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 

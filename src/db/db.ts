@@ -63,6 +63,11 @@ export function copySql(table: string, columns: readonly string[], from: string,
   return `COPY ${quoteIdent(table)} (${cols}) FROM ${from}${format === 'binary' ? ' WITH (FORMAT binary)' : ''}`;
 }
 
+/** `WHERE a AND b …` for the conditions, or nothing when there are none. */
+export function whereClause(conditions: readonly string[]): string {
+  return conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }

@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../db/db.js';
+import { whereClause, type Db, type Queryable } from '../db/db.js';
 import type { IngestJob, JobStatus } from '../domain/ingestJob.js';
 
 export type { IngestJob, JobStatus } from '../domain/ingestJob.js';
@@ -108,7 +108,7 @@ export async function listJobs(
   }
   params.push(opts.limit);
   const res = await db.query<IngestJob>(
-    `SELECT ${JOB_COLUMNS} FROM ingest_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${JOB_COLUMNS} FROM ingest_jobs ${whereClause(where)}
      ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,
   );

@@ -1,5 +1,5 @@
 import type { LogRow } from '../domain/record.js';
-import type { Queryable } from '../db/db.js';
+import { whereClause, type Queryable } from '../db/db.js';
 import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { isApiTimestamp } from '../domain/apiTimestamp.js';
@@ -92,7 +92,7 @@ export async function searchLogs(
     where.push(...chunkConditions('timestamp', chunk, params));
     params.push(wanted - rows.length);
     const res = await db.query<LogRow>(
-      `SELECT ${COLUMNS} FROM logs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT ${COLUMNS} FROM logs ${whereClause(where)}
        ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
       params,
     );
