@@ -173,7 +173,7 @@ export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         summary: 'Run an unsaved rule over stored data: the episodes it would have had',
         description: 'Body: `{"rule": {...}, "start_date": ..., "end_date": ...}`. The same windows and state machine as live evaluation; nothing is recorded.',
         body: backtestRange.extend({ rule: z.record(z.string(), z.unknown()) }),
-        response: { 200: backtestAnswer, 400: problemSchema },
+        response: { 200: backtestAnswer, 400: problemSchema, 429: problemSchema },
       },
     }, async (req, reply) => {
       const rule = validRule(req.body.rule, 'rule');
@@ -188,7 +188,7 @@ export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         summary: 'Run a saved rule over stored data: the episodes it would have had',
         params: idParams,
         body: backtestRange,
-        response: { 200: backtestAnswer, 400: problemSchema, 404: problemSchema },
+        response: { 200: backtestAnswer, 400: problemSchema, 404: problemSchema, 429: problemSchema },
       },
     }, async (req, reply) => {
       const { id: _i, created_at: _c, updated_at: _u, ...rule } = await found(req.params.id);
