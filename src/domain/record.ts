@@ -25,6 +25,11 @@ export interface LogRecord {
   referer: string | null;
   /** Virtual host / server name when the format carries one. */
   host: string | null;
+  /**
+   * The layout that read the line (a preset name, `custom` for a pasted log_format, `json`): auto mode
+   * reads a mixed file line by line with the layouts it detected, and each record says which.
+   */
+  layout: string | null;
 }
 
 /**

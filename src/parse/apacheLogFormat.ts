@@ -63,7 +63,7 @@ function timeField(param: string | null, label: string): LayoutItem[] {
 function durationKind(param: string | null): FieldKind {
   if (param === 'ms') return FieldKind.DurationMs;
   if (param === 'us') return FieldKind.DurationUs;
-  return FieldKind.DurationSeconds; // %T and %{s}T
+  return FieldKind.WholeSeconds; // %T and %{s}T: Apache writes whole seconds (apr_time_sec), never a fraction
 }
 
 function directiveItems(letter: string, param: string | null, label: string): LayoutItem[] {

@@ -1,15 +1,16 @@
 import type { LogRecord } from '../domain/record.js';
+import { chooseLatencyReading } from './latencyUnits.js';
 import { newFailure, type Failure, type LineFormat } from './lineFormat.js';
 import type { Preset } from './presets.js';
 import { syslogPrefixLength } from './syslog.js';
 
 /**
  * A primary format plus formats to try, in order, for a line the primary rejects; a syslog header is
- * stripped when present. Auto mode uses the detected preset as primary and every other preset as
- * fallback, so a file that mixes combined, vhost_combined and the odd error line parses every line
- * some preset understands. A rejection gives the primary format's reason: the format of the file is
- * what a reader compares the line with (another preset's reason, e.g. "bad timestamp" from reading
- * an access line as vhost_combined, only confuses).
+ * stripped when present. Auto mode puts the layouts detected in the sample first (so a mixed file is
+ * read line by line with the layout that explains each line) and every record says which layout read
+ * it. A rejection gives the primary format's reason: the format of the file is what a reader compares
+ * the line with (another preset's reason, e.g. "bad timestamp" from reading an access line as
+ * vhost_combined, only confuses).
  */
 export class FormatChain implements LineFormat {
   readonly name: string;
@@ -30,19 +31,20 @@ export class FormatChain implements LineFormat {
     let t = text;
     if (this.syslogFirst) t = text.substring(syslogPrefixLength(text));
     const rec = this.primary.parseLine(t, fail);
-    if (rec !== null) return rec;
+    if (rec !== null) return withLayout(rec, this.primary);
     if (fail.implausible) return null; // read right, with a value that cannot be: no other reading hides that
     if (!this.syslogFirst) {
       const off = syslogPrefixLength(t);
       if (off > 0) {
         t = t.substring(off);
         const again = this.primary.parseLine(t, fail); // its reason now speaks of the line without the header
-        if (again !== null || fail.implausible) return again;
+        if (again !== null) return withLayout(again, this.primary);
+        if (fail.implausible) return null;
       }
     }
     for (const other of this.others) {
       const r = other.parseLine(t, this.scratch);
-      if (r !== null) return r;
+      if (r !== null) return withLayout(r, other);
     }
     return null;
   }
@@ -59,21 +61,73 @@ export class FormatChain implements LineFormat {
   }
 }
 
+function withLayout(rec: LogRecord, format: LineFormat): LogRecord {
+  rec.layout = format.name;
+  return rec;
+}
+
+/** A layout that can take part in detection: a preset, or one built from the sample (JSON access logs). */
+export interface Candidate {
+  name: string;
+  format: LineFormat;
+  fallbackOnly: boolean;
+  /** Latency readings of the same lines that differ only in unit compete as a group (presets.ts). */
+  unitGroup?: string;
+}
+
+export interface CandidateScore {
+  name: string;
+  /** Sample lines this layout reads. */
+  parsed: number;
+  /** What became of it: the primary, a fallback for lines the layouts before it reject, or why not used. */
+  role: 'primary' | 'fallback' | 'catch-all' | 'unused' | 'outvoted';
+  note: string | null;
+}
+
 export interface Detection {
-  primary: Preset;
-  /** The other presets, most sample lines parsed first; catch-all presets last. */
-  fallbacks: Preset[];
-  /** Sample lines each preset parsed, by name (for diagnostics). */
-  scores: Map<string, number>;
-  syslogFirst: boolean;
+  /** The format tried first, then the others for a line it rejects. */
+  chain: FormatChain;
+  primary: string;
+  /** 'low' when two layouts fit the sample and disagree on a field, or lines are read only by a catch-all. */
+  confidence: 'high' | 'low';
+  /** What detection was unsure of, one sentence each; empty when sure. */
+  warnings: string[];
+  /** Sample lines each layout of the chain reads first (a line counts for the first layout that reads it). */
+  layouts: { name: string; lines: number }[];
+  /** Every candidate's score and role, for `POST /formats/detect`. */
+  candidates: CandidateScore[];
+  sampleLines: number;
+  /** Sample lines no layout reads (they will be rejected). */
+  unread: number;
+}
+
+/** The fields compared when two layouts read the same line: a difference means they disagree. */
+const COMPARED: readonly (keyof LogRecord)[] = [
+  'timestamp', 'statusCode', 'method', 'endpoint', 'protocol', 'latencyMs', 'clientIp', 'bytesSent', 'userAgent', 'referer', 'host',
+];
+
+interface Scored {
+  c: Candidate;
+  index: number;
+  records: (LogRecord | null)[];
+  parsed: number;
+  role: CandidateScore['role'];
+  note: string | null;
 }
 
 /**
- * Picks the preset that parses most sample lines (ties go to the earlier preset in PRESETS order).
- * A catch-all preset is primary only when no other preset parses any line; with no match at all,
- * the first listed default is used and lines are rejected with its reasons.
+ * Scores every candidate layout over the sample lines and orders them into a chain.
+ * - Presets are strict (they read a whole line or reject it), so the layout that reads most lines is
+ *   the one that explains them; ties go to the earlier candidate (PRESETS order).
+ * - Layouts that read exactly the same lines into different records disagree: when only the latency
+ *   differs (its unit), the values decide (latencyUnits.ts) and the others are left out of the chain,
+ *   so no line of the file is read with the unit ruled out; otherwise the earlier one is kept and the
+ *   detection is reported as unsure.
+ * - Every strict layout that reads some sample line goes first, most lines first: a mixed file is read
+ *   line by line by the layout that explains each line. The remaining strict layouts follow (a line
+ *   the sample did not show), then the catch-alls, which ignore appended fields and so are reported.
  */
-export function detectFormat(samples: readonly string[], presets: readonly Preset[], defaultName: string): Detection {
+export function detectFormat(samples: readonly string[], candidates: readonly Candidate[], defaultName: string): Detection {
   const lines = samples.filter((s) => s.length > 0);
   let prefixed = 0;
   const stripped = lines.map((s) => {
@@ -82,23 +136,114 @@ export function detectFormat(samples: readonly string[], presets: readonly Prese
     return s.substring(off);
   });
   const fail = newFailure();
-  const scores = new Map<string, number>();
-  for (const preset of presets) {
-    const format = preset.create();
-    scores.set(preset.name, stripped.filter((line) => format.parseLine(line, fail) !== null).length);
+  const scored: Scored[] = candidates.map((c, index) => {
+    const records = stripped.map((line) => c.format.parseLine(line, fail));
+    return { c, index, records, parsed: records.filter((r) => r !== null).length, role: 'unused', note: null };
+  });
+  const warnings: string[] = [];
+  let sure = true;
+
+  const strict = scored.filter((s) => !s.c.fallbackOnly && s.parsed > 0).sort((a, b) => b.parsed - a.parsed || a.index - b.index);
+  const placed: Scored[] = [];
+  const outvoted = new Set<Scored>();
+  for (const s of strict) {
+    if (outvoted.has(s)) continue;
+    const rivals = strict.filter((o) => o !== s && !outvoted.has(o) && !placed.includes(o) && sameLines(s, o) && disagreement(s, o) !== null);
+    if (rivals.length === 0) {
+      placed.push(s);
+      continue;
+    }
+    const group = [s, ...rivals];
+    const fields = new Set(rivals.flatMap((o) => disagreement(s, o) ?? []));
+    let winner = s;
+    if (fields.size === 1 && fields.has('latencyMs')) {
+      const choice = chooseLatencyReading(group.map((g) => g.records.filter((r) => r !== null).map((r) => r.latencyMs)));
+      winner = group[choice.best]!;
+      if (!choice.sure) {
+        sure = false;
+        warnings.push(
+          `the sample fits ${winner.c.name} and ${group[choice.runnerUp]!.c.name}, which read the request time in different units; ` +
+            `chose ${winner.c.name} as the likelier for web requests: upload with format=${group[choice.runnerUp]!.c.name} if that is your layout`,
+        );
+      }
+      winner.note = `request time unit chosen from the values over ${group.filter((g) => g !== winner).map((g) => g.c.name).join(', ')}`;
+    } else {
+      sure = false;
+      warnings.push(
+        `the sample fits ${group.map((g) => g.c.name).join(' and ')}, which disagree on ${[...fields].join(', ')}; chose ${s.c.name}: ` +
+          'paste your log_format / LogFormat (format=nginx or apache) to be sure',
+      );
+    }
+    placed.push(winner);
+    for (const g of group) {
+      if (g === winner) continue;
+      outvoted.add(g);
+      g.role = 'outvoted';
+      g.note = `reads the same lines as ${winner.c.name} with a different ${[...fields].join(', ')}`;
+    }
   }
-  const score = (p: Preset): number => scores.get(p.name) ?? 0;
-  const pick = (candidates: Preset[]): Preset | undefined =>
-    candidates.reduce<Preset | undefined>((best, p) => (score(p) > 0 && (best === undefined || score(p) > score(best)) ? p : best), undefined);
-  const primary =
-    pick(presets.filter((p) => p.fallbackOnly !== true)) ??
-    pick(presets.filter((p) => p.fallbackOnly === true)) ??
-    presets.find((p) => p.name === defaultName) ??
-    presets[0]!;
-  const others = presets.filter((p) => p !== primary);
-  const fallbacks = [
-    ...others.filter((p) => p.fallbackOnly !== true).sort((a, b) => score(b) - score(a)),
-    ...others.filter((p) => p.fallbackOnly === true),
-  ];
-  return { primary, fallbacks, scores, syslogFirst: lines.length > 0 && prefixed * 2 > lines.length };
+
+  // Unit groups: a member outvoted, or never seen in the sample while none was placed, stays out of the chain.
+  const placedGroups = new Set(placed.map((p) => p.c.unitGroup).filter((g) => g !== undefined));
+  const rest = scored.filter((s) => !s.c.fallbackOnly && !placed.includes(s) && !outvoted.has(s));
+  for (const s of rest) {
+    if (s.c.unitGroup !== undefined) {
+      s.role = 'unused';
+      s.note = placedGroups.has(s.c.unitGroup) ? 'another unit was chosen' : 'the sample does not show which unit the request time has';
+    }
+  }
+  const restInChain = rest.filter((s) => s.c.unitGroup === undefined);
+  const catchAlls = scored.filter((s) => s.c.fallbackOnly);
+
+  let chain = [...placed, ...restInChain, ...catchAlls];
+  if (placed.length === 0) {
+    // No strict layout reads any line: the catch-all that reads most is primary, else the default.
+    const bestCatchAll = [...catchAlls].sort((a, b) => b.parsed - a.parsed || a.index - b.index)[0];
+    const primary = bestCatchAll !== undefined && bestCatchAll.parsed > 0 ? bestCatchAll : scored.find((s) => s.c.name === defaultName) ?? scored[0]!;
+    chain = [primary, ...chain.filter((s) => s !== primary)];
+  }
+
+  // Which layout reads each sample line first, in chain order.
+  const firstReader = stripped.map((_, i) => chain.find((s) => s.records[i] !== null));
+  const layouts = chain
+    .map((s) => ({ name: s.c.name, lines: firstReader.filter((r) => r === s).length }))
+    .filter((l) => l.lines > 0);
+  const byCatchAll = firstReader.filter((r) => r !== undefined && r.c.fallbackOnly).length;
+  if (byCatchAll > 0) {
+    sure = false;
+    warnings.push(
+      `${byCatchAll} of ${lines.length} sample lines carry fields after the user agent that no known layout explains; they are stored without them ` +
+        '(latency may be missing): paste your log_format / LogFormat (format=nginx or apache) to read them',
+    );
+  }
+  chain.forEach((s, i) => {
+    if (s.role === 'outvoted' || (s.role === 'unused' && s.note !== null)) return;
+    s.role = i === 0 ? 'primary' : s.c.fallbackOnly ? 'catch-all' : firstReader.includes(s) ? 'fallback' : 'unused';
+  });
+  const inChain = chain.map((s) => s.c.format);
+  return {
+    chain: new FormatChain(inChain[0]!, inChain.slice(1), lines.length > 0 && prefixed * 2 > lines.length),
+    primary: chain[0]!.c.name,
+    confidence: sure ? 'high' : 'low',
+    warnings,
+    layouts,
+    candidates: scored.map((s) => ({ name: s.c.name, parsed: s.parsed, role: s.role, note: s.note })),
+    sampleLines: lines.length,
+    unread: firstReader.filter((r) => r === undefined).length,
+  };
+}
+
+function sameLines(a: Scored, b: Scored): boolean {
+  return a.parsed === b.parsed && a.records.every((r, i) => (r === null) === (b.records[i] === null));
+}
+
+/** The fields on which two layouts' records of the same lines differ; null when they agree. */
+function disagreement(a: Scored, b: Scored): (keyof LogRecord)[] | null {
+  const fields = new Set<keyof LogRecord>();
+  a.records.forEach((r, i) => {
+    const o = b.records[i];
+    if (r === null || o === null || o === undefined) return;
+    for (const f of COMPARED) if (r[f] !== o[f] && !(Number.isNaN(r[f]) && Number.isNaN(o[f]))) fields.add(f);
+  });
+  return fields.size === 0 ? null : [...fields];
 }

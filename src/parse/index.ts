@@ -5,7 +5,7 @@
  */
 import type { ParseResult } from '../domain/record.js';
 import { compileApacheLogFormat } from './apacheLogFormat.js';
-import { detectFormat, FormatChain } from './detect.js';
+import { detectFormat, FormatChain, type Candidate, type Detection } from './detect.js';
 import { FormatError } from './formatError.js';
 import { LayoutFormat } from './layoutFormat.js';
 import { newFailure, type LineFormat } from './lineFormat.js';
@@ -25,9 +25,24 @@ export interface FormatRequest {
   logFormat?: string | undefined;
 }
 
+/** What the parser was built from: the format asked for, or what auto-detection chose and how sure it is. */
+export interface DetectionSummary {
+  /** The primary layout: the detected preset in auto mode, 'custom' for a log_format, the preset asked for. */
+  format: string;
+  /** 'low' when two layouts fit the sample and disagree on a field, or lines are read only by a catch-all. */
+  confidence: 'high' | 'low';
+  /** What detection was unsure of, one sentence each. */
+  warnings: string[];
+  /** Sample lines each layout reads first (auto mode; the primary first). */
+  layouts: { name: string; lines: number }[];
+}
+
+export type { Detection, CandidateScore } from './detect.js';
+
 export interface RecordParser {
   /** The resolved format: the detected preset in auto mode, 'custom' for a log_format. */
   readonly format: string;
+  readonly detection: DetectionSummary;
   /** Never throws; a rejection carries a short human reason. */
   parse(text: string): ParseResult;
   /** False for continuation lines of multi-line records; true for every line of single-line formats. */
@@ -38,13 +53,42 @@ const AUTO = 'auto';
 const CUSTOM = 'custom';
 const DEFAULT_PRESET = 'nginx_combined';
 
-export function listFormats(): { name: string; description: string }[] {
+export interface FormatInfo {
+  name: string;
+  description: string;
+  /** The layout as the server's configuration writes it; null for auto and the custom formats. */
+  definition: string | null;
+  /** One line in the layout; null for auto and the custom formats. */
+  example: string | null;
+}
+
+export function listFormats(): FormatInfo[] {
   return [
-    { name: AUTO, description: 'detect the preset from the first lines; lines it rejects are tried with the other presets' },
-    ...PRESETS.map((p) => ({ name: p.name, description: p.description })),
-    { name: 'nginx', description: 'a custom nginx log_format, given in logFormat' },
-    { name: 'apache', description: 'a custom Apache LogFormat, given in logFormat' },
+    {
+      name: AUTO,
+      description: 'detect the layouts from lines spread through the file; a mixed file is read line by line with the layouts found',
+      definition: null,
+      example: null,
+    },
+    ...PRESETS.map((p) => ({ name: p.name, description: p.description, definition: p.definition, example: p.example })),
+    { name: 'nginx', description: 'a custom nginx log_format, given in logFormat', definition: null, example: null },
+    { name: 'apache', description: 'a custom Apache LogFormat, given in logFormat', definition: null, example: null },
   ];
+}
+
+/** The candidates auto-detection scores: every preset (a fresh parser each). */
+function candidates(): Candidate[] {
+  return PRESETS.map((p) => ({
+    name: p.name,
+    format: p.create(),
+    fallbackOnly: p.fallbackOnly === true,
+    ...(p.unitGroup !== undefined ? { unitGroup: p.unitGroup } : {}),
+  }));
+}
+
+/** Auto-detection over sample lines, with every candidate's score: what `POST /formats/detect` shows. */
+export function detectLayouts(sampleLines: readonly string[]): Detection {
+  return detectFormat(sampleLines, candidates(), DEFAULT_PRESET);
 }
 
 /** Throws FormatError when the request names no known format or its logFormat does not compile. */
@@ -52,13 +96,18 @@ export function validateFormatRequest(req: FormatRequest): void {
   resolve(req);
 }
 
-/** `sampleLines`: the first (up to ~200) non-empty lines, used by format 'auto'. */
-export function createRecordParser(req: FormatRequest, sampleLines: string[]): RecordParser {
+/**
+ * `sampleLines`: non-empty lines spread through the file (src/ingest/sampleLines.ts), used by format
+ * 'auto'. Detection runs once here; parsing a line costs no more than the layouts it tries.
+ */
+export function createRecordParser(req: FormatRequest, sampleLines: readonly string[]): RecordParser {
   const resolved = resolve(req);
-  if (resolved !== null) return new ChainParser(new FormatChain(resolved, [], false), resolved.name);
-  const d = detectFormat(sampleLines, PRESETS, DEFAULT_PRESET);
-  const chain = new FormatChain(d.primary.create(), d.fallbacks.map((p) => p.create()), d.syslogFirst);
-  return new ChainParser(chain, d.primary.name);
+  if (resolved !== null) {
+    const summary = { format: resolved.name, confidence: 'high' as const, warnings: [], layouts: [] };
+    return new ChainParser(new FormatChain(resolved, [], false), summary);
+  }
+  const d = detectLayouts(sampleLines);
+  return new ChainParser(d.chain, { format: d.primary, confidence: d.confidence, warnings: d.warnings, layouts: d.layouts });
 }
 
 /** The explicit format of a request, or null for auto. */
@@ -83,10 +132,14 @@ function resolve(req: FormatRequest): LineFormat | null {
 class ChainParser implements RecordParser {
   private readonly fail = newFailure();
 
+  readonly format: string;
+
   constructor(
     private readonly chain: FormatChain,
-    readonly format: string,
-  ) {}
+    readonly detection: DetectionSummary,
+  ) {
+    this.format = detection.format;
+  }
 
   parse(text: string): ParseResult {
     try {

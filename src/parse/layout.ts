@@ -49,6 +49,18 @@ export const FieldKind = {
   Host: 26,
   /** A client taken from X-Forwarded-For when the format has no $remote_addr / %h: `-` means none. */
   ClientOrDash: 27,
+  /**
+   * nginx $request_time in a preset: seconds with exactly three decimals, as nginx always writes it
+   * (`%T.%03M`, ngx_http_log_module). Anything else (`21`, `0.5`) is not an nginx timing, so the line
+   * belongs to another layout (Apache %T, %D, %I %O…).
+   */
+  NginxSeconds: 28,
+  /** Apache %T / %{s}T: whole seconds, always an integer (Apache truncates). */
+  WholeSeconds: 29,
+  /** An X-Forwarded-For list in a preset: addresses or `-`, never a timing (`"0.318"` is $upstream_response_time). */
+  ForwardedFor: 30,
+  /** nginx $host in a preset: a host name without a port (nginx strips it), so `host:443` is another layout's %v:%p. */
+  NginxHost: 31,
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
@@ -72,6 +84,8 @@ const NUMERIC_KINDS: ReadonlySet<FieldKind> = new Set([
   FieldKind.DurationMs,
   FieldKind.DurationUs,
   FieldKind.UpstreamSeconds,
+  FieldKind.NginxSeconds,
+  FieldKind.WholeSeconds,
 ]);
 
 export function isNumericKind(kind: FieldKind): boolean {

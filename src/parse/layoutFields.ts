@@ -38,6 +38,8 @@ function implausible(fail: Failure, label: string, s: string, start: number, end
 
 const DURATION_UNITS: Partial<Record<FieldKind, string>> = {
   [FieldKind.DurationSeconds]: 's',
+  [FieldKind.NginxSeconds]: 's',
+  [FieldKind.WholeSeconds]: 's',
   [FieldKind.DurationMs]: 'ms',
   [FieldKind.DurationUs]: 'µs',
 };
@@ -119,9 +121,15 @@ export function storeField(
       return true;
     }
     case FieldKind.DurationSeconds:
+    case FieldKind.NginxSeconds:
+    case FieldKind.WholeSeconds:
     case FieldKind.DurationMs:
     case FieldKind.DurationUs:
       return setDuration(kind, label, s, start, end, rec, fail);
+    case FieldKind.ForwardedFor:
+      // Not stored (the client is $remote_addr); checked so that a quoted timing is not taken for it.
+      if (!isDash(s, start, end) && !looksLikeAddressList(s, start, end)) return bad(fail, 'X-Forwarded-For', s, start, end);
+      return true;
     case FieldKind.UpstreamSeconds: {
       const ms = sumSecondsList(s, start, end);
       if (ms !== null && Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
@@ -138,6 +146,10 @@ export function storeField(
     case FieldKind.Host:
       rec.host = hostWithoutPort(s, start, end);
       return true;
+    case FieldKind.NginxHost:
+      if (s.lastIndexOf(':', end - 1) >= start && s.charCodeAt(end - 1) !== 93) return bad(fail, 'host name', s, start, end);
+      rec.host = hostWithoutPort(s, start, end);
+      return true;
   }
 }
 
@@ -151,7 +163,11 @@ function setDuration(kind: FieldKind, label: string, s: string, start: number, e
   if (isDash(s, start, end)) return true;
   let ms: number;
   if (kind === FieldKind.DurationSeconds) ms = secondsToMs(s, start, end);
-  else {
+  else if (kind === FieldKind.NginxSeconds) ms = hasThreeDecimals(s, start, end) ? secondsToMs(s, start, end) : NaN;
+  else if (kind === FieldKind.WholeSeconds) {
+    const v = parseDigits(s, start, end);
+    ms = v < 0 ? NaN : v * 1000;
+  } else {
     const v = parseDigits(s, start, end);
     ms = v < 0 ? NaN : kind === FieldKind.DurationMs ? v : v / 1000;
   }
@@ -159,6 +175,26 @@ function setDuration(kind: FieldKind, label: string, s: string, start: number, e
   if (ms > MAX_DURATION_MS) return implausible(fail, label, s, start, end, DURATION_UNITS[kind]!, 'duration');
   rec.latencyMs = ms;
   return true;
+}
+
+/** `123.456`: digits, a point, exactly three digits (how nginx prints every time variable). */
+function hasThreeDecimals(s: string, start: number, end: number): boolean {
+  return end - start >= 5 && s.charCodeAt(end - 4) === 46;
+}
+
+/**
+ * An X-Forwarded-For value: addresses (IPv4, IPv6, `unknown`, hostnames) separated by commas and
+ * spaces. A number with a decimal point and nothing else (`0.318`) is not one: it is a timing.
+ */
+function looksLikeAddressList(s: string, start: number, end: number): boolean {
+  let dots = 0;
+  let other = false;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) dots++;
+    else if (c < 48 || c > 57) other = true;
+  }
+  return other || dots !== 1;
 }
 
 /** Referer / user agent: `-` and empty mean absent; escapes undone (see escapes.ts). */

@@ -3,7 +3,9 @@ import { FieldKind, FieldMode, isNumericKind, type Layout } from './layout.js';
 import { storeField, type FieldState } from './layoutFields.js';
 import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from './lineFormat.js';
 import { Literal, RunMatches } from './literal.js';
-import { hasSpace, isEscaped, isNumberStart, listEnd, literalEndingAt, matchLiteral, SPACE, spaceOrEnd, startsAnotherField } from './scan.js';
+import {
+  closesBeforeMoreFields, hasSpace, isEscaped, isNumberStart, listEnd, literalEndingAt, matchLiteral, SPACE, spaceOrEnd, startsAnotherField, startsKeyValue,
+} from './scan.js';
 
 /** Field end meaning "the value runs to the end of the line". */
 const NO_CLOSE = -2;
@@ -167,7 +169,7 @@ export class LayoutFormat implements LineFormat {
           // The final quote of the line closes it (a stray quote inside a user agent is content). But a
           // quote followed by what starts another field (` "`, ` 0.05`, ` -`) is a boundary: the line
           // has more fields than the format, which the trailing-text check then accepts or rejects.
-          if (after === end || startsAnotherField(line, after, end)) return c;
+          if (after === end || startsAnotherField(line, after, end) || startsKeyValue(line, after, end)) return c;
           continue;
         }
         if (after < end) {
@@ -179,7 +181,10 @@ export class LayoutFormat implements LineFormat {
     }
     if (firstMatch >= 0) return firstMatch;
     // A final quoted value without its closing quote (a truncated user agent): take the rest of the line.
-    return step.isLast || step.isLastRequired ? NO_CLOSE : -1;
+    // Not when a quote in it is followed by more fields (`kube-probe/1.30" 0.319 0.318`): the line has
+    // fields this layout does not have, and swallowing them into the value would lose them silently.
+    if (!(step.isLast || step.isLastRequired)) return -1;
+    return closesBeforeMoreFields(line, p, end, step.sep.charCodeAt(0)) ? -1 : NO_CLOSE;
   }
 
   private escapedQuote(line: string, from: number, c: number): boolean {

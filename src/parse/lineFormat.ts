@@ -60,5 +60,6 @@ export function emptyRecord(): LogRecord {
     userAgent: null,
     referer: null,
     host: null,
+    layout: null,
   };
 }

@@ -61,6 +61,30 @@ export function startsAnotherField(line: string, p: number, end: number): boolea
   return c === 34 || isNumberStart(c);
 }
 
+/**
+ * `name=` right at p or after spaces (`"UA"rt=0.003`, `"UA" sn="x"`): a key=value field, as the
+ * nginx docs' upstream_time and NGINX Amplify's main_ext layouts append them.
+ */
+export function startsKeyValue(line: string, p: number, end: number): boolean {
+  while (p < end && line.charCodeAt(p) === SPACE) p++;
+  const from = p;
+  while (p < end && isNameChar(line.charCodeAt(p))) p++;
+  return p > from && p < end && line.charCodeAt(p) === 61;
+}
+
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+}
+
+/** Whether [p, end) holds the quote `quote` followed by the start of another field (see startsAnotherField, startsKeyValue). */
+export function closesBeforeMoreFields(line: string, p: number, end: number, quote: number): boolean {
+  for (let i = p; i < end; i++) {
+    if (line.charCodeAt(i) !== quote) continue;
+    if (startsAnotherField(line, i + 1, end) || startsKeyValue(line, i + 1, end)) return true;
+  }
+  return false;
+}
+
 /** The first space in [p, end), or end. A plain loop: the fields it ends are short, where it beats indexOf. */
 export function spaceOrEnd(line: string, p: number, end: number): number {
   while (p < end && line.charCodeAt(p) !== SPACE) p++;
