@@ -147,7 +147,7 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
   const placed: Scored[] = [];
   const outvoted = new Set<Scored>();
   for (const s of strict) {
-    if (outvoted.has(s)) continue;
+    if (outvoted.has(s) || placed.includes(s)) continue;
     const rivals = strict.filter((o) => o !== s && !outvoted.has(o) && !placed.includes(o) && sameLines(s, o) && disagreement(s, o) !== null);
     if (rivals.length === 0) {
       placed.push(s);
@@ -158,15 +158,20 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
     let winner = s;
     if (fields.size === 1 && fields.has('latencyMs')) {
       const choice = chooseLatencyReading(group.map((g) => g.records.filter((r) => r !== null).map((r) => r.latencyMs)));
-      winner = group[choice.best]!;
-      if (!choice.sure) {
+      if (choice.sure) {
+        winner = group[choice.best]!;
+        winner.note = `request time unit chosen from the values over ${group.filter((g) => g !== winner).map((g) => g.c.name).join(', ')}`;
+      } else {
+        // The values do not tell: the earlier preset, i.e. the more common layout (%D before %{ms}T and %T).
         sure = false;
+        const likelier = group[choice.best]!;
+        const other = likelier === s ? group[choice.runnerUp]! : likelier;
         warnings.push(
-          `the sample fits ${winner.c.name} and ${group[choice.runnerUp]!.c.name}, which read the request time in different units; ` +
-            `chose ${winner.c.name} as the likelier for web requests: upload with format=${group[choice.runnerUp]!.c.name} if that is your layout`,
+          `the sample fits ${s.c.name} and ${other.c.name}, which read the request time in different units, and its values do not tell which: ` +
+            `chose ${s.c.name}, the more common layout; upload with format=${other.c.name} if that is yours`,
         );
+        s.note = `request time unit uncertain: the values fit ${other.c.name} as well`;
       }
-      winner.note = `request time unit chosen from the values over ${group.filter((g) => g !== winner).map((g) => g.c.name).join(', ')}`;
     } else {
       sure = false;
       warnings.push(
@@ -186,13 +191,13 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
   // Unit groups: a member outvoted, or never seen in the sample while none was placed, stays out of the chain.
   const placedGroups = new Set(placed.map((p) => p.c.unitGroup).filter((g) => g !== undefined));
   const rest = scored.filter((s) => !s.c.fallbackOnly && !placed.includes(s) && !outvoted.has(s));
+  const excluded = new Set<Scored>();
   for (const s of rest) {
-    if (s.c.unitGroup !== undefined) {
-      s.role = 'unused';
-      s.note = placedGroups.has(s.c.unitGroup) ? 'another unit was chosen' : 'the sample does not show which unit the request time has';
-    }
+    if (s.c.unitGroup === undefined) continue;
+    excluded.add(s);
+    s.note = placedGroups.has(s.c.unitGroup) ? 'another unit was chosen' : 'the sample does not show which unit the request time has';
   }
-  const restInChain = rest.filter((s) => s.c.unitGroup === undefined);
+  const restInChain = rest.filter((s) => !excluded.has(s));
   const catchAlls = scored.filter((s) => s.c.fallbackOnly);
 
   let chain = [...placed, ...restInChain, ...catchAlls];
@@ -217,7 +222,6 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
     );
   }
   chain.forEach((s, i) => {
-    if (s.role === 'outvoted' || (s.role === 'unused' && s.note !== null)) return;
     s.role = i === 0 ? 'primary' : s.c.fallbackOnly ? 'catch-all' : firstReader.includes(s) ? 'fallback' : 'unused';
   });
   const inChain = chain.map((s) => s.c.format);

@@ -19,6 +19,7 @@ describe.runIf(hasSharedData)('nginx_error', () => {
   it('reads level, client, request, host and referrer; the message is the text after *CID', () => {
     const line = dataLine('elastic-beats/nginx-error-error.log', 1);
     expect(parseAs('nginx_error', line)).toEqual({
+      layout: 'nginx_error',
       timestamp: Date.parse('2016-10-25T14:49:34Z'),
       level: 'ERROR',
       statusCode: null,
@@ -86,6 +87,7 @@ describe.runIf(hasSharedData)('nginx_error', () => {
 describe.runIf(hasSharedData)('apache_error', () => {
   it('reads the 2.2 layout with a referer', () => {
     expect(parseAs('apache_error', dataLine('elastic-beats/apache-error-ubuntu-2.2.22.log', 2))).toEqual({
+      layout: 'apache_error',
       timestamp: Date.parse('2016-12-26T16:22:00Z'),
       level: 'ERROR',
       statusCode: null,

@@ -59,8 +59,6 @@ export const FieldKind = {
   WholeSeconds: 29,
   /** An X-Forwarded-For list in a preset: addresses or `-`, never a timing (`"0.318"` is $upstream_response_time). */
   ForwardedFor: 30,
-  /** nginx $host in a preset: a host name without a port (nginx strips it), so `host:443` is another layout's %v:%p. */
-  NginxHost: 31,
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 

@@ -146,10 +146,6 @@ export function storeField(
     case FieldKind.Host:
       rec.host = hostWithoutPort(s, start, end);
       return true;
-    case FieldKind.NginxHost:
-      if (s.lastIndexOf(':', end - 1) >= start && s.charCodeAt(end - 1) !== 93) return bad(fail, 'host name', s, start, end);
-      rec.host = hostWithoutPort(s, start, end);
-      return true;
   }
 }
 

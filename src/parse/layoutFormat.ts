@@ -170,6 +170,8 @@ export class LayoutFormat implements LineFormat {
           // quote followed by what starts another field (` "`, ` 0.05`, ` -`) is a boundary: the line
           // has more fields than the format, which the trailing-text check then accepts or rejects.
           if (after === end || startsAnotherField(line, after, end) || startsKeyValue(line, after, end)) return c;
+          // A catch-all ignores what follows, so any ` ` after the quote ends the value (`"curl/8" HIT`).
+          if (this.L.trailing === 'ignore' && line.charCodeAt(after) === SPACE) return c;
           continue;
         }
         if (after < end) {

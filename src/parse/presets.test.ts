@@ -28,6 +28,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
 
   it('nginx_combined (Filebeat nginx access.log)', () => {
     expect(parseAs('nginx_combined', dataLine('elastic-beats/nginx-access-access.log', 2))).toEqual({
+      layout: 'nginx_combined',
       timestamp: Date.parse('2016-10-25T12:49:34Z'),
       level: 'WARN',
       statusCode: 404,
@@ -47,6 +48,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
 
   it('nginx_main (fail2ban nginx-bad-request: CONNECT and remote_user)', () => {
     expect(parseAs('nginx_main', dataLine('fail2ban/nginx-bad-request.log', 7))).toEqual({
+      layout: 'nginx_main',
       timestamp: Date.parse('2015-01-20T00:17:07Z'),
       level: 'WARN',
       statusCode: 400,
@@ -74,6 +76,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
 
   it('nginx_upstreaminfo (ingress-nginx)', () => {
     expect(parseAs('nginx_upstreaminfo', dataLine('vector-vrl/nginx_ingress_upstreaminfo.log', 1))).toEqual({
+      layout: 'nginx_upstreaminfo',
       timestamp: Date.parse('2023-03-18T15:00:00Z'),
       level: 'INFO',
       statusCode: 200,
@@ -93,6 +96,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
 
   it('apache_common (macOS httpd 2.4.23, request `-` with status 408)', () => {
     expect(parseAs('apache_common', dataLine('elastic-beats/apache-access-darwin-2.4.23.log', 3))).toEqual({
+      layout: 'apache_common',
       timestamp: Date.parse('2016-12-26T14:16:48Z'),
       level: 'WARN',
       statusCode: 408,
@@ -112,6 +116,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
 
   it('apache_combined (semicomplete.com and the logparser demo log, IPv6 client)', () => {
     expect(parseAs('apache_combined', dataLine('elastic-examples/apache_logs', 1))).toEqual({
+      layout: 'apache_combined',
       timestamp: Date.parse('2015-05-17T10:05:03Z'),
       level: 'INFO',
       statusCode: 200,
@@ -189,6 +194,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
 
   it('npmplus (NPMplus, unquoted referer and agent)', () => {
     expect(parseAs('npmplus', dataLine('crowdsec-hub/nginx_http-catch-npm__nginx_http-catch-npm.log', 1))).toEqual({
+      layout: 'npmplus',
       timestamp: Date.parse('2024-02-10T20:23:32Z'),
       level: 'INFO',
       statusCode: 207,

@@ -44,7 +44,6 @@ function strictNginx(items: LayoutItem[]): LayoutItem[] {
     const f = item.field;
     if (f.kind === FieldKind.DurationSeconds) return { field: { ...f, kind: FieldKind.NginxSeconds } };
     if (f.label === '$http_x_forwarded_for' && f.kind === FieldKind.Ignore) return { field: { ...f, kind: FieldKind.ForwardedFor } };
-    if (f.label === '$host') return { field: { ...f, kind: FieldKind.NginxHost } };
     return item;
   });
 }
@@ -88,8 +87,9 @@ const apache = (spec: LayoutPresetSpec, fallbackOnly = false): Preset => layoutP
  * catch-alls at the end ignore appended fields). Auto-detection (detect.ts) ranks them by the sample
  * lines they read; this order breaks ties between presets that read the same lines into the same
  * records (nginx_combined before apache_combined, a base layout before its optional-tail variant,
- * nginx_vhost_combined before apache_vhost_combined, which alone reads `%v:%p`: nginx's $host has no port). Presets that read the same lines
- * into different records (the integer after combined: %D, %{ms}T or %T) are told apart by their values.
+ * apache_vhost_combined before nginx_vhost_combined: the stock vhost_combined is Apache's, and an nginx
+ * file shows itself by its trailing "$http_x_forwarded_for"). Presets that read the same lines into
+ * different records (the integer after combined: %D, %{ms}T or %T) are told apart by their values.
  */
 export const PRESETS: readonly Preset[] = [
   nginx({
@@ -164,13 +164,6 @@ export const PRESETS: readonly Preset[] = [
   }),
   apache({ name: 'apache_combined', description: 'Apache combined', base: APACHE_COMBINED, example: EX_COMBINED.replace(' 5316 ', ' - ') }),
   apache({ name: 'apache_common', description: 'Apache common (CLF)', base: APACHE_COMMON, example: EX_COMMON }),
-  nginx({
-    name: 'nginx_vhost_combined',
-    description: '$host + nginx combined, optionally followed by "$http_x_forwarded_for"',
-    base: `$host ${NGINX_COMBINED}`,
-    tail: ' "$http_x_forwarded_for"',
-    example: `example.com ${EX_COMBINED}`,
-  }),
   apache({
     name: 'apache_vhost_combined',
     description: 'Apache vhost_combined (Debian, stock httpd.conf): %v:%p (or %v) then combined with %O; optionally followed by %D',
@@ -179,6 +172,13 @@ export const PRESETS: readonly Preset[] = [
     tail: ' %D',
     definition: '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"[ %D]',
     example: `example.com:443 ${EX_COMBINED}`,
+  }),
+  nginx({
+    name: 'nginx_vhost_combined',
+    description: '$host + nginx combined, optionally followed by "$http_x_forwarded_for"',
+    base: `$host ${NGINX_COMBINED}`,
+    tail: ' "$http_x_forwarded_for"',
+    example: `example.com ${EX_COMBINED}`,
   }),
   apache({ name: 'apache_combined_us', unitGroup: 'apache_combined_time', description: 'Apache combined + %D (request time in microseconds)', base: `${APACHE_COMBINED} %D`, example: `${EX_COMBINED} 52310` }),
   apache({ name: 'apache_combined_ms', unitGroup: 'apache_combined_time', description: 'Apache combined + %{ms}T (request time in milliseconds)', base: `${APACHE_COMBINED} %{ms}T`, example: `${EX_COMBINED} 52` }),

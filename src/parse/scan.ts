@@ -76,11 +76,16 @@ function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 }
 
-/** Whether [p, end) holds the quote `quote` followed by the start of another field (see startsAnotherField, startsKeyValue). */
+/**
+ * Whether [p, end), the rest of a line after an opening quote that no quote closes at the line's end,
+ * holds the quote followed by a space and more text, or by `name=`: then the value ended there and
+ * more fields follow (`"kube-probe/1.30" 0.319 0.318`, `"curl/8" HIT`), rather than the value being
+ * cut off (a truncated user agent has no closing quote at all).
+ */
 export function closesBeforeMoreFields(line: string, p: number, end: number, quote: number): boolean {
   for (let i = p; i < end; i++) {
     if (line.charCodeAt(i) !== quote) continue;
-    if (startsAnotherField(line, i + 1, end) || startsKeyValue(line, i + 1, end)) return true;
+    if ((line.charCodeAt(i + 1) === SPACE && i + 2 < end) || startsKeyValue(line, i + 1, end)) return true;
   }
   return false;
 }
