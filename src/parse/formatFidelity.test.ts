@@ -25,12 +25,8 @@ function autoParserFor(lines: readonly string[]): RecordParser {
   return createRecordParser({ format: 'auto' }, lines.filter((l) => l.trim() !== '').slice(0, SAMPLE_LINES));
 }
 
-/**
- * TODO(issue 14, lead): read `parser.detection` directly once RecordParser has it; until then it is
- * read defensively so this file compiles against today's parser.
- */
-function detectionOf(parser: RecordParser): { confidence?: string; warning?: string } | undefined {
-  return (parser as { detection?: { confidence?: string; warning?: string } }).detection;
+function detectionOf(parser: RecordParser): { confidence: string; warning: string } {
+  return { confidence: parser.detection.confidence, warning: parser.detection.warnings.join(' ') };
 }
 
 function outcomesOf(parser: RecordParser, lines: readonly CorpusLine[]): Outcome[] {
@@ -54,7 +50,7 @@ function check(name: string, count: number): RecordParser {
   const problems = fidelityProblems(corpus.lines, outcomesOf(parser, corpus.lines));
   const detection = detectionOf(parser);
   // Issue 14's other acceptable answer: detection says it is unsure, naming each field it may get wrong.
-  if (problems.length === 0 || detection?.confidence !== 'low' || !warningNamesEvery(detection.warning, problems)) {
+  if (problems.length === 0 || detection.confidence !== 'low' || !warningNamesEvery(detection.warning, problems)) {
     expect(problems.map((p) => p.summary), `detected as ${parser.format}`).toEqual([]);
   }
   return parser;

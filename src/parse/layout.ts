@@ -59,6 +59,8 @@ export const FieldKind = {
   WholeSeconds: 29,
   /** An X-Forwarded-For list in a preset: addresses or `-`, never a timing (`"0.318"` is $upstream_response_time). */
   ForwardedFor: 30,
+  /** A number stored nowhere (Traefik's request counter): digits, which tells where the quoted field before it ends. */
+  IgnoreNumber: 31,
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 
@@ -84,6 +86,7 @@ const NUMERIC_KINDS: ReadonlySet<FieldKind> = new Set([
   FieldKind.UpstreamSeconds,
   FieldKind.NginxSeconds,
   FieldKind.WholeSeconds,
+  FieldKind.IgnoreNumber,
 ]);
 
 export function isNumericKind(kind: FieldKind): boolean {

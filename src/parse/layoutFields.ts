@@ -126,6 +126,8 @@ export function storeField(
     case FieldKind.DurationMs:
     case FieldKind.DurationUs:
       return setDuration(kind, label, s, start, end, rec, fail);
+    case FieldKind.IgnoreNumber:
+      return parseDigits(s, start, end) >= 0 || bad(fail, `number for ${label}`, s, start, end);
     case FieldKind.ForwardedFor:
       // Not stored (the client is $remote_addr); checked so that a quoted timing is not taken for it.
       if (!isDash(s, start, end) && !looksLikeAddressList(s, start, end)) return bad(fail, 'X-Forwarded-For', s, start, end);

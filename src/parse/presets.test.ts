@@ -220,3 +220,35 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
     expect(() => parseAs('nginx_combined', dataLine('datadog-integrations-core/nginx_tests_samples.log', 3))).toThrow(/unexpected text after the end of the format/);
   });
 });
+
+describe('every preset documents itself', () => {
+  const fields = (r: LogRecord): unknown[] => [r.timestamp, r.statusCode, r.method, r.endpoint, r.latencyMs, r.bytesSent, r.userAgent, r.referer, r.host, r.clientIp];
+
+  it.each(PRESETS.map((p) => [p.name, p] as const))('%s: its example is read by it, and auto-detection reads it the same way', (name, preset) => {
+    expect(preset.definition.length).toBeGreaterThan(10);
+    const own = parseAs(name, preset.example);
+    expect(own.layout).toBe(name);
+    const auto = createRecordParser({ format: 'auto' }, [preset.example]);
+    const result = auto.parse(preset.example);
+    expect(result.ok).toBe(true);
+    // Another preset may be chosen only when it reads the line into the same record (nginx_combined / apache_combined).
+    // A unit-group preset on one line: the value cannot tell the unit, which detection must say.
+    const unsure = preset.unitGroup !== undefined && auto.detection.confidence === 'low';
+    if (result.ok && !preset.fallbackOnly && !unsure) expect(fields(result.record)).toEqual(fields(own));
+  });
+
+  it('the integer after combined: the values decide the unit, and say so when they cannot', () => {
+    const COMBINED = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET / HTTP/1.1" 200 5 "-" "curl/8"';
+    const lines = (values: number[]): string[] => values.map((v) => `${COMBINED} ${v}`);
+    // %D: tens of thousands of µs.
+    expect(createRecordParser({ format: 'auto' }, lines([52310, 8120, 120033, 40210, 9921, 311022])).detection).toMatchObject({ format: 'apache_combined_us', confidence: 'high' });
+    // %{ms}T: tens to hundreds of ms.
+    expect(createRecordParser({ format: 'auto' }, lines([52, 8, 120, 40, 9, 311, 77, 18, 230, 64])).detection).toMatchObject({ format: 'apache_combined_ms', confidence: 'high' });
+    // %T: mostly 0, whole seconds.
+    expect(createRecordParser({ format: 'auto' }, lines([0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 21])).detection).toMatchObject({ format: 'apache_combined_s', confidence: 'high' });
+    // One value: nothing to tell by; the more common layout, and a warning naming the other.
+    const one = createRecordParser({ format: 'auto' }, lines([293])).detection;
+    expect(one).toMatchObject({ format: 'apache_combined_us', confidence: 'low' });
+    expect(one.warnings.join(' ')).toMatch(/apache_combined_ms.*request time|request time.*apache_combined_ms/);
+  });
+});

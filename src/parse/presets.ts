@@ -83,6 +83,16 @@ const nginx = (spec: LayoutPresetSpec): Preset => layoutPreset((f) => strictNgin
 const apache = (spec: LayoutPresetSpec, fallbackOnly = false): Preset => layoutPreset(apacheLayoutItems, spec, fallbackOnly);
 
 /**
+ * Traefik writes the user agent unescaped (Go's %s inside quotes), so a quote inside it is common;
+ * its request counter, a number, is what tells the closing quote apart.
+ */
+const traefik = (spec: LayoutPresetSpec): Preset =>
+  layoutPreset(
+    (f) => apacheLayoutItems(f).map((item) => ('field' in item && item.field.label === '%{requests}e' ? { field: { ...item.field, kind: FieldKind.IgnoreNumber } } : item)),
+    spec,
+  );
+
+/**
  * All presets. Every preset is strict: it explains the whole line or rejects it (only the two
  * catch-alls at the end ignore appended fields). Auto-detection (detect.ts) ranks them by the sample
  * lines they read; this order breaks ties between presets that read the same lines into the same
@@ -195,7 +205,7 @@ export const PRESETS: readonly Preset[] = [
     base: '%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x "%r" %b',
     example: '[06/Dec/2026:10:15:32 +0100] 203.0.113.7 TLSv1.3 TLS_AES_256_GCM_SHA384 "GET /api/orders/8812?page=2 HTTP/1.1" 5316',
   }),
-  apache({
+  traefik({
     name: 'traefik_clf',
     description: 'Traefik common log format: combined + requests served "router" "server URL" and the duration in ms',
     base: `${APACHE_COMBINED} %{requests}e "%{router}e" "%{server}e" %{ms}Tms`,
