@@ -1,7 +1,6 @@
 import type { LogRecord } from '../domain/record.js';
 import { chooseLatencyReading } from './latencyUnits.js';
 import { newFailure, type Failure, type LineFormat } from './lineFormat.js';
-import type { Preset } from './presets.js';
 import { syslogPrefixLength } from './syslog.js';
 
 /**
