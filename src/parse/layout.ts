@@ -61,6 +61,8 @@ export const FieldKind = {
   ForwardedFor: 30,
   /** A number stored nowhere (Traefik's request counter): digits, which tells where the quoted field before it ends. */
   IgnoreNumber: 31,
+  /** nginx $pipe in a preset: `p` (pipelined) or `.`, stored nowhere; anything else is another layout's field. */
+  Pipe: 32,
 } as const;
 export type FieldKind = (typeof FieldKind)[keyof typeof FieldKind];
 

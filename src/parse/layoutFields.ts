@@ -128,6 +128,8 @@ export function storeField(
       return setDuration(kind, label, s, start, end, rec, fail);
     case FieldKind.IgnoreNumber:
       return parseDigits(s, start, end) >= 0 || bad(fail, `number for ${label}`, s, start, end);
+    case FieldKind.Pipe:
+      return (end === start + 1 && (s.charCodeAt(start) === 112 || s.charCodeAt(start) === 46)) || bad(fail, `value for ${label}`, s, start, end);
     case FieldKind.ForwardedFor:
       // Not stored (the client is $remote_addr); checked so that a quoted timing is not taken for it.
       if (!isDash(s, start, end) && !looksLikeAddressList(s, start, end)) return bad(fail, 'X-Forwarded-For', s, start, end);

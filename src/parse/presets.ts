@@ -34,8 +34,8 @@ const EX_COMBINED = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET /api/orde
 const EX_COMMON = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET /api/orders/8812?page=2 HTTP/1.1" 200 5316';
 
 /**
- * Strict readings for nginx presets: nginx writes every time variable with exactly three decimals, and
- * an X-Forwarded-For value is a list of addresses. A preset that accepted `21` as $request_time or
+ * Strict readings for nginx presets: nginx writes every time variable with exactly three decimals, an
+ * X-Forwarded-For value is a list of addresses, and $pipe is `p` or `.`. A preset that accepted `21` as $request_time or
  * `"0.318"` as X-Forwarded-For would "match" another layout's lines and read them wrong.
  */
 function strictNginx(items: LayoutItem[]): LayoutItem[] {
@@ -44,6 +44,7 @@ function strictNginx(items: LayoutItem[]): LayoutItem[] {
     const f = item.field;
     if (f.kind === FieldKind.DurationSeconds) return { field: { ...f, kind: FieldKind.NginxSeconds } };
     if (f.label === '$http_x_forwarded_for' && f.kind === FieldKind.Ignore) return { field: { ...f, kind: FieldKind.ForwardedFor } };
+    if (f.label === '$pipe') return { field: { ...f, kind: FieldKind.Pipe } };
     return item;
   });
 }
