@@ -17,7 +17,7 @@ function totalsOf(latencies: number[]): GroupTotals {
 
 describe('latency summary', () => {
   it('answers no percentile above the maximum, in order', () => {
-    const s = latencySummary(totalsOf([...Array(97).fill(12), 250, 250, 250]));
+    const s = latencySummary(totalsOf([...Array<number>(97).fill(12), 250, 250, 250]));
     expect(s).toMatchObject({ count: 100, max: 250, p95: 12.184, p99: 250 });
     expect(s.p50).toBeLessThanOrEqual(s.p90!);
     expect(s.p90).toBeLessThanOrEqual(s.p95!);

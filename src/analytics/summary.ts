@@ -41,6 +41,7 @@ export interface Summary {
   levels: Record<string, number>;
   top_endpoints: { route: string; count: number; error_rate_pct: number }[];
   latency_ms: LatencySummary;
+  /** Distinct client addresses: never more than total_records (uniqueClients). */
   unique_clients: number;
   /** Relative standard error of unique_clients: 0 when counted exactly, else the sketches' (about 0.016). */
   unique_clients_error: number;
@@ -79,12 +80,13 @@ export function latencySummary(t: GroupTotals | undefined): LatencySummary {
  * from the per-route ones.
  */
 export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summary> {
-  const [byStatus, totals, top, bounds] = await Promise.all([
-    countsByStatus(db, p), totalsBy(db, p, 'source', "'all'"), topRoutes(db, p, p.top), firstAndLast(db, p),
+  const totalsRead = totalsBy(db, p, 'source', "'all'");
+  // Distinct clients are bounded by the records of the range (error-log lines can carry an address too).
+  const records = totalsRead.then((t) => t.groups.get('all')?.records ?? 0);
+  const [byStatus, totals, top, clients, bounds] = await Promise.all([
+    countsByStatus(db, p), totalsRead, topRoutes(db, p, p.top), uniqueClients(db, p, records), firstAndLast(db, p),
   ]);
   const all = totals.groups.get('all');
-  // Bounded by the records of the range (the sketches count error-log lines' addresses too).
-  const clients = await uniqueClients(db, p, all?.records ?? 0);
   const statusCodes: Record<string, number> = {};
   const statusClasses: Record<string, number> = {};
   const levels: Record<string, number> = {};

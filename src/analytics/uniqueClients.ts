@@ -26,10 +26,11 @@ type SketchedPiece = RangePiece & { source: 'rollups_1h' | 'rollups_1d' };
  *   written since it was counted), from that list;
  * - the rest from the HyperLogLog sketches, with the exact addresses above added to them.
  * An estimate is then bounded by the data (boundedDistinct): at least the addresses known exactly,
- * at most `records`, the records of the range (only they can carry an address).
+ * at most `records`, the records of the range (only they can carry an address; awaited last, so that
+ * the caller may count them meanwhile).
  */
 export async function uniqueClients(
-  db: Queryable, p: FactFilter, records: number, maxRawRows = EXACT_CLIENTS_MAX_ROWS,
+  db: Queryable, p: FactFilter, records: number | Promise<number>, maxRawRows = EXACT_CLIENTS_MAX_ROWS,
 ): Promise<{ count: number; approximate: boolean }> {
   const pieces = splitRange(p.startMs, p.endMs);
   const sketched = pieces.filter((x): x is SketchedPiece => x.source === 'rollups_1h' || x.source === 'rollups_1d');
@@ -57,7 +58,7 @@ export async function uniqueClients(
   }
   if (sketches === 0) return { count: known.size, approximate: false };
   for (const a of known) hllAdd(registers, a);
-  const { count, exact } = boundedDistinct(hllEstimate(registers), known.size, records);
+  const { count, exact } = boundedDistinct(hllEstimate(registers), known.size, await records);
   return { count, approximate: !exact };
 }
 

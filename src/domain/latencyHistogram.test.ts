@@ -100,21 +100,21 @@ describe('quantiles bounded by the data', () => {
 
   it('never answers above the largest latency, though the bucket value is (all requests at 250 ms: the bucket reads 254.8)', () => {
     expect(bucketValue(bucketIndex(250))).toBeGreaterThan(250);
-    expect(expectBounded(Array(40).fill(250))).toEqual([250, 250, 250, 250, 250]);
+    expect(expectBounded(Array<number>(40).fill(250))).toEqual([250, 250, 250, 250, 250]);
   });
 
   it('one value: every quantile is that value when its bucket reads above it, and within the bound when below', () => {
     expect(expectBounded([250])).toEqual([250, 250, 250, 250, 250]);
     // 1003 ms lies above its bucket's value (992.99): nothing to clamp, the 2% bound holds.
-    expect(expectBounded([1003])).toEqual(Array(5).fill(992.99));
+    expect(expectBounded([1003])).toEqual(Array<number>(5).fill(992.99));
   });
 
   it('skewed sets stay in order, under their maximum and within the bound', () => {
     let x = 11;
     const rnd = (): number => ((x = (Math.imul(x, 48_271) + 7) >>> 0) / 2 ** 32);
-    expectBounded([...Array(995).fill(1), 250, 250, 250, 250, 250]); // the tail in one bucket reading above it
+    expectBounded([...Array<number>(995).fill(1), 250, 250, 250, 250, 250]); // the tail in one bucket reading above it
     expectBounded([0, 0, 0, 0, 250]);
-    expectBounded([...Array(98).fill(3), 249.9, 250]);
+    expectBounded([...Array<number>(98).fill(3), 249.9, 250]);
     for (let k = 0; k < 20; k++) {
       const values = Array.from({ length: 200 }, () => Math.round(Math.exp(rnd() * 12) * 1000) / 1000);
       values.push(250); // often the max; its bucket reads above it
