@@ -4,7 +4,7 @@ import { ruleSchema } from '../src/alerts/rule.js';
 import { ENDPOINT_SORTS, getEndpoints, RANKED_HERE_BEYOND_LIMIT } from '../src/analytics/endpoints.js';
 import { getTraffic } from '../src/analytics/traffic.js';
 import type { Queryable } from '../src/db/db.js';
-import { BUCKET_INDEX_SQL } from '../src/domain/latencyHistogram.js';
+import { boundedBucketValueSql, BUCKET_INDEX_SQL } from '../src/domain/latencyHistogram.js';
 import { BACKENDS } from './helpers/db.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
@@ -79,13 +79,14 @@ describe.each(BACKENDS)('top routes, clients and groups ranked in SQL on %s', (k
     const distinct = await svc.db.query<{ n: number }>('SELECT count(DISTINCT route)::int AS n FROM logs WHERE timestamp >= $1 AND timestamp < $2', range);
     expect(distinct.rows[0]!.n).toBeGreaterThan(10 + RANKED_HERE_BEYOND_LIMIT); // limit 10: the percentiles are ranked in SQL
     const bucket = (v: string): string => BUCKET_INDEX_SQL.replaceAll('latency_ms', v);
-    // The same keys as the API, from the raw rows: p95/p99 rank by the histogram bucket of the exact order statistic.
+    // The same keys as the API, from the raw rows: p95/p99 rank by the value of the histogram bucket of
+    // the exact order statistic, bounded by the route's largest latency.
     const key: Record<(typeof ENDPOINT_SORTS)[number], string> = {
       count: 'n',
       error_rate: 'errors::float8 / n',
       avg: 'floor(sum_us::float8 / n / 1000 * 1000 + 0.5) / 1000',
-      p95: bucket('p95'),
-      p99: bucket('p99'),
+      p95: boundedBucketValueSql(bucket('p95'), 'max_ms'),
+      p99: boundedBucketValueSql(bucket('p99'), 'max_ms'),
     };
     // Every sort over the 2,500 routes; and percentiles where fewer routes than `limit` qualify (ranked from their figures).
     const cases = [...ENDPOINT_SORTS.map((sort) => ({ sort, limit: 10, minCount: 1 })), { sort: 'p95', limit: 50, minCount: 8 }, { sort: 'p99', limit: 50, minCount: 8 }] as const;
@@ -93,7 +94,7 @@ describe.each(BACKENDS)('top routes, clients and groups ranked in SQL on %s', (k
       const want = await svc.db.query<{ route: string; n: number; errors: number }>(
         `SELECT route, n, errors FROM (
            SELECT route, count(*)::int AS n, count(*) FILTER (WHERE status_code >= 500)::int AS errors,
-                  sum(round(latency_ms * 1000)) AS sum_us,
+                  sum(round(latency_ms * 1000)) AS sum_us, max(latency_ms) AS max_ms,
                   percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95, percentile_disc(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99
            FROM logs WHERE timestamp >= $1 AND timestamp < $2 GROUP BY route) AS r
          WHERE n >= $3 ORDER BY ${key[sort]} DESC NULLS LAST, n DESC, route COLLATE "C" LIMIT $4`,

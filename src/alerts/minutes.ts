@@ -17,12 +17,18 @@ export interface MinuteCounts {
   total: number;
 }
 
+/** One minute's latencies: the histogram of the matching requests, and the largest of them (what bounds its quantiles). */
+export interface MinuteLatency {
+  hist: BucketCounts;
+  maxMs: number;
+}
+
 /** What a rule's steps are computed from, per minute (keyed by the minute's start), within sorted, disjoint ranges. */
 export interface RuleMinutes {
   /** Matching and total records per minute. */
   counts(ranges: readonly Range[]): Promise<Map<number, MinuteCounts>>;
-  /** The latency histogram of the matching requests per minute. */
-  latency(ranges: readonly Range[]): Promise<Map<number, BucketCounts>>;
+  /** The latency histogram of the matching requests per minute, with their largest latency (minutes without any: absent). */
+  latency(ranges: readonly Range[]): Promise<Map<number, MinuteLatency>>;
   /** new_value: how many values of the rule's field appear for the first time ever in each minute. */
   firstSeen(ranges: readonly Range[]): Promise<Map<number, MinuteCounts>>;
   /** The first minute with any record in the rule's scope (its sources), null when there is none. */

@@ -4,11 +4,11 @@
  * stepChunks.ts turns them into one value per window step.
  */
 import type { Queryable } from '../db/db.js';
-import { addHistogramText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
+import { addHistogramText, BUCKET_INDEX_SQL } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
 import { parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters } from '../search/filters.js';
 import { filterSql } from '../search/searchLogs.js';
-import { STEP_MS, type MinuteCounts, type Range, type RuleMinutes } from './minutes.js';
+import { STEP_MS, type MinuteCounts, type MinuteLatency, type Range, type RuleMinutes } from './minutes.js';
 import type { Rule } from './rule.js';
 import type { Step } from './stateMachine.js';
 import { stepChunks } from './stepChunks.js';
@@ -82,24 +82,25 @@ export async function countsPerMinute(
 /** The latency histogram of the matching requests per minute in [fromMs, toMs) (only within `ranges` when given), keyed by the minute's start. */
 export async function latencyPerMinute(
   db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number, ranges?: readonly Range[],
-): Promise<Map<number, BucketCounts>> {
+): Promise<Map<number, MinuteLatency>> {
   if (ranges?.length === 0) return new Map();
   const q = recordsQuery(filter, fromMs, toMs, { ranges });
-  const res = await db.query<{ minute: string; b: string; c: string }>(
+  const res = await db.query<{ minute: string; b: string; c: string; max_ms: number }>(
     q.raw
-      ? `SELECT minute, array_agg(b)::text AS b, array_agg(n)::text AS c FROM (
-           SELECT ${q.minute} AS minute, ${BUCKET_INDEX_SQL} AS b, count(*) AS n FROM logs
+      ? `SELECT minute, array_agg(b)::text AS b, array_agg(n)::text AS c, max(max_ms) AS max_ms FROM (
+           SELECT ${q.minute} AS minute, ${BUCKET_INDEX_SQL} AS b, count(*) AS n, max(latency_ms) AS max_ms FROM logs
            WHERE ${q.where} AND ${q.match} AND latency_ms IS NOT NULL GROUP BY 1, 2) AS h GROUP BY 1`
-      : `SELECT ${q.minute} AS minute, latency_buckets::text AS b, latency_counts::text AS c
+      : `SELECT ${q.minute} AS minute, latency_buckets::text AS b, latency_counts::text AS c, latency_max_ms AS max_ms
          FROM rollups_1m WHERE ${q.where} AND ${q.match} AND latency_count > 0`,
     q.params,
   );
-  const out = new Map<number, BucketCounts>();
+  const out = new Map<number, MinuteLatency>();
   for (const r of res.rows) {
     const minute = Number(r.minute);
-    let hist = out.get(minute);
-    if (hist === undefined) out.set(minute, (hist = new Map<number, number>()));
-    addHistogramText(hist, r.b, r.c);
+    let m = out.get(minute);
+    if (m === undefined) out.set(minute, (m = { hist: new Map<number, number>(), maxMs: r.max_ms }));
+    addHistogramText(m.hist, r.b, r.c);
+    m.maxMs = Math.max(m.maxMs, r.max_ms);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, type BucketCounts } from '../domain/latencyHistogram.js';
+import { boundedLatency, bucketIndex, GAMMA, quantile, type BucketCounts } from '../domain/latencyHistogram.js';
 import { conditionOf } from './backtest.js';
-import type { MinuteCounts, Range, RuleMinutes } from './minutes.js';
+import type { MinuteCounts, MinuteLatency, Range, RuleMinutes } from './minutes.js';
 import { effectiveSettings, ruleSchema, type Rule } from './rule.js';
 import { episodesOf, INITIAL_STATE, settledEpisodesOf, type Episode, type Step } from './stateMachine.js';
 import { stepChunks } from './stepChunks.js';
@@ -18,6 +18,8 @@ interface Minute {
   matching: number;
   total: number;
   hist: BucketCounts;
+  /** The largest latency of the minute (-Infinity without any). */
+  maxMs: number;
   firstSeen: number;
 }
 
@@ -38,6 +40,7 @@ function random(seed: number): () => number {
  */
 function generate(seed: number): Map<number, Minute> {
   const rnd = random(seed);
+  const inBucket = random(seed + 1);
   const data = new Map<number, Minute>();
   let burstLeft = 0;
   let silentLeft = 0;
@@ -52,11 +55,16 @@ function generate(seed: number): Map<number, Minute> {
     const total = Math.floor(rnd() * (burst ? 40 : 8));
     const matching = Math.min(total, Math.floor(rnd() * (burst ? 40 : 3)));
     const hist: BucketCounts = new Map();
+    let maxMs = -Infinity;
     for (let i = 0; i < total; i++) {
-      const b = burst && rnd() < 0.7 ? 180 + Math.floor(rnd() * 20) : 60 + Math.floor(rnd() * 30);
+      const bucket = burst && rnd() < 0.7 ? 180 + Math.floor(rnd() * 20) : 60 + Math.floor(rnd() * 30);
+      // A latency anywhere in its bucket: often below the bucket's value, which then bounds the quantiles.
+      const ms = Math.round(GAMMA ** (bucket - 1 + inBucket()) * 1000) / 1000;
+      const b = bucketIndex(ms);
       hist.set(b, (hist.get(b) ?? 0) + 1);
+      maxMs = Math.max(maxMs, ms);
     }
-    data.set(m, { matching, total, hist, firstSeen: rnd() < 0.003 ? 1 + Math.floor(rnd() * 2) : 0 });
+    data.set(m, { matching, total, hist, maxMs, firstSeen: rnd() < 0.003 ? 1 + Math.floor(rnd() * 2) : 0 });
   }
   return data;
 }
@@ -83,7 +91,7 @@ function memoryMinutes(data: Map<number, Minute>): RuleMinutes & { largestReadMi
   const reader = {
     largestReadMinutes: 0,
     counts: async (ranges: readonly Range[]) => within(ranges, (m): MinuteCounts => ({ matching: m.matching, total: m.total })),
-    latency: async (ranges: readonly Range[]) => within(ranges, (m) => (m.hist.size ? new Map(m.hist) : undefined)),
+    latency: async (ranges: readonly Range[]) => within(ranges, (m): MinuteLatency | undefined => (m.hist.size ? { hist: new Map(m.hist), maxMs: m.maxMs } : undefined)),
     firstSeen: async (ranges: readonly Range[]) => within(ranges, (m): MinuteCounts | undefined => (m.firstSeen ? { matching: m.firstSeen, total: 0 } : undefined)),
     async firstDataMinute(ranges: readonly Range[]) {
       // A minimum in the database (an index probe), not minutes brought into memory: not counted as a read.
@@ -119,9 +127,13 @@ function naiveSteps(r: Rule, data: Map<number, Minute>, firstEndMs: number, last
     let value: number | null;
     if (r.kind === 'latency') {
       const merged: BucketCounts = new Map();
-      for (let m = end - windowMs; m < end; m += MIN) for (const [b, n] of data.get(m)?.hist ?? []) merged.set(b, (merged.get(b) ?? 0) + n);
-      const v = quantile(merged, Number(percentile.slice(1)) / 100);
-      value = v === null ? null : Math.round(v * 1000) / 1000;
+      let maxMs = -Infinity;
+      for (let m = end - windowMs; m < end; m += MIN) {
+        for (const [b, n] of data.get(m)?.hist ?? []) merged.set(b, (merged.get(b) ?? 0) + n);
+        maxMs = Math.max(maxMs, data.get(m)?.maxMs ?? -Infinity);
+      }
+      // The percentile as the histogram reads it, but never above the window's largest latency.
+      value = boundedLatency(quantile(merged, Number(percentile.slice(1)) / 100), maxMs === -Infinity ? null : maxMs);
     } else if (r.kind === 'ratio') {
       const total = sum(end, (m) => m.total);
       value = total >= minRequests && total > 0 ? Math.round((sum(end, (m) => m.matching) / total) * 10_000) / 100 : null;

@@ -7,9 +7,9 @@
  * Pure but for the reads, which go through `RuleMinutes` (minutes.ts): series.ts reads them from the
  * database, the tests from generated minutes.
  */
-import { quantile, type BucketCounts } from '../domain/latencyHistogram.js';
+import { boundedLatency, quantile, type BucketCounts } from '../domain/latencyHistogram.js';
 import { anomalyChunks } from './anomalySteps.js';
-import { mergeRanges, STEP_MS, type MinuteCounts, type Range, type RuleMinutes } from './minutes.js';
+import { mergeRanges, STEP_MS, type MinuteCounts, type MinuteLatency, type Range, type RuleMinutes } from './minutes.js';
 import { effectiveSettings, type Rule } from './rule.js';
 import type { Step } from './stateMachine.js';
 
@@ -49,16 +49,30 @@ function countWindow(rule: Rule): SlidingWindow<MinuteCounts> {
   };
 }
 
-/** latency: the rule's percentile of the window's histogram, in ms (null without any request). */
-function latencyWindow(rule: Rule): SlidingWindow<BucketCounts> {
+/**
+ * latency: the rule's percentile of the window's histogram, in ms (null without any request), never
+ * above the window's largest latency (boundedLatency). That maximum slides with the window: minutes
+ * leave in the order they entered, so a queue of the minutes that may still be the largest (each
+ * larger than every later one, the front the largest) gives it at a step's cost, not a window's.
+ */
+function latencyWindow(rule: Rule): SlidingWindow<MinuteLatency> {
   const q = Number(effectiveSettings(rule).percentile.slice(1)) / 100;
   const window: BucketCounts = new Map();
+  const maxima: { seq: number; maxMs: number }[] = [];
+  let added = 0;
+  let removed = 0;
   return {
     add(m) {
-      for (const [b, n] of m ?? []) window.set(b, (window.get(b) ?? 0) + n);
+      const seq = added++;
+      if (m === undefined) return;
+      for (const [b, n] of m.hist) window.set(b, (window.get(b) ?? 0) + n);
+      while (maxima.length > 0 && maxima[maxima.length - 1]!.maxMs <= m.maxMs) maxima.pop();
+      maxima.push({ seq, maxMs: m.maxMs });
     },
     remove(m) {
-      for (const [b, n] of m ?? []) {
+      const seq = removed++;
+      if (maxima[0]?.seq === seq) maxima.shift();
+      for (const [b, n] of m?.hist ?? []) {
         // Counts are whole numbers, so a bucket that empties is exactly zero: dropped, the quantile never sees it.
         const left = (window.get(b) ?? 0) - n;
         if (left === 0) window.delete(b);
@@ -66,8 +80,7 @@ function latencyWindow(rule: Rule): SlidingWindow<BucketCounts> {
       }
     },
     value() {
-      const v = quantile(window, q);
-      return v === null ? null : Math.round(v * 1000) / 1000;
+      return boundedLatency(quantile(window, q), maxima[0]?.maxMs ?? null);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/db.js';
+import { boundedBucketValueSql } from '../domain/latencyHistogram.js';
 import { factsQuery, narrowFactsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
 import { latencySummary, pct, sortKeys, statusClass } from './summary.js';
 
@@ -59,14 +60,15 @@ export const RANKED_HERE_BEYOND_LIMIT = 2000;
  * The `limit` routes with at least `minCount` requests whose q-quantile is highest, ranked in SQL:
  * per route, the bucket of its merged histogram that holds the q-quantile by nearest rank, as
  * quantile() in src/domain/latencyHistogram.ts finds it (rank ⌈q·n − 1e-9⌉, at least 1, in float8 as
- * there, so a huge n rounds alike); a bucket's value only grows with its index. Ties as SORT_VALUE.
+ * there, so a huge n rounds alike), and its value bounded by the route's largest latency as the
+ * figures answered are (boundedBucketValueSql). Ties as SORT_VALUE.
  */
 async function percentileRanked(db: Queryable, p: EndpointsParams, q: number): Promise<string[]> {
   const params: unknown[] = [p.minCount, p.limit];
   const facts = narrowFactsQuery(p, 'route', params);
   const res = await db.query<{ route: string }>(
     `WITH facts AS (${facts.sql}),
-     r AS (SELECT route, sum(requests) AS requests FROM facts WHERE route IS NOT NULL
+     r AS (SELECT route, sum(requests) AS requests, max(latency_max_ms) AS max_ms FROM facts WHERE route IS NOT NULL
            GROUP BY route HAVING sum(requests) > 0 AND sum(requests) >= $1),
      merged AS (SELECT f.route, u.b, sum(u.c) AS c
                 FROM facts AS f CROSS JOIN LATERAL unnest(f.latency_buckets, f.latency_counts) AS u(b, c)
@@ -76,7 +78,7 @@ async function percentileRanked(db: Queryable, p: EndpointsParams, q: number): P
      quantile AS (SELECT route, min(b) AS bucket FROM cumulative
                   WHERE seen::float8 >= greatest(1, ceil(${q}::float8 * total::float8 - 1e-9)) GROUP BY route)
      SELECT r.route FROM r LEFT JOIN quantile USING (route)
-     ORDER BY quantile.bucket DESC NULLS LAST, r.requests DESC, r.route COLLATE "C" LIMIT $2`,
+     ORDER BY ${boundedBucketValueSql('quantile.bucket', 'r.max_ms')} DESC NULLS LAST, r.requests DESC, r.route COLLATE "C" LIMIT $2`,
     params,
   );
   return res.rows.map((row) => row.route);

@@ -1,10 +1,9 @@
 import { whereClause, type Queryable } from '../db/db.js';
-import { HLL_REGISTERS, HLL_STANDARD_ERROR, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
-import { quantiles, RELATIVE_ACCURACY } from '../domain/latencyHistogram.js';
-import { SKETCH_TABLES } from '../db/rollupTables.js';
+import { HLL_STANDARD_ERROR } from '../domain/hyperLogLog.js';
+import { boundedLatency, boundedQuantiles, RELATIVE_ACCURACY } from '../domain/latencyHistogram.js';
 import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, walkRange, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
-import { splitRange } from './timeRange.js';
-import { allPartitionChunks, chunkConditions, partitionChunks } from '../db/partitionWalk.js';
+import { uniqueClients } from './uniqueClients.js';
+import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 
 export interface SummaryParams extends FactFilter {
   /** How many routes in top_endpoints. */
@@ -20,7 +19,10 @@ export interface LatencySummary {
   p99: number | null;
   avg: number | null;
   max: number | null;
-  /** Percentiles are within this relative error of the exact value (the histogram's bound). */
+  /**
+   * Percentiles are within this relative error of the exact value (the histogram's bound), and never
+   * above max (nor avg): a bucket's value that would pass the largest latency is answered as it.
+   */
   relative_error: number;
 }
 
@@ -39,6 +41,7 @@ export interface Summary {
   levels: Record<string, number>;
   top_endpoints: { route: string; count: number; error_rate_pct: number }[];
   latency_ms: LatencySummary;
+  /** Distinct client addresses: never more than total_records (uniqueClients). */
   unique_clients: number;
   /** Relative standard error of unique_clients: 0 when counted exactly, else the sketches' (about 0.016). */
   unique_clients_error: number;
@@ -53,11 +56,10 @@ export function pct(part: number, whole: number): number {
   return whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0;
 }
 
-const round3 = (v: number | null): number | null => (v === null ? null : Math.round(v * 1000) / 1000);
-
 /** Latency figures of a group of facts. */
 export function latencySummary(t: GroupTotals | undefined): LatencySummary {
-  const [p50, p90, p95, p99] = quantiles(t?.hist ?? new Map<number, number>(), [0.5, 0.9, 0.95, 0.99]).map(round3);
+  const max = t?.latencyMaxMs ?? null;
+  const [p50, p90, p95, p99] = boundedQuantiles(t?.hist ?? new Map<number, number>(), [0.5, 0.9, 0.95, 0.99], max);
   const n = t?.latencyCount ?? 0;
   return {
     count: n,
@@ -65,8 +67,9 @@ export function latencySummary(t: GroupTotals | undefined): LatencySummary {
     p90: p90 ?? null,
     p95: p95 ?? null,
     p99: p99 ?? null,
-    avg: n > 0 ? round3(t!.latencySumUs / n / 1000) : null,
-    max: t?.latencyMaxMs ?? null,
+    // The sum is of latencies rounded to the µs, so its mean can pass the maximum by under 0.5 µs.
+    avg: n > 0 ? boundedLatency(t!.latencySumUs / n / 1000, max) : null,
+    max,
     relative_error: RELATIVE_ACCURACY,
   };
 }
@@ -77,9 +80,13 @@ export function latencySummary(t: GroupTotals | undefined): LatencySummary {
  * from the per-route ones.
  */
 export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summary> {
+  const totalsRead = totalsBy(db, p, 'source', "'all'");
+  // Distinct clients are bounded by the records of the range (error-log lines can carry an address too).
+  const records = totalsRead.then((t) => t.groups.get('all')?.records ?? 0);
   const [byStatus, totals, top, clients, bounds] = await Promise.all([
-    countsByStatus(db, p), totalsBy(db, p, 'source', "'all'"), topRoutes(db, p, p.top), uniqueClients(db, p), firstAndLast(db, p),
+    countsByStatus(db, p), totalsRead, topRoutes(db, p, p.top), uniqueClients(db, p, records), firstAndLast(db, p),
   ]);
+  const all = totals.groups.get('all');
   const statusCodes: Record<string, number> = {};
   const statusClasses: Record<string, number> = {};
   const levels: Record<string, number> = {};
@@ -90,7 +97,6 @@ export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summa
     const cls = statusClass(s.status_code);
     statusClasses[cls] = (statusClasses[cls] ?? 0) + s.records;
   }
-  const all = totals.groups.get('all');
   const requests = all?.requests ?? 0;
   const errors = all?.errors ?? 0;
   return {
@@ -146,62 +152,6 @@ export function statusClass(code: number): string {
 /** The same counts with their keys in order (stable answers, readable JSON). */
 export function sortKeys(o: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-/**
- * Distinct client addresses in the range. Whole hours and days come from the HyperLogLog sketches
- * (an estimate within about 1.6%), the minutes and seconds at the edges from the raw rows' addresses
- * added to the same sketch. A range with no whole hour (or a route filter) is counted exactly.
- */
-async function uniqueClients(db: Queryable, p: FactFilter): Promise<{ count: number; approximate: boolean }> {
-  const pieces = splitRange(p.startMs, p.endMs);
-  const sketched = pieces.filter((x) => x.source === 'rollups_1h' || x.source === 'rollups_1d');
-  if (sketched.length === 0 || (p.route !== undefined && p.route !== null)) return { count: await exactClients(db, p), approximate: false };
-  const registers = new Uint8Array(HLL_REGISTERS);
-  for (const piece of sketched) {
-    const params: unknown[] = [];
-    const res = await db.query<{ registers: Uint8Array }>(
-      `SELECT registers FROM ${SKETCH_TABLES[piece.source as 'rollups_1h' | 'rollups_1d']}
-       ${whereClause(rangeConditions('bucket', piece.fromMs, piece.toMs, { source: p.source }, params))}`,
-      params,
-    );
-    for (const r of res.rows) hllMerge(registers, r.registers);
-  }
-  for (const piece of pieces.filter((x) => x.source === 'logs' || x.source === 'rollups_1m')) {
-    const params: unknown[] = [];
-    const conditions = rangeConditions('timestamp', piece.fromMs, piece.toMs, { source: p.source }, params);
-    const res = await db.query<{ client_ip: string }>(
-      `SELECT DISTINCT client_ip FROM logs ${whereClause([...conditions, 'client_ip IS NOT NULL'])}`, params,
-    );
-    for (const r of res.rows) hllAdd(registers, r.client_ip);
-  }
-  return { count: hllEstimate(registers), approximate: true };
-}
-
-/**
- * Distinct client addresses of the raw rows in the range, counted exactly: in SQL when the range lies
- * within MAX_PARTITIONS_PER_STATEMENT partitions, else as a set of the addresses of each chunk of them
- * (no statement plans over every partition; the set holds the addresses of one route or a short range).
- */
-async function exactClients(db: Queryable, p: FactFilter): Promise<number> {
-  const chunks = await allPartitionChunks(db, walkRange(p));
-  if (chunks.length === 0) return 0;
-  if (chunks.length === 1) {
-    const params: unknown[] = [];
-    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunks[0]!, params)];
-    const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${whereClause(conditions)}`, params);
-    return res.rows[0]?.n ?? 0;
-  }
-  const seen = new Set<string>();
-  for (const chunk of chunks) {
-    const params: unknown[] = [];
-    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunk, params)];
-    const res = await db.query<{ client_ip: string }>(
-      `SELECT DISTINCT client_ip FROM logs ${whereClause([...conditions, 'client_ip IS NOT NULL'])}`, params,
-    );
-    for (const r of res.rows) seen.add(r.client_ip);
-  }
-  return seen.size;
 }
 
 /**

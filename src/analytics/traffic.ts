@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import { quantile } from '../domain/latencyHistogram.js';
+import { boundedQuantiles } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
 import { factsQuery, narrowFactsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
 import { firstAndLast } from './summary.js';
@@ -34,8 +34,9 @@ export interface TrafficPoint {
   count: number;
   errors: number;
   client_errors: number;
+  /** Never above the bucket's largest latency (boundedQuantiles). */
   p95_ms: number | null;
-  /** From the same merged histogram as p95_ms, within the same relative error. */
+  /** From the same merged histogram as p95_ms, within the same relative error and bound. */
   p99_ms: number | null;
   groups?: Record<string, number>;
 }
@@ -93,15 +94,14 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   const series: TrafficPoint[] = [];
   for (let b = first; b < endMs; b += stepMs) {
     const t = totals.groups.get(String(b));
-    const p95 = t ? quantile(t.hist, 0.95) : null;
-    const p99 = t ? quantile(t.hist, 0.99) : null;
+    const [p95, p99] = t ? boundedQuantiles(t.hist, [0.95, 0.99], t.latencyMaxMs) : [null, null];
     const point: TrafficPoint = {
       bucket: new Date(b).toISOString(),
       count: t?.records ?? 0,
       errors: t?.errors ?? 0,
       client_errors: t?.clientErrors ?? 0,
-      p95_ms: roundMs(p95),
-      p99_ms: roundMs(p99),
+      p95_ms: p95 ?? null,
+      p99_ms: p99 ?? null,
     };
     if (groups) point.groups = groups.at(b);
     series.push(point);
@@ -150,10 +150,6 @@ function groupsByBucket(rows: GroupRow[]): { at(bucketMs: number): Record<string
     cell[row.g] = (cell[row.g] ?? 0) + row.n;
   }
   return { at: (b) => cells.get(b) ?? zeros() };
-}
-
-function roundMs(v: number | null): number | null {
-  return v === null ? null : Math.round(v * 1000) / 1000;
 }
 
 function iso(ms: number | null): string | null {

@@ -65,3 +65,14 @@ export function hllEstimate(registers: Uint8Array): number {
   if (zeros > 0 && raw <= 2.5 * HLL_REGISTERS) return Math.round(HLL_REGISTERS * Math.log(HLL_REGISTERS / zeros));
   return Math.round(raw);
 }
+
+/**
+ * A distinct count as far as the data proves it: the sketch's estimate, but never below `atLeast`
+ * (values known to be distinct, counted exactly) nor above `atMost` (the values added, counting
+ * repeats: no more can be distinct). An estimate can pass either, small sets included: 64 distinct
+ * addresses can read 65, since linear counting corrects for collisions the set may not have had. When
+ * the two bounds meet, the count is exact.
+ */
+export function boundedDistinct(estimate: number, atLeast: number, atMost: number): { count: number; exact: boolean } {
+  return { count: Math.min(atMost, Math.max(atLeast, estimate)), exact: atLeast === atMost };
+}

@@ -57,6 +57,7 @@ export function quantile(counts: BucketCounts, q: number): number | null {
 
 /** Several quantiles (ascending) of one histogram, in one pass over its sorted buckets. */
 export function quantiles(counts: BucketCounts, qs: readonly number[]): (number | null)[] {
+  for (let i = 1; i < qs.length; i++) if (!(qs[i]! >= qs[i - 1]!)) throw new Error(`quantiles not ascending: ${qs.join(', ')}`);
   let total = 0;
   for (const n of counts.values()) total += n;
   if (total === 0) return qs.map(() => null);
@@ -71,6 +72,53 @@ export function quantiles(counts: BucketCounts, qs: readonly number[]): (number 
     if (next === ranks.length) break;
   }
   return out;
+}
+
+/** A latency in ms to the µs, as every answer gives it (Math.round: floor(x + 0.5)). */
+export function roundToUs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** The largest whole number of µs not above `ms` (as a double: never above `ms` itself). */
+export function floorToUs(ms: number): number {
+  const n = Math.round(ms * 1000);
+  return n / 1000 <= ms ? n / 1000 : (n - 1) / 1000;
+}
+
+/**
+ * A latency figure as answers give it: to the µs, never below 0 nor above `maxMs`, the largest latency
+ * of the same rows (the rollups keep it exactly; they keep no minimum, and the histogram's lowest
+ * bucket already bounds every quantile from below). A bucket's value can lie above every latency it
+ * holds (all requests at 250 ms: their bucket reads 254.8), and rounding to the µs can pass a maximum
+ * that has more decimals; either would be a figure the data disproves. Clamping only brings a quantile
+ * nearer the truth (the exact one is ≤ maxMs), so the error bound holds. `min(round(v), floor(max))`
+ * is monotone in v, so figures in order (p50 ≤ … ≤ p99 ≤ max) stay in order.
+ */
+export function boundedLatency(v: number | null, maxMs: number | null): number | null {
+  if (v === null) return null;
+  const rounded = Math.max(0, roundToUs(v));
+  return maxMs === null ? rounded : Math.min(rounded, floorToUs(Math.max(0, maxMs)));
+}
+
+/**
+ * boundedLatency(bucketValue(bucket), maxMs) in SQL over float8 columns, computed as here (Math.round
+ * as floor(x + 0.5)), for rankings done in SQL that must agree with the figures answered.
+ */
+export function boundedBucketValueSql(bucket: string, maxMs: string): string {
+  const value = `(CASE WHEN ${bucket} = ${ZERO_BUCKET} THEN 0::float8 ELSE 2 * power(${GAMMA}::float8, ${bucket}) / ${GAMMA + 1}::float8 END)`;
+  const max = `(CASE WHEN ${maxMs} < 0 THEN 0::float8 ELSE ${maxMs} END)`; // NULL stays NULL (greatest would make it 0)
+  const roundedMax = `floor(${max} * 1000 + 0.5)`;
+  const flooredMax = `(CASE WHEN ${roundedMax} / 1000 <= ${max} THEN ${roundedMax} / 1000 ELSE (${roundedMax} - 1) / 1000 END)`;
+  // least() ignores a NULL maximum, as boundedLatency does.
+  return `least(floor(${value} * 1000 + 0.5) / 1000, ${flooredMax})`;
+}
+
+/**
+ * quantiles() of a histogram bounded by the largest latency of the rows it counts (boundedLatency):
+ * what every percentile answered reads, so that none exceeds the maximum answered beside it.
+ */
+export function boundedQuantiles(counts: BucketCounts, qs: readonly number[], maxMs: number | null): (number | null)[] {
+  return quantiles(counts, qs).map((v) => boundedLatency(v, maxMs));
 }
 
 /**

@@ -25,7 +25,7 @@ const latencySchema = z.object({
   p99: z.number().nullable(),
   avg: z.number().nullable(),
   max: z.number().nullable(),
-  relative_error: z.number().describe('Percentiles are within this relative error of the exact value'),
+  relative_error: z.number().describe('Percentiles are within this relative error of the exact value, and never above max'),
 });
 
 const summaryBody = z.object({
@@ -41,8 +41,8 @@ const summaryBody = z.object({
   levels: z.record(z.string(), z.number()),
   top_endpoints: z.array(z.object({ route: z.string(), count: z.number(), error_rate_pct: z.number() })),
   latency_ms: latencySchema,
-  unique_clients: z.number(),
-  unique_clients_error: z.number().describe('0: counted exactly; else the relative standard error of the estimate (whole hours and days come from HyperLogLog sketches)'),
+  unique_clients: z.number().describe('Distinct client addresses; never more than total_records'),
+  unique_clients_error: z.number().describe('0: counted exactly; else the relative standard error of the estimate (whole hours and days of many records come from HyperLogLog sketches)'),
   bytes_sent: z.number(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),
