@@ -99,9 +99,9 @@ export class JsonAccessFormat implements LineFormat {
     this.readRequest(obj, rec, line);
     rec.clientIp = this.client(obj);
     const paths = this.paths;
-    rec.userAgent = text0(valueAt(obj, paths.userAgent));
-    rec.referer = text0(valueAt(obj, paths.referer));
-    const host = text0(valueAt(obj, paths.host));
+    rec.userAgent = textValue(valueAt(obj, paths.userAgent));
+    rec.referer = textValue(valueAt(obj, paths.referer));
+    const host = textValue(valueAt(obj, paths.host));
     rec.host = host === null ? null : hostWithoutPort(host, 0, host.length);
     rec.level = levelFromStatus(rec.statusCode);
     return rec;
@@ -125,19 +125,19 @@ export class JsonAccessFormat implements LineFormat {
   /** `request` (the request line) when the record has one; else method, uri (+ args) and protocol, as a layout assembles them. */
   private readRequest(obj: JsonObject, rec: LogRecord, line: string): void {
     const paths = this.paths;
-    const request = text0(valueAt(obj, paths.request));
+    const request = textValue(valueAt(obj, paths.request));
     if (request !== null) {
       applyRequestLine(rec, request, 0, request.length);
       return;
     }
-    const method = text0(valueAt(obj, paths.method));
-    const uri = text0(valueAt(obj, paths.uri));
+    const method = textValue(valueAt(obj, paths.method));
+    const uri = textValue(valueAt(obj, paths.uri));
     if (method === null && uri === null) {
       rec.message = line;
       return;
     }
-    const protocol = text0(valueAt(obj, paths.protocol));
-    const args = text0(valueAt(obj, paths.args));
+    const protocol = textValue(valueAt(obj, paths.protocol));
+    const args = textValue(valueAt(obj, paths.args));
     rec.method = method === null ? null : httpMethod(method, 0, method.length);
     rec.endpoint = uri === null ? null : endpointOf(uri, 0, uri.length, false);
     rec.protocol = protocol === null ? null : httpProtocol(protocol, 0, protocol.length);
@@ -152,9 +152,9 @@ export class JsonAccessFormat implements LineFormat {
 
   /** The client key's address, else (per line) the leftmost X-Forwarded-For address. */
   private client(obj: JsonObject): string | null {
-    let v = text0(valueAt(obj, this.paths.client));
+    let v = textValue(valueAt(obj, this.paths.client));
     if (v !== null && this.clientHasPort) v = withoutPort(v);
-    if (v === null) v = text0(valueAt(obj, this.paths.forwardedFor));
+    if (v === null) v = textValue(valueAt(obj, this.paths.forwardedFor));
     if (v === null) return null;
     const ip = clientAddress(v, 0, v.length);
     return typeof ip === 'string' ? withinChars(ip, MAX_CLIENT_CHARS) : null;
@@ -162,7 +162,7 @@ export class JsonAccessFormat implements LineFormat {
 }
 
 /** A text value: a string (or the first of an array: Caddy's headers), `-` and `""` absent; NUL, which PostgreSQL text refuses, kept as its escape. */
-function text0(v: unknown): string | null {
+function textValue(v: unknown): string | null {
   const s = Array.isArray(v) ? (v[0] as unknown) : v;
   if (typeof s !== 'string' || s === '' || s === '-') return null;
   return s.includes('\u0000') ? s.replaceAll('\u0000', '\\u0000') : s;
