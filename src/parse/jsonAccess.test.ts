@@ -240,9 +240,25 @@ describe('JSON latency units', () => {
     expect(parse(d, lines[0]!).latencyMs).toBe(0.929675);
   });
 
+  it("reads Envoy/Istio's default JSON: duration in ms even for fast requests, the client without its port", () => {
+    const istio = (ms: number, i: number): string => JSON.stringify({
+      start_time: `2024-03-10T06:00:0${i}.125Z`, method: 'GET', path: '/productpage?u=1', protocol: 'HTTP/1.1', response_code: 200, response_flags: '-',
+      bytes_received: 0, bytes_sent: 5183, duration: ms, upstream_service_time: String(ms), x_forwarded_for: '-', user_agent: 'curl/8.5.0',
+      authority: 'bookinfo.example:9080', downstream_remote_address: '10.244.0.7:43152', upstream_host: '10.244.0.9:9080',
+    });
+    const lines = [3, 1, 2, 4].map(istio);
+    const d = detect(lines);
+    expect([d.confidence, d.mapping.latencyMs]).toEqual(['high', 'duration (ms, Envoy %DURATION%)']);
+    expect(parse(d, lines[0]!)).toEqual({
+      timestamp: Date.parse('2024-03-10T06:00:00.125Z'), level: 'INFO', statusCode: 200, method: 'GET', endpoint: '/productpage', protocol: 'HTTP/1.1',
+      message: 'GET /productpage?u=1 HTTP/1.1', latencyMs: 3, clientIp: '10.244.0.7', bytesSent: 5183, userAgent: 'curl/8.5.0', referer: null, host: 'bookinfo.example',
+    });
+  });
+
   it('keeps nginx $request_time in seconds even when every request is slow', () => {
     const d = withDuration('request_time', ['45.000', '60.001', '120.500']);
     expect([d.confidence, latency(d, 'request_time', '60.001')]).toEqual(['high', 60_001]);
+    expect(latency(d, 'request_time', '0.0009296751')).toBe(0.929675); // past nine decimals: still read, to the ns
   });
 });
 

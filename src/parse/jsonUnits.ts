@@ -122,7 +122,8 @@ export function durationMs(v: unknown, r: DurationReading): number | null {
   if (r.unit === 's') {
     const ms = secondsToMs(v, 0, v.length);
     if (!Number.isNaN(ms)) return ms;
-  } else if (r.unit !== null) {
+  }
+  if (r.unit !== null) {
     const n = numberFromString(v);
     if (!Number.isNaN(n)) return Math.round(n * NS_PER[r.unit]) / 1e6;
   }
