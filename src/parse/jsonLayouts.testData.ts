@@ -101,6 +101,7 @@ export function expected(t: Truth, latencyMs: number | null, over: Partial<LogRe
     userAgent: t.ua,
     referer: t.referer,
     host: t.host,
+    layout: null, // stamped by the format chain, not by a format
     ...over,
   };
 }

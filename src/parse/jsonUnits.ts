@@ -4,6 +4,7 @@
  * unit their magnitude tells. The rules are tabled in README.md ("JSON access logs").
  */
 import { isDash, secondsToMs, sumSecondsList } from './fieldValues.js';
+import { chooseLatencyReading } from './latencyUnits.js';
 import { parseAnyTimestamp } from './timestamps.js';
 
 export type DurationUnit = 's' | 'ms' | 'us' | 'ns';
@@ -34,11 +35,6 @@ export interface DurationReading {
   /** How the unit was decided, for the mapping shown to the user (`s`, `ns, Traefik`, `ms from the values`). */
   note: string;
 }
-
-/** A typical HTTP request takes about this long; of several readings the one nearest to it (in ratio) is taken. */
-const TYPICAL_MS = 20;
-/** A reading is plausible when the sample's median duration under it falls in this range. */
-const PLAUSIBLE_MEDIAN_MS: readonly [number, number] = [0.05, 10_000];
 
 const sure = (unit: DurationUnit, note: string): DurationReading => ({ unit, list: false, confidence: 'high', warning: null, note });
 
@@ -79,26 +75,30 @@ function contradicts(numbers: readonly number[], unit: DurationUnit): boolean {
   return ms < 0.001 || ms > 100_000;
 }
 
-/** The generic rule: the plausible reading nearest a typical request; low confidence when several are plausible. */
+/**
+ * The generic rule: each unit the values can be in (fractional values: s or ms; integers: ms, µs, ns, s)
+ * is a reading, scored by latencyUnits.ts as the layouts' integer units are (how likely its latencies
+ * are for web requests); the likeliest wins, with low confidence when it is not clearly likelier than
+ * the next. Zeros are left out: JSON.parse makes `0.000` and `0` the same number, so they cannot tell
+ * a resolution, and a sample of zeros would otherwise pick whole seconds for a key in any unit.
+ */
 function unitFromValues(key: string, numbers: readonly number[]): DurationReading {
-  const nonzero = numbers.filter((n) => n > 0).sort((a, b) => a - b);
+  const nonzero = numbers.filter((n) => n > 0);
   if (nonzero.length === 0) {
     return { unit: 'ms', list: false, confidence: 'low', warning: `'${key}' has no non-zero value in the sample to tell its unit; read as milliseconds`, note: 'ms, assumed' };
   }
-  const median = nonzero[nonzero.length >> 1]!;
   // A fraction of a nanosecond or microsecond is not logged: fractional values are seconds or milliseconds.
-  const candidates: DurationUnit[] = nonzero.some((n) => !Number.isInteger(n)) ? ['s', 'ms'] : ['s', 'ms', 'us', 'ns'];
-  const medianMs = (u: DurationUnit): number => (median * NS_PER[u]) / 1e6;
-  const plausible = candidates.filter((u) => medianMs(u) >= PLAUSIBLE_MEDIAN_MS[0] && medianMs(u) <= PLAUSIBLE_MEDIAN_MS[1]);
-  const pool = plausible.length > 0 ? plausible : candidates;
-  const distance = (u: DurationUnit): number => Math.abs(Math.log10(medianMs(u) / TYPICAL_MS));
-  const unit = pool.reduce((best, u) => (distance(u) < distance(best) ? u : best));
-  const reading = `median ${median} → ${formatMs(medianMs(unit))} ms`;
-  if (plausible.length === 1) return sure(unit, `${UNIT_NAMES[unit]}, from the values`);
-  const warning =
-    plausible.length > 1
-      ? `'${key}' could be ${plausible.map((u) => UNIT_NAMES[u]).join(' or ')}; read as ${UNIT_NAMES[unit]} (${reading})`
-      : `'${key}' has no typical request duration in any unit; read as ${UNIT_NAMES[unit]} (${reading})`;
+  const candidates: DurationUnit[] = nonzero.some((n) => !Number.isInteger(n)) ? ['s', 'ms'] : ['ms', 'us', 'ns', 's'];
+  // Scored to the microsecond, the finest resolution the scorer knows (a float's digits are no
+  // resolution); a non-zero value stays at least 1 µs: the scorer takes a zero, and a value far below
+  // its finest resolution, for a multiple of whole seconds ("under a second").
+  const toScore = (n: number, u: DurationUnit): number => Math.max(0.001, Math.round((n * NS_PER[u]) / 1e3) / 1e3);
+  const choice = chooseLatencyReading(candidates.map((u) => nonzero.map((n) => toScore(n, u))));
+  const unit = candidates[choice.best]!;
+  if (choice.sure) return sure(unit, `${UNIT_NAMES[unit]}, from the values`);
+  const median = [...nonzero].sort((x, y) => x - y)[nonzero.length >> 1]!;
+  const other = UNIT_NAMES[candidates[choice.runnerUp]!];
+  const warning = `'${key}' could be ${UNIT_NAMES[unit]} or ${other}; read as ${UNIT_NAMES[unit]} (median ${median} → ${formatMs((median * NS_PER[unit]) / 1e6)} ms)`;
   return { unit, list: false, confidence: 'low', warning, note: `${UNIT_NAMES[unit]}, guessed from the values` };
 }
 
