@@ -72,6 +72,10 @@ export interface Candidate {
   fallbackOnly: boolean;
   /** Latency readings of the same lines that differ only in unit compete as a group (presets.ts). */
   unitGroup?: string;
+  /** A layout built from the sample (JSON) may itself be unsure of something; said when it reads lines. */
+  warning?: string | null;
+  /** Which record field comes from where (JSON keys), for `POST /formats/detect`. */
+  mapping?: Record<string, string>;
 }
 
 export interface CandidateScore {
@@ -81,6 +85,8 @@ export interface CandidateScore {
   /** What became of it: the primary, a fallback for lines the layouts before it reject, or why not used. */
   role: 'primary' | 'fallback' | 'catch-all' | 'unused' | 'outvoted';
   note: string | null;
+  /** Which record field comes from where (JSON access logs); null for layouts, whose definition says it. */
+  mapping: Record<string, string> | null;
 }
 
 export interface Detection {
@@ -220,6 +226,11 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
         '(latency may be missing): paste your log_format / LogFormat (format=nginx or apache) to read them',
     );
   }
+  for (const s of chain) {
+    if (!firstReader.includes(s) || s.c.warning === undefined || s.c.warning === null) continue;
+    sure = false;
+    warnings.push(s.c.warning);
+  }
   chain.forEach((s, i) => {
     s.role = i === 0 ? 'primary' : s.c.fallbackOnly ? 'catch-all' : firstReader.includes(s) ? 'fallback' : 'unused';
   });
@@ -230,7 +241,7 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
     confidence: sure ? 'high' : 'low',
     warnings,
     layouts,
-    candidates: scored.map((s) => ({ name: s.c.name, parsed: s.parsed, role: s.role, note: s.note })),
+    candidates: scored.map((s) => ({ name: s.c.name, parsed: s.parsed, role: s.role, note: s.note, mapping: s.c.mapping ?? null })),
     sampleLines: lines.length,
     unread: firstReader.filter((r) => r === undefined).length,
   };

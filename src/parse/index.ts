@@ -8,9 +8,11 @@ import { compileApacheLogFormat } from './apacheLogFormat.js';
 import { detectFormat, FormatChain, type Candidate, type Detection } from './detect.js';
 import { FormatError } from './formatError.js';
 import { LayoutFormat } from './layoutFormat.js';
-import { newFailure, type LineFormat } from './lineFormat.js';
+import { failWith, newFailure, type Failure, type LineFormat } from './lineFormat.js';
 import { compileNginxLogFormat } from './nginxLogFormat.js';
+import { jsonAccessFromSample } from './jsonAccess.js';
 import { findPreset, PRESETS } from './presets.js';
+import { syslogPrefixLength } from './syslog.js';
 
 export { LineFramer, type FramedLine, type LineFramerOptions } from './framing.js';
 export { RecordAssembler, type FramedRecord, type RecordAssemblerOptions } from './records.js';
@@ -52,6 +54,8 @@ export interface RecordParser {
 const AUTO = 'auto';
 const CUSTOM = 'custom';
 const DEFAULT_PRESET = 'nginx_combined';
+/** JSON access records (jsonAccess.ts): detected in auto mode, or asked for; keys and units come from the sample. */
+const JSON_FORMAT = 'json';
 
 export interface FormatInfo {
   name: string;
@@ -71,24 +75,36 @@ export function listFormats(): FormatInfo[] {
       example: null,
     },
     ...PRESETS.map((p) => ({ name: p.name, description: p.description, definition: p.definition, example: p.example })),
+    {
+      name: JSON_FORMAT,
+      description: 'JSON access records, one object per line (nginx escape=json, Caddy, Traefik, ingress-nginx, Envoy): keys and units mapped from the sample (src/parse/README.md lists the keys)',
+      definition: "log_format json escape=json '{\"time_iso8601\":\"$time_iso8601\",\"remote_addr\":\"$remote_addr\",\"request\":\"$request\",\"status\":\"$status\",\"body_bytes_sent\":\"$body_bytes_sent\",\"request_time\":\"$request_time\",\"http_referer\":\"$http_referer\",\"http_user_agent\":\"$http_user_agent\"}';",
+      example: '{"time_iso8601":"2026-12-06T10:15:32+01:00","remote_addr":"203.0.113.7","request":"GET /api/orders/8812?page=2 HTTP/1.1","status":"200","body_bytes_sent":"5316","request_time":"0.052","http_referer":"https://example.com/","http_user_agent":"Mozilla/5.0 (X11; Linux x86_64)"}',
+    },
     { name: 'nginx', description: 'a custom nginx log_format, given in logFormat', definition: null, example: null },
     { name: 'apache', description: 'a custom Apache LogFormat, given in logFormat', definition: null, example: null },
   ];
 }
 
-/** The candidates auto-detection scores: every preset (a fresh parser each). */
-function candidates(): Candidate[] {
-  return PRESETS.map((p) => ({
+/**
+ * The candidates auto-detection scores: every preset (a fresh parser each), and JSON access records
+ * when the sample holds them (their key mapping and units are decided from the sample).
+ */
+function candidates(sampleLines: readonly string[]): Candidate[] {
+  const presets: Candidate[] = PRESETS.map((p) => ({
     name: p.name,
     format: p.create(),
     fallbackOnly: p.fallbackOnly === true,
     ...(p.unitGroup !== undefined ? { unitGroup: p.unitGroup } : {}),
   }));
+  const json = jsonAccessFromSample(sampleLines.map((l) => l.substring(syslogPrefixLength(l))));
+  if (json === null) return presets;
+  return [{ name: JSON_FORMAT, format: json.format, fallbackOnly: false, warning: json.warning, mapping: json.mapping }, ...presets];
 }
 
 /** Auto-detection over sample lines, with every candidate's score: what `POST /formats/detect` shows. */
 export function detectLayouts(sampleLines: readonly string[]): Detection {
-  return detectFormat(sampleLines, candidates(), DEFAULT_PRESET);
+  return detectFormat(sampleLines, candidates(sampleLines), DEFAULT_PRESET);
 }
 
 /** Throws FormatError when the request names no known format or its logFormat does not compile. */
@@ -102,6 +118,13 @@ export function validateFormatRequest(req: FormatRequest): void {
  */
 export function createRecordParser(req: FormatRequest, sampleLines: readonly string[]): RecordParser {
   const resolved = resolve(req);
+  if (resolved === JSON_FORMAT) {
+    // Asked for JSON: the keys and units still come from the sample; without JSON records in it, every line is rejected.
+    const json = jsonAccessFromSample(sampleLines);
+    const format = json?.format ?? new NoJsonRecords();
+    const summary = { format: JSON_FORMAT, confidence: json?.confidence ?? 'high', warnings: json?.warning ? [json.warning] : [], layouts: [] };
+    return new ChainParser(new FormatChain(format, [], false), summary);
+  }
   if (resolved !== null) {
     const summary = { format: resolved.name, confidence: 'high' as const, warnings: [], layouts: [] };
     return new ChainParser(new FormatChain(resolved, [], false), summary);
@@ -110,8 +133,8 @@ export function createRecordParser(req: FormatRequest, sampleLines: readonly str
   return new ChainParser(d.chain, { format: d.primary, confidence: d.confidence, warnings: d.warnings, layouts: d.layouts });
 }
 
-/** The explicit format of a request, or null for auto. */
-function resolve(req: FormatRequest): LineFormat | null {
+/** The explicit format of a request, 'json' (built from the sample), or null for auto. */
+function resolve(req: FormatRequest): LineFormat | typeof JSON_FORMAT | null {
   const name = (req.format ?? '').trim() || AUTO;
   const logFormat = req.logFormat ?? '';
   if (name === 'nginx' || name === 'apache') {
@@ -122,6 +145,7 @@ function resolve(req: FormatRequest): LineFormat | null {
   }
   if (logFormat.trim() !== '') throw new FormatError(`logFormat is only used with format 'nginx' or 'apache', not '${name}'`);
   if (name === AUTO) return null;
+  if (name === JSON_FORMAT) return JSON_FORMAT;
   const preset = findPreset(name);
   if (preset === undefined) {
     throw new FormatError(`unknown format '${name}'; known formats: ${listFormats().map((f) => f.name).join(', ')}`);
@@ -157,5 +181,19 @@ class ChainParser implements RecordParser {
     } catch {
       return true;
     }
+  }
+}
+
+/** format=json on a sample without JSON access records: nothing to map keys from, so every line is rejected, saying why. */
+class NoJsonRecords implements LineFormat {
+  readonly name = JSON_FORMAT;
+  readonly multiLine = false;
+
+  parseLine(_text: string, fail: Failure): null {
+    return failWith(fail, 'no JSON access records in the sample: format json needs lines that are JSON objects with a time and a status or request', 0);
+  }
+
+  startsRecord(): boolean {
+    return true;
   }
 }

@@ -28,7 +28,8 @@ function phi(z: number): number {
 /** The coarsest resolution of which every value is a multiple (values in ms). */
 function resolutionOf(values: readonly number[]): number {
   for (const r of RESOLUTIONS_MS) {
-    if (values.every((v) => Math.abs(v / r - Math.round(v / r)) < 1e-6)) return r;
+    // A value below r is a multiple of r only when it is 0 (a tolerance alone would take 1e-5 for a multiple of 1000).
+    if (values.every((v) => v === 0 || (v >= r && Math.abs(v / r - Math.round(v / r)) < 1e-6))) return r;
   }
   return 0.001;
 }
