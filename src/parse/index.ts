@@ -11,18 +11,22 @@ import { LayoutFormat } from './layoutFormat.js';
 import { newFailure, type LineFormat } from './lineFormat.js';
 import { compileNginxLogFormat } from './nginxLogFormat.js';
 import { findPreset, PRESETS } from './presets.js';
+import { UTC, zoneFromSpec, type Zone } from './zone.js';
 
 export { LineFramer, type FramedLine, type LineFramerOptions } from './framing.js';
 export { RecordAssembler, type FramedRecord, type RecordAssemblerOptions } from './records.js';
 export { FormatError } from './formatError.js';
 export { compileNginxLogFormat } from './nginxLogFormat.js';
 export { compileApacheLogFormat } from './apacheLogFormat.js';
+export { zoneFromSpec, type Zone } from './zone.js';
 
 export interface FormatRequest {
   /** 'auto' (default), a preset name, or 'nginx' / 'apache' with `logFormat`. */
   format: string;
   /** A pasted nginx `log_format` or Apache `LogFormat` (with format 'nginx' / 'apache'). */
   logFormat?: string | undefined;
+  /** The zone of timestamps written without one (IANA name or offset, see zone.ts); absent or empty: UTC. */
+  tz?: string | undefined;
 }
 
 /** What the parser was built from: the format asked for, or what auto-detection chose and how sure it is. */
@@ -77,18 +81,18 @@ export function listFormats(): FormatInfo[] {
 }
 
 /** The candidates auto-detection scores: every preset (a fresh parser each). */
-function candidates(): Candidate[] {
+function candidates(zone: Zone): Candidate[] {
   return PRESETS.map((p) => ({
     name: p.name,
-    format: p.create(),
+    format: p.create(zone),
     fallbackOnly: p.fallbackOnly === true,
     ...(p.unitGroup !== undefined ? { unitGroup: p.unitGroup } : {}),
   }));
 }
 
 /** Auto-detection over sample lines, with every candidate's score: what `POST /formats/detect` shows. */
-export function detectLayouts(sampleLines: readonly string[]): Detection {
-  return detectFormat(sampleLines, candidates(), DEFAULT_PRESET);
+export function detectLayouts(sampleLines: readonly string[], zone: Zone = UTC): Detection {
+  return detectFormat(sampleLines, candidates(zone), DEFAULT_PRESET);
 }
 
 /** Throws FormatError when the request names no known format or its logFormat does not compile. */
@@ -101,24 +105,25 @@ export function validateFormatRequest(req: FormatRequest): void {
  * 'auto'. Detection runs once here; parsing a line costs no more than the layouts it tries.
  */
 export function createRecordParser(req: FormatRequest, sampleLines: readonly string[]): RecordParser {
-  const resolved = resolve(req);
+  const zone = zoneFromSpec(req.tz);
+  const resolved = resolve(req, zone);
   if (resolved !== null) {
     const summary = { format: resolved.name, confidence: 'high' as const, warnings: [], layouts: [] };
     return new ChainParser(new FormatChain(resolved, [], false), summary);
   }
-  const d = detectLayouts(sampleLines);
+  const d = detectLayouts(sampleLines, zone);
   return new ChainParser(d.chain, { format: d.primary, confidence: d.confidence, warnings: d.warnings, layouts: d.layouts });
 }
 
 /** The explicit format of a request, or null for auto. */
-function resolve(req: FormatRequest): LineFormat | null {
+function resolve(req: FormatRequest, zone?: Zone): LineFormat | null {
   const name = (req.format ?? '').trim() || AUTO;
   const logFormat = req.logFormat ?? '';
   if (name === 'nginx' || name === 'apache') {
     if (logFormat.trim() === '') {
       throw new FormatError(`format '${name}' needs logFormat (the ${name === 'nginx' ? 'log_format' : 'LogFormat'} from your config); or use a preset such as ${name}_combined`);
     }
-    return new LayoutFormat(name === 'nginx' ? compileNginxLogFormat(logFormat, CUSTOM) : compileApacheLogFormat(logFormat, CUSTOM));
+    return new LayoutFormat(name === 'nginx' ? compileNginxLogFormat(logFormat, CUSTOM) : compileApacheLogFormat(logFormat, CUSTOM), zone);
   }
   if (logFormat.trim() !== '') throw new FormatError(`logFormat is only used with format 'nginx' or 'apache', not '${name}'`);
   if (name === AUTO) return null;
@@ -126,7 +131,7 @@ function resolve(req: FormatRequest): LineFormat | null {
   if (preset === undefined) {
     throw new FormatError(`unknown format '${name}'; known formats: ${listFormats().map((f) => f.name).join(', ')}`);
   }
-  return preset.create();
+  return preset.create(zone);
 }
 
 class ChainParser implements RecordParser {
