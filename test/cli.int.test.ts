@@ -32,8 +32,9 @@ describe('loginsights CLI', () => {
     const file = path.join(dir, 'access.log');
     const ok = '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /a?b=1 HTTP/1.1" 200 512 "-" "curl/8.5"';
     fs.writeFileSync(file, `${ok}\n\nnot a log line\n${ok.replace('/a?', '/c?')}\n`);
-    const res = cli(['ingest', file, '--server', server.url, '--source', 'cli-test']);
+    const res = cli(['ingest', file, '--server', server.url, '--source', 'cli-test', '--tz', 'europe/berlin']);
     expect(res.stderr + res.stdout).toMatch(/succeeded/);
+    expect(res.stdout).toMatch(/, tz Europe\/Berlin,/); // passed on, and named as the server resolved it
     expect(res.stdout).toMatch(/2 lines ingested \(2 records\), 1 rejected, 1 empty/);
     expect(res.stdout).toMatch(/rejected lines: http:\/\/127\.0\.0\.1:\d+\/ingest\/jobs\/[0-9a-f-]+\/rejected/);
     expect(res.code).toBe(0);

@@ -4,6 +4,14 @@ import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { wideLog } from '../../test/helpers/wideLog.js';
 
+interface LogPage {
+  items: { timestamp: string; line_no: number }[];
+}
+
+/** nginx error lines (no zone in their time), one per wall-clock time given. */
+const errorLog = (times: string[]): string =>
+  times.map((t, i) => `${t} [error] 11#0: *${i + 1} open() "/x${i}" failed, client: 10.0.0.1, server: a, request: "GET /x${i} HTTP/1.1"\n`).join('');
+
 /** Duplicate detection per (source, content), and a failed job's re-upload resuming it (issue 13, defects 9 and 20). */
 describe.each(BACKENDS)('re-uploads on %s', (kind) => {
   let svc: TestService;
@@ -84,5 +92,61 @@ describe.each(BACKENDS)('re-uploads on %s', (kind) => {
     expect(forced.status).toBe(202);
     await svc.waitForJob(forced.body.job_id);
     expect(await storedPerLine('twice')).toEqual({ rows: 20, lines: 10 });
+  });
+
+  // The upload option tz (issue 14, point 8): the zone of timestamps that carry none, kept on the job like its format.
+  const storedTimes = async (source: string): Promise<string[]> => {
+    const res = await svc.getJson<LogPage>(`/logs?source=${source}&limit=50`);
+    expect(res.status).toBe(200);
+    return res.body.items.sort((a, b) => a.line_no - b.line_no).map((r) => new Date(r.timestamp).toISOString());
+  };
+
+  it('reads an error log in the tz given, in winter and summer, and the job names the zone', async () => {
+    const file = errorLog(['2026/01/15 08:00:00', '2026/07/15 08:00:00', '2026/11/01 01:30:00']);
+    const up = await svc.upload(file, { source: 'tz-ny', tz: 'America/New_York' });
+    expect(up.status).toBe(202);
+    expect(await svc.waitForJob(up.body.job_id)).toMatchObject({ status: 'succeeded', lines_ingested: 3, tz: 'America/New_York' });
+    // EST, EDT, and the hour New York lives twice: its first pass (EDT).
+    expect(await storedTimes('tz-ny')).toEqual(['2026-01-15T13:00:00.000Z', '2026-07-15T12:00:00.000Z', '2026-11-01T05:30:00.000Z']);
+
+    // No tz: UTC, as before, and the job says so.
+    const plain = await svc.upload(file, { source: 'tz-none' });
+    expect(await svc.waitForJob(plain.body.job_id)).toMatchObject({ status: 'succeeded', tz: 'UTC' });
+    expect((await storedTimes('tz-none'))[0]).toBe('2026-01-15T08:00:00.000Z');
+
+    // The same content for the same source with another tz is a duplicate, like another format: the earlier job stands.
+    const again = await svc.upload(file, { source: 'tz-ny', tz: 'Europe/Berlin' });
+    expect(again).toMatchObject({ status: 200, body: { duplicate_of: up.body.job_id } });
+    const listed = await svc.getJson<{ items: { id: string; tz: string }[] }>('/ingest/jobs?limit=10');
+    expect(listed.body.items.find((j) => j.id === up.body.job_id)?.tz).toBe('America/New_York');
+  });
+
+  it('refuses an unknown zone with a 400 naming tz', async () => {
+    const res = await svc.upload(errorLog(['2026/01/15 08:00:00']), { source: 'tz-bad', tz: 'Mars/Olympus_Mons' });
+    expect(res.status).toBe(400);
+    expect((res.body as unknown as { invalid_params: unknown }).invalid_params).toEqual([
+      { name: 'tz', reason: expect.stringContaining("unknown time zone 'Mars/Olympus_Mons'") as unknown },
+    ]);
+  });
+
+  it('a resumed job keeps the tz it started with', async () => {
+    // The database refuses the job's lines with an error that is not about a row's data: the job fails.
+    await svc.db.exec(`
+      CREATE FUNCTION test_refuse_tz() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.source = 'tz-resume' THEN RAISE EXCEPTION 'test: line % refused', NEW.line_no; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_refuse_tz BEFORE INSERT ON logs FOR EACH ROW EXECUTE FUNCTION test_refuse_tz();`);
+    const file = errorLog(['2026/02/01 12:00:00', '2026/08/01 12:00:00']);
+    const first = await svc.upload(file, { source: 'tz-resume', tz: '+05:30' });
+    const failed = await svc.waitForJob(first.body.job_id);
+    expect(failed).toMatchObject({ status: 'failed', tz: '+05:30' });
+
+    await svc.db.exec('DROP TRIGGER test_refuse_tz ON logs');
+    const again = await svc.upload(file, { source: 'tz-resume', tz: 'Europe/Berlin' });
+    expect(again.body).toMatchObject({ job_id: failed.id, resumed_from: { error: expect.stringContaining('refused') as unknown } });
+    expect(await svc.waitForJob(failed.id)).toMatchObject({ status: 'succeeded', lines_ingested: 2, tz: '+05:30' });
+    expect(await storedTimes('tz-resume')).toEqual(['2026-02-01T06:30:00.000Z', '2026-08-01T06:30:00.000Z']); // +05:30, not Berlin
   });
 });

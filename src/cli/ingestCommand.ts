@@ -10,6 +10,8 @@ export interface IngestOptions {
   source?: string | undefined;
   format?: string | undefined;
   logFormat?: string | undefined;
+  /** The zone of timestamps written without one (IANA name or offset); the server's default is UTC. */
+  tz?: string | undefined;
   force?: boolean | undefined;
   progress: boolean;
   pollMs?: number;
@@ -19,6 +21,8 @@ interface JobView {
   id: string;
   status: string;
   format: string | null;
+  /** Absent from servers older than the tz option. */
+  tz?: string;
   bytes_total: number;
   bytes_processed: number;
   lines_ingested: number;
@@ -74,6 +78,7 @@ async function upload(file: string, opts: IngestOptions): Promise<{ jobId: strin
   if (opts.source) url.searchParams.set('source', opts.source);
   if (opts.format) url.searchParams.set('format', opts.format);
   if (opts.logFormat) url.searchParams.set('log_format', opts.logFormat);
+  if (opts.tz) url.searchParams.set('tz', opts.tz);
   if (opts.force) url.searchParams.set('force', 'true');
   const progress = bar(`upload ${path.basename(file)}`, opts.progress);
   if (opts.progress) progress.start(size, 0, { speed: '' });
@@ -135,7 +140,7 @@ export async function ingestFiles(files: string[], opts: IngestOptions): Promise
       if (duplicate) console.log(`${file}: already uploaded as job ${jobId} (use --force to ingest again)`);
       const job = await waitForJob(jobId, opts);
       console.log(
-        `${file}: job ${job.id} ${job.status} — format ${job.format ?? '?'}, ${job.lines_ingested} lines ingested ` +
+        `${file}: job ${job.id} ${job.status} — format ${job.format ?? '?'}${job.tz ? `, tz ${job.tz}` : ''}, ${job.lines_ingested} lines ingested ` +
           `(${job.records_ingested} records), ${job.lines_rejected} rejected, ${job.lines_skipped} empty` +
           (job.error ? ` — error: ${job.error}` : ''),
       );

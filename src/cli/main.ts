@@ -86,11 +86,12 @@ program
   .option('-s, --source <source>', 'source name stored with every record')
   .option('-f, --format <format>', 'auto (default), a preset name, or nginx/apache with --log-format')
   .option('--log-format <string>', 'an nginx log_format or Apache LogFormat line')
+  .option('--tz <zone>', 'time zone of timestamps written without one (error logs): IANA name such as Europe/Berlin, or +05:30; default UTC')
   .option('--force', 'ingest again even if the same content was uploaded before')
   .option('--server <url>', 'server URL (default: http://HOST:PORT from the configuration)')
   .option('--api-key <key>', 'an API key with the ingest scope (default: LOGINSIGHTS_API_KEY, then ADMIN_API_KEY)')
   .option('--no-progress', 'no progress bars')
-  .action(async (files: string[], o: { source?: string; format?: string; logFormat?: string; force?: boolean; server?: string; apiKey?: string; progress: boolean }) => {
+  .action(async (files: string[], o: { source?: string; format?: string; logFormat?: string; tz?: string; force?: boolean; server?: string; apiKey?: string; progress: boolean }) => {
     const env = readEnvironment();
     const apiKey = o.apiKey ?? env.LOGINSIGHTS_API_KEY ?? env.ADMIN_API_KEY;
     process.exitCode = await ingestFiles(files, { ...o, server: serverUrl(o.server), apiKey });

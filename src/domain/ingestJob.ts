@@ -31,6 +31,8 @@ export interface IngestJob {
   format_requested: string;
   log_format: string | null;
   format: string | null;
+  /** The zone timestamps without one were read in: an IANA name or `±HH:MM`; `UTC` by default. */
+  tz: string;
   file_name: string | null;
   sha256: string;
   gzip: boolean;

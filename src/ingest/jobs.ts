@@ -8,7 +8,7 @@ export interface ClaimedJob extends IngestJob {
   spool_path: string;
 }
 
-const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, file_name, sha256, gzip,
+const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, tz, file_name, sha256, gzip,
   bytes_total, bytes_processed, lines_processed, lines_ingested, lines_rejected, lines_skipped,
   records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at, spool_removed_at,
   alert_evaluation`;
@@ -17,6 +17,8 @@ export interface NewJob {
   source: string;
   formatRequested: string;
   logFormat: string | null;
+  /** The zone for timestamps without one, as zoneFromSpec names it (`UTC` by default). */
+  tz: string;
   fileName: string | null;
   spoolPath: string;
   sha256: string;
@@ -55,18 +57,18 @@ export async function createJob(db: Db, job: NewJob): Promise<CreatedJob> {
       if (resumed) return resumed;
     }
     const inserted = await tx.query<IngestJob>(
-      `INSERT INTO ingest_jobs (source, format_requested, log_format, file_name, spool_path, sha256, gzip, bytes_total, forced)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      `INSERT INTO ingest_jobs (source, format_requested, log_format, tz, file_name, spool_path, sha256, gzip, bytes_total, forced)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        RETURNING ${JOB_COLUMNS}`,
-      [job.source, job.formatRequested, job.logFormat, job.fileName, job.spoolPath, job.sha256, job.gzip, job.bytesTotal, job.forced],
+      [job.source, job.formatRequested, job.logFormat, job.tz, job.fileName, job.spoolPath, job.sha256, job.gzip, job.bytesTotal, job.forced],
     );
     return { outcome: 'created', job: inserted.rows[0]! };
   });
 }
 
 /**
- * Queues the newest failed job with the upload's key again, on the new file. Its format stays the one
- * it started with (the checkpoint was reached with it); attempts start over so MAX_ATTEMPTS counts
+ * Queues the newest failed job with the upload's key again, on the new file. Its format and tz stay the
+ * ones it started with (the checkpoint was reached with them, and one job's records share one reading); attempts start over so MAX_ATTEMPTS counts
  * this upload's run afresh. The error is cleared (the job is no longer failed) and returned to the uploader.
  */
 async function resumeFailedJob(tx: Queryable, job: NewJob): Promise<CreatedJob | undefined> {

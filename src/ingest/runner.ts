@@ -186,7 +186,7 @@ export class IngestRunner {
       jobId: job.id,
       source: job.source,
       spoolPath: job.spool_path,
-      format: { format: job.format_requested, logFormat: job.log_format ?? undefined },
+      format: { format: job.format_requested, logFormat: job.log_format ?? undefined, tz: job.tz },
       startOffset: job.bytes_processed,
       linesBefore: job.lines_processed,
       batchRows: this.opts.batchRows,

@@ -2,18 +2,21 @@ import type { LogLevel, LogRecord } from '../domain/record.js';
 import { MAX_CLIENT_CHARS, withinChars } from './fieldBounds.js';
 import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from './lineFormat.js';
 import { parseAnyTimestamp } from './timestamps.js';
+import { UTC, type Zone } from './zone.js';
 
 /**
  * The Apache error log, 2.2 and 2.4 default layouts:
  *   2.2  `[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] message`
  *   2.4  `[Wed Oct 11 14:32:52.123456 2000] [module:level] [pid N:tid N] (errno)Text: [client ip:port] AHnnnnn: message, referer: …`
  * (2.4's built-in ErrorLogFormat is `[%{u}t] [%-m:%l] [pid %P:tid %T] %7F: %E: [client\ %a] %M% ,\ referer\ %{Referer}i`).
- * The time has no zone and is taken as UTC; microseconds are kept as a fraction of a millisecond.
+ * The time has no zone and is read in `zone` (the upload's `tz`, UTC by default); microseconds are kept as a fraction of a millisecond.
  * The message is the text after the header brackets, with the `[client …]` segment taken out.
  */
 export class ApacheErrorFormat implements LineFormat {
   readonly name = 'apache_error';
   readonly multiLine = false;
+
+  constructor(private readonly zone: Zone = UTC) {}
 
   startsRecord(): boolean {
     return true;
@@ -24,7 +27,7 @@ export class ApacheErrorFormat implements LineFormat {
     if (text.charCodeAt(0) !== 91 || tsEnd === -1) {
       return failWith(fail, "line does not match apache_error: expected '[' and a timestamp at column 1", 0);
     }
-    const ts = parseAnyTimestamp(text, 1, tsEnd);
+    const ts = parseAnyTimestamp(text, 1, tsEnd, this.zone);
     if (Number.isNaN(ts)) {
       // `[authz_core:error] …` after a syslog header: such lines carry only syslog's time, which has no year.
       const shown = excerpt(text, 1, tsEnd);

@@ -13,18 +13,22 @@ import { compileNginxLogFormat } from './nginxLogFormat.js';
 import { jsonAccessFromSample } from './jsonAccess.js';
 import { findPreset, PRESETS } from './presets.js';
 import { syslogPrefixLength } from './syslog.js';
+import { UTC, zoneFromSpec, type Zone } from './zone.js';
 
 export { LineFramer, type FramedLine, type LineFramerOptions } from './framing.js';
 export { RecordAssembler, type FramedRecord, type RecordAssemblerOptions } from './records.js';
 export { FormatError } from './formatError.js';
 export { compileNginxLogFormat } from './nginxLogFormat.js';
 export { compileApacheLogFormat } from './apacheLogFormat.js';
+export { zoneFromSpec, type Zone } from './zone.js';
 
 export interface FormatRequest {
   /** 'auto' (default), a preset name, or 'nginx' / 'apache' with `logFormat`. */
   format: string;
   /** A pasted nginx `log_format` or Apache `LogFormat` (with format 'nginx' / 'apache'). */
   logFormat?: string | undefined;
+  /** The zone of timestamps written without one (IANA name or offset, see zone.ts); absent or empty: UTC. */
+  tz?: string | undefined;
 }
 
 /** What the parser was built from: the format asked for, or what auto-detection chose and how sure it is. */
@@ -90,21 +94,21 @@ export function listFormats(): FormatInfo[] {
  * The candidates auto-detection scores: every preset (a fresh parser each), and JSON access records
  * when the sample holds them (their key mapping and units are decided from the sample).
  */
-function candidates(sampleLines: readonly string[]): Candidate[] {
+function candidates(sampleLines: readonly string[], zone: Zone): Candidate[] {
   const presets: Candidate[] = PRESETS.map((p) => ({
     name: p.name,
-    format: p.create(),
+    format: p.create(zone),
     fallbackOnly: p.fallbackOnly === true,
     ...(p.unitGroup !== undefined ? { unitGroup: p.unitGroup } : {}),
   }));
-  const json = jsonAccessFromSample(sampleLines.map((l) => l.substring(syslogPrefixLength(l))));
+  const json = jsonAccessFromSample(sampleLines.map((l) => l.substring(syslogPrefixLength(l))), zone);
   if (json === null) return presets;
   return [{ name: JSON_FORMAT, format: json.format, fallbackOnly: false, warning: json.warning, mapping: json.mapping }, ...presets];
 }
 
 /** Auto-detection over sample lines, with every candidate's score: what `POST /formats/detect` shows. */
-export function detectLayouts(sampleLines: readonly string[]): Detection {
-  return detectFormat(sampleLines, candidates(sampleLines), DEFAULT_PRESET);
+export function detectLayouts(sampleLines: readonly string[], zone: Zone = UTC): Detection {
+  return detectFormat(sampleLines, candidates(sampleLines, zone), DEFAULT_PRESET);
 }
 
 /** Throws FormatError when the request names no known format or its logFormat does not compile. */
@@ -117,10 +121,11 @@ export function validateFormatRequest(req: FormatRequest): void {
  * 'auto'. Detection runs once here; parsing a line costs no more than the layouts it tries.
  */
 export function createRecordParser(req: FormatRequest, sampleLines: readonly string[]): RecordParser {
-  const resolved = resolve(req);
+  const zone = zoneFromSpec(req.tz);
+  const resolved = resolve(req, zone);
   if (resolved === JSON_FORMAT) {
     // Asked for JSON: the keys and units still come from the sample; without JSON records in it, every line is rejected.
-    const json = jsonAccessFromSample(sampleLines);
+    const json = jsonAccessFromSample(sampleLines, zone);
     const format = json?.format ?? new NoJsonRecords();
     const summary = { format: JSON_FORMAT, confidence: json?.confidence ?? 'high', warnings: json?.warning ? [json.warning] : [], layouts: [] };
     return new ChainParser(new FormatChain(format, [], false), summary);
@@ -129,19 +134,19 @@ export function createRecordParser(req: FormatRequest, sampleLines: readonly str
     const summary = { format: resolved.name, confidence: 'high' as const, warnings: [], layouts: [] };
     return new ChainParser(new FormatChain(resolved, [], false), summary);
   }
-  const d = detectLayouts(sampleLines);
+  const d = detectLayouts(sampleLines, zone);
   return new ChainParser(d.chain, { format: d.primary, confidence: d.confidence, warnings: d.warnings, layouts: d.layouts });
 }
 
 /** The explicit format of a request, 'json' (built from the sample), or null for auto. */
-function resolve(req: FormatRequest): LineFormat | typeof JSON_FORMAT | null {
+function resolve(req: FormatRequest, zone?: Zone): LineFormat | typeof JSON_FORMAT | null {
   const name = (req.format ?? '').trim() || AUTO;
   const logFormat = req.logFormat ?? '';
   if (name === 'nginx' || name === 'apache') {
     if (logFormat.trim() === '') {
       throw new FormatError(`format '${name}' needs logFormat (the ${name === 'nginx' ? 'log_format' : 'LogFormat'} from your config); or use a preset such as ${name}_combined`);
     }
-    return new LayoutFormat(name === 'nginx' ? compileNginxLogFormat(logFormat, CUSTOM) : compileApacheLogFormat(logFormat, CUSTOM));
+    return new LayoutFormat(name === 'nginx' ? compileNginxLogFormat(logFormat, CUSTOM) : compileApacheLogFormat(logFormat, CUSTOM), zone);
   }
   if (logFormat.trim() !== '') throw new FormatError(`logFormat is only used with format 'nginx' or 'apache', not '${name}'`);
   if (name === AUTO) return null;
@@ -150,7 +155,7 @@ function resolve(req: FormatRequest): LineFormat | typeof JSON_FORMAT | null {
   if (preset === undefined) {
     throw new FormatError(`unknown format '${name}'; known formats: ${listFormats().map((f) => f.name).join(', ')}`);
   }
-  return preset.create();
+  return preset.create(zone);
 }
 
 class ChainParser implements RecordParser {

@@ -13,6 +13,7 @@ import { CLIENT_KEYS_WITH_PORT, isAbsent, valueAt, type ChosenKey } from './json
 import { isDockerWrapper, JSON_REJECTIONS as R, parseJsonObject, refuse, refuseImplausible, reject, shown, type JsonObject } from './jsonLine.js';
 import { planFromSample, mappingOf, type JsonPlan } from './jsonPlan.js';
 import { durationMs, numberFromString, timeMs, UNIT_NAMES } from './jsonUnits.js';
+import { UTC, type Zone } from './zone.js';
 import { emptyRecord, excerpt, newFailure, type Failure, type LineFormat } from './lineFormat.js';
 import { applyRequestLine, endpointOf, httpMethod, httpProtocol } from './requestLine.js';
 
@@ -33,7 +34,7 @@ export interface JsonAccessDetection {
  * records (fewer than half of the non-empty sample lines are JSON objects with a usable time and a
  * status or request).
  */
-export function jsonAccessFromSample(samples: readonly string[]): JsonAccessDetection | null {
+export function jsonAccessFromSample(samples: readonly string[], zone: Zone = UTC): JsonAccessDetection | null {
   const lines = samples.filter((s) => s.trim() !== '');
   const fail = newFailure();
   const objects: JsonObject[] = [];
@@ -46,7 +47,7 @@ export function jsonAccessFromSample(samples: readonly string[]): JsonAccessDete
   const records = dockerLog ? objects.map((o) => (isDockerWrapper(o) ? parseJsonObject(o.log, fail) : o)).filter((o) => o !== null) : objects;
   const plan = planFromSample(records, dockerLog);
   if (plan === null) return null;
-  const format = new JsonAccessFormat(plan);
+  const format = new JsonAccessFormat(plan, zone);
   let usable = 0;
   for (const line of lines) {
     const rec = format.parseLine(line, fail);
@@ -66,7 +67,11 @@ export class JsonAccessFormat implements LineFormat {
   private readonly paths: Readonly<Record<'request' | 'method' | 'uri' | 'args' | 'protocol' | 'userAgent' | 'referer' | 'host' | 'client' | 'forwardedFor', readonly string[]>>;
   private readonly clientHasPort: boolean;
 
-  constructor(private readonly plan: JsonPlan) {
+  constructor(
+    private readonly plan: JsonPlan,
+    /** For a time without an offset (the upload's `tz`). */
+    private readonly zone: Zone = UTC,
+  ) {
     const k = plan.keys;
     const path = (c: ChosenKey | null): readonly string[] => c?.path ?? [];
     this.paths = {
@@ -93,7 +98,7 @@ export class JsonAccessFormat implements LineFormat {
     const rec = emptyRecord();
     const tv = valueAt(obj, P.time.path);
     if (isAbsent(tv)) return reject(fail, R.noTime, P.time.name, excerpt(line, 0, line.length));
-    rec.timestamp = timeMs(tv);
+    rec.timestamp = timeMs(tv, this.zone);
     if (Number.isNaN(rec.timestamp)) return reject(fail, R.badTime, P.time.name, shown(tv));
     if (!readStatus(obj, P.keys.status, rec, fail) || !readBytes(obj, P.keys.bytes, rec, fail) || !this.readLatency(obj, rec, fail)) return null;
     this.readRequest(obj, rec, line);

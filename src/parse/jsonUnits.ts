@@ -6,6 +6,7 @@
 import { isDash, secondsToMs, sumSecondsList } from './fieldValues.js';
 import { chooseLatencyReading } from './latencyUnits.js';
 import { parseAnyTimestamp } from './timestamps.js';
+import { UTC, type Zone } from './zone.js';
 
 export type DurationUnit = 's' | 'ms' | 'us' | 'ns';
 
@@ -188,9 +189,9 @@ export function epochToMs(v: number): number {
 }
 
 /** A time value in epoch ms, NaN when not one: epoch numbers and numeric strings (`"$msec"`), or the layouts' time strings. */
-export function timeMs(v: unknown): number {
+export function timeMs(v: unknown, zone: Zone = UTC): number {
   if (typeof v === 'number') return epochToMs(v);
   if (typeof v !== 'string') return NaN;
   const n = numberFromString(v);
-  return Number.isNaN(n) ? parseAnyTimestamp(v, 0, v.length) : epochToMs(n);
+  return Number.isNaN(n) ? parseAnyTimestamp(v, 0, v.length, zone) : epochToMs(n);
 }

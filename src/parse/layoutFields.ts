@@ -12,6 +12,7 @@ import {
   parseIso8601,
   parseTimeLocal,
 } from './timestamps.js';
+import type { Zone } from './zone.js';
 
 /** Values of one line that are combined only once the whole line is read. */
 export interface FieldState {
@@ -44,7 +45,10 @@ const DURATION_UNITS: Partial<Record<FieldKind, string>> = {
   [FieldKind.DurationUs]: 'µs',
 };
 
-/** Stores the value at [start, end) into the record. False (with `fail` filled in) when the value is invalid. */
+/**
+ * Stores the value at [start, end) into the record. False (with `fail` filled in) when the value is
+ * invalid. `zone`: the zone of a timestamp written without one (the upload's `tz`).
+ */
 export function storeField(
   kind: FieldKind,
   label: string,
@@ -55,6 +59,7 @@ export function storeField(
   st: FieldState,
   json: boolean,
   fail: Failure,
+  zone: Zone,
 ): boolean {
   switch (kind) {
     case FieldKind.Ignore:
@@ -69,9 +74,9 @@ export function storeField(
       return true;
     }
     case FieldKind.TimeLocal:
-      return setTime(rec, parseTimeLocal(s, start, end), fail, s, start, end);
+      return setTime(rec, parseTimeLocal(s, start, end, zone), fail, s, start, end);
     case FieldKind.TimeIso:
-      return setTime(rec, parseIso8601(s, start, end), fail, s, start, end);
+      return setTime(rec, parseIso8601(s, start, end, zone), fail, s, start, end);
     case FieldKind.TimeEpochSeconds:
       return setTime(rec, parseEpochSeconds(s, start, end), fail, s, start, end);
     case FieldKind.TimeEpochMs:
@@ -79,7 +84,7 @@ export function storeField(
     case FieldKind.TimeEpochUs:
       return setTime(rec, parseEpochInteger(s, start, end, 0.001), fail, s, start, end);
     case FieldKind.TimeAny:
-      return setTime(rec, parseAnyTimestamp(s, start, end), fail, s, start, end);
+      return setTime(rec, parseAnyTimestamp(s, start, end, zone), fail, s, start, end);
     case FieldKind.Request:
       applyRequestLine(rec, s, start, end);
       st.hasRequest = true;

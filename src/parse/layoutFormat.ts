@@ -6,6 +6,7 @@ import { Literal, RunMatches } from './literal.js';
 import {
   closesBeforeMoreFields, hasSpace, isEscaped, isNumberStart, listEnd, literalEndingAt, matchLiteral, SPACE, spaceOrEnd, startsAnotherField, startsKeyValue,
 } from './scan.js';
+import { UTC, type Zone } from './zone.js';
 
 /** Field end meaning "the value runs to the end of the line". */
 const NO_CLOSE = -2;
@@ -50,7 +51,11 @@ export class LayoutFormat implements LineFormat {
   private readonly requiredSep: string;
   private readonly hasBodyBytes: boolean;
 
-  constructor(layout: Layout) {
+  /** `zone`: the zone of a timestamp written without one (the upload's `tz`). */
+  constructor(
+    layout: Layout,
+    private readonly zone: Zone = UTC,
+  ) {
     this.L = layout;
     this.name = layout.name;
     const n = layout.fields.length;
@@ -117,7 +122,7 @@ export class LayoutFormat implements LineFormat {
           return failWith(fail, `line does not match ${L.name}: ${step.label} '${excerpt(line, p, valueEnd)}' is not one word`, p);
         }
       }
-      if (!storeField(step.kind, step.label, line, p, valueEnd, rec, st, L.json, fail)) return null;
+      if (!storeField(step.kind, step.label, line, p, valueEnd, rec, st, L.json, fail, this.zone)) return null;
       if (q === NO_CLOSE) return this.finish(rec, line);
       if (next < 0) next = matchLiteral(line, q, end, sep);
       if (next < 0 && step.isLastRequired && matchLiteral(line, q, end, this.requiredSep) === end) {

@@ -5,17 +5,20 @@ import { emptyRecord, excerpt, failWith, type Failure, type LineFormat } from '.
 import { applyRequestParts } from './requestLine.js';
 import { syslogPrefixLength } from './syslog.js';
 import { parseSlashDateTime } from './timestamps.js';
+import { UTC, type Zone } from './zone.js';
 
 /**
  * The nginx error log, whose layout is fixed (ngx_log_error_core):
  *   `2026/10/10 13:55:36 [error] 1234#0: *5 message, client: 1.2.3.4, server: x, request: "GET /x HTTP/1.1", upstream: "…", host: "…", referrer: "…"`
- * The time is the server's local time without a zone; we take it as UTC. The message is everything
+ * The time is the server's local time without a zone: it is read in `zone` (the upload's `tz`, UTC by default). The message is everything
  * after `*CID ` (or after `PID#TID: ` for process-level messages), context included, and for a
  * FastCGI backend's multi-line stderr output the whole record.
  */
 export class NginxErrorFormat implements LineFormat {
   readonly name = 'nginx_error';
   readonly multiLine = true;
+
+  constructor(private readonly zone: Zone = UTC) {}
 
   /** Continuation lines (FastCGI stderr output) are those that do not start with `YYYY/MM/DD HH:MM:SS [`. */
   startsRecord(line: string): boolean {
@@ -25,7 +28,7 @@ export class NginxErrorFormat implements LineFormat {
   }
 
   parseLine(text: string, fail: Failure): LogRecord | null {
-    const ts = text.length >= 21 ? parseSlashDateTime(text, 0) : NaN;
+    const ts = text.length >= 21 ? parseSlashDateTime(text, 0, this.zone) : NaN;
     if (Number.isNaN(ts) || text.charCodeAt(19) !== 32 || text.charCodeAt(20) !== 91) {
       return failWith(fail, "line does not match nginx_error: expected a 'YYYY/MM/DD HH:MM:SS [level]' start at column 1", 0);
     }

@@ -5,6 +5,7 @@ import { LayoutFormat } from './layoutFormat.js';
 import type { LineFormat } from './lineFormat.js';
 import { NginxErrorFormat } from './nginxError.js';
 import { nginxLayoutItems } from './nginxLogFormat.js';
+import type { Zone } from './zone.js';
 
 export interface Preset {
   name: string;
@@ -13,8 +14,8 @@ export interface Preset {
   definition: string;
   /** One line in this layout (documentation, and a test that the preset reads it and detection picks it). */
   example: string;
-  /** Fresh instance: a format keeps per-line scratch state, so parsers do not share them. */
-  create(): LineFormat;
+  /** Fresh instance: a format keeps per-line scratch state, so parsers do not share them. `zone`: for timestamps without one (default UTC). */
+  create(zone?: Zone): LineFormat;
   /**
    * A catch-all that ignores what follows the fields it knows. Tried last, never the detected primary
    * while another preset matches, and a job whose lines it reads is told (fields may be missing).
@@ -72,10 +73,10 @@ function layoutPreset(items: (format: string) => LayoutItem[], spec: LayoutPrese
     example: spec.example,
     ...(fallbackOnly ? { fallbackOnly } : {}),
     ...(spec.unitGroup !== undefined ? { unitGroup: spec.unitGroup } : {}),
-    create() {
+    create(zone) {
       const head = items(base);
       const all = tail === undefined ? head : [...head, ...items(tail)];
-      return new LayoutFormat(buildLayout(name, all, tail === undefined ? opts : { ...opts, optionalFrom: head.length }));
+      return new LayoutFormat(buildLayout(name, all, tail === undefined ? opts : { ...opts, optionalFrom: head.length }), zone);
     },
   };
 }
@@ -223,14 +224,14 @@ export const PRESETS: readonly Preset[] = [
     description: 'nginx error log (multi-line records for FastCGI output)',
     definition: 'YYYY/MM/DD HH:MM:SS [level] pid#tid: *cid message[, client: …, server: …, request: "…", host: "…"]',
     example: '2026/12/06 10:15:32 [error] 1234#1234: *5678 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 203.0.113.7, server: example.com, request: "GET /api/orders/8812 HTTP/1.1", upstream: "http://10.0.0.12:8080/api/orders/8812", host: "example.com"',
-    create: () => new NginxErrorFormat(),
+    create: (zone) => new NginxErrorFormat(zone),
   },
   {
     name: 'apache_error',
     description: 'Apache error log, 2.2 and 2.4 layouts',
     definition: '[%{u}t] [%-m:%l] [pid %P:tid %T] [client %a] %M (2.4); [%t] [%l] [client %a] %M (2.2)',
     example: '[Sun Dec 06 10:15:32.123456 2026] [proxy:error] [pid 1234:tid 5678] [client 203.0.113.7:51234] AH00898: Error reading from remote server returned by /api/orders/8812',
-    create: () => new ApacheErrorFormat(),
+    create: (zone) => new ApacheErrorFormat(zone),
   },
   apache(
     { name: 'combined_extra', description: 'combined followed by fields no preset explains, which are ignored; tried last', base: APACHE_COMBINED, example: `${EX_COMBINED} gzip=2.41 x`, opts: { trailing: 'ignore' } },

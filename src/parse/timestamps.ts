@@ -2,8 +2,9 @@
  * Timestamp scanners over a [start, end) range of a line, returning epoch milliseconds or NaN.
  * No Date.parse and no substring per line: digits are read with charCodeAt and the calendar date is
  * turned into days with integer arithmetic, which is cheaper than caching it.
- * A timestamp without a zone is taken as UTC.
+ * A timestamp without a zone is in `zone` (the upload's `tz`, UTC by default; see zone.ts).
  */
+import { UTC, type Zone } from './zone.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -108,16 +109,16 @@ function fraction(s: string, p: number, end: number, out: { ms: number }): numbe
 }
 const frac = { ms: 0 };
 
-/** Optional zone after a time: nothing (UTC), or spaces then a zone, or a zone right away (ISO). */
-function withZone(ms: number, s: string, p: number, end: number): number {
+/** Optional zone after a time: nothing (then `zone`), or spaces then a zone, or a zone right away (ISO). */
+function withZone(ms: number, s: string, p: number, end: number, zone: Zone): number {
   while (p < end && s.charCodeAt(p) === 32) p++;
-  if (p === end) return ms;
+  if (p === end) return zone.toUtc(ms);
   const z = zoneMinutes(s, p, end);
   return ms - z * 60_000;
 }
 
 /** nginx $time_local / Apache %t: `10/Oct/2000:13:55:36 -0700`; also `29/Aug/2023 22:02:58` (Python http.server, no zone). */
-export function parseTimeLocal(s: string, start: number, end: number): number {
+export function parseTimeLocal(s: string, start: number, end: number, zone: Zone = UTC): number {
   if (end - start < 20 || s.charCodeAt(start + 2) !== 47 || s.charCodeAt(start + 6) !== 47) return NaN;
   const sep = s.charCodeAt(start + 11);
   if ((sep !== 58 && sep !== 32) || s.charCodeAt(start + 14) !== 58 || s.charCodeAt(start + 17) !== 58) return NaN;
@@ -129,11 +130,11 @@ export function parseTimeLocal(s: string, start: number, end: number): number {
     num2(s, start + 15),
     num2(s, start + 18),
   );
-  return withZone(ms, s, start + 20, end);
+  return withZone(ms, s, start + 20, end, zone);
 }
 
 /** ISO 8601 as nginx $time_iso8601 writes it (`2000-10-10T13:55:36-07:00`), with optional fraction and zone. */
-export function parseIso8601(s: string, start: number, end: number): number {
+export function parseIso8601(s: string, start: number, end: number, zone: Zone = UTC): number {
   if (end - start < 19 || s.charCodeAt(start + 4) !== 45 || s.charCodeAt(start + 7) !== 45) return NaN;
   const t = s.charCodeAt(start + 10);
   if ((t !== 84 && t !== 116 && t !== 32) || s.charCodeAt(start + 13) !== 58 || s.charCodeAt(start + 16) !== 58) return NaN;
@@ -144,18 +145,18 @@ export function parseIso8601(s: string, start: number, end: number): number {
     p = fraction(s, p, end, frac);
     ms += frac.ms;
   }
-  return withZone(ms, s, p, end);
+  return withZone(ms, s, p, end, zone);
 }
 
-/** nginx error log and ISO-like slashes: `2026/10/10 13:55:36` (local time of the server, taken as UTC). */
-export function parseSlashDateTime(s: string, start: number): number {
+/** nginx error log and ISO-like slashes: `2026/10/10 13:55:36` (local time of the server: no zone, so in `zone`). */
+export function parseSlashDateTime(s: string, start: number, zone: Zone = UTC): number {
   if (s.charCodeAt(start + 4) !== 47 || s.charCodeAt(start + 7) !== 47 || s.charCodeAt(start + 10) !== 32) return NaN;
   if (s.charCodeAt(start + 13) !== 58 || s.charCodeAt(start + 16) !== 58) return NaN;
-  return utcMillis(num4(s, start), num2(s, start + 5), num2(s, start + 8), num2(s, start + 11), num2(s, start + 14), num2(s, start + 17));
+  return zone.toUtc(utcMillis(num4(s, start), num2(s, start + 5), num2(s, start + 8), num2(s, start + 11), num2(s, start + 14), num2(s, start + 17)));
 }
 
-/** Apache error log (apr_ctime): `Wed Oct 11 14:32:52 2000`, 2.4 adds microseconds `14:32:52.123456`. */
-export function parseCtime(s: string, start: number, end: number): number {
+/** Apache error log (apr_ctime): `Wed Oct 11 14:32:52 2000`, 2.4 adds microseconds `14:32:52.123456`; no zone, so in `zone`. */
+export function parseCtime(s: string, start: number, end: number, zone: Zone = UTC): number {
   if (end - start < 24 || s.charCodeAt(start + 3) !== 32 || s.charCodeAt(start + 7) !== 32) return NaN;
   const d1 = s.charCodeAt(start + 8);
   const day = (d1 === 32 ? 0 : digit(s, start + 8) * 10) + digit(s, start + 9);
@@ -169,7 +170,7 @@ export function parseCtime(s: string, start: number, end: number): number {
   }
   if (end - p !== 5 || s.charCodeAt(p) !== 32) return NaN;
   const ms = utcMillis(num4(s, p + 1), monthAt(s, start + 4), day, num2(s, t), num2(s, t + 3), num2(s, t + 6));
-  return ms + extra;
+  return zone.toUtc(ms + extra);
 }
 
 /** `1286536308.123` ($msec, seconds with millisecond resolution) or whole seconds. */
@@ -204,12 +205,12 @@ export function parseEpochInteger(s: string, start: number, end: number, unitMs:
 }
 
 /** Any of the shapes above, for formats whose time layout is configurable (Apache %{…}t, error logs). */
-export function parseAnyTimestamp(s: string, start: number, end: number): number {
+export function parseAnyTimestamp(s: string, start: number, end: number, zone: Zone = UTC): number {
   const c2 = s.charCodeAt(start + 2);
   const c4 = s.charCodeAt(start + 4);
-  if (c2 === 47) return parseTimeLocal(s, start, end);
-  if (c4 === 45) return parseIso8601(s, start, end);
-  if (c4 === 47) return end - start === 19 ? parseSlashDateTime(s, start) : NaN;
-  if (s.charCodeAt(start + 3) === 32) return parseCtime(s, start, end);
+  if (c2 === 47) return parseTimeLocal(s, start, end, zone);
+  if (c4 === 45) return parseIso8601(s, start, end, zone);
+  if (c4 === 47) return end - start === 19 ? parseSlashDateTime(s, start, zone) : NaN;
+  if (s.charCodeAt(start + 3) === 32) return parseCtime(s, start, end, zone);
   return parseEpochSeconds(s, start, end);
 }

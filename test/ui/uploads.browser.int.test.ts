@@ -38,6 +38,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     await page.getByText('No uploads yet').waitFor();
     // The format list comes from GET /formats, auto first and chosen.
     expect(await page.getByLabel('Format').inputValue()).toBe('auto');
+    await page.getByLabel('Time zone').fill('europe/berlin'); // the server names it canonically; this log's times carry offsets anyway
     const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/logs/upload'));
     await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
     // A multipart form is what any page may post: the header is what lets it through with AUTH_DISABLED.
@@ -53,6 +54,8 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     const lines = lineCount(fs.readFileSync(sharedFile(ACCESS_LOG), 'utf8'));
     expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lines);
     expect(await card.getByTestId('job-format').textContent()).toBe(job.format);
+    expect(job.tz).toBe('Europe/Berlin');
+    expect(await card.getByTestId('job-tz').textContent()).toBe('Europe/Berlin');
     expect(await card.getByTestId('job-bytes').textContent()).toContain('(100 %)');
     expect(await card.getByTestId('job-rate').textContent()).toMatch(/^[\d,]+$/);
     // The source defaults to the file name without its extension.

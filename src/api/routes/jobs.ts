@@ -14,6 +14,10 @@ export const jobSchema = z.object({
   format_requested: z.string(),
   log_format: z.string().nullable(),
   format: z.string().nullable().describe('The format used (auto-detection reports its choice here)'),
+  tz: z.string().describe(
+    'The time zone timestamps without one were read in (the upload\'s `tz`, canonical: an IANA name or `±HH:MM`; `UTC` by default). ' +
+    'Timestamps that carry an offset keep it',
+  ),
   file_name: z.string().nullable(),
   sha256: z.string(),
   gzip: z.boolean(),

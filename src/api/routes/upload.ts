@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJob } from '../../ingest/jobs.js';
 import { abortable, SpoolError, spoolUpload } from '../../ingest/spool.js';
-import { FormatError, validateFormatRequest } from '../../parse/index.js';
+import { FormatError, validateFormatRequest, zoneFromSpec } from '../../parse/index.js';
 import { AppError } from '../errors.js';
 import { problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
@@ -18,6 +18,12 @@ const uploadOptions = z.object({
     .describe('Where the log comes from (site, host, service); a search and analytics filter'),
   format: z.string().max(64).default('auto').describe('`auto` (default), a preset from GET /formats, or `nginx`/`apache` with `log_format`'),
   log_format: z.string().max(8192).optional().describe("An nginx `log_format` or Apache `LogFormat` line, pasted verbatim"),
+  tz: z.string().max(64).optional().describe(
+    'The time zone of timestamps written without one (nginx and Apache error logs, access layouts without an offset): an IANA name ' +
+    '(`Europe/Berlin`, `America/New_York`, `UTC`) or a fixed offset (`+05:30`, `-0700`, `Z`). Default UTC. A timestamp with an offset ' +
+    'keeps its own. A wall time that does not exist (spring forward) is read with the offset before the change; one that happens ' +
+    'twice (fall back) is its first occurrence. The job shows the zone used (`tz`)',
+  ),
   force: z.enum(['true', 'false']).default('false')
     .describe('Store the content again as a new job even if it was uploaded for this source before: a second copy, on purpose'),
 });
@@ -74,7 +80,7 @@ async function rejectMoreFiles(parts: AsyncIterator<Multipart>): Promise<void> {
 }
 
 /** Options come from the query string, overridden by multipart fields sent before the file part. */
-function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.infer<typeof uploadOptions> {
+function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.infer<typeof uploadOptions> & { zone: string } {
   const fields: Record<string, unknown> = { ...(req.query as Record<string, unknown>) };
   for (const [name, field] of Object.entries(part?.fields ?? {})) {
     const f = Array.isArray(field) ? field[0] : field;
@@ -92,7 +98,14 @@ function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.in
     if (err instanceof FormatError) throw AppError.badParam(o.log_format ? 'log_format' : 'format', err.message);
     throw err;
   }
-  return o;
+  let zone: string;
+  try {
+    zone = zoneFromSpec(o.tz).name;
+  } catch (err) {
+    if (err instanceof FormatError) throw AppError.badParam('tz', err.message);
+    throw err;
+  }
+  return { ...o, zone };
 }
 
 export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
@@ -121,7 +134,8 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
           'Send the file as multipart field `file` (options as fields before it, or in the query string), or as the raw body ' +
           '(`application/octet-stream`, `text/plain`, `application/gzip`). Plain text or gzip, recognised by its magic bytes. ' +
           'Answers 202 once the body is safely on disk; the same content uploaded again for the same source answers 200 with ' +
-          '`duplicate_of`, or, when that job failed, 202 with `resumed_from`: the failed job continues where it stopped.',
+          '`duplicate_of`, or, when that job failed, 202 with `resumed_from`: the failed job continues where it stopped, with the ' +
+          'format and tz it started with (the options of the new upload do not apply to it; `force=true` stores a second copy with them).',
         consumes: ['multipart/form-data', 'application/octet-stream', 'text/plain', 'application/gzip'],
         querystring: uploadOptions.partial(),
         response: {
@@ -173,6 +187,7 @@ export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
         source: opts.source,
         formatRequested: opts.format,
         logFormat: opts.log_format ?? null,
+        tz: opts.zone,
         fileName: part?.filename ?? null,
         spoolPath: spooled.path,
         sha256: spooled.sha256,

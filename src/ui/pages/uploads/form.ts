@@ -6,13 +6,17 @@ export interface Format {
   description: string;
 }
 
+/** Zones offered first in the time-zone field; every zone the browser knows follows. */
+const COMMON_ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Tokyo', 'Australia/Sydney'];
+
 /** Formats that need the pasted line: the label says which syntax. */
 const CUSTOM: Record<string, string> = { nginx: 'nginx log_format', apache: 'Apache LogFormat' };
 
 /**
  * The upload form: a drop zone that is also a labelled file input (keyboard and screen-reader users
- * choose files the usual way), the source and the format. `onFiles` gets the files with the options
- * as they stand, or is not called when the options are incomplete.
+ * choose files the usual way), the source, the format and the time zone of timestamps written without
+ * one (empty: UTC; the server checks the name and refuses an unknown one). `onFiles` gets the files
+ * with the options as they stand, or is not called when the options are incomplete.
  */
 export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omit<UploadOptions, 'source'> & { source: string | null }) => void): HTMLElement {
   const fileInput = h('input', { type: 'file', multiple: true, id: 'upload-files', class: 'file-input' });
@@ -20,6 +24,11 @@ export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omi
   const format = h('select', { name: 'format' },
     ...formats.map((f) => h('option', { value: f.name, title: f.description }, f.name === 'auto' ? 'auto (detect)' : CUSTOM[f.name] ? `${CUSTOM[f.name]} (paste it below)` : f.name)));
   format.value = 'auto';
+  const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const zones = [...new Set([...COMMON_ZONES, own, ...(Intl.supportedValuesOf?.('timeZone') ?? [])])];
+  const tz = h('input', { type: 'text', name: 'tz', maxlength: 64, placeholder: 'UTC', autocomplete: 'off', spellcheck: 'false', list: 'upload-zones',
+    title: `For timestamps written without a zone (error logs): an IANA name such as ${own}, or an offset such as +05:30. Empty: UTC. Timestamps with an offset keep theirs.` });
+  const zoneList = h('datalist', { id: 'upload-zones' }, ...zones.map((z) => h('option', { value: z })));
   const logFormat = h('textarea', { name: 'log_format', rows: 2, cols: 60, maxlength: 8192, spellcheck: 'false',
     placeholder: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' });
   const logFormatLabel = h('span', {}, 'nginx log_format');
@@ -44,7 +53,9 @@ export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omi
       problem.textContent = `Paste the ${CUSTOM[format.value]} line first, or choose another format.`;
       return;
     }
-    onFiles(files, { source: source.value.trim() || null, format: format.value, logFormat: CUSTOM[format.value] ? logFormat.value.trim() : null });
+    onFiles(files, {
+      source: source.value.trim() || null, format: format.value, logFormat: CUSTOM[format.value] ? logFormat.value.trim() : null, tz: tz.value.trim() || null,
+    });
   };
   fileInput.addEventListener('change', () => {
     take(fileInput.files);
@@ -70,6 +81,7 @@ export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omi
     h('div', { class: 'upload-options' },
       h('label', { class: 'field' }, h('span', {}, 'Source'), source),
       h('label', { class: 'field' }, h('span', {}, 'Format'), format),
+      h('label', { class: 'field' }, h('span', {}, 'Time zone'), tz, zoneList),
       description),
     logFormatField,
     zone, problem);

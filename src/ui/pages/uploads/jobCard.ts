@@ -44,7 +44,7 @@ function stat(name: string, label: string, value: string): HTMLElement {
 }
 
 /**
- * A job's card: status, bytes processed of total, lines/s, line counts, the format used, the
+ * A job's card: status, bytes processed of total, lines/s, line counts, the format and time zone used, the
  * rejected lines with their numbers and reasons, and the event time the alert rules left out. It
  * polls GET /ingest/jobs/{id} each second until the job and its alert evaluation have ended.
  */
@@ -91,6 +91,7 @@ export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected:
         h('span', { 'data-testid': 'job-bytes' }, `${fmtBytes(job.bytes_processed)} of ${fmtBytes(job.bytes_total)} (${pct.toFixed(0)} %)`)),
       h('dl', { class: 'job-stats' },
         stat('format', 'Format', job.format ?? (job.format_requested === 'auto' ? 'auto (detecting…)' : job.format_requested)),
+        stat('tz', 'Time zone', job.tz),
         stat('rate', 'Lines/s', lastRate === null ? '–' : fmtInt(lastRate)),
         stat('processed', 'Lines read', fmtInt(job.lines_processed)),
         stat('ingested', 'Ingested', fmtInt(job.lines_ingested)),

@@ -19,6 +19,8 @@ export interface UploadOptions {
   source: string;
   format: string;
   logFormat: string | null;
+  /** The zone of timestamps written without one; null: the server's default (UTC). */
+  tz: string | null;
   /** Ingest again although the same content was uploaded before. */
   force?: boolean;
 }
@@ -43,6 +45,7 @@ export function sendFile(file: File, opts: UploadOptions, onProgress: (sent: num
   body.append('source', opts.source);
   body.append('format', opts.format);
   if (opts.logFormat) body.append('log_format', opts.logFormat);
+  if (opts.tz) body.append('tz', opts.tz);
   if (opts.force) body.append('force', 'true');
   body.append('file', file, file.name);
   return new Promise((resolve) => {
