@@ -16,6 +16,7 @@ const SPEC: Record<string, Access> = {
   'GET /readyz': 'public',
   'GET /metrics': 'read',
   'GET /formats': 'ingest',
+  'POST /formats/detect': 'ingest',
   'POST /logs/upload': 'ingest',
   'GET /ingest/jobs': 'ingest',
   'GET /ingest/jobs/{id}': 'ingest',

@@ -3,8 +3,16 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
+import type { FormatPreview } from './formatPreview.js';
+import { DETECT_MAX_BODY_BYTES } from './routes/formats.js';
 
-describe.each(BACKENDS)('health, readiness, docs and metrics on %s', (kind) => {
+interface FormatItem { name: string; description: string; definition: string | null; example: string | null }
+interface Problem { status: number; code: string; invalid_params?: { name: string; reason: string }[] }
+
+const COMBINED = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET /api/orders/8812?page=2 HTTP/1.1" 200 5316 "https://example.com/" "Mozilla/5.0"';
+const timed = (n: number) => `203.0.113.${n} - - [06/Dec/2026:10:1${n}:00 +0100] "GET /a/${n} HTTP/1.1" 200 ${n}00 "-" "curl/8.5" 0.${n}52 0.${n}50`;
+
+describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);
@@ -54,12 +62,97 @@ describe.each(BACKENDS)('health, readiness, docs and metrics on %s', (kind) => {
     expect(res.body).toMatch(/^loginsights_search_partitions_unindexed 0$/m);
   });
 
-  it('lists the formats that uploads accept', async () => {
-    const res = await svc.getJson<{ items: { name: string }[] }>('/formats');
-    expect(res.body.items.map((f) => f.name)).toEqual(expect.arrayContaining([
-      'auto', 'nginx_combined', 'nginx_main', 'nginx_combined_timed', 'apache_common', 'apache_combined', 'apache_vhost_combined',
-      'apache_combined_us', 'apache_combined_s', 'nginx_error', 'apache_error', 'nginx', 'apache',
-    ]));
+  const detect = async (body: unknown) => {
+    const res = await svc.inject({ method: 'POST', url: '/formats/detect', payload: body as Record<string, unknown> });
+    return { status: res.statusCode, body: res.json<FormatPreview & Problem>(), type: res.headers['content-type'] };
+  };
+
+  it('documents every preset with its definition and an example that detection reads as that preset does', async () => {
+    const { body } = await svc.getJson<{ items: FormatItem[]; max_line_bytes: number }>('/formats');
+    expect(body.max_line_bytes).toBe(svc.config.maxLineBytes);
+    expect(body.items[0]!.name).toBe('auto');
+    const custom = ['auto', 'nginx', 'apache'];
+    for (const f of body.items.filter((i) => custom.includes(i.name))) expect(f).toMatchObject({ definition: null, example: null });
+    const presets = body.items.filter((i) => !custom.includes(i.name));
+    expect(presets.length).toBeGreaterThan(20);
+    for (const p of presets) {
+      expect(p.definition, p.name).toEqual(expect.stringMatching(/\S/));
+      const own = await detect({ lines: [p.example], format: p.name });
+      expect(own.body.lines[0], p.name).toMatchObject({ outcome: 'record', layout: p.name });
+      // Auto may name another preset (an nginx_combined line is also apache_combined): what it stores must be the same.
+      const auto = await detect({ lines: [p.example] });
+      expect(auto.status, p.name).toBe(200);
+      expect(auto.body.lines[0]!.record, p.name).toEqual(own.body.lines[0]!.record);
+    }
+  });
+
+  it('reads a mixed sample line by line: the timed layout is primary, the plain line is read by nginx_combined', async () => {
+    const { status, body } = await detect({ text: `${COMBINED}\n${timed(1)}\r\n${timed(2)}\n\n${timed(3)}\n` });
+    expect(status).toBe(200);
+    expect(body.format).toBe('nginx_combined_timed');
+    expect(body.layouts).toEqual([{ name: 'nginx_combined_timed', lines: 3 }, { name: 'nginx_combined', lines: 1 }]);
+    expect(body.lines.map((l) => [l.line_no, l.outcome, l.layout])).toEqual([
+      [1, 'record', 'nginx_combined'], [2, 'record', 'nginx_combined_timed'], [3, 'record', 'nginx_combined_timed'],
+      [4, 'skipped', null], [5, 'record', 'nginx_combined_timed'],
+    ]);
+    expect(body.lines.map((l) => l.record?.latency_ms ?? null)).toEqual([null, 152, 252, null, 352]);
+    const roles = body.candidates.map((c) => c.role);
+    expect(roles[0]).toBe('primary');
+    expect(roles.filter((r) => r === 'primary')).toHaveLength(1);
+    const parsed = body.candidates.slice(1).map((c) => c.parsed);
+    expect(parsed).toEqual([...parsed].sort((a, b) => b - a));
+  });
+
+  it('says in the candidates how it chose the unit of an Apache request time logged as an integer', async () => {
+    const lines = [52_310, 1_203_455, 830, 15_020, 98_400].map((us) => `${COMBINED} ${us}`);
+    const { body } = await detect({ lines });
+    expect(body.format).toBe('apache_combined_us');
+    const byName = new Map(body.candidates.map((c) => [c.name, c]));
+    expect(byName.get('apache_combined_us')).toMatchObject({ role: 'primary', parsed: 5, note: expect.stringMatching(/unit chosen from the values/) as string });
+    for (const other of ['apache_combined_ms', 'apache_combined_s']) {
+      expect(byName.get(other), other).toMatchObject({ role: 'outvoted', parsed: 5, note: expect.stringContaining('apache_combined_us') as string });
+    }
+    expect(body.lines[1]!.record!.latency_ms).toBe(1203.455);
+  });
+
+  it('refuses a bad body with a 400 naming the field', async () => {
+    const max = svc.config.maxLineBytes;
+    const long = 'x'.repeat(max + 1);
+    const cases: [unknown, string][] = [
+      [{}, 'lines'],
+      [{ lines: [] }, 'lines'],
+      [{ lines: [COMBINED, COMBINED, COMBINED, long] }, 'lines.3'],
+      [{ lines: [COMBINED, 'é'.repeat(max / 2 + 1)] }, 'lines.1'], // fewer characters than the bound, more bytes
+      [{ lines: [COMBINED, 7] }, 'lines.1'],
+      [{ lines: [`${COMBINED}\n${COMBINED}`] }, 'lines.0'],
+      [{ lines: new Array<string>(1001).fill('x') }, 'lines'],
+      [{ lines: [COMBINED], text: COMBINED }, 'text'],
+      [{ text: '' }, 'text'],
+      [{ text: `${COMBINED}\n${long}` }, 'text'],
+      [{ text: 'x\n'.repeat(1001) }, 'text'],
+      [{ lines: [COMBINED], format: 'nginx_combind' }, 'format'],
+      [{ lines: [COMBINED], format: 'nginx' }, 'format'],
+      [{ lines: [COMBINED], format: 'nginx', log_format: '$remote_addr $nope_not_a_variable(' }, 'log_format'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await detect(body);
+      expect(res.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(res.type).toMatch(/^application\/problem\+json/);
+      expect(res.body.invalid_params?.map((p) => p.name), JSON.stringify(body).slice(0, 80)).toEqual([field]);
+    }
+  });
+
+  it('explains how a pasted log_format reads the lines, and refuses a body over its bound with 413', async () => {
+    const logFormat = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';
+    const { status, body } = await detect({ lines: [`${COMBINED} 0.250`, COMBINED], format: 'nginx', log_format: logFormat });
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ format: 'custom', confidence: 'high', candidates: [], layouts: [{ name: 'custom', lines: 1 }] });
+    expect(body.lines[0]).toMatchObject({ outcome: 'record', layout: 'custom', record: { latency_ms: 250, status_code: 200 } });
+    expect(body.lines[1]).toMatchObject({ outcome: 'rejected', layout: null, record: null, reason: expect.any(String) as string });
+
+    const big = await detect({ lines: new Array<string>(Math.ceil(DETECT_MAX_BODY_BYTES / 1000)).fill('y'.repeat(1000)) });
+    expect(big.status).toBe(413);
+    expect(big.type).toMatch(/^application\/problem\+json/);
   });
 
   it('answers an unknown route with problem+json', async () => {

@@ -19,6 +19,7 @@ import { AppError, errorHandler, sendProblem } from './errors.js';
 import { QuerySlots } from './querySlots.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { formatRoutes } from './routes/formats.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { logRoutes } from './routes/logs.js';
@@ -32,7 +33,7 @@ import { uploadRoutes } from './routes/upload.js';
 export interface ServerDeps {
   config: Pick<Config, 'maxUploadBytes' | 'spoolDir' | 'authDisabled' | 'rateLimitPerMinute' | 'corsOrigins' | 'queryTimeoutMs'
     | 'spoolMaxBytes' | 'spoolMinFreeBytes' | 'uploadIdleTimeoutMs' | 'notifyDenyPrivate' | 'notifyAllowedHosts'
-    | 'authFailuresPerMinute' | 'trustProxy' | 'host' | 'rawQueriesPerKey' | 'embeddedScanMaxDays'>;
+    | 'authFailuresPerMinute' | 'trustProxy' | 'host' | 'rawQueriesPerKey' | 'embeddedScanMaxDays' | 'maxLineBytes'>;
   db: Db;
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
@@ -144,6 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   );
 
   await app.register(healthRoutes(deps));
+  await app.register(formatRoutes(deps));
   await app.register(uploadRoutes(deps));
   await app.register(jobRoutes(deps));
   // One gate for every search over raw rows: a key's slots are shared by all of them.

@@ -134,7 +134,11 @@ export function createRecordParser(req: FormatRequest, sampleLines: readonly str
     const summary = { format: resolved.name, confidence: 'high' as const, warnings: [], layouts: [] };
     return new ChainParser(new FormatChain(resolved, [], false), summary);
   }
-  const d = detectLayouts(sampleLines, zone);
+  return parserFromDetection(detectLayouts(sampleLines, zone));
+}
+
+/** The parser auto mode builds from a detection: what `POST /formats/detect` reads its lines with, without detecting twice. */
+export function parserFromDetection(d: Detection): RecordParser {
   return new ChainParser(d.chain, { format: d.primary, confidence: d.confidence, warnings: d.warnings, layouts: d.layouts });
 }
 

@@ -2,7 +2,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { loadMigrations, migrationsApplied } from '../../db/migrator.js';
-import { listFormats } from '../../parse/index.js';
 import { sendProblem } from '../errors.js';
 import type { ServerDeps } from '../server.js';
 
@@ -46,15 +45,6 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
       schema: { tags: ['meta'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
       return reply.type(deps.registry.contentType).send(await deps.registry.metrics());
     });
-
-    app.get('/formats', {
-      config: { access: 'ingest' },
-      schema: {
-        tags: ['meta'],
-        summary: 'Log formats that `format` accepts',
-        response: { 200: z.object({ items: z.array(z.object({ name: z.string(), description: z.string() })) }) },
-      },
-    }, () => ({ items: listFormats() }));
   };
 }
 

@@ -1,0 +1,139 @@
+import type { LogLevel, LogRecord } from '../domain/record.js';
+import { anchorOf, implausibleTimeReason } from '../ingest/plausibleTime.js';
+import {
+  createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, type CandidateScore, type FormatRequest, type RecordParser,
+} from '../parse/index.js';
+
+/** A record's fields as `GET /logs` names them (LogRow), without what only storage gives (id, source, job). */
+export interface PreviewRecord {
+  timestamp: string;
+  log_level: LogLevel;
+  status_code: number | null;
+  method: string | null;
+  endpoint: string | null;
+  protocol: string | null;
+  latency_ms: number | null;
+  client_ip: string | null;
+  bytes_sent: number | null;
+  user_agent: string | null;
+  referer: string | null;
+  host: string | null;
+  message: string;
+}
+
+export interface PreviewLine {
+  line_no: number;
+  /**
+   * record: stored as `record`; rejected: kept as a rejected line with `reason`; continuation: joined to
+   * the record above it (multi-line nginx error records); skipped: an empty line, counted and not stored.
+   */
+  outcome: 'record' | 'rejected' | 'continuation' | 'skipped';
+  /** The layout that read the line; null when none did. */
+  layout: string | null;
+  record: PreviewRecord | null;
+  reason: string | null;
+}
+
+export interface FormatPreview {
+  format: string;
+  confidence: 'high' | 'low';
+  warnings: string[];
+  layouts: { name: string; lines: number }[];
+  candidates: CandidateScore[];
+  lines: PreviewLine[];
+}
+
+/**
+ * What an upload of these lines would do, line by line: with `req` null, auto-detection over the lines
+ * (every candidate's score) and the parser it builds; with a format, that format. Ingestion's own steps
+ * are repeated where they decide a line's fate: multi-line records (RecordAssembler), empty lines, and
+ * the timestamp bounds (anchored on these lines, as a job anchors on its sample).
+ */
+export function previewFormat(lines: readonly string[], req: FormatRequest | null, nowMs: number): FormatPreview {
+  const content = lines.filter((l) => !isBlank(l));
+  let parser: RecordParser;
+  let candidates: FormatPreview['candidates'] = [];
+  if (req === null) {
+    const detection = detectLayouts(content);
+    parser = parserFromDetection(detection);
+    const roleRank = (role: CandidateScore['role']) => (role === 'primary' ? 0 : 1);
+    // Stable: equal scores keep the presets' tie-break order.
+    candidates = [...detection.candidates].sort((a, b) => roleRank(a.role) - roleRank(b.role) || b.parsed - a.parsed);
+  } else {
+    parser = createRecordParser(req, content);
+  }
+
+  const out: PreviewLine[] = lines.map((_, i) => ({ line_no: i + 1, outcome: 'skipped', layout: null, record: null, reason: null }));
+  const parsed: { index: number; record: LogRecord }[] = [];
+  const assembler = new RecordAssembler((line) => parser.startsRecord(line));
+  const take = (records: ReturnType<RecordAssembler['push']>) => {
+    for (const rec of records) {
+      const at = out[rec.lineNo - 1]!;
+      const result = parser.parse(rec.text);
+      if (result.ok) parsed.push({ index: rec.lineNo - 1, record: result.record });
+      else Object.assign(at, { outcome: 'rejected', reason: result.reason });
+    }
+  };
+  let byte = 0;
+  lines.forEach((text, i) => {
+    const byteEnd = byte + Buffer.byteLength(text) + 1;
+    if (!isBlank(text)) {
+      const done = assembler.push({ text, lineNo: i + 1, byteStart: byte, byteEnd, tooLong: false });
+      take(done);
+      // The line starts a record unless the assembler kept the one before it pending and grew it.
+      if (assembler.pendingStart()?.lineNo !== i + 1) out[i]!.outcome = 'continuation';
+    }
+    byte = byteEnd;
+  });
+  take(assembler.flush());
+
+  const bounds = { anchorMs: anchorOf(parsed.map((p) => p.record.timestamp)), nowMs };
+  for (const { index, record } of parsed) {
+    const at = out[index]!;
+    at.layout = record.layout;
+    const implausible = implausibleTimeReason(record.timestamp, bounds);
+    if (implausible !== null) Object.assign(at, { outcome: 'rejected', reason: implausible });
+    else Object.assign(at, { outcome: 'record', record: toPreviewRecord(record) });
+  }
+
+  const layouts = req === null ? parser.detection.layouts : countLayouts(parsed.map((p) => p.record.layout));
+  const { format, confidence, warnings } = parser.detection;
+  return { format, confidence, warnings, layouts, candidates, lines: out };
+}
+
+function countLayouts(names: (string | null)[]): { name: string; lines: number }[] {
+  const counts = new Map<string, number>();
+  for (const n of names) if (n !== null) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([name, lines]) => ({ name, lines })).sort((a, b) => b.lines - a.lines);
+}
+
+function toPreviewRecord(r: LogRecord): PreviewRecord {
+  return {
+    timestamp: new Date(r.timestamp).toISOString(),
+    log_level: r.level,
+    status_code: r.statusCode,
+    method: r.method,
+    endpoint: r.endpoint,
+    protocol: r.protocol,
+    latency_ms: finite(r.latencyMs),
+    client_ip: r.clientIp,
+    bytes_sent: finite(r.bytesSent),
+    user_agent: r.userAgent,
+    referer: r.referer,
+    host: r.host,
+    message: r.message,
+  };
+}
+
+function finite(n: number | null): number | null {
+  return n !== null && Number.isFinite(n) ? n : null;
+}
+
+/** As ingestion counts them (src/ingest/parseSpoolFile.ts): only ASCII whitespace. */
+function isBlank(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0b && c !== 0x0c && c !== 0x0d) return false;
+  }
+  return true;
+}
