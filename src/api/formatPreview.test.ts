@@ -23,6 +23,14 @@ describe('previewFormat', () => {
     });
   });
 
+  it('names each layout once and the unit group\'s winner as primary when the values choose the unit', () => {
+    const p = previewFormat([52, 48, 61].map((ms) => `${COMBINED} ${ms}`), null, NOW);
+    expect(p).toMatchObject({ format: 'apache_combined_ms', confidence: 'high', layouts: [{ name: 'apache_combined_ms', lines: 3 }] });
+    expect(p.candidates[0]).toMatchObject({ name: 'apache_combined_ms', role: 'primary' });
+    expect(p.candidates.filter((c) => c.role === 'primary')).toHaveLength(1);
+    expect(p.lines.map((l) => l.record?.latency_ms)).toEqual([52, 48, 61]);
+  });
+
   it('with a format, reads the lines with it alone and gives the reason for each line it rejects', () => {
     const p = previewFormat([timed(1), '', 'not a log line'], { format: 'nginx_combined_timed' }, NOW);
     expect(p).toMatchObject({ format: 'nginx_combined_timed', confidence: 'high', warnings: [], candidates: [], layouts: [{ name: 'nginx_combined_timed', lines: 1 }] });
