@@ -1,47 +1,9 @@
-import type { LogLevel, LogRecord } from '../domain/record.js';
+import type { FormatPreview, PreviewLine, PreviewRecord } from '../domain/formatDetection.js';
+import type { LogRecord } from '../domain/record.js';
 import { anchorOf, implausibleTimeReason } from '../ingest/plausibleTime.js';
 import {
-  createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, type CandidateScore, type FormatRequest, type RecordParser,
+  createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, type FormatRequest, type RecordParser,
 } from '../parse/index.js';
-
-/** A record's fields as `GET /logs` names them (LogRow), without what only storage gives (id, source, job). */
-export interface PreviewRecord {
-  timestamp: string;
-  log_level: LogLevel;
-  status_code: number | null;
-  method: string | null;
-  endpoint: string | null;
-  protocol: string | null;
-  latency_ms: number | null;
-  client_ip: string | null;
-  bytes_sent: number | null;
-  user_agent: string | null;
-  referer: string | null;
-  host: string | null;
-  message: string;
-}
-
-export interface PreviewLine {
-  line_no: number;
-  /**
-   * record: stored as `record`; rejected: kept as a rejected line with `reason`; continuation: joined to
-   * the record above it (multi-line nginx error records); skipped: an empty line, counted and not stored.
-   */
-  outcome: 'record' | 'rejected' | 'continuation' | 'skipped';
-  /** The layout that read the line; null when none did. */
-  layout: string | null;
-  record: PreviewRecord | null;
-  reason: string | null;
-}
-
-export interface FormatPreview {
-  format: string;
-  confidence: 'high' | 'low';
-  warnings: string[];
-  layouts: { name: string; lines: number }[];
-  candidates: CandidateScore[];
-  lines: PreviewLine[];
-}
 
 /**
  * What an upload of these lines would do, line by line: with `req` null, auto-detection over the lines
@@ -56,7 +18,7 @@ export function previewFormat(lines: readonly string[], req: FormatRequest | nul
   if (req === null) {
     const detection = detectLayouts(content);
     parser = parserFromDetection(detection);
-    const roleRank = (role: CandidateScore['role']) => (role === 'primary' ? 0 : 1);
+    const roleRank = (role: string) => (role === 'primary' ? 0 : 1);
     // Stable: equal scores keep the presets' tie-break order.
     candidates = [...detection.candidates].sort((a, b) => roleRank(a.role) - roleRank(b.role) || b.parsed - a.parsed);
   } else {

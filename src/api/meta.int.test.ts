@@ -3,10 +3,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
-import type { FormatPreview } from './formatPreview.js';
+import type { FormatDoc, FormatPreview } from '../domain/formatDetection.js';
 import { DETECT_MAX_BODY_BYTES } from './routes/formats.js';
 
-interface FormatItem { name: string; description: string; definition: string | null; example: string | null }
 interface Problem { status: number; code: string; invalid_params?: { name: string; reason: string }[] }
 
 const COMBINED = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET /api/orders/8812?page=2 HTTP/1.1" 200 5316 "https://example.com/" "Mozilla/5.0"';
@@ -68,7 +67,7 @@ describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (k
   };
 
   it('documents every preset with its definition and an example that detection reads as that preset does', async () => {
-    const { body } = await svc.getJson<{ items: FormatItem[]; max_line_bytes: number }>('/formats');
+    const { body } = await svc.getJson<{ items: FormatDoc[]; max_line_bytes: number }>('/formats');
     expect(body.max_line_bytes).toBe(svc.config.maxLineBytes);
     expect(body.items[0]!.name).toBe('auto');
     const custom = ['auto', 'nginx', 'apache'];

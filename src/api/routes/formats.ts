@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { FormatList } from '../../domain/formatDetection.js';
 import { FormatError, listFormats, validateFormatRequest, type FormatRequest } from '../../parse/index.js';
 import { AppError } from '../errors.js';
 import { previewFormat } from '../formatPreview.js';
@@ -91,7 +92,7 @@ export function formatRoutes(deps: ServerDeps): FastifyPluginAsync {
         summary: 'Log formats that `format` accepts, each with its definition and an example line',
         response: { 200: z.object({ items: z.array(formatItem), max_line_bytes: z.number().describe('Longer lines are rejected (MAX_LINE_BYTES)') }) },
       },
-    }, () => ({ items: listFormats(), max_line_bytes: maxLineBytes }));
+    }, (): FormatList => ({ items: listFormats(), max_line_bytes: maxLineBytes }));
 
     app.post('/formats/detect', {
       config: { access: 'ingest' },

@@ -1,0 +1,70 @@
+import type { LogLevel } from './record.js';
+
+/**
+ * What `GET /formats` and `POST /formats/detect` answer. The dashboard reads these too (src/ui imports
+ * this file's types), so it imports nothing but record.ts, which imports nothing.
+ */
+
+/** One entry of `GET /formats`. */
+export interface FormatDoc {
+  name: string;
+  description: string;
+  /** The layout as the server's configuration writes it; null for auto and the custom formats. */
+  definition: string | null;
+  /** One line in the layout; null for auto and the custom formats. */
+  example: string | null;
+}
+
+export interface FormatList {
+  items: FormatDoc[];
+  /** Longer lines are rejected (MAX_LINE_BYTES); `POST /formats/detect` refuses them. */
+  max_line_bytes: number;
+}
+
+/** A record's fields as `GET /logs` names them (LogRow), without what only storage gives (id, source, job). */
+export interface PreviewRecord {
+  timestamp: string;
+  log_level: LogLevel;
+  status_code: number | null;
+  method: string | null;
+  endpoint: string | null;
+  protocol: string | null;
+  latency_ms: number | null;
+  client_ip: string | null;
+  bytes_sent: number | null;
+  user_agent: string | null;
+  referer: string | null;
+  host: string | null;
+  message: string;
+}
+
+export interface PreviewLine {
+  line_no: number;
+  /**
+   * record: stored as `record`; rejected: kept as a rejected line with `reason`; continuation: joined to
+   * the record above it (multi-line nginx error records); skipped: an empty line, counted and not stored.
+   */
+  outcome: 'record' | 'rejected' | 'continuation' | 'skipped';
+  /** The layout that read the line; null when none did. */
+  layout: string | null;
+  record: PreviewRecord | null;
+  reason: string | null;
+}
+
+export interface CandidateRole {
+  name: string;
+  /** Lines this layout reads on its own. */
+  parsed: number;
+  role: 'primary' | 'fallback' | 'catch-all' | 'unused' | 'outvoted';
+  note: string | null;
+}
+
+/** The answer of `POST /formats/detect`. */
+export interface FormatPreview {
+  format: string;
+  confidence: 'high' | 'low';
+  warnings: string[];
+  layouts: { name: string; lines: number }[];
+  candidates: CandidateRole[];
+  lines: PreviewLine[];
+}
