@@ -63,6 +63,37 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(job.file_name).toBe('hackers-access.log');
   });
 
+  it('documents the chosen format, and shows how a picked file would be read before uploading it, asking when unsure', async () => {
+    const { page } = d;
+    if (!page.url().endsWith('/ui/uploads')) await page.goto(`${d.base}/ui/uploads`); // run alone (-t)
+    const format = page.locator('select[name="format"]');
+    expect(await page.getByTestId('format-doc').isHidden()).toBe(true); // auto has no definition
+    await format.selectOption('nginx_combined_timed');
+    expect(await page.getByTestId('format-doc').textContent()).toContain('"$http_user_agent" $request_time');
+    await format.selectOption('auto');
+
+    // Apache combined + an integer request time from 900 to 2300: milliseconds or microseconds, the values cannot tell.
+    const lines = [1500, 2300, 900].map((t, i) => `203.0.113.${i + 1} - - [06/Dec/2026:10:15:3${i} +0000] "GET /api/items/${i} HTTP/1.1" 200 ${i + 1}12 "-" "curl/8.5" ${t}`);
+    lines.splice(2, 0, 'this is no log line');
+    let uploaded = false;
+    page.on('request', (r) => { if (r.url().endsWith('/logs/upload')) uploaded = true; });
+    await page.getByLabel('choose log files').setInputFiles({ name: 'unsure.log', mimeType: 'text/plain', buffer: Buffer.from(`${lines.join('\n')}\n`) });
+    const preview = page.getByTestId('detect-preview');
+    await preview.getByRole('button', { name: 'Upload with the detected format' }).waitFor();
+    expect(await preview.getByTestId('detect-format').textContent()).toBe('apache_combined_ms');
+    expect(await preview.getByTestId('detect-confidence').textContent()).toBe('unsure');
+    expect(await preview.getByRole('alert').textContent()).toMatch(/different units/);
+    expect(await preview.getByTestId('detect-layouts').textContent()).toBe('Layouts: apache_combined_ms 3 lines');
+    const cells = async (n: number) => preview.locator(`tbody tr[data-line="${n}"] td`).allTextContents();
+    expect(await cells(1)).toEqual(['1', 'apache_combined_ms', '2026-12-06 10:15:30', '200', 'GET', '/api/items/0', '1500 ms', '112']);
+    expect(await cells(3)).toEqual(['3', '–', expect.stringMatching(/^rejected: \S/) as string]);
+    await d.screenshot(`uploads-detect${kind === 'pglite' ? '' : `-${kind}`}`);
+    await preview.getByRole('button', { name: 'Do not upload' }).click();
+    expect(await preview.getByRole('button').count()).toBe(0);
+    expect(uploaded).toBe(false);
+    expect(await page.locator('ul.upload-entries li[data-file="unsure.log"]').count()).toBe(0);
+  });
+
   it('takes a dropped file and lists its rejected lines with their numbers and reasons', async () => {
     const { page } = d;
     const text = fs.readFileSync(sharedFile(WITH_REJECTIONS), 'utf8');
@@ -74,6 +105,8 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
       zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     })()`);
+    // Its sample fits apache_combined and apache_vhost_combined: the page asks before uploading.
+    await page.getByRole('button', { name: 'Upload with the detected format' }).click();
     const { id, card } = await finishedCard('apache_common_combined.log');
     const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
     const expected = serviceRejections(WITH_REJECTIONS);

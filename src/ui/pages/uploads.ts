@@ -1,7 +1,9 @@
+import type { FormatList } from '../../domain/formatDetection.js';
 import { api, describeError } from '../api.js';
 import { fmtBytes, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
-import { uploadForm, type Format } from './uploads/form.js';
+import { askToUpload, detectionPreview } from './uploads/detectPreview.js';
+import { uploadForm } from './uploads/form.js';
 import { jobCard, type Job } from './uploads/jobCard.js';
 import { sendFile, sourceFromFileName, type UploadOptions, type UploadOutcome } from './uploads/send.js';
 
@@ -13,7 +15,7 @@ const RECENT_JOBS = 20;
  */
 export async function render(ctx: PageContext): Promise<void> {
   const [formats, recent] = await Promise.all([
-    api.get<{ items: Format[] }>('/formats', {}, ctx.signal),
+    api.get<FormatList>('/formats', {}, ctx.signal),
     api.get<{ items: Job[] }>('/ingest/jobs', { limit: RECENT_JOBS }, ctx.signal),
   ]);
   const jobsList = h('div', { class: 'jobs-list', 'data-testid': 'jobs-list' });
@@ -80,13 +82,25 @@ export async function render(ctx: PageContext): Promise<void> {
     }
   };
 
+  // The latest file's format preview: how the server would read it, shown before its upload starts.
+  const previewSlot = h('div', { class: 'detect-slot', 'aria-live': 'polite' });
+  const previewThenUpload = async (file: File, opts: UploadOptions): Promise<void> => {
+    previewSlot.replaceChildren(notice('loading', `Reading a sample of ${file.name}…`));
+    const view = await detectionPreview(file, opts, formats.max_line_bytes, ctx.signal);
+    if (ctx.signal.aborted) return;
+    previewSlot.replaceChildren(view.el);
+    if (view.unsure && !(await askToUpload(view.el, opts.format === 'auto' ? 'the detected format' : opts.format, ctx.signal))) return;
+    await upload(file, opts);
+  };
+
   const form = uploadForm(formats.items, (files, opts) => {
     // One at a time: each upload streams to disk and queues a job; in parallel they would only compete.
     void files.reduce<Promise<void>>((prev, file) => prev.then(() =>
-      upload(file, { ...opts, source: opts.source ?? sourceFromFileName(file.name) })), Promise.resolve());
+      previewThenUpload(file, { ...opts, source: opts.source ?? sourceFromFileName(file.name) })), Promise.resolve());
   });
 
   ctx.root.append(h('h1', {}, 'Uploads'), form,
+    previewSlot,
     uploadsList,
     h('h2', {}, 'Recent jobs'), jobsList);
 }

@@ -1,10 +1,6 @@
+import type { FormatDoc } from '../../../domain/formatDetection.js';
 import { h } from '../../dom.js';
 import type { UploadOptions } from './send.js';
-
-export interface Format {
-  name: string;
-  description: string;
-}
 
 /** Zones offered first in the time-zone field; every zone the browser knows follows. */
 const COMMON_ZONES = ['UTC', 'Europe/London', 'Europe/Berlin', 'America/New_York', 'America/Chicago', 'America/Los_Angeles', 'Asia/Kolkata', 'Asia/Tokyo', 'Australia/Sydney'];
@@ -18,11 +14,12 @@ const CUSTOM: Record<string, string> = { nginx: 'nginx log_format', apache: 'Apa
  * one (empty: UTC; the server checks the name and refuses an unknown one). `onFiles` gets the files
  * with the options as they stand, or is not called when the options are incomplete.
  */
-export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omit<UploadOptions, 'source'> & { source: string | null }) => void): HTMLElement {
+export function uploadForm(formats: FormatDoc[], onFiles: (files: File[], opts: Omit<UploadOptions, 'source'> & { source: string | null }) => void): HTMLElement {
   const fileInput = h('input', { type: 'file', multiple: true, id: 'upload-files', class: 'file-input' });
   const source = h('input', { type: 'text', name: 'source', maxlength: 200, placeholder: 'from the file name', autocomplete: 'off' });
-  const format = h('select', { name: 'format' },
-    ...formats.map((f) => h('option', { value: f.name, title: f.description }, f.name === 'auto' ? 'auto (detect)' : CUSTOM[f.name] ? `${CUSTOM[f.name]} (paste it below)` : f.name)));
+  const format = h('select', { name: 'format', 'aria-describedby': 'format-description' },
+    ...formats.map((f) => h('option', { value: f.name, title: f.description },
+      f.name === 'auto' ? 'auto (detect)' : CUSTOM[f.name] ? `${CUSTOM[f.name]} (paste it below)` : `${f.name} — ${f.description}`)));
   format.value = 'auto';
   const own = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const zones = [...new Set([...COMMON_ZONES, own, ...(Intl.supportedValuesOf?.('timeZone') ?? [])])];
@@ -33,13 +30,22 @@ export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omi
     placeholder: '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"' });
   const logFormatLabel = h('span', {}, 'nginx log_format');
   const logFormatField = h('label', { class: 'field wide', hidden: true }, logFormatLabel, logFormat);
-  const description = h('span', { class: 'muted format-description' });
+  // What the chosen format is: its description, and for a preset the line of server configuration and an example line.
+  const description = h('p', { class: 'muted format-description', id: 'format-description' });
+  const definition = h('code', {});
+  const example = h('code', {});
+  const doc = h('dl', { class: 'fields format-doc', 'data-testid': 'format-doc', hidden: true },
+    h('dt', {}, 'Definition'), h('dd', {}, definition), h('dt', {}, 'Example'), h('dd', {}, example));
   const problem = h('p', { class: 'notice error', role: 'alert', hidden: true });
   const syncFormat = () => {
     const custom = CUSTOM[format.value];
     logFormatField.hidden = !custom;
     logFormatLabel.textContent = custom ?? '';
-    description.textContent = formats.find((f) => f.name === format.value)?.description ?? '';
+    const chosen = formats.find((f) => f.name === format.value);
+    description.textContent = chosen?.description ?? '';
+    doc.hidden = !chosen?.definition;
+    definition.textContent = chosen?.definition ?? '';
+    example.textContent = chosen?.example ?? '';
   };
   format.addEventListener('change', syncFormat);
   syncFormat();
@@ -80,9 +86,9 @@ export function uploadForm(formats: Format[], onFiles: (files: File[], opts: Omi
   return h('section', { class: 'panel upload-form', 'aria-label': 'Upload' },
     h('div', { class: 'upload-options' },
       h('label', { class: 'field' }, h('span', {}, 'Source'), source),
-      h('label', { class: 'field' }, h('span', {}, 'Format'), format),
-      h('label', { class: 'field' }, h('span', {}, 'Time zone'), tz, zoneList),
-      description),
+      h('label', { class: 'field format-field' }, h('span', {}, 'Format'), format),
+      h('label', { class: 'field' }, h('span', {}, 'Time zone'), tz, zoneList)),
+    description, doc,
     logFormatField,
     zone, problem);
 }
