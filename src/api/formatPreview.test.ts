@@ -7,7 +7,7 @@ const timed = (n: number) => `203.0.113.${n} - - [06/Dec/2026:10:15:3${n} +0100]
 
 describe('previewFormat', () => {
   it('reads a mixed sample line by line: the timed layout is primary, the plain line goes to nginx_combined', () => {
-    const p = previewFormat([COMBINED, timed(1), timed(2), timed(3)], null, NOW);
+    const p = previewFormat([COMBINED, timed(1), timed(2), timed(3)], { format: 'auto' }, NOW);
     expect(p.format).toBe('nginx_combined_timed');
     expect(p.layouts).toEqual([{ name: 'nginx_combined_timed', lines: 3 }, { name: 'nginx_combined', lines: 1 }]);
     expect(p.candidates[0]).toMatchObject({ name: 'nginx_combined_timed', role: 'primary', parsed: 3 });
@@ -24,7 +24,7 @@ describe('previewFormat', () => {
   });
 
   it('names each layout once and the unit group\'s winner as primary when the values choose the unit', () => {
-    const p = previewFormat([52, 48, 61].map((ms) => `${COMBINED} ${ms}`), null, NOW);
+    const p = previewFormat([52, 48, 61].map((ms) => `${COMBINED} ${ms}`), { format: 'auto' }, NOW);
     expect(p).toMatchObject({ format: 'apache_combined_ms', confidence: 'high', layouts: [{ name: 'apache_combined_ms', lines: 3 }] });
     expect(p.candidates[0]).toMatchObject({ name: 'apache_combined_ms', role: 'primary' });
     expect(p.candidates.filter((c) => c.role === 'primary')).toHaveLength(1);
@@ -44,11 +44,18 @@ describe('previewFormat', () => {
       '2026/12/06 10:15:37 [error] 1234#0: *2 FastCGI sent in stderr: "PHP message: PHP Warning: one',
       'PHP message: PHP Warning: two" while reading response header from upstream, client: 10.0.0.2, server: a, request: "GET /y HTTP/1.1"',
       '2026/12/06 10:15:39 [crit] 1234#0: *4 SSL_do_handshake() failed, client: 10.0.0.4, server: 0.0.0.0:443',
-    ], null, NOW);
+    ], { format: 'auto' }, NOW);
     expect(p.format).toBe('nginx_error');
     expect(p.lines.map((l) => l.outcome)).toEqual(['record', 'continuation', 'record']);
     expect(p.lines[0]!.record!.message).toContain('PHP Warning: two');
     expect(p.lines[0]!.record!.endpoint).toBe('/y');
+  });
+
+  it('reads a time written without a zone in the zone asked for, as an upload with tz does', () => {
+    const line = '2026/12/06 10:15:39 [crit] 1234#0: *4 SSL_do_handshake() failed, client: 10.0.0.4, server: 0.0.0.0:443';
+    expect(previewFormat([line], { format: 'auto' }, NOW).lines[0]!.record!.timestamp).toBe('2026-12-06T10:15:39.000Z');
+    expect(previewFormat([line], { format: 'auto', tz: '+05:30' }, NOW).lines[0]!.record!.timestamp).toBe('2026-12-06T04:45:39.000Z');
+    expect(previewFormat([line], { format: 'nginx_error', tz: 'Europe/Berlin' }, NOW).lines[0]!.record!.timestamp).toBe('2026-12-06T09:15:39.000Z');
   });
 
   it('rejects a line whose time ingestion would refuse, with ingestion\'s reason', () => {

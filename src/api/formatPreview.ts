@@ -2,21 +2,23 @@ import type { FormatPreview, PreviewLine, PreviewRecord } from '../domain/format
 import type { LogRecord } from '../domain/record.js';
 import { anchorOf, implausibleTimeReason } from '../ingest/plausibleTime.js';
 import {
-  createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, type FormatRequest, type RecordParser,
+  createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, zoneFromSpec, type FormatRequest, type RecordParser,
 } from '../parse/index.js';
 
 /**
- * What an upload of these lines would do, line by line: with `req` null, auto-detection over the lines
- * (every candidate's score) and the parser it builds; with a format, that format. Ingestion's own steps
+ * What an upload of these lines would do, line by line: with format `auto`, auto-detection over the lines
+ * (every candidate's score) and the parser it builds; with another format, that format. The request has
+ * been validated (validateFormatRequest, zoneFromSpec). Ingestion's own steps
  * are repeated where they decide a line's fate: multi-line records (RecordAssembler), empty lines, and
  * the timestamp bounds (anchored on these lines, as a job anchors on its sample).
  */
-export function previewFormat(lines: readonly string[], req: FormatRequest | null, nowMs: number): FormatPreview {
+export function previewFormat(lines: readonly string[], req: FormatRequest, nowMs: number): FormatPreview {
+  const auto = (req.format.trim() || 'auto') === 'auto';
   const content = lines.filter((l) => !isBlank(l));
   let parser: RecordParser;
   let candidates: FormatPreview['candidates'] = [];
-  if (req === null) {
-    const detection = detectLayouts(content);
+  if (auto) {
+    const detection = detectLayouts(content, zoneFromSpec(req.tz));
     parser = parserFromDetection(detection);
     const roleRank = (role: string) => (role === 'primary' ? 0 : 1);
     // Stable: equal scores keep the presets' tie-break order.
@@ -58,7 +60,7 @@ export function previewFormat(lines: readonly string[], req: FormatRequest | nul
     else Object.assign(at, { outcome: 'record', record: toPreviewRecord(record) });
   }
 
-  const layouts = req === null ? parser.detection.layouts : countLayouts(parsed.map((p) => p.record.layout));
+  const layouts = auto ? parser.detection.layouts : countLayouts(parsed.map((p) => p.record.layout));
   const { format, confidence, warnings } = parser.detection;
   return { format, confidence, warnings, layouts, candidates, lines: out };
 }

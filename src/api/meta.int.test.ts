@@ -78,10 +78,14 @@ describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (k
       expect(p.definition, p.name).toEqual(expect.stringMatching(/\S/));
       const own = await detect({ lines: [p.example], format: p.name });
       expect(own.body.lines[0], p.name).toMatchObject({ outcome: 'record', layout: p.name });
-      // Auto may name another preset (an nginx_combined line is also apache_combined): what it stores must be the same.
+      // Auto may name another preset (an nginx_combined line is also apache_combined): what it stores must be the same,
+      // or, where one line cannot decide (`… 52`: %{ms}T or %D?), the answer says so and names this preset as the way out.
       const auto = await detect({ lines: [p.example] });
       expect(auto.status, p.name).toBe(200);
-      expect(auto.body.lines[0]!.record, p.name).toEqual(own.body.lines[0]!.record);
+      if (JSON.stringify(auto.body.lines[0]!.record) !== JSON.stringify(own.body.lines[0]!.record)) {
+        expect(auto.body.confidence, p.name).toBe('low');
+        expect(auto.body.warnings.join(' '), p.name).toContain(`format=${p.name}`);
+      }
     }
   });
 
@@ -132,6 +136,7 @@ describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (k
       [{ lines: [COMBINED], format: 'nginx_combind' }, 'format'],
       [{ lines: [COMBINED], format: 'nginx' }, 'format'],
       [{ lines: [COMBINED], format: 'nginx', log_format: '$remote_addr $nope_not_a_variable(' }, 'log_format'],
+      [{ lines: [COMBINED], tz: 'Mars/Olympus_Mons' }, 'tz'],
     ];
     for (const [body, field] of cases) {
       const res = await detect(body);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { FormatList } from '../../domain/formatDetection.js';
-import { FormatError, listFormats, validateFormatRequest, type FormatRequest } from '../../parse/index.js';
+import { FormatError, listFormats, validateFormatRequest, zoneFromSpec, type FormatRequest } from '../../parse/index.js';
 import { AppError } from '../errors.js';
 import { previewFormat } from '../formatPreview.js';
 import { problemSchema } from '../schemas.js';
@@ -78,6 +78,7 @@ const detectBody = (maxLineBytes: number) => z.object({
   text: z.string().optional().describe('The lines as one text, split on newlines (instead of `lines`)'),
   format: z.string().max(64).default('auto').describe('`auto` (default): detect; a preset or `nginx`/`apache` with `log_format`: explain how it reads the lines'),
   log_format: z.string().max(8192).optional().describe('An nginx `log_format` or Apache `LogFormat` line, pasted verbatim'),
+  tz: z.string().max(64).optional().describe('The time zone of timestamps written without one, as on an upload (IANA name or offset; default UTC)'),
 });
 
 export function formatRoutes(deps: ServerDeps): FastifyPluginAsync {
@@ -109,7 +110,7 @@ export function formatRoutes(deps: ServerDeps): FastifyPluginAsync {
     }, (req) => {
       const b = req.body;
       const lines = inputLines(b.lines, b.text, maxLineBytes);
-      return previewFormat(lines, formatRequest(b.format, b.log_format), Date.now());
+      return previewFormat(lines, formatRequest(b.format, b.log_format, b.tz), Date.now());
     });
   };
 }
@@ -129,14 +130,20 @@ function inputLines(lines: string[] | undefined, text: string | undefined, maxLi
   });
 }
 
-/** null: auto-detection. */
-function formatRequest(format: string, logFormat: string | undefined): FormatRequest | null {
-  const req = { format: format.trim() || 'auto', logFormat };
+/** The upload options as an upload validates them: a bad one is a 400 naming it. */
+function formatRequest(format: string, logFormat: string | undefined, tz: string | undefined): FormatRequest {
+  const req = { format: format.trim() || 'auto', logFormat, tz };
   try {
     validateFormatRequest(req);
   } catch (err) {
     if (err instanceof FormatError) throw AppError.badParam(logFormat ? 'log_format' : 'format', err.message);
     throw err;
   }
-  return req.format === 'auto' ? null : req;
+  try {
+    zoneFromSpec(tz);
+  } catch (err) {
+    if (err instanceof FormatError) throw AppError.badParam('tz', err.message);
+    throw err;
+  }
+  return req;
 }

@@ -19,7 +19,7 @@ export interface DetectionView {
  * blocks an upload by failing: a preview that cannot be had says why and the upload goes on.
  */
 export async function detectionPreview(
-  file: File, opts: { format: string; logFormat: string | null }, maxLineBytes: number, signal: AbortSignal,
+  file: File, opts: { format: string; logFormat: string | null; tz: string | null }, maxLineBytes: number, signal: AbortSignal,
 ): Promise<DetectionView> {
   const panel = (...children: (Node | string)[]) => h('section', { class: 'panel detect-preview', 'aria-label': `Format of ${file.name}`, 'data-testid': 'detect-preview', 'data-file': file.name },
     h('h2', {}, 'Format of ', h('span', { class: 'mono' }, file.name)), ...children);
@@ -34,7 +34,7 @@ export async function detectionPreview(
   let answer: FormatPreview;
   try {
     answer = await request<FormatPreview>('POST', '/formats/detect', {
-      body: { lines: sample.lines, format: opts.format, ...(opts.logFormat ? { log_format: opts.logFormat } : {}) }, signal,
+      body: { lines: sample.lines, format: opts.format, ...(opts.logFormat ? { log_format: opts.logFormat } : {}), ...(opts.tz ? { tz: opts.tz } : {}) }, signal,
     });
   } catch (err) {
     return { el: panel(notice('error', `No format preview: ${describeError(err)}`)), unsure: false };
