@@ -72,6 +72,8 @@ export interface Candidate {
   fallbackOnly: boolean;
   /** Latency readings of the same lines that differ only in unit compete as a group (presets.ts). */
   unitGroup?: string;
+  /** What one logged unit of its request time is worth in ms (1000 for %T), for the unit decision. */
+  latencyResolutionMs?: number;
   /** A layout built from the sample (JSON) may itself be unsure of something; said when it reads lines. */
   warning?: string | null;
   /** Which record field comes from where (JSON keys), for `POST /formats/detect`. */
@@ -153,16 +155,23 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
   const outvoted = new Set<Scored>();
   for (const s of strict) {
     if (outvoted.has(s) || placed.includes(s)) continue;
-    const rivals = strict.filter((o) => o !== s && !outvoted.has(o) && !placed.includes(o) && sameLines(s, o) && disagreement(s, o) !== null);
+    // Members of a unit group are rivals even where their records agree (every value 0): a later line would tell them apart.
+    const rivals = strict.filter(
+      (o) => o !== s && !outvoted.has(o) && !placed.includes(o) && sameLines(s, o) && (sameUnitGroup(s, o) || disagreement(s, o) !== null),
+    );
     if (rivals.length === 0) {
       placed.push(s);
       continue;
     }
     const group = [s, ...rivals];
     const fields = new Set(rivals.flatMap((o) => disagreement(s, o) ?? []));
+    const named = [...fields].map(apiName).join(', ') || 'latency_ms';
     let winner = s;
-    if (fields.size === 1 && fields.has('latencyMs')) {
-      const choice = chooseLatencyReading(group.map((g) => g.records.filter((r) => r !== null).map((r) => r.latencyMs)));
+    if (rivals.every((o) => sameUnitGroup(s, o)) || (fields.size === 1 && fields.has('latencyMs'))) {
+      const choice = chooseLatencyReading(
+        group.map((g) => g.records.filter((r) => r !== null).map((r) => r.latencyMs)),
+        group.map((g) => g.c.latencyResolutionMs),
+      );
       if (choice.sure) {
         winner = group[choice.best]!;
         winner.note = `request time unit chosen from the values over ${group.filter((g) => g !== winner).map((g) => g.c.name).join(', ')}`;
@@ -180,7 +189,7 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
     } else {
       sure = false;
       warnings.push(
-        `the sample fits ${group.map((g) => g.c.name).join(' and ')}, which disagree on ${[...fields].join(', ')}; chose ${s.c.name}: ` +
+        `the sample fits ${group.map((g) => g.c.name).join(' and ')}, which disagree on ${named}; chose ${s.c.name}: ` +
           'paste your log_format / LogFormat (format=nginx or apache) to be sure',
       );
     }
@@ -189,7 +198,7 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
       if (g === winner) continue;
       outvoted.add(g);
       g.role = 'outvoted';
-      g.note = `reads the same lines as ${winner.c.name} with a different ${[...fields].join(', ')}`;
+      g.note = `reads the same lines as ${winner.c.name} with a different ${named}`;
     }
   }
 
@@ -245,6 +254,15 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
     sampleLines: lines.length,
     unread: firstReader.filter((r) => r === undefined).length,
   };
+}
+
+function sameUnitGroup(a: Scored, b: Scored): boolean {
+  return a.c.unitGroup !== undefined && a.c.unitGroup === b.c.unitGroup;
+}
+
+/** A record field as the API names it (`latencyMs` → `latency_ms`), for warnings a user reads. */
+function apiName(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 function sameLines(a: Scored, b: Scored): boolean {

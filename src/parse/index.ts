@@ -100,6 +100,7 @@ function candidates(sampleLines: readonly string[], zone: Zone): Candidate[] {
     format: p.create(zone),
     fallbackOnly: p.fallbackOnly === true,
     ...(p.unitGroup !== undefined ? { unitGroup: p.unitGroup } : {}),
+    ...(p.latencyResolutionMs !== undefined ? { latencyResolutionMs: p.latencyResolutionMs } : {}),
   }));
   const json = jsonAccessFromSample(sampleLines.map((l) => l.substring(syslogPrefixLength(l))), zone);
   if (json === null) return presets;

@@ -34,10 +34,13 @@ function resolutionOf(values: readonly number[]): number {
   return 0.001;
 }
 
-/** Log-likelihood of latencies (ms) under the prior; null values are skipped. */
-export function latencyLogLikelihood(values: readonly (number | null)[]): number {
+/**
+ * Log-likelihood of latencies (ms) under the prior; null values are skipped. `resolutionMs`: what one
+ * logged unit is worth (1000 for %T), when the layout says; else the coarsest the values allow.
+ */
+export function latencyLogLikelihood(values: readonly (number | null)[], resolutionMs?: number): number {
   const vs = values.filter((v): v is number => v !== null);
-  const r = resolutionOf(vs);
+  const r = resolutionMs ?? resolutionOf(vs);
   const cdf = (ms: number): number => (ms <= 0 ? 0 : phi((Math.log10(ms) - PRIOR_MEAN) / PRIOR_SD));
   let total = 0;
   for (const v of vs) total += Math.log(Math.max(cdf(v + r) - cdf(v), 1e-300));
@@ -53,9 +56,12 @@ export interface UnitChoice {
   runnerUp: number;
 }
 
-/** Picks among readings of the same lines' latency (each an array of ms, null where the line has none). */
-export function chooseLatencyReading(readings: readonly (readonly (number | null)[])[]): UnitChoice {
-  const scores = readings.map(latencyLogLikelihood);
+/**
+ * Picks among readings of the same lines' latency (each an array of ms, null where the line has none),
+ * each with its resolution when the layout states it (every value 0 reads alike in every unit).
+ */
+export function chooseLatencyReading(readings: readonly (readonly (number | null)[])[], resolutionsMs: readonly (number | undefined)[] = []): UnitChoice {
+  const scores = readings.map((r, i) => latencyLogLikelihood(r, resolutionsMs[i]));
   const order = scores.map((s, i) => [s, i] as const).sort((a, b) => b[0] - a[0]);
   const [best, next] = [order[0]!, order[1]];
   const values = readings[best[1]]!.filter((v) => v !== null).length;

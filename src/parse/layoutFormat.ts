@@ -146,7 +146,10 @@ export class LayoutFormat implements LineFormat {
     const matches = step.closings!;
     // The quote from which exactly the kept part of the separator reaches the end of the line (the
     // optional tail is absent): at most one position, found once by reading back from the end.
-    const tailQuote = !step.isLast && step.isLastRequired && this.requiredSep !== '' ? literalEndingAt(line, p, end, this.requiredSep) : -1;
+    let tailQuote = !step.isLast && step.isLastRequired && this.requiredSep !== '' ? literalEndingAt(line, p, end, this.requiredSep) : -1;
+    // Not when a quote before it is followed by another field (`"UA"rt=0.052 … urt="0.051"`, `"UA" 0.052 "0.051"`):
+    // the line ends with another layout's quoted field, not with this value.
+    if (tailQuote >= 0 && closesBeforeMoreFields(line, p, tailQuote, step.sep.charCodeAt(0), false)) tailQuote = -1;
     // A quote where the separator matches but the next field looks wrong: used when nothing better turns
     // up, so that the rejection names the bad value ("bad status code 'abc'") rather than the quote.
     let firstMatch = -1;
@@ -181,6 +184,9 @@ export class LayoutFormat implements LineFormat {
         }
         if (after < end) {
           if (!step.nextIsNumeric || isNumberStart(line.charCodeAt(after))) return c;
+          // `"UA" "-" 0.052` read where a number follows the value: a quoted field follows instead, so the
+          // line has a field this layout has not (nginx main's X-Forwarded-For); never a value with `" "` in it.
+          if (line.charCodeAt(after) === line.charCodeAt(c)) return firstMatch >= 0 ? firstMatch : c;
           if (firstMatch < 0) firstMatch = c;
         }
         if (c === tailQuote) return c;

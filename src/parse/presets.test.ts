@@ -246,9 +246,37 @@ describe('every preset documents itself', () => {
     expect(createRecordParser({ format: 'auto' }, lines([52, 8, 120, 40, 9, 311, 77, 18, 230, 64])).detection).toMatchObject({ format: 'apache_combined_ms', confidence: 'high' });
     // %T: mostly 0, whole seconds.
     expect(createRecordParser({ format: 'auto' }, lines([0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 21])).detection).toMatchObject({ format: 'apache_combined_s', confidence: 'high' });
+    // %T on a fast site: every value 0, where all three readings agree; the next line's `1` would not.
+    expect(createRecordParser({ format: 'auto' }, lines(Array.from({ length: 20 }, () => 0))).detection).toMatchObject({ format: 'apache_combined_s', confidence: 'high' });
     // One value: nothing to tell by; the more common layout, and a warning naming the other.
     const one = createRecordParser({ format: 'auto' }, lines([293])).detection;
     expect(one).toMatchObject({ format: 'apache_combined_us', confidence: 'low' });
     expect(one.warnings.join(' ')).toMatch(/apache_combined_ms.*request time|request time.*apache_combined_ms/);
+  });
+});
+
+describe('a layout never swallows the next fields into a quoted value', () => {
+  const UA = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET / HTTP/1.1" 200 5 "-" "kube-probe/1.30"';
+  const rejects = (format: string, line: string): boolean => !createRecordParser({ format }, []).parse(line).ok;
+
+  it.each([
+    ['nginx_main', `${UA}rt=0.052 uct="0.001" uht="0.050" urt="0.051"`], // the line ends with a quote, but not the user agent's
+    ['nginx_main', `${UA} 0.052 "0.051"`],
+    ['nginx_main', `${UA} 0.319 0.318 10.0.0.12:8080`],
+    ['nginx_main', `${UA} "0.318"`], // a timing is not an X-Forwarded-For
+    ['nginx_combined', `${UA} HIT`],
+    ['nginx_combined', `${UA}rt=0.003`],
+    ['nginx_combined_timed', `${UA} "-" 0.052 0.051`], // main's X-Forwarded-For, then the times
+    ['nginx_combined_timed', `${UA} 21`], // nginx writes three decimals: Apache's %T
+    ['apache_combined_us', `${UA} 734 5612`], // combinedio
+  ])('%s rejects %s', (format, line) => {
+    expect(rejects(format, line)).toBe(true);
+  });
+
+  it('a truncated user agent (no closing quote) and a stray quote before a word are still read', () => {
+    const cut = createRecordParser({ format: 'nginx_combined' }, []).parse('203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Li');
+    expect(cut).toMatchObject({ ok: true, record: { userAgent: 'Mozilla/5.0 (X11; Li' } });
+    const stray = createRecordParser({ format: 'nginx_main' }, []).parse('203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET / HTTP/1.1" 200 5 "-" "Bot "x" Chrome"');
+    expect(stray).toMatchObject({ ok: true, record: { userAgent: 'Bot "x" Chrome' } });
   });
 });

@@ -23,6 +23,8 @@ export interface Preset {
   fallbackOnly?: boolean;
   /** Presets that read the same lines and differ only in the unit of the request time: the values choose one (detect.ts). */
   unitGroup?: string;
+  /** With unitGroup: what one logged unit is worth in ms (%D 0.001, %{ms}T 1, %T 1000). */
+  latencyResolutionMs?: number;
 }
 
 const NGINX_COMBINED = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"';
@@ -60,6 +62,7 @@ interface LayoutPresetSpec {
   example: string;
   opts?: LayoutOptions;
   unitGroup?: string;
+  latencyResolutionMs?: number;
   /** When the official definition differs from what the preset reads (a more lenient base). */
   definition?: string;
 }
@@ -73,6 +76,7 @@ function layoutPreset(items: (format: string) => LayoutItem[], spec: LayoutPrese
     example: spec.example,
     ...(fallbackOnly ? { fallbackOnly } : {}),
     ...(spec.unitGroup !== undefined ? { unitGroup: spec.unitGroup } : {}),
+    ...(spec.latencyResolutionMs !== undefined ? { latencyResolutionMs: spec.latencyResolutionMs } : {}),
     create(zone) {
       const head = items(base);
       const all = tail === undefined ? head : [...head, ...items(tail)];
@@ -190,11 +194,11 @@ export const PRESETS: readonly Preset[] = [
     description: '$host + nginx combined, optionally followed by "$http_x_forwarded_for"',
     base: `$host ${NGINX_COMBINED}`,
     tail: ' "$http_x_forwarded_for"',
-    example: `example.com ${EX_COMBINED}`,
+    example: `example.com ${EX_COMBINED} "198.51.100.4"`,
   }),
-  apache({ name: 'apache_combined_us', unitGroup: 'apache_combined_time', description: 'Apache combined + %D (request time in microseconds)', base: `${APACHE_COMBINED} %D`, example: `${EX_COMBINED} 52310` }),
-  apache({ name: 'apache_combined_ms', unitGroup: 'apache_combined_time', description: 'Apache combined + %{ms}T (request time in milliseconds)', base: `${APACHE_COMBINED} %{ms}T`, example: `${EX_COMBINED} 52` }),
-  apache({ name: 'apache_combined_s', unitGroup: 'apache_combined_time', description: 'Apache combined + %T (request time in whole seconds)', base: `${APACHE_COMBINED} %T`, example: `${EX_COMBINED} 0` }),
+  apache({ name: 'apache_combined_us', unitGroup: 'apache_combined_time', latencyResolutionMs: 0.001, description: 'Apache combined + %D (request time in microseconds)', base: `${APACHE_COMBINED} %D`, example: `${EX_COMBINED} 52310` }),
+  apache({ name: 'apache_combined_ms', unitGroup: 'apache_combined_time', latencyResolutionMs: 1, description: 'Apache combined + %{ms}T (request time in milliseconds)', base: `${APACHE_COMBINED} %{ms}T`, example: `${EX_COMBINED} 52` }),
+  apache({ name: 'apache_combined_s', unitGroup: 'apache_combined_time', latencyResolutionMs: 1000, description: 'Apache combined + %T (request time in whole seconds)', base: `${APACHE_COMBINED} %T`, example: `${EX_COMBINED} 0` }),
   apache({
     name: 'apache_combinedio',
     description: 'Apache combinedio (stock httpd.conf, mod_logio): combined + %I %O (bytes received and sent, headers included)',

@@ -80,12 +80,14 @@ function isNameChar(c: number): boolean {
  * Whether [p, end), the rest of a line after an opening quote that no quote closes at the line's end,
  * holds the quote followed by a space and more text, or by `name=`: then the value ended there and
  * more fields follow (`"kube-probe/1.30" 0.319 0.318`, `"curl/8" HIT`), rather than the value being
- * cut off (a truncated user agent has no closing quote at all).
+ * cut off (a truncated user agent has no closing quote at all). With `anyText` false only a field's
+ * start counts (a quote, a digit, `-`, `name=`): a stray quote before a word stays content.
  */
-export function closesBeforeMoreFields(line: string, p: number, end: number, quote: number): boolean {
+export function closesBeforeMoreFields(line: string, p: number, end: number, quote: number, anyText = true): boolean {
   for (let i = p; i < end; i++) {
     if (line.charCodeAt(i) !== quote) continue;
-    if ((line.charCodeAt(i + 1) === SPACE && i + 2 < end) || startsKeyValue(line, i + 1, end)) return true;
+    if (anyText && line.charCodeAt(i + 1) === SPACE && i + 2 < end) return true;
+    if (startsAnotherField(line, i + 1, end) || startsKeyValue(line, i + 1, end)) return true;
   }
   return false;
 }
