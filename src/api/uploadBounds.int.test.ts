@@ -115,9 +115,10 @@ describe.each(BACKENDS)('bounded values through an upload on %s', (kind) => {
       const up = await svc.upload(`${lines.join('\n')}\n`, { source: 'timed', format: 'nginx_combined_timed' });
       const job = await svc.waitForJob(up.body.job_id);
       expect(job).toMatchObject({ status: 'succeeded', lines_ingested: 1, lines_rejected: 5 });
-      const rejected = await svc.getJson<{ items: { line_no: number; reason: string }[] }>(`/ingest/jobs/${job.id}/rejected`);
-      expect(rejected.body.items.map((r) => [r.line_no, r.reason])).toEqual(
-        [2, 3, 4, 5, 6].map((n) => [n, '$request_time 999999999999 s is not plausible (over 30 days)']),
+      const rejected = await svc.getJson<{ items: { line_no: number; code: string; detail: string }[] }>(`/ingest/jobs/${job.id}/rejected`);
+      const column = line(0, '').length + 1;
+      expect(rejected.body.items.map((r) => [r.line_no, r.code, r.detail])).toEqual(
+        [2, 3, 4, 5, 6].map((n) => [n, 'implausible_value', `$request_time 999999999999 s (over 30 days) at column ${column}`]),
       );
     }
     expect(await compactAll()).toEqual([]);
