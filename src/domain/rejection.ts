@@ -48,3 +48,28 @@ export function isRejectionCode(value: string): value is RejectionCode {
 export function rejectionReason(code: string | null, stored: string): string {
   return code !== null && isRejectionCode(code) ? REJECTION_REASONS[code] : stored;
 }
+
+/** One line of GET /ingest/jobs/{id}/rejected (the dashboard reads this type too). */
+export interface RejectedLine {
+  line_no: number;
+  line_count: number;
+  /** The phrase of `code`; for lines rejected before codes, the reason as stored (it embeds the value). */
+  reason: string;
+  /** From the vocabulary above; null for lines rejected before codes. */
+  code: string | null;
+  /** Where and what in this line; null for lines rejected before codes. */
+  detail: string | null;
+  raw_log: string;
+}
+
+/** One group of GET /ingest/jobs/{id}/rejected/summary: a job's lines rejected for one reason. */
+export interface RejectionGroup {
+  /** Null for the lines rejected before codes, grouped by their stored reason. */
+  code: string | null;
+  reason: string;
+  /** Lines rejected for it (a multi-line record counts each of its lines, as lines_rejected does). */
+  lines: number;
+  first_line_no: number;
+  /** The detail of the first line (null before codes). */
+  example_detail: string | null;
+}

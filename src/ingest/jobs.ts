@@ -1,8 +1,9 @@
 import { whereClause, type Db, type Queryable } from '../db/db.js';
 import type { IngestJob, JobStatus } from '../domain/ingestJob.js';
-import { rejectionReason, type RejectionCode } from '../domain/rejection.js';
+import { rejectionReason, type RejectedLine, type RejectionCode, type RejectionGroup } from '../domain/rejection.js';
 
 export type { IngestJob, JobStatus } from '../domain/ingestJob.js';
+export type { RejectedLine, RejectionGroup } from '../domain/rejection.js';
 
 /** What a worker needs beyond the public fields. */
 export interface ClaimedJob extends IngestJob {
@@ -260,18 +261,6 @@ export async function releaseJob(db: Queryable, jobId: string, owner: string, er
   );
 }
 
-export interface RejectedLine {
-  line_no: number;
-  line_count: number;
-  /** The phrase of `code`; for lines rejected before codes, the reason as stored (it embeds the value). */
-  reason: string;
-  /** From the fixed vocabulary (src/domain/rejection.ts); null for lines rejected before codes. */
-  code: string | null;
-  /** Where and what in this line; null for lines rejected before codes. */
-  detail: string | null;
-  raw_log: string;
-}
-
 /** A job's rejected lines in line order, after `afterLineNo`; with `code`, only those of that code. */
 export async function listRejectedLines(
   db: Queryable,
@@ -289,18 +278,7 @@ export async function listRejectedLines(
   return res.rows.map((r) => ({ ...r, reason: rejectionReason(r.code, r.reason) }));
 }
 
-export interface RejectionGroup {
-  /** Null for the lines rejected before codes, grouped by their stored reason. */
-  code: string | null;
-  reason: string;
-  /** Lines rejected for it (a multi-line record counts each of its lines, as lines_rejected does). */
-  lines: number;
-  first_line_no: number;
-  /** The detail of the first line (null before codes). */
-  example_detail: string | null;
-}
-
-/** Most rejections in one job's summary: the vocabulary has fewer; only rows from before codes, grouped by their reasons, can have more. */
+/** Most groups in one job's summary: the vocabulary has fewer codes; only lines rejected before codes, grouped by their reasons, can make more. */
 export const MAX_REJECTION_GROUPS = 200;
 
 /** A job's rejected lines grouped by code, most lines first, each with its first line and that line's detail. */

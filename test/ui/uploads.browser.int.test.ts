@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REJECTION_REASONS } from '../../src/domain/rejection.js';
 import type { IngestJob } from '../../src/ingest/jobs.js';
 import { line, MIN } from '../helpers/burstLog.js';
 import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
@@ -63,7 +64,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(job.file_name).toBe('hackers-access.log');
   });
 
-  it('takes a dropped file and lists its rejected lines with their numbers and reasons', async () => {
+  it('takes a dropped file and shows its rejected lines grouped by reason, each group opening onto its lines and details', async () => {
     const { page } = d;
     const text = fs.readFileSync(sharedFile(WITH_REJECTIONS), 'utf8');
     // A drop as the browser delivers it: a DataTransfer holding a File, dispatched on the drop zone.
@@ -79,11 +80,27 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     const expected = serviceRejections(WITH_REJECTIONS);
     expect(job.lines_rejected).toBe(expected.length);
     expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lineCount(text));
-    const rows = card.locator('.rejected-table tbody tr');
-    await expect.poll(() => rows.count()).toBe(expected.length);
-    for (const [lineNo, reason] of expected) {
-      const row = card.locator(`.rejected-table tr[data-line="${lineNo}"]`);
-      expect(await row.locator('td').nth(1).textContent()).toBe(reason);
+
+    // One group per code, most lines first (ties: the earlier first line): 3 × bad_client, then lines 1 and 6.
+    const codes = [...new Set(expected.map(([, code]) => code))];
+    const count = (code: string) => expected.filter(([, c]) => c === code).length;
+    const order = codes.sort((a, b) => count(b) - count(a));
+    const groups = card.getByTestId('rejection-group');
+    await expect.poll(() => groups.count()).toBe(order.length);
+    for (const [i, code] of order.entries()) {
+      const group = groups.nth(i);
+      expect(await group.getAttribute('data-code')).toBe(code);
+      const n = count(code);
+      expect(await group.getByTestId('rejection-group-lines').textContent()).toBe(`${n} ${n === 1 ? 'line' : 'lines'}`);
+      expect(await group.getByTestId('rejection-group-reason').textContent()).toBe(REJECTION_REASONS[code]);
+      // Closed until asked: opening it lists its lines.
+      expect(await group.locator('.rejected-table tbody tr').count()).toBe(0);
+      await group.locator('summary').click();
+      await expect.poll(() => group.locator('.rejected-table tbody tr').count()).toBe(n);
+    }
+    for (const [lineNo, code, detail] of expected) {
+      const row = card.locator(`[data-code="${code}"] .rejected-table tr[data-line="${lineNo}"]`);
+      expect(await row.locator('td').nth(1).textContent()).toBe(detail);
       expect(await row.locator('td').nth(2).textContent()).toBe(text.split('\n')[lineNo - 1]);
     }
   });
