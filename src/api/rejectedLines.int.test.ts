@@ -63,7 +63,7 @@ describe.each(BACKENDS)('rejected lines by reason code on %s', (kind) => {
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(res.json<{ invalid_params: { name: string; reason: string }[] }>().invalid_params).toEqual([
-      { name: 'code', reason: expect.stringMatching(/^must be a rejection code: layout_mismatch, /) },
+      { name: 'code', reason: expect.stringMatching(/^must be a rejection code: layout_mismatch, /) as unknown },
     ]);
   });
 

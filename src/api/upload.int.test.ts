@@ -67,7 +67,7 @@ describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) =
     expect(rejected.status).toBe(200);
     expect(rejected.body.items).toEqual([{
       line_no: 2, line_count: 1, code: 'layout_mismatch', reason: 'line does not match the format',
-      detail: "nginx_combined: expected ' - ' after $remote_addr (column 1)", raw_log: expect.any(String),
+      detail: "nginx_combined: expected ' - ' after $remote_addr (column 1)", raw_log: expect.any(String) as unknown,
     }]);
   });
 
