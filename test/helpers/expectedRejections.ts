@@ -24,8 +24,8 @@ export const EXPECTED_REJECTIONS: Record<string, Rejection[]> = {
   ],
   // fail2ban's own layout `%h %l %u - [time ] vhost "%r" …` (four dashes, vhost after the time).
   'fail2ban/apache-fakegooglebot.log': [
-    [1, 'bad_client', "$remote_addr '-' at column 13"],
-    [2, 'bad_client', "$remote_addr '-' at column 15"],
+    [1, 'bad_client', "%h '-' at column 13"],
+    [2, 'bad_client', "%h '-' at column 15"],
   ],
   // lnav's W3C-like samples (`2013-02-11T06:43:36 10.112.72.172 - GET "/client/" -1 200 …`).
   'lnav/format_samples_access_log.txt': [
