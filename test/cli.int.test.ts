@@ -36,6 +36,8 @@ describe('loginsights CLI', () => {
     expect(res.stderr + res.stdout).toMatch(/succeeded/);
     expect(res.stdout).toMatch(/, tz Europe\/Berlin,/); // passed on, and named as the server resolved it
     expect(res.stdout).toMatch(/2 lines ingested \(2 records\), 1 rejected, 1 empty/);
+    // Grouped by reason code, with the first line's detail.
+    expect(res.stdout).toContain("1 rejected: line does not match the format [layout_mismatch] (first at line 3: nginx_combined: expected ' - ' after $remote_addr (column 1))");
     expect(res.stdout).toMatch(/rejected lines: http:\/\/127\.0\.0\.1:\d+\/ingest\/jobs\/[0-9a-f-]+\/rejected/);
     expect(res.code).toBe(0);
 

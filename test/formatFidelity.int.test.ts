@@ -61,10 +61,12 @@ describe.each(BACKENDS)('format=auto uploads store every field as the file wrote
          FROM logs WHERE job_id = $1`,
       [job.id],
     );
-    const rejected = await svc.db.query<{ line_no: number; reason: string }>('SELECT line_no::int AS line_no, reason FROM rejected_lines WHERE job_id = $1', [job.id]);
+    const rejected = await svc.db.query<{ line_no: number; reason: string; detail: string | null }>(
+      'SELECT line_no::int AS line_no, reason, detail FROM rejected_lines WHERE job_id = $1', [job.id],
+    );
     const byLine = new Map<number, Outcome>();
     for (const { line_no, ...record } of rows.rows) byLine.set(line_no, { record });
-    for (const r of rejected.rows) byLine.set(r.line_no, { rejected: r.reason });
+    for (const r of rejected.rows) byLine.set(r.line_no, { rejected: `${r.reason}: ${r.detail ?? ''}` });
     const outcomes = corpus.lines.map((_l, i): Outcome => byLine.get(i + 1) ?? { rejected: 'not stored' });
 
     // A rejected line is a problem here too (never excused by a warning): the files hold nothing a server would not write.

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REJECTION_REASONS, type RejectionCode } from '../src/domain/rejection.js';
 import type { IngestJob } from '../src/ingest/jobs.js';
 import { BACKENDS } from './helpers/db.js';
 import { hasSharedData, SHARED_DATA } from './helpers/env.js';
-import { serviceRejections } from './helpers/expectedRejections.js';
+import { serviceRejections, type Rejection } from './helpers/expectedRejections.js';
 import { readAccessStatus, readLines } from './helpers/logFiles.js';
 import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
 import type { Summary } from '../src/analytics/summary.js';
@@ -79,9 +80,14 @@ describe.runIf(hasSharedData).each(BACKENDS)('every real log in ../shared/data o
   });
 
   it('rejects only the lines that are not log lines or not plausibly timed, each with a reason', async () => {
-    const rows = await svc.db.query<{ job_id: string; line_no: number; reason: string }>('SELECT job_id, line_no, reason FROM rejected_lines ORDER BY line_no');
-    const byJob = new Map<string, [number, string][]>();
-    for (const r of rows.rows) byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), [r.line_no, r.reason]]);
+    const rows = await svc.db.query<{ job_id: string; line_no: number; reason: string; reason_code: RejectionCode; detail: string }>(
+      'SELECT job_id, line_no, reason, reason_code, detail FROM rejected_lines ORDER BY line_no',
+    );
+    const byJob = new Map<string, Rejection[]>();
+    for (const r of rows.rows) {
+      expect(r.reason).toBe(REJECTION_REASONS[r.reason_code]);
+      byJob.set(r.job_id, [...(byJob.get(r.job_id) ?? []), [r.line_no, r.reason_code, r.detail]]);
+    }
     const unexpected: string[] = [];
     for (const [rel, job] of jobs) {
       const got = byJob.get(job.id) ?? [];

@@ -21,6 +21,7 @@ const SPEC: Record<string, Access> = {
   'GET /ingest/jobs': 'ingest',
   'GET /ingest/jobs/{id}': 'ingest',
   'GET /ingest/jobs/{id}/rejected': 'ingest',
+  'GET /ingest/jobs/{id}/rejected/summary': 'ingest',
   'GET /logs': 'read',
   'GET /logs/tail': 'read',
   'GET /analytics/summary': 'read',

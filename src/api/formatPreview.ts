@@ -1,6 +1,7 @@
 import type { FormatPreview, PreviewLine, PreviewRecord } from '../domain/formatDetection.js';
 import type { LogRecord } from '../domain/record.js';
-import { anchorOf, implausibleTimeReason } from '../ingest/plausibleTime.js';
+import { REJECTION_REASONS } from '../domain/rejection.js';
+import { anchorOf, implausibleTime, implausibleTimeDetail } from '../ingest/plausibleTime.js';
 import {
   createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, zoneFromSpec, type FormatRequest, type RecordParser,
 } from '../parse/index.js';
@@ -27,7 +28,7 @@ export function previewFormat(lines: readonly string[], req: FormatRequest, nowM
     parser = createRecordParser(req, content);
   }
 
-  const out: PreviewLine[] = lines.map((_, i) => ({ line_no: i + 1, outcome: 'skipped', layout: null, record: null, reason: null }));
+  const out: PreviewLine[] = lines.map((_, i) => ({ line_no: i + 1, outcome: 'skipped', layout: null, record: null, code: null, reason: null, detail: null }));
   const parsed: { index: number; record: LogRecord }[] = [];
   const assembler = new RecordAssembler((line) => parser.startsRecord(line));
   const take = (records: ReturnType<RecordAssembler['push']>) => {
@@ -35,7 +36,7 @@ export function previewFormat(lines: readonly string[], req: FormatRequest, nowM
       const at = out[rec.lineNo - 1]!;
       const result = parser.parse(rec.text);
       if (result.ok) parsed.push({ index: rec.lineNo - 1, record: result.record });
-      else Object.assign(at, { outcome: 'rejected', reason: result.reason });
+      else Object.assign(at, { outcome: 'rejected', code: result.code, reason: result.reason, detail: result.detail });
     }
   };
   let byte = 0;
@@ -55,8 +56,11 @@ export function previewFormat(lines: readonly string[], req: FormatRequest, nowM
   for (const { index, record } of parsed) {
     const at = out[index]!;
     at.layout = record.layout;
-    const implausible = implausibleTimeReason(record.timestamp, bounds);
-    if (implausible !== null) Object.assign(at, { outcome: 'rejected', reason: implausible });
+    const implausible = implausibleTime(record.timestamp, bounds);
+    if (implausible !== null) {
+      const detail = implausibleTimeDetail(implausible, record.timestamp, bounds);
+      Object.assign(at, { outcome: 'rejected', code: implausible, reason: REJECTION_REASONS[implausible], detail });
+    }
     else Object.assign(at, { outcome: 'record', record: toPreviewRecord(record) });
   }
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
 import { ADMIN_HEADERS, SOAK } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { REJECTION_REASONS, type RejectionCode } from '../domain/rejection.js';
 import type { IngestJob } from '../ingest/jobs.js';
 import type { LogRow } from '../search/searchLogs.js';
 
@@ -167,7 +168,7 @@ describe.each(BACKENDS)('hostile input on %s', (kind) => {
   describe('accepted uploads of broken lines: every line ingested or rejected with its reason', () => {
     interface Outcome {
       job: IngestJob;
-      rejected: { line_no: number; reason: string; raw_log: string }[];
+      rejected: { line_no: number; reason: string; code: string; detail: string; raw_log: string }[];
     }
     const long = line(2, `/${'x'.repeat(3 * MAX_LINE_BYTES)}`);
     const FILES: Record<string, Buffer> = {
@@ -211,7 +212,10 @@ describe.each(BACKENDS)('hostile input on %s', (kind) => {
         expect(job.lines_processed).toBe(countLines(body));
         expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(job.lines_processed);
         expect(rejected.length).toBe(job.lines_rejected);
-        for (const r of rejected) expect(r.reason.length).toBeGreaterThan(5);
+        for (const r of rejected) {
+          expect(r.reason).toBe(REJECTION_REASONS[r.code as RejectionCode]);
+          expect(r.detail.length).toBeGreaterThan(0);
+        }
       }
       await expect.poll(() => fs.readdirSync(svc.config.spoolDir), { timeout: 10_000 }).toEqual([]);
     });
@@ -245,8 +249,8 @@ describe.each(BACKENDS)('hostile input on %s', (kind) => {
     it('a line over MAX_LINE_BYTES: rejected with its reason and stored truncated; its neighbours ingested', () => {
       const { job, rejected } = outcomes.long!;
       expect(job).toMatchObject({ lines_ingested: 2, lines_rejected: 1 });
-      expect(rejected.map((r) => [r.line_no, r.reason, r.raw_log])).toEqual([
-        [2, `line longer than ${MAX_LINE_BYTES} bytes (stored truncated)`, long.slice(0, MAX_LINE_BYTES)],
+      expect(rejected.map((r) => [r.line_no, r.code, r.detail, r.raw_log])).toEqual([
+        [2, 'line_too_long', `over ${MAX_LINE_BYTES} bytes; the first ${MAX_LINE_BYTES} are stored`, long.slice(0, MAX_LINE_BYTES)],
       ]);
       expect(outcomes.oneLine!.job).toMatchObject({ lines_processed: 1, lines_rejected: 1 });
       expect(outcomes.oneLine!.rejected[0]!.raw_log).toBe('y'.repeat(MAX_LINE_BYTES));

@@ -60,11 +60,15 @@ describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) =
     expect(job).toMatchObject({ status: 'succeeded', source: 'lnav', file_name: 'bad.log', lines_processed: 3 });
     expect(job.lines_ingested + job.lines_rejected).toBe(3);
 
-    // The deliberately broken line 2 is kept, with its number and a reason.
-    const rejected = await svc.getJson<{ items: { line_no: number; reason: string; raw_log: string }[] }>(`/ingest/jobs/${job_id}/rejected`);
+    // The deliberately broken line 2 is kept, with its number, reason code and detail.
+    const rejected = await svc.getJson<{ items: { line_no: number; reason: string; code: string; detail: string; raw_log: string }[] }>(
+      `/ingest/jobs/${job_id}/rejected`,
+    );
     expect(rejected.status).toBe(200);
-    expect(rejected.body.items.map((r) => r.line_no)).toContain(2);
-    for (const r of rejected.body.items) expect(r.reason.length).toBeGreaterThan(3);
+    expect(rejected.body.items).toEqual([{
+      line_no: 2, line_count: 1, code: 'layout_mismatch', reason: 'line does not match the format',
+      detail: "nginx_combined: expected ' - ' after $remote_addr (column 1)", raw_log: expect.any(String) as unknown,
+    }]);
   });
 
   it('answers bad uploads with problem+json naming the problem', async () => {

@@ -110,14 +110,15 @@ describe.each(BACKENDS)('bounded values through an upload on %s', (kind) => {
     const line = (min: number, requestTime: string): string =>
       `10.0.0.9 - - [06/Oct/2026:10:${String(min).padStart(2, '0')}:00 +0000] "GET /slow HTTP/1.1" 200 10 "-" "curl/8" ${requestTime}`;
     for (const upload of [0, 1]) {
-      // Five implausible lines per upload: 5 × 999,999,999,999 s in µs is 5 × 10^18; two uploads' hour parts sum past 2^63.
-      const lines = [line(upload * 30, '0.250'), ...Array.from({ length: 5 }, (_, i) => line(upload * 30 + 1 + i, '999999999999'))];
+      // Five implausible lines per upload (nginx writes three decimals): 5 × 999,999,999,999 s in µs is 5 × 10^18; two uploads' hour parts sum past 2^63.
+      const lines = [line(upload * 30, '0.250'), ...Array.from({ length: 5 }, (_, i) => line(upload * 30 + 1 + i, '999999999999.000'))];
       const up = await svc.upload(`${lines.join('\n')}\n`, { source: 'timed', format: 'nginx_combined_timed' });
       const job = await svc.waitForJob(up.body.job_id);
       expect(job).toMatchObject({ status: 'succeeded', lines_ingested: 1, lines_rejected: 5 });
-      const rejected = await svc.getJson<{ items: { line_no: number; reason: string }[] }>(`/ingest/jobs/${job.id}/rejected`);
-      expect(rejected.body.items.map((r) => [r.line_no, r.reason])).toEqual(
-        [2, 3, 4, 5, 6].map((n) => [n, '$request_time 999999999999 s is not plausible (over 30 days)']),
+      const rejected = await svc.getJson<{ items: { line_no: number; code: string; detail: string }[] }>(`/ingest/jobs/${job.id}/rejected`);
+      const column = line(0, '').length + 1;
+      expect(rejected.body.items.map((r) => [r.line_no, r.code, r.detail])).toEqual(
+        [2, 3, 4, 5, 6].map((n) => [n, 'implausible_value', `$request_time 999999999999.000 s (over 30 days) at column ${column}`]),
       );
     }
     expect(await compactAll()).toEqual([]);

@@ -131,6 +131,27 @@ async function waitForJob(jobId: string, opts: IngestOptions): Promise<JobView> 
   }
 }
 
+interface RejectionGroupView {
+  code: string | null;
+  reason: string;
+  lines: number;
+  first_line_no: number;
+  example_detail: string | null;
+}
+
+/** The job's rejected lines by reason (GET /ingest/jobs/{id}/rejected/summary), each group's first line, and where to list them. */
+async function printRejections(jobId: string, opts: IngestOptions): Promise<void> {
+  const res = await fetch(new URL(`/ingest/jobs/${jobId}/rejected/summary`, opts.server), { headers: authHeaders(opts) });
+  // The job itself is what succeeded or failed: a summary the server cannot give is said, not an exit code.
+  const groups = res.ok ? ((await res.json()) as { groups: RejectionGroupView[] }).groups : [];
+  if (!res.ok) console.log(`  (no summary of the rejected lines: ${await problemText(res)})`);
+  for (const g of groups) {
+    const example = g.example_detail === null ? '' : `: ${g.example_detail}`;
+    console.log(`  ${g.lines} rejected: ${g.reason}${g.code === null ? '' : ` [${g.code}]`} (first at line ${g.first_line_no}${example})`);
+  }
+  console.log(`  rejected lines: ${new URL(`/ingest/jobs/${jobId}/rejected`, opts.server).href} (?code=… for one reason)`);
+}
+
 /** `loginsights ingest FILE...`: uploads each file, waits for its job, prints the counts. Returns the exit code. */
 export async function ingestFiles(files: string[], opts: IngestOptions): Promise<number> {
   let failures = 0;
@@ -144,7 +165,7 @@ export async function ingestFiles(files: string[], opts: IngestOptions): Promise
           `(${job.records_ingested} records), ${job.lines_rejected} rejected, ${job.lines_skipped} empty` +
           (job.error ? ` — error: ${job.error}` : ''),
       );
-      if (job.lines_rejected > 0) console.log(`  rejected lines: ${new URL(`/ingest/jobs/${job.id}/rejected`, opts.server).href}`);
+      if (job.lines_rejected > 0) await printRejections(job.id, opts);
       if (job.status !== 'succeeded') failures++;
     } catch (err) {
       console.error(err instanceof Error ? err.message : String(err));

@@ -48,7 +48,10 @@ export interface PreviewLine {
   /** The layout that read the line; null when none did. */
   layout: string | null;
   record: PreviewRecord | null;
+  /** For a rejected line: the reason's code and phrase (src/domain/rejection.ts), and where and what in this line. */
+  code: string | null;
   reason: string | null;
+  detail: string | null;
 }
 
 export interface CandidateRole {

@@ -1,3 +1,5 @@
+import type { RejectionCode } from './rejection.js';
+
 /** A log severity as the product speaks of it; web-server levels are mapped onto these three. */
 export type LogLevel = 'INFO' | 'WARN' | 'ERROR';
 
@@ -58,7 +60,11 @@ export interface LogRow {
   raw_log: string;
 }
 
-export type ParseResult = { ok: true; record: LogRecord } | { ok: false; reason: string };
+/**
+ * A parsed line, or why not: `code` from the fixed vocabulary (src/domain/rejection.ts), `reason` its
+ * phrase, `detail` where and what in this line (the field or literal, an excerpt of the value, the column).
+ */
+export type ParseResult = { ok: true; record: LogRecord } | { ok: false; code: RejectionCode; reason: string; detail: string };
 
 /** Access logs: 5xx → ERROR, 4xx → WARN, anything else (including no status) → INFO. */
 export function levelFromStatus(status: number | null): LogLevel {

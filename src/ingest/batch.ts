@@ -1,4 +1,5 @@
 import type { LogRecord } from '../domain/record.js';
+import { REJECTION_REASONS, type RejectionCode } from '../domain/rejection.js';
 import { RouteNormaliser } from '../parse/routes.js';
 import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
 import { RollupBuilder, type RollupRows } from './rollups.js';
@@ -10,7 +11,8 @@ export const LOG_COPY_COLUMNS = [
   'client_ip', 'bytes_sent', 'user_agent', 'referer', 'host', 'source', 'job_id', 'line_no', 'line_count', 'raw_log',
 ] as const;
 
-export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason', 'raw_log'] as const;
+/** Columns written by (binary) COPY into `rejected_lines`, in the order BatchBuilder encodes them. */
+export const REJECT_COPY_COLUMNS = ['job_id', 'line_no', 'line_count', 'reason', 'reason_code', 'detail', 'raw_log'] as const;
 
 const DAY_MS = 86_400_000;
 /** Days of a batch whose buffers start at the largest day's size (a batch of live data spans one or two). */
@@ -149,14 +151,17 @@ export class BatchBuilder {
     this.linesIngested += lineCount;
   }
 
-  addRejected(lineNo: number, lineCount: number, reason: string, raw: string): void {
+  /** A rejected line: `code` from the fixed vocabulary (its phrase is stored beside it), `detail` for this line. */
+  addRejected(lineNo: number, lineCount: number, code: RejectionCode, detail: string, raw: string): void {
     const w = (this.rejects ??= new BinaryCopyWriter(64 << 10, this.pool));
     // Same order and types as REJECT_COPY_COLUMNS and the `rejected_lines` table.
     w.row(REJECT_COPY_COLUMNS.length);
     w.bytes(this.jobIdBytes);
     w.int64(lineNo);
     w.int32(lineCount);
-    w.text(reason);
+    w.text(REJECTION_REASONS[code]);
+    w.text(code);
+    w.text(detail);
     w.text(raw);
     this.rejectRows++;
     this.linesRejected += lineCount;

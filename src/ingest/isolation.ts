@@ -3,12 +3,13 @@
  * neighbours. A batch is one transaction, so one refused row fails all of it. The runner then has the
  * worker parse the failed batch's byte range again, from the job's checkpoint, in smaller batches:
  * first of ISOLATION_BATCH_ROWS rows, a small batch that fails again in quarters, down to single
- * records (each with its text, src/ingest/batch.ts `records`). A single record
- * still refused is committed as a rejected line with the database's reason, in the same transaction
- * as the checkpoint and counts, so exactly-once holds throughout. The windows live in the runner's
- * memory only: after a crash the full batch fails again and isolation starts over, which is slower,
- * never wrong.
+ * records (each with its text, src/ingest/batch.ts `records`). A single record still refused is
+ * committed as a rejected line (code `refused_by_database`, the database's error as its detail), in
+ * the same transaction as the checkpoint and counts, so exactly-once holds throughout. The windows
+ * live in the runner's memory only: after a crash the full batch fails again and isolation starts
+ * over, which is slower, never wrong.
  */
+import type { RejectionCode } from '../domain/rejection.js';
 import type { BatchMessage } from './batch.js';
 import { BatchBuilder } from './batch.js';
 
@@ -60,11 +61,11 @@ export function singleRecord(b: BatchMessage): NonNullable<BatchMessage['records
  * Batch `b` (one record the database refused) as a rejected line instead: the same checkpoint and
  * skipped lines, the record's lines counted as rejected, nothing for the rollups.
  */
-export function asRejectedLine(b: BatchMessage, jobId: string, source: string, reason: string): BatchMessage {
+export function asRejectedLine(b: BatchMessage, jobId: string, source: string, code: RejectionCode, detail: string): BatchMessage {
   const record = singleRecord(b);
   if (!record) throw new Error('asRejectedLine needs a batch of one isolated record');
   const builder = new BatchBuilder(jobId, source);
-  builder.addRejected(record.lineNo, record.lineCount, reason, record.raw);
+  builder.addRejected(record.lineNo, record.lineCount, code, detail, record.raw);
   builder.addSkipped(b.linesSkipped);
   return builder.take(b.format, { bytesProcessed: b.bytesProcessed, linesProcessed: b.linesProcessed }, b.final);
 }

@@ -1,7 +1,9 @@
 import { whereClause, type Db, type Queryable } from '../db/db.js';
 import type { IngestJob, JobStatus } from '../domain/ingestJob.js';
+import { rejectionReason, type RejectedLine, type RejectionCode, type RejectionGroup } from '../domain/rejection.js';
 
 export type { IngestJob, JobStatus } from '../domain/ingestJob.js';
+export type { RejectedLine, RejectionGroup } from '../domain/rejection.js';
 
 /** What a worker needs beyond the public fields. */
 export interface ClaimedJob extends IngestJob {
@@ -259,24 +261,44 @@ export async function releaseJob(db: Queryable, jobId: string, owner: string, er
   );
 }
 
-export interface RejectedLine {
-  line_no: number;
-  line_count: number;
-  reason: string;
-  raw_log: string;
-}
-
+/** A job's rejected lines in line order, after `afterLineNo`; with `code`, only those of that code. */
 export async function listRejectedLines(
   db: Queryable,
   jobId: string,
-  opts: { limit: number; afterLineNo: number },
+  opts: { limit: number; afterLineNo: number; code?: RejectionCode | undefined },
 ): Promise<RejectedLine[]> {
+  const params: unknown[] = [jobId, opts.afterLineNo, opts.limit];
+  const conditions = ['job_id = $1', 'line_no > $2'];
+  if (opts.code !== undefined) conditions.push(`reason_code = $${params.push(opts.code)}`);
   const res = await db.query<RejectedLine>(
-    `SELECT line_no, line_count, reason, raw_log FROM rejected_lines
-     WHERE job_id = $1 AND line_no > $2 ORDER BY line_no LIMIT $3`,
-    [jobId, opts.afterLineNo, opts.limit],
+    `SELECT line_no, line_count, reason, reason_code AS code, detail, raw_log FROM rejected_lines
+     ${whereClause(conditions)} ORDER BY line_no LIMIT $3`,
+    params,
   );
-  return res.rows;
+  return res.rows.map((r) => ({ ...r, reason: rejectionReason(r.code, r.reason) }));
+}
+
+/** Most groups in one job's summary: the vocabulary has fewer codes; only lines rejected before codes, grouped by their reasons, can make more. */
+export const MAX_REJECTION_GROUPS = 200;
+
+/** A job's rejected lines grouped by code, most lines first, each with its first line and that line's detail. */
+export async function summariseRejectedLines(db: Queryable, jobId: string): Promise<RejectionGroup[]> {
+  // Lines from before codes (NULL code) group by their stored reason; coded lines by code alone, so
+  // that a reworded phrase does not split a group. The example is the group's first line, found by
+  // the primary key.
+  const res = await db.query<RejectionGroup & { stored_reason: string }>(
+    `SELECT g.code, r.reason AS stored_reason, g.lines, g.first_line_no, r.detail AS example_detail
+     FROM (
+       SELECT reason_code AS code, sum(line_count)::bigint AS lines, min(line_no) AS first_line_no
+       FROM rejected_lines WHERE job_id = $1
+       GROUP BY reason_code, CASE WHEN reason_code IS NULL THEN reason END
+     ) g
+     JOIN rejected_lines r ON r.job_id = $1 AND r.line_no = g.first_line_no
+     ORDER BY g.lines DESC, g.first_line_no
+     LIMIT $2`,
+    [jobId, MAX_REJECTION_GROUPS],
+  );
+  return res.rows.map(({ stored_reason, ...g }) => ({ ...g, reason: rejectionReason(g.code, stored_reason) }));
 }
 
 /** Spool files that unfinished jobs still need (failed jobs keep theirs for FAILED_SPOOL_KEEP_HOURS, for a retry or a look). */

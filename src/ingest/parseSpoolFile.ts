@@ -3,7 +3,7 @@ import { LineFramer, RecordAssembler, createRecordParser, type FormatRequest, ty
 import { BatchBuilder, type BatchMessage } from './batch.js';
 import { RouteNormaliser, type RouteRule } from '../parse/routes.js';
 import { BufferPool } from './binaryCopy.js';
-import { anchorOf, implausibleTimeReason, type TimeBounds } from './plausibleTime.js';
+import { anchorOf, implausibleTime, implausibleTimeDetail, type TimeBounds } from './plausibleTime.js';
 import { wantedPartition } from '../db/partitionPlan.js';
 import { isolationLimit, type IsolationWindow } from './isolation.js';
 
@@ -101,16 +101,19 @@ export async function parseSpoolFile(
     const store = (records: FramedRecord[]): void => {
       for (const rec of records) {
         if (rec.tooLong) {
-          batch.addRejected(rec.lineNo, rec.lineCount, `line longer than ${input.maxLineBytes} bytes (stored truncated)`, rec.text);
+          batch.addRejected(rec.lineNo, rec.lineCount, 'line_too_long', `over ${input.maxLineBytes} bytes; the first ${input.maxLineBytes} are stored`, rec.text);
           continue;
         }
         const result = parser.parse(rec.text);
         if (!result.ok) {
-          batch.addRejected(rec.lineNo, rec.lineCount, result.reason, rec.text);
+          batch.addRejected(rec.lineNo, rec.lineCount, result.code, result.detail, rec.text);
           continue;
         }
-        const implausible = implausibleTimeReason(result.record.timestamp, bounds);
-        if (implausible !== null) batch.addRejected(rec.lineNo, rec.lineCount, implausible, rec.text);
+        const implausible = implausibleTime(result.record.timestamp, bounds);
+        if (implausible !== null) {
+          const detail = implausibleTimeDetail(implausible, result.record.timestamp, bounds);
+          batch.addRejected(rec.lineNo, rec.lineCount, implausible, detail, rec.text);
+        }
         else batch.addRecord(result.record, rec.lineNo, rec.lineCount, rec.text);
       }
       if (records.length > 0) {

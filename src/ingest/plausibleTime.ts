@@ -1,9 +1,11 @@
 /**
  * Whether a parsed line's timestamp is one we store. Every stored day costs a partition (or a share of
  * a month's), so a line dated by a host whose clock was never set (1970), or decades away from the
- * rest of its file, or in the future, is rejected with a reason instead of stored: the line is kept
- * in rejected_lines, where the user sees it, and one bad clock cannot make thousands of partitions.
+ * rest of its file, or in the future, is rejected instead of stored (`time_out_of_range`,
+ * `time_decades_early`, `time_in_future`): the line is kept in rejected_lines, where the user sees it,
+ * and one bad clock cannot make thousands of partitions.
  */
+import type { RejectionCode } from '../domain/rejection.js';
 
 /** Absolute bounds, whatever the file: years outside 1970–2099 never get a partition. */
 export const MIN_TIMESTAMP_MS = Date.UTC(1970, 0, 1);
@@ -13,11 +15,6 @@ const DAY_MS = 86_400_000;
 export const FUTURE_SLACK_MS = DAY_MS;
 /** Earlier than the file's anchor by more than this many years: from a clock that was not set. */
 export const MAX_YEARS_BEFORE_ANCHOR = 10;
-
-// Fixed wording, without the value: a later issue turns reasons into a fixed vocabulary.
-export const REASON_OUTSIDE = 'timestamp outside 1970–2099';
-export const REASON_FUTURE = "timestamp in the future (more than a day after the upload): the host's clock or the log's time zone is wrong";
-export const REASON_DECADES_BEFORE = "timestamp decades before the rest of the file (the host's clock was not set?)";
 
 export interface TimeBounds {
   /** The job's anchor (see anchorOf), or null: then no bound relative to the file. */
@@ -33,13 +30,25 @@ export function earliestForAnchor(anchorMs: number): number {
   return d.getTime();
 }
 
-/** Null when the timestamp is plausible, else the reason to reject its line. */
-export function implausibleTimeReason(timestampMs: number, bounds: TimeBounds): string | null {
+/** Null when the timestamp is plausible, else the code to reject its line with (a string: nothing allocated per line). */
+export function implausibleTime(timestampMs: number, bounds: TimeBounds): RejectionCode | null {
   // Written so that NaN fails the test too.
-  if (!(timestampMs >= MIN_TIMESTAMP_MS && timestampMs < MAX_TIMESTAMP_MS)) return REASON_OUTSIDE;
-  if (timestampMs > bounds.nowMs + FUTURE_SLACK_MS) return REASON_FUTURE;
-  if (bounds.anchorMs !== null && timestampMs < earliestForAnchor(bounds.anchorMs)) return REASON_DECADES_BEFORE;
+  if (!(timestampMs >= MIN_TIMESTAMP_MS && timestampMs < MAX_TIMESTAMP_MS)) return 'time_out_of_range';
+  if (timestampMs > bounds.nowMs + FUTURE_SLACK_MS) return 'time_in_future';
+  if (bounds.anchorMs !== null && timestampMs < earliestForAnchor(bounds.anchorMs)) return 'time_decades_early';
   return null;
+}
+
+/** The detail of a line implausibleTime rejected: its time, and for a line decades early the time of the file. */
+export function implausibleTimeDetail(code: RejectionCode, timestampMs: number, bounds: TimeBounds): string {
+  const at = isoOrNumber(timestampMs);
+  return code === 'time_decades_early' && bounds.anchorMs !== null ? `${at}; the file's lines are near ${isoOrNumber(bounds.anchorMs)}` : at;
+}
+
+/** ISO 8601 in UTC, or the number itself where Date has no date for it (NaN, beyond ±275,000 years). */
+function isoOrNumber(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
 }
 
 /**

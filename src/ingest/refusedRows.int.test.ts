@@ -6,7 +6,7 @@ import { wideLine, wideLog } from '../../test/helpers/wideLog.js';
 import { compactRollups } from './compactRollups.js';
 import { rebuildRollups } from './rebuildRollups.js';
 
-interface Rejected { line_no: number; line_count: number; reason: string; raw_log: string }
+interface Rejected { line_no: number; line_count: number; reason: string; code: string; detail: string; raw_log: string }
 
 /**
  * A row the database refuses for its content is a rejected line, not a failed job (issue 13, defect 9):
@@ -38,7 +38,8 @@ describe.each(BACKENDS)('rows the database refuses on %s', (kind) => {
       const rejected = await rejectedOf(job.id);
       expect(rejected.map((r) => r.line_no)).toEqual(teapots);
       for (const r of rejected) {
-        expect(r.reason).toMatch(/^the database refused the record: 23514 .*test_no_teapots/);
+        expect(r).toMatchObject({ code: 'refused_by_database', reason: 'the database refused the record' });
+        expect(r.detail).toMatch(/^23514 .*test_no_teapots/);
         expect(r).toMatchObject({ line_count: 1, raw_log: wideLine(r.line_no, 418) });
       }
       const stored = await svc.db.query<{ rows: number; lines: number; teapots: number }>(

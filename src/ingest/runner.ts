@@ -241,7 +241,7 @@ export class IngestRunner {
       if (!record) throw new BatchRefusedError(b, err);
       // The record stands alone and is still refused: it becomes a rejected line, in the same
       // transaction shape (rows, checkpoint, counts), so the job goes on and exactly-once holds.
-      b = asRejectedLine(b, job.id, job.source, `the database refused the record: ${refused.code} ${refused.message}`);
+      b = asRejectedLine(b, job.id, job.source, 'refused_by_database', `${refused.code} ${refused.message}`);
       this.opts.metrics.jobErrors.inc({ kind: 'row_refused' });
       this.opts.logger.warn({ job_id: job.id, line_no: record.lineNo, code: refused.code }, 'the database refused a record; kept as a rejected line');
       await this.commitWithRetries(job, b);

@@ -25,24 +25,25 @@ export class ApacheErrorFormat implements LineFormat {
   parseLine(text: string, fail: Failure): LogRecord | null {
     const tsEnd = text.indexOf(']', 1);
     if (text.charCodeAt(0) !== 91 || tsEnd === -1) {
-      return failWith(fail, "line does not match apache_error: expected '[' and a timestamp at column 1", 0);
+      return failWith(fail, 'layout_mismatch', "apache_error: expected '[' and a timestamp at column 1", 0);
     }
     const ts = parseAnyTimestamp(text, 1, tsEnd, this.zone);
     if (Number.isNaN(ts)) {
       // `[authz_core:error] …` after a syslog header: such lines carry only syslog's time, which has no year.
       const shown = excerpt(text, 1, tsEnd);
-      const reason = /\d/.test(shown) ? `bad timestamp '${shown}'` : `no timestamp: the line starts with '[${shown}]'`;
-      return failWith(fail, reason, 1);
+      return /\d/.test(shown)
+        ? failWith(fail, 'bad_timestamp', `'${shown}' at column 2`, 1)
+        : failWith(fail, 'no_timestamp', `the line starts with '[${shown}]'`, 1);
     }
     if (text.charCodeAt(tsEnd + 1) !== 32 || text.charCodeAt(tsEnd + 2) !== 91) {
-      return failWith(fail, `line does not match apache_error: expected ' [level]' at column ${tsEnd + 2}`, tsEnd + 1);
+      return failWith(fail, 'layout_mismatch', `apache_error: expected ' [level]' at column ${tsEnd + 2}`, tsEnd + 1);
     }
     const levelEnd = text.indexOf(']', tsEnd + 3);
     const colon = levelEnd === -1 ? -1 : text.lastIndexOf(':', levelEnd);
     const nameStart = colon > tsEnd ? colon + 1 : tsEnd + 3;
     const level = levelEnd === -1 ? null : severityLevel(text.substring(nameStart, levelEnd));
     if (level === null) {
-      return failWith(fail, `unknown Apache log level '${excerpt(text, nameStart, levelEnd === -1 ? text.length : levelEnd)}'`, nameStart);
+      return failWith(fail, 'unknown_level', `Apache log level '${excerpt(text, nameStart, levelEnd === -1 ? text.length : levelEnd)}' at column ${nameStart + 1}`, nameStart);
     }
     let v24 = colon > tsEnd; // [module:level]
     let p = levelEnd + 1;

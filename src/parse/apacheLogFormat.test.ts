@@ -6,7 +6,7 @@ import { dataLine, iso, hasSharedData } from './testData.js';
 
 function parseWith(logFormat: string, line: string): LogRecord {
   const result = createRecordParser({ format: 'apache', logFormat }, []).parse(line);
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(`${result.reason}: ${result.detail}`);
   return result.record;
 }
 

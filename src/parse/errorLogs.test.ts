@@ -5,14 +5,14 @@ import { dataLine, ingestFile, iso, hasSharedData } from './testData.js';
 
 function parseAs(format: string, line: string): LogRecord {
   const result = createRecordParser({ format }, []).parse(line);
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(`${result.reason}: ${result.detail}`);
   return result.record;
 }
 
-function rejectAs(format: string, line: string): string {
+function rejectAs(format: string, line: string): { code: string; detail: string } {
   const result = createRecordParser({ format }, []).parse(line);
   if (result.ok) throw new Error('expected a rejection');
-  return result.reason;
+  return { code: result.code, detail: result.detail };
 }
 
 describe.runIf(hasSharedData)('nginx_error', () => {
@@ -52,7 +52,7 @@ describe.runIf(hasSharedData)('nginx_error', () => {
   it('maps every severity', () => {
     const levels = ['debug', 'info', 'notice', 'warn', 'error', 'crit', 'alert', 'emerg'].map((s) => parseAs('nginx_error', `2021/06/17 19:25:59 [${s}] 1#1: x`).level);
     expect(levels).toEqual(['INFO', 'INFO', 'INFO', 'WARN', 'ERROR', 'ERROR', 'ERROR', 'ERROR']);
-    expect(rejectAs('nginx_error', '2021/06/17 19:25:59 [fatal] 1#1: x')).toBe("unknown nginx severity 'fatal'");
+    expect(rejectAs('nginx_error', '2021/06/17 19:25:59 [fatal] 1#1: x')).toEqual({ code: 'unknown_level', detail: "nginx severity 'fatal' at column 22" });
   });
 
   it('handles process-level messages, empty server and host, and IPv6 clients', () => {
@@ -80,7 +80,9 @@ describe.runIf(hasSharedData)('nginx_error', () => {
     expect(parser.startsRecord('2019/10/30 23:26:34 [error] 205860#205860: *180289 x')).toBe(true);
     expect(parser.startsRecord('host nginx[2833]: 2015/01/21 10:56:10 [error] 2833#0: x')).toBe(true);
     expect(parser.startsRecord('PHP message: PHP Warning:  x')).toBe(false);
-    expect(rejectAs('nginx_error', 'PHP message: PHP Warning:  x')).toMatch(/does not match nginx_error/);
+    expect(rejectAs('nginx_error', 'PHP message: PHP Warning:  x')).toEqual({
+      code: 'layout_mismatch', detail: "nginx_error: expected a 'YYYY/MM/DD HH:MM:SS [level]' start at column 1",
+    });
   });
 });
 
@@ -141,11 +143,11 @@ describe.runIf(hasSharedData)('apache_error', () => {
 
   it('rejects syslog-forwarded lines that lost their own timestamp, saying so', () => {
     const out = ingestFile('fail2ban/apache-auth.log');
-    expect(out.rejections.map((r) => [r.lineNo, r.reason])).toEqual([
-      [42, "no timestamp: the line starts with '[authz_core:error]'"],
-      [43, "no timestamp: the line starts with '[authz_core:error]'"],
-      [44, "no timestamp: the line starts with '[:error]'"],
-      [45, "no timestamp: the line starts with '[error]'"],
+    expect(out.rejections.map((r) => [r.lineNo, r.code, r.detail])).toEqual([
+      [42, 'no_timestamp', "the line starts with '[authz_core:error]'"],
+      [43, 'no_timestamp', "the line starts with '[authz_core:error]'"],
+      [44, 'no_timestamp', "the line starts with '[:error]'"],
+      [45, 'no_timestamp', "the line starts with '[error]'"],
     ]);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * Bounds on parsed values (issue 13, #8 and #9), through the parser as ingestion uses it: durations and
- * sizes beyond plausible make the line a rejection naming the field and the bound; key fields beyond
+ * sizes beyond plausible make the line a rejection (`implausible_value`) naming the field and the bound; key fields beyond
  * their bound are null (the record is kept). Routes: routes.test.ts.
  */
 import { describe, expect, it } from 'vitest';
@@ -11,23 +11,28 @@ const parse = (format: string, line: string, logFormat?: string): ParseResult =>
 const COMBINED = '1.2.3.4 - - [10/Oct/2000:13:55:36 +0000] "GET /a HTTP/1.1" 200 512 "-" "curl/8"';
 const combinedWith = (fields: { bytes?: string }): string => COMBINED.replace(' 512 ', ` ${fields.bytes ?? '512'} `);
 /** A pseudo-random run of letters that no compressor shortens (a method nginx would log as it came). */
+/** `at column N` of a value's first occurrence in the line. */
+const at = (line: string, value: string): string => `at column ${line.indexOf(value) + 1}`;
 const letters = (n: number, seed = 1): string => Array.from({ length: n }, (_, i) => String.fromCharCode(65 + ((i * 7919 + seed * 104729) % 26))).join('');
 
 describe('durations and sizes beyond plausible make the line a rejection that names the field and the bound', () => {
   const STATUS_UPSTREAM = '$remote_addr [$time_local] "$request" $status $upstream_response_time';
   const APACHE_MS = '%h %t "%r" %>s %{ms}T';
+  const REASON = 'duration or size beyond what is plausible (over 30 days or 1 PiB)';
+  const UPSTREAM_LINE = '1.2.3.4 [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 502 0.5, 2591999.6 : 0.1';
+  const MS_LINE = '1.2.3.4 [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 2592000001';
   it.each([
-    ['nginx_combined_timed', `${COMBINED} 999999999999.000`, undefined, '$request_time 999999999999.000 s is not plausible (over 30 days)'],
-    ['nginx_combined_timed', `${COMBINED} 2592000.001`, undefined, '$request_time 2592000.001 s is not plausible (over 30 days)'],
-    ['nginx_combined_timed', `${COMBINED} ${'9'.repeat(60)}.500`, undefined, `$request_time ${'9'.repeat(40)}… s is not plausible (over 30 days)`],
-    ['apache_combined_us', `${COMBINED} 2592000000001`, undefined, '%D 2592000000001 µs is not plausible (over 30 days)'],
-    ['apache', '1.2.3.4 [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 200 2592000001', APACHE_MS, '%{ms}T 2592000001 ms is not plausible (over 30 days)'],
-    ['nginx', '1.2.3.4 [10/Oct/2000:13:55:36 +0000] "GET / HTTP/1.1" 502 0.5, 2591999.6 : 0.1', STATUS_UPSTREAM,
-      '$upstream_response_time 0.5, 2591999.6 : 0.1 s is not plausible (over 30 days)'],
-    ['nginx_combined', combinedWith({ bytes: '1125899906842625' }), undefined, '$body_bytes_sent 1125899906842625 bytes is not plausible (over 1 PiB)'],
-    ['apache_combined', combinedWith({ bytes: '9'.repeat(30) }), undefined, `%b ${'9'.repeat(30)} bytes is not plausible (over 1 PiB)`],
-  ])('%s: %s', (format, line, logFormat, reason) => {
-    expect(parse(format, line, logFormat)).toEqual({ ok: false, reason });
+    ['nginx_combined_timed', `${COMBINED} 999999999999.000`, undefined, `$request_time 999999999999.000 s (over 30 days) at column ${COMBINED.length + 2}`],
+    ['nginx_combined_timed', `${COMBINED} 2592000.001`, undefined, `$request_time 2592000.001 s (over 30 days) at column ${COMBINED.length + 2}`],
+    ['nginx_combined_timed', `${COMBINED} ${'9'.repeat(60)}.500`, undefined, `$request_time ${'9'.repeat(40)}… s (over 30 days) at column ${COMBINED.length + 2}`],
+    ['apache_combined_us', `${COMBINED} 2592000000001`, undefined, `%D 2592000000001 µs (over 30 days) at column ${COMBINED.length + 2}`],
+    ['apache', MS_LINE, APACHE_MS, `%{ms}T 2592000001 ms (over 30 days) ${at(MS_LINE, '2592000001')}`],
+    ['nginx', UPSTREAM_LINE, STATUS_UPSTREAM, `$upstream_response_time 0.5, 2591999.6 : 0.1 s (over 30 days) ${at(UPSTREAM_LINE, '0.5, ')}`],
+    ['nginx_combined', combinedWith({ bytes: '1125899906842625' }), undefined,
+      `$body_bytes_sent 1125899906842625 bytes (over 1 PiB) ${at(combinedWith({ bytes: '1125899906842625' }), '1125899906842625')}`],
+    ['apache_combined', combinedWith({ bytes: '9'.repeat(30) }), undefined, `%b ${'9'.repeat(30)} bytes (over 1 PiB) ${at(combinedWith({}), '512')}`],
+  ])('%s: %s', (format, line, logFormat, detail) => {
+    expect(parse(format, line, logFormat)).toEqual({ ok: false, code: 'implausible_value', reason: REASON, detail });
   });
 
   it('values at the bounds are kept as they are', () => {
@@ -40,7 +45,9 @@ describe('durations and sizes beyond plausible make the line a rejection that na
     const samples = Array.from({ length: 5 }, (_, i) => `${COMBINED} 0.00${i + 1}`);
     const auto = createRecordParser({ format: 'auto' }, samples);
     expect(auto.format).toBe('nginx_combined_timed');
-    expect(auto.parse(`${COMBINED} 999999999999.000`)).toEqual({ ok: false, reason: '$request_time 999999999999.000 s is not plausible (over 30 days)' });
+    expect(auto.parse(`${COMBINED} 999999999999.000`)).toMatchObject({
+      ok: false, code: 'implausible_value', detail: `$request_time 999999999999.000 s (over 30 days) at column ${COMBINED.length + 2}`,
+    });
     // Not an nginx timing: another layout, read by the catch-all, which the record names (and the job reports).
     expect(auto.parse(`${COMBINED} abc`)).toMatchObject({ ok: true, record: { latencyMs: null, layout: 'combined_extra' } });
   });

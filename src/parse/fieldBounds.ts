@@ -2,12 +2,13 @@
  * Bounds on parsed values (issue 13, #8 and #9). A log line is text anyone can shape: one request to a
  * logged nginx plants a 6,000-character method, a proxy writes a 12-digit request time. Two kinds:
  *
- * **Plausibility of numbers.** A duration or size beyond these makes the line a rejection whose
- * reason names the field and the bound. Rejected rather than clamped: the line is kept, with why, and
- * no number the log did not say is stored (a clamped 30-day latency would skew every sum and
- * percentile as much as a wrong one). Below the bounds every value stays far from the int64 range of
- * the rollup sums: 2^63 µs is 3.5 million requests of 30 days each in one bucket, 2^63 bytes 8,192 of
- * 1 PiB (and those sums saturate rather than wrap: src/ingest/binaryCopy.ts, migration 0011).
+ * **Plausibility of numbers.** A duration or size beyond these makes the line a rejection (code
+ * `implausible_value`) whose detail names the field and the bound. Rejected rather than clamped: the
+ * line is kept, with why, and no number the log did not say is stored (a clamped 30-day latency
+ * would skew every sum and percentile as much as a wrong one). Below the bounds every value stays far
+ * from the int64 range of the rollup sums: 2^63 µs is 3.5 million requests of 30 days each in one
+ * bucket, 2^63 bytes 8,192 of 1 PiB (and those sums saturate rather than wrap: src/ingest/binaryCopy.ts,
+ * migration 0011).
  *
  * **Size of key fields.** Method, route, source and client address are in btree keys, and PostgreSQL
  * refuses an index row over 2,704 bytes (a third of a page): one such value failed a whole job. Each is
@@ -45,7 +46,7 @@ export function withinChars(value: string | null, max: number): string | null {
   return value !== null && value.length > max ? null : value;
 }
 
-/** Why a duration or size is rejected: short, naming the field, the value (an excerpt) and the bound. */
-export function implausibleReason(label: string, shown: string, unit: string, kind: 'duration' | 'size'): string {
-  return `${label} ${shown} ${unit} is not plausible (over ${kind === 'duration' ? '30 days' : '1 PiB'})`;
+/** The detail of an implausible duration or size (code `implausible_value`): the field, the value (an excerpt) and the bound. */
+export function implausibleDetail(label: string, shown: string, unit: string, kind: 'duration' | 'size'): string {
+  return `${label} ${shown} ${unit} (over ${kind === 'duration' ? '30 days' : '1 PiB'})`;
 }

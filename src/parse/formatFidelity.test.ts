@@ -32,7 +32,7 @@ function detectionOf(parser: RecordParser): { confidence: string; warning: strin
 function outcomesOf(parser: RecordParser, lines: readonly CorpusLine[]): Outcome[] {
   return lines.map((line): Outcome => {
     const r = parser.parse(line.text);
-    if (!r.ok) return { rejected: r.reason };
+    if (!r.ok) return { rejected: `${r.reason}: ${r.detail}` };
     const rec = r.record;
     return {
       record: {

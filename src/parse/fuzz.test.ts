@@ -18,6 +18,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
 import { hasSharedData, sharedFile, SOAK } from '../../test/helpers/env.js';
 import { LOG_LEVELS, type LogRecord, type ParseResult } from '../domain/record.js';
+import { isRejectionCode, REJECTION_REASONS } from '../domain/rejection.js';
 import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from '../ingest/batch.js';
 import { parseSpoolFile } from '../ingest/parseSpoolFile.js';
 import { compileApacheLogFormat, compileNginxLogFormat, createRecordParser, FormatError, LineFramer, RecordAssembler, type FramedLine } from './index.js';
@@ -48,7 +49,7 @@ const MIB = 1 << 20;
  * performance benchmark (that is bench/).
  */
 const HUGE_LINE_BUDGET_MS = 5_000;
-/** A rejection reason is read by a person and stored per line: short, never an echo of the line. */
+/** A rejection's detail is read by a person and stored per line: short, never an echo of the line. */
 const MAX_REASON_CHARS = 300;
 const SLOW_TEST_MS = SOAK ? 3_600_000 : 120_000;
 
@@ -271,19 +272,22 @@ function recordProblems(r: LogRecord, lineHasNul: boolean): string[] {
   return problems;
 }
 
-function expectReason(reason: string, format: string, maxChars = MAX_REASON_CHARS): void {
-  expect(typeof reason, format).toBe('string');
-  expect(reason.trim().length, `${format}: empty rejection reason`).toBeGreaterThan(0);
-  expect(reason.length, `${format}: reason of ${reason.length} chars: ${reason.slice(0, 120)}…`).toBeLessThanOrEqual(maxChars);
+/** A code of the vocabulary, and a detail that says something, shortly. */
+function expectReason(code: string, detail: string, format: string, maxChars = MAX_REASON_CHARS): void {
+  expect(isRejectionCode(code), `${format}: '${code}' is not a rejection code`).toBe(true);
+  expect(typeof detail, format).toBe('string');
+  expect(detail.trim().length, `${format}: empty rejection detail`).toBeGreaterThan(0);
+  expect(detail.length, `${format}: detail of ${detail.length} chars: ${detail.slice(0, 120)}…`).toBeLessThanOrEqual(maxChars);
 }
 
 const scratch = newFailure();
 
-/** One line through one LineFormat: a valid record, or null with a reason; never an exception. */
+/** One line through one LineFormat: a valid record, or null with a code and detail; never an exception. */
 function checkLineFormat(format: LineFormat, line: string, maxReasonChars = MAX_REASON_CHARS): void {
-  scratch.reason = '';
+  scratch.code = 'parser_error';
+  scratch.detail = '';
   const rec = format.parseLine(line, scratch);
-  if (rec === null) expectReason(scratch.reason, format.name, maxReasonChars);
+  if (rec === null) expectReason(scratch.code, scratch.detail, format.name, maxReasonChars);
   else expect(recordProblems(rec, line.includes('\0')), format.name).toEqual([]);
   if (format.multiLine) expect(typeof format.startsRecord(line)).toBe('boolean');
 }
@@ -292,8 +296,9 @@ function checkLineFormat(format: LineFormat, line: string, maxReasonChars = MAX_
 function checkResult(result: ParseResult, format: string, line: string): void {
   if (result.ok) expect(recordProblems(result.record, line.includes('\0')), format).toEqual([]);
   else {
-    expect(result.reason, format).not.toMatch(/^internal parser error/);
-    expectReason(result.reason, format);
+    expect(result.code, `${format}: ${result.detail}`).not.toBe('parser_error');
+    expect(result.reason).toBe(REJECTION_REASONS[result.code]);
+    expectReason(result.code, result.detail, format);
   }
 }
 
@@ -373,7 +378,7 @@ describe('fuzz: a parse gives a record or a rejection with a reason, never an ex
   it('regression: an unknown nginx severity is quoted as an excerpt, not up to a `]` a megabyte away', () => {
     const line = `2020/11/25 14:42:16 [${'a'.repeat(MIB)}crit] 76952#76952: *2454307 SSL_do_handshake() failed`;
     checkLineFormat(PRESETS.find((p) => p.name === 'nginx_error')!.create(), line);
-    expect(scratch.reason).toBe(`unknown nginx severity '${'a'.repeat(40)}…'`);
+    expect(scratch).toMatchObject({ code: 'unknown_level', detail: `nginx severity '${'a'.repeat(40)}…' at column 22` });
   });
 
   it('every preset, every custom layout and auto mode, on mutated real lines and noise', () => {
@@ -398,7 +403,7 @@ describe('fuzz: a parse gives a record or a rejection with a reason, never an ex
       if (format === null) return;
       const fitting = Buffer.from(f.line);
       for (const line of [f.line, decode(mutations.reduce(mutate, fitting)), noise]) {
-        // A custom format's reason quotes its own literals, which are as long as the user made them.
+        // A custom format's rejection detail quotes its own literals, which are as long as the user made them.
         checkLineFormat(format, line, MAX_REASON_CHARS + f.format.length);
       }
     };
@@ -628,7 +633,7 @@ describe('fuzz: long literals of a pasted format cost linear time too', () => {
   it.each(LONG_LITERAL_FORMATS)('%s', (_name, compile, valid, huge) => {
     const format = compile();
     const rec = format.parseLine(valid, scratch);
-    expect(rec, scratch.reason).toMatchObject({ clientIp: '10.0.0.1', statusCode: 200 });
+    expect(rec, scratch.detail).toMatchObject({ clientIp: '10.0.0.1', statusCode: 200 });
     // The rejection of the huge line quotes an excerpt of the literal, not all 8,000 characters of it.
     timed(format.name, () => checkLineFormat(format, huge));
   }, SLOW_TEST_MS);
@@ -646,7 +651,13 @@ const LOG_TEXT_COLUMNS = LOG_COPY_COLUMNS.flatMap((c, i) =>
 );
 const LINE_NO = LOG_COPY_COLUMNS.indexOf('line_no');
 const RAW = LOG_COPY_COLUMNS.indexOf('raw_log');
-const REJECT = { lineNo: REJECT_COPY_COLUMNS.indexOf('line_no'), reason: REJECT_COPY_COLUMNS.indexOf('reason'), raw: REJECT_COPY_COLUMNS.indexOf('raw_log') };
+const REJECT = {
+  lineNo: REJECT_COPY_COLUMNS.indexOf('line_no'),
+  reason: REJECT_COPY_COLUMNS.indexOf('reason'),
+  code: REJECT_COPY_COLUMNS.indexOf('reason_code'),
+  detail: REJECT_COPY_COLUMNS.indexOf('detail'),
+  raw: REJECT_COPY_COLUMNS.indexOf('raw_log'),
+};
 
 /** What parseSpoolFile counts as skipped: a line of only space, tab, VT, FF, CR, within the length limit. */
 function isBlankLine(seg: Buffer, maxLineBytes: number): boolean {
@@ -659,7 +670,8 @@ interface Row {
   lineNo: number;
   lineCount: number;
   raw: string;
-  reason: string | null;
+  /** Null for a stored record. */
+  rejection: { code: string; detail: string } | null;
 }
 
 function rowsOf(batches: BatchMessage[]): Row[] {
@@ -667,12 +679,17 @@ function rowsOf(batches: BatchMessage[]): Row[] {
   for (const b of batches) {
     for (const f of b.logs.flatMap((d) => readBinaryCopy(d.data))) {
       for (const i of LOG_TEXT_COLUMNS) expectStorableText(f[i] ?? null, LOG_COPY_COLUMNS[i]!);
-      rows.push({ lineNo: Number(f[LINE_NO]!.readBigInt64BE()), lineCount: f[LINE_NO + 1]!.readInt32BE(), raw: f[RAW]!.toString(), reason: null });
+      rows.push({ lineNo: Number(f[LINE_NO]!.readBigInt64BE()), lineCount: f[LINE_NO + 1]!.readInt32BE(), raw: f[RAW]!.toString(), rejection: null });
     }
     for (const f of b.rejects ? readBinaryCopy(b.rejects) : []) {
-      expectStorableText(f[REJECT.reason]!, 'reason');
-      expectStorableText(f[REJECT.raw]!, 'raw_log');
-      rows.push({ lineNo: Number(f[REJECT.lineNo]!.readBigInt64BE()), lineCount: f[REJECT.lineNo + 1]!.readInt32BE(), raw: f[REJECT.raw]!.toString(), reason: f[REJECT.reason]!.toString() });
+      for (const i of [REJECT.reason, REJECT.code, REJECT.detail, REJECT.raw]) expectStorableText(f[i]!, REJECT_COPY_COLUMNS[i]!);
+      const code = f[REJECT.code]!.toString();
+      // The phrase stored beside the code is the code's.
+      expect(f[REJECT.reason]!.toString()).toBe(isRejectionCode(code) ? REJECTION_REASONS[code] : `a code, not '${code}'`);
+      rows.push({
+        lineNo: Number(f[REJECT.lineNo]!.readBigInt64BE()), lineCount: f[REJECT.lineNo + 1]!.readInt32BE(), raw: f[REJECT.raw]!.toString(),
+        rejection: { code, detail: f[REJECT.detail]!.toString() },
+      });
     }
   }
   return rows;
@@ -748,8 +765,8 @@ describe('fuzz: every line of a spool file is ingested, rejected with a reason, 
         }
 
         const rows = rowsOf(batches);
-        const stored = rows.filter((r) => r.reason === null);
-        const rejected = rows.filter((r) => r.reason !== null);
+        const stored = rows.filter((r) => r.rejection === null);
+        const rejected = rows.filter((r) => r.rejection !== null);
         expect(stored.reduce((n, r) => n + r.lineCount, 0)).toBe(sum('linesIngested'));
         expect(rejected.reduce((n, r) => n + r.lineCount, 0)).toBe(sum('linesRejected'));
         // Each row starts at its own non-blank line; single-line rows hold exactly that line's text.
@@ -759,7 +776,7 @@ describe('fuzz: every line of a spool file is ingested, rejected with a reason, 
           expect(r.lineNo).toBeLessThanOrEqual(total);
           expect(blank[r.lineNo - 1], `line ${r.lineNo} is blank but was stored or rejected`).toBe(false);
           if (r.lineCount === 1) expect(r.raw).toBe(framed[r.lineNo - 1]!.text);
-          if (r.reason !== null) expectReason(r.reason, `line ${r.lineNo}`);
+          if (r.rejection !== null) expectReason(r.rejection.code, r.rejection.detail, `line ${r.lineNo}`);
         }
       }),
       { numRuns: RUNS.files },

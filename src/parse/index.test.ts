@@ -85,7 +85,7 @@ describe('createRecordParser', () => {
       for (const input of inputs) {
         const result = p.parse(input);
         expect(typeof result.ok).toBe('boolean');
-        if (!result.ok) expect(result.reason.length).toBeGreaterThan(0);
+        if (!result.ok) expect(result).toMatchObject({ code: expect.not.stringMatching(/^parser_error$/) as unknown, detail: expect.stringMatching(/./) as unknown });
         expect(typeof p.startsRecord(input)).toBe('boolean');
       }
     }

@@ -4,6 +4,7 @@
  *   LineFramer → (skip empty lines) → RecordAssembler(parser.startsRecord) → parser.parse(record.text)
  */
 import type { ParseResult } from '../domain/record.js';
+import { REJECTION_REASONS, type RejectionCode } from '../domain/rejection.js';
 import { compileApacheLogFormat } from './apacheLogFormat.js';
 import { detectFormat, FormatChain, type Candidate, type Detection } from './detect.js';
 import { FormatError } from './formatError.js';
@@ -49,7 +50,7 @@ export interface RecordParser {
   /** The resolved format: the detected preset in auto mode, 'custom' for a log_format. */
   readonly format: string;
   readonly detection: DetectionSummary;
-  /** Never throws; a rejection carries a short human reason. */
+  /** Never throws; a rejection carries a code of the fixed vocabulary, its phrase and this line's detail. */
   parse(text: string): ParseResult;
   /** False for continuation lines of multi-line records; true for every line of single-line formats. */
   startsRecord(line: string): boolean;
@@ -179,9 +180,9 @@ class ChainParser implements RecordParser {
     try {
       const record = this.chain.parseLine(text, this.fail);
       if (record !== null) return { ok: true, record };
-      return { ok: false, reason: this.fail.reason };
+      return rejection(this.fail.code, this.fail.detail);
     } catch (err) {
-      return { ok: false, reason: `internal parser error: ${err instanceof Error ? err.message : String(err)}` };
+      return rejection('parser_error', err instanceof Error ? err.message : String(err));
     }
   }
 
@@ -200,10 +201,14 @@ class NoJsonRecords implements LineFormat {
   readonly multiLine = false;
 
   parseLine(_text: string, fail: Failure): null {
-    return failWith(fail, 'no JSON access records in the sample: format json needs lines that are JSON objects with a time and a status or request', 0);
+    return failWith(fail, 'not_json', 'no JSON access records in the sample: format json needs lines that are JSON objects with a time and a status or request', 0);
   }
 
   startsRecord(): boolean {
     return true;
   }
+}
+
+function rejection(code: RejectionCode, detail: string): ParseResult {
+  return { ok: false, code, reason: REJECTION_REASONS[code], detail };
 }

@@ -17,14 +17,14 @@ function detect(lines: readonly string[]): JsonAccessDetection {
 function parse(d: JsonAccessDetection, line: string): LogRecord {
   const fail = newFailure();
   const rec = d.format.parseLine(line, fail);
-  if (rec === null) throw new Error(fail.reason);
+  if (rec === null) throw new Error(`${fail.code}: ${fail.detail}`);
   return rec;
 }
 
-function rejection(d: JsonAccessDetection, line: string): { reason: string; implausible: boolean } {
+function rejection(d: JsonAccessDetection, line: string): { code: string; detail: string; implausible: boolean } {
   const fail = newFailure();
   expect(d.format.parseLine(line, fail)).toBeNull();
-  return { reason: fail.reason, implausible: fail.implausible };
+  return { code: fail.code, detail: fail.detail, implausible: fail.implausible };
 }
 
 /** Every record field by field; timestamps to the microsecond (Traefik logs nanoseconds). */
@@ -125,23 +125,28 @@ describe('JSON access lines: values', () => {
 
   it('rejects implausible durations and sizes as final, naming the key', () => {
     const slow = rejection(nginxCombined, combined({ request_time: '999999999999' }));
-    expect(slow).toEqual({ reason: 'request_time 999999999999 s is not plausible (over 30 days)', implausible: true });
+    expect(slow).toEqual({ code: 'implausible_value', detail: 'request_time 999999999999 s (over 30 days)', implausible: true });
     const huge = rejection(nginxCombined, combined({ body_bytes_sent: String(2 ** 51) }));
     expect(huge.implausible).toBe(true);
-    expect(huge.reason).toContain('body_bytes_sent');
+    expect(huge).toMatchObject({ code: 'implausible_value', detail: expect.stringMatching(/^body_bytes_sent /) as unknown });
     expect(parse(nginxCombined, combined({ request_time: '2592000.000' })).latencyMs).toBe(2_592_000_000); // 30 days: still plausible
   });
 
   it('rejects with a fixed phrase, the key, and the value apart', () => {
-    expect(rejection(nginxCombined, combined({ time_local: 'yesterday' })).reason).toBe(`${JSON_REJECTIONS.badTime} (time_local): 'yesterday'`);
-    expect(rejection(nginxCombined, combined({ time_local: undefined })).reason).toMatch(/^no time \(time_local\): '\{"remote_addr/);
-    expect(rejection(nginxCombined, combined({ status: 'ok' })).reason).toBe("bad status code (status): 'ok'");
-    expect(rejection(nginxCombined, combined({ status: 200.5 })).reason).toBe("bad status code (status): '200.5'");
-    expect(rejection(nginxCombined, combined({ body_bytes_sent: -1 })).reason).toBe("bad byte count (body_bytes_sent): '-1'");
-    expect(rejection(nginxCombined, combined({ request_time: { s: 1 } })).reason).toBe("bad duration (request_time): '(an object)'");
-    expect(rejection(nginxCombined, '127.0.0.1 - - [10/Mar/2024:06:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "-"').reason).toMatch(/^not a JSON object: '127\.0\.0\.1/);
-    expect(rejection(nginxCombined, '{"time_local": "10/Mar/2024:06:00:01 +0000", "status": 20').reason).toMatch(/^malformed JSON: /);
-    expect(rejection(nginxCombined, '["not", "an object"]').reason).toMatch(/^not a JSON object/);
+    const codeAndDetail = (line: string) => {
+      const r = rejection(nginxCombined, line);
+      return [r.code, r.detail];
+    };
+    expect(codeAndDetail(combined({ time_local: 'yesterday' }))).toEqual([JSON_REJECTIONS.badTime.code, "time_local 'yesterday'"]);
+    expect(codeAndDetail(combined({ time_local: undefined }))).toEqual(['no_timestamp', expect.stringMatching(/^missing \(time_local\): '\{"remote_addr/)]);
+    expect(codeAndDetail(combined({ status: 'ok' }))).toEqual(['bad_status', "status 'ok'"]);
+    expect(codeAndDetail(combined({ status: 200.5 }))).toEqual(['bad_status', "status '200.5'"]);
+    expect(codeAndDetail(combined({ body_bytes_sent: -1 }))).toEqual(['bad_number', "body_bytes_sent '-1'"]);
+    expect(codeAndDetail(combined({ request_time: { s: 1 } }))).toEqual(['bad_number', "request_time '(an object)'"]);
+    expect(codeAndDetail('127.0.0.1 - - [10/Mar/2024:06:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "-"'))
+      .toEqual(['not_json', expect.stringMatching(/^not a JSON object: '127\.0\.0\.1/)]);
+    expect(codeAndDetail('{"time_local": "10/Mar/2024:06:00:01 +0000", "status": 20')).toEqual(['not_json', expect.stringMatching(/^malformed JSON: /)]);
+    expect(codeAndDetail('["not", "an object"]')).toEqual(['not_json', expect.stringMatching(/^not a JSON object/)]);
   });
 
   it('reads epoch times in s, ms, µs and ns (by magnitude), as numbers or strings like "$msec"', () => {
@@ -149,7 +154,7 @@ describe('JSON access lines: values', () => {
     expect(d.mapping.timestamp).toBe('msec (epoch s)');
     const at = (json: string): number => parse(d, `{"msec":${json},"status":200}`).timestamp;
     expect(['"1710050401.123"', '1710050401123', '1710050401123456', '1710050401123456789'].map(at)).toEqual([1710050401123, 1710050401123, 1710050401123.456, 1710050401123.457]);
-    expect(rejection(d, JSON.stringify({ msec: 42, status: 200 })).reason).toBe("bad timestamp (msec): '42'");
+    expect(rejection(d, JSON.stringify({ msec: 42, status: 200 }))).toMatchObject({ code: 'bad_timestamp', detail: "msec '42'" });
   });
 
   it('unwraps Docker json-file lines holding a JSON record', () => {
@@ -158,7 +163,7 @@ describe('JSON access lines: values', () => {
     const d = detect(lines);
     expect(d.mapping.record).toMatch(/^log \(Docker/);
     expect(parse(d, lines[1]!)).toMatchObject({ statusCode: 404, level: 'WARN', timestamp: Date.parse('2024-03-10T06:00:01Z'), latencyMs: 42 });
-    expect(rejection(d, docker('plain text')).reason).toMatch(/^not a JSON object: 'plain text'/);
+    expect(rejection(d, docker('plain text'))).toMatchObject({ code: 'not_json', detail: expect.stringMatching(/^not a JSON object: 'plain text'/) as unknown });
   });
 });
 
@@ -174,7 +179,7 @@ describe('JSON access detection', () => {
   it('tolerates a non-JSON line in a JSON file (rejected with its reason, the rest parsed)', () => {
     const lines = [combined(), 'nginx: [warn] could not build optimal types_hash', combined({ status: '500' })];
     const d = detect(lines);
-    expect(rejection(d, lines[1]!).reason).toMatch(/^not a JSON object/);
+    expect(rejection(d, lines[1]!)).toMatchObject({ code: 'not_json', detail: expect.stringMatching(/^not a JSON object/) as unknown });
     expect(parse(d, lines[2]!).level).toBe('ERROR');
   });
 
@@ -207,7 +212,7 @@ describe('JSON latency units', () => {
     const d = withDuration('latency', ['12.5ms', '1.2s', '350µs', '1m2.5s']);
     expect(d.confidence).toBe('high');
     expect(['12.5ms', '1.2s', '350µs', '350us', '1m2.5s', '42ns'].map((v) => latency(d, 'latency', v))).toEqual([12.5, 1200, 0.35, 0.35, 62_500, 0.000042]);
-    expect(rejection(d, JSON.stringify({ time: '2024-03-10T06:00:00Z', status: 200, latency: '12 parsecs' })).reason).toBe("bad duration (latency): '12 parsecs'");
+    expect(rejection(d, JSON.stringify({ time: '2024-03-10T06:00:00Z', status: 200, latency: '12 parsecs' }))).toMatchObject({ code: 'bad_number', detail: "latency '12 parsecs'" });
   });
 
   it('decides a bare key from the values: sure when one reading is plausible', () => {
@@ -266,7 +271,7 @@ describe('JSON latency units', () => {
 describe('JSON access lines: hostile input', () => {
   it('refuses deep nesting in a long line in one pass, and reads deep but short lines', () => {
     const deep = `{"a":${'['.repeat(600_000)}${']'.repeat(600_000)}}`;
-    expect(rejection(nginxCombined, deep).reason).toMatch(/^JSON nested too deeply: /);
+    expect(rejection(nginxCombined, deep)).toMatchObject({ code: 'not_json', detail: expect.stringMatching(/^JSON nested too deeply: /) as unknown });
     const nested = `{"x":${'{"y":'.repeat(200)}1${'}'.repeat(200)},${combined().substring(1)}`;
     expect(parse(nginxCombined, nested).statusCode).toBe(200);
     const longUa = parse(nginxCombined, combined({ http_user_agent: 'U'.repeat(1 << 20) }));
@@ -279,7 +284,7 @@ describe('JSON access lines: hostile input', () => {
     fc.assert(
       fc.property(fc.constantFrom(...prefixes), fc.string({ maxLength: 200 }), (prefix, tail) => {
         const rec = nginxCombined.format.parseLine(prefix + tail, fail);
-        if (rec === null) expect(fail.reason.length).toBeLessThan(200);
+        if (rec === null) expect(fail.detail.length).toBeLessThan(200);
       }),
       { numRuns: 300 },
     );

@@ -7,7 +7,7 @@
  * not a field swallowed into another.
  */
 import { levelFromStatus, type LogRecord } from '../domain/record.js';
-import { implausibleReason, MAX_BYTES, MAX_CLIENT_CHARS, MAX_DURATION_MS, withinChars } from './fieldBounds.js';
+import { implausibleDetail, MAX_BYTES, MAX_CLIENT_CHARS, MAX_DURATION_MS, withinChars } from './fieldBounds.js';
 import { clientAddress, hostWithoutPort, parseDigits, parseStatus } from './fieldValues.js';
 import { CLIENT_KEYS_WITH_PORT, isAbsent, valueAt, type ChosenKey } from './jsonKeys.js';
 import { isDockerWrapper, JSON_REJECTIONS as R, parseJsonObject, refuse, refuseImplausible, reject, shown, type JsonObject } from './jsonLine.js';
@@ -121,7 +121,7 @@ export class JsonAccessFormat implements LineFormat {
     if (Number.isNaN(ms)) return refuse(fail, R.badDuration, L.key.name, shown(v));
     if (ms > MAX_DURATION_MS) {
       const unit = typeof v === 'string' && Number.isNaN(numberFromString(v)) && !L.reading.list ? '(as written)' : UNIT_NAMES[L.reading.unit ?? 's'];
-      return refuseImplausible(fail, implausibleReason(L.key.name, shown(v), unit, 'duration'));
+      return refuseImplausible(fail, implausibleDetail(L.key.name, shown(v), unit, 'duration'));
     }
     rec.latencyMs = ms;
     return true;
@@ -189,7 +189,7 @@ function readBytes(obj: JsonObject, key: ChosenKey | null, rec: LogRecord, fail:
   if (isAbsent(v)) return true;
   const bytes = typeof v === 'number' ? (Number.isInteger(v) && v >= 0 ? v : -1) : typeof v === 'string' ? parseDigits(v, 0, v.length) : -1;
   if (bytes < 0) return refuse(fail, R.badBytes, key.name, shown(v));
-  if (bytes > MAX_BYTES) return refuseImplausible(fail, implausibleReason(key.name, shown(v), 'bytes', 'size'));
+  if (bytes > MAX_BYTES) return refuseImplausible(fail, implausibleDetail(key.name, shown(v), 'bytes', 'size'));
   rec.bytesSent = bytes;
   return true;
 }

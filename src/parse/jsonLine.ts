@@ -4,20 +4,26 @@
  * bound for long lines, nginx `escape=default` / Apache `\xNN` escapes (not JSON) rewritten as JSON, and
  * Docker's json-file wrapper.
  */
+import type { RejectionCode } from '../domain/rejection.js';
 import { unescapeLogValue } from './escapes.js';
 import { excerpt, failWith, type Failure } from './lineFormat.js';
 
-/** Why a JSON line is rejected: fixed phrases. A reason is `phrase (key): 'excerpt'`, the key when one is concerned. */
+/**
+ * Why a JSON line is rejected: a code of the vocabulary (src/domain/rejection.ts) and, where the code
+ * covers several cases, which one (`what`, the start of the detail).
+ */
 export const JSON_REJECTIONS = {
-  notJson: 'not a JSON object',
-  malformed: 'malformed JSON',
-  tooDeep: 'JSON nested too deeply',
-  noTime: 'no time',
-  badTime: 'bad timestamp',
-  badStatus: 'bad status code',
-  badBytes: 'bad byte count',
-  badDuration: 'bad duration',
-} as const;
+  notJson: { code: 'not_json', what: 'not a JSON object' },
+  malformed: { code: 'not_json', what: 'malformed JSON' },
+  tooDeep: { code: 'not_json', what: 'JSON nested too deeply' },
+  noTime: { code: 'no_timestamp', what: 'missing' },
+  badTime: { code: 'bad_timestamp', what: null },
+  badStatus: { code: 'bad_status', what: null },
+  badBytes: { code: 'bad_number', what: null },
+  badDuration: { code: 'bad_number', what: null },
+} as const satisfies Record<string, { code: RejectionCode; what: string | null }>;
+
+export type JsonRejection = (typeof JSON_REJECTIONS)[keyof typeof JSON_REJECTIONS];
 
 export type JsonObject = Record<string, unknown>;
 
@@ -29,27 +35,28 @@ export type JsonObject = Record<string, unknown>;
 const NESTING_CHECK_CHARS = 4096;
 const MAX_NESTING = 32;
 
-/** A printable excerpt of a value for a rejection reason; objects and arrays are named, never serialised. */
+/** A printable excerpt of a value for a rejection's detail; objects and arrays are named, never serialised. */
 export function shown(v: unknown): string {
   if (typeof v === 'string') return excerpt(v, 0, v.length);
   if (v === null || typeof v !== 'object') return String(v);
   return Array.isArray(v) ? '(an array)' : '(an object)';
 }
 
-/** `phrase (key): 'excerpt'`, or `phrase: 'excerpt'`. */
-export function reject(fail: Failure, phrase: string, key: string | null, value: string): null {
-  return failWith(fail, `${phrase}${key === null ? '' : ` (${key})`}: '${value}'`, 0);
+/** The detail: `key 'excerpt'` for a bad value; `what (key): 'excerpt'` or `what: 'excerpt'` otherwise. */
+export function reject(fail: Failure, r: JsonRejection, key: string | null, value: string): null {
+  const detail = r.what === null ? `${key ?? ''} '${value}'` : `${r.what}${key === null ? '' : ` (${key})`}: '${value}'`;
+  return failWith(fail, r.code, detail, 0);
 }
 
 /** The same, as `false` for a check that returns a boolean. */
-export function refuse(fail: Failure, phrase: string, key: string, value: string): false {
-  reject(fail, phrase, key, value);
+export function refuse(fail: Failure, r: JsonRejection, key: string, value: string): false {
+  reject(fail, r, key, value);
   return false;
 }
 
 /** A value read right that cannot be true (fieldBounds.ts): final, no other format is tried. */
-export function refuseImplausible(fail: Failure, reason: string): false {
-  failWith(fail, reason, 0, true);
+export function refuseImplausible(fail: Failure, detail: string): false {
+  failWith(fail, 'implausible_value', detail, 0);
   return false;
 }
 

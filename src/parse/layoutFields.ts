@@ -1,6 +1,7 @@
 import type { LogRecord } from '../domain/record.js';
 import { unescapeLogValue } from './escapes.js';
-import { implausibleReason, MAX_BYTES, MAX_CLIENT_CHARS, MAX_DURATION_MS, withinChars } from './fieldBounds.js';
+import type { RejectionCode } from '../domain/rejection.js';
+import { implausibleDetail, MAX_BYTES, MAX_CLIENT_CHARS, MAX_DURATION_MS, withinChars } from './fieldBounds.js';
 import { clientAddress, hostWithoutPort, isDash, parseDigits, parseStatus, secondsToMs, sumSecondsList } from './fieldValues.js';
 import { FieldKind } from './layout.js';
 import { excerpt, failWith, type Failure } from './lineFormat.js';
@@ -27,13 +28,14 @@ export interface FieldState {
   junkProtocol: string | null;
 }
 
-function bad(fail: Failure, what: string, s: string, start: number, end: number): false {
-  failWith(fail, `bad ${what} '${excerpt(s, start, end)}'`, start);
+/** The detail names the field as the format writes it (`$status`, `%>s`), the value and its column. */
+function bad(fail: Failure, code: RejectionCode, label: string, s: string, start: number, end: number): false {
+  failWith(fail, code, `${label} '${excerpt(s, start, end)}' at column ${start + 1}`, start);
   return false;
 }
 
 function implausible(fail: Failure, label: string, s: string, start: number, end: number, unit: string, kind: 'duration' | 'size'): false {
-  failWith(fail, implausibleReason(label, excerpt(s, start, end), unit, kind), start, true);
+  failWith(fail, 'implausible_value', `${implausibleDetail(label, excerpt(s, start, end), unit, kind)} at column ${start + 1}`, start);
   return false;
 }
 
@@ -69,22 +71,22 @@ export function storeField(
     case FieldKind.Client:
     case FieldKind.ClientOrDash: {
       const ip = clientAddress(s, start, end);
-      if (ip === undefined || (ip === null && kind === FieldKind.Client)) return bad(fail, 'client address', s, start, end);
+      if (ip === undefined || (ip === null && kind === FieldKind.Client)) return bad(fail, 'bad_client', label, s, start, end);
       rec.clientIp = withinChars(ip, MAX_CLIENT_CHARS);
       return true;
     }
     case FieldKind.TimeLocal:
-      return setTime(rec, parseTimeLocal(s, start, end, zone), fail, s, start, end);
+      return setTime(rec, parseTimeLocal(s, start, end, zone), fail, label, s, start, end);
     case FieldKind.TimeIso:
-      return setTime(rec, parseIso8601(s, start, end, zone), fail, s, start, end);
+      return setTime(rec, parseIso8601(s, start, end, zone), fail, label, s, start, end);
     case FieldKind.TimeEpochSeconds:
-      return setTime(rec, parseEpochSeconds(s, start, end), fail, s, start, end);
+      return setTime(rec, parseEpochSeconds(s, start, end), fail, label, s, start, end);
     case FieldKind.TimeEpochMs:
-      return setTime(rec, parseEpochInteger(s, start, end, 1), fail, s, start, end);
+      return setTime(rec, parseEpochInteger(s, start, end, 1), fail, label, s, start, end);
     case FieldKind.TimeEpochUs:
-      return setTime(rec, parseEpochInteger(s, start, end, 0.001), fail, s, start, end);
+      return setTime(rec, parseEpochInteger(s, start, end, 0.001), fail, label, s, start, end);
     case FieldKind.TimeAny:
-      return setTime(rec, parseAnyTimestamp(s, start, end, zone), fail, s, start, end);
+      return setTime(rec, parseAnyTimestamp(s, start, end, zone), fail, label, s, start, end);
     case FieldKind.Request:
       applyRequestLine(rec, s, start, end);
       st.hasRequest = true;
@@ -106,7 +108,7 @@ export function storeField(
     case FieldKind.StatusOrDash: {
       if (kind === FieldKind.StatusOrDash && isDash(s, start, end)) return true;
       const status = parseStatus(s, start, end);
-      if (status < 0) return bad(fail, 'status code', s, start, end);
+      if (status < 0) return bad(fail, 'bad_status', label, s, start, end);
       rec.statusCode = status;
       return true;
     }
@@ -118,7 +120,7 @@ export function storeField(
       if (isDash(s, start, end) && kind !== FieldKind.BodyBytes) bytes = kind === FieldKind.ClfBytes ? 0 : null;
       else {
         bytes = parseDigits(s, start, end);
-        if (bytes < 0) return bad(fail, `byte count for ${label}`, s, start, end);
+        if (bytes < 0) return bad(fail, 'bad_number', label, s, start, end);
         if (bytes > MAX_BYTES) return implausible(fail, label, s, start, end, 'bytes', 'size');
       }
       if (kind === FieldKind.TotalBytes) st.total = bytes;
@@ -132,16 +134,16 @@ export function storeField(
     case FieldKind.DurationUs:
       return setDuration(kind, label, s, start, end, rec, fail);
     case FieldKind.IgnoreNumber:
-      return parseDigits(s, start, end) >= 0 || bad(fail, `number for ${label}`, s, start, end);
+      return parseDigits(s, start, end) >= 0 || bad(fail, 'bad_number', label, s, start, end);
     case FieldKind.Pipe:
-      return (end === start + 1 && (s.charCodeAt(start) === 112 || s.charCodeAt(start) === 46)) || bad(fail, `value for ${label}`, s, start, end);
+      return (end === start + 1 && (s.charCodeAt(start) === 112 || s.charCodeAt(start) === 46)) || bad(fail, 'bad_value', label, s, start, end);
     case FieldKind.ForwardedFor:
       // Not stored (the client is $remote_addr); checked so that a quoted timing is not taken for it.
-      if (!isDash(s, start, end) && !looksLikeAddressList(s, start, end)) return bad(fail, 'X-Forwarded-For', s, start, end);
+      if (!isDash(s, start, end) && !looksLikeAddressList(s, start, end)) return bad(fail, 'bad_client', label, s, start, end);
       return true;
     case FieldKind.UpstreamSeconds: {
       const ms = sumSecondsList(s, start, end);
-      if (ms !== null && Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
+      if (ms !== null && Number.isNaN(ms)) return bad(fail, 'bad_number', label, s, start, end);
       if (ms !== null && ms > MAX_DURATION_MS) return implausible(fail, label, s, start, end, 's', 'duration');
       st.upstream = ms;
       return true;
@@ -158,8 +160,8 @@ export function storeField(
   }
 }
 
-function setTime(rec: LogRecord, ms: number, fail: Failure, s: string, start: number, end: number): boolean {
-  if (Number.isNaN(ms)) return bad(fail, 'timestamp', s, start, end);
+function setTime(rec: LogRecord, ms: number, fail: Failure, label: string, s: string, start: number, end: number): boolean {
+  if (Number.isNaN(ms)) return bad(fail, 'bad_timestamp', label, s, start, end);
   rec.timestamp = ms;
   return true;
 }
@@ -176,7 +178,7 @@ function setDuration(kind: FieldKind, label: string, s: string, start: number, e
     const v = parseDigits(s, start, end);
     ms = v < 0 ? NaN : kind === FieldKind.DurationMs ? v : v / 1000;
   }
-  if (Number.isNaN(ms)) return bad(fail, `time for ${label}`, s, start, end);
+  if (Number.isNaN(ms)) return bad(fail, 'bad_number', label, s, start, end);
   if (ms > MAX_DURATION_MS) return implausible(fail, label, s, start, end, DURATION_UNITS[kind]!, 'duration');
   rec.latencyMs = ms;
   return true;

@@ -113,13 +113,13 @@ export class LayoutFormat implements LineFormat {
         q = step.listValued ? listEnd(line, p, end, step.sepLiteral) : step.sepLiteral.find(line, p, end);
         if (q < 0 && step.isLastRequired && L.requiredSepChars === 0) q = NO_CLOSE;
       }
-      if (q === -1) return failWith(fail, `line does not match ${L.name}: expected '${excerpt(sep, 0, sep.length)}' after ${step.label} (column ${p + 1})`, p);
+      if (q === -1) return failWith(fail, 'layout_mismatch', `${L.name}: expected '${excerpt(sep, 0, sep.length)}' after ${step.label} (column ${p + 1})`, p);
       let valueEnd = q === NO_CLOSE ? end : q;
       if (step.mode === FieldMode.Plain) {
         while (valueEnd > p && line.charCodeAt(valueEnd - 1) === SPACE) valueEnd--;
         // A user name is one token; several (`example.com 10.0.0.1 - -`) mean a vhost prefix, i.e. another layout.
         if (step.kind === FieldKind.User && hasSpace(line, p, valueEnd)) {
-          return failWith(fail, `line does not match ${L.name}: ${step.label} '${excerpt(line, p, valueEnd)}' is not one word`, p);
+          return failWith(fail, 'layout_mismatch', `${L.name}: ${step.label} '${excerpt(line, p, valueEnd)}' is not one word (column ${p + 1})`, p);
         }
       }
       if (!storeField(step.kind, step.label, line, p, valueEnd, rec, st, L.json, fail, this.zone)) return null;
@@ -132,7 +132,7 @@ export class LayoutFormat implements LineFormat {
       p = next;
     }
     if (p < end && !(L.trailing === 'ignore' && (line.charCodeAt(p) === SPACE || line.charCodeAt(p - 1) === SPACE))) {
-      return failWith(fail, `line does not match ${L.name}: unexpected text after the end of the format at column ${p + 1}: '${excerpt(line, p, end)}'`, p);
+      return failWith(fail, 'unexpected_trailing_text', `${L.name}: '${excerpt(line, p, end)}' at column ${p + 1}`, p);
     }
     return this.finish(rec, line);
   }
@@ -228,7 +228,7 @@ export class LayoutFormat implements LineFormat {
 
   private expected(fail: Failure, literal: string, at: number, end: number): null {
     const where = at >= end ? `the line ends at column ${at + 1}` : `at column ${at + 1}`;
-    // An excerpt: a pasted format's literal may be thousands of characters, and a reason is stored per line.
-    return failWith(fail, `line does not match ${this.L.name}: expected '${excerpt(literal, 0, literal.length)}' ${where}`, at);
+    // An excerpt: a pasted format's literal may be thousands of characters, and a detail is stored per line.
+    return failWith(fail, 'layout_mismatch', `${this.L.name}: expected '${excerpt(literal, 0, literal.length)}' ${where}`, at);
   }
 }

@@ -1,17 +1,22 @@
 import type { LogRecord } from '../domain/record.js';
+import type { RejectionCode } from '../domain/rejection.js';
 
 /**
  * Where and why a line was rejected. One object is reused across lines (the hot path allocates only
- * the record), so a format fills it in instead of returning a fresh result.
+ * the record), so a format fills it in instead of returning a fresh result; the detail string is
+ * built only for a line that fails.
  */
 export interface Failure {
-  reason: string;
+  /** Why, from the fixed vocabulary (src/domain/rejection.ts): what rejections are grouped by. */
+  code: RejectionCode;
+  /** Where and what, for this line: the field or literal, an excerpt of the value, the column. */
+  detail: string;
   /** 0-based position reached before the line stopped matching; the best of several candidate formats is the one that got furthest. */
   column: number;
   /**
    * The line fits the format but a value in it is not plausible (a 12-digit request time): a format
    * chain tries no other format, since a catch-all that ignores the field would store the line
-   * without its value and without saying why.
+   * without its value and without saying why. Set by failWith for the code `implausible_value`.
    */
   implausible: boolean;
 }
@@ -28,17 +33,18 @@ export interface LineFormat {
 }
 
 export function newFailure(): Failure {
-  return { reason: '', column: 0, implausible: false };
+  return { code: 'parser_error', detail: '', column: 0, implausible: false };
 }
 
-export function failWith(fail: Failure, reason: string, column: number, implausible = false): null {
-  fail.reason = reason;
+export function failWith(fail: Failure, code: RejectionCode, detail: string, column: number): null {
+  fail.code = code;
+  fail.detail = detail;
   fail.column = column;
-  fail.implausible = implausible;
+  fail.implausible = code === 'implausible_value';
   return null;
 }
 
-/** A short, printable excerpt of a value for a rejection reason. */
+/** A short, printable excerpt of a value for a rejection's detail. */
 export function excerpt(text: string, start: number, end: number): string {
   const max = 40;
   return end - start > max ? `${text.substring(start, start + max)}…` : text.substring(start, end);

@@ -30,19 +30,19 @@ export class NginxErrorFormat implements LineFormat {
   parseLine(text: string, fail: Failure): LogRecord | null {
     const ts = text.length >= 21 ? parseSlashDateTime(text, 0, this.zone) : NaN;
     if (Number.isNaN(ts) || text.charCodeAt(19) !== 32 || text.charCodeAt(20) !== 91) {
-      return failWith(fail, "line does not match nginx_error: expected a 'YYYY/MM/DD HH:MM:SS [level]' start at column 1", 0);
+      return failWith(fail, 'layout_mismatch', "nginx_error: expected a 'YYYY/MM/DD HH:MM:SS [level]' start at column 1", 0);
     }
     const close = text.indexOf(']', 21);
     const level = close === -1 ? null : severityLevel(text.substring(21, close));
     if (level === null) {
-      // An excerpt: the next ']' may be a megabyte further on, and a reason is stored with every rejected line.
-      return failWith(fail, `unknown nginx severity '${excerpt(text, 21, close === -1 ? Math.min(30, text.length) : close)}'`, 21);
+      // An excerpt: the next ']' may be a megabyte further on, and a detail is stored with every rejected line.
+      return failWith(fail, 'unknown_level', `nginx severity '${excerpt(text, 21, close === -1 ? Math.min(30, text.length) : close)}' at column 22`, 21);
     }
     let p = close + 2;
     const pidEnd = skipDigits(text, p);
     const tidEnd = text.charCodeAt(pidEnd) === 35 ? skipDigits(text, pidEnd + 1) : -1;
     if (text.charCodeAt(close + 1) !== 32 || pidEnd === p || tidEnd <= pidEnd + 1 || text.charCodeAt(tidEnd) !== 58) {
-      return failWith(fail, `line does not match nginx_error: expected 'PID#TID: ' at column ${p + 1}`, p);
+      return failWith(fail, 'layout_mismatch', `nginx_error: expected 'PID#TID: ' at column ${p + 1}`, p);
     }
     p = tidEnd + 1;
     if (text.charCodeAt(p) === 32) p++;

@@ -6,14 +6,14 @@ import { dataLine, iso, hasSharedData } from './testData.js';
 
 function parseWith(logFormat: string, line: string): LogRecord {
   const result = createRecordParser({ format: 'nginx', logFormat }, []).parse(line);
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(`${result.reason}: ${result.detail}`);
   return result.record;
 }
 
-function rejectionWith(logFormat: string, line: string): string {
+function rejectionWith(logFormat: string, line: string): { code: string; detail: string } {
   const result = createRecordParser({ format: 'nginx', logFormat }, []).parse(line);
   if (result.ok) throw new Error('expected a rejection');
-  return result.reason;
+  return { code: result.code, detail: result.detail };
 }
 
 const MAIN = `log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
@@ -98,8 +98,10 @@ describe('compileNginxLogFormat', () => {
   });
 
   it('requires literal text between variables to match, and says where it does not', () => {
-    expect(rejectionWith(MAIN, '1.2.3.4 - - 10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "-" "-"')).toMatch(/expected ' \[' after \$remote_user/);
-    expect(rejectionWith(MAIN, '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" abc 1 "-" "-" "-"')).toBe("bad status code 'abc'");
+    expect(rejectionWith(MAIN, '1.2.3.4 - - 10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "-" "-"'))
+      .toEqual({ code: 'layout_mismatch', detail: "custom: expected ' [' after $remote_user (column 11)" });
+    expect(rejectionWith(MAIN, '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" abc 1 "-" "-" "-"'))
+      .toEqual({ code: 'bad_status', detail: "$status 'abc' at column 59" });
   });
 
   it('throws FormatError naming the problem for a format that cannot work', () => {

@@ -7,13 +7,13 @@ import { dataLine, dataLines, ingestFile, iso, hasSharedData } from './testData.
 function autoParse(rel: string, lineNo: number): LogRecord {
   const parser = createRecordParser({ format: 'auto' }, dataLines(rel).filter((l) => l !== '').slice(0, 200));
   const result = parser.parse(dataLine(rel, lineNo));
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(`${result.reason}: ${result.detail}`);
   return result.record;
 }
 
 function parseAs(format: string, line: string): LogRecord {
   const result = createRecordParser({ format }, []).parse(line);
-  if (!result.ok) throw new Error(result.reason);
+  if (!result.ok) throw new Error(`${result.reason}: ${result.detail}`);
   return result.record;
 }
 
@@ -107,7 +107,10 @@ describe.runIf(hasSharedData)('odd but real lines', () => {
     const out = ingestFile('lnav/logfile_bad_access_log.0');
     expect(out.records).toHaveLength(2);
     expect(out.rejections).toEqual([
-      { lineNo: 2, reason: "line does not match nginx_combined: expected ' - ' after $remote_addr (column 1)", text: dataLine('lnav/logfile_bad_access_log.0', 2) },
+      {
+        lineNo: 2, code: 'layout_mismatch', detail: "nginx_combined: expected ' - ' after $remote_addr (column 1)",
+        text: dataLine('lnav/logfile_bad_access_log.0', 2),
+      },
     ]);
   });
 

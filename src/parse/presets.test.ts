@@ -7,7 +7,7 @@ import { dataLine, dataLines, iso, hasSharedData } from './testData.js';
 /** Parses one line with an explicitly chosen preset. */
 function parseAs(format: string, line: string): LogRecord {
   const result = createRecordParser({ format }, []).parse(line);
-  if (!result.ok) throw new Error(`${format}: ${result.reason}`);
+  if (!result.ok) throw new Error(`${format}: ${result.reason}: ${result.detail}`);
   return result.record;
 }
 
@@ -217,7 +217,7 @@ describe.runIf(hasSharedData)('presets on real lines', () => {
       userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/55.0.2883.87 Safari/537.36',
     });
     expect(parseAs('common_extra', dataLine('datadog-integrations-core/nginx_tests_samples.log', 6))).toMatchObject({ statusCode: 206, bytesSent: 33973115, userAgent: null });
-    expect(() => parseAs('nginx_combined', dataLine('datadog-integrations-core/nginx_tests_samples.log', 3))).toThrow(/unexpected text after the end of the format/);
+    expect(() => parseAs('nginx_combined', dataLine('datadog-integrations-core/nginx_tests_samples.log', 3))).toThrow(/: text after the end of the format: /);
   });
 });
 

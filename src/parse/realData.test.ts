@@ -24,7 +24,7 @@ describe.runIf(hasSharedData)('all shared sample logs', () => {
       expect(out.totalLines).toBe(countLines(file));
       expect(out.recordLines + out.emptyLines).toBe(out.totalLines);
       expect(out.records.length + out.rejections.length).toBeLessThanOrEqual(out.totalLines - out.emptyLines);
-      expect(out.rejections.map((r) => [r.lineNo, r.reason])).toEqual(EXPECTED_REJECTIONS[file] ?? []);
+      expect(out.rejections.map((r) => [r.lineNo, r.code, r.detail])).toEqual(EXPECTED_REJECTIONS[file] ?? []);
       for (const { record } of out.records) expect(Number.isFinite(record.timestamp)).toBe(true);
     });
   }

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { SHARED_DATA } from '../../test/helpers/env.js';
 import type { LogRecord } from '../domain/record.js';
+import type { RejectionCode } from '../domain/rejection.js';
 import { createRecordParser, LineFramer, RecordAssembler, type FormatRequest } from './index.js';
 
 export { hasSharedData } from '../../test/helpers/env.js';
@@ -35,7 +36,7 @@ export interface IngestOutcome {
   /** Lines covered by records (continuation lines included). */
   recordLines: number;
   records: { lineNo: number; lineCount: number; record: LogRecord }[];
-  rejections: { lineNo: number; reason: string; text: string }[];
+  rejections: { lineNo: number; code: RejectionCode; detail: string; text: string }[];
 }
 
 /** Frames, groups and parses a whole data file, chunked like a stream. */
@@ -54,7 +55,7 @@ export function ingestFile(rel: string, req: FormatRequest = { format: 'auto' },
       out.recordLines += r.lineCount;
       const result = parser.parse(r.text);
       if (result.ok) out.records.push({ lineNo: r.lineNo, lineCount: r.lineCount, record: result.record });
-      else out.rejections.push({ lineNo: r.lineNo, reason: result.reason, text: r.text });
+      else out.rejections.push({ lineNo: r.lineNo, code: result.code, detail: result.detail, text: r.text });
     }
   };
   for (const line of lines) {

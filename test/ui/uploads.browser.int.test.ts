@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FormatPreview } from '../../src/domain/formatDetection.js';
+import { REJECTION_REASONS } from '../../src/domain/rejection.js';
 import type { IngestJob } from '../../src/ingest/jobs.js';
 import { line, MIN } from '../helpers/burstLog.js';
 import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
@@ -89,7 +90,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(await preview.getByTestId('detect-layouts').textContent()).toBe(`Layouts: ${api.format} 3 lines`);
     const cells = async (n: number) => preview.locator(`tbody tr[data-line="${n}"] td`).allTextContents();
     expect(await cells(1)).toEqual(['1', api.format, '2026-12-06 10:15:30', '200', 'GET', '/api/items/0', expect.stringMatching(/ ms$/) as string, '112']);
-    expect(await cells(3)).toEqual(['3', '–', `rejected: ${api.lines[2]!.reason!}`]);
+    expect(await cells(3)).toEqual(['3', '–', `rejected: ${api.lines[2]!.reason!} (${api.lines[2]!.detail!})`]);
     await d.screenshot(`uploads-detect${kind === 'pglite' ? '' : `-${kind}`}`);
     await preview.getByRole('button', { name: 'Do not upload' }).click();
     expect(await preview.getByRole('button').count()).toBe(0);
@@ -97,7 +98,7 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     expect(await page.locator('ul.upload-entries li[data-file="unsure.log"]').count()).toBe(0);
   });
 
-  it('takes a dropped file and lists its rejected lines with their numbers and reasons', async () => {
+  it('takes a dropped file and shows its rejected lines grouped by reason, each group opening onto its lines and details', async () => {
     const { page } = d;
     const text = fs.readFileSync(sharedFile(WITH_REJECTIONS), 'utf8');
     // A drop as the browser delivers it: a DataTransfer holding a File, dispatched on the drop zone.
@@ -115,11 +116,27 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     const expected = serviceRejections(WITH_REJECTIONS);
     expect(job.lines_rejected).toBe(expected.length);
     expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lineCount(text));
-    const rows = card.locator('.rejected-table tbody tr');
-    await expect.poll(() => rows.count()).toBe(expected.length);
-    for (const [lineNo, reason] of expected) {
-      const row = card.locator(`.rejected-table tr[data-line="${lineNo}"]`);
-      expect(await row.locator('td').nth(1).textContent()).toBe(reason);
+
+    // One group per code, most lines first (ties: the earlier first line): 3 × bad_client, then lines 1 and 6.
+    const codes = [...new Set(expected.map(([, code]) => code))];
+    const count = (code: string) => expected.filter(([, c]) => c === code).length;
+    const order = codes.sort((a, b) => count(b) - count(a));
+    const groups = card.getByTestId('rejection-group');
+    await expect.poll(() => groups.count()).toBe(order.length);
+    for (const [i, code] of order.entries()) {
+      const group = groups.nth(i);
+      expect(await group.getAttribute('data-code')).toBe(code);
+      const n = count(code);
+      expect(await group.getByTestId('rejection-group-lines').textContent()).toBe(`${n} ${n === 1 ? 'line' : 'lines'}`);
+      expect(await group.getByTestId('rejection-group-reason').textContent()).toBe(REJECTION_REASONS[code]);
+      // Closed until asked: opening it lists its lines.
+      expect(await group.locator('.rejected-table tbody tr').count()).toBe(0);
+      await group.locator('summary').click();
+      await expect.poll(() => group.locator('.rejected-table tbody tr').count()).toBe(n);
+    }
+    for (const [lineNo, code, detail] of expected) {
+      const row = card.locator(`[data-code="${code}"] .rejected-table tr[data-line="${lineNo}"]`);
+      expect(await row.locator('td').nth(1).textContent()).toBe(detail);
       expect(await row.locator('td').nth(2).textContent()).toBe(text.split('\n')[lineNo - 1]);
     }
   });

@@ -63,7 +63,9 @@ const detectAnswer = z.object({
     ),
     layout: z.string().nullable().describe('The layout that read the line'),
     record: record.nullable(),
-    reason: z.string().nullable().describe('Why the line would be rejected'),
+    code: z.string().nullable().describe('Why the line would be rejected: a code of the fixed vocabulary (as GET /ingest/jobs/{id}/rejected)'),
+    reason: z.string().nullable().describe("The code's phrase"),
+    detail: z.string().nullable().describe('Where and what in this line (field or literal, the value, the column)'),
   })),
 });
 

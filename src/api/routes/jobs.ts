@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isApiTimestamp } from '../../domain/apiTimestamp.js';
-import { getJob, listJobs, listRejectedLines } from '../../ingest/jobs.js';
+import { REJECTION_CODES, REJECTION_REASONS } from '../../domain/rejection.js';
+import { getJob, listJobs, listRejectedLines, MAX_REJECTION_GROUPS, summariseRejectedLines } from '../../ingest/jobs.js';
 import { AppError } from '../errors.js';
 import { limitParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
@@ -56,6 +57,26 @@ export const jobSchema = z.object({
 });
 
 const idParams = z.object({ id: z.uuid('must be a job id (UUID)') });
+
+const codeList = REJECTION_CODES.map((c) => `\`${c}\` (${REJECTION_REASONS[c]})`).join(', ');
+const rejectionCodeParam = z.enum(REJECTION_CODES, { error: `must be a rejection code: ${REJECTION_CODES.join(', ')}` });
+
+const rejectedLineSchema = z.object({
+  line_no: z.number(),
+  line_count: z.number().describe('Lines of the file in this record (multi-line error records)'),
+  reason: z.string().describe('The phrase of `code`; for lines rejected before codes, the reason as stored'),
+  code: z.string().nullable().describe('Reason code, from a fixed vocabulary; null for lines rejected before codes'),
+  detail: z.string().nullable().describe('Where and what in this line: the field or literal, an excerpt of the value, the column'),
+  raw_log: z.string(),
+});
+
+const rejectionGroupSchema = z.object({
+  code: z.string().nullable().describe('Reason code; null for lines rejected before codes (grouped by their stored reason)'),
+  reason: z.string(),
+  lines: z.number().describe('Lines rejected for this reason'),
+  first_line_no: z.number(),
+  example_detail: z.string().nullable().describe('The detail of the first line'),
+});
 
 function encodeJobCursor(createdAt: string, id: string): string {
   return Buffer.from(`${createdAt}|${id}`).toString('base64url');
@@ -114,26 +135,51 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
       config: { access: 'ingest' },
       schema: {
         tags: ['ingest'],
-        summary: 'Lines of a job that did not parse, with their line numbers and reasons',
+        summary: 'Lines of a job that did not parse, with their line numbers, reason codes and details',
+        description:
+          'In line order. `reason` is the phrase of `code`, one of a fixed vocabulary (see `code`), so that lines group; ' +
+          '`detail` says where and what in this line (the field or literal, an excerpt of the value, the column). ' +
+          'Lines rejected before codes existed keep their stored reason, with `code` and `detail` null. ' +
+          'GET /ingest/jobs/{id}/rejected/summary gives the groups.',
         params: idParams,
         querystring: z.object({
-          limit: limitParam(1000, 100),
+          limit: limitParam(1000, 100).describe('Page size, 1–1000'),
           after_line: z.coerce.number().int().min(0).default(0).describe('Return lines after this line number'),
+          code: rejectionCodeParam.optional().describe(`Only lines rejected for this reason code: ${codeList}`),
         }),
         response: {
-          200: z.object({
-            items: z.array(z.object({ line_no: z.number(), line_count: z.number(), reason: z.string(), raw_log: z.string() })),
-            next_after_line: z.number().nullable(),
-          }),
+          200: z.object({ items: z.array(rejectedLineSchema), next_after_line: z.number().nullable() }),
+          400: problemSchema,
           404: problemSchema,
         },
       },
     }, async (req) => {
       const job = await getJob(deps.db, req.params.id);
       if (!job) throw AppError.notFound(`ingest job ${req.params.id}`);
-      const items = await listRejectedLines(deps.db, job.id, { limit: req.query.limit, afterLineNo: req.query.after_line });
+      const items = await listRejectedLines(deps.db, job.id, { limit: req.query.limit, afterLineNo: req.query.after_line, code: req.query.code });
       const last = items[items.length - 1];
       return { items, next_after_line: items.length === req.query.limit && last ? last.line_no : null };
+    });
+
+    app.get('/ingest/jobs/:id/rejected/summary', {
+      config: { access: 'ingest' },
+      schema: {
+        tags: ['ingest'],
+        summary: "A job's rejected lines grouped by reason code, most lines first",
+        description:
+          'One group per reason code, with the lines rejected for it (they add up to the job\'s `lines_rejected`), ' +
+          'its first line and that line\'s detail; GET /ingest/jobs/{id}/rejected?code=… lists a group\'s lines. ' +
+          `Lines rejected before codes existed group by their stored reason, with \`code\` null (at most ${MAX_REJECTION_GROUPS} groups).`,
+        params: idParams,
+        response: {
+          200: z.object({ groups: z.array(rejectionGroupSchema) }),
+          404: problemSchema,
+        },
+      },
+    }, async (req) => {
+      const job = await getJob(deps.db, req.params.id);
+      if (!job) throw AppError.notFound(`ingest job ${req.params.id}`);
+      return { groups: await summariseRejectedLines(deps.db, job.id) };
     });
   };
 }

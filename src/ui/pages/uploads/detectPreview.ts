@@ -77,7 +77,7 @@ function linesTable(lines: PreviewLine[], sample: Sample): HTMLElement {
     const r = l.record;
     if (l.outcome === 'rejected' || r === null) {
       return h('tr', { class: 'rejected', 'data-line': l.line_no },
-        h('td', {}, lineNo(l)), h('td', { class: 'mono' }, l.layout ?? '–'), h('td', { colspan: 6, class: 'reason' }, `rejected: ${l.reason ?? ''}`));
+        h('td', {}, lineNo(l)), h('td', { class: 'mono' }, l.layout ?? '–'), h('td', { colspan: 6, class: 'reason' }, `rejected: ${l.reason ?? ''}${l.detail ? ` (${l.detail})` : ''}`));
     }
     return h('tr', { 'data-line': l.line_no },
       h('td', {}, lineNo(l)), h('td', { class: 'mono' }, l.layout ?? '–'), h('td', { class: 'nowrap' }, fmtTime(r.timestamp)),

@@ -1,17 +1,12 @@
 import type { IngestJob } from '../../../domain/ingestJob.js';
 import { api, describeError } from '../../api.js';
 import { fmtBytes, fmtInt, fmtTime, h, notice } from '../../dom.js';
+import { appendRejectionGroups } from './rejections.js';
 
 /** One GET /ingest/jobs item: the API's own type. */
 export type Job = IngestJob;
 
-interface Rejected {
-  items: { line_no: number; reason: string; raw_log: string }[];
-  next_after_line: number | null;
-}
-
 const POLL_MS = 1000;
-const RAW_SHOWN = 240;
 
 const done = (j: Job) => j.status === 'succeeded' || j.status === 'failed';
 /** The alert rules still run over the job's event time after it succeeded: the card follows them too. */
@@ -45,7 +40,8 @@ function stat(name: string, label: string, value: string): HTMLElement {
 
 /**
  * A job's card: status, bytes processed of total, lines/s, line counts, the format and time zone used, the
- * rejected lines with their numbers and reasons, and the event time the alert rules left out. It
+ * rejected lines grouped by reason (each group opening onto its lines: number, detail, raw text),
+ * and the event time the alert rules left out. It
  * polls GET /ingest/jobs/{id} each second until the job and its alert evaluation have ended.
  */
 export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected: boolean }): { el: HTMLElement } {
@@ -55,23 +51,9 @@ export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected:
   const rejected = h('details', { class: 'rejected', open: opts.showRejected });
   let rejectedLoaded = false;
 
-  const loadRejected = async (job: Job, after = 0, list?: HTMLElement): Promise<void> => {
+  const loadRejected = async (job: Job): Promise<void> => {
     rejectedLoaded = true;
-    const target = list ?? h('tbody');
-    if (!list) rejected.append(h('div', { class: 'table-wrap' }, h('table', { class: 'rejected-table' },
-      h('thead', {}, h('tr', {}, h('th', { class: 'num' }, 'Line'), h('th', {}, 'Reason'), h('th', {}, 'Raw text'))), target)));
-    try {
-      const page = await api.get<Rejected>(`/ingest/jobs/${job.id}/rejected`, { after_line: after, limit: 100 }, opts.signal);
-      target.append(...page.items.map((r) => h('tr', { 'data-line': r.line_no },
-        h('td', { class: 'num' }, fmtInt(r.line_no)), h('td', {}, r.reason),
-        h('td', { class: 'mono raw', title: r.raw_log }, r.raw_log.length > RAW_SHOWN ? `${r.raw_log.slice(0, RAW_SHOWN)}…` : r.raw_log))));
-      if (page.next_after_line !== null) {
-        const more = h('button', { type: 'button', onclick: () => { more.remove(); void loadRejected(job, page.next_after_line!, target); } }, 'More rejected lines');
-        rejected.append(more);
-      }
-    } catch (err) {
-      if (!opts.signal.aborted) rejected.append(notice('error', `Could not list the rejected lines: ${describeError(err)}`));
-    }
+    await appendRejectionGroups(rejected, job.id, opts.signal);
   };
 
   const draw = (job: Job) => {
@@ -103,7 +85,7 @@ export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected:
     ].filter((c): c is HTMLElement => c !== null));
     if (job.lines_rejected > 0 && done(job)) {
       rejected.querySelector('summary')?.remove();
-      rejected.prepend(h('summary', {}, `Rejected lines (${fmtInt(job.lines_rejected)}): line number, reason, raw text`));
+      rejected.prepend(h('summary', {}, `Rejected lines (${fmtInt(job.lines_rejected)}), by reason`));
       if (!rejectedLoaded && rejected.open) void loadRejected(job);
       else if (!rejectedLoaded && !rejected.dataset.wired) {
         // The card is drawn again while its alert evaluation runs: one listener is enough.
