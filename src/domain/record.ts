@@ -56,6 +56,8 @@ export interface LogRow {
   line_no: number;
   line_count: number;
   raw_log: string;
+  /** The layout that read the line (LogRecord.layout); null for records stored before layouts were kept. */
+  layout: string | null;
 }
 
 export type ParseResult = { ok: true; record: LogRecord } | { ok: false; reason: string };

@@ -110,7 +110,7 @@ export async function parseSpoolFile(
 
     const cut = async (): Promise<void> => {
       const checkpoint = checkpointNow();
-      await emit(batch.take(parser.format, checkpoint, false));
+      await emit(batch.take(parser.detection, checkpoint, false));
       if (windows.length === 0) return;
       isolated = isolationLimit(windows, checkpoint.bytesProcessed);
       batch.keepRecords = isolated !== undefined;
@@ -146,7 +146,7 @@ export async function parseSpoolFile(
     await consume(framer.end());
     store(assembler.flush());
     batch.addSkipped(skippedAfterPending);
-    await emit(batch.take(parser.format, { bytesProcessed: position, linesProcessed: linesSeen }, true));
+    await emit(batch.take(parser.detection, { bytesProcessed: position, linesProcessed: linesSeen }, true));
   } finally {
     fs.closeSync(fd);
   }
