@@ -23,13 +23,9 @@ interface StoredRow extends Observed {
   line_no: number;
 }
 
-/**
- * TODO(issue 14, lead): read the job's detection verdict by its real names once the job carries them
- * (the issue: `format_confidence` and a warning); read defensively until then.
- */
+/** The job's detection verdict: its confidence, and its warnings as one text. */
 function verdictOf(job: IngestJob): { confidence?: string; warning?: string } {
-  const j = job as { format_confidence?: string; format_warning?: string };
-  return { confidence: j.format_confidence, warning: j.format_warning };
+  return { confidence: job.format_confidence ?? undefined, warning: job.format_warnings.join('\n') };
 }
 
 describe.each(BACKENDS)('format=auto uploads store every field as the file wrote it, on %s', (kind) => {
