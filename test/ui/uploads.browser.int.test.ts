@@ -175,8 +175,10 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     // Timed lines and one with fields no preset explains: read by the catch-all, which the job warns of.
     const lines = Array.from({ length: 20 }, (_, i) => line(now - (30 - i) * MIN, 200, `/t/${i}`))
       .map((l, i) => (i === 5 ? l.replace(/ 0\.010 0\.010$/, ' gzip=2.41 x') : l));
-    await page.getByLabel('choose log files').setInputFiles({ name: 'unsure.log', mimeType: 'text/plain', buffer: Buffer.from(`${lines.join('\n')}\n`) });
-    const { id, card } = await finishedCard('unsure.log');
+    await page.getByLabel('choose log files').setInputFiles({ name: 'catch-all.log', mimeType: 'text/plain', buffer: Buffer.from(`${lines.join('\n')}\n`) });
+    // Unsure before the upload too: the page asks first.
+    await page.getByTestId('detect-preview').getByRole('button', { name: 'Upload with the detected format' }).click();
+    const { id, card } = await finishedCard('catch-all.log');
     const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
     expect(job.format_confidence).toBe('low');
     expect(await card.getByTestId('job-confidence').textContent()).toBe('low');
