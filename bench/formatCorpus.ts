@@ -4,7 +4,7 @@
  * recover from it. The truth is what the line can say, in the server's own units and resolution:
  * nginx times are whole milliseconds, Apache `%D` microseconds, `%T` whole seconds (a 21.7 s request
  * is 21,000 ms), Traefik truncated milliseconds; a field the format does not carry is null.
- * Used by src/parse/formatFidelity.test.ts and test/formatFidelity.int.test.ts.
+ * Used by src/ingest/formatFidelity.test.ts and test/formatFidelity.int.test.ts.
  */
 import { formatDefinition, FORMAT_DEFINITIONS, type FormatDefinition } from './formatDefinitions.js';
 import { prng } from './generate.js';

@@ -137,6 +137,8 @@ describe.each(BACKENDS)('SIGKILL during a large ingest on %s', (kind) => {
       expect(job, server.output().slice(-4000)).toMatchObject({
         status: 'succeeded', lines_ingested: LINES, lines_rejected: 0, lines_skipped: 0, bytes_processed: contents[i]!.length,
       });
+      // Lines per layout are added in each batch's transaction: once each, however often the job resumed.
+      expect(job.layouts.reduce((n, l) => n + l.lines, 0)).toBe(LINES);
     }
     expect(jobs.reduce((n, j) => n + j.attempts, 0)).toBeGreaterThan(KILLS);
     server.child.kill('SIGTERM');

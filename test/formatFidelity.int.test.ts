@@ -3,7 +3,7 @@
  * mixed files (plain and timed lines in one file) and the single formats whose units went wrong
  * (Apache %T, combinedio, the NGINX docs' upstream_time), 2,000 lines each, read back from `logs` by
  * line number and compared with each line's truth. Every other format is covered, cheaper, by
- * src/parse/formatFidelity.test.ts; this file proves that ingestion builds the parser the same way.
+ * src/ingest/formatFidelity.test.ts; this file proves that ingestion builds the parser the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCorpus, MIXED_FILES, type Corpus } from '../bench/formatCorpus.js';
@@ -23,13 +23,9 @@ interface StoredRow extends Observed {
   line_no: number;
 }
 
-/**
- * TODO(issue 14, lead): read the job's detection verdict by its real names once the job carries them
- * (the issue: `format_confidence` and a warning); read defensively until then.
- */
+/** The job's detection verdict: its confidence, and its warnings as one text. */
 function verdictOf(job: IngestJob): { confidence?: string; warning?: string } {
-  const j = job as { format_confidence?: string; format_warning?: string };
-  return { confidence: j.format_confidence, warning: j.format_warning };
+  return { confidence: job.format_confidence ?? undefined, warning: job.format_warnings.join('\n') };
 }
 
 describe.each(BACKENDS)('format=auto uploads store every field as the file wrote it, on %s', (kind) => {

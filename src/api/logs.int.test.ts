@@ -4,6 +4,7 @@ import { BACKENDS } from '../../test/helpers/db.js';
 import { hasSharedData, sharedFile } from '../../test/helpers/env.js';
 import { readCombined, readLines } from '../../test/helpers/logFiles.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
+import type { IngestJob } from '../domain/ingestJob.js';
 import type { LogRow } from '../search/searchLogs.js';
 
 interface Page {
@@ -111,10 +112,13 @@ describe.runIf(hasSharedData).each(BACKENDS)('GET /logs on %s', (kind) => {
     const res = await svc.getJson<Page>('/logs?source=semicomplete&limit=1');
     const row = res.body.items[0]!;
     expect(Object.keys(row).sort()).toEqual([
-      'bytes_sent', 'client_ip', 'endpoint', 'host', 'id', 'job_id', 'latency_ms', 'line_count', 'line_no', 'log_level',
+      'bytes_sent', 'client_ip', 'endpoint', 'host', 'id', 'job_id', 'latency_ms', 'layout', 'line_count', 'line_no', 'log_level',
       'message', 'method', 'protocol', 'raw_log', 'referer', 'source', 'status_code', 'timestamp', 'user_agent',
     ]);
     expect(row.latency_ms).toBeNull(); // Apache combined has no timing: unknown, not 0
+    // The layout that read the line, as the job counts it.
+    const job = (await svc.getJson<IngestJob>(`/ingest/jobs/${row.job_id}`)).body;
+    expect(job.layouts.map((l) => l.name)).toContain(row.layout);
   });
 
   it.each([

@@ -30,6 +30,25 @@ interface JobView {
   lines_skipped: number;
   records_ingested: number;
   error: string | null;
+  /** Absent from servers older than the format report. */
+  format_confidence?: 'high' | 'low' | null;
+  format_warnings?: string[];
+  layouts?: { name: string; lines: number }[];
+}
+
+/** What `ingest` prints for a finished job: the counts, then where the rejected lines are, the layouts and the warnings. */
+export function jobReport(file: string, job: JobView, server: string): string[] {
+  const sure = job.format_confidence === 'low' ? ' (detection unsure)' : '';
+  const out = [
+    `${file}: job ${job.id} ${job.status} — format ${job.format ?? '?'}${sure}${job.tz ? `, tz ${job.tz}` : ''}, ${job.lines_ingested} lines ingested ` +
+      `(${job.records_ingested} records), ${job.lines_rejected} rejected, ${job.lines_skipped} empty` +
+      (job.error ? ` — error: ${job.error}` : ''),
+  ];
+  if (job.lines_rejected > 0) out.push(`  rejected lines: ${new URL(`/ingest/jobs/${job.id}/rejected`, server).href}`);
+  const layouts = job.layouts ?? [];
+  if (layouts.length > 1) out.push(`  layouts: ${layouts.map((l) => `${l.name} ${l.lines} line${l.lines === 1 ? '' : 's'}`).join(', ')}`);
+  for (const w of job.format_warnings ?? []) out.push(`  warning: ${w}`);
+  return out;
 }
 
 function authHeaders(opts: IngestOptions): Record<string, string> {
@@ -160,11 +179,7 @@ export async function ingestFiles(files: string[], opts: IngestOptions): Promise
       const { jobId, duplicate } = await upload(file, opts);
       if (duplicate) console.log(`${file}: already uploaded as job ${jobId} (use --force to ingest again)`);
       const job = await waitForJob(jobId, opts);
-      console.log(
-        `${file}: job ${job.id} ${job.status} — format ${job.format ?? '?'}${job.tz ? `, tz ${job.tz}` : ''}, ${job.lines_ingested} lines ingested ` +
-          `(${job.records_ingested} records), ${job.lines_rejected} rejected, ${job.lines_skipped} empty` +
-          (job.error ? ` — error: ${job.error}` : ''),
-      );
+      for (const line of jobReport(file, job, opts.server)) console.log(line);
       if (job.lines_rejected > 0) await printRejections(job.id, opts);
       if (job.status !== 'succeeded') failures++;
     } catch (err) {

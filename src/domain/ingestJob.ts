@@ -33,6 +33,15 @@ export interface IngestJob {
   format: string | null;
   /** The zone timestamps without one were read in: an IANA name or `±HH:MM`; `UTC` by default. */
   tz: string;
+  /**
+   * How sure the format is: 'low' when two layouts fit the sample and disagree on a field, or lines
+   * were read by a catch-all preset that ignores fields. Null until the first batch commits.
+   */
+  format_confidence: 'high' | 'low' | null;
+  /** What detection was unsure of, one sentence each; empty when sure (or not known yet). */
+  format_warnings: string[];
+  /** Lines of stored records per layout that read them, most first (auto mode reads a mixed file line by line). */
+  layouts: { name: string; lines: number }[];
   file_name: string | null;
   sha256: string;
   gzip: boolean;

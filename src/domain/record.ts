@@ -58,6 +58,8 @@ export interface LogRow {
   line_no: number;
   line_count: number;
   raw_log: string;
+  /** The layout that read the line (LogRecord.layout); null for records stored before layouts were kept. */
+  layout: string | null;
 }
 
 /**

@@ -4,11 +4,13 @@ import { RouteNormaliser } from '../parse/routes.js';
 import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
 import { RollupBuilder, type RollupRows } from './rollups.js';
 import type { PartitionKind } from '../db/partitionPlan.js';
+import { layoutId } from '../parse/layoutIds.js';
 
 /** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
   'timestamp', 'log_level', 'status_code', 'method', 'endpoint', 'route', 'protocol', 'message', 'latency_ms',
   'client_ip', 'bytes_sent', 'user_agent', 'referer', 'host', 'source', 'job_id', 'line_no', 'line_count', 'raw_log',
+  'layout',
 ] as const;
 
 /** Columns written by (binary) COPY into `rejected_lines`, in the order BatchBuilder encodes them. */
@@ -37,10 +39,27 @@ export interface DayRows {
   data: Uint8Array;
 }
 
+/** What the job's parser was built from (src/parse DetectionSummary): recorded on the job with each batch. */
+export interface BatchFormat {
+  format: string;
+  confidence: 'high' | 'low';
+  warnings: string[];
+}
+
+/** Lines of a batch's stored records per layout that read them (LogRecord.layout). */
+export interface LayoutLines {
+  name: string;
+  lines: number;
+}
+
 /** One batch as posted from the worker thread to the writer: COPY payloads plus the checkpoint it reaches. */
 export interface BatchMessage {
   type: 'batch';
   format: string;
+  formatConfidence: 'high' | 'low';
+  formatWarnings: string[];
+  /** Added to the job's ingest_job_layouts in the batch's transaction. */
+  layouts: LayoutLines[];
   logs: DayRows[];
   /** Rejected lines in binary COPY format; null when the batch has none. */
   rejects: Uint8Array | null;
@@ -90,6 +109,7 @@ export class BatchBuilder {
   linesSkipped = 0;
   private minTs = Infinity;
   private maxTs = -Infinity;
+  private layoutLines = new Map<string, number>();
   /** Set while the batch is cut inside an isolation window: records keep their text for the writer. */
   keepRecords = false;
   private records: RawRecord[] = [];
@@ -145,6 +165,8 @@ export class BatchBuilder {
     w.int64(lineNo);
     w.int32(lineCount);
     w.text(raw);
+    w.int16(layoutId(r.layout));
+    if (r.layout !== null) this.layoutLines.set(r.layout, (this.layoutLines.get(r.layout) ?? 0) + lineCount);
     if (this.keepRecords) this.records.push({ lineNo, lineCount, raw });
     day.rows++;
     this.logRows++;
@@ -176,7 +198,7 @@ export class BatchBuilder {
   }
 
   /** Finishes the batch and resets the builder; its buffers are ready to be transferred, not copied. */
-  take(format: string, checkpoint: { bytesProcessed: number; linesProcessed: number }, final: boolean): BatchMessage {
+  take(format: BatchFormat, checkpoint: { bytesProcessed: number; linesProcessed: number }, final: boolean): BatchMessage {
     const logs = [...this.byDay.entries()]
       .sort(([a], [b]) => a - b)
       .map(([dayNumber, d]) => {
@@ -188,7 +210,10 @@ export class BatchBuilder {
       });
     const msg: BatchMessage = {
       type: 'batch',
-      format,
+      format: format.format,
+      formatConfidence: format.confidence,
+      formatWarnings: format.warnings,
+      layouts: [...this.layoutLines].map(([name, lines]) => ({ name, lines })),
       logs,
       rejects: this.rejects?.finish() ?? null,
       rollups: this.rollups.take(),
@@ -204,6 +229,7 @@ export class BatchBuilder {
       ...(this.keepRecords ? { records: this.records } : {}),
     };
     this.records = [];
+    this.layoutLines = new Map();
     this.byDay = new Map();
     this.rejects = null;
     this.logRows = this.rejectRows = this.linesIngested = this.linesRejected = this.linesSkipped = 0;

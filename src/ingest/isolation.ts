@@ -67,5 +67,6 @@ export function asRejectedLine(b: BatchMessage, jobId: string, source: string, c
   const builder = new BatchBuilder(jobId, source);
   builder.addRejected(record.lineNo, record.lineCount, code, detail, record.raw);
   builder.addSkipped(b.linesSkipped);
-  return builder.take(b.format, { bytesProcessed: b.bytesProcessed, linesProcessed: b.linesProcessed }, b.final);
+  const format = { format: b.format, confidence: b.formatConfidence, warnings: b.formatWarnings };
+  return builder.take(format, { bytesProcessed: b.bytesProcessed, linesProcessed: b.linesProcessed }, b.final);
 }

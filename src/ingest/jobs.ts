@@ -1,6 +1,7 @@
 import { whereClause, type Db, type Queryable } from '../db/db.js';
 import type { IngestJob, JobStatus } from '../domain/ingestJob.js';
 import { rejectionReason, type RejectedLine, type RejectionCode, type RejectionGroup } from '../domain/rejection.js';
+import { withCatchAllWarnings } from './formatReport.js';
 
 export type { IngestJob, JobStatus } from '../domain/ingestJob.js';
 export type { RejectedLine, RejectionGroup } from '../domain/rejection.js';
@@ -13,7 +14,10 @@ export interface ClaimedJob extends IngestJob {
 const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, tz, file_name, sha256, gzip,
   bytes_total, bytes_processed, lines_processed, lines_ingested, lines_rejected, lines_skipped,
   records_ingested, min_timestamp, max_timestamp, attempts, error, created_at, started_at, finished_at, spool_removed_at,
-  alert_evaluation`;
+  alert_evaluation,
+  format_confidence, coalesce(format_warnings, '[]'::jsonb) AS format_warnings,
+  (SELECT coalesce(jsonb_agg(jsonb_build_object('name', l.layout, 'lines', l.lines) ORDER BY l.lines DESC, l.layout), '[]'::jsonb)
+   FROM ingest_job_layouts l WHERE l.job_id = ingest_jobs.id) AS layouts`;
 
 export interface NewJob {
   source: string;
@@ -90,12 +94,13 @@ async function resumeFailedJob(tx: Queryable, job: NewJob): Promise<CreatedJob |
   return { outcome: 'resumed', job: res.rows[0]!, previous: { error: previous.error, spoolPath: previous.spool_path } };
 }
 
+/** The job as the API shows it: with the warnings its layout counts call for (src/ingest/formatReport.ts). */
 export async function getJob(db: Queryable, id: string): Promise<IngestJob | undefined> {
   const res = await db.query<IngestJob>(`SELECT ${JOB_COLUMNS} FROM ingest_jobs WHERE id = $1`, [id]);
-  return res.rows[0];
+  return res.rows[0] && withCatchAllWarnings(res.rows[0]);
 }
 
-/** Newest first, keyset-paginated on (created_at, id). */
+/** Newest first, keyset-paginated on (created_at, id); each as getJob shows it. */
 export async function listJobs(
   db: Queryable,
   opts: { limit: number; status?: JobStatus | undefined; after?: { createdAt: string; id: string } | undefined },
@@ -116,7 +121,7 @@ export async function listJobs(
      ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
     params,
   );
-  return res.rows;
+  return res.rows.map(withCatchAllWarnings);
 }
 
 /**
@@ -160,6 +165,8 @@ export async function requeueOrphanedJobs(db: Queryable): Promise<number> {
 
 export interface Checkpoint {
   format: string;
+  formatConfidence: 'high' | 'low';
+  formatWarnings: string[];
   bytesProcessed: number;
   linesProcessed: number;
   linesIngested: number;
@@ -179,12 +186,27 @@ export async function advanceCheckpoint(tx: Queryable, jobId: string, owner: str
     `UPDATE ingest_jobs SET format = $3, bytes_processed = $4, lines_processed = $5,
             lines_ingested = lines_ingested + $6, lines_rejected = lines_rejected + $7,
             lines_skipped = lines_skipped + $8, records_ingested = records_ingested + $9,
-            min_timestamp = least(min_timestamp, $10::timestamptz), max_timestamp = greatest(max_timestamp, $11::timestamptz)
+            min_timestamp = least(min_timestamp, $10::timestamptz), max_timestamp = greatest(max_timestamp, $11::timestamptz),
+            format_confidence = $12, format_warnings = $13::jsonb
      WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
     [jobId, owner, c.format, c.bytesProcessed, c.linesProcessed, c.linesIngested, c.linesRejected, c.linesSkipped,
-      c.recordsIngested, c.minTimestamp, c.maxTimestamp],
+      c.recordsIngested, c.minTimestamp, c.maxTimestamp, c.formatConfidence, JSON.stringify(c.formatWarnings)],
   );
   if (res.rowCount !== 1) throw new LeaseLostError(jobId);
+}
+
+/**
+ * Adds a batch's lines per layout to the job's counts, inside the batch's transaction (after its
+ * checkpoint check): a batch that commits counts its lines once, one that rolls back not at all.
+ */
+export async function addLayoutLines(tx: Queryable, jobId: string, layouts: readonly { name: string; lines: number }[]): Promise<void> {
+  if (layouts.length === 0) return;
+  await tx.query(
+    `INSERT INTO ingest_job_layouts (job_id, layout, lines)
+     SELECT $1, name, lines FROM unnest($2::text[], $3::bigint[]) AS t (name, lines)
+     ON CONFLICT (job_id, layout) DO UPDATE SET lines = ingest_job_layouts.lines + excluded.lines`,
+    [jobId, layouts.map((l) => l.name), layouts.map((l) => l.lines)],
+  );
 }
 
 /**

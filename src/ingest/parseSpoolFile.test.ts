@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readBinaryCopy } from '../../test/helpers/binaryCopy.js';
 import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import { parseSpoolFile, type ParseFileInput } from './parseSpoolFile.js';
+import { layoutId } from '../parse/layoutIds.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-parsefile-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +83,20 @@ describe('parseSpoolFile checkpoints', () => {
       const counted = [...before, ...resumed];
       expect(sum(counted, 'linesIngested') + sum(counted, 'linesRejected') + sum(counted, 'linesSkipped')).toBe(total);
     }
+  });
+
+  it('each record carries the id of its layout, and each batch its lines per layout (a multi-line record counts its lines)', async () => {
+    const file = path.join(dir, 'error-layouts.log');
+    fs.writeFileSync(file, ERROR_LOG);
+    const batches = await run({
+      jobId: '00000000-0000-4000-8000-000000000004', source: 't', spoolPath: file, format: { format: 'auto' },
+      startOffset: 0, linesBefore: 0, batchRows: 100, maxLineBytes: 65536, routeRules: [],
+    });
+    const layout = LOG_COPY_COLUMNS.indexOf('layout');
+    const ids = batches.flatMap((b) => b.logs.flatMap((d) => readBinaryCopy(d.data))).map((f) => f[layout]!.readInt16BE());
+    expect(ids).toEqual([1, 2, 3, 4].map(() => layoutId('nginx_error')));
+    expect(batches.flatMap((b) => b.layouts)).toEqual([{ name: 'nginx_error', lines: 6 }]);
+    expect(batches[0]).toMatchObject({ format: 'nginx_error', formatConfidence: 'high', formatWarnings: [] });
   });
 
   it('keeps an over-long line as a rejected, truncated record and goes on', async () => {

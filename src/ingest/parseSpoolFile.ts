@@ -6,6 +6,7 @@ import { BufferPool } from './binaryCopy.js';
 import { anchorOf, implausibleTime, implausibleTimeDetail, type TimeBounds } from './plausibleTime.js';
 import { wantedPartition } from '../db/partitionPlan.js';
 import { isolationLimit, type IsolationWindow } from './isolation.js';
+import { isBlank, sampleLines } from './sampleLines.js';
 
 export interface ParseFileInput {
   jobId: string;
@@ -30,26 +31,6 @@ const CHUNK_BYTES = 1 << 20;
  * parses the next full batch, and the job shows progress within a fraction of a second.
  */
 const FIRST_BATCH_ROWS = 4_096;
-const SAMPLE_BYTES = 256 * 1024;
-const SAMPLE_LINES = 200;
-
-/** True for an empty or whitespace-only line; decides at the first character for ordinary lines. */
-function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0b && c !== 0x0c && c !== 0x0d) return false;
-  }
-  return true;
-}
-
-/** The first non-empty lines of the file: auto-detection and the anchor always look at the start, also on resume. */
-function readSample(fd: number): string[] {
-  const buf = Buffer.alloc(SAMPLE_BYTES);
-  const n = fs.readSync(fd, buf, 0, SAMPLE_BYTES, 0);
-  const lines = buf.subarray(0, n).toString('utf8').split('\n');
-  if (n === SAMPLE_BYTES) lines.pop(); // last line may be cut
-  return lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '').slice(0, SAMPLE_LINES);
-}
 
 /**
  * Frames, parses and encodes the spool file from the checkpoint on, handing each batch to `emit`
@@ -65,15 +46,16 @@ export async function parseSpoolFile(
 ): Promise<void> {
   const fd = fs.openSync(input.spoolPath, 'r');
   try {
-    const sample = readSample(fd);
-    const parser = createRecordParser(input.format, sample);
-    // The job's anchor: where the file's time is, from the same sample lines on every attempt, so a
+    // Detection sees lines spread through the file; both it and the anchor see the same lines on every attempt.
+    const sample = sampleLines(fd, input.maxLineBytes);
+    const parser = createRecordParser(input.format, [...sample.head, ...sample.spread]);
+    // The job's anchor: where the file's time is, from the same head lines on every attempt, so a
     // resumed job judges the lines after its checkpoint against the same anchor as a run that had not
     // stopped (only "the future" moves, with the wall clock). Exactly once needs no more than that:
     // each line is decided by the one batch that commits it, with the checkpoint past it, and a line
     // before the checkpoint is never judged again.
     const sampleTimes: number[] = [];
-    for (const line of sample) {
+    for (const line of sample.head) {
       const r = parser.parse(line);
       if (r.ok) sampleTimes.push(r.record.timestamp);
     }
@@ -131,7 +113,7 @@ export async function parseSpoolFile(
 
     const cut = async (): Promise<void> => {
       const checkpoint = checkpointNow();
-      await emit(batch.take(parser.format, checkpoint, false));
+      await emit(batch.take(parser.detection, checkpoint, false));
       if (windows.length === 0) return;
       isolated = isolationLimit(windows, checkpoint.bytesProcessed);
       batch.keepRecords = isolated !== undefined;
@@ -167,7 +149,7 @@ export async function parseSpoolFile(
     await consume(framer.end());
     store(assembler.flush());
     batch.addSkipped(skippedAfterPending);
-    await emit(batch.take(parser.format, { bytesProcessed: position, linesProcessed: linesSeen }, true));
+    await emit(batch.take(parser.detection, { bytesProcessed: position, linesProcessed: linesSeen }, true));
   } finally {
     fs.closeSync(fd);
   }

@@ -10,7 +10,7 @@ import { rowLevelDbError } from '../db/rowErrors.js';
 import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import { concatBinaryCopy } from './binaryCopy.js';
 import {
-  advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
+  addLayoutLines, advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
   renewLeases, requeueOrphanedJobs, type ClaimedJob,
 } from './jobs.js';
 import type { IngestMetrics } from './metrics.js';
@@ -312,8 +312,12 @@ export class IngestRunner {
       for (const [table, days] of byTable) await tx.copyFrom(table, LOG_COPY_COLUMNS, concatBinaryCopy(days), 'binary');
       if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
       if (b.rollups) await upsertRollups(tx, b.rollups);
+      // Lines per layout, with the rows that hold them: counted once, like the rows.
+      await addLayoutLines(tx, job.id, b.layouts);
       await advanceCheckpoint(tx, job.id, this.owner, {
         format: b.format,
+        formatConfidence: b.formatConfidence,
+        formatWarnings: b.formatWarnings,
         bytesProcessed: b.bytesProcessed,
         linesProcessed: b.linesProcessed,
         linesIngested: b.linesIngested,

@@ -4,11 +4,19 @@ import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { isApiTimestamp } from '../domain/apiTimestamp.js';
 import { escapeLike, FilterError, type LogFilters } from './filters.js';
+import { layoutName } from '../parse/layoutIds.js';
 
 export type { LogRow } from '../domain/record.js';
 
 const COLUMNS = `id, timestamp, log_level, status_code, method, endpoint, protocol, message, latency_ms, client_ip,
-  bytes_sent, user_agent, referer, host, source, job_id, line_no, line_count, raw_log`;
+  bytes_sent, user_agent, referer, host, source, job_id, line_no, line_count, raw_log, layout`;
+
+/** A row as selected: the layout as its stored id (src/parse/layoutIds.ts). */
+type StoredRow = Omit<LogRow, 'layout'> & { layout: number | null };
+
+function named(rows: StoredRow[]): LogRow[] {
+  return rows.map((r) => ({ ...r, layout: layoutName(r.layout) }));
+}
 
 /** WHERE clauses and parameters for the filters; every value is a parameter, never spliced into SQL. */
 export function filterSql(f: LogFilters, params: unknown[]): string[] {
@@ -91,12 +99,12 @@ export async function searchLogs(
     }
     where.push(...chunkConditions('timestamp', chunk, params));
     params.push(wanted - rows.length);
-    const res = await db.query<LogRow>(
+    const res = await db.query<StoredRow>(
       `SELECT ${COLUMNS} FROM logs ${whereClause(where)}
        ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
       params,
     );
-    rows.push(...res.rows);
+    rows.push(...named(res.rows));
     if (rows.length >= wanted) break;
   }
   const items = rows.slice(0, page.limit);
@@ -126,7 +134,7 @@ export async function batchRecords(
     `job_id = $${n - 2}::uuid`, `line_no BETWEEN $${n - 1}::bigint AND $${n}::bigint`,
   );
   const rows = limit > 0
-    ? (await db.query<LogRow>(`SELECT ${COLUMNS} FROM logs WHERE ${where.join(' AND ')} ORDER BY line_no LIMIT ${Math.trunc(limit)}`, params)).rows
+    ? named((await db.query<StoredRow>(`SELECT ${COLUMNS} FROM logs WHERE ${where.join(' AND ')} ORDER BY line_no LIMIT ${Math.trunc(limit)}`, params)).rows)
     : [];
   if (rows.length < limit) return { rows, total: rows.length };
   const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM logs WHERE ${where.join(' AND ')}`, params);

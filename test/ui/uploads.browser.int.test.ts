@@ -185,6 +185,26 @@ describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s'
     );
   });
 
+  it('shows how sure the format is: the warnings and the layouts of a mixed file', async () => {
+    const { page } = d;
+    await page.goto(`${d.base}/ui/uploads`);
+    const now = Date.now();
+    // Timed lines and one with fields no preset explains: read by the catch-all, which the job warns of.
+    const lines = Array.from({ length: 20 }, (_, i) => line(now - (30 - i) * MIN, 200, `/t/${i}`))
+      .map((l, i) => (i === 5 ? l.replace(/ 0\.010 0\.010$/, ' gzip=2.41 x') : l));
+    await page.getByLabel('choose log files').setInputFiles({ name: 'catch-all.log', mimeType: 'text/plain', buffer: Buffer.from(`${lines.join('\n')}\n`) });
+    // Unsure before the upload too: the page asks first.
+    await page.getByTestId('detect-preview').getByRole('button', { name: 'Upload with the detected format' }).click();
+    const { id, card } = await finishedCard('catch-all.log');
+    const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
+    expect(job.format_confidence).toBe('low');
+    expect(await card.getByTestId('job-confidence').textContent()).toBe('low');
+    expect(await card.getByTestId('job-format-warning').allTextContents()).toEqual(job.format_warnings);
+    expect(await card.getByTestId('job-layouts').textContent()).toBe(
+      `Read with 2 layouts: ${job.layouts.map((l) => `${l.name} ${l.lines} ${l.lines === 1 ? 'line' : 'lines'}`).join(', ')}`,
+    );
+  });
+
   it('shows past jobs after a reload, and fits a phone screen', async () => {
     const { page } = d;
     const jobs = (await d.svc.getJson<{ items: IngestJob[] }>('/ingest/jobs')).body.items;

@@ -19,6 +19,14 @@ export const jobSchema = z.object({
     'The time zone timestamps without one were read in (the upload\'s `tz`, canonical: an IANA name or `±HH:MM`; `UTC` by default). ' +
     'Timestamps that carry an offset keep it',
   ),
+  format_confidence: z.enum(['high', 'low']).nullable().describe(
+    "How sure the format is: 'low' when two layouts fit the sampled lines and disagree on a field, or lines were read by a " +
+    'catch-all preset (combined_extra, common_extra) that ignores the fields it does not know. Null until the first batch is stored',
+  ),
+  format_warnings: z.array(z.string()).describe('What format detection was unsure of, one sentence each; empty when sure'),
+  layouts: z.array(z.object({ name: z.string(), lines: z.number() })).describe(
+    'Lines of stored records per layout that read them, most first: auto-detection reads a mixed file line by line with the layouts it found',
+  ),
   file_name: z.string().nullable(),
   sha256: z.string(),
   gzip: z.boolean(),

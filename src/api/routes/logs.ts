@@ -31,6 +31,9 @@ const logRow = z.object({
   line_no: z.number(),
   line_count: z.number().describe('Lines of the file in this record (multi-line error records)'),
   raw_log: z.string(),
+  layout: z.string().nullable().describe(
+    'The layout that read the line: a preset name (GET /formats), `custom` for a pasted log_format / LogFormat; null for records stored before layouts were kept',
+  ),
 });
 
 export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {

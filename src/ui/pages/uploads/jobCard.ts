@@ -34,6 +34,19 @@ function rate(job: Job, prev: { at: number; lines: number } | null, now: number)
   return null;
 }
 
+/**
+ * How sure the format is and what of it is in doubt: detection's warnings (with a catch-all's lines
+ * counted), and the lines per layout of a mixed file. Null while nothing is known or all is sure and one layout.
+ */
+function formatReport(job: Job): HTMLElement | null {
+  const mixed = job.layouts.length > 1;
+  if (job.format_warnings.length === 0 && !mixed) return null;
+  return h('div', { class: 'job-format-report' },
+    ...job.format_warnings.map((w) => h('p', { class: 'notice warning', role: 'status', 'data-testid': 'job-format-warning' }, w)),
+    mixed ? h('p', { class: 'muted', 'data-testid': 'job-layouts' },
+      `Read with ${job.layouts.length} layouts: ${job.layouts.map((l) => `${l.name} ${fmtInt(l.lines)} ${l.lines === 1 ? 'line' : 'lines'}`).join(', ')}`) : null);
+}
+
 function stat(name: string, label: string, value: string): HTMLElement {
   return h('div', { class: 'job-stat' }, h('dt', {}, label), h('dd', { 'data-testid': `job-${name}` }, value));
 }
@@ -73,6 +86,7 @@ export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected:
         h('span', { 'data-testid': 'job-bytes' }, `${fmtBytes(job.bytes_processed)} of ${fmtBytes(job.bytes_total)} (${pct.toFixed(0)} %)`)),
       h('dl', { class: 'job-stats' },
         stat('format', 'Format', job.format ?? (job.format_requested === 'auto' ? 'auto (detecting…)' : job.format_requested)),
+        job.format_confidence ? stat('confidence', 'Confidence', job.format_confidence) : null,
         stat('tz', 'Time zone', job.tz),
         stat('rate', 'Lines/s', lastRate === null ? '–' : fmtInt(lastRate)),
         stat('processed', 'Lines read', fmtInt(job.lines_processed)),
@@ -80,6 +94,7 @@ export function jobCard(initial: Job, opts: { signal: AbortSignal; showRejected:
         stat('rejected', 'Rejected', fmtInt(job.lines_rejected)),
         stat('skipped', 'Skipped (empty)', fmtInt(job.lines_skipped))),
       job.error ? h('p', { class: 'notice error', role: 'alert' }, `The job failed: ${job.error}`) : null,
+      formatReport(job),
       notEvaluatedLine(job),
       job.lines_rejected > 0 ? rejected : null,
     ].filter((c): c is HTMLElement => c !== null));

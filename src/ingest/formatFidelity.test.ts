@@ -5,24 +5,34 @@
  * Each format (and each mixed file: plain and timed lines in one file) is its own test, so a failure
  * names the format and the fields it got wrong.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sampleLines } from './sampleLines.js';
 import { formatCorpus, MIXED_FILES, SINGLE_FORMATS, type CorpusLine } from '../../bench/formatCorpus.js';
 import { formatDefinition } from '../../bench/formatDefinitions.js';
 import { formatString } from '../../bench/formatRender.js';
 import { fidelityProblems, warningNamesEvery, type Outcome } from '../../test/helpers/formatFidelity.js';
-import { createRecordParser, type RecordParser } from './index.js';
+import { createRecordParser, type RecordParser } from '../parse/index.js';
 
 const SINGLE_FORMAT_LINES = 300;
 /** Mixed files need room for their parts: mixed_apache_plain_head is 300 plain lines, then timed ones. */
 const MIXED_FILE_LINES = 600;
-const SAMPLE_LINES = 200;
+const MAX_LINE_BYTES = 64 * 1024;
 
-/**
- * The parser ingestion builds for format=auto (src/ingest/parseSpoolFile.ts: the first 200 non-empty
- * lines as the sample). TODO(issue 14, lead): point this at the sampler that spreads through the file.
- */
+/** The parser ingestion builds for format=auto: the file's sample (head and windows spread through it, src/ingest/sampleLines.ts). */
 function autoParserFor(lines: readonly string[]): RecordParser {
-  return createRecordParser({ format: 'auto' }, lines.filter((l) => l.trim() !== '').slice(0, SAMPLE_LINES));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fidelity-')), 'access.log');
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  const fd = fs.openSync(file, 'r');
+  try {
+    const sample = sampleLines(fd, MAX_LINE_BYTES);
+    return createRecordParser({ format: 'auto' }, [...sample.head, ...sample.spread]);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(path.dirname(file), { recursive: true });
+  }
 }
 
 function detectionOf(parser: RecordParser): { confidence: string; warning: string } {
