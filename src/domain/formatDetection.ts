@@ -1,4 +1,4 @@
-import type { LogLevel } from './record.js';
+import type { LogRow } from './record.js';
 
 /**
  * What `GET /formats` and `POST /formats/detect` answer. The dashboard reads these too (src/ui imports
@@ -21,22 +21,8 @@ export interface FormatList {
   max_line_bytes: number;
 }
 
-/** A record's fields as `GET /logs` names them (LogRow), without what only storage gives (id, source, job). */
-export interface PreviewRecord {
-  timestamp: string;
-  log_level: LogLevel;
-  status_code: number | null;
-  method: string | null;
-  endpoint: string | null;
-  protocol: string | null;
-  latency_ms: number | null;
-  client_ip: string | null;
-  bytes_sent: number | null;
-  user_agent: string | null;
-  referer: string | null;
-  host: string | null;
-  message: string;
-}
+/** A record's fields as `GET /logs` names them (LogRow), without what only storage gives (id, source, job, line, layout). */
+export type PreviewRecord = Omit<LogRow, 'id' | 'source' | 'job_id' | 'line_no' | 'line_count' | 'raw_log' | 'layout'>;
 
 export interface PreviewLine {
   line_no: number;

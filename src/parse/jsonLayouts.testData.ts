@@ -4,6 +4,7 @@
  * replaced as nginx's `escape=json` writes it); Caddy's and Traefik's from their documented records.
  */
 import { levelFromStatus, type LogRecord } from '../domain/record.js';
+import { prng } from '../../bench/generate.js';
 
 export interface Truth {
   /** Epoch µs (whole seconds for layouts that log seconds). */
@@ -25,17 +26,6 @@ export interface Truth {
   proxy: string;
 }
 
-/** mulberry32: a small seeded generator, so that every run checks the same records. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const METHODS = ['GET', 'GET', 'GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH'];
 const PATHS = ['/', '/api/orders/42', '/static/app.4f3c2a.js', '/users/8812/orders/9f3c2a', '/caf%C3%A9/menu', '/search', '/healthz'];
@@ -54,7 +44,7 @@ const HOSTS = ['example.com', 'api.example.com', 'shop.example.org'];
 
 /** `n` records from `seed`, one every few seconds from 2024-03-10 (a DST day in the US). */
 export function truths(n: number, seed: number, wholeSeconds: boolean): Truth[] {
-  const r = random(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   let us = Date.UTC(2024, 2, 10, 6, 0, 0) * 1000;
   return Array.from({ length: n }, () => {
