@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../domain/record.js';
+import { createRecordParser } from './index.js';
 import { jsonAccessFromSample, JSON_REJECTIONS, type JsonAccessDetection } from './jsonAccess.js';
 import {
   caddyLine, expected, INGRESS_NGINX_JSON, ms3, NGINX_JSON_COMBINED, NGINX_JSON_ISO_UPSTREAM, nginxVars, renderNginx, traefikLine, truths,
@@ -90,6 +91,21 @@ describe('JSON access logs from their official definitions', () => {
 const combined = (over: Record<string, unknown> = {}): string =>
   JSON.stringify({ time_local: '10/Mar/2024:06:00:01 +0000', remote_addr: '203.0.113.9', request: 'GET /a?b=1 HTTP/1.1', status: '200', body_bytes_sent: '512', request_time: '0.042', http_referer: '-', http_user_agent: 'curl/8.5.0', ...over });
 const nginxCombined = detect([combined()]);
+
+describe('format=auto picks JSON access records among the layouts', () => {
+  it.each([
+    ['nginx json_combined', generated(1, true, (t) => renderNginx(NGINX_JSON_COMBINED, nginxVars(t, 330))).lines],
+    ['nginx iso + upstream', generated(2, true, (t) => renderNginx(NGINX_JSON_ISO_UPSTREAM, nginxVars(t, -300))).lines],
+    ['ingress-nginx', generated(3, true, (t) => renderNginx(INGRESS_NGINX_JSON, nginxVars(t, 0))).lines],
+    ['Caddy', generated(4, false, caddyLine).lines],
+    ['Traefik', generated(5, false, traefikLine).lines],
+  ])('%s: detected as json, every line read as the JSON format reads it', (_name, lines) => {
+    const auto = createRecordParser({ format: 'auto' }, lines);
+    expect(auto.detection).toMatchObject({ format: 'json', confidence: 'high', layouts: [{ name: 'json', lines: lines.length }] });
+    const d = detect(lines);
+    for (const line of lines) expect(auto.parse(line)).toEqual({ ok: true, record: { ...parse(d, line), layout: 'json' } });
+  });
+});
 
 describe('JSON access lines: values', () => {
   it('undoes JSON escapes, and nginx escape=default / Apache \\xNN escapes (not JSON) as a layout does', () => {
