@@ -161,7 +161,7 @@ function resolve(req: FormatRequest, zone?: Zone): LineFormat | typeof JSON_FORM
   if (preset === undefined) {
     throw new FormatError(`unknown format '${name}'; known formats: ${listFormats().map((f) => f.name).join(', ')}`);
   }
-  return preset.create(zone);
+  return preset.create(zone, false);
 }
 
 class ChainParser implements RecordParser {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../domain/record.js';
 import { createRecordParser, listFormats } from './index.js';
+import { newFailure } from './lineFormat.js';
 import { PRESETS } from './presets.js';
 import { dataLine, dataLines, iso, hasSharedData } from './testData.js';
 
@@ -257,7 +258,8 @@ describe('every preset documents itself', () => {
 
 describe('a layout never swallows the next fields into a quoted value', () => {
   const UA = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET / HTTP/1.1" 200 5 "-" "kube-probe/1.30"';
-  const rejects = (format: string, line: string): boolean => !createRecordParser({ format }, []).parse(line).ok;
+  // As auto-detection reads (strict); a preset asked for by name reads times leniently (below).
+  const rejects = (format: string, line: string): boolean => PRESETS.find((p) => p.name === format)!.create(undefined, true).parseLine(line, newFailure()) === null;
 
   it.each([
     ['nginx_main', `${UA}rt=0.052 uct="0.001" uht="0.050" urt="0.051"`], // the line ends with a quote, but not the user agent's
@@ -271,6 +273,11 @@ describe('a layout never swallows the next fields into a quoted value', () => {
     ['apache_combined_us', `${UA} 734 5612`], // combinedio
   ])('%s rejects %s', (format, line) => {
     expect(rejects(format, line)).toBe(true);
+  });
+
+  it('a preset asked for by name reads a time nginx would have written with three decimals', () => {
+    expect(createRecordParser({ format: 'nginx_combined_timed' }, []).parse(`${UA} 0.1`)).toMatchObject({ ok: true, record: { latencyMs: 100 } });
+    expect(rejects('nginx_combined_timed', `${UA} 0.1`)).toBe(true);
   });
 
   it('a truncated user agent (no closing quote) and a stray quote before a word are still read', () => {

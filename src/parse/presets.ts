@@ -15,7 +15,12 @@ export interface Preset {
   /** One line in this layout (documentation, and a test that the preset reads it and detection picks it). */
   example: string;
   /** Fresh instance: a format keeps per-line scratch state, so parsers do not share them. `zone`: for timestamps without one (default UTC). */
-  create(zone?: Zone): LineFormat;
+  /**
+   * `strict` (default): the reading auto-detection needs, where a value that only another layout's
+   * server writes rejects the line (nginx's three-decimal times). A preset asked for by name reads
+   * leniently: the user said what the lines are, so `0.1` from an nginx-like producer is still a time.
+   */
+  create(zone?: Zone, strict?: boolean): LineFormat;
   /**
    * A catch-all that ignores what follows the fields it knows. Tried last, never the detected primary
    * while another preset matches, and a job whose lines it reads is told (fields may be missing).
@@ -67,7 +72,7 @@ interface LayoutPresetSpec {
   definition?: string;
 }
 
-function layoutPreset(items: (format: string) => LayoutItem[], spec: LayoutPresetSpec, fallbackOnly = false): Preset {
+function layoutPreset(items: (format: string, strict: boolean) => LayoutItem[], spec: LayoutPresetSpec, fallbackOnly = false): Preset {
   const { name, base, tail, opts = {} } = spec;
   return {
     name,
@@ -77,15 +82,15 @@ function layoutPreset(items: (format: string) => LayoutItem[], spec: LayoutPrese
     ...(fallbackOnly ? { fallbackOnly } : {}),
     ...(spec.unitGroup !== undefined ? { unitGroup: spec.unitGroup } : {}),
     ...(spec.latencyResolutionMs !== undefined ? { latencyResolutionMs: spec.latencyResolutionMs } : {}),
-    create(zone) {
-      const head = items(base);
-      const all = tail === undefined ? head : [...head, ...items(tail)];
+    create(zone, strict = true) {
+      const head = items(base, strict);
+      const all = tail === undefined ? head : [...head, ...items(tail, strict)];
       return new LayoutFormat(buildLayout(name, all, tail === undefined ? opts : { ...opts, optionalFrom: head.length }), zone);
     },
   };
 }
 
-const nginx = (spec: LayoutPresetSpec): Preset => layoutPreset((f) => strictNginx(nginxLayoutItems(f)), spec);
+const nginx = (spec: LayoutPresetSpec): Preset => layoutPreset((f, strict) => (strict ? strictNginx(nginxLayoutItems(f)) : nginxLayoutItems(f)), spec);
 const apache = (spec: LayoutPresetSpec, fallbackOnly = false): Preset => layoutPreset(apacheLayoutItems, spec, fallbackOnly);
 
 /**
