@@ -59,6 +59,9 @@ export class DataDirLockedError extends Error {
 
 /** How often a refused starter looks again for the holder's description. */
 const DESCRIPTION_POLL_MS = 20;
+/** How long a socket must refuse connections before it is taken for a dead holder's, and how often it is asked. */
+const STALE_CONFIRM_MS = 250;
+const STALE_POLL_MS = 25;
 /** Linux's sun_path holds 108 bytes with the terminating NUL; Node silently truncates longer paths. */
 const MAX_SOCKET_PATH_BYTES = 107;
 
@@ -178,10 +181,35 @@ function probe(address: string): Promise<'held' | 'stale' | 'gone'> {
  */
 async function takeOver(address: string, paths: ReturnType<typeof lockPaths>): Promise<net.Server | null> {
   return withTakeoverGuard(paths.guard, async () => {
-    if ((await probe(address)) === 'held') return null;
+    if (!(await deadFor(address, paths.socket, STALE_CONFIRM_MS))) return null;
     fs.rmSync(paths.socket, { force: true });
     return listen(address);
   });
+}
+
+/**
+ * Whether the socket file refuses connections throughout `ms`, the same file all along. A starter that
+ * has bound the socket but not yet listened refuses too (bind and listen are two system calls, and a
+ * loaded machine can pause a process between them): taken for dead at once, its fresh socket was
+ * unlinked and two processes held the lock. A dead holder's socket refuses for good.
+ */
+async function deadFor(address: string, socket: string, ms: number): Promise<boolean> {
+  const ino = inodeOf(socket);
+  const until = Date.now() + ms;
+  for (;;) {
+    const state = await probe(address);
+    if (state === 'held' || inodeOf(socket) !== ino) return false;
+    if (state === 'gone' || Date.now() >= until) return true;
+    await sleep(STALE_POLL_MS);
+  }
+}
+
+function inodeOf(file: string): number | null {
+  try {
+    return fs.statSync(file).ino;
+  } catch {
+    return null;
+  }
 }
 
 /** Written whole and renamed into place, so a reader never sees half a description. */
