@@ -214,7 +214,10 @@ export function detectFormat(samples: readonly string[], candidates: readonly Ca
   const restInChain = rest.filter((s) => !excluded.has(s));
   const catchAlls = scored.filter((s) => s.c.fallbackOnly);
 
-  let chain = [...placed, ...restInChain, ...catchAlls];
+  // A placed layout that reads no sample line first (nginx_main beside nginx_combined on lines without
+  // X-Forwarded-For) goes after those that do: a line the primary rejects meets the layouts it is likelier to fit first.
+  const firstReaders = new Set(stripped.map((_, i) => placed.find((s) => s.records[i] !== null)));
+  let chain = [...placed.filter((s) => firstReaders.has(s)), ...placed.filter((s) => !firstReaders.has(s)), ...restInChain, ...catchAlls];
   if (placed.length === 0) {
     // No strict layout reads any line: the catch-all that reads most is primary, else the default.
     const bestCatchAll = [...catchAlls].sort((a, b) => b.parsed - a.parsed || a.index - b.index)[0];

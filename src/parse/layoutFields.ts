@@ -195,13 +195,12 @@ function hasThreeDecimals(s: string, start: number, end: number): boolean {
  */
 function looksLikeAddressList(s: string, start: number, end: number): boolean {
   let dots = 0;
-  let other = false;
   for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) dots++;
-    else if (c < 48 || c > 57) other = true;
+    else if (c < 48 || c > 57) return true; // a letter, `:`, `,`, a space: an address or a list, never a timing
   }
-  return other || dots !== 1;
+  return dots !== 1;
 }
 
 /** Referer / user agent: `-` and empty mean absent; escapes undone (see escapes.ts). */

@@ -146,10 +146,7 @@ export class LayoutFormat implements LineFormat {
     const matches = step.closings!;
     // The quote from which exactly the kept part of the separator reaches the end of the line (the
     // optional tail is absent): at most one position, found once by reading back from the end.
-    let tailQuote = !step.isLast && step.isLastRequired && this.requiredSep !== '' ? literalEndingAt(line, p, end, this.requiredSep) : -1;
-    // Not when a quote before it is followed by another field (`"UA"rt=0.052 … urt="0.051"`, `"UA" 0.052 "0.051"`):
-    // the line ends with another layout's quoted field, not with this value.
-    if (tailQuote >= 0 && closesBeforeMoreFields(line, p, tailQuote, step.sep.charCodeAt(0), false)) tailQuote = -1;
+    const tailQuote = !step.isLast && step.isLastRequired && this.requiredSep !== '' ? literalEndingAt(line, p, end, this.requiredSep) : -1;
     // A quote where the separator matches but the next field looks wrong: used when nothing better turns
     // up, so that the rejection names the bad value ("bad status code 'abc'") rather than the quote.
     let firstMatch = -1;
@@ -164,7 +161,9 @@ export class LayoutFormat implements LineFormat {
           tailSeen = true;
           if (pass === 1 || !this.escapedQuote(line, p, tailQuote)) {
             // At the same quote the separator's own checks come first; they may only return it sooner.
-            if (c !== tailQuote) return tailQuote;
+            // Not when a quote before it is followed by another field (`"UA"rt=0.052 … urt="0.051"`,
+            // `"UA" 0.052 "0.051"`): the line ends with another layout's quoted field, not with this value.
+            if (c !== tailQuote && !closesBeforeMoreFields(line, p, tailQuote, step.sep.charCodeAt(0), false)) return tailQuote;
           } else skippedEscaped = true;
         }
         if (c === -1) break;
