@@ -53,6 +53,16 @@ describe('compileApacheLogFormat', () => {
     expect(rec).toMatchObject({ host: 'www.example.com', clientIp: '2001:db8::7', method: 'PUT', endpoint: '/a/b', protocol: 'HTTP/1.1', message: 'PUT /a/b?c=d HTTP/1.1', userAgent: 'x/1', referer: null });
   });
 
+  it('takes the format of a pasted CustomLog, whose first argument is the file (quoted or not)', () => {
+    const line = '[10/Oct/2000:13:55:36 -0700] 1.2.3.4 TLSv1.3 TLS_AES_256_GCM_SHA384 "GET / HTTP/1.1" 512';
+    for (const input of [
+      'CustomLog "logs/ssl_request_log" "%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x \\"%r\\" %b"',
+      'CustomLog logs/ssl_request_log "%t %h %{SSL_PROTOCOL}x %{SSL_CIPHER}x \\"%r\\" %b"',
+    ]) {
+      expect(parseWith(input, line), input).toMatchObject({ clientIp: '1.2.3.4', method: 'GET', bytesSent: 512 });
+    }
+  });
+
   it('consumes unknown directives without storing them', () => {
     expect(parseWith('%h %t %Z %>s', `1.2.3.4 ${T} whatever 200`).statusCode).toBe(200);
   });
@@ -68,6 +78,7 @@ describe('compileApacheLogFormat', () => {
       ['%h %{Referer i %t', /never closed/],
       ['%h %t %', /ends inside the directive/],
       ['CustomLog logs/access_log combined', /nickname/],
+      ['TransferLog "logs/access_log"', /LogFormat defined before it/],
       ['LogFormat "%h %t', /never closed/],
       ['%h %{%Y-%m-%d %H:%M:%S}t %>s', /writes spaces/],
       ['%t %h%>s', /no text between them/],

@@ -141,7 +141,9 @@ function extractFormat(input: string): string {
   const text = input.trim();
   if (text === '') throw new FormatError('LogFormat: the format is empty');
   const directive = /^(LogFormat|CustomLog|TransferLog)\s/i.test(text);
-  const open = directive ? text.indexOf('"') : text[0] === '"' ? 0 : -1;
+  if (/^TransferLog\s/i.test(text)) throw new FormatError('LogFormat: TransferLog logs with the LogFormat defined before it; paste that LogFormat line');
+  // CustomLog's first argument is the file or pipe (`CustomLog "logs/ssl_request_log" "%t %h …"`): the format follows it.
+  const open = directive ? text.indexOf('"', /^CustomLog\s/i.test(text) ? afterFirstArgument(text) : 0) : text[0] === '"' ? 0 : -1;
   if (open === -1) {
     if (directive) throw new FormatError('LogFormat: no quoted format string found (a CustomLog that names a nickname needs the LogFormat line that defines it)');
     return text.replace(/\\"/g, '"');
@@ -157,4 +159,13 @@ function extractFormat(input: string): string {
     else out += c;
   }
   throw new FormatError('LogFormat: the quoted format string is never closed');
+}
+
+/** Where CustomLog's first argument (quoted or bare) ends. */
+function afterFirstArgument(text: string): number {
+  let i = text.search(/\s/);
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  if (text[i] !== '"') return text.slice(i).search(/\s|$/) + i;
+  const close = text.indexOf('"', i + 1);
+  return close === -1 ? text.length : close + 1;
 }
