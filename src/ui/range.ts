@@ -34,7 +34,7 @@ interface Extent {
  * latest day of the newest source that holds the bulk of the data (see defaultRange.ts), or of the URL's
  * source; all data when there is none. A chosen range carries a `note` saying which and why.
  */
-export async function resolveRange(params: URLSearchParams): Promise<ViewRange> {
+export async function resolveRange(params: URLSearchParams, signal?: AbortSignal): Promise<ViewRange> {
   const source = params.get('source') || null;
   const from = params.get('from');
   const to = params.get('to');
@@ -46,24 +46,36 @@ export async function resolveRange(params: URLSearchParams): Promise<ViewRange> 
   let named: string | null = source;
   let passedOver: SourceCount[] = [];
   if (!source) {
-    const sources = (await api.get<{ items: SourceCount[] }>('/analytics/sources')).items;
+    const sources = await listSources(signal);
     const choice = chooseDefaultSource(sources);
     if (!choice) return all;
     dayOf = choice.chosen.source;
     named = sources.length > 1 ? dayOf : null;
     passedOver = choice.passedOver;
   }
-  const extent = await api.get<Extent>('/analytics/extent', { source: dayOf });
+  const extent = await api.get<Extent>('/analytics/extent', { source: dayOf }, signal);
   if (!extent.last_timestamp || !extent.first_timestamp) return all;
   const window = latestDayWindow(extent.first_timestamp, extent.last_timestamp);
   const note = describeDefaultRange(named, extent.last_timestamp, passedOver);
   return { ...window, source, label: 'Latest data', note };
 }
 
-/** Every source's name, for the range bar's source filter (GET /analytics/sources: one row per source and day). */
+/**
+ * GET /analytics/sources, asked once per page drawing: the default range and the source filter both need
+ * it, and a page's signal is new each time it is drawn, so the answer is kept per signal.
+ */
+const sourcesBySignal = new WeakMap<AbortSignal, Promise<SourceCount[]>>();
+function listSources(signal?: AbortSignal): Promise<SourceCount[]> {
+  const cached = signal && sourcesBySignal.get(signal);
+  if (cached) return cached;
+  const asked = api.get<{ items: SourceCount[] }>('/analytics/sources', {}, signal).then((r) => r.items);
+  if (signal) sourcesBySignal.set(signal, asked);
+  return asked;
+}
+
+/** Every source's name, for the range bar's source filter. */
 export async function sourceNames(signal?: AbortSignal): Promise<string[]> {
-  const res = await api.get<{ items: { source: string }[] }>('/analytics/sources', {}, signal);
-  return res.items.map((s) => s.source);
+  return (await listSources(signal)).map((s) => s.source);
 }
 
 /** The API's query for a range. */

@@ -50,8 +50,14 @@ describe.runIf(hasChromium).each(BACKENDS)('Overview: the range it opens on and 
   afterAll(async () => d?.close());
 
   it("opens on the busy source's latest day, not on a newer tiny log, and says which", async () => {
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }): void => { if (r.url().includes('/analytics/')) asked.push(new URL(r.url()).pathname); };
+    d.page.on('request', onRequest);
     await d.page.goto(`${d.base}/`);
     await d.page.locator('main#page[data-state="ready"]').waitFor();
+    d.page.off('request', onRequest);
+    // The sources are asked once, for the default range and the source filter both.
+    expect(asked.filter((p) => p === '/analytics/sources')).toHaveLength(1);
     expect(await d.page.getByTestId('tile-requests').locator('.value').getAttribute('data-value')).toBe(String(access.lines));
     const note = d.page.getByTestId('range-note');
     expect(await note.textContent()).toContain("Showing web-1's latest day of data, 2026-10-02: errors (10 records) has newer records");
