@@ -1,5 +1,6 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { legendTime, stackedYRange, timeTickLabels, yTickLabel } from './chartAxes.js';
 
 /** One series of a time chart: values per x (null = no value there). */
 export interface ChartSeries {
@@ -38,7 +39,8 @@ export const STATUS_COLORS: Record<string, string> = {
 
 /**
  * A time chart (uPlot: ~50 KB, canvas, fast with thousands of points). The element gets
- * `data-points` (how many x values were drawn) so a test can tell a drawn chart from an empty one.
+ * `data-points` (how many x values were drawn) so a test can tell a drawn chart from an empty one, and
+ * `data-x-ticks` / `data-y-ticks` (JSON: the axis labels last drawn), since text on a canvas cannot be read.
  */
 export function timeChart(container: HTMLElement, o: TimeChartOptions): () => void {
   const width = Math.max(280, container.clientWidth || 600);
@@ -47,12 +49,15 @@ export function timeChart(container: HTMLElement, o: TimeChartOptions): () => vo
   const order = o.stacked ? [...o.series.keys()].reverse() : [...o.series.keys()];
   const data: uPlot.AlignedData = [o.times.map((t) => t / 1000), ...order.map((i) => values[i]!)];
   const markers = o.markers ?? [];
+  // The axis labels as drawn, for the data attributes (set after each draw: a resize redraws them).
+  let xTicks: string[] = [];
+  let yTicks: string[] = [];
   const plot = new uPlot({
     title: o.title,
     width,
     height: o.height ?? 220,
     series: [
-      {},
+      { value: (_u: uPlot, v: number | null) => (v === null ? '–' : legendTime(v * 1000)) },
       ...order.map((i) => {
         const s = o.series[i]!;
         return {
@@ -68,9 +73,19 @@ export function timeChart(container: HTMLElement, o: TimeChartOptions): () => vo
         };
       }),
     ],
-    axes: [{}, { size: 60 }],
-    scales: { x: { time: true } },
-    // The axes in UTC, like every time the dashboard and the API show.
+    // The axes in 24-hour UTC, like every time the dashboard and the API show (uPlot's own labels read
+    // `12am` in the browser's locale). Wider tick spacing: a label may carry a date.
+    axes: [
+      { space: 80, values: (_u, splits, _ai, _space, incr) => (xTicks = timeTickLabels(splits.map((s) => s * 1000), incr * 1000)) },
+      { size: 60, values: (_u, splits) => (yTicks = splits.map(yTickLabel)) },
+    ],
+    scales: {
+      x: { time: true },
+      // A stacked area stands on zero: its bands' heights are their values only from there (uPlot's
+      // automatic range starts near the lowest band's smallest value and shrinks it to a sliver).
+      ...(o.stacked ? { y: { range: (_u: uPlot, _min: number | null, max: number | null) => stackedYRange(max) } } : {}),
+    },
+    // Splits (where the ticks fall) aligned to UTC midnights and hours.
     tzDate: (ts: number) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { drag: { x: true, y: false, setScale: false } },
     hooks: {
@@ -82,6 +97,8 @@ export function timeChart(container: HTMLElement, o: TimeChartOptions): () => vo
         o.onSelectRange(Math.floor(from / step) * step, Math.ceil(to / step) * step);
       }],
       draw: [(u) => {
+        container.dataset.xTicks = JSON.stringify(xTicks);
+        container.dataset.yTicks = JSON.stringify(yTicks);
         const ctx = u.ctx;
         for (const m of markers) {
           const x = u.valToPos(m.at / 1000, 'x', true);

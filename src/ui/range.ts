@@ -1,4 +1,5 @@
 import { api } from './api.js';
+import { chooseDefaultSource, describeDefaultRange, latestDayWindow, type SourceCount } from './defaultRange.js';
 import { h } from './dom.js';
 
 /** The time range and source a view shows; kept in the URL (`from`, `to`, `source`) so it can be shared. */
@@ -10,6 +11,8 @@ export interface ViewRange {
   source: string | null;
   /** How the range was chosen, for the picker's label. */
   label: string;
+  /** For a range the dashboard chose itself: which one and why, shown above the page. */
+  note?: string;
 }
 
 export const PRESETS: { key: string; label: string; ms: number | null }[] = [
@@ -21,9 +24,6 @@ export const PRESETS: { key: string; label: string; ms: number | null }[] = [
   { key: 'all', label: 'All data', ms: null },
 ];
 
-/** The window shown when the URL names none: the last day that has data, since uploaded logs are often days old. */
-const DEFAULT_SPAN_MS = 86_400_000;
-
 interface Extent {
   first_timestamp: string | null;
   last_timestamp: string | null;
@@ -31,27 +31,51 @@ interface Extent {
 
 /**
  * The range a URL asks for. With `from`/`to` it is that; with `range=all` all data; with neither, the
- * most recent day of data that exists (asked of the API), or all data when there is less than a day.
+ * latest day of the newest source that holds the bulk of the data (see defaultRange.ts), or of the URL's
+ * source; all data when there is none. A chosen range carries a `note` saying which and why.
  */
-export async function resolveRange(params: URLSearchParams): Promise<ViewRange> {
+export async function resolveRange(params: URLSearchParams, signal?: AbortSignal): Promise<ViewRange> {
   const source = params.get('source') || null;
   const from = params.get('from');
   const to = params.get('to');
   if (from || to) return { from: from || null, to: to || null, source, label: 'Custom range' };
-  if (params.get('range') === 'all') return { from: null, to: null, source, label: 'All data' };
-  const extent = await api.get<Extent>('/analytics/extent', { source });
-  if (!extent.last_timestamp || !extent.first_timestamp) return { from: null, to: null, source, label: 'All data' };
-  const last = Date.parse(extent.last_timestamp);
-  const end = Math.floor(last / 60_000) * 60_000 + 60_000; // the minute after the last record
-  const start = Math.max(Date.parse(extent.first_timestamp), end - DEFAULT_SPAN_MS);
-  const first = Math.floor(start / 60_000) * 60_000;
-  return { from: new Date(first).toISOString(), to: new Date(end).toISOString(), source, label: 'Latest data' };
+  const all: ViewRange = { from: null, to: null, source, label: 'All data' };
+  if (params.get('range') === 'all') return all;
+  // With a source in the URL, that source's latest day; else the one chooseDefaultSource picks.
+  let dayOf = source;
+  let named: string | null = source;
+  let passedOver: SourceCount[] = [];
+  if (!source) {
+    const sources = await listSources(signal);
+    const choice = chooseDefaultSource(sources);
+    if (!choice) return all;
+    dayOf = choice.chosen.source;
+    named = sources.length > 1 ? dayOf : null;
+    passedOver = choice.passedOver;
+  }
+  const extent = await api.get<Extent>('/analytics/extent', { source: dayOf }, signal);
+  if (!extent.last_timestamp || !extent.first_timestamp) return all;
+  const window = latestDayWindow(extent.first_timestamp, extent.last_timestamp);
+  const note = describeDefaultRange(named, extent.last_timestamp, passedOver);
+  return { ...window, source, label: 'Latest data', note };
 }
 
-/** Every source's name, for the range bar's source filter (GET /analytics/sources: one row per source and day). */
+/**
+ * GET /analytics/sources, asked once per page drawing: the default range and the source filter both need
+ * it, and a page's signal is new each time it is drawn, so the answer is kept per signal.
+ */
+const sourcesBySignal = new WeakMap<AbortSignal, Promise<SourceCount[]>>();
+function listSources(signal?: AbortSignal): Promise<SourceCount[]> {
+  const cached = signal && sourcesBySignal.get(signal);
+  if (cached) return cached;
+  const asked = api.get<{ items: SourceCount[] }>('/analytics/sources', {}, signal).then((r) => r.items);
+  if (signal) sourcesBySignal.set(signal, asked);
+  return asked;
+}
+
+/** Every source's name, for the range bar's source filter. */
 export async function sourceNames(signal?: AbortSignal): Promise<string[]> {
-  const res = await api.get<{ items: { source: string }[] }>('/analytics/sources', {}, signal);
-  return res.items.map((s) => s.source);
+  return (await listSources(signal)).map((s) => s.source);
 }
 
 /** The API's query for a range. */
@@ -97,5 +121,9 @@ export function rangeBar(r: ViewRange, sources: string[], apply: (p: Record<stri
   source.value = r.source ?? '';
   const shown = h('span', { class: 'range-shown', 'data-testid': 'range-shown' },
     r.from || r.to ? `${(r.from ?? '…').replace('T', ' ').slice(0, 16)} → ${(r.to ?? '…').replace('T', ' ').slice(0, 16)} UTC` : 'all data');
-  return h('div', { class: 'range-bar' }, preset, custom, source, shown);
+  const bar = h('div', { class: 'range-bar' }, preset, custom, source, shown);
+  if (!r.note) return bar;
+  const note = h('p', { class: 'range-note', role: 'status', 'data-testid': 'range-note' }, `${r.note} `,
+    h('button', { type: 'button', class: 'link', onclick: () => preset.focus() }, 'change range'));
+  return h('div', {}, bar, note);
 }

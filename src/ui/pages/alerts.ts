@@ -37,7 +37,7 @@ async function backtestRange(r: ViewRange, signal: AbortSignal): Promise<Backtes
 
 export async function render(ctx: PageContext): Promise<void> {
   const { signal } = ctx;
-  const range = await resolveRange(ctx.params);
+  const range = await resolveRange(ctx.params, signal);
   const [sources, rules, states] = await Promise.all([
     sourceNames(signal),
     api.get<{ items: StoredRule[] }>('/alerts/rules', {}, signal),

@@ -21,7 +21,7 @@ const SORT_NAMES = { count: 'requests', error_rate: 'error rate', p95: 'p95 late
  */
 export async function render(ctx: PageContext): Promise<void> {
   ctx.root.append(h('h1', {}, 'Endpoints'), notice('loading', 'Loading…'));
-  const range = await resolveRange(ctx.params);
+  const range = await resolveRange(ctx.params, ctx.signal);
   const sort = sortFrom(ctx.params);
   const route = ctx.params.get('route') || null;
   const limit = limitFrom(ctx.params);

@@ -12,7 +12,7 @@ import { logTable } from './logs/table.js';
  */
 export async function render(ctx: PageContext): Promise<void> {
   const [range, sources] = await Promise.all([
-    resolveRange(ctx.params),
+    resolveRange(ctx.params, ctx.signal),
     sourceNames(ctx.signal),
   ]);
   const live = ctx.params.get('live') === '1';

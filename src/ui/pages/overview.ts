@@ -17,7 +17,7 @@ function uploadsLink(ctx: PageContext): HTMLElement {
  */
 export async function render(ctx: PageContext): Promise<void> {
   ctx.root.append(h('h1', {}, 'Overview'), notice('loading', 'Loading…'));
-  const range = await resolveRange(ctx.params);
+  const range = await resolveRange(ctx.params, ctx.signal);
   const q = rangeQuery(range);
   // Independent questions, asked together: the page costs the slowest one, not their sum.
   const [sources, summary, traffic] = await Promise.all([
