@@ -43,7 +43,10 @@ const ruleFields = z.object({
   name,
   kind: z.enum(RULE_KINDS),
   filter: ruleFilterSchema.default({}),
-  operator: z.enum(OPERATORS).optional().describe('Compares the value with `threshold`; `anomaly`: `>` spikes, `<` drops; default `>` (`<` for absence)'),
+  operator: z.enum(OPERATORS).optional().describe(
+    'Compares the value with `threshold`. Required for count, ratio and latency rules; absence: `<` or omitted; ' +
+    'anomaly: `>` spikes (when omitted) or `<` drops; new_value: not used',
+  ),
   threshold: z.number().finite().optional().describe('count: records; ratio: percent; latency: ms; absence: fewer than this many records'),
   recover_threshold: z.number().finite().optional().describe('Resolve only once the value is back past this (hysteresis); default: the threshold'),
   window: duration.default('5m').describe('Event-time window, whole minutes from 1m to 7d'),

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
+import { openApiGaps, operations, type OpenApiDocument } from '../../test/helpers/openApiGaps.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { FormatDoc, FormatPreview } from '../domain/formatDetection.js';
@@ -52,6 +53,26 @@ describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (k
     const ui = await svc.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toMatch(/swagger-ui/i);
+  });
+
+  it('documents every operation whole: key errors where a key is needed, described parameters, the upload body', async () => {
+    const { body: doc } = await svc.getJson<OpenApiDocument>('/docs/json');
+    expect(openApiGaps(doc)).toEqual([]);
+    expect(operations(doc).filter((o) => !o.keyed).map((o) => o.name)).toEqual(['GET /healthz', 'GET /readyz']);
+    // Swagger UI offers a file picker for a binary string: as a multipart part or as the whole body.
+    const upload = doc.paths['/logs/upload']!.post!.requestBody?.content;
+    const form = upload?.['multipart/form-data']?.schema;
+    expect(form?.properties?.file).toMatchObject({ type: 'string', format: 'binary' });
+    expect(form?.required).toEqual(['file']);
+    expect(form?.properties).toHaveProperty('source');
+    // Options after the file part are ignored (the route spools the file as it arrives): the form lists them first.
+    expect(Object.keys(form?.properties ?? {}).at(-1)).toBe('file');
+    for (const raw of ['application/octet-stream', 'application/gzip']) expect(upload?.[raw]?.schema).toMatchObject({ type: 'string', format: 'binary' });
+    expect(upload?.['text/plain']?.schema).toMatchObject({ type: 'string' });
+    // Required for count, ratio and latency rules: no default in its description.
+    const operator = doc.paths['/alerts/rules']!.post!.requestBody?.content['application/json']?.schema?.properties?.operator;
+    expect(operator?.description).toMatch(/required/i);
+    expect(operator?.description).not.toMatch(/default `>` \(/);
   });
 
   it('exposes Prometheus metrics with the ingest counters', async () => {

@@ -73,7 +73,8 @@ export function dateParam(name: string, value: string): string {
 }
 
 export const limitParam = (max: number, fallback: number) =>
-  z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
+  z.coerce.number().int('must be an integer').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback)
+    .describe(`Page size, 1–${max}`);
 
 export const problemSchema = z.object({
   type: z.string(),

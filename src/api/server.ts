@@ -5,9 +5,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import {
-  jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
@@ -15,6 +13,7 @@ import { installAuth, requestOwner } from './auth.js';
 import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
+import { documentComponents, documentRoute } from './openApi.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { QuerySlots } from './querySlots.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
@@ -126,7 +125,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
       },
       security: [{ bearer: [] }, { apiKeyHeader: [] }],
     },
-    transform: jsonSchemaTransform,
+    // Key errors, problem+json and streamed upload bodies, documented for every route in one place.
+    transform: documentRoute,
+    transformObject: documentComponents,
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/docs',

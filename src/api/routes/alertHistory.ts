@@ -33,12 +33,12 @@ const entry = z.object({
 });
 
 const historyQuery = z.object({
-  rule_id: z.coerce.number().int().positive().optional(),
-  state: z.enum(['firing', 'resolved']).optional(),
-  severity: z.enum(SEVERITIES).optional(),
+  rule_id: z.coerce.number().int().positive().optional().describe("Only this rule's episodes"),
+  state: z.enum(['firing', 'resolved']).optional().describe('Only episodes still firing, or only resolved ones'),
+  severity: z.enum(SEVERITIES).optional().describe("Only episodes of rules of this severity"),
   start_date: z.string().max(64).optional().describe('Episodes whose window ends after this (event time, ISO 8601)'),
   end_date: z.string().max(64).optional().describe('Episodes whose window starts before this'),
-  cursor: z.string().regex(/^\d{1,18}$/, 'expected the next_cursor of a previous page').optional(),
+  cursor: z.string().regex(/^\d{1,18}$/, 'expected the next_cursor of a previous page').optional().describe('The `next_cursor` of the previous page'),
   limit: limitParam(500, 50),
 });
 
@@ -74,7 +74,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
         tags: ['alerts'],
         summary: "An episode's notifications, each with its attempts",
         description: "Each channel's type and host; its full URL (a Slack or token webhook's URL is its credential) only for keys with the admin scope.",
-        params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('The history entry (episode) id') }),
         response: {
           200: z.object({
             items: z.array(z.object({

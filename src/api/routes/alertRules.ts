@@ -16,7 +16,7 @@ import type { QuerySlots } from '../querySlots.js';
 import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
-const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('The alert rule id') });
 
 /**
  * RFC 7396 JSON merge patch: objects merge key by key, `null` removes a key, anything else

@@ -35,7 +35,7 @@ export function alertSilenceRoutes(deps: ServerDeps): FastifyPluginAsync {
     app.delete('/alerts/silences/:id', {
       config: { access: 'admin' },
       schema: {
-        tags: ['alerts'], summary: 'End a silence now', params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        tags: ['alerts'], summary: 'End a silence now', params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('The silence id') }),
         response: { 204: z.null(), 404: problemSchema },
       },
     }, async (req, reply) => {

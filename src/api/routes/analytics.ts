@@ -90,8 +90,10 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
           + 'that keeps at most 300 points. With `group_by`, each point splits its count among the ten largest groups and `other`. '
           + 'With `route`, only that route\'s records (its traffic sums to its count in /analytics/endpoints over the same range).',
         querystring: analyticsRangeQuery.extend({
-          interval: z.enum(['auto', ...(Object.keys(TRAFFIC_INTERVALS) as (keyof typeof TRAFFIC_INTERVALS)[])]).default('auto'),
-          group_by: z.enum(['status_class', 'level', 'route', 'source']).optional(),
+          interval: z.enum(['auto', ...(Object.keys(TRAFFIC_INTERVALS) as (keyof typeof TRAFFIC_INTERVALS)[])]).default('auto')
+            .describe('Bucket width; `auto`: the finest that keeps at most 300 points'),
+          group_by: z.enum(['status_class', 'level', 'route', 'source']).optional()
+            .describe('Split each point among the ten largest groups of this field and `other`'),
           route: z.string().min(1).max(1024).optional().describe('One normalised route, as /analytics/endpoints names it (e.g. `/api/users/{id}`)'),
         }),
         response: {
@@ -131,7 +133,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         summary: 'Routes with their traffic, error rate and latency percentiles',
         description: '`sort=p95` with a `min_count` is the high-latency endpoints view.',
         querystring: analyticsRangeQuery.extend({
-          sort: z.enum(ENDPOINT_SORTS).default('count'),
+          sort: z.enum(ENDPOINT_SORTS).default('count').describe('Order: most requests, highest error rate, or slowest by p95, p99 or average'),
           limit: limitParam(1000, 50).describe('Routes, 1–1000'),
           min_count: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').default(1)
             .describe('Leave out routes with fewer requests'),

@@ -53,7 +53,7 @@ export function apiKeyRoutes(deps: ServerDeps & { onKeyRevoked: (id: number) => 
         tags: ['auth'],
         summary: 'Revoke an API key',
         description: 'Takes effect at once in this process and within 10 s in others; the key\'s live tails end too. The last admin key cannot be revoked (409).',
-        params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }),
+        params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('The key id (not the key), as GET /auth/keys lists it') }),
         response: { 204: z.null(), 404: problemSchema, 409: problemSchema },
       },
     }, async (req, reply) => {

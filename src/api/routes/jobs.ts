@@ -64,7 +64,7 @@ export const jobSchema = z.object({
   ),
 });
 
-const idParams = z.object({ id: z.uuid('must be a job id (UUID)') });
+const idParams = z.object({ id: z.uuid('must be a job id (UUID)').describe('The job id (a UUID), as the upload answered it in `job_id`') });
 
 const codeList = REJECTION_CODES.map((c) => `\`${c}\` (${REJECTION_REASONS[c]})`).join(', ');
 const rejectionCodeParam = z.enum(REJECTION_CODES, { error: `must be a rejection code: ${REJECTION_CODES.join(', ')}` });
@@ -111,9 +111,9 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
         tags: ['ingest'],
         summary: 'Ingest jobs, newest first',
         querystring: z.object({
-          status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional(),
+          status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional().describe('Only jobs in this state'),
           limit: limitParam(200, 50),
-          cursor: z.string().max(200).optional(),
+          cursor: z.string().max(200).optional().describe('The `next_cursor` of the previous page'),
         }),
         response: { 200: z.object({ items: z.array(jobSchema), next_cursor: z.string().nullable() }), 400: problemSchema },
       },

@@ -53,7 +53,7 @@ export function routeRuleRoutes(deps: ServerDeps): FastifyPluginAsync {
       schema: {
         tags: ['analytics'],
         summary: 'Delete a route rule',
-        params: z.object({ id: z.coerce.number().int().positive() }),
+        params: z.object({ id: z.coerce.number().int().positive().describe('The route rule id') }),
         response: { 204: z.null(), 404: problemSchema },
       },
     }, async (req, reply) => {
