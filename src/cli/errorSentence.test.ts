@@ -41,6 +41,8 @@ describe('errorSentence', () => {
     expect(errorSentence(wrapped, { databaseUrl: 'postgresql://postgres@127.0.0.1:5999/postgres' }))
       .toBe('nothing accepts connections at 127.0.0.1:5999 (DATABASE_URL); start PostgreSQL there, correct the host and port, or unset DATABASE_URL to use the embedded database');
     expect(errorSentence(wrapped, {})).toBeUndefined();
+    // ingest against a stopped server, with DATABASE_URL in the environment: not the database's error.
+    expect(errorSentence(wrapped, { databaseUrl: 'postgresql://postgres@127.0.0.1/postgres' })).toBeUndefined();
   });
 
   it('still gives the sentence for a DATABASE_URL that is no WHATWG URL (a socket directory in ?host=)', () => {
@@ -52,6 +54,8 @@ describe('errorSentence', () => {
     const err = nodeError('getaddrinfo ENOTFOUND pg.internal', { code: 'ENOTFOUND', hostname: 'pg.internal' });
     expect(errorSentence(err, { databaseUrl: 'postgresql://u@pg.internal/db' }))
       .toBe('the host "pg.internal" in DATABASE_URL is not found; correct it, or unset DATABASE_URL to use the embedded database');
+    expect(errorSentence(nodeError('getaddrinfo ENOTFOUND logs.example', { code: 'ENOTFOUND', hostname: 'logs.example' }), { databaseUrl: 'postgresql://u@pg.internal/db' }))
+      .toBeUndefined();
   });
 
   it('passes a held DATA_DIR\'s own sentence through, and leaves unknown errors alone (they keep their stack trace)', () => {

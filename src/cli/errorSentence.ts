@@ -17,8 +17,8 @@ import { DataDirLockedError } from '../db/dataDirLock.js';
  * | SQLSTATE 28000         | the role is unknown (or pg_hba.conf refuses it) | createuser / pg_hba.conf, or another user |
  * | SQLSTATE 28P01         | the password is wrong                          | correct it in DATABASE_URL               |
  *
- * The connection errors are read as DATABASE_URL's only when one is set: the client commands
- * (ingest, tail) say themselves when their server does not answer.
+ * The connection errors are read as DATABASE_URL's only when one is set and names the refused port
+ * (the unknown host): the client commands (ingest, tail) fail so too when their server does not answer.
  */
 export interface ErrorContext {
   /** DATABASE_URL as configured; never printed whole (it may hold a password). */
@@ -35,11 +35,15 @@ const SENTENCES: Readonly<Record<string, Sentence>> = {
     `binding port ${port} on ${at} needs privileges this process lacks; set PORT above 1023 (or put a reverse proxy in front)`),
   EADDRNOTAVAIL: (err) => listening(err, (at) =>
     `HOST ${at} is not an address of this machine; set HOST to 127.0.0.1, 0.0.0.0 or one of its addresses`),
-  ECONNREFUSED: (err, ctx) => database(ctx, (db) =>
-    `nothing accepts connections at ${typeof err.address === 'string' ? `${err.address}:${String(err.port)}` : db.at} (DATABASE_URL); `
-    + 'start PostgreSQL there, correct the host and port, or unset DATABASE_URL to use the embedded database'),
-  ENOTFOUND: (_err, ctx) => unknownHost(ctx),
-  EAI_AGAIN: (_err, ctx) => unknownHost(ctx),
+  // Only when the refused port (the unknown host) is DATABASE_URL's: `ingest` against a stopped server fails so too.
+  ECONNREFUSED: (err, ctx) => database(ctx, (db) => {
+    const port = typeof err.port === 'number' ? String(err.port) : undefined;
+    if (db.port !== undefined && port !== undefined && port !== db.port) return undefined;
+    const at = typeof err.address === 'string' && port !== undefined ? `${err.address}:${port}` : db.at;
+    return `nothing accepts connections at ${at} (DATABASE_URL); start PostgreSQL there, correct the host and port, or unset DATABASE_URL to use the embedded database`;
+  }),
+  ENOTFOUND: (err, ctx) => unknownHost(err, ctx),
+  EAI_AGAIN: (err, ctx) => unknownHost(err, ctx),
   '3D000': (err, ctx) => database(ctx, (db) => {
     const name = /database "(.+)" does not exist/.exec(err.message)?.[1] ?? db.name;
     return `PostgreSQL at ${db.at} has no database "${name}"; create it (createdb${db.options}${db.user ? ` -U ${db.user}` : ''} ${name}) or name another in DATABASE_URL`;
@@ -75,6 +79,7 @@ interface DatabaseTarget {
   /** Where, for the sentence: `host:port`, or "the DATABASE_URL server" when the URL is not a WHATWG URL (`postgresql://u@/db?host=/run/postgresql`). */
   at: string;
   host: string | undefined;
+  port: string | undefined;
   /** The user and database the URL names ('' when it cannot be read). */
   user: string;
   name: string;
@@ -82,23 +87,23 @@ interface DatabaseTarget {
   options: string;
 }
 
-function database(ctx: ErrorContext, say: (db: DatabaseTarget) => string): string | undefined {
+function database(ctx: ErrorContext, say: (db: DatabaseTarget) => string | undefined): string | undefined {
   if (!ctx.databaseUrl) return undefined;
   let url: URL;
   try {
     url = new URL(ctx.databaseUrl);
   } catch {
-    return say({ at: 'the DATABASE_URL server', host: undefined, user: '', name: '', options: '' });
+    return say({ at: 'the DATABASE_URL server', host: undefined, port: undefined, user: '', name: '', options: '' });
   }
   // libpq's defaults for what the URL leaves out (a socket directory in ?host= is shown as given).
   const host = url.searchParams.get('host') ?? (url.hostname || 'localhost');
   const port = url.port || '5432';
   const user = decodeURIComponent(url.username) || 'postgres';
   const name = decodeURIComponent(url.pathname.slice(1)) || user;
-  return say({ at: `${host}:${port}`, host, user, name, options: ` -h ${host} -p ${port}` });
+  return say({ at: `${host}:${port}`, host, port, user, name, options: ` -h ${host} -p ${port}` });
 }
 
-function unknownHost(ctx: ErrorContext): string | undefined {
-  return database(ctx, (db) =>
-    `the host ${db.host === undefined ? '' : `"${db.host}" `}in DATABASE_URL is not found; correct it, or unset DATABASE_URL to use the embedded database`);
+function unknownHost(err: NodeError, ctx: ErrorContext): string | undefined {
+  return database(ctx, (db) => (db.host !== undefined && typeof err.hostname === 'string' && err.hostname !== db.host ? undefined
+    : `the host ${db.host === undefined ? '' : `"${db.host}" `}in DATABASE_URL is not found; correct it, or unset DATABASE_URL to use the embedded database`));
 }
