@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, TEST_ADMIN_KEY, TSX_IMPORT } from './helpers/env.js';
+import { freePort } from '../bench/serverProcess.js';
+import { REPO_ROOT, TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_SECRET_KEY, TSX_IMPORT } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
@@ -14,6 +16,11 @@ function cli(args: string[], env: Record<string, string> = {}): { code: number |
     timeout: 120_000,
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+/** Waits for a condition the test cannot await directly (output from a child process). */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 describe('loginsights CLI', () => {
@@ -76,7 +83,6 @@ describe('loginsights CLI', () => {
     expect(key).toBeDefined();
     const listed = cli(['keys', 'list'], env);
     expect(listed.stdout).toMatch(new RegExp(`^\\d+\\t${key!.slice(0, 12)}\\tgrafana\\tread\\t`, 'm'));
-    expect(cli(['keys', 'create', '--scopes', 'root'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--scopes: expected a comma list/) as unknown });
 
     const own = await spawnServer({ ...env });
     try {
@@ -90,21 +96,87 @@ describe('loginsights CLI', () => {
     }
     const id = /^(\d+)\t/m.exec(listed.stdout)![1]!;
     expect(cli(['keys', 'revoke', id], env)).toMatchObject({ code: 0, stdout: expect.stringMatching(/revoked key/) as unknown });
-    expect(cli(['keys', 'list'], env).stdout.trim()).toBe('');
+    const empty = cli(['keys', 'list'], env);
+    expect(empty.stdout).toBe('');
+    expect(empty.stderr.trim()).toBe('no active API keys; create one with `loginsights keys create --scopes admin`');
   }, 300_000);
 
-  it('keys revoke refuses the last active admin key in one sentence, and keeps it', () => {
-    const env = { DATA_DIR: path.join(dir, 'last-admin-data'), ADMIN_API_KEY: '' };
-    const created = cli(['keys', 'create', '--name', 'only admin'], env);
-    expect(created.code, created.stderr).toBe(0);
-    const id = /created key (\d+) /.exec(created.stdout)![1]!;
-    const refused = cli(['keys', 'revoke', id], env);
+  it('serve on a port in use stops in one line and creates no key; the next start prints the key, which keys revoke keeps', async () => {
+    const env = { DATA_DIR: path.join(dir, 'fresh-data'), ADMIN_API_KEY: '' };
+    const busy = net.createServer();
+    const port = await new Promise<number>((resolve) => busy.listen(0, '127.0.0.1', () => resolve((busy.address() as net.AddressInfo).port)));
+    try {
+      const res = cli(['serve'], { ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' });
+      expect(res.code).not.toBe(0);
+      expect(res.stderr.trim().split('\n')).toEqual([
+        `loginsights: port ${port} on 127.0.0.1 is in use (another Log Insights? \`lsof -i :${port}\`); set PORT to another port or stop that process`,
+      ]);
+      expect(res.stdout).not.toMatch(/an admin key was created/);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
+
+    // Nothing was lost: the next start, on a free port, creates the first admin key and shows it.
+    const own = await spawnServer(env);
+    try {
+      await until(() => /listening on/.test(own.output()));
+      expect(own.output()).toMatch(/an admin key was created/);
+    } finally {
+      own.child.kill('SIGTERM');
+      await own.exited;
+    }
+    const listed = cli(['keys', 'list'], env);
+    const id = /^(\d+)\t\S+\tbootstrap admin\tadmin\t/m.exec(listed.stdout)?.[1];
+    expect(id, listed.stdout).toBeDefined();
+    const refused = cli(['keys', 'revoke', id!], env);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim().split('\n')).toEqual([
       `loginsights: key ${id} is the last active admin key, so it stays: create another admin key first (keys create --scopes admin), then revoke this one`,
     ]);
+    const unknown = cli(['keys', 'revoke', '9999'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim().split('\n')).toEqual(['loginsights: there is no active key 9999 (see keys list)']);
     expect(cli(['keys', 'list'], env).stdout).toMatch(new RegExp(`^${id}\\t`, 'm'));
   }, 300_000);
+
+  it('keys revoke and keys create --scopes refuse a bad argument in one line, before opening the database', () => {
+    const env = { DATA_DIR: path.join(dir, 'never-opened') };
+    const notId = cli(['keys', 'revoke', 'abc'], env);
+    expect(notId.code).not.toBe(0);
+    expect(notId.stderr.trim().split('\n')).toEqual([expect.stringMatching(/'abc'.*a key id is a number \(see keys list\)$/)]);
+    const typo = cli(['keys', 'create', '--scopes', 'read,raed'], env);
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr.trim().split('\n')).toEqual([expect.stringMatching(/'read,raed'.*unknown scope raed; valid scopes: ingest, read, admin$/)]);
+    expect(fs.existsSync(env.DATA_DIR)).toBe(false);
+  });
+
+  it('a DATABASE_URL whose port refuses connections stops serve in one line', async () => {
+    const port = await freePort();
+    const res = cli(['serve'], { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`, SECRET_KEY: TEST_SECRET_KEY, PORT: '0' });
+    expect(res.code).not.toBe(0);
+    expect(res.stderr.trim().split('\n')).toEqual([
+      `loginsights: nothing accepts connections at 127.0.0.1:${port} (DATABASE_URL); start PostgreSQL there, correct the host and port, or unset DATABASE_URL to use the embedded database`,
+    ]);
+  });
+
+  it.skipIf(!TEST_DATABASE_URL)('a DATABASE_URL naming a missing database or an unknown role stops in one line', () => {
+    const base = new URL(TEST_DATABASE_URL!);
+    const noDb = new URL(base);
+    noDb.pathname = '/loginsights_no_such_db';
+    const db = cli(['migrate'], { DATABASE_URL: noDb.href, SECRET_KEY: TEST_SECRET_KEY });
+    expect(db.code).not.toBe(0);
+    expect(db.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^loginsights: PostgreSQL at \S+ has no database "loginsights_no_such_db"; create it \(createdb .*loginsights_no_such_db\) or name another in DATABASE_URL$/),
+    ]);
+    const noRole = new URL(base);
+    noRole.username = 'loginsights_no_such_role';
+    noRole.password = '';
+    const role = cli(['migrate'], { DATABASE_URL: noRole.href, SECRET_KEY: TEST_SECRET_KEY });
+    expect(role.code).not.toBe(0);
+    expect(role.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^loginsights: PostgreSQL at \S+ refused user "loginsights_no_such_role": .+; create the role \(createuser .*\) or name another user in DATABASE_URL$/),
+    ]);
+  });
 
   it('stops with one line naming a bad configuration variable', () => {
     const res = cli(['serve'], { PORT: 'eighty', DATA_DIR: path.join(dir, 'x') });

@@ -3,12 +3,12 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { readEnvironment } from '../config/env.js';
-import { DataDirLockedError } from '../db/dataDirLock.js';
 import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { dataDirUse } from './dataDirUse.js';
+import { errorSentence } from './errorSentence.js';
 import { ingestFiles } from './ingestCommand.js';
-import { parseScopes, runKeysCommand } from './keysCommand.js';
+import { parseKeyId, parseScopes, runKeysCommand } from './keysCommand.js';
 import { createLogger } from './logger.js';
 import { parseDateOption, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
@@ -131,7 +131,7 @@ keys.command('list').description('List active keys (prefix, name, scopes, times)
   .action(async () => {
     process.exitCode = await runKeysCommand(configOrExit(), 'list', {});
   });
-keys.command('revoke').description('Revoke a key by id').argument('<id>', 'key id (from keys list)', (v) => Number.parseInt(v, 10))
+keys.command('revoke').description('Revoke a key by id (never the last active admin key)').argument('<id>', 'key id (from keys list)', parseKeyId)
   .action(async (id: number) => {
     process.exitCode = await runKeysCommand(configOrExit(), 'revoke', { id });
   });
@@ -156,8 +156,9 @@ for (const what of ['rollups', 'routes'] as const) {
 try {
   await program.parseAsync();
 } catch (err) {
-  // Another process holds the embedded database: one sentence saying who and what to do, no stack trace.
-  if (!(err instanceof DataDirLockedError)) throw err;
-  console.error(`loginsights: ${err.message}`);
+  // A set-up error (port in use, DATABASE_URL wrong, DATA_DIR held): one sentence and its fix, no stack trace.
+  const sentence = errorSentence(err, { databaseUrl: readEnvironment().DATABASE_URL });
+  if (sentence === undefined) throw err;
+  console.error(`loginsights: ${sentence}`);
   process.exit(2);
 }

@@ -64,16 +64,9 @@ async function serve(
         + 'reads and deletes everything, and requests for any Host name are accepted. Set HOST=127.0.0.1, or turn authentication on.');
     }
   }
-  const bootstrap = await ensureBootstrapKey(db, config.adminApiKey);
-  if (bootstrap.kind === 'generated') {
-    (opts.announce ?? ((t: string) => process.stdout.write(t)))(
-      `\n  No API key existed, so an admin key was created. It is shown this once and stored only as a hash:\n\n` +
-      `      ${bootstrap.key}\n\n  Use it as 'Authorization: Bearer <key>'; create narrower keys with POST /auth/keys.\n\n`,
-    );
-  } else if (bootstrap.kind === 'configured_revoked') {
-    logger.warn({ key_id: bootstrap.id, revoked_at: bootstrap.revokedAt },
-      `ADMIN_API_KEY was revoked on ${bootstrap.revokedAt.slice(0, 10)} (key id ${bootstrap.id}): it stays revoked; remove it from the configuration or create another admin key`);
-  }
+  // ADMIN_API_KEY is stored before the port opens: a client that holds it must never meet a 401.
+  // A generated key only after (see announceBootstrap).
+  if (config.adminApiKey !== undefined) await announceBootstrap(db, config, logger, opts);
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -111,6 +104,7 @@ async function serve(
       url = await app.listen({ host: config.host, port: config.port });
       db.setLockState({ url });
     }
+    if (config.adminApiKey === undefined) await announceBootstrap(db, config, logger, opts);
     return {
       app, db, runner, url,
       async close() {
@@ -124,6 +118,27 @@ async function serve(
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
+  }
+}
+
+/**
+ * Makes sure someone can administer the service, and says so. A generated admin key is printed once
+ * and stored only as a hash, so it is made once the port is bound: made first, a start that then
+ * failed to bind (port in use) printed a key amid the error, and the next start, finding a key, never
+ * showed one again. Until it exists nobody holds a key, so a request in between loses nothing.
+ */
+async function announceBootstrap(
+  db: Db, config: Readonly<Config>, logger: Logger, opts: { announce?: (text: string) => void },
+): Promise<void> {
+  const bootstrap = await ensureBootstrapKey(db, config.adminApiKey);
+  if (bootstrap.kind === 'generated') {
+    (opts.announce ?? ((t: string) => process.stdout.write(t)))(
+      `\n  No API key existed, so an admin key was created. It is shown this once and stored only as a hash:\n\n` +
+      `      ${bootstrap.key}\n\n  Use it as 'Authorization: Bearer <key>'; create narrower keys with POST /auth/keys.\n\n`,
+    );
+  } else if (bootstrap.kind === 'configured_revoked') {
+    logger.warn({ key_id: bootstrap.id, revoked_at: bootstrap.revokedAt },
+      `ADMIN_API_KEY was revoked on ${bootstrap.revokedAt.slice(0, 10)} (key id ${bootstrap.id}): it stays revoked; remove it from the configuration or create another admin key`);
   }
 }
 
