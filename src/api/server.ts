@@ -13,6 +13,7 @@ import { installAuth, requestOwner } from './auth.js';
 import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
+import { installMergePatchParser } from './mergePatchBody.js';
 import { documentComponents, documentRoute } from './openApi.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { QuerySlots } from './querySlots.js';
@@ -144,6 +145,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     ['application/octet-stream', 'text/plain', 'application/gzip', 'application/x-gzip', 'application/x-www-form-urlencoded'],
     (_req, payload, done) => done(null, payload),
   );
+  installMergePatchParser(app);
 
   await app.register(healthRoutes(deps));
   await app.register(formatRoutes(deps));
