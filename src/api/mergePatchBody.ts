@@ -16,6 +16,7 @@ export function installMergePatchParser(app: FastifyInstance): void {
       done(new AppError(415, 'unsupported_media_type', `${MERGE_PATCH_TYPE} is for PATCH only; send application/json`), undefined);
       return;
     }
-    json(req, body, done);
+    // Fastify's own JSON parser (prototype-poisoning checks, its errors): callback style, it returns nothing.
+    void json(req, typeof body === 'string' ? body : body.toString('utf8'), done);
   });
 }
