@@ -33,6 +33,7 @@ export interface Summary {
   total_requests: number;
   /** Every record, error-log lines included. */
   total_records: number;
+  /** Responses with status ≥ 500; not levels.ERROR, which also counts error-log lines at level error or worse. */
   error_count: number;
   error_rate_pct: number;
   client_error_count: number;

@@ -51,6 +51,20 @@ describe.each(BACKENDS)('alert rules API on %s', (kind) => {
     expect((await send('PATCH', `/alerts/rules/${id}`, { threshold: 1 })).status).toBe(404);
   });
 
+  it('takes a PATCH body sent as application/merge-patch+json (RFC 7396), validated the same, and that type on PATCH only', async () => {
+    const id = (await send('POST', '/alerts/rules', SEED)).body!.id as number;
+    const patch = (payload: string, method: 'PATCH' | 'POST' = 'PATCH', url = `/alerts/rules/${id}`) =>
+      svc.inject({ method, url, payload, headers: { 'content-type': 'application/merge-patch+json' } });
+    const patched = await patch('{"threshold": 70, "filter": {"source": "web"}}');
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(patched.json()).toMatchObject({ threshold: 70, filter: { status_code: '500', source: 'web' } });
+    const bad = await patch('{"filter": {"level": "LOUD"}}');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<Problem>().invalid_params[0]!.name).toBe('filter.level');
+    expect((await patch('{"threshold": ')).statusCode).toBe(400);
+    expect((await patch(JSON.stringify(SEED), 'POST', '/alerts/rules')).statusCode).toBe(415);
+  });
+
   it('answers a bad rule with problem+json naming the field, also when a patch makes it bad', async () => {
     const cases: [unknown, string][] = [
       [{ ...SEED, operator: '=>' }, 'operator'],

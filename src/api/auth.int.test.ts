@@ -206,14 +206,19 @@ describe.each(BACKENDS)('authentication and scopes on %s', (kind) => {
     }
   });
 
-  it('sends security headers on every response and keeps CORS closed', async () => {
-    for (const url of ['/healthz', '/logs', '/nope']) {
-      const res = await svc.inject({ method: 'GET', url, headers: { origin: 'https://evil.example' } });
-      expect(res.headers['x-content-type-options'], url).toBe('nosniff');
-      expect(res.headers['content-security-policy'], url).toMatch(/default-src 'self'/);
-      expect(res.headers['strict-transport-security'], url).toBeDefined();
-      expect(res.headers['x-frame-options'], url).toBe('DENY');
-      expect(res.headers['access-control-allow-origin'], url).toBeUndefined();
+  it('sends security headers on every response, refusals (401, 403) included, and keeps CORS closed', async () => {
+    const asIs = {};
+    const noKey = { authorization: '' };
+    const wrongScope = { authorization: `Bearer ${keys.read}` };
+    for (const [url, headers, status] of [['/healthz', asIs, 200], ['/logs', asIs, 200], ['/nope', asIs, 404], ['/logs', noKey, 401], ['/auth/keys', wrongScope, 403]] as const) {
+      const res = await svc.inject({ method: 'GET', url, headers: { origin: 'https://evil.example', ...headers } });
+      const label = `${url} ${status}`;
+      expect(res.statusCode, label).toBe(status);
+      expect(res.headers['x-content-type-options'], label).toBe('nosniff');
+      expect(res.headers['content-security-policy'], label).toMatch(/default-src 'self'/);
+      expect(res.headers['strict-transport-security'], label).toBeDefined();
+      expect(res.headers['x-frame-options'], label).toBe('DENY');
+      expect(res.headers['access-control-allow-origin'], label).toBeUndefined();
     }
     const preflight = await svc.inject({ method: 'OPTIONS', url: '/logs', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
@@ -249,6 +254,7 @@ describe('authentication settings (PGlite)', () => {
       const limited = await svc.inject({ method: 'GET', url: '/logs' });
       expect(limited.statusCode).toBe(429);
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(limited.headers['x-frame-options']).toBe('DENY');
       expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
       expect(limited.json<{ code: string; detail: string }>()).toMatchObject({ code: 'rate_limited', detail: expect.stringMatching(/RATE_LIMIT_PER_MINUTE/) as unknown });
       expect((await svc.inject({ method: 'GET', url: '/logs', headers: { authorization: `Bearer ${other}` } })).statusCode).toBe(200);

@@ -39,6 +39,9 @@ describe.each(BACKENDS)('failed authentication is limited per client address on 
 
       const limited = answers[39]!;
       expect(limited.headers['content-type']).toMatch(/^application\/problem\+json/);
+      // Refused before any route runs, it still carries the headers every answer carries.
+      expect(limited.headers['x-content-type-options']).toBe('nosniff');
+      expect(limited.headers['x-frame-options']).toBe('DENY');
       const retryAfter = Number(limited.headers['retry-after']);
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60);

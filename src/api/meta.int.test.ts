@@ -75,6 +75,15 @@ describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (k
     expect(operator?.description).not.toMatch(/default `>` \(/);
   });
 
+  it("tells apart in the summary's OpenAPI description error_count (5xx responses) and levels.ERROR (records, error-log lines included)", async () => {
+    type Props = Record<string, { description?: string }>;
+    const doc = await svc.getJson<{ paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { properties: Props } }> }> } }> }>('/docs/json');
+    const props = doc.body.paths['/analytics/summary']!.get.responses['200']!.content['application/json']!.schema.properties;
+    expect(props.error_count?.description).toMatch(/status of 500 or more.*Not `levels\.ERROR`.*error-log lines/);
+    expect(props.client_error_count?.description).toMatch(/400 to 499.*Not `levels\.WARN`/);
+    expect(props.levels?.description).toMatch(/error-log lines included.*`levels\.ERROR` ≥ `error_count`/);
+  });
+
   it('exposes Prometheus metrics with the ingest counters', async () => {
     const res = await svc.inject({ method: 'GET', url: '/metrics' });
     expect(res.statusCode).toBe(200);

@@ -13,6 +13,7 @@ import { installAuth, requestOwner } from './auth.js';
 import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import { installDeadline } from './deadline.js';
+import { installMergePatchParser } from './mergePatchBody.js';
 import { documentComponents, documentRoute } from './openApi.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { QuerySlots } from './querySlots.js';
@@ -63,13 +64,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, { status: 404, code: 'not_found', detail: `no route for ${req.method} ${req.url.split('?')[0] ?? ''}` }));
 
-  // Before any route: the onRoute check must see every route, and key checks run before rate limits.
-  const auth = installAuth(app, {
-    db: deps.db, disabled: deps.config.authDisabled, failuresPerMinute: deps.config.authFailuresPerMinute, registry: deps.registry,
-  });
-  if (deps.config.authDisabled) installAuthDisabledGuard(app, { host: deps.config.host });
-  // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
-  installDeadline(app, deps.config.queryTimeoutMs + 1_000);
+  // First of the onRequest hooks, so that answers refused before any route runs (401, 403, 429 from
+  // authentication) carry the same security headers as every other answer.
   await app.register(fastifyHelmet, {
     // Written out whole (no helmet defaults, which allow styles and fonts from any https: origin and
     // inline styles): the dashboard and Swagger UI load scripts, styles and fonts from this origin only,
@@ -87,6 +83,13 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     // What frame-ancestors 'none' says, for browsers that only know the older header.
     xFrameOptions: { action: 'deny' },
   });
+  // Before any route: the onRoute check must see every route, and key checks run before rate limits.
+  const auth = installAuth(app, {
+    db: deps.db, disabled: deps.config.authDisabled, failuresPerMinute: deps.config.authFailuresPerMinute, registry: deps.registry,
+  });
+  if (deps.config.authDisabled) installAuthDisabledGuard(app, { host: deps.config.host });
+  // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
+  installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyCors, { origin: deps.config.corsOrigins.length ? deps.config.corsOrigins : false });
   if (deps.config.rateLimitPerMinute > 0) {
     await app.register(fastifyRateLimit, {
@@ -144,6 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     ['application/octet-stream', 'text/plain', 'application/gzip', 'application/x-gzip', 'application/x-www-form-urlencoded'],
     (_req, payload, done) => done(null, payload),
   );
+  installMergePatchParser(app);
 
   await app.register(healthRoutes(deps));
   await app.register(formatRoutes(deps));

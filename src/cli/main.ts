@@ -3,6 +3,7 @@ import os from 'node:os';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../config/config.js';
 import { readEnvironment } from '../config/env.js';
+import { describeSettings } from '../config/settingsHelp.js';
 import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { dataDirUse } from './dataDirUse.js';
@@ -10,7 +11,8 @@ import { errorSentence } from './errorSentence.js';
 import { ingestFiles } from './ingestCommand.js';
 import { parseKeyId, parseScopes, runKeysCommand } from './keysCommand.js';
 import { createLogger } from './logger.js';
-import { parseDateOption, runRebuild } from './rebuildCommand.js';
+import { packageVersion } from './packageVersion.js';
+import { parseDateOption, rebuildRangeProblem, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
 import { tailLogs } from './tailCommand.js';
 
@@ -36,11 +38,13 @@ function serverUrl(given: string | undefined): string {
 
 const program = new Command()
   .name('loginsights')
-  .description('Log Insights: upload, parse, store and search Nginx/Apache logs');
+  .description('Log Insights: upload, parse, store and search Nginx/Apache logs')
+  .version(packageVersion());
 
 program
   .command('serve')
   .description('Run the API server (embedded database unless DATABASE_URL is set)')
+  .addHelpText('after', () => `\n${describeSettings()}`)
   .action(async () => {
     const config = configOrExit();
     const logger = createLogger(config);
@@ -149,6 +153,11 @@ for (const what of ['rollups', 'routes'] as const) {
     .option('--from <date>', 'first day (ISO 8601; default: the oldest day with raw rows)', parseDateOption)
     .option('--to <date>', 'end, exclusive (ISO 8601; default: after the newest day)', parseDateOption)
     .action(async (o: { from?: Date; to?: Date }) => {
+      const problem = rebuildRangeProblem(o);
+      if (problem) {
+        console.error(`loginsights: ${problem}`);
+        process.exit(2);
+      }
       await runRebuild(configOrExit(), what, o);
     });
 }

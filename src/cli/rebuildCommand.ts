@@ -15,6 +15,16 @@ export function parseDateOption(value: string): Date {
 }
 
 /**
+ * Why --from and --to make no range, as one line naming both; undefined when they make one. An empty
+ * range would rebuild nothing and say so in a way that reads like success.
+ */
+export function rebuildRangeProblem(range: RebuildOptions): string | undefined {
+  const { from, to } = range;
+  if (from && to && from >= to) return `--from (${from.toISOString()}) must be before --to (${to.toISOString()}), which is exclusive`;
+  return undefined;
+}
+
+/**
  * `loginsights rollups rebuild` and `loginsights routes rebuild`: open the database directly (with
  * PGlite, a running server holds its data directory and the command is refused) and recompute day by day.
  */

@@ -37,7 +37,7 @@ const booleanString = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /** Environment variables the service reads, with their defaults. Nothing else reads process.env. */
-const envSchema = z.object({
+export const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')

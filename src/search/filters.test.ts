@@ -41,6 +41,16 @@ describe('parseDateParam', () => {
   it.each(['yesterday', '2026-13-01', '1/10/2026', '2026-10-01T25:00:00Z'])('rejects %j', (v) => {
     expect(() => parseDateParam('end_date', v)).toThrow(FilterError);
   });
+  it('reads a space before the offset as the + a query string decoded to it, as many APIs do', () => {
+    expect(parseDateParam('start_date', '2026-10-01T02:00:00 02:00')).toBe('2026-10-01T00:00:00.000Z');
+    expect(parseDateParam('start_date', '2026-10-01 02:30 0230')).toBe('2026-10-01T00:00:00.000Z');
+    expect(parseDateParam('start_date', '2026-10-01T02:00:00.5 02')).toBe('2026-10-01T00:00:00.500Z');
+    // Only after a time: a date and a time stay a date and a time.
+    expect(parseDateParam('start_date', '2026-10-01 02:00')).toBe('2026-10-01T02:00:00.000Z');
+  });
+  it('says in a bad date\'s message that a + in a URL is written %2B', () => {
+    expect(() => parseDateParam('start_date', '2026-10-01T02:00:00 2:00')).toThrow(/write \+ as %2B/);
+  });
 });
 
 describe('parseEndpointFilter and escapeLike', () => {

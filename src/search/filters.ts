@@ -71,13 +71,25 @@ const MAX_DATE_MS = Date.UTC(2100, 0, 1);
 
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
 
+/**
+ * A query string decodes `+` to a space, so `?start_date=2026-10-01T00:00:00+02:00` arrives with a space
+ * before the offset: read it as the `+` it was (as many APIs do). Only after a time, so that a date and a
+ * time (`2026-10-01 02:00`) stay what they are.
+ */
+const SPACED_OFFSET = /^(.+\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$/;
+/** An offset of hours alone (`+02`), which ISO 8601 allows and V8's Date.parse does not. */
+const HOURS_OFFSET = /(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$/;
+const PLUS_IN_URL = 'in a URL, write + as %2B';
+
 /** ISO 8601 date or date-time; without a zone it is UTC. Returns a normalised ISO string. */
-export function parseDateParam(param: string, value: string): string {
-  if (!ISO_8601.test(value)) throw new FilterError(param, `'${value.slice(0, 40)}' is not an ISO 8601 date-time (e.g. 2026-10-01T00:00:00Z)`);
+export function parseDateParam(param: string, given: string): string {
+  const value = given.replace(SPACED_OFFSET, '$1+$2').replace(HOURS_OFFSET, '$1$2:00');
+  const shown = `'${given.slice(0, 40)}'`;
+  if (!ISO_8601.test(value)) throw new FilterError(param, `${shown} is not an ISO 8601 date-time (e.g. 2026-10-01T00:00:00Z; ${PLUS_IN_URL})`);
   const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value) && value.length > 10;
   const normalised = value.length === 10 ? `${value}T00:00:00Z` : hasZone ? value : `${value}Z`;
   const ms = Date.parse(normalised.replace(' ', 'T'));
-  if (Number.isNaN(ms)) throw new FilterError(param, `'${value.slice(0, 40)}' is not a valid date`);
+  if (Number.isNaN(ms)) throw new FilterError(param, `${shown} is not a valid date (${PLUS_IN_URL})`);
   // Records lie in 1970–2099 (parseSpoolFile rejects the rest). Unbounded years were a 500: PostgreSQL
   // has no year 0000, and ranges derived from the bounds (`compare=previous`, bucket ends) crossed
   // year 9999, which toISOString writes as '+010000-…' and PostgreSQL refuses.

@@ -12,6 +12,7 @@ import { abandonedSignal } from '../deadline.js';
 import { literalRefusal, type DestinationPolicy } from '../../domain/destinationPolicy.js';
 import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
+import { MERGE_PATCH_TYPE } from '../mergePatchBody.js';
 import type { QuerySlots } from '../querySlots.js';
 import { dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
@@ -155,8 +156,9 @@ export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
       schema: {
         tags: ['alerts'],
         summary: 'Change some fields of an alert rule (JSON merge patch, RFC 7396)',
-        description: 'Objects merge key by key (`{"filter": {"source": "web"}}` adds a source filter), `null` removes a key, lists are replaced. The result is validated as a new rule would be.',
+        description: 'Objects merge key by key (`{"filter": {"source": "web"}}` adds a source filter), `null` removes a key, lists are replaced. The result is validated as a new rule would be. The body may be sent as `application/merge-patch+json` or `application/json`.',
         params: idParams,
+        consumes: ['application/json', MERGE_PATCH_TYPE],
         body: z.record(z.string(), z.unknown()),
         response: { 200: storedRuleSchema, 400: problemSchema, 404: problemSchema },
       },

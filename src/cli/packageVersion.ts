@@ -1,0 +1,18 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The version in this package's package.json, found by walking up from this file: the same code runs
+ * from src/cli (tsx) and from dist/src/cli (built), at different depths.
+ */
+export function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found above the CLI code');
+    dir = up;
+  }
+}
