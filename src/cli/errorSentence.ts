@@ -16,16 +16,22 @@ import { DataDirLockedError } from '../db/dataDirLock.js';
  * | SQLSTATE 3D000         | DATABASE_URL names a database that is absent   | createdb, or name another                |
  * | SQLSTATE 28000         | the role is unknown (or pg_hba.conf refuses it) | createuser / pg_hba.conf, or another user |
  * | SQLSTATE 28P01         | the password is wrong                          | correct it in DATABASE_URL               |
+ * | ECONNREFUSED (client)  | ingest: no server listens at --server          | npm start, or pass --server              |
+ * | ENOTFOUND (client)     | ingest: --server's host name does not resolve  | correct --server                         |
+ * | EISDIR, ENOENT (client)| ingest: a named file is a directory, or absent | name the files in it; check the path     |
  *
  * The connection errors are read as DATABASE_URL's only when one is set and names the refused port
- * (the unknown host): the client commands (ingest, tail) fail so too when their server does not answer.
+ * (the unknown host), as the client's server's when `server` is set: a client command (ingest) sets
+ * it, and only there are the files the person named the ones EISDIR and ENOENT are about.
  */
 export interface ErrorContext {
   /** DATABASE_URL as configured; never printed whole (it may hold a password). */
   databaseUrl?: string | undefined;
+  /** The server a client command talks to (its --server); unset for the commands that open the database. */
+  server?: string | undefined;
 }
 
-type NodeError = Error & { code?: unknown; syscall?: unknown; address?: unknown; port?: unknown; hostname?: unknown };
+type NodeError = Error & { code?: unknown; syscall?: unknown; address?: unknown; port?: unknown; hostname?: unknown; path?: unknown };
 type Sentence = (err: NodeError, ctx: ErrorContext) => string | undefined;
 
 const SENTENCES: Readonly<Record<string, Sentence>> = {
@@ -36,7 +42,7 @@ const SENTENCES: Readonly<Record<string, Sentence>> = {
   EADDRNOTAVAIL: (err) => listening(err, (at) =>
     `HOST ${at} is not an address of this machine; set HOST to 127.0.0.1, 0.0.0.0 or one of its addresses`),
   // Only when the refused port (the unknown host) is DATABASE_URL's: `ingest` against a stopped server fails so too.
-  ECONNREFUSED: (err, ctx) => database(ctx, (db) => {
+  ECONNREFUSED: (err, ctx) => client(ctx, (server) => `no Log Insights server at ${server} (connection refused); start it with \`npm start\` or pass --server`) ?? database(ctx, (db) => {
     const port = typeof err.port === 'number' ? String(err.port) : undefined;
     if (db.port !== undefined && port !== undefined && port !== db.port) return undefined;
     const at = typeof err.address === 'string' && port !== undefined ? `${err.address}:${port}` : db.at;
@@ -44,6 +50,9 @@ const SENTENCES: Readonly<Record<string, Sentence>> = {
   }),
   ENOTFOUND: (err, ctx) => unknownHost(err, ctx),
   EAI_AGAIN: (err, ctx) => unknownHost(err, ctx),
+  EISDIR: (err, ctx) => client(ctx, () =>
+    `is a directory, not a log file; name the files in it${typeof err.path === 'string' ? ` (${err.path.replace(/\/+$/, '')}/*.log)` : ''}`),
+  ENOENT: (err, ctx) => client(ctx, () => (typeof err.path === 'string' ? 'no such file; check the path' : undefined)),
   '3D000': (err, ctx) => database(ctx, (db) => {
     const name = /database "(.+)" does not exist/.exec(err.message)?.[1] ?? db.name;
     return `PostgreSQL at ${db.at} has no database "${name}"; create it (createdb${db.options}${db.user ? ` -U ${db.user}` : ''} ${name}) or name another in DATABASE_URL`;
@@ -103,7 +112,14 @@ function database(ctx: ErrorContext, say: (db: DatabaseTarget) => string | undef
   return say({ at: `${host}:${port}`, host, port, user, name, options: ` -h ${host} -p ${port}` });
 }
 
+/** A client command's sentence (`server` set); the database's entries then never apply. */
+function client(ctx: ErrorContext, say: (server: string) => string | undefined): string | undefined {
+  return ctx.server === undefined ? undefined : say(ctx.server);
+}
+
 function unknownHost(err: NodeError, ctx: ErrorContext): string | undefined {
+  const server = client(ctx, (at) => `the host of ${at} is not found (${String(err.hostname ?? err.code)}); correct --server`);
+  if (server !== undefined) return server;
   return database(ctx, (db) => (db.host !== undefined && typeof err.hostname === 'string' && err.hostname !== db.host ? undefined
     : `the host ${db.host === undefined ? '' : `"${db.host}" `}in DATABASE_URL is not found; correct it, or unset DATABASE_URL to use the embedded database`));
 }

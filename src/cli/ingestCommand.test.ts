@@ -3,6 +3,7 @@ import { jobReport } from './ingestCommand.js';
 
 const job = {
   id: 'j1', status: 'succeeded', format: 'nginx_combined_timed', bytes_total: 10, bytes_processed: 10,
+  lines_processed: 3000,
   lines_ingested: 3000, lines_rejected: 0, lines_skipped: 0, records_ingested: 3000, error: null,
 };
 

@@ -100,16 +100,27 @@ export async function getJob(db: Queryable, id: string): Promise<IngestJob | und
   return res.rows[0] && withCatchAllWarnings(res.rows[0]);
 }
 
-/** Newest first, keyset-paginated on (created_at, id); each as getJob shows it. */
+/**
+ * Newest first, keyset-paginated on (created_at, id); each as getJob shows it. `source` and `sha256`
+ * find the jobs of one content (the key of createJob): a client asks before sending a large file.
+ */
 export async function listJobs(
   db: Queryable,
-  opts: { limit: number; status?: JobStatus | undefined; after?: { createdAt: string; id: string } | undefined },
+  opts: {
+    limit: number;
+    status?: JobStatus | undefined;
+    source?: string | undefined;
+    sha256?: string | undefined;
+    after?: { createdAt: string; id: string } | undefined;
+  },
 ): Promise<IngestJob[]> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (opts.status) {
-    params.push(opts.status);
-    where.push(`status = $${params.length}`);
+  for (const column of ['status', 'source', 'sha256'] as const) {
+    const value = opts[column];
+    if (value === undefined) continue;
+    params.push(value);
+    where.push(`${column} = $${params.length}`);
   }
   if (opts.after) {
     params.push(opts.after.createdAt, opts.after.id);

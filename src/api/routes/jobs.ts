@@ -112,6 +112,11 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
         summary: 'Ingest jobs, newest first',
         querystring: z.object({
           status: z.enum(['queued', 'running', 'succeeded', 'failed']).optional().describe('Only jobs in this state'),
+          source: z.string().min(1).max(200).optional().describe('Only jobs of this source'),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits').optional().describe(
+            'Only jobs of this content: the SHA-256 of the (decompressed) log, as the job shows it. With `source`, whether an ' +
+            'upload would be a duplicate (a job that is not failed) before sending it; `loginsights ingest` asks so',
+          ),
           limit: limitParam(200, 50),
           cursor: z.string().max(200).optional().describe('The `next_cursor` of the previous page'),
         }),
@@ -119,7 +124,8 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => {
       const after = req.query.cursor ? decodeJobCursor(req.query.cursor) : undefined;
-      const rows = await listJobs(deps.db, { limit: req.query.limit + 1, status: req.query.status, after });
+      const { limit, status, source, sha256 } = req.query;
+      const rows = await listJobs(deps.db, { limit: limit + 1, status, source, sha256, after });
       const items = rows.slice(0, req.query.limit);
       const last = items[items.length - 1];
       return { items, next_cursor: rows.length > req.query.limit && last ? encodeJobCursor(last.created_at, last.id) : null };
