@@ -35,7 +35,7 @@ describe('loginsights CLI', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ingest uploads files, waits for their jobs and prints the counts', () => {
+  it('ingest uploads files with their names, waits for their jobs and prints the counts; a duplicate is not sent', async () => {
     const file = path.join(dir, 'access.log');
     const ok = '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /a?b=1 HTTP/1.1" 200 512 "-" "curl/8.5"';
     fs.writeFileSync(file, `${ok}\n\nnot a log line\n${ok.replace('/a?', '/c?')}\n`);
@@ -47,10 +47,39 @@ describe('loginsights CLI', () => {
     expect(res.stdout).toContain("1 rejected: line does not match the format [layout_mismatch] (first at line 3: nginx_combined: expected ' - ' after $remote_addr (column 1))");
     expect(res.stdout).toMatch(/rejected lines: http:\/\/127\.0\.0\.1:\d+\/ingest\/jobs\/[0-9a-f-]+\/rejected/);
     expect(res.code).toBe(0);
+    // Off a terminal (a pipe here): plain progress lines, none of cli-progress's raw placeholders or broken numbers.
+    expect(res.stderr).toMatch(/^upload access\.log 100% /m);
+    expect(res.stderr).not.toMatch(/\{\w+\}|NaN|Infinity/);
+    const jobs = async (): Promise<{ file_name: string | null }[]> =>
+      ((await (await fetch(`${server.url}/ingest/jobs?source=cli-test`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })).json()) as { items: { file_name: string | null }[] }).items;
+    expect((await jobs()).map((j) => j.file_name)).toEqual(['access.log']);
 
-    const again = cli(['ingest', file, '--server', server.url, '--source', 'cli-test', '--no-progress']);
+    // The same content again: found by its hash before sending, so the server sees no second upload.
+    const again = cli(['ingest', file, '--server', server.url, '--source', 'cli-test']);
     expect(again.stdout).toMatch(/already uploaded as job/);
+    expect(again.stderr).not.toMatch(/upload|lines\/s/);
     expect(again.code).toBe(0);
+    expect(await jobs()).toHaveLength(1);
+  });
+
+  it('ingest reports a directory among the files in one line, ingests the others and exits non-zero', () => {
+    const logs = path.join(dir, 'logs');
+    fs.mkdirSync(logs, { recursive: true });
+    const file = path.join(dir, 'after-dir.log');
+    fs.writeFileSync(file, '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /d HTTP/1.1" 200 5 "-" "curl/8.5"\n');
+    const res = cli(['ingest', logs, file, '--server', server.url, '--source', 'cli-dir', '--no-progress']);
+    expect(res.stderr.trim().split('\n')).toEqual([`loginsights: ${logs}: is a directory, not a log file; name the files in it (${logs}/*.log)`]);
+    expect(res.stdout).toMatch(/after-dir\.log: job [0-9a-f-]+ succeeded/);
+    expect(res.code).toBe(1);
+  });
+
+  it('ingest against a stopped server says so in one line', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const file = path.join(dir, 'stopped.log');
+    fs.writeFileSync(file, 'x\n');
+    const res = cli(['ingest', file, '--server', url]);
+    expect(res.stderr.trim().split('\n')).toEqual([`loginsights: no Log Insights server at ${url} (connection refused); start it with \`npm start\` or pass --server`]);
+    expect(res.code).toBe(1);
   });
 
   it('ingest exits non-zero when the server refuses the upload', () => {

@@ -64,3 +64,19 @@ describe('errorSentence', () => {
     expect(errorSentence(nodeError('duplicate key', { code: '23505' }), { databaseUrl: URL_WITH_PASSWORD })).toBeUndefined();
   });
 });
+
+describe('errorSentence for a client command (ingest)', () => {
+  const server = 'http://127.0.0.1:8000';
+  it('a refused connection is the server not running, with how to start it', () => {
+    const err = new TypeError('fetch failed', { cause: nodeError('connect ECONNREFUSED 127.0.0.1:8000', { code: 'ECONNREFUSED', address: '127.0.0.1', port: 8000 }) });
+    expect(errorSentence(err, { server })).toBe('no Log Insights server at http://127.0.0.1:8000 (connection refused); start it with `npm start` or pass --server');
+  });
+
+  it('a directory among the files, and a missing file; neither is read so outside a client command', () => {
+    const dir = nodeError("EISDIR: illegal operation on a directory, open 'logs/'", { code: 'EISDIR', path: 'logs/' });
+    expect(errorSentence(dir, { server })).toBe('is a directory, not a log file; name the files in it (logs/*.log)');
+    expect(errorSentence(nodeError("ENOENT: no such file or directory, stat 'a.log'", { code: 'ENOENT', path: 'a.log' }), { server }))
+      .toBe('no such file; check the path');
+    expect(errorSentence(dir, {})).toBeUndefined();
+  });
+});
