@@ -6,6 +6,7 @@ import { BACKENDS } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { RuleEvaluation, StoredRule } from './rule.js';
 import { evaluateRuleFrom, unevaluatedRules } from './ruleEvaluation.js';
+import { startAlertEvaluation } from './scheduler.js';
 
 /** The backtest's seed rule: over the burst file it has one episode, fired by the window [00:58, 01:03). */
 const RULE = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500', source: 'burst' }, operator: '>', threshold: 50, window: '5m' };
@@ -60,13 +61,29 @@ describe.each(BACKENDS)('a new rule evaluated over stored data (evaluate_from) o
     expect(await history(rule.id)).toMatchObject([{ rule_id: rule.id, window_end: at(63), resolved_at: at(66) }]);
     expect(await history(plain.json<StoredRule>().id)).toEqual([]);
 
-    // Evaluated again (as after a crash mid-way): it is found at start-up, and records nothing twice.
-    await svc.db.query(`UPDATE alert_rules SET evaluation = jsonb_set(evaluation, '{status}', '"running"') WHERE id = $1`, [rule.id]);
-    expect(await unevaluatedRules(svc.db, { running: false })).toEqual([]);
-    expect(await unevaluatedRules(svc.db, { running: true })).toEqual([rule.id]);
+    // Evaluated again: it records nothing twice.
     const again = await evaluateRuleFrom(svc.db, rule.id, Date.now(), { notifyMaxAgeMs: 15 * MIN, spanMaxMs: 7 * 24 * 60 * MIN }, pino({ level: 'silent' }));
     expect(again).toMatchObject({ rules: 1, newEpisodes: 0, aborted: false });
     expect((await svc.getJson<StoredRule>(`/alerts/rules/${rule.id}`)).body.evaluation).toMatchObject({ status: 'done', episodes: 0 });
+    expect(await history(rule.id)).toHaveLength(1);
+  });
+
+  it('an evaluation left running by a crash is run again when the alert scheduler starts, and records nothing twice', { timeout: 60_000 }, async () => {
+    const rule = (await create({ ...RULE, name: 'crashed', evaluate_from: at(0) })).json<StoredRule>();
+    await until(async () => (await svc.getJson<StoredRule>(`/alerts/rules/${rule.id}`)).body, (r) => r.evaluation!.status === 'done');
+    // As a crash half-way would leave it. A tick (or a nudge) looks for pending ones only: another process may be running it.
+    await svc.db.query(`UPDATE alert_rules SET evaluation = '{"status": "running", "requested_from": "${at(0)}"}' WHERE id = $1`, [rule.id]);
+    expect(await unevaluatedRules(svc.db, { running: false })).toEqual([]);
+    expect(await unevaluatedRules(svc.db, { running: true })).toEqual([rule.id]);
+    // A second scheduler on the same database stands for the next start.
+    const next = startAlertEvaluation(svc.db, { ...svc.config, alertEvalIntervalMs: 86_400_000 }, pino({ level: 'silent' }));
+    try {
+      const { evaluation } = await until(async () => (await svc.getJson<StoredRule>(`/alerts/rules/${rule.id}`)).body, (r) => r.evaluation!.status === 'done', 30_000);
+      expect(evaluation).toMatchObject({ status: 'done', requested_from: at(0), episodes: 0 });
+      expect(Date.parse(evaluation!.evaluated_to!)).toBe(T0 + 119 * MIN + 30_000);
+    } finally {
+      await next.stop();
+    }
     expect(await history(rule.id)).toHaveLength(1);
   });
 
