@@ -171,6 +171,8 @@ export interface SpanOptions extends EvaluationOptions {
   signal?: AbortSignal | undefined;
   /** Window ends per chunk; CHUNK_STEPS unless a test wants more chunks. */
   chunkSteps?: number | undefined;
+  /** Only this rule (a new rule's `evaluate_from`); by default every enabled rule. */
+  ruleId?: number | undefined;
 }
 
 export interface SpanEvaluation extends EvaluationResult {
@@ -207,7 +209,7 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 
 /**
  * Evaluation over the event time of a job's records from `source` (bounded by boundSpan), for the
- * rules that can match that source: every window that holds any of it, and for all but absence
+ * rules that can match that source (every source when the span has none; one rule with `opts.ruleId`): every window that holds any of it, and for all but absence
  * rules the windows after it until its last minute has left them (so that an episode in the data
  * also resolves), but none that ends after `nowMs` (its minutes are not over). An absence rule stops
  * at the data's end: silence after the last line of an old file is not news.
@@ -221,15 +223,16 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
  * is resolved by a later tick.
  */
 export async function evaluateSpan(
-  db: Db, span: { fromMs: number; toMs: number; source: string }, nowMs: number, opts: SpanOptions,
+  db: Db, span: { fromMs: number; toMs: number; source?: string | undefined }, nowMs: number, opts: SpanOptions,
 ): Promise<SpanEvaluation> {
   const bounded = boundSpan(span, nowMs, opts.spanMaxMs);
   const result: SpanEvaluation = { rules: 0, steps: 0, newEpisodes: 0, ...bounded, aborted: false };
   if (bounded.evaluated === null) return result;
   const saves: StateSave[] = [];
   for (const rule of await listRules(db, { enabledOnly: true })) {
+    if (opts.ruleId !== undefined && rule.id !== opts.ruleId) continue;
     // A rule for other sources learns nothing from this job: an absence rule would see only their silence.
-    if (rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) continue;
+    if (span.source !== undefined && rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) continue;
     result.rules++;
     const { windowMs } = effectiveSettings(rule);
     const firstEndMs = floorTo(bounded.evaluated.fromMs, STEP_MS) + STEP_MS;

@@ -115,13 +115,44 @@ export const ruleSchema = ruleFields.superRefine(checkRule);
 
 export type Rule = z.infer<typeof ruleSchema>;
 
+/** A new rule (POST): a rule, and where its evaluation over stored data starts, if it has one. Not part of the rule. */
+export const newRuleSchema = ruleFields.extend({
+  evaluate_from: z.string().max(64).optional().describe(
+    'Event time (ISO 8601, as start_date in GET /logs): evaluate the new rule over the records stored from then on and record ' +
+    'its episodes in history, in the background (see `evaluation`). Without it, evaluation starts at the rule\'s creation.',
+  ),
+}).superRefine(checkRule);
+
+/**
+ * How a new rule's `evaluate_from` went (src/alerts/ruleEvaluation.ts): pending from the rule's
+ * INSERT, running, then done or failed, with the event time evaluated and the part left out.
+ */
+export const ruleEvaluationSchema = z.object({
+  status: z.enum(['pending', 'running', 'done', 'failed']),
+  requested_from: z.string().describe('evaluate_from, as given when the rule was created'),
+  evaluated_from: z.string().nullable().optional()
+    .describe('Event time of the first record evaluated; null when there was none to evaluate. Absent while pending'),
+  evaluated_to: z.string().nullable().optional().describe('Event time of the last record evaluated (its windows up to now are evaluated too)'),
+  steps: z.number().optional().describe('Windows evaluated, one per minute of event time'),
+  episodes: z.number().optional().describe('Episodes recorded in history for the first time'),
+  not_evaluated: z.object({ from: z.string(), to: z.string(), reason: z.string() }).nullable().optional()
+    .describe('Stored event time after evaluate_from that was left out, and why; null when none was'),
+  error: z.string().optional().describe('Why a failed evaluation failed'),
+});
+
+export type RuleEvaluation = z.infer<typeof ruleEvaluationSchema>;
+
 /** A rule as the API returns it. */
-export const storedRuleSchema = ruleFields.extend({ id: z.number(), created_at: z.string(), updated_at: z.string() });
+export const storedRuleSchema = ruleFields.extend({
+  id: z.number(), created_at: z.string(), updated_at: z.string(),
+  evaluation: ruleEvaluationSchema.nullable().describe("Its evaluation over stored data (`evaluate_from`); null when it was created without one"),
+});
 
 export interface StoredRule extends Rule {
   id: number;
   created_at: string;
   updated_at: string;
+  evaluation: RuleEvaluation | null;
 }
 
 /** The rule's kind-specific settings with their defaults applied: what the evaluator uses. */

@@ -1,24 +1,29 @@
 import type { Queryable } from '../db/db.js';
-import type { Rule, StoredRule } from './rule.js';
+import type { Rule, RuleEvaluation, StoredRule } from './rule.js';
 
 interface RuleRow {
   id: number;
   definition: Rule;
   created_at: string;
   updated_at: string;
+  evaluation: RuleEvaluation | null;
 }
 
-const COLUMNS = 'id, definition, created_at, updated_at';
+const COLUMNS = 'id, definition, created_at, updated_at, evaluation';
 
 function stored(r: RuleRow): StoredRule {
-  return { id: r.id, ...r.definition, created_at: r.created_at, updated_at: r.updated_at };
+  return { id: r.id, ...r.definition, created_at: r.created_at, updated_at: r.updated_at, evaluation: r.evaluation };
 }
 
-/** Saves a validated rule; returns it with its id. */
-export async function createRule(db: Queryable, rule: Rule): Promise<StoredRule> {
+/**
+ * Saves a validated rule; returns it with its id. With `evaluateFromMs`, its evaluation over stored
+ * data is pending from this INSERT on (src/alerts/ruleEvaluation.ts), so a crash right after it loses nothing.
+ */
+export async function createRule(db: Queryable, rule: Rule, evaluateFromMs?: number): Promise<StoredRule> {
+  const evaluation: RuleEvaluation | null = evaluateFromMs === undefined ? null : { status: 'pending', requested_from: new Date(evaluateFromMs).toISOString() };
   const res = await db.query<RuleRow>(
-    `INSERT INTO alert_rules (kind, enabled, definition) VALUES ($1, $2, $3::jsonb) RETURNING ${COLUMNS}`,
-    [rule.kind, rule.enabled, JSON.stringify(rule)],
+    `INSERT INTO alert_rules (kind, enabled, definition, evaluation) VALUES ($1, $2, $3::jsonb, $4::jsonb) RETURNING ${COLUMNS}`,
+    [rule.kind, rule.enabled, JSON.stringify(rule), evaluation && JSON.stringify(evaluation)],
   );
   return stored(res.rows[0]!);
 }

@@ -4,10 +4,12 @@ import type { Db } from '../db/db.js';
 import { startDeliveries } from './deliveryLoop.js';
 import { evaluateLive, type EvaluationResult } from './evaluator.js';
 import { evaluateJob, unevaluatedJobs } from './jobEvaluation.js';
+import { evaluateRuleFrom, unevaluatedRules } from './ruleEvaluation.js';
 
 /**
- * Runs live evaluation every ALERT_EVAL_INTERVAL, and evaluation over each succeeded ingest job's
- * event time (first those a stop or a crash left unevaluated). One evaluation at a time in this
+ * Runs live evaluation every ALERT_EVAL_INTERVAL, evaluation over each succeeded ingest job's
+ * event time, and over the stored data of each new rule created with `evaluate_from` (first those a
+ * stop or a crash left unevaluated; then as told, and at each tick those another process created). One evaluation at a time in this
  * process (a queue), and one across processes (the evaluator's advisory lock); a failure is logged
  * and the next run tries again. Notifications go out from a loop of their own, so a slow receiver
  * never holds evaluation up.
@@ -16,7 +18,7 @@ export function startAlertEvaluation(
   db: Db,
   config: Pick<Config, 'alertEvalIntervalMs' | 'alertNotifyMaxAgeMs' | 'alertSpanMaxMs' | 'secretKey' | 'notifyDenyPrivate' | 'notifyAllowedHosts'>,
   logger: Logger,
-): { jobSucceeded(jobId: string): void; stop(): Promise<void> } {
+): { jobSucceeded(jobId: string): void; ruleEvaluationQueued(): void; stop(): Promise<void> } {
   const shutdown = new AbortController();
   const opts = { notifyMaxAgeMs: config.alertNotifyMaxAgeMs };
   // Shutdown stops a live tick between two rules' reads (the next start catches up) and a job's evaluation
@@ -38,8 +40,31 @@ export function startAlertEvaluation(
       }
     });
   };
+  // Rules queued here and not yet evaluated: a tick or a second nudge before their turn does not queue them twice.
+  const queuedRules = new Set<number>();
+  const evaluateRule = (ruleId: number): void => {
+    if (queuedRules.has(ruleId)) return;
+    queuedRules.add(ruleId);
+    enqueue(`rule ${ruleId}`, async () => {
+      queuedRules.delete(ruleId);
+      return evaluateRuleFrom(db, ruleId, Date.now(), jobOpts, logger);
+    });
+  };
+  // Running ones only at start: later, a rule running is being evaluated (here, or by another process).
+  // One look queued at a time: ticks behind a long evaluation do not pile looks up.
+  let looking = false;
+  const queueRules = (running: boolean): void => {
+    if (looking) return;
+    looking = true;
+    enqueue('rules to evaluate from stored data', async () => {
+      looking = false;
+      for (const ruleId of await unevaluatedRules(db, { running })) evaluateRule(ruleId);
+      return { rules: 0, steps: 0, newEpisodes: 0 };
+    });
+  };
   let ticking = false;
   const timer = setInterval(() => {
+    queueRules(false);
     if (ticking) return;
     ticking = true;
     enqueue('live', async () => {
@@ -59,8 +84,10 @@ export function startAlertEvaluation(
     for (const jobId of await unevaluatedJobs(db)) jobSucceeded(jobId);
     return { rules: 0, steps: 0, newEpisodes: 0 };
   });
+  queueRules(true);
   return {
     jobSucceeded,
+    ruleEvaluationQueued: () => queueRules(false),
     async stop() {
       clearInterval(timer);
       // Queued evaluations are skipped; a running one stops between two steps, and the deliveries at their next step.

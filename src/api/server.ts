@@ -38,6 +38,8 @@ export interface ServerDeps {
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
   onJobQueued: () => void;
+  /** Told after a rule is created with `evaluate_from`, so its evaluation starts at once rather than at the next alert tick. */
+  onRuleEvaluationQueued?: () => void;
   logger?: FastifyBaseLogger | boolean;
   /** The built dashboard (index.html and assets/); default dist/ui under the package root. */
   uiDir?: string;

@@ -97,7 +97,7 @@ async function serve(
   }
 
   try {
-    app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), logger });
+    app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), onRuleEvaluationQueued: () => alerts?.ruleEvaluationQueued(), logger });
     await runner?.start();
     let url = '';
     if (opts.listen !== false) {

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { backtest, BacktestError } from '../../alerts/backtest.js';
 import { enqueueTest } from '../../alerts/notifications.js';
-import { ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
+import { newRuleSchema, ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
 import { listRuleStates } from '../../alerts/ruleStates.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
@@ -108,11 +108,27 @@ export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
       schema: {
         tags: ['alerts'],
         summary: 'Create an alert rule',
-        description: 'E.g. `{"name": "Too many 500s", "kind": "count", "filter": {"status_code": "500"}, "operator": ">", "threshold": 50, "window": "5m", "severity": "critical"}`.',
-        body: ruleSchema,
+        description: 'E.g. `{"name": "Too many 500s", "kind": "count", "filter": {"status_code": "500"}, "operator": ">", "threshold": 50, "window": "5m", "severity": "critical"}`.\n\n'
+          + 'What records episodes in `GET /alerts/history`: **live evaluation** covers the windows of event time ending after the rule was created; '
+          + '**job evaluation** covers the event time of each file uploaded (or batch ingested) after that, up to ALERT_SPAN_MAX back from its last record; '
+          + '**`evaluate_from`** covers the records already stored: the new rule is evaluated over them from that time on, in the background, '
+          + 'as job evaluation would have (at most ALERT_SPAN_MAX back from the last record stored; the answer\'s `evaluation` names any part left out), '
+          + 'and `GET /alerts/rules/{id}` shows how it went. A **backtest** previews the episodes over any range without recording them.',
+        body: newRuleSchema,
         response: { 201: storedRuleSchema, 400: problemSchema },
       },
-    }, async (req, reply) => reply.code(201).send(await createRule(deps.db, checkChannelAddresses(req.body, policy))));
+    }, async (req, reply) => {
+      const { evaluate_from: evaluateFrom, ...fields } = req.body;
+      const rule = checkChannelAddresses(fields, policy);
+      let evaluateFromMs: number | undefined;
+      if (evaluateFrom !== undefined) {
+        evaluateFromMs = Date.parse(dateParam('evaluate_from', evaluateFrom));
+        if (!rule.enabled) throw AppError.badParam('evaluate_from', 'a disabled rule is not evaluated; create it enabled, or leave evaluate_from out');
+      }
+      const created = await createRule(deps.db, rule, evaluateFromMs);
+      if (evaluateFromMs !== undefined) deps.onRuleEvaluationQueued?.();
+      return reply.code(201).send(created);
+    });
 
     app.get('/alerts/rules', {
       config: { access: 'admin' },
