@@ -48,8 +48,22 @@ export function toLogFilters(q: LogFilterQuery, anchors?: DateAnchors): LogFilte
 
 /** `toLogFilters` with `latest` in a date looked up first (the newest record of the sources filtered on). */
 export async function logFiltersOf(db: Queryable, q: LogFilterQuery): Promise<LogFilters> {
+  return toLogFilters(q, await logDateAnchors(db, q));
+}
+
+export async function logDateAnchors(db: Queryable, q: LogFilterQuery): Promise<DateAnchors> {
   const sources = q.source ? toLogFilters({ source: q.source }).sources ?? null : null;
-  return toLogFilters(q, await dateAnchors(db, [q.start_date, q.end_date], sources));
+  return dateAnchors(db, [q.start_date, q.end_date], sources);
+}
+
+/**
+ * Where a scan of raw rows ends, for the embedded database's bound on it: `end_date`, else, when
+ * `start_date` counts from `latest`, just after the newest record (no row lies beyond it, so
+ * `start_date=latest-24h` over last year's log is a day's scan, not a year's), else open (to now).
+ */
+export function scanEndMs(endIso: string | undefined, startGiven: string | undefined, anchors: DateAnchors): number | null {
+  if (endIso !== undefined) return Date.parse(endIso);
+  return namesLatest(startGiven) && typeof anchors.latestMs === 'number' ? anchors.latestMs + 1 : null;
 }
 
 /**
@@ -89,7 +103,11 @@ export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>, anchors?: D
 
 /** `toFactFilter` with `latest` in a date looked up first (the newest record of the source asked about). */
 export async function factFilterOf(db: Queryable, q: z.infer<typeof analyticsRangeQuery>): Promise<FactFilter> {
-  return toFactFilter(q, await dateAnchors(db, [q.start_date, q.end_date], q.source ? [q.source] : null));
+  return toFactFilter(q, await factDateAnchors(db, q));
+}
+
+export function factDateAnchors(db: Queryable, q: z.infer<typeof analyticsRangeQuery>): Promise<DateAnchors> {
+  return dateAnchors(db, [q.start_date, q.end_date], q.source ? [q.source] : null);
 }
 
 /** A date-time parameter (ISO 8601 or relative, see DATE_FORMS), normalised; a bad one is a 400 naming it. */

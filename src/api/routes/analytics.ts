@@ -12,7 +12,7 @@ import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
-import { analyticsRangeQuery, emptyHint, factFilterOf, limitParam, problemSchema } from '../schemas.js';
+import { analyticsRangeQuery, emptyHint, factDateAnchors, factFilterOf, limitParam, problemSchema, scanEndMs, toFactFilter } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -247,10 +247,14 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         },
       },
     }, async (req) => {
-      const filter = await factFilterOf(deps.db, req.query);
+      const anchors = await factDateAnchors(deps.db, req.query);
+      const filter = toFactFilter(req.query, anchors);
       const exact = req.query.exact === 'true';
       if (exact) {
-        checkEmbeddedScanRange({ kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true', startMs: filter.startMs, endMs: filter.endMs });
+        checkEmbeddedScanRange({
+          kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true',
+          startMs: filter.startMs, endMs: filter.endMs ?? scanEndMs(undefined, req.query.start_date, anchors),
+        });
       }
       // Even without exact, the parts of the range outside whole days are counted from raw rows.
       const clients = await deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => getTopClients(deps.db, { ...filter, limit: req.query.limit, exact })));

@@ -8,7 +8,7 @@ import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
-import { emptyHint, limitParam, logFilterQuery, logFiltersOf, problemSchema } from '../schemas.js';
+import { emptyHint, limitParam, logDateAnchors, logFilterQuery, problemSchema, scanEndMs, toLogFilters } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -62,10 +62,14 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
       },
     }, async (req) => {
       // Parameters first: a bad request is a 400 whatever the key's searches in flight, and takes no slot.
-      const filters = await logFiltersOf(deps.db, req.query);
+      const anchors = await logDateAnchors(deps.db, req.query);
+      const filters = toLogFilters(req.query, anchors);
       const range = { startMs: filters.startDate ? Date.parse(filters.startDate) : null, endMs: filters.endDate ? Date.parse(filters.endDate) : null };
       if (filters.q !== undefined || filters.endpoint !== undefined) {
-        checkEmbeddedScanRange({ kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint', ...range });
+        checkEmbeddedScanRange({
+          kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
+          startMs: range.startMs, endMs: scanEndMs(filters.endDate, req.query.start_date, anchors),
+        });
       }
       let cursor;
       try {
