@@ -1,8 +1,11 @@
 import { z } from 'zod';
+import { latestRecordMs } from '../analytics/emptyRangeHint.js';
 import type { FactFilter } from '../analytics/facts.js';
+import type { Queryable } from '../db/db.js';
 import { LOG_LEVELS } from '../domain/record.js';
 import {
-  FilterError, parseDateParam, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters,
+  DATE_FORMS, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter,
+  type DateAnchors, type LogFilters,
 } from '../search/filters.js';
 import { AppError } from './errors.js';
 
@@ -12,8 +15,8 @@ const text = (max: number) =>
 
 /** Filters shared by GET /logs and, later, analytics and alert rules. */
 export const logFilterQuery = z.object({
-  start_date: text(64).optional().describe('Inclusive start, ISO 8601 (e.g. 2026-10-01T00:00:00Z); no zone means UTC'),
-  end_date: text(64).optional().describe('Exclusive end, ISO 8601'),
+  start_date: text(64).optional().describe(`Inclusive start: ${DATE_FORMS}; no zone means UTC`),
+  end_date: text(64).optional().describe('Exclusive end, in the same forms as start_date'),
   level: text(64).optional().describe(`One or a comma list of ${LOG_LEVELS.join(', ')}`),
   status_code: text(512).optional().describe('`500`, `5xx`, `400-499`, or a comma list of these'),
   endpoint: text(2048).optional().describe('Exact request path, or a prefix with a trailing `*` (e.g. `/api/*`)'),
@@ -24,11 +27,11 @@ export const logFilterQuery = z.object({
 export type LogFilterQuery = z.infer<typeof logFilterQuery>;
 
 /** Turns validated query strings into filters; a bad value becomes a 400 naming its parameter. */
-export function toLogFilters(q: LogFilterQuery): LogFilters {
+export function toLogFilters(q: LogFilterQuery, anchors?: DateAnchors): LogFilters {
   try {
     const f: LogFilters = {
-      startDate: q.start_date ? parseDateParam('start_date', q.start_date) : undefined,
-      endDate: q.end_date ? parseDateParam('end_date', q.end_date) : undefined,
+      startDate: q.start_date ? parseDateParam('start_date', q.start_date, anchors) : undefined,
+      endDate: q.end_date ? parseDateParam('end_date', q.end_date, anchors) : undefined,
       levels: q.level ? parseLevelFilter(q.level) : undefined,
       status: q.status_code ? parseStatusFilter(q.status_code) : undefined,
       endpoint: q.endpoint ? parseEndpointFilter(q.endpoint) : undefined,
@@ -43,17 +46,53 @@ export function toLogFilters(q: LogFilterQuery): LogFilters {
   }
 }
 
+/** `toLogFilters` with `latest` in a date looked up first (the newest record of the sources filtered on). */
+export async function logFiltersOf(db: Queryable, q: LogFilterQuery): Promise<LogFilters> {
+  return toLogFilters(q, await logDateAnchors(db, q));
+}
+
+export async function logDateAnchors(db: Queryable, q: LogFilterQuery): Promise<DateAnchors> {
+  const sources = q.source ? toLogFilters({ source: q.source }).sources ?? null : null;
+  return dateAnchors(db, [q.start_date, q.end_date], sources);
+}
+
+/**
+ * Where a scan of raw rows ends, for the embedded database's bound on it: `end_date`, else, when
+ * `start_date` counts from `latest`, just after the newest record (no row lies beyond it, so
+ * `start_date=latest-24h` over last year's log is a day's scan, not a year's), else open (to now).
+ */
+export function scanEndMs(endIso: string | undefined, startGiven: string | undefined, anchors: DateAnchors): number | null {
+  if (endIso !== undefined) return Date.parse(endIso);
+  return namesLatest(startGiven) && typeof anchors.latestMs === 'number' ? anchors.latestMs + 1 : null;
+}
+
+/**
+ * What relative dates count from: the clock, and the newest record (of `sources`, all when null) only
+ * when a value names `latest`, so that other requests cost no query.
+ */
+export async function dateAnchors(db: Queryable, values: (string | undefined)[], sources: readonly string[] | null): Promise<DateAnchors> {
+  const nowMs = Date.now();
+  if (!values.some(namesLatest)) return { nowMs };
+  return { nowMs, latestMs: await latestRecordMs(db, sources) };
+}
+
+/** Only in an empty answer: where the data is, or how to store some. */
+export const emptyHint = z.string().optional().describe(
+  'Present only when the answer is empty: where the stored data is ("no records in this range; data exists from … to …", per source when '
+  + 'filtered on sources), or "no data stored yet; upload a log with POST /logs/upload"',
+);
+
 /** The range and source every analytics endpoint takes. */
 export const analyticsRangeQuery = z.object({
-  start_date: text(64).optional().describe('Inclusive start, ISO 8601; default: all data'),
-  end_date: text(64).optional().describe('Exclusive end, ISO 8601; default: all data'),
+  start_date: text(64).optional().describe(`Inclusive start: ${DATE_FORMS}; default: all data`),
+  end_date: text(64).optional().describe('Exclusive end, in the same forms as start_date; default: all data'),
   source: text(1024).optional().describe('One source; default: all'),
 });
 
-export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>): FactFilter {
+export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>, anchors?: DateAnchors): FactFilter {
   try {
-    const start = q.start_date ? Date.parse(parseDateParam('start_date', q.start_date)) : null;
-    const end = q.end_date ? Date.parse(parseDateParam('end_date', q.end_date)) : null;
+    const start = q.start_date ? Date.parse(parseDateParam('start_date', q.start_date, anchors)) : null;
+    const end = q.end_date ? Date.parse(parseDateParam('end_date', q.end_date, anchors)) : null;
     if (start !== null && end !== null && start >= end) throw new FilterError('end_date', 'must be after start_date');
     return { startMs: start, endMs: end, source: q.source === undefined || q.source === '' ? null : q.source };
   } catch (err) {
@@ -62,10 +101,19 @@ export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>): FactFilter
   }
 }
 
-/** An ISO 8601 date-time parameter, normalised; a bad one is a 400 naming it. */
-export function dateParam(name: string, value: string): string {
+/** `toFactFilter` with `latest` in a date looked up first (the newest record of the source asked about). */
+export async function factFilterOf(db: Queryable, q: z.infer<typeof analyticsRangeQuery>): Promise<FactFilter> {
+  return toFactFilter(q, await factDateAnchors(db, q));
+}
+
+export function factDateAnchors(db: Queryable, q: z.infer<typeof analyticsRangeQuery>): Promise<DateAnchors> {
+  return dateAnchors(db, [q.start_date, q.end_date], q.source ? [q.source] : null);
+}
+
+/** A date-time parameter (ISO 8601 or relative, see DATE_FORMS), normalised; a bad one is a 400 naming it. */
+export function dateParam(name: string, value: string, anchors?: DateAnchors): string {
   try {
-    return parseDateParam(name, value);
+    return parseDateParam(name, value, anchors);
   } catch (err) {
     if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
     throw err;

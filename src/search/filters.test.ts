@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeLike, FilterError, parseDateParam, parseEndpointFilter, parseLevelFilter, parseStatusFilter } from './filters.js';
+import { escapeLike, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseStatusFilter } from './filters.js';
 
 describe('parseStatusFilter', () => {
   it('reads codes, classes, ranges and lists', () => {
@@ -50,6 +50,58 @@ describe('parseDateParam', () => {
   });
   it('says in a bad date\'s message that a + in a URL is written %2B', () => {
     expect(() => parseDateParam('start_date', '2026-10-01T02:00:00 2:00')).toThrow(/write \+ as %2B/);
+  });
+});
+
+describe('relative dates', () => {
+  const NOW = Date.UTC(2026, 11, 6, 12, 0, 0);
+  const LATEST = Date.UTC(2024, 2, 10, 8, 30, 0, 250);
+  const at = (v: string, latestMs?: number | null): string => parseDateParam('start_date', v, { nowMs: NOW, latestMs });
+  const iso = (ms: number): string => new Date(ms).toISOString();
+
+  it('counts now, now-1h and a bare -24h from the clock', () => {
+    expect(at('now')).toBe(iso(NOW));
+    expect(at('now-1h')).toBe(iso(NOW - 3_600_000));
+    expect(at('-24h')).toBe(iso(NOW - 86_400_000));
+    expect(at('NOW-7d')).toBe(iso(NOW - 7 * 86_400_000));
+    expect(at('now-30s')).toBe(iso(NOW - 30_000));
+    expect(at('now-15m')).toBe(iso(NOW - 900_000));
+    expect(at('now-2w')).toBe(iso(NOW - 14 * 86_400_000));
+    expect(at('now+1d')).toBe(iso(NOW + 86_400_000));
+  });
+  it('reads a space as the + a query string decoded to it', () => {
+    expect(at('now 1h')).toBe(iso(NOW + 3_600_000));
+  });
+  it('counts latest from just after the newest record, so that an exclusive end_date=latest holds it', () => {
+    expect(at('latest', LATEST)).toBe(iso(LATEST + 1));
+    expect(at('latest-24h', LATEST)).toBe(iso(LATEST + 1 - 86_400_000));
+  });
+  it('counts latest from now when there is no record, so an empty store answers empty (with its hint)', () => {
+    expect(at('latest-1h', null)).toBe(iso(NOW - 3_600_000));
+  });
+  it('refuses latest when the caller did not look the newest record up (a programming error, not a 400)', () => {
+    expect(() => at('latest')).toThrow(/not looked up/);
+    expect(() => at('latest')).not.toThrow(FilterError);
+  });
+  it('says which values need the newest record', () => {
+    expect(namesLatest('latest-24h')).toBe(true);
+    expect(namesLatest('Latest')).toBe(true);
+    expect(namesLatest('now-1h')).toBe(false);
+    expect(namesLatest(undefined)).toBe(false);
+  });
+  it.each(['now-1', 'now-1y', '-h', 'now--1h', 'later', '24h', 'latest-', ' 5h', 'now-1h-2m'])('refuses %j naming the parameter and the accepted forms', (v) => {
+    let err: unknown;
+    try {
+      at(v, LATEST);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(FilterError);
+    expect((err as FilterError).param).toBe('start_date');
+    expect((err as FilterError).message).toMatch(/now-1h, -24h \(= now-24h\), latest, latest-24h/);
+  });
+  it('keeps relative times inside the years records can have', () => {
+    expect(() => at('now-9999w')).toThrow(/between 1970-01-01 and 2100-01-01/);
   });
 });
 

@@ -81,15 +81,67 @@ const SPACED_OFFSET = /^(.+\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)
 const HOURS_OFFSET = /(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)([+-]\d{2})$/;
 const PLUS_IN_URL = 'in a URL, write + as %2B';
 
-/** ISO 8601 date or date-time; without a zone it is UTC. Returns a normalised ISO string. */
-export function parseDateParam(param: string, given: string): string {
+/**
+ * What a relative time counts from: the clock, and the newest stored record (of the sources asked about).
+ * `latestMs` is undefined when the caller did not look it up (it only does when a value names `latest`,
+ * see `namesLatest`), null when there is no record: `latest` then falls back to now, so that an empty
+ * store answers empty with its hint rather than a refusal.
+ */
+export interface DateAnchors {
+  nowMs: number;
+  latestMs?: number | null | undefined;
+}
+
+const RELATIVE = /^\s*(now|latest)?\s*(?:([+-]|\s)\s*(\d{1,7})\s*([smhdw]))?\s*$/i;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+export const DATE_FORMS = 'ISO 8601 (2026-10-01T00:00:00Z), or relative: now, now-1h, -24h (= now-24h), latest, latest-24h '
+  + '(latest: just after the newest stored record), units s, m, h, d, w';
+
+/** Whether a date parameter is relative to the newest stored record, which the caller must then look up. */
+export function namesLatest(given: string | undefined): boolean {
+  return given !== undefined && /^\s*latest/i.test(given);
+}
+
+/**
+ * `now`, `now-1h`, `-24h`, `latest`, `latest-24h`, `now+2d` (a `+` decoded to a space is read as `+`),
+ * or null when the value is not of that form. A bare sign means now.
+ */
+export function parseRelativeDate(param: string, given: string, anchors: DateAnchors): number | null {
+  const m = RELATIVE.exec(given);
+  if (!m || (m[1] === undefined && m[2] === undefined)) return null;
+  // '2026' alone, or a sign-less number without an anchor, is not relative: let the ISO reader refuse it.
+  if (m[1] === undefined && m[2]!.trim() === '') return null;
+  const anchor = (m[1] ?? 'now').toLowerCase();
+  let base = anchors.nowMs;
+  if (anchor === 'latest') {
+    if (anchors.latestMs === undefined) throw new Error(`parseRelativeDate: ${param} names latest, but the newest record was not looked up`);
+    // Just after the newest record, so that `end_date=latest` (exclusive) still holds it.
+    if (anchors.latestMs !== null) base = anchors.latestMs + 1;
+  }
+  if (m[2] === undefined) return base;
+  const sign = m[2] === '-' ? -1 : 1;
+  return base + sign * Number(m[3]) * UNIT_MS[m[4]!.toLowerCase()]!;
+}
+
+/**
+ * ISO 8601 date or date-time (without a zone it is UTC), or a time relative to now or to the newest
+ * record (`parseRelativeDate`). Returns a normalised ISO string. Without `anchors`, relative times count
+ * from the clock and `latest` is refused as a programming error (look it up first, see `namesLatest`).
+ */
+export function parseDateParam(param: string, given: string, anchors: DateAnchors = { nowMs: Date.now() }): string {
+  const relativeMs = parseRelativeDate(param, given, anchors);
+  if (relativeMs !== null) return checkedIso(param, relativeMs);
   const value = given.replace(SPACED_OFFSET, '$1+$2').replace(HOURS_OFFSET, '$1$2:00');
   const shown = `'${given.slice(0, 40)}'`;
-  if (!ISO_8601.test(value)) throw new FilterError(param, `${shown} is not an ISO 8601 date-time (e.g. 2026-10-01T00:00:00Z; ${PLUS_IN_URL})`);
+  if (!ISO_8601.test(value)) throw new FilterError(param, `${shown} is not a date: expected ${DATE_FORMS}; ${PLUS_IN_URL}`);
   const hasZone = /(Z|[+-]\d{2}(:?\d{2})?)$/i.test(value) && value.length > 10;
   const normalised = value.length === 10 ? `${value}T00:00:00Z` : hasZone ? value : `${value}Z`;
   const ms = Date.parse(normalised.replace(' ', 'T'));
   if (Number.isNaN(ms)) throw new FilterError(param, `${shown} is not a valid date (${PLUS_IN_URL})`);
+  return checkedIso(param, ms);
+}
+
+function checkedIso(param: string, ms: number): string {
   // Records lie in 1970–2099 (parseSpoolFile rejects the rest). Unbounded years were a 500: PostgreSQL
   // has no year 0000, and ranges derived from the bounds (`compare=previous`, bucket ends) crossed
   // year 9999, which toISOString writes as '+010000-…' and PostgreSQL refuses.

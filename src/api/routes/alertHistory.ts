@@ -5,7 +5,7 @@ import { listHistory } from '../../alerts/history.js';
 import { listDeliveries } from '../../alerts/notifications.js';
 import { SEVERITIES } from '../../alerts/rule.js';
 import { grants } from '../../domain/scopes.js';
-import { dateParam, limitParam, problemSchema } from '../schemas.js';
+import { dateAnchors, dateParam, limitParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 const entry = z.object({
@@ -36,7 +36,7 @@ const historyQuery = z.object({
   rule_id: z.coerce.number().int().positive().optional().describe("Only this rule's episodes"),
   state: z.enum(['firing', 'resolved']).optional().describe('Only episodes still firing, or only resolved ones'),
   severity: z.enum(SEVERITIES).optional().describe("Only episodes of rules of this severity"),
-  start_date: z.string().max(64).optional().describe('Episodes whose window ends after this (event time, ISO 8601)'),
+  start_date: z.string().max(64).optional().describe('Episodes whose window ends after this (event time, ISO 8601, or relative: `now-24h`, `latest-24h`)'),
   end_date: z.string().max(64).optional().describe('Episodes whose window starts before this'),
   cursor: z.string().regex(/^\d{1,18}$/, 'expected the next_cursor of a previous page').optional().describe('The `next_cursor` of the previous page'),
   limit: limitParam(500, 50),
@@ -57,10 +57,11 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req) => {
       const q = req.query;
+      const anchors = await dateAnchors(deps.db, [q.start_date, q.end_date], null);
       const items = await listHistory(deps.db, {
         ruleId: q.rule_id, state: q.state, severity: q.severity,
-        startDate: q.start_date === undefined ? undefined : dateParam('start_date', q.start_date),
-        endDate: q.end_date === undefined ? undefined : dateParam('end_date', q.end_date),
+        startDate: q.start_date === undefined ? undefined : dateParam('start_date', q.start_date, anchors),
+        endDate: q.end_date === undefined ? undefined : dateParam('end_date', q.end_date, anchors),
         beforeId: q.cursor === undefined ? undefined : Number(q.cursor), limit: q.limit + 1,
       });
       const more = items.length > q.limit;

@@ -14,7 +14,7 @@ import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
 import { MERGE_PATCH_TYPE } from '../mergePatchBody.js';
 import type { QuerySlots } from '../querySlots.js';
-import { dateParam, problemSchema } from '../schemas.js';
+import { dateAnchors, dateParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 const idParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('The alert rule id') });
@@ -54,8 +54,8 @@ function checkChannelAddresses(rule: Rule, policy: DestinationPolicy): Rule {
 }
 
 const backtestRange = z.object({
-  start_date: z.string().max(64).describe('Event time, ISO 8601, inclusive'),
-  end_date: z.string().max(64).describe('Event time, ISO 8601, exclusive; at most 31 days after start_date'),
+  start_date: z.string().max(64).describe('Event time, inclusive: ISO 8601, or relative (`latest-24h`: a day before the newest stored record; `now-1h`)'),
+  end_date: z.string().max(64).describe('Event time, exclusive, in the same forms (`latest`: just after the newest record); at most 31 days after start_date'),
 });
 
 const backtestAnswer = z.object({
@@ -76,8 +76,9 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * between two days of windows once nobody waits for the answer (client gone, or 504 at the deadline).
  */
 async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRange>, reply: FastifyReply): Promise<z.infer<typeof backtestAnswer>> {
-  const startMs = Date.parse(dateParam('start_date', range.start_date));
-  const endMs = Date.parse(dateParam('end_date', range.end_date));
+  const anchors = await dateAnchors(db, [range.start_date, range.end_date], null);
+  const startMs = Date.parse(dateParam('start_date', range.start_date, anchors));
+  const endMs = Date.parse(dateParam('end_date', range.end_date, anchors));
   if (startMs >= endMs) throw AppError.badParam('end_date', 'must be after start_date');
   try {
     const { episodes, steps, aborted } = await backtest(db, rule, startMs, endMs, { signal: abandonedSignal(reply) });

@@ -4,13 +4,15 @@ import { z } from 'zod';
 import { getSummary, firstAndLast, type Summary } from '../../analytics/summary.js';
 import { getTopClients } from '../../analytics/clients.js';
 import { getSources } from '../../analytics/sources.js';
+import { emptyRangeHint } from '../../analytics/emptyRangeHint.js';
+import type { FactFilter } from '../../analytics/facts.js';
 import { ENDPOINT_SORTS, getEndpoints, getStatusCodes } from '../../analytics/endpoints.js';
 import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analytics/traffic.js';
 import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
-import { analyticsRangeQuery, limitParam, problemSchema, toFactFilter } from '../schemas.js';
+import { analyticsRangeQuery, emptyHint, factDateAnchors, factFilterOf, limitParam, problemSchema, scanEndMs, toFactFilter } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -49,6 +51,12 @@ const summaryBody = z.object({
   source_of_truth: sourceOfTruth,
 });
 
+/** An empty answer gains a `hint` saying where the data is: one extent query, only then. */
+async function withHint<T extends object>(db: ServerDeps['db'], filter: FactFilter, answer: T, isEmpty: (a: T) => boolean): Promise<T & { hint?: string }> {
+  if (!isEmpty(answer)) return answer;
+  return { ...answer, hint: await emptyRangeHint(db, filter, filter.source === null ? null : [filter.source]) };
+}
+
 
 export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
   return async (base) => {
@@ -66,11 +74,11 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
           top: limitParam(100, 5).describe('Routes in top_endpoints, 1–100'),
           compare: z.enum(['previous']).optional().describe('`previous`: also the period of equal length before the range'),
         }),
-        response: { 200: summaryBody.extend({ previous: summaryBody.optional() }), 400: problemSchema },
+        response: { 200: summaryBody.extend({ previous: summaryBody.optional(), hint: emptyHint }), 400: problemSchema },
       },
     }, async (req) => shared(req, async () => {
-      const filter = toFactFilter(req.query);
-      const current = await getSummary(deps.db, { ...filter, top: req.query.top });
+      const filter = await factFilterOf(deps.db, req.query);
+      const current = await withHint(deps.db, filter, await getSummary(deps.db, { ...filter, top: req.query.top }), (a) => a.total_records === 0);
       if (req.query.compare !== 'previous') return current;
       // A range left open takes its bound from the data, so "previous" has a length.
       const bounds = await firstAndLast(deps.db, filter);
@@ -112,14 +120,16 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
               groups: z.record(z.string(), z.number()).optional(),
             })),
             source_of_truth: sourceOfTruth,
+            hint: emptyHint,
           }),
           400: problemSchema,
         },
       },
     }, async (req) => shared(req, async () => {
       try {
-        const filter = { ...toFactFilter(req.query), route: req.query.route ?? null };
-        return await getTraffic(deps.db, { ...filter, interval: req.query.interval, groupBy: req.query.group_by });
+        const filter = { ...await factFilterOf(deps.db, req.query), route: req.query.route ?? null };
+        const traffic = await getTraffic(deps.db, { ...filter, interval: req.query.interval, groupBy: req.query.group_by });
+        return await withHint(deps.db, filter, traffic, (t) => t.series.every((p) => p.count === 0));
       } catch (err) {
         if (err instanceof TooManyPointsError) throw AppError.badParam('interval', err.message);
         throw err;
@@ -146,11 +156,16 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
               avg_ms: z.number().nullable(), max_ms: z.number().nullable(), bytes: z.number(),
             })),
             source_of_truth: sourceOfTruth,
+            hint: emptyHint,
           }),
           400: problemSchema,
         },
       },
-    }, async (req) => shared(req, () => getEndpoints(deps.db, { ...toFactFilter(req.query), sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count })));
+    }, async (req) => shared(req, async () => {
+      const filter = await factFilterOf(deps.db, req.query);
+      const endpoints = await getEndpoints(deps.db, { ...filter, sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count });
+      return withHint(deps.db, filter, endpoints, (e) => e.items.length === 0);
+    }));
 
     app.get('/analytics/status-codes', {
       config: { access: 'read' },
@@ -164,11 +179,15 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
             classes: z.record(z.string(), z.number()),
             items: z.array(z.object({ status_code: z.number(), count: z.number(), pct: z.number() })),
             source_of_truth: sourceOfTruth,
+            hint: emptyHint,
           }),
           400: problemSchema,
         },
       },
-    }, async (req) => shared(req, () => getStatusCodes(deps.db, toFactFilter(req.query))));
+    }, async (req) => shared(req, async () => {
+      const filter = await factFilterOf(deps.db, req.query);
+      return withHint(deps.db, filter, await getStatusCodes(deps.db, filter), (c) => c.total === 0);
+    }));
 
     app.get('/analytics/extent', {
       config: { access: 'read' },
@@ -221,19 +240,25 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
             })),
             exact: z.boolean().describe('Every count exact and no address left out could rank higher'),
             source_of_truth: sourceOfTruth,
+            hint: emptyHint,
           }),
           400: problemSchema,
           429: problemSchema,
         },
       },
     }, async (req) => {
-      const filter = toFactFilter(req.query);
+      const anchors = await factDateAnchors(deps.db, req.query);
+      const filter = toFactFilter(req.query, anchors);
       const exact = req.query.exact === 'true';
       if (exact) {
-        checkEmbeddedScanRange({ kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true', startMs: filter.startMs, endMs: filter.endMs });
+        checkEmbeddedScanRange({
+          kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true',
+          startMs: filter.startMs, endMs: filter.endMs ?? scanEndMs(undefined, req.query.start_date, anchors),
+        });
       }
       // Even without exact, the parts of the range outside whole days are counted from raw rows.
-      return deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => getTopClients(deps.db, { ...filter, limit: req.query.limit, exact })));
+      const clients = await deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => getTopClients(deps.db, { ...filter, limit: req.query.limit, exact })));
+      return withHint(deps.db, filter, clients, (c) => c.items.length === 0);
     });
   };
 }

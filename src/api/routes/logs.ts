@@ -1,13 +1,14 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { emptyRangeHint } from '../../analytics/emptyRangeHint.js';
 import { FilterError } from '../../search/filters.js';
 import { decodeCursor, searchLogs } from '../../search/searchLogs.js';
 import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
-import { limitParam, logFilterQuery, problemSchema, toLogFilters } from '../schemas.js';
+import { emptyHint, limitParam, logDateAnchors, logFilterQuery, problemSchema, scanEndMs, toLogFilters } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -54,18 +55,20 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
           cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
         }),
         response: {
-          200: z.object({ items: z.array(logRow), next_cursor: z.string().nullable() }),
+          200: z.object({ items: z.array(logRow), next_cursor: z.string().nullable(), hint: emptyHint.describe(`${emptyHint.description ?? ''} (first page only)`) }),
           400: problemSchema,
           429: problemSchema,
         },
       },
     }, async (req) => {
       // Parameters first: a bad request is a 400 whatever the key's searches in flight, and takes no slot.
-      const filters = toLogFilters(req.query);
+      const anchors = await logDateAnchors(deps.db, req.query);
+      const filters = toLogFilters(req.query, anchors);
+      const range = { startMs: filters.startDate ? Date.parse(filters.startDate) : null, endMs: filters.endDate ? Date.parse(filters.endDate) : null };
       if (filters.q !== undefined || filters.endpoint !== undefined) {
         checkEmbeddedScanRange({
           kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
-          startMs: filters.startDate ? Date.parse(filters.startDate) : null, endMs: filters.endDate ? Date.parse(filters.endDate) : null,
+          startMs: range.startMs, endMs: scanEndMs(filters.endDate, req.query.start_date, anchors),
         });
       }
       let cursor;
@@ -75,7 +78,10 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
         if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
         throw err;
       }
-      return deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => searchLogs(deps.db, filters, { limit: req.query.limit, cursor })));
+      const page = await deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => searchLogs(deps.db, filters, { limit: req.query.limit, cursor })));
+      // Only a first page: a later empty page is the end of results the user already saw.
+      if (page.items.length > 0 || cursor !== undefined) return page;
+      return { ...page, hint: await emptyRangeHint(deps.db, range, filters.sources ?? null) };
     });
   };
 }

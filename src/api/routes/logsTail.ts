@@ -5,7 +5,7 @@ import { activeKeyIds } from '../../auth/apiKeys.js';
 import { createTailMetrics, LogTail, TailFullError, type TailLogger } from '../../search/tail.js';
 import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
-import { logFilterQuery, problemSchema, toLogFilters } from '../schemas.js';
+import { logFilterQuery, logFiltersOf, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 /** Open streams per process: each holds a socket and, per batch, a query. */
@@ -73,7 +73,7 @@ export function logTailRoutes(deps: ServerDeps & { tail: LogTail }): FastifyPlug
         },
       },
     }, async (req, reply) => {
-      const filters = toLogFilters(req.query);
+      const filters = await logFiltersOf(deps.db, req.query);
       let stream;
       try {
         stream = await tail.subscribe(filters, requestOwner(req));
