@@ -102,14 +102,14 @@ describe('loginsights CLI', () => {
       // LOG_FORMAT=pretty (a terminal's default): the start-up summary, and one line per request.
       await until(() => /GET \/logs 200 \d+ ms$/m.test(own.output()));
       const lines = own.output().split('\n');
-      const ready = lines.findIndex((l) => /^\d\d:\d\d:\d\d INFO  Log Insights is ready$/.test(l));
+      const ready = lines.findIndex((l) => /^\d\d:\d\d:\d\d INFO {2}Log Insights is ready$/.test(l));
       expect(lines.slice(ready + 1, ready + 5), own.output()).toEqual([
         `    url        ${own.url}`,
         `    database   embedded PGlite in ${path.join(dir, 'keys-data', 'pglite')}`,
         `    data dir   ${path.join(dir, 'keys-data')}`,
         '    auth       API keys (Authorization: Bearer <key>)',
       ]);
-      expect(own.output()).toMatch(/^\d\d:\d\d:\d\d INFO  GET \/logs 200 \d+ ms$/m);
+      expect(own.output()).toMatch(/^\d\d:\d\d:\d\d INFO {2}GET \/logs 200 \d+ ms$/m);
       expect(own.output()).not.toMatch(/incoming request|"level"/);
       expect((await fetch(`${own.url}/ingest/jobs`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(403);
       // A key existed, so the server generated no bootstrap key.

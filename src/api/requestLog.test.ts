@@ -1,9 +1,9 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { OneLinePerRequest } from './requestLog.js';
 
-async function logsOf(level: string, send: (app: ReturnType<typeof Fastify>) => Promise<unknown>): Promise<Record<string, unknown>[]> {
+async function logsOf(level: string, send: (app: FastifyInstance) => Promise<unknown>): Promise<Record<string, unknown>[]> {
   const lines: string[] = [];
   const app = Fastify({ loggerInstance: pino({ level }, { write: (l: string) => void lines.push(l) }), logController: new OneLinePerRequest() });
   app.get('/ok', async () => ({ ok: true }));
