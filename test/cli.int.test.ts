@@ -82,6 +82,18 @@ describe('loginsights CLI', () => {
     expect(res.code).toBe(1);
   });
 
+  it('serve logs JSON lines with ISO times when stdout is not a terminal: a start-up summary, then one event per request', async () => {
+    // The upload above, once answered, is logged; anything logged for it on arrival came before that.
+    await until(() => /"res":\{"statusCode":202\}.*"msg":"request completed"/.test(server.output()));
+    const events = server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events.every((e) => typeof e.time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(e.time))).toBe(true);
+    expect(events.find((e) => e.msg === 'Log Insights is ready')?.startup).toMatchObject({
+      url: server.url, database: `embedded PGlite in ${path.join(dir, 'data', 'pglite')}`, auth: 'API keys (Authorization: Bearer <key>)',
+    });
+    expect(events.filter((e) => e.msg === 'request completed').length, server.output()).toBeGreaterThan(1);
+    expect(events.filter((e) => e.msg === 'incoming request')).toEqual([]);
+  });
+
   it('ingest exits non-zero when the server refuses the upload', () => {
     const empty = path.join(dir, 'empty.log');
     fs.writeFileSync(empty, '');
@@ -113,9 +125,21 @@ describe('loginsights CLI', () => {
     const listed = cli(['keys', 'list'], env);
     expect(listed.stdout).toMatch(new RegExp(`^\\d+\\t${key!.slice(0, 12)}\\tgrafana\\tread\\t`, 'm'));
 
-    const own = await spawnServer({ ...env });
+    const own = await spawnServer({ ...env, LOG_FORMAT: 'pretty' });
     try {
       expect((await fetch(`${own.url}/logs`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(200);
+      // LOG_FORMAT=pretty (a terminal's default): the start-up summary, and one line per request.
+      await until(() => /GET \/logs 200 \d+ ms$/m.test(own.output()));
+      const lines = own.output().split('\n');
+      const ready = lines.findIndex((l) => /^\d\d:\d\d:\d\d INFO {2}Log Insights is ready$/.test(l));
+      expect(lines.slice(ready + 1, ready + 5), own.output()).toEqual([
+        `    url        ${own.url}`,
+        `    database   embedded PGlite in ${path.join(dir, 'keys-data', 'pglite')}`,
+        `    data dir   ${path.join(dir, 'keys-data')}`,
+        '    auth       API keys (Authorization: Bearer <key>)',
+      ]);
+      expect(own.output()).toMatch(/^\d\d:\d\d:\d\d INFO {2}GET \/logs 200 \d+ ms$/m);
+      expect(own.output()).not.toMatch(/incoming request|"level"/);
       expect((await fetch(`${own.url}/ingest/jobs`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(403);
       // A key existed, so the server generated no bootstrap key.
       expect(own.output()).not.toMatch(/an admin key was created/);
@@ -148,7 +172,7 @@ describe('loginsights CLI', () => {
     // Nothing was lost: the next start, on a free port, creates the first admin key and shows it.
     const own = await spawnServer(env);
     try {
-      await until(() => /listening on/.test(own.output()));
+      await until(() => /Log Insights is ready/.test(own.output()));
       expect(own.output()).toMatch(/an admin key was created/);
     } finally {
       own.child.kill('SIGTERM');

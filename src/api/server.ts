@@ -17,6 +17,7 @@ import { installMergePatchParser } from './mergePatchBody.js';
 import { documentComponents, documentRoute } from './openApi.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { QuerySlots } from './querySlots.js';
+import { OneLinePerRequest } from './requestLog.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { formatRoutes } from './routes/formats.js';
@@ -54,6 +55,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   const app = Fastify({
     loggerInstance: typeof deps.logger === 'object' ? deps.logger : undefined,
     logger: typeof deps.logger === 'boolean' ? deps.logger : undefined,
+    logController: new OneLinePerRequest(),
     // Bounds path parameters (job ids) before any route sees them.
     routerOptions: { maxParamLength: 500 },
     bodyLimit: 1024 * 1024,

@@ -14,6 +14,7 @@ import { createLogger } from './logger.js';
 import { packageVersion } from './packageVersion.js';
 import { parseDateOption, rebuildRangeProblem, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
+import { describeStartup } from './startupSummary.js';
 import { tailLogs } from './tailCommand.js';
 
 /** Loads the configuration or stops with one line naming the bad variable. */
@@ -49,7 +50,7 @@ program
     const config = configOrExit();
     const logger = createLogger(config);
     const service = await startService(config, logger);
-    logger.info({ url: service.url, database: service.db.kind }, `Log Insights listening on ${service.url} (docs at ${service.url}/docs)`);
+    logger.info({ startup: describeStartup(config, service.url) }, 'Log Insights is ready');
     // The first signal shuts down promptly (see Service.close); a second one exits at once, as a
     // crash would: the next start takes DATA_DIR over and interrupted jobs resume from their checkpoints.
     let closing = false;

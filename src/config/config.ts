@@ -87,6 +87,7 @@ export const envSchema = z.object({
     }
   }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   RUN_WORKERS: booleanString.default(true),
   ROUTE_RULES: z
     .string()
@@ -164,6 +165,8 @@ export interface Config {
   notifyAllowedHosts: AllowedDestinations;
   queryTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** pretty: one readable line per event; json: JSON lines; auto: pretty when stdout is a terminal. */
+  logFormat: z.infer<typeof envSchema>['LOG_FORMAT'];
   /** false: serve the API only, do not claim ingest jobs or run background maintenance. */
   runWorkers: boolean;
   /** Route rules from the configuration, tried before the ones added through the API. */
@@ -225,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     notifyDenyPrivate: e.NOTIFY_DENY_PRIVATE,
     notifyAllowedHosts: e.NOTIFY_ALLOWED_HOSTS,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     runWorkers: e.RUN_WORKERS,
     routeRules: e.ROUTE_RULES,
   });

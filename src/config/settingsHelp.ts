@@ -42,6 +42,7 @@ const DESCRIPTIONS: Record<Variable, string> = {
   NOTIFY_DENY_PRIVATE: 'true: no notifications to loopback, private or CGNAT addresses either',
   NOTIFY_ALLOWED_HOSTS: 'comma list of hosts and CIDRs notifications may always go to',
   LOG_LEVEL: 'how much the server logs',
+  LOG_FORMAT: 'readable lines or JSON lines; auto: readable on a terminal, JSON otherwise',
   RUN_WORKERS: 'false: serve the API only (no ingestion, no background maintenance)',
   ROUTE_RULES: 'JSON list of route rules: [{"pattern": "/blog/*", "template": "/blog/{slug}"}]',
 };
