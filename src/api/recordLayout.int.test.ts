@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRow } from '../domain/record.js';
 import { sampleLines } from '../ingest/sampleLines.js';
 import { BACKENDS } from '../../test/helpers/db.js';
+import { refuseLogRows } from '../../test/helpers/refuseRows.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
 /**
@@ -96,16 +97,10 @@ describe.each(BACKENDS)('record layouts on %s', (kind) => {
     // About 1 KB a line: the worker cuts a batch per 1 MiB read, so the job commits a batch before line 1200.
     const agent = `Mozilla/5.0 ${'x'.repeat(900)}`;
     const lines = Array.from({ length: 1500 }, (_, i) => line(i + 1, (i + 1) % 3 === 0 ? null : requestTime(i + 1), agent));
-    await svc.db.exec(`
-      CREATE FUNCTION test_refuse_layout_line() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.line_no = 1200 THEN RAISE EXCEPTION 'test: line % refused', NEW.line_no; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER test_refuse_layout_line BEFORE INSERT ON logs FOR EACH ROW EXECUTE FUNCTION test_refuse_layout_line();`);
+    const lift = await refuseLogRows(svc.db, 'layout_line', 'NEW.line_no = 1200');
     const first = await svc.upload(file(lines), { source: 'resumed' });
     const failed = await svc.waitForJob(first.body.job_id);
-    await svc.db.exec('DROP TRIGGER test_refuse_layout_line ON logs; DROP FUNCTION test_refuse_layout_line()');
+    await lift();
     expect(failed.status).toBe('failed');
     expect(failed.lines_ingested).toBeGreaterThan(0);
     // What the failed run committed is counted, and only that.

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS } from '../../test/helpers/db.js';
+import { refuseLogRows } from '../../test/helpers/refuseRows.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { wideLog } from '../../test/helpers/wideLog.js';
 
@@ -31,13 +32,7 @@ describe.each(BACKENDS)('re-uploads on %s', (kind) => {
   it('a failed job is resumed by the next upload of its file: the same job goes on, every line is stored once', async () => {
     // The database refuses line 3500 with an error that is not about the row's data (P0001): the job
     // fails after committing its first batches, as a job given up after a crash would.
-    await svc.db.exec(`
-      CREATE FUNCTION test_refuse_line() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.line_no = 3500 THEN RAISE EXCEPTION 'test: line % refused', NEW.line_no; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER test_refuse_line BEFORE INSERT ON logs FOR EACH ROW EXECUTE FUNCTION test_refuse_line();`);
+    const lift = await refuseLogRows(svc.db, 'line', 'NEW.line_no = 3500');
     const file = wideLog(5000);
     const first = await svc.upload(file, { source: 'resume' });
     expect(first.status).toBe(202);
@@ -48,7 +43,7 @@ describe.each(BACKENDS)('re-uploads on %s', (kind) => {
     expect(failed.lines_processed).toBeLessThan(3500);
     expect((await storedPerLine('resume')).rows).toBe(failed.lines_ingested);
 
-    await svc.db.exec('DROP TRIGGER test_refuse_line ON logs');
+    await lift();
     const again = await svc.upload(file, { source: 'resume' });
     expect(again.status).toBe(202);
     const job = await svc.waitForJob(again.body.job_id);
@@ -131,19 +126,13 @@ describe.each(BACKENDS)('re-uploads on %s', (kind) => {
 
   it('a resumed job keeps the tz it started with', async () => {
     // The database refuses the job's lines with an error that is not about a row's data: the job fails.
-    await svc.db.exec(`
-      CREATE FUNCTION test_refuse_tz() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF NEW.source = 'tz-resume' THEN RAISE EXCEPTION 'test: line % refused', NEW.line_no; END IF;
-        RETURN NEW;
-      END $$;
-      CREATE TRIGGER test_refuse_tz BEFORE INSERT ON logs FOR EACH ROW EXECUTE FUNCTION test_refuse_tz();`);
+    const lift = await refuseLogRows(svc.db, 'tz', "NEW.source = 'tz-resume'");
     const file = errorLog(['2026/02/01 12:00:00', '2026/08/01 12:00:00']);
     const first = await svc.upload(file, { source: 'tz-resume', tz: '+05:30' });
     const failed = await svc.waitForJob(first.body.job_id);
     expect(failed).toMatchObject({ status: 'failed', tz: '+05:30' });
 
-    await svc.db.exec('DROP TRIGGER test_refuse_tz ON logs');
+    await lift();
     const again = await svc.upload(file, { source: 'tz-resume', tz: 'Europe/Berlin' });
     expect(again.body).toMatchObject({ job_id: failed.id, resumed_from: { error: expect.stringContaining('refused') as unknown } });
     expect(await svc.waitForJob(failed.id)).toMatchObject({ status: 'succeeded', lines_ingested: 2, tz: '+05:30' });
