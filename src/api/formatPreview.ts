@@ -1,6 +1,7 @@
 import type { FormatPreview, PreviewLine, PreviewRecord } from '../domain/formatDetection.js';
 import type { LogRecord } from '../domain/record.js';
 import { REJECTION_REASONS } from '../domain/rejection.js';
+import { isBlank } from '../ingest/sampleLines.js';
 import { anchorOf, implausibleTime, implausibleTimeDetail } from '../ingest/plausibleTime.js';
 import {
   createRecordParser, detectLayouts, parserFromDetection, RecordAssembler, zoneFromSpec, type FormatRequest, type RecordParser,
@@ -95,13 +96,4 @@ function toPreviewRecord(r: LogRecord): PreviewRecord {
 
 function finite(n: number | null): number | null {
   return n !== null && Number.isFinite(n) ? n : null;
-}
-
-/** As ingestion counts them (src/ingest/parseSpoolFile.ts): only ASCII whitespace. */
-function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0b && c !== 0x0c && c !== 0x0d) return false;
-  }
-  return true;
 }

@@ -4,20 +4,14 @@
  * chunk sent in a millisecond is not "6666667 lines/s", and no rate means "ETA –", never NaN or Infinity.
  */
 
+import { formatBytes } from '../domain/bytes.js';
+
 /** Below this much measured time a rate is noise. */
 export const MIN_RATE_SECS = 1;
 
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-
-/** 512 B, 1.5 KiB, 2.0 GiB. */
+/** 512 B, 1.5 KiB, 2.0 GiB (a negative count, from a clock or counter going back, as 0). */
 export function humanBytes(bytes: number): string {
-  let v = Math.max(0, bytes);
-  let i = 0;
-  while (v >= 1024 && i < UNITS.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i ? 1 : 0)} ${UNITS[i]}`;
+  return formatBytes(Math.max(0, bytes));
 }
 
 /** Units per second over `elapsedSecs`, or undefined while it would be noise (or nothing moved). */
