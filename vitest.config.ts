@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/globalSetup.ts'],
+    // The default report, then what was skipped and why (nothing is skipped in silence).
+    reporters: ['default', './test/helpers/skipReport.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: integration files start databases and worker threads; two at a time is what fits.

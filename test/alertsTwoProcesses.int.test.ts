@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { at, logFile } from './helpers/burstLog.js';
-import { BACKENDS, createPostgresDatabase } from './helpers/db.js';
-import { ADMIN_HEADERS } from './helpers/env.js';
+import { createPostgresDatabase, postgres } from './helpers/db.js';
+import { ADMIN_HEADERS, needs } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 interface Entry {
@@ -16,7 +16,7 @@ interface Entry {
 
 // Two service processes on one PostgreSQL database, each ingesting and evaluating (ticks every
 // second, and after each job): every episode must be recorded once.
-describe.skipIf(!BACKENDS.includes('postgres'))('alert evaluation by two processes on one PostgreSQL', () => {
+describe('alert evaluation by two processes on one PostgreSQL', needs(postgres), () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-alerts2-'));
   const servers: ServerProcess[] = [];
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TopClients } from '../src/analytics/clients.js';
 import type { EndpointRow } from '../src/analytics/endpoints.js';
 import type { Summary } from '../src/analytics/summary.js';
@@ -6,7 +6,7 @@ import type { Traffic } from '../src/analytics/traffic.js';
 import { RELATIVE_ACCURACY } from '../src/domain/latencyHistogram.js';
 import { rebuildRollups, rebuildRoutes } from '../src/ingest/rebuildRollups.js';
 import { RouteNormaliser } from '../src/parse/routes.js';
-import { BACKENDS } from './helpers/db.js';
+import { describeBackends } from './helpers/db.js';
 import { compactRollups } from '../src/ingest/compactRollups.js';
 import { rollupSnapshot } from './helpers/rollups.js';
 import { startTestService, type TestService } from './helpers/service.js';
@@ -43,7 +43,7 @@ function generate(lines: number, seed: number, timed: boolean): string {
 
 const TIMED = generate(3000, 7, true);
 
-describe.each(BACKENDS)('analytics on %s', (kind) => {
+describeBackends('analytics on %s', (kind) => {
   let svc: TestService;
 
   const summary = async (qs: string): Promise<Summary> => {

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../bench/serverProcess.js';
-import { REPO_ROOT, TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_SECRET_KEY, TSX_IMPORT } from './helpers/env.js';
+import { postgres } from './helpers/db.js';
+import { needs, REPO_ROOT, TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_SECRET_KEY, TSX_IMPORT } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
@@ -212,7 +213,7 @@ describe('loginsights CLI', () => {
     ]);
   });
 
-  it.skipIf(!TEST_DATABASE_URL)('a DATABASE_URL naming a missing database or an unknown role stops in one line', () => {
+  it('a DATABASE_URL naming a missing database or an unknown role stops in one line', needs(postgres), () => {
     const base = new URL(TEST_DATABASE_URL!);
     const noDb = new URL(base);
     noDb.pathname = '/loginsights_no_such_db';

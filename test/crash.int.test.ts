@@ -2,14 +2,14 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFailed, onTestFinished } from 'vitest';
 import { prng, writeGeneratedLog } from '../bench/generate.js';
 import type { Db } from '../src/db/db.js';
 import { openPglite } from '../src/db/pglite.js';
 import { openPostgres } from '../src/db/postgres.js';
 import type { IngestJob } from '../src/ingest/jobs.js';
 import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
-import { BACKENDS, createPostgresDatabase } from './helpers/db.js';
+import { describeBackends, createPostgresDatabase } from './helpers/db.js';
 import { compactRollups } from '../src/ingest/compactRollups.js';
 import { rollupSnapshot } from './helpers/rollups.js';
 import { ADMIN_HEADERS, SOAK } from './helpers/env.js';
@@ -59,7 +59,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-describe.each(BACKENDS)('SIGKILL during a large ingest on %s', (kind) => {
+describeBackends('SIGKILL during a large ingest on %s', (kind) => {
   it(`stores every line exactly once after ${KILLS} kills at random points and restarts`, async () => {
     const seed = Number(process.env.FAULT_SEED ?? crypto.randomInt(2 ** 31));
     const rnd = prng(seed);

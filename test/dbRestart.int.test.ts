@@ -6,8 +6,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { prng, writeGeneratedLog } from '../bench/generate.js';
 import type { IngestJob } from '../src/ingest/jobs.js';
-import { ADMIN_HEADERS, requireInCi, SOAK } from './helpers/env.js';
-import { hasPostgresBinaries, PG_BIN_DIR, startPrivatePostgres, type PrivatePostgres } from './helpers/privatePostgres.js';
+import { ADMIN_HEADERS, needs, SOAK } from './helpers/env.js';
+import { postgresBinaries, startPrivatePostgres, type PrivatePostgres } from './helpers/privatePostgres.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
 /**
@@ -24,7 +24,7 @@ const RESUME_WITHIN_MS = 15_000;
 /** Soak only: the last outage outlasts the lease, so the runner gives the job up and claims it again. */
 const LONG_OUTAGE_MS = 35_000;
 
-const available = requireInCi(hasPostgresBinaries(), `PostgreSQL 15 server binaries (initdb, pg_ctl in ${PG_BIN_DIR})`);
+
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -51,7 +51,7 @@ async function expectUnavailable(url: string, headers: Record<string, string>, w
   expect(ms, `${what} answered after ${ms} ms`).toBeLessThan(ANSWER_WITHIN_MS);
 }
 
-describe.skipIf(!available)('PostgreSQL restarted during an ingest', () => {
+describe('PostgreSQL restarted during an ingest', needs(postgresBinaries), () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-dbrestart-'));
   const file = path.join(dir, 'access.log');
   let cluster: PrivatePostgres | undefined;

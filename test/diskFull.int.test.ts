@@ -9,9 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './helpers/db.js';
-import { requireInCi } from './helpers/env.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from './helpers/db.js';
+import { requirement } from './helpers/env.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 const TMPFS_BYTES = 2 * 1024 * 1024;
@@ -35,7 +35,7 @@ function canMountTmpfs(): boolean {
   return ok;
 }
 
-const hasTmpfs = requireInCi(canMountTmpfs(), 'mounting a tmpfs (root with CAP_SYS_ADMIN) for the disk-full test');
+const tmpfs = requirement('a tmpfs mount', canMountTmpfs(), 'this process may not mount one (it needs root with CAP_SYS_ADMIN on Linux)');
 
 function line(i: number): string {
   const s = String(i % 60).padStart(2, '0');
@@ -46,7 +46,7 @@ function logText(lines: number, from = 0): string {
   return Array.from({ length: lines }, (_, i) => line(from + i)).join('\n') + '\n';
 }
 
-describe.runIf(hasTmpfs).each(BACKENDS)('upload onto a full spool disk on %s', (kind) => {
+describeBackends('upload onto a full spool disk on %s', [tmpfs], (kind) => {
   let svc: TestService;
   let spoolDir: string;
   beforeAll(async () => {

@@ -5,10 +5,10 @@
  * line number and compared with each line's truth. Every other format is covered, cheaper, by
  * src/ingest/formatFidelity.test.ts; this file proves that ingestion builds the parser the same way.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatCorpus, MIXED_FILES, type Corpus } from '../bench/formatCorpus.js';
 import type { IngestJob } from '../src/domain/ingestJob.js';
-import { BACKENDS } from './helpers/db.js';
+import { describeBackends } from './helpers/db.js';
 import { fidelityProblems, warningNamesEvery, type Observed, type Outcome } from './helpers/formatFidelity.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
@@ -28,7 +28,7 @@ function verdictOf(job: IngestJob): { confidence?: string; warning?: string } {
   return { confidence: job.format_confidence ?? undefined, warning: job.format_warnings.join('\n') };
 }
 
-describe.each(BACKENDS)('format=auto uploads store every field as the file wrote it, on %s', (kind) => {
+describeBackends('format=auto uploads store every field as the file wrote it, on %s', (kind) => {
   let svc: TestService;
   const uploads = new Map<string, { corpus: Corpus; job: IngestJob }>();
 

@@ -16,12 +16,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { HOSTILE_SPAN_RULES as RULES, pollHealthz } from '../bench/hostileSpan.js';
 import { hostileSpanLog } from '../bench/hostileSpanLog.js';
 import { openPglite } from '../src/db/pglite.js';
 import type { IngestJob } from '../src/domain/ingestJob.js';
-import { BACKENDS, createPostgresDatabase } from './helpers/db.js';
+import { describeBackends, createPostgresDatabase } from './helpers/db.js';
 import { ADMIN_HEADERS } from './helpers/env.js';
 import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 
@@ -29,7 +29,7 @@ import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
 const LIVENESS_MS = 10_000;
 const PARTITION_BOUND = 1_000;
 
-describe.each(BACKENDS)('the hostile-span upload on %s', (kind) => {
+describeBackends('the hostile-span upload on %s', (kind) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-hostile-span-'));
   const log = hostileSpanLog();
   let databaseUrl: string | undefined;

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { Db } from '../src/db/db.js';
 import { openPostgres } from '../src/db/postgres.js';
-import { requireInCi } from './helpers/env.js';
-import { hasPostgresBinaries, PG_BIN_DIR, startPrivatePostgres, type PrivatePostgres } from './helpers/privatePostgres.js';
+import { needs } from './helpers/env.js';
+import { postgresBinaries, startPrivatePostgres, type PrivatePostgres } from './helpers/privatePostgres.js';
 
 /**
  * The live tail's LISTEN connection outlives a database restart: it says when it lost the connection,
  * reconnects on its own, and hears notifications again. On a private cluster, since it is stopped.
  */
-const available = requireInCi(hasPostgresBinaries(), `PostgreSQL 15 server binaries (initdb, pg_ctl in ${PG_BIN_DIR})`);
+
 
 async function until(what: string, pred: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -18,7 +18,7 @@ async function until(what: string, pred: () => boolean, timeoutMs = 30_000): Pro
   }
 }
 
-describe.skipIf(!available)('LISTEN across a PostgreSQL restart', () => {
+describe('LISTEN across a PostgreSQL restart', needs(postgresBinaries), () => {
   let cluster: PrivatePostgres | undefined;
   let db: Db | undefined;
 

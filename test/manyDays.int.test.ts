@@ -4,7 +4,7 @@
  * them. Now implausible lines are rejected, far days share month partitions, and readers walk the
  * partitions a few at a time. A line every third day keeps the test quick: every month still has data.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getSummary } from '../src/analytics/summary.js';
 import type { Queryable } from '../src/db/db.js';
 import { dropPartitionsBefore } from '../src/db/partitions.js';
@@ -12,7 +12,7 @@ import { compactRollups } from '../src/ingest/compactRollups.js';
 import { rebuildRollups, rebuildRoutes } from '../src/ingest/rebuildRollups.js';
 import { RouteNormaliser } from '../src/parse/routes.js';
 import { searchLogs, type LogRow } from '../src/search/searchLogs.js';
-import { BACKENDS } from './helpers/db.js';
+import { describeBackends } from './helpers/db.js';
 import { rollupSnapshot } from './helpers/rollups.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
@@ -53,7 +53,7 @@ const PARTITION_BOUND = 26 * 12 + 6 * 31;
 
 const ids = (rows: { id: number }[]): number[] => rows.map((r) => Number(r.id));
 
-describe.each(BACKENDS)('a file with a line a week over 26 years on %s', (kind) => {
+describeBackends('a file with a line a week over 26 years on %s', (kind) => {
   let svc: TestService;
   let jobId: string;
   let fileLines: number;
@@ -203,7 +203,7 @@ describe.each(BACKENDS)('a file with a line a week over 26 years on %s', (kind) 
   });
 });
 
-describe.each(BACKENDS)('rebuilds over month partitions on %s', (kind) => {
+describeBackends('rebuilds over month partitions on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, { SEARCH_INDEX_IDLE_MS: '3600000' });

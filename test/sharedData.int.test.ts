@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REJECTION_REASONS, type RejectionCode } from '../src/domain/rejection.js';
 import type { IngestJob } from '../src/ingest/jobs.js';
-import { BACKENDS } from './helpers/db.js';
-import { hasSharedData, SHARED_DATA } from './helpers/env.js';
+import { describeBackends } from './helpers/db.js';
+import { sharedData, SHARED_DATA } from './helpers/env.js';
 import { serviceRejections, type Rejection } from './helpers/expectedRejections.js';
 import { readAccessStatus, readLines } from './helpers/logFiles.js';
 import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
@@ -27,9 +27,9 @@ function logFiles(): string[] {
   return out.sort();
 }
 
-describe.runIf(hasSharedData).each(BACKENDS)('every real log in ../shared/data on %s', (kind) => {
+describeBackends('every real log in ../shared/data on %s', [sharedData], (kind) => {
   let svc: TestService;
-  const files = hasSharedData ? logFiles() : [];
+  const files = sharedData.available ? logFiles() : [];
   const jobs = new Map<string, IngestJob>();
 
   beforeAll(async () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectEvidence } from '../src/alerts/evidence.js';
 import { ruleSchema } from '../src/alerts/rule.js';
 import { ENDPOINT_SORTS, getEndpoints, RANKED_HERE_BEYOND_LIMIT } from '../src/analytics/endpoints.js';
 import { getTraffic } from '../src/analytics/traffic.js';
 import type { Queryable } from '../src/db/db.js';
 import { boundedBucketValueSql, BUCKET_INDEX_SQL } from '../src/domain/latencyHistogram.js';
-import { BACKENDS } from './helpers/db.js';
+import { describeBackends } from './helpers/db.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -60,7 +60,7 @@ function counting(db: Queryable): Queryable & { rows: number } {
   return c;
 }
 
-describe.each(BACKENDS)('top routes, clients and groups ranked in SQL on %s', (kind) => {
+describeBackends('top routes, clients and groups ranked in SQL on %s', (kind) => {
   let svc: TestService;
   // Seconds at both edges (raw rows), minutes, and whole hours.
   const startMs = T0 + 30_500;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasAlertmanager, startAlertmanager } from '../../test/helpers/alertmanager.js';
+import { alertmanager, startAlertmanager } from '../../test/helpers/alertmanager.js';
 import { line } from '../../test/helpers/burstLog.js';
+import { needs } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive } from './evaluator.js';
 import { NO_ALLOWED_DESTINATIONS } from '../domain/destinationPolicy.js';
@@ -14,7 +15,7 @@ interface AmAlert {
   status: { state: string };
 }
 
-describe.skipIf(!hasAlertmanager)('notifications reach a real Prometheus Alertmanager', () => {
+describe('notifications reach a real Prometheus Alertmanager', needs(alertmanager), () => {
   let am: Awaited<ReturnType<typeof startAlertmanager>>;
   let svc: TestService;
   beforeAll(async () => {

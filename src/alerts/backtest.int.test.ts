@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { at, line, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { bucketIndex, bucketValue } from '../domain/latencyHistogram.js';
 import { backtest } from './backtest.js';
@@ -9,7 +9,7 @@ import { ruleSchema } from './rule.js';
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
 const RANGE = { start_date: at(0), end_date: at(120) };
 
-describe.each(BACKENDS)('backtest on %s', (kind) => {
+describeBackends('backtest on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);

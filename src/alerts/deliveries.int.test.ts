@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { at, line, logFile } from '../../test/helpers/burstLog.js';
-import { BACKENDS, openTestDb } from '../../test/helpers/db.js';
+import { describeBackends, openTestDb } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { Db } from '../db/db.js';
 import { enqueueTest, sendDueDeliveries, type SendOptions } from './notifications.js';
@@ -64,7 +64,7 @@ async function until<T>(what: () => T | Promise<T>, ok: (v: T) => boolean, timeo
   }
 }
 
-describe.each(BACKENDS)('sending deliveries on %s', (kind) => {
+describeBackends('sending deliveries on %s', (kind) => {
   let db: Db;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   beforeAll(async () => {
@@ -167,7 +167,7 @@ describe.each(BACKENDS)('sending deliveries on %s', (kind) => {
   });
 });
 
-describe.each(BACKENDS)('where notifications may go, and evaluation apart from sending, on %s', (kind) => {
+describeBackends('where notifications may go, and evaluation apart from sending, on %s', (kind) => {
   let svc: TestService;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let loopback: Awaited<ReturnType<typeof startReceiver>>;

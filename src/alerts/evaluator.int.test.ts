@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { at, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive, evaluateSpan } from './evaluator.js';
 
@@ -27,7 +27,7 @@ const KINDS: Record<string, object> = {
   hysteresis: { kind: 'count', filter: { status_code: '500', source: 'burst' }, operator: '>', threshold: 50, recover_threshold: 10, window: '5m' },
 };
 
-describe.each(BACKENDS)('alert evaluation on %s', (kind) => {
+describeBackends('alert evaluation on %s', (kind) => {
   const kindIds: Record<string, number> = {};
   let svc: TestService;
   let seedId: number;

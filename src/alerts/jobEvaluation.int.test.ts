@@ -2,11 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobAlertEvaluation } from '../domain/ingestJob.js';
 import type { IngestJob } from '../ingest/jobs.js';
 import { line, MIN } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateSpan } from './evaluator.js';
 
@@ -32,7 +32,7 @@ async function evaluated(svc: TestService, jobId: string, timeoutMs = 60_000): P
   }
 }
 
-describe.each(BACKENDS)('alert evaluation after a job on %s', (kind) => {
+describeBackends('alert evaluation after a job on %s', (kind) => {
   let svc: TestService;
   let logs = '';
   beforeAll(async () => {
@@ -97,7 +97,7 @@ describe.each(BACKENDS)('alert evaluation after a job on %s', (kind) => {
   });
 });
 
-describe.each(BACKENDS)('an unfinished alert evaluation on %s', (kind) => {
+describeBackends('an unfinished alert evaluation on %s', (kind) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-alert-restart-'));
   let first: TestService | undefined;
   let second: TestService | undefined;

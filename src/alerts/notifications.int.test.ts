@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { at, logFile } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { signature } from './channels.js';
 
@@ -44,7 +44,7 @@ async function until<T>(what: () => T | Promise<T>, ok: (v: T) => boolean, timeo
   }
 }
 
-describe.each(BACKENDS)('alert notifications on %s', (kind) => {
+describeBackends('alert notifications on %s', (kind) => {
   let svc: TestService;
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   const ids: Record<string, number> = {};

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { IngestJob } from '../ingest/jobs.js';
 import { at, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { RuleEvaluation, StoredRule } from './rule.js';
 import { evaluateRuleFrom, unevaluatedRules } from './ruleEvaluation.js';
@@ -24,7 +24,7 @@ async function until<T>(read: () => Promise<T>, done: (t: T) => boolean, timeout
   }
 }
 
-describe.each(BACKENDS)('a new rule evaluated over stored data (evaluate_from) on %s', (kind) => {
+describeBackends('a new rule evaluated over stored data (evaluate_from) on %s', (kind) => {
   let svc: TestService;
   const history = async (ruleId: number): Promise<HistoryItem[]> =>
     (await svc.getJson<{ items: HistoryItem[] }>(`/alerts/history?rule_id=${ruleId}&limit=100`)).body.items;

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { hllEstimate, HLL_REGISTERS, hllAdd } from '../domain/hyperLogLog.js';
 import { compactRollups } from '../ingest/compactRollups.js';
@@ -29,7 +29,7 @@ const LINES = Array.from({ length: CLIENTS }, (_, i) => {
   return `${address(i + 1)} - - [${timeLocal(ms)}] "GET /api/items/${i} HTTP/1.1" 200 10 "-" "ua" 0.250 0.250`;
 }).join('\n');
 
-describe.each(BACKENDS)('no figure beyond what the data allows on %s', (kind) => {
+describeBackends('no figure beyond what the data allows on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, openTestDb } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends, openTestDb } from '../../test/helpers/db.js';
 import type { Db } from '../db/db.js';
 import { getTopClients } from './clients.js';
 
 const D1 = '2026-10-01T00:00:00Z';
 const D2 = '2026-10-02T00:00:00Z';
 
-describe.each(BACKENDS)('top clients from the daily lists on %s', (kind) => {
+describeBackends('top clients from the daily lists on %s', (kind) => {
   let db: Db;
   beforeAll(async () => {
     db = await openTestDb(kind);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive } from '../alerts/evaluator.js';
 import { mergePatch } from './routes/alertRules.js';
@@ -13,7 +13,7 @@ interface Problem {
   invalid_params: { name: string; reason: string }[];
 }
 
-describe.each(BACKENDS)('alert rules API on %s', (kind) => {
+describeBackends('alert rules API on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);
@@ -89,7 +89,7 @@ describe.each(BACKENDS)('alert rules API on %s', (kind) => {
   });
 });
 
-describe.each(BACKENDS)('rule states on %s', (kind) => {
+describeBackends('rule states on %s', (kind) => {
   let svc: TestService;
   interface State { rule_id: number; state: string; since: string | null; evaluated_to: string | null; value: number | null }
   const states = async (): Promise<State[]> => (await svc.getJson<{ items: State[] }>('/alerts/states')).body.items;

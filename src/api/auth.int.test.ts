@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { TEST_ADMIN_KEY } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { Scope } from '../domain/scopes.js';
@@ -65,7 +65,7 @@ function concrete(path: string): string {
   return path.replace('/ingest/jobs/{id}', '/ingest/jobs/00000000-0000-4000-8000-000000000000').replaceAll('{id}', '987654');
 }
 
-describe.each(BACKENDS)('authentication and scopes on %s', (kind) => {
+describeBackends('authentication and scopes on %s', (kind) => {
   let svc: TestService;
   const keys = {} as Record<Scope, string>;
   let operations: string[] = [];

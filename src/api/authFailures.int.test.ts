@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
@@ -10,7 +10,7 @@ const randomKey = (): string => `li_${crypto.randomBytes(32).toString('base64url
 /** The SQL of an API key lookup by prefix (src/auth/apiKeys.ts keysWithPrefix). */
 const KEY_LOOKUP = /FROM api_keys WHERE prefix =/;
 
-describe.each(BACKENDS)('failed authentication is limited per client address on %s', (kind) => {
+describeBackends('failed authentication is limited per client address on %s', (kind) => {
   let svc: TestService;
   let readKey: string;
   const GUESSER = '203.0.113.7';

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { ADMIN_HEADERS, SOAK } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { REJECTION_REASONS, type RejectionCode } from '../domain/rejection.js';
@@ -56,7 +56,7 @@ function countLines(buf: Buffer): number {
   return buf.length > 0 && buf[buf.length - 1] !== 10 ? n + 1 : n;
 }
 
-describe.each(BACKENDS)('hostile input on %s', (kind) => {
+describeBackends('hostile input on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { BACKENDS } from '../../test/helpers/db.js';
-import { hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { describeBackends } from '../../test/helpers/db.js';
+import { sharedData, sharedFile } from '../../test/helpers/env.js';
 import { readCombined, readLines } from '../../test/helpers/logFiles.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { IngestJob } from '../domain/ingestJob.js';
@@ -21,9 +21,9 @@ interface Problem {
 /** The apache file's four days: on the embedded database a q or endpoint search needs a range (EMBEDDED_SCAN_MAX_DAYS). */
 const APACHE_DAYS = 'start_date=2015-05-17&end_date=2015-05-21';
 
-describe.runIf(hasSharedData).each(BACKENDS)('GET /logs on %s', (kind) => {
+describeBackends('GET /logs on %s', [sharedData], (kind) => {
   let svc: TestService;
-  const apacheLines = hasSharedData ? readLines(sharedFile('elastic-examples/apache_logs')) : [];
+  const apacheLines = sharedData.available ? readLines(sharedFile('elastic-examples/apache_logs')) : [];
   const apache = apacheLines.map((l) => ({ raw: l, f: readCombined(l) }));
 
   /** Follows next_cursor to the end; returns every item. */

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -6,8 +6,8 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { generateNginxTimed, writeGeneratedLog } from '../../bench/generate.js';
-import { BACKENDS } from '../../test/helpers/db.js';
-import { ADMIN_HEADERS, hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { describeBackends } from '../../test/helpers/db.js';
+import { ADMIN_HEADERS, sharedData, sharedFile } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { SseParser, type SseEvent } from '../cli/sseFrames.js';
 import { tailLogs } from '../cli/tailCommand.js';
@@ -72,7 +72,7 @@ class Tail {
   }
 }
 
-describe.runIf(hasSharedData).each(BACKENDS)('GET /logs/tail on %s', (kind) => {
+describeBackends('GET /logs/tail on %s', [sharedData], (kind) => {
   let svc: TestService;
   const keys: Record<'read' | 'ingest', string> = { read: '', ingest: '' };
 

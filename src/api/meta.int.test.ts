@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { openApiGaps, operations, type OpenApiDocument } from '../../test/helpers/openApiGaps.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
@@ -12,7 +12,7 @@ interface Problem { status: number; code: string; invalid_params?: { name: strin
 const COMBINED = '203.0.113.7 - - [06/Dec/2026:10:15:32 +0100] "GET /api/orders/8812?page=2 HTTP/1.1" 200 5316 "https://example.com/" "Mozilla/5.0"';
 const timed = (n: number) => `203.0.113.${n} - - [06/Dec/2026:10:1${n}:00 +0100] "GET /a/${n} HTTP/1.1" 200 ${n}00 "-" "curl/8.5" 0.${n}52 0.${n}50`;
 
-describe.each(BACKENDS)('health, readiness, docs, metrics and formats on %s', (kind) => {
+describeBackends('health, readiness, docs, metrics and formats on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);

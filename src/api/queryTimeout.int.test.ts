@@ -1,9 +1,9 @@
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService } from '../../test/helpers/service.js';
 
-describe.each(BACKENDS)('query time limit on %s', (kind) => {
+describeBackends('query time limit on %s', (kind) => {
   it('answers 504 problem+json when a query runs past QUERY_TIMEOUT_MS, then serves again', async () => {
     const svc = await startTestService(kind, { QUERY_TIMEOUT_MS: '300' });
     try {

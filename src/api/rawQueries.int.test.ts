@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
@@ -9,7 +9,7 @@ interface Problem { code: string; detail: string; invalid_params?: { name: strin
 const line = (day: number, path: string) =>
   `10.0.0.${day} - - [${String(5 + day).padStart(2, '0')}/Oct/2026:12:00:00 +0000] "GET ${path} HTTP/1.1" 200 100 "-" "curl/8.0"`;
 
-describe.each(BACKENDS)('searches over raw rows on %s', (kind) => {
+describeBackends('searches over raw rows on %s', (kind) => {
   let svc: TestService;
   let key: { authorization: string };
   let other: { authorization: string };

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LogRow } from '../domain/record.js';
 import { sampleLines } from '../ingest/sampleLines.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { refuseLogRows } from '../../test/helpers/refuseRows.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
@@ -31,7 +31,7 @@ const micros = (n: number): string => String(1000 + ((n * 7919) % 400_000));
 
 const file = (lines: string[]): string => `${lines.join('\n')}\n`;
 
-describe.each(BACKENDS)('record layouts on %s', (kind) => {
+describeBackends('record layouts on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, { INGEST_BATCH_ROWS: '500' });

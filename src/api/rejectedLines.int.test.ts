@@ -2,9 +2,9 @@
  * Rejected lines through the API (issue 14, #7): lines rejected for one cause with different values
  * are one group of GET /ingest/jobs/{id}/rejected/summary, and ?code= lists one group's lines.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { line, T0 } from '../../test/helpers/burstLog.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { REJECTION_REASONS } from '../domain/rejection.js';
 import type { IngestJob } from '../ingest/jobs.js';
@@ -23,7 +23,7 @@ function file(): string {
   }).join('\n');
 }
 
-describe.each(BACKENDS)('rejected lines by reason code on %s', (kind) => {
+describeBackends('rejected lines by reason code on %s', (kind) => {
   let svc: TestService;
   let job: IngestJob;
   beforeAll(async () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { TEST_ADMIN_KEY, TEST_SECRET_KEY } from '../../test/helpers/env.js';
 import { startTestService } from '../../test/helpers/service.js';
 import { startService } from '../cli/serve.js';
@@ -30,7 +30,7 @@ describe('SECRET_KEY of the embedded default', () => {
   }, 180_000); // two cold PGlite starts (migrations included) on a busy machine
 });
 
-describe.each(BACKENDS)('secrets stay out of logs and answers on %s', (kind) => {
+describeBackends('secrets stay out of logs and answers on %s', (kind) => {
   it('logs no API key or SECRET_KEY, even at trace level, and answers never contain them', async () => {
     const lines: string[] = [];
     const logStream = { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream;

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
-import { ADMIN_HEADERS, hasSharedData, sharedFile } from '../../test/helpers/env.js';
+import { describeBackends } from '../../test/helpers/db.js';
+import { ADMIN_HEADERS, sharedData, sharedFile } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
-describe.runIf(hasSharedData).each(BACKENDS)('POST /logs/upload on %s', (kind) => {
+describeBackends('POST /logs/upload on %s', [sharedData], (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, {}, { listen: true });

@@ -7,8 +7,8 @@
  *   #8: a 12-digit $request_time is rejected with its reason; two such uploads in one hour used to make
  *       every compaction pass of that hour fail with "bigint out of range".
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { compactRollups } from '../ingest/compactRollups.js';
 
@@ -30,7 +30,7 @@ interface Summary {
   latency_ms: { max: number | null };
 }
 
-describe.each(BACKENDS)('bounded values through an upload on %s', (kind) => {
+describeBackends('bounded values through an upload on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { refuseLogRows } from '../../test/helpers/refuseRows.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { wideLog } from '../../test/helpers/wideLog.js';
@@ -14,7 +14,7 @@ const errorLog = (times: string[]): string =>
   times.map((t, i) => `${t} [error] 11#0: *${i + 1} open() "/x${i}" failed, client: 10.0.0.1, server: a, request: "GET /x${i} HTTP/1.1"\n`).join('');
 
 /** Duplicate detection per (source, content), and a failed job's re-upload resuming it (issue 13, defects 9 and 20). */
-describe.each(BACKENDS)('re-uploads on %s', (kind) => {
+describeBackends('re-uploads on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, { INGEST_BATCH_ROWS: '500' });

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { BACKENDS, createPostgresDatabase, openTestDb } from '../../test/helpers/db.js';
+import { expect, it } from 'vitest';
+import { describeBackends, createPostgresDatabase, openTestDb } from '../../test/helpers/db.js';
 import { ADMIN_HEADERS, TEST_ADMIN_KEY, TEST_SECRET_KEY } from '../../test/helpers/env.js';
 import { startTestService } from '../../test/helpers/service.js';
 import { createLogger } from '../cli/logger.js';
@@ -18,7 +18,7 @@ async function activeAdminKeys(db: Db): Promise<number> {
   return res.rows[0]!.n;
 }
 
-describe.each(BACKENDS)('API key revocation on %s', (kind) => {
+describeBackends('API key revocation on %s', (kind) => {
   it('keeps a revoked ADMIN_API_KEY revoked when the service starts again, and warns without the key', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-keys-'));
     const config = loadConfig({

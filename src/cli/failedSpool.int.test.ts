@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { wideLog } from '../../test/helpers/wideLog.js';
 import type { IngestJob } from '../ingest/jobs.js';
@@ -8,7 +8,7 @@ import { createLogger } from './logger.js';
 import { startMaintenance } from './maintenance.js';
 
 /** Failed jobs' spool files go FAILED_SPOOL_KEEP_HOURS (default 72) after the failure (issue 13, defect 11). */
-describe.each(BACKENDS)('failed jobs\' spool files on %s', (kind) => {
+describeBackends('failed jobs\' spool files on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind);

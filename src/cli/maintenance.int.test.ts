@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { generateNginxTimed } from '../../bench/generate.js';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 
 const DAY_MS = 86_400_000;
@@ -10,7 +10,7 @@ function logSpanning(startMs: number, lines: number, seed: number): string {
   return [...generateNginxTimed({ lines, seed, startMs, stepMs: (3 * DAY_MS) / lines })].join('');
 }
 
-describe.each(BACKENDS)('maintenance on %s', (kind) => {
+describeBackends('maintenance on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, { RETENTION_DAYS: '30', ROLLUP_RETENTION_DAYS: String(Math.ceil((Date.now() - Date.UTC(2016, 0, 1)) / DAY_MS)), SEARCH_INDEX_IDLE_MS: '0' });

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, createPostgresDatabase, openTestDb } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends, createPostgresDatabase, openTestDb } from '../../test/helpers/db.js';
 import type { Db } from './db.js';
 import { openPostgres } from './postgres.js';
 import { ensurePartitions, PartitionCache, type PartitionKind } from './partitions.js';
@@ -12,7 +12,7 @@ function daysOf(month: string, wants: PartitionKind): { day: string; wants: Part
   return Array.from({ length: 20 }, (_, i) => ({ day: new Date(first + i * DAY_MS).toISOString().slice(0, 10), wants }));
 }
 
-describe.each(BACKENDS)('partition creation on %s', (kind) => {
+describeBackends('partition creation on %s', (kind) => {
   // Two handles on one database: on PostgreSQL two pools, as two processes would have; PGlite has one backend.
   let a: Db;
   let b: Db;

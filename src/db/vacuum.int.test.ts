@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, openTestDb } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends, openTestDb } from '../../test/helpers/db.js';
 import type { Db } from './db.js';
 import { vacuumDueTables, type TableUpkeep } from './vacuum.js';
 
-describe.each(BACKENDS)('vacuumDueTables on %s', (kind) => {
+describeBackends('vacuumDueTables on %s', (kind) => {
   let db: Db;
   beforeAll(async () => {
     db = await openTestDb(kind);

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, openTestDb } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends, openTestDb } from '../../test/helpers/db.js';
 import { rollupSnapshot } from '../../test/helpers/rollups.js';
 import { getSummary } from '../analytics/summary.js';
 import type { Db } from '../db/db.js';
@@ -20,7 +20,7 @@ async function batch(db: Db, records: [RollupInput, string | null][], b = new Ro
   await db.transaction(async (tx) => upsertRollups(tx, b.take()!));
 }
 
-describe.each(BACKENDS)('rollup parts and compaction on %s', (kind) => {
+describeBackends('rollup parts and compaction on %s', (kind) => {
   let db: Db;
   beforeAll(async () => {
     db = await openTestDb(kind);

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from '../../test/helpers/db.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeBackends } from '../../test/helpers/db.js';
 import { rollupSnapshot } from '../../test/helpers/rollups.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { wideLine, wideLog } from '../../test/helpers/wideLog.js';
@@ -14,7 +14,7 @@ interface Rejected { line_no: number; line_count: number; reason: string; code: 
  * (A key field too long for the rollup index no longer reaches the database: src/parse/fieldBounds.ts bounds it,
  * tested in src/api/uploadBounds.int.test.ts.)
  */
-describe.each(BACKENDS)('rows the database refuses on %s', (kind) => {
+describeBackends('rows the database refuses on %s', (kind) => {
   let svc: TestService;
   beforeAll(async () => {
     svc = await startTestService(kind, { INGEST_BATCH_ROWS: '500' });

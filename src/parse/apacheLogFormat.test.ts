@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../domain/record.js';
 import { compileApacheLogFormat } from './apacheLogFormat.js';
 import { createRecordParser, FormatError } from './index.js';
-import { dataLine, iso, hasSharedData } from './testData.js';
+import { dataLine, iso, needs, sharedData } from './testData.js';
 
 function parseWith(logFormat: string, line: string): LogRecord {
   const result = createRecordParser({ format: 'apache', logFormat }, []).parse(line);
@@ -14,7 +14,7 @@ const COMBINED = 'LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{
 const T = '[10/Oct/2000:13:55:36 -0700]';
 
 describe('compileApacheLogFormat', () => {
-  it.runIf(hasSharedData)('compiles the LogFormat line as pasted from apache2.conf', () => {
+  it('compiles the LogFormat line as pasted from apache2.conf', needs(sharedData), () => {
     const rec = parseWith(COMBINED, dataLine('elastic-examples/apache_logs', 1));
     expect(rec).toMatchObject({ clientIp: '83.149.9.216', statusCode: 200, method: 'GET', bytesSent: 203023 });
     expect(iso(rec.timestamp)).toBe('2015-05-17T10:05:03.000Z');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../domain/record.js';
 import { createRecordParser } from './index.js';
-import { dataLine, ingestFile, iso, hasSharedData } from './testData.js';
+import { dataLine, ingestFile, iso, needs, sharedData } from './testData.js';
 
 function parseAs(format: string, line: string): LogRecord {
   const result = createRecordParser({ format }, []).parse(line);
@@ -15,7 +15,7 @@ function rejectAs(format: string, line: string): { code: string; detail: string 
   return { code: result.code, detail: result.detail };
 }
 
-describe.runIf(hasSharedData)('nginx_error', () => {
+describe('nginx_error', needs(sharedData), () => {
   it('reads level, client, request, host and referrer; the message is the text after *CID', () => {
     const line = dataLine('elastic-beats/nginx-error-error.log', 1);
     expect(parseAs('nginx_error', line)).toEqual({
@@ -86,7 +86,7 @@ describe.runIf(hasSharedData)('nginx_error', () => {
   });
 });
 
-describe.runIf(hasSharedData)('apache_error', () => {
+describe('apache_error', needs(sharedData), () => {
   it('reads the 2.2 layout with a referer', () => {
     expect(parseAs('apache_error', dataLine('elastic-beats/apache-error-ubuntu-2.2.22.log', 2))).toEqual({
       layout: 'apache_error',

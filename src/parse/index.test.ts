@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRecordParser, FormatError, listFormats, validateFormatRequest, type RecordParser } from './index.js';
-import { dataLines, ingestFile, hasSharedData } from './testData.js';
+import { dataLines, ingestFile, needs, sharedData } from './testData.js';
 
 const COMBINED_LINE = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /a HTTP/1.1" 200 5 "-" "curl/8"';
 const ERROR_LINE = '2016/10/25 14:49:34 [error] 54053#0: *1 open() failed, client: 127.0.0.1, server: localhost';
@@ -51,14 +51,14 @@ describe('createRecordParser', () => {
     expect(createRecordParser({ format: 'auto' }, ['nothing to see', 'here']).format).toBe('nginx_combined');
   });
 
-  it.runIf(hasSharedData)('auto mode parses every line of a file that mixes combined, vhost, user, missing-dash and error lines', () => {
+  it('auto mode parses every line of a file that mixes combined, vhost, user, missing-dash and error lines', needs(sharedData), () => {
     const out = ingestFile('crowdsec-hub/nginx_http-logs__nginx_http-logs.log');
     expect(out.rejections).toEqual([]);
     expect(out.records.map((r) => r.record.host)).toEqual([null, null, null, 'www.crowdsec.net', 'www.crowdsec11.net', 'www.crowdsec11.net', null, null, 'localhost']);
     expect(out.records.map((r) => r.record.clientIp)).toEqual(Array(8).fill('192.168.1.1').concat(['172.17.0.1']));
   });
 
-  it.runIf(hasSharedData)('auto mode with an error-log primary treats only non-record lines as continuations', () => {
+  it('auto mode with an error-log primary treats only non-record lines as continuations', needs(sharedData), () => {
     const parser = createRecordParser({ format: 'auto' }, dataLines('crowdsec-hub/nginx-http-generic-bf__nginx-http-generic-bf.log'));
     expect(parser.format).toBe('nginx_error');
     expect(parser.startsRecord(ERROR_LINE)).toBe(true);

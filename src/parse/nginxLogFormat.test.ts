@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../domain/record.js';
 import { createRecordParser, FormatError } from './index.js';
 import { compileNginxLogFormat } from './nginxLogFormat.js';
-import { dataLine, iso, hasSharedData } from './testData.js';
+import { dataLine, iso, needs, sharedData } from './testData.js';
 
 function parseWith(logFormat: string, line: string): LogRecord {
   const result = createRecordParser({ format: 'nginx', logFormat }, []).parse(line);
@@ -27,7 +27,7 @@ const UPSTREAMINFO = `log_format upstreaminfo
     '$upstream_response_length $upstream_response_time $upstream_status $req_id';`;
 
 describe('compileNginxLogFormat', () => {
-  it.runIf(hasSharedData)('compiles the stock nginx.conf `main` directive as pasted, over several quoted parts', () => {
+  it('compiles the stock nginx.conf `main` directive as pasted, over several quoted parts', needs(sharedData), () => {
     const rec = parseWith(MAIN, dataLine('vector-vrl/nginx_main.log', 4));
     expect(rec).toMatchObject({
       clientIp: '172.24.0.2',
@@ -46,7 +46,7 @@ describe('compileNginxLogFormat', () => {
     ]);
   });
 
-  it.runIf(hasSharedData)('compiles the ingress-nginx upstreaminfo format, with `-` upstream fields', () => {
+  it('compiles the ingress-nginx upstreaminfo format, with `-` upstream fields', needs(sharedData), () => {
     for (const n of [1, 2, 3, 4]) {
       const rec = parseWith(UPSTREAMINFO, dataLine('vector-vrl/nginx_ingress_upstreaminfo.log', n));
       expect(rec).toMatchObject({ clientIp: '0.0.0.0', statusCode: 200, endpoint: '/some/path', protocol: 'HTTP/2.0', bytesSent: 12312, latencyMs: 50 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../domain/record.js';
 import { createRecordParser } from './index.js';
-import { dataLine, dataLines, ingestFile, iso, hasSharedData } from './testData.js';
+import { dataLine, dataLines, ingestFile, iso, needs, sharedData } from './testData.js';
 
 /** Parses a line of a data file in auto mode, detecting the format from that file. */
 function autoParse(rel: string, lineNo: number): LogRecord {
@@ -17,7 +17,7 @@ function parseAs(format: string, line: string): LogRecord {
   return result.record;
 }
 
-describe.runIf(hasSharedData)('odd but real lines', () => {
+describe('odd but real lines', needs(sharedData), () => {
   it('IPv6 clients, full and compressed', () => {
     expect(autoParse('crowdsec-hub/calibre-web-whitelist__calibre-web-logs.log', 1)).toMatchObject({ clientIp: '2001:db8:1:2:3:4:5:6', protocol: 'HTTP/2.0', referer: null, userAgent: null });
     expect(autoParse('crowdsec-hub/ipv6-postoverflow__ipv6-postoverflow.log', 2).clientIp).toBe('2001:0db8:85a3:0000:0000:8a2e:0370:7334');

@@ -3,7 +3,7 @@ import type { LogRecord } from '../domain/record.js';
 import { createRecordParser, listFormats } from './index.js';
 import { newFailure } from './lineFormat.js';
 import { PRESETS } from './presets.js';
-import { dataLine, dataLines, iso, hasSharedData } from './testData.js';
+import { dataLine, dataLines, iso, needs, sharedData } from './testData.js';
 
 /** Parses one line with an explicitly chosen preset. */
 function parseAs(format: string, line: string): LogRecord {
@@ -18,7 +18,7 @@ function detected(lines: string[]): string {
 
 const CHROME_54 = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_12_0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/54.0.2840.59 Safari/537.36';
 
-describe.runIf(hasSharedData)('presets on real lines', () => {
+describe('presets on real lines', needs(sharedData), () => {
   it('lists every preset with a description', () => {
     const names = listFormats().map((f) => f.name);
     for (const required of ['nginx_combined', 'nginx_main', 'nginx_combined_timed', 'nginx_upstreaminfo', 'apache_common', 'apache_combined', 'apache_vhost_combined', 'apache_combined_us', 'apache_combined_s', 'nginx_error', 'apache_error']) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXPECTED_REJECTIONS } from '../../test/helpers/expectedRejections.js';
-import { allDataFiles, dataPath, ingestFile, hasSharedData } from './testData.js';
+import { allDataFiles, dataPath, ingestFile, hasSharedData, needs, sharedData } from './testData.js';
 
 /** Lines in the file as `wc -l` counts them, plus a final line without '\n'. */
 function countLines(rel: string): number {
@@ -11,7 +11,7 @@ function countLines(rel: string): number {
   return bytes.length > 0 && bytes[bytes.length - 1] !== 10 ? n + 1 : n;
 }
 
-describe.runIf(hasSharedData)('all shared sample logs', () => {
+describe('all shared sample logs', needs(sharedData), () => {
   const files = hasSharedData ? allDataFiles().filter((f) => !f.startsWith('fail2ban/raw/') && f !== 'SOURCES.md') : [];
 
   it('finds the data set', () => {

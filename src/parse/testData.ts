@@ -9,7 +9,7 @@ import type { LogRecord } from '../domain/record.js';
 import type { RejectionCode } from '../domain/rejection.js';
 import { createRecordParser, LineFramer, RecordAssembler, type FormatRequest } from './index.js';
 
-export { hasSharedData } from '../../test/helpers/env.js';
+export { hasSharedData, needs, sharedData } from '../../test/helpers/env.js';
 export const DATA_DIR = SHARED_DATA;
 
 export function dataPath(rel: string): string {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { requireInCi } from './env.js';
+import { requirement } from './env.js';
 
 /** Debian's package installs `prometheus-alertmanager`; upstream builds are called `alertmanager`. */
 function findBinary(): string | null {
@@ -20,7 +20,7 @@ const EXTERNAL_URL = process.env.ALERTMANAGER_URL || undefined;
 const BINARY = EXTERNAL_URL ? null : findBinary();
 
 /** An Alertmanager to test against: ALERTMANAGER_URL, or the installed binary (.ci/run installs it). Required under CI=true. */
-export const hasAlertmanager = requireInCi(EXTERNAL_URL !== undefined || BINARY !== null, 'a Prometheus Alertmanager (ALERTMANAGER_URL or the prometheus-alertmanager binary)');
+export const alertmanager = requirement('a Prometheus Alertmanager', EXTERNAL_URL !== undefined || BINARY !== null, 'ALERTMANAGER_URL is not set and no prometheus-alertmanager binary is on PATH (apt-get install prometheus-alertmanager)');
 
 async function freePort(): Promise<number> {
   const server = net.createServer();

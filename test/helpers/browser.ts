@@ -3,11 +3,12 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, findChromium, signedInScript } from '../../bench/chromium.js';
 import type { DbKind } from '../../src/db/db.js';
-import { REPO_ROOT, requireInCi, TEST_ADMIN_KEY } from './env.js';
+import { REPO_ROOT, requirement, TEST_ADMIN_KEY } from './env.js';
 import { startTestService, type TestService } from './service.js';
 
 export const CHROMIUM_PATH = findChromium();
-export const hasChromium = requireInCi(CHROMIUM_PATH !== null, 'Chromium (apt-get install chromium)');
+export const chromiumBrowser = requirement('Chromium', CHROMIUM_PATH !== null, "not found; install Debian's package: apt-get install chromium");
+export const hasChromium = chromiumBrowser.available;
 
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
 

@@ -1,16 +1,29 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { describe, inject } from 'vitest';
 import type { Db, DbKind } from '../../src/db/db.js';
 import { migrate } from '../../src/db/migrator.js';
 import { openPglite } from '../../src/db/pglite.js';
 import { openPostgres } from '../../src/db/postgres.js';
-import { requireInCi, TEST_DATABASE_URL } from './env.js';
+import { needs, requirement, TEST_DATABASE_URL, type Requirement } from './env.js';
 
-/** Backends every database test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set (required in CI). */
-export const BACKENDS: DbKind[] = requireInCi(TEST_DATABASE_URL !== undefined, 'TEST_DATABASE_URL (PostgreSQL)')
-  ? ['pglite', 'postgres']
-  : ['pglite'];
+/** The PostgreSQL server the `postgres` variant of every database suite runs on (required in CI). */
+export const postgres = requirement('PostgreSQL', TEST_DATABASE_URL !== undefined, 'TEST_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/postgres; .ci/run sets it)');
+
+/** Backends the database tests run on here: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const BACKENDS: DbKind[] = postgres.available ? ['pglite', 'postgres'] : ['pglite'];
+
+/**
+ * Declares a suite once per backend (`%s` in `name` is the backend): the PostgreSQL one is skipped, with
+ * its reason, where TEST_DATABASE_URL is not set, and both where another of `requirements` is missing.
+ */
+export function describeBackends(name: string, ...args: [(kind: DbKind) => void] | [Requirement[], (kind: DbKind) => void]): void {
+  const [requirements, body] = args.length === 1 ? [[], args[0]] : args;
+  for (const kind of ['pglite', 'postgres'] as const) {
+    const all = kind === 'postgres' ? [...requirements, postgres] : requirements;
+    describe(name.replace('%s', kind), needs(...all), () => body(kind));
+  }
+}
 
 /** URL of the same server with another database name. */
 export function withDatabase(url: string, name: string): string {

@@ -19,7 +19,40 @@ export function requireInCi(available: boolean, what: string): boolean {
   return available;
 }
 
-export const hasSharedData = requireInCi(fs.existsSync(SHARED_DATA), `../shared/data (${SHARED_DATA})`);
+declare module '@vitest/runner' {
+  interface TaskMeta {
+    /** Why the suite or test was skipped: what it needs and how to get it (printed by test/helpers/skipReport.ts). */
+    skipReason?: string;
+  }
+}
+
+/** Something a suite needs that a machine may lack: a database, a browser, a binary, a folder. */
+export interface Requirement {
+  /** What it is, as a person names it: "Chromium", "PostgreSQL". */
+  name: string;
+  available: boolean;
+  /** Why it is missing here and how to get it: "not found; apt-get install chromium". */
+  missing: string;
+}
+
+/** A requirement; under CI=true a missing one fails the run instead (every suite is required there). */
+export function requirement(name: string, available: boolean, missing: string): Requirement {
+  requireInCi(available, `${name} (${missing})`);
+  return { name, available, missing };
+}
+
+/**
+ * Options for a `describe` or `it` that needs `requirements`: run when all are there, else skipped with
+ * the reason in its meta, which the run's last lines print (one line per skipped suite).
+ */
+export function needs(...requirements: Requirement[]): { skip: boolean; meta: { skipReason?: string } } {
+  const lacking = requirements.filter((r) => !r.available);
+  if (lacking.length === 0) return { skip: false, meta: {} };
+  return { skip: true, meta: { skipReason: lacking.map((r) => `needs ${r.name}: ${r.missing}`).join('; ') } };
+}
+
+export const sharedData = requirement('../shared/data', fs.existsSync(SHARED_DATA), `the real public logs are not beside this clone (${SHARED_DATA})`);
+export const hasSharedData = sharedData.available;
 
 export function sharedFile(rel: string): string {
   return path.join(SHARED_DATA, rel);

@@ -5,15 +5,19 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { freePort } from '../../bench/serverProcess.js';
+import { requirement } from './env.js';
 
 const run = promisify(execFile);
 
 /** PostgreSQL 15 server binaries (Debian/Ubuntu layout; PG_BIN_DIR overrides it). */
 export const PG_BIN_DIR = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
 
-export function hasPostgresBinaries(): boolean {
-  return ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(PG_BIN_DIR, b)));
-}
+/** A private cluster needs the server binaries, not only a running server. */
+export const postgresBinaries = requirement(
+  'PostgreSQL 15 server binaries',
+  ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(PG_BIN_DIR, b))),
+  `initdb, pg_ctl and postgres are not in ${PG_BIN_DIR} (apt-get install postgresql-15, or set PG_BIN_DIR)`,
+);
 
 /**
  * A throw-away PostgreSQL cluster owned by one test, so that the test may stop and start it while

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
-import { BACKENDS } from '../helpers/db.js';
-import { hasSharedData, sharedFile } from '../helpers/env.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { describeBackends } from '../helpers/db.js';
+import { sharedData, sharedFile } from '../helpers/env.js';
 
 /** Real Apache combined traffic, 17–20 May 2015: 10 000 lines with 217 4xx responses (404 and others) and a few 500s. */
 const ACCESS_LOG = 'elastic-examples/apache_logs';
@@ -14,7 +14,7 @@ interface State { rule_id: number; state: string; value: number | null }
 interface HistoryEntry { id: number; rule_id: number; evidence: { samples: unknown[] } | null }
 interface Backtest { episodes: { window_end: string }[] }
 
-describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Alerts page on %s', (kind) => {
+describeBackends('Alerts page on %s', [chromiumBrowser, sharedData], (kind) => {
   let d: Dashboard;
 
   const api = async <T>(method: 'GET' | 'POST', url: string, payload?: object): Promise<{ status: number; body: T }> => {

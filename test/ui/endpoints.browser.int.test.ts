@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { EndpointRow } from '../../src/analytics/endpoints.js';
 import type { Traffic } from '../../src/analytics/traffic.js';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
-import { BACKENDS } from '../helpers/db.js';
-import { hasSharedData, sharedFile } from '../helpers/env.js';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { describeBackends } from '../helpers/db.js';
+import { sharedData, sharedFile } from '../helpers/env.js';
 
 /** Real Apache combined traffic, 17–20 May 2015: 10 000 lines; 500s on /misc/Title.php.txt (2) and /projects/xdotool/ (1). */
 const ACCESS_LOG = 'elastic-examples/apache_logs';
@@ -15,7 +15,7 @@ const RANGE = `start_date=${FROM}&end_date=${TO}`;
 /** Polls for what a page loads: generous, for a machine shared with other test runs. */
 const LOADED = { timeout: 15_000 };
 
-describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Endpoints page on %s', (kind) => {
+describeBackends('Endpoints page on %s', [chromiumBrowser, sharedData], (kind) => {
   let d: Dashboard;
 
   const endpoints = async (sort: string, limit = 100): Promise<EndpointRow[]> => {

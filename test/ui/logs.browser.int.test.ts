@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { IngestJob } from '../../src/ingest/jobs.js';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
-import { BACKENDS } from '../helpers/db.js';
-import { hasSharedData, sharedFile } from '../helpers/env.js';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { describeBackends } from '../helpers/db.js';
+import { sharedData, sharedFile } from '../helpers/env.js';
 
 const ACCESS_LOG = 'nielsbasjes-logparser/hackers-access.log';
 /** An IPv6 client that appears on a handful of the file's lines (counted below from the file itself). */
@@ -20,7 +20,7 @@ function freshLine(path: string): string {
   return `203.0.113.9 - - [${time}] "GET ${path} HTTP/1.1" 200 512 "-" "live-test"\n`;
 }
 
-describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Logs page on %s', (kind) => {
+describeBackends('Logs page on %s', [chromiumBrowser, sharedData], (kind) => {
   let d: Dashboard;
   let job: IngestJob;
   let lines: string[];

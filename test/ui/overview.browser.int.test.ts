@@ -1,10 +1,10 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Summary } from '../../src/analytics/summary.js';
 import type { Traffic } from '../../src/analytics/traffic.js';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
-import { BACKENDS } from '../helpers/db.js';
-import { hasSharedData, sharedFile } from '../helpers/env.js';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { describeBackends } from '../helpers/db.js';
+import { sharedData, sharedFile } from '../helpers/env.js';
 
 /** Real Apache combined traffic, 17–20 May 2015: 10 000 lines, statuses 200 to 500 (no request times). */
 const ACCESS_LOG = 'elastic-examples/apache_logs';
@@ -36,7 +36,7 @@ const inkedPixels = (testid: string): string => `(() => {
 /** Polls for what a page loads: generous, for a machine shared with other test runs. */
 const LOADED = { timeout: 15_000 };
 
-describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Overview page on %s', (kind) => {
+describeBackends('Overview page on %s', [chromiumBrowser, sharedData], (kind) => {
   let d: Dashboard;
 
   const summary = async (from: string | null, to: string | null, extra = ''): Promise<SummaryWithPrevious> => {

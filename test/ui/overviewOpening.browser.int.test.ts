@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
 import { line } from '../helpers/burstLog.js';
-import { BACKENDS } from '../helpers/db.js';
+import { describeBackends } from '../helpers/db.js';
 
 const MIN = 60_000;
 /** The access log: four hours across midnight, 2026-10-01 22:00 to 2026-10-02 02:00 UTC. */
@@ -34,7 +34,7 @@ async function axisLabels(d: Dashboard): Promise<{ x: string[]; y: string[] }> {
   return { x: JSON.parse((await chart.getAttribute('data-x-ticks'))!) as string[], y: JSON.parse((await chart.getAttribute('data-y-ticks'))!) as string[] };
 }
 
-describe.runIf(hasChromium).each(BACKENDS)('Overview: the range it opens on and its axes, on %s', (kind) => {
+describeBackends('Overview: the range it opens on and its axes, on %s', [chromiumBrowser], (kind) => {
   let d: Dashboard;
   const access = accessLog();
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_ADMIN_KEY } from '../helpers/env.js';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { needs, TEST_ADMIN_KEY } from '../helpers/env.js';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
 
-describe.runIf(hasChromium)('dashboard shell in Chromium', () => {
+describe('dashboard shell in Chromium', needs(chromiumBrowser), () => {
   let d: Dashboard;
   beforeAll(async () => {
     d = await openDashboard('pglite', { signedIn: false });

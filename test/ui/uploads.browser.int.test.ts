@@ -1,12 +1,12 @@
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FormatPreview } from '../../src/domain/formatDetection.js';
 import { REJECTION_REASONS } from '../../src/domain/rejection.js';
 import type { IngestJob } from '../../src/ingest/jobs.js';
 import { line, MIN } from '../helpers/burstLog.js';
-import { hasChromium, openDashboard, type Dashboard } from '../helpers/browser.js';
-import { BACKENDS } from '../helpers/db.js';
-import { hasSharedData, sharedFile } from '../helpers/env.js';
+import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
+import { describeBackends } from '../helpers/db.js';
+import { sharedData, sharedFile } from '../helpers/env.js';
 import { serviceRejections } from '../helpers/expectedRejections.js';
 
 const ACCESS_LOG = 'nielsbasjes-logparser/hackers-access.log';
@@ -17,7 +17,7 @@ function lineCount(text: string): number {
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
-describe.runIf(hasChromium && hasSharedData).each(BACKENDS)('Uploads page on %s', (kind) => {
+describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => {
   let d: Dashboard;
   beforeAll(async () => {
     d = await openDashboard(kind);
