@@ -8,7 +8,7 @@
  * - every line is Apache/nginx `combined`, read by test/helpers/logFiles.ts's readCombined;
  * - statuses 200, 206, 301, 304, 403, 404, 416 and exactly three 500s: two on /misc/Title.php.txt,
  *   one on /projects/xdotool/ (at lines 2,001, 5,001 and 7,001 of a 10,000-line site log);
- * - paths with ids, an `_`, a `%20`, `/presentations/…` and `/favicon.ico`; Googlebot among the agents;
+ * - paths with an `_`, a `%20`, `/presentations/…` (some of them 404) and `/favicon.ico`; Googlebot among the agents;
  *   `-` for the bytes of a 304; a user agent with an escaped quote;
  * - traffic that rises and falls over the day, so charts have a shape.
  */
@@ -71,7 +71,7 @@ const SITE: Request[] = [
   { method: 'GET', path: '/robots.txt', status: ok, weight: 2 },
   { method: 'HEAD', path: '/', status: ok, weight: 0.5 },
   { method: 'GET', path: '/.git/config', status: () => 403, weight: 0.05 },
-  ...['/wp-login.php', '/apple-touch-icon.png', '/blog/geekery/old-post.html', '/images/missing.gif'].map((path) => ({
+  ...['/wp-login.php', '/apple-touch-icon.png', '/blog/geekery/old-post.html', '/images/missing.gif', '/presentations/logstash-puppetconf-2012/'].map((path) => ({
     method: 'GET', path, status: missing, weight: 0.55,
   })),
 ];
