@@ -12,12 +12,16 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Runs `loginsights serve` from the sources in a child process and waits until it answers /readyz. */
-export async function spawnServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+/**
+ * Runs `loginsights serve` from the sources in a child process and waits until it answers /readyz.
+ * A variable given as undefined is left out (`ADMIN_API_KEY: undefined`: a first start that makes its own key).
+ */
+export async function spawnServer(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<ServerProcess> {
   const port = await freePort();
+  const all = { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ADMIN_API_KEY: TEST_ADMIN_KEY, SECRET_KEY: TEST_SECRET_KEY, ...env };
   const child = spawn(process.execPath, ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/cli/main.ts'), 'serve'], {
     cwd: os.tmpdir(), // not the repository: a developer's .env there must not leak into the test
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ADMIN_API_KEY: TEST_ADMIN_KEY, SECRET_KEY: TEST_SECRET_KEY, ...env },
+    env: Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined)),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
