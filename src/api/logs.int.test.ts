@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import fs from 'node:fs';
 import { describeBackends } from '../../test/helpers/db.js';
-import { sharedData, sharedFile } from '../../test/helpers/env.js';
-import { readCombined, readLines } from '../../test/helpers/logFiles.js';
+import { readCombined } from '../../test/helpers/logFiles.js';
+import { probeAccessLog, siteAccessLog } from '../../test/helpers/siteLog.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import type { IngestJob } from '../domain/ingestJob.js';
 import type { LogRow } from '../search/searchLogs.js';
@@ -18,13 +17,16 @@ interface Problem {
   invalid_params?: { name: string; reason: string }[];
 }
 
-/** The apache file's four days: on the embedded database a q or endpoint search needs a range (EMBEDDED_SCAN_MAX_DAYS). */
-const APACHE_DAYS = 'start_date=2015-05-17&end_date=2015-05-21';
+/** The site log's four days: on the embedded database a q or endpoint search needs a range (EMBEDDED_SCAN_MAX_DAYS). */
+const SITE_DAYS = 'start_date=2015-05-17&end_date=2015-05-21';
 
-describeBackends('GET /logs on %s', [sharedData], (kind) => {
+/** A newline-terminated text's lines. */
+const linesOf = (text: string): string[] => text.slice(0, -1).split('\n');
+
+describeBackends('GET /logs on %s', (kind) => {
   let svc: TestService;
-  const apacheLines = sharedData.available ? readLines(sharedFile('elastic-examples/apache_logs')) : [];
-  const apache = apacheLines.map((l) => ({ raw: l, f: readCombined(l) }));
+  const site = linesOf(siteAccessLog()).map((l) => ({ raw: l, f: readCombined(l) }));
+  const probeLineCount = linesOf(probeAccessLog()).length;
 
   /** Follows next_cursor to the end; returns every item. */
   async function all(query: string, pageSize = 1000): Promise<LogRow[]> {
@@ -41,81 +43,81 @@ describeBackends('GET /logs on %s', [sharedData], (kind) => {
 
   beforeAll(async () => {
     svc = await startTestService(kind);
-    const a = await svc.upload(fs.readFileSync(sharedFile('elastic-examples/apache_logs')), { source: 'semicomplete' });
-    const b = await svc.upload(fs.readFileSync(sharedFile('nielsbasjes-logparser/hackers-access.log')), { source: 'hackers' });
+    const a = await svc.upload(siteAccessLog(), { source: 'site' });
+    const b = await svc.upload(probeAccessLog(), { source: 'probes' });
     expect((await svc.waitForJob(a.body.job_id)).status).toBe('succeeded');
     expect((await svc.waitForJob(b.body.job_id)).status).toBe('succeeded');
   });
   afterAll(async () => svc?.close());
 
   it('every line of the independent reading is understood by it', () => {
-    expect(apache.filter((x) => !x.f)).toEqual([]);
+    expect(site.filter((x) => !x.f)).toEqual([]);
   });
 
   it('filters by status code, class, range and list exactly', async () => {
-    const count = (pred: (s: number) => boolean): number => apache.filter((x) => pred(x.f!.status)).length;
-    expect((await all('source=semicomplete&status_code=5xx')).length).toBe(count((s) => s >= 500));
-    expect((await all('source=semicomplete&status_code=404')).length).toBe(count((s) => s === 404));
-    expect((await all('source=semicomplete&status_code=400-499')).length).toBe(count((s) => s >= 400 && s < 500));
-    expect((await all('source=semicomplete&status_code=206,5xx,416')).length).toBe(count((s) => s === 206 || s === 416 || s >= 500));
+    const count = (pred: (s: number) => boolean): number => site.filter((x) => pred(x.f!.status)).length;
+    expect((await all('source=site&status_code=5xx')).length).toBe(count((s) => s >= 500));
+    expect((await all('source=site&status_code=404')).length).toBe(count((s) => s === 404));
+    expect((await all('source=site&status_code=400-499')).length).toBe(count((s) => s >= 400 && s < 500));
+    expect((await all('source=site&status_code=206,5xx,416')).length).toBe(count((s) => s === 206 || s === 416 || s >= 500));
     expect(count((s) => s === 404)).toBeGreaterThan(100);
   });
 
   it('level follows the status (5xx ERROR, 4xx WARN, else INFO)', async () => {
-    const errors = await all('source=semicomplete&level=ERROR');
-    expect(errors.length).toBe(apache.filter((x) => x.f!.status >= 500).length);
-    const warnOrError = await all('source=semicomplete&level=warn,error');
-    expect(warnOrError.length).toBe(apache.filter((x) => x.f!.status >= 400).length);
+    const errors = await all('source=site&level=ERROR');
+    expect(errors.length).toBe(site.filter((x) => x.f!.status >= 500).length);
+    const warnOrError = await all('source=site&level=warn,error');
+    expect(warnOrError.length).toBe(site.filter((x) => x.f!.status >= 400).length);
   });
 
   it('filters by a time window: start inclusive, end exclusive', async () => {
     const start = Date.UTC(2015, 4, 18, 0, 0, 0);
     const end = Date.UTC(2015, 4, 19, 12, 30, 0);
-    const expected = apache.filter((x) => x.f!.timeMs >= start && x.f!.timeMs < end).length;
-    const got = await all(`source=semicomplete&start_date=${new Date(start).toISOString()}&end_date=${new Date(end).toISOString()}`);
+    const expected = site.filter((x) => x.f!.timeMs >= start && x.f!.timeMs < end).length;
+    const got = await all(`source=site&start_date=${new Date(start).toISOString()}&end_date=${new Date(end).toISOString()}`);
     expect(got.length).toBe(expected);
     expect(expected).toBeGreaterThan(1000);
     for (const r of got) expect(Date.parse(r.timestamp)).toBeGreaterThanOrEqual(start);
   });
 
   it('filters by exact endpoint and by prefix', async () => {
-    const exact = apache.filter((x) => x.f!.path === '/favicon.ico').length;
-    expect((await all(`endpoint=/favicon.ico&${APACHE_DAYS}`)).length).toBe(exact);
-    const prefix = apache.filter((x) => x.f!.path.startsWith('/presentations/')).length;
-    expect((await all(`endpoint=${encodeURIComponent('/presentations/*')}&${APACHE_DAYS}`)).length).toBe(prefix);
+    const exact = site.filter((x) => x.f!.path === '/favicon.ico').length;
+    expect((await all(`endpoint=/favicon.ico&${SITE_DAYS}`)).length).toBe(exact);
+    const prefix = site.filter((x) => x.f!.path.startsWith('/presentations/')).length;
+    expect((await all(`endpoint=${encodeURIComponent('/presentations/*')}&${SITE_DAYS}`)).length).toBe(prefix);
     expect(prefix).toBeGreaterThan(50);
   });
 
   it('q is a case-insensitive substring of the raw line with % and _ taken literally', async () => {
-    const hits = (needle: string): number => apache.filter((x) => x.raw.toLowerCase().includes(needle.toLowerCase())).length;
-    expect((await all(`source=semicomplete&q=GoogleBot&${APACHE_DAYS}`)).length).toBe(hits('googlebot'));
-    expect((await all(`source=semicomplete&q=${encodeURIComponent('%20')}&${APACHE_DAYS}`)).length).toBe(hits('%20'));
-    expect((await all(`source=semicomplete&q=${encodeURIComponent('_')}&${APACHE_DAYS}`)).length).toBe(hits('_'));
+    const hits = (needle: string): number => site.filter((x) => x.raw.toLowerCase().includes(needle.toLowerCase())).length;
+    expect((await all(`source=site&q=GoogleBot&${SITE_DAYS}`)).length).toBe(hits('googlebot'));
+    expect((await all(`source=site&q=${encodeURIComponent('%20')}&${SITE_DAYS}`)).length).toBe(hits('%20'));
+    expect((await all(`source=site&q=${encodeURIComponent('_')}&${SITE_DAYS}`)).length).toBe(hits('_'));
     expect(hits('%20')).toBeGreaterThan(0);
   });
 
   it('pages newest first with a stable keyset cursor and no repeats', async () => {
-    const items = await all('source=hackers', 97);
-    expect(items.length).toBe(3456);
-    expect(new Set(items.map((r) => r.id)).size).toBe(3456);
+    const items = await all('source=probes', 97);
+    expect(items.length).toBe(probeLineCount);
+    expect(new Set(items.map((r) => r.id)).size).toBe(probeLineCount);
     for (let i = 1; i < items.length; i++) {
       const a = items[i - 1]!;
       const b = items[i]!;
       expect(a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.id > b.id)).toBe(true);
     }
     const first = items[0]!;
-    expect(first).toMatchObject({ source: 'hackers', line_count: 1 });
+    expect(first).toMatchObject({ source: 'probes', line_count: 1 });
     expect(first.raw_log.length).toBeGreaterThan(20);
   });
 
   it('returns fields named as the columns, with NULL where the log has no value', async () => {
-    const res = await svc.getJson<Page>('/logs?source=semicomplete&limit=1');
+    const res = await svc.getJson<Page>('/logs?source=site&limit=1');
     const row = res.body.items[0]!;
     expect(Object.keys(row).sort()).toEqual([
       'bytes_sent', 'client_ip', 'endpoint', 'host', 'id', 'job_id', 'latency_ms', 'layout', 'line_count', 'line_no', 'log_level',
       'message', 'method', 'protocol', 'raw_log', 'referer', 'source', 'status_code', 'timestamp', 'user_agent',
     ]);
-    expect(row.latency_ms).toBeNull(); // Apache combined has no timing: unknown, not 0
+    expect(row.latency_ms).toBeNull(); // the combined format has no timing: unknown, not 0
     // The layout that read the line, as the job counts it.
     const job = (await svc.getJson<IngestJob>(`/ingest/jobs/${row.job_id}`)).body;
     expect(job.layouts.map((l) => l.name)).toContain(row.layout);
@@ -139,10 +141,10 @@ describeBackends('GET /logs on %s', [sharedData], (kind) => {
   });
 
   it.each(["' OR 1=1 --", '"; DROP TABLE logs; --', '\\', '%%', '\u0000'])('takes SQL metacharacters in q literally: %j', async (q) => {
-    const res = await svc.inject({ method: 'GET', url: `/logs?q=${encodeURIComponent(q)}&limit=5&${APACHE_DAYS}` });
+    const res = await svc.inject({ method: 'GET', url: `/logs?q=${encodeURIComponent(q)}&limit=5&${SITE_DAYS}` });
     expect([200, 400]).toContain(res.statusCode);
     if (res.statusCode === 200) expect(res.json<Page>().items.every((r) => r.raw_log.toLowerCase().includes(q.toLowerCase()))).toBe(true);
     const total = await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM logs');
-    expect(total.rows[0]!.n).toBe(10_000 + 3456);
+    expect(total.rows[0]!.n).toBe(site.length + probeLineCount);
   });
 });
