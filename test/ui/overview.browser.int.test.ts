@@ -1,15 +1,33 @@
-import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Summary } from '../../src/analytics/summary.js';
 import type { Traffic } from '../../src/analytics/traffic.js';
 import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
 import { describeBackends } from '../helpers/db.js';
-import { sharedData, sharedFile } from '../helpers/env.js';
+import { siteAccessLog } from '../helpers/siteLog.js';
 
-/** Real Apache combined traffic, 17–20 May 2015: 10 000 lines, statuses 200 to 500 (no request times). */
-const ACCESS_LOG = 'elastic-examples/apache_logs';
-/** Real ingress-nginx lines with $request_time, for the latency tile and chart. */
-const TIMED_LOG = 'vector-vrl/nginx_ingress_upstreaminfo.log';
+/**
+ * An ingress-nginx line in its default log-format-upstream (combined, then $request_length $request_time
+ * [$proxy_upstream_name] [$proxy_alternative_upstream_name] $upstream_addr $upstream_response_length
+ * $upstream_response_time $upstream_status $req_id): the request times feed the latency tile and chart.
+ * `upstream` null is a request nginx answered itself, whose upstream fields are all `-`.
+ */
+function ingressLine(time: string, user: string, request: string, status: number, requestTime: string, upstream: { addr: string; time: string } | null, alternative = ''): string {
+  const upstreamFields = upstream ? `${upstream.addr} 4817 ${upstream.time} ${status}` : '- - - -';
+  return `10.0.7.21 - ${user} [${time} +0000] "${request} HTTP/2.0" ${status} 4790 "https://shop.example.org/cart" `
+    + `"Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/111.0" 388 ${requestTime} [shop-api-8080] [${alternative}] `
+    + `${upstreamFields} 9b1c${time.replace(/\D/g, '')}e2d4`;
+}
+
+/** Ten minutes behind an ingress: request times from 1 ms to over a second. */
+const INGRESS_LOG = [
+  ingressLine('18/Mar/2023:15:00:04', '-', 'GET /api/cart', 200, '0.012', { addr: '10.0.50.80:8080', time: '0.011' }),
+  ingressLine('18/Mar/2023:15:01:37', '-', 'GET /api/products?page=2', 200, '0.048', { addr: '10.0.50.81:8080', time: '0.047' }),
+  ingressLine('18/Mar/2023:15:02:10', '-', 'GET /healthz', 200, '0.001', null),
+  ingressLine('18/Mar/2023:15:04:55', 'bob', 'POST /api/orders', 201, '0.310', { addr: '10.0.50.80:8080', time: '0.308' }, 'shop-api-canary-8080'),
+  ingressLine('18/Mar/2023:15:06:21', '-', 'GET /api/orders/5521', 200, '0.095', { addr: '10.0.50.81:8080', time: '0.094' }),
+  ingressLine('18/Mar/2023:15:08:42', '-', 'POST /api/checkout', 504, '1.204', { addr: '10.0.50.80:8080', time: '1.202' }),
+  ingressLine('18/Mar/2023:15:09:59', '-', 'GET /api/cart', 200, '0.020', { addr: '10.0.50.81:8080', time: '0.019' }),
+].join('\n') + '\n';
 
 type SummaryWithPrevious = Summary & { previous?: Summary };
 
@@ -36,7 +54,7 @@ const inkedPixels = (testid: string): string => `(() => {
 /** Polls for what a page loads: generous, for a machine shared with other test runs. */
 const LOADED = { timeout: 15_000 };
 
-describeBackends('Overview page on %s', [chromiumBrowser, sharedData], (kind) => {
+describeBackends('Overview page on %s', [chromiumBrowser], (kind) => {
   let d: Dashboard;
 
   const summary = async (from: string | null, to: string | null, extra = ''): Promise<SummaryWithPrevious> => {
@@ -71,7 +89,7 @@ describeBackends('Overview page on %s', [chromiumBrowser, sharedData], (kind) =>
     await empty.getByRole('button', { name: 'Uploads page' }).click();
     await d.page.locator('nav.top a.active[data-page="uploads"]').waitFor();
 
-    const up = await d.svc.upload(fs.readFileSync(sharedFile(ACCESS_LOG)), { source: 'semicomplete' });
+    const up = await d.svc.upload(siteAccessLog(), { source: 'site' });
     expect(up.status).toBe(202);
     expect((await d.svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
   });
@@ -99,7 +117,7 @@ describeBackends('Overview page on %s', [chromiumBrowser, sharedData], (kind) =>
       expect(errorChange).toContain(`${Math.abs(pp).toFixed(2)} pp`);
       expect(await change('error-rate').getAttribute('class')).toContain(pp > 0 ? 'worse' : 'better');
     }
-    // No request times in this log: no p95 now or before.
+    // The site log has no request times: no p95 now or before.
     expect(await change('p95').textContent()).toBe('no previous data');
   });
 
@@ -178,9 +196,13 @@ describeBackends('Overview page on %s', [chromiumBrowser, sharedData], (kind) =>
   });
 
   it('latency: the p95 tile and the p95/p99 chart of a log with request times', async () => {
-    const up = await d.svc.upload(fs.readFileSync(sharedFile(TIMED_LOG)), { source: 'ingress' });
+    const up = await d.svc.upload(INGRESS_LOG, { source: 'ingress' });
     expect(up.status).toBe(202);
-    expect((await d.svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
+    const job = await d.svc.waitForJob(up.body.job_id);
+    expect(job.status).toBe('succeeded');
+    // Every line read as ingress-nginx's, so each request time is among the figures.
+    expect(job.format).toBe('nginx_upstreaminfo');
+    expect(job.lines_ingested).toBe(INGRESS_LOG.split('\n').length - 1);
     const res = await d.svc.getJson<Summary>('/analytics/summary?source=ingress');
     expect(res.body.latency_ms.p95).not.toBeNull();
     await d.page.goto(`${d.base}/?range=all&source=ingress`);

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FormatPreview } from '../../src/domain/formatDetection.js';
 import { REJECTION_REASONS } from '../../src/domain/rejection.js';
@@ -6,18 +5,47 @@ import type { IngestJob } from '../../src/ingest/jobs.js';
 import { line, MIN } from '../helpers/burstLog.js';
 import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
 import { describeBackends } from '../helpers/db.js';
-import { sharedData, sharedFile } from '../helpers/env.js';
-import { serviceRejections } from '../helpers/expectedRejections.js';
+import type { Rejection } from '../helpers/expectedRejections.js';
+import { probeAccessLog } from '../helpers/siteLog.js';
 
-const ACCESS_LOG = 'nielsbasjes-logparser/hackers-access.log';
-const WITH_REJECTIONS = 'vector-vrl/apache_common_combined.log';
+/** The probe log (times at +0100), as the file input is given it. */
+const ACCESS_LOG = { name: 'probe-access.log', mimeType: 'text/plain', buffer: Buffer.from(probeAccessLog()) };
+
+/**
+ * Apache lines of both kinds, common (line 1) and combined (lines 2, 3, the last with `-` for referer and
+ * agent), among lines in no format: all dashes, and words. Their identd field is filled in, which nginx
+ * never writes (it has ' - ' there): the file reads as Apache's. Line 1 is thirteen years older than the others.
+ */
+const WITH_REJECTIONS = [
+  '192.0.2.14 jdoe alice [03/Jun/2008:09:12:45 +0200] "GET /images/logo.gif HTTP/1.0" 200 4831',
+  '198.51.100.23 cwu carol [14/Sep/2021:18:30:12 +0000] "DELETE /sessions/current HTTP/1.1" 204 0 "https://app.example.net/settings" "Mozilla/5.0 (X11; Linux x86_64; rv:91.0) Gecko/20100101 Firefox/91.0"',
+  '198.51.100.23 cwu carol [14/Sep/2021:18:30:15 +0000] "POST /sessions HTTP/1.1" 401 512 - -',
+  '- - - - - - - -',
+  '- - - [-] "-" - - "-" "-"',
+  'this is no access log line',
+  '- - - [0] - - -',
+].join('\n') + '\n';
+
+/**
+ * What the service rejects in WITH_REJECTIONS, worked out by hand: a client that is `-` (reported at the
+ * first field, named as Apache's LogFormat names it); words, where %u (the third word, at column 9) is not
+ * followed by ' ['; and the 2008 line, more than ten years before the file's
+ * anchor (the median time of its sample: the earlier 2021 line of the three that parse).
+ */
+const EXPECTED_REJECTIONS: Rejection[] = [
+  [1, 'time_decades_early', "2008-06-03T07:12:45.000Z; the file's lines are near 2021-09-14T18:30:12.000Z"],
+  [4, 'bad_client', "%h '-' at column 1"],
+  [5, 'bad_client', "%h '-' at column 1"],
+  [6, 'layout_mismatch', "apache_combined: expected ' [' after %u (column 9)"],
+  [7, 'bad_client', "%h '-' at column 1"],
+];
 
 /** Lines as SOURCES.md counts them: a final line without '\n' counts. */
 function lineCount(text: string): number {
   return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
-describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => {
+describeBackends('Uploads page on %s', [chromiumBrowser], (kind) => {
   let d: Dashboard;
   beforeAll(async () => {
     d = await openDashboard(kind);
@@ -34,7 +62,7 @@ describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => 
     return { id, card, entry };
   }
 
-  it('uploads a real access log through the file input and shows the job\'s counts as the API has them', async () => {
+  it('uploads an access log through the file input and shows the job\'s counts as the API has them', async () => {
     const { page } = d;
     await page.goto(`${d.base}/ui/uploads`);
     await page.getByText('No uploads yet').waitFor();
@@ -42,10 +70,10 @@ describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => 
     expect(await page.getByLabel('Format').inputValue()).toBe('auto');
     await page.getByLabel('Time zone').fill('europe/berlin'); // the server names it canonically; this log's times carry offsets anyway
     const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/logs/upload'));
-    await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
+    await page.getByLabel('choose log files').setInputFiles(ACCESS_LOG);
     // A multipart form is what any page may post: the header is what lets it through with AUTH_DISABLED.
     expect((await sent).headers()['x-requested-by']).toBe('loginsights-dashboard');
-    const { id, card } = await finishedCard('hackers-access.log');
+    const { id, card } = await finishedCard(ACCESS_LOG.name);
     expect(await card.getByTestId('job-status').textContent()).toBe('succeeded');
 
     const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
@@ -53,7 +81,7 @@ describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => 
     expect(await shown('ingested')).toBe(job.lines_ingested);
     expect(await shown('rejected')).toBe(job.lines_rejected);
     expect(await shown('skipped')).toBe(job.lines_skipped);
-    const lines = lineCount(fs.readFileSync(sharedFile(ACCESS_LOG), 'utf8'));
+    const lines = lineCount(probeAccessLog());
     expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lines);
     expect(await card.getByTestId('job-format').textContent()).toBe(job.format);
     expect(job.tz).toBe('Europe/Berlin');
@@ -61,8 +89,8 @@ describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => 
     expect(await card.getByTestId('job-bytes').textContent()).toContain('(100 %)');
     expect(await card.getByTestId('job-rate').textContent()).toMatch(/^[\d,]+$/);
     // The source defaults to the file name without its extension.
-    expect(job.source).toBe('hackers-access');
-    expect(job.file_name).toBe('hackers-access.log');
+    expect(job.source).toBe('probe-access');
+    expect(job.file_name).toBe(ACCESS_LOG.name);
   });
 
   it('documents the chosen format, and shows how a picked file would be read before uploading it, asking when unsure', async () => {
@@ -100,20 +128,20 @@ describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => 
 
   it('takes a dropped file and shows its rejected lines grouped by reason, each group opening onto its lines and details', async () => {
     const { page } = d;
-    const text = fs.readFileSync(sharedFile(WITH_REJECTIONS), 'utf8');
+    const text = WITH_REJECTIONS;
     // A drop as the browser delivers it: a DataTransfer holding a File, dispatched on the drop zone.
     await page.evaluate(`(() => {
       const dt = new DataTransfer();
-      dt.items.add(new File([${JSON.stringify(text)}], 'apache_common_combined.log', { type: 'text/plain' }));
+      dt.items.add(new File([${JSON.stringify(text)}], 'common-and-combined.log', { type: 'text/plain' }));
       const zone = document.querySelector('[data-testid="drop-zone"]');
       zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
       zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     })()`);
     // Its sample fits apache_combined and apache_vhost_combined: the page asks before uploading.
     await page.getByRole('button', { name: 'Upload with the detected format' }).click();
-    const { id, card } = await finishedCard('apache_common_combined.log');
+    const { id, card } = await finishedCard('common-and-combined.log');
     const job = (await d.svc.getJson<IngestJob>(`/ingest/jobs/${id}`)).body;
-    const expected = serviceRejections(WITH_REJECTIONS);
+    const expected = EXPECTED_REJECTIONS;
     expect(job.lines_rejected).toBe(expected.length);
     expect(job.lines_ingested + job.lines_rejected + job.lines_skipped).toBe(lineCount(text));
 
@@ -144,12 +172,12 @@ describeBackends('Uploads page on %s', [chromiumBrowser, sharedData], (kind) => 
   it('says that the same file uploaded again is a duplicate, and links to the first job', async () => {
     const { page } = d;
     const before = await page.locator('ul.upload-entries li').count();
-    await page.getByLabel('choose log files').setInputFiles(sharedFile(ACCESS_LOG));
+    await page.getByLabel('choose log files').setInputFiles(ACCESS_LOG);
     await expect.poll(() => page.locator('ul.upload-entries li').count()).toBe(before + 1);
     const entry = page.locator('ul.upload-entries li').first();
     await expect.poll(() => entry.getAttribute('data-outcome')).toBe('duplicate');
     expect(await entry.getByTestId('upload-outcome').textContent()).toContain('duplicate: the same content was uploaded before');
-    const firstId = await page.locator('ul.upload-entries li[data-outcome="accepted"][data-file="hackers-access.log"]').getAttribute('data-job-id');
+    const firstId = await page.locator(`ul.upload-entries li[data-outcome="accepted"][data-file="${ACCESS_LOG.name}"]`).getAttribute('data-job-id');
     expect(await entry.locator('[data-job-link]').getAttribute('data-job-link')).toBe(firstId);
   });
 
