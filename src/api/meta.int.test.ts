@@ -44,9 +44,11 @@ describeBackends('health, readiness, docs, metrics and formats on %s', (kind) =>
   });
 
   it('serves an OpenAPI document generated from the route schemas, and Swagger UI at /docs', async () => {
-    const doc = await svc.getJson<{ openapi: string; paths: Record<string, Record<string, { parameters?: { name: string }[] }>> }>('/docs/json');
+    const doc = await svc.getJson<{ openapi: string; info: { version: string }; paths: Record<string, Record<string, { parameters?: { name: string }[] }>> }>('/docs/json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
+    // The API's version is the package's, as `loginsights --version` prints it.
+    expect(doc.body.info.version).toBe((JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/logs', '/logs/upload', '/ingest/jobs', '/ingest/jobs/{id}', '/ingest/jobs/{id}/rejected', '/healthz', '/readyz']));
     const logParams = doc.body.paths['/logs']!.get!.parameters!.map((p) => p.name);
     expect(logParams).toEqual(expect.arrayContaining(['start_date', 'end_date', 'level', 'status_code', 'endpoint', 'source', 'q', 'limit', 'cursor']));

@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
+import { packageVersion } from '../config/packageVersion.js';
 import type { Db } from '../db/db.js';
 import { installAuth, requestOwner } from './auth.js';
 import { installAuthDisabledGuard } from './authDisabledGuard.js';
@@ -47,8 +48,6 @@ export interface ServerDeps {
 }
 
 export type App = FastifyInstance;
-
-const VERSION = '0.1.0';
 
 /** Composes the HTTP API from its parts; every dependency comes in through deps. */
 export async function buildServer(deps: ServerDeps): Promise<App> {
@@ -113,7 +112,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     openapi: {
       info: {
         title: 'Log Insights API',
-        version: VERSION,
+        version: packageVersion(),
         description: 'Upload Nginx/Apache logs, follow their ingestion, and search the parsed records. Errors are RFC 9457 application/problem+json.',
       },
       tags: [

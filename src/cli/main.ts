@@ -11,7 +11,7 @@ import { errorSentence } from './errorSentence.js';
 import { ingestFiles } from './ingestCommand.js';
 import { parseKeyId, parseScopes, runKeysCommand } from './keysCommand.js';
 import { createLogger } from './logger.js';
-import { packageVersion } from './packageVersion.js';
+import { packageVersion } from '../config/packageVersion.js';
 import { parseDateOption, rebuildRangeProblem, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
 import { describeStartup } from './startupSummary.js';

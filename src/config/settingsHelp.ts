@@ -38,7 +38,7 @@ const DESCRIPTIONS: Record<Variable, string> = {
   QUERY_TIMEOUT_MS: 'statement timeout for API queries',
   ALERT_EVAL_INTERVAL: 'how often live alert evaluation runs (a duration: 30s, 1m)',
   ALERT_NOTIFY_MAX_AGE: 'episodes that ended longer ago than this when found are recorded, not notified',
-  ALERT_SPAN_MAX: 'most event time evaluated for alerts after an ingest job, back from its last record',
+  ALERT_SPAN_MAX: 'most event time evaluated for alerts after an ingest job (back from its last record) and for a new rule\'s evaluate_from (back from the last record stored)',
   NOTIFY_DENY_PRIVATE: 'true: no notifications to loopback, private or CGNAT addresses either',
   NOTIFY_ALLOWED_HOSTS: 'comma list of hosts and CIDRs notifications may always go to',
   LOG_LEVEL: 'how much the server logs',

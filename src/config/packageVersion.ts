@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The version in this package's package.json, found by walking up from this file: the same code runs
- * from src/cli (tsx) and from dist/src/cli (built), at different depths.
+ * The version in this package's package.json (for --version and the OpenAPI document), found by walking
+ * up from this file: the same code runs from src/config (tsx) and from dist/src/config (built), at different depths.
  */
 export function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -12,7 +12,7 @@ export function packageVersion(): string {
     const file = path.join(dir, 'package.json');
     if (fs.existsSync(file)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above the CLI code');
+    if (up === dir) throw new Error('package.json not found above the code');
     dir = up;
   }
 }
