@@ -8,12 +8,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getSummary } from '../src/analytics/summary.js';
 import type { Queryable } from '../src/db/db.js';
 import { dropPartitionsBefore } from '../src/db/partitions.js';
-import { compactRollups } from '../src/ingest/compactRollups.js';
 import { rebuildRollups, rebuildRoutes } from '../src/ingest/rebuildRollups.js';
 import { RouteNormaliser } from '../src/parse/routes.js';
 import { searchLogs, type LogRow } from '../src/search/searchLogs.js';
 import { describeBackends } from './helpers/db.js';
-import { rollupSnapshot } from './helpers/rollups.js';
+import { compactAllRollups, rollupSnapshot } from './helpers/rollups.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -220,7 +219,7 @@ describeBackends('rebuilds over month partitions on %s', (kind) => {
   it('recomputed rollups and routes of days in month partitions equal what ingestion wrote', async () => {
     const tables = await svc.db.query<{ table_name: string }>('SELECT table_name FROM log_partitions ORDER BY day');
     expect(tables.rows.map((r) => r.table_name)).toEqual(['logs_p20050110', 'logs_m200504', 'logs_m200505', 'logs_m200506']);
-    await compactRollups(svc.db);
+    await compactAllRollups(svc.db);
     const before = await rollupSnapshot(svc.db);
     const range = { from: new Date('2005-01-01T00:00:00Z'), to: new Date('2005-07-01T00:00:00Z') };
     const rebuilt = await rebuildRollups(svc.db, range);

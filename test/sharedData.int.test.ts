@@ -9,8 +9,7 @@ import { serviceRejections, type Rejection } from './helpers/expectedRejections.
 import { readAccessStatus, readLines } from './helpers/logFiles.js';
 import { rebuildRollups } from '../src/ingest/rebuildRollups.js';
 import type { Summary } from '../src/analytics/summary.js';
-import { compactRollups } from '../src/ingest/compactRollups.js';
-import { rollupSnapshot } from './helpers/rollups.js';
+import { compactAllRollups, rollupSnapshot } from './helpers/rollups.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 /** Every log file under ../shared/data (everything but the provenance notes). */
@@ -136,7 +135,7 @@ describeBackends('every real log in ../shared/data on %s', [sharedData], (kind) 
   });
 
   it('rollups maintained batch by batch are identical to rollups rebuilt from the raw rows', async () => {
-    await compactRollups(svc.db);
+    await compactAllRollups(svc.db);
     const before = await rollupSnapshot(svc.db);
     expect(before.rollups_1m!.length).toBeGreaterThan(1000);
     await rebuildRollups(svc.db);

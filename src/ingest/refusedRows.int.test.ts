@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeBackends } from '../../test/helpers/db.js';
-import { rollupSnapshot } from '../../test/helpers/rollups.js';
+import { compactAllRollups, rollupSnapshot } from '../../test/helpers/rollups.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { wideLine, wideLog } from '../../test/helpers/wideLog.js';
-import { compactRollups } from './compactRollups.js';
 import { rebuildRollups } from './rebuildRollups.js';
 
 interface Rejected { line_no: number; line_count: number; reason: string; code: string; detail: string; raw_log: string }
@@ -50,7 +49,7 @@ describeBackends('rows the database refuses on %s', (kind) => {
       expect(stored.rows[0]).toEqual({ rows: 4997, lines: 4997, teapots: 0 });
 
       // The rollups written batch by batch (isolated ones included) are what the raw rows add up to.
-      await compactRollups(svc.db);
+      await compactAllRollups(svc.db);
       const incremental = await rollupSnapshot(svc.db);
       await rebuildRollups(svc.db);
       expect(await rollupSnapshot(svc.db)).toEqual(incremental);

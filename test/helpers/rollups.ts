@@ -1,4 +1,5 @@
-import type { Queryable } from '../../src/db/db.js';
+import type { Db, Queryable } from '../../src/db/db.js';
+import { compactRollups } from '../../src/ingest/compactRollups.js';
 import { narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES } from '../../src/db/rollupTables.js';
 
 /** Every row of every rollup and sketch table, in key order: for comparing two ways of maintaining them. */
@@ -21,4 +22,19 @@ export async function rollupSnapshot(db: Queryable): Promise<Record<string, unkn
     out[table] = res.rows;
   }
   return out;
+}
+
+/**
+ * Compacts every dirty rollup bucket and returns once none is left. A running service's own upkeep may
+ * be compacting a bucket at that moment, and compactRollups passes a locked bucket by (SKIP LOCKED):
+ * a snapshot taken right after it could see that bucket's parts, and the other compaction's result later.
+ */
+export async function compactAllRollups(db: Db): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    await compactRollups(db);
+    const left = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM rollup_dirty')).rows[0]!.n;
+    if (left === 0) return;
+    if (attempt >= 200) throw new Error(`${left} rollup buckets stay dirty`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
