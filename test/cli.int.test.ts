@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../bench/serverProcess.js';
 import { postgres } from './helpers/db.js';
 import { needs, REPO_ROOT, TEST_ADMIN_KEY, TEST_DATABASE_URL, TEST_SECRET_KEY, TSX_IMPORT } from './helpers/env.js';
-import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
+import { spawnServer, suiteServer } from './helpers/serverProcess.js';
 
 function cli(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const res = spawnSync(process.execPath, ['--import', TSX_IMPORT, path.join(REPO_ROOT, 'src/cli/main.ts'), ...args], {
@@ -25,22 +25,14 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('loginsights CLI', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-cli-'));
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await spawnServer({ DATA_DIR: path.join(dir, 'data') });
-  });
-  afterAll(async () => {
-    server?.child.kill('SIGTERM');
-    await server?.exited;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = suiteServer('li-cli-');
+  const dir = suite.dir;
 
   it('ingest uploads files with their names, waits for their jobs and prints the counts; a duplicate is not sent', async () => {
     const file = path.join(dir, 'access.log');
     const ok = '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /a?b=1 HTTP/1.1" 200 512 "-" "curl/8.5"';
     fs.writeFileSync(file, `${ok}\n\nnot a log line\n${ok.replace('/a?', '/c?')}\n`);
-    const res = cli(['ingest', file, '--server', server.url, '--source', 'cli-test', '--tz', 'europe/berlin']);
+    const res = cli(['ingest', file, '--server', suite.process.url, '--source', 'cli-test', '--tz', 'europe/berlin']);
     expect(res.stderr + res.stdout).toMatch(/succeeded/);
     expect(res.stdout).toMatch(/, tz Europe\/Berlin,/); // passed on, and named as the server resolved it
     expect(res.stdout).toMatch(/2 lines ingested \(2 records\), 1 rejected, 1 empty/);
@@ -52,11 +44,11 @@ describe('loginsights CLI', () => {
     expect(res.stderr).toMatch(/^upload access\.log 100% /m);
     expect(res.stderr).not.toMatch(/\{\w+\}|NaN|Infinity/);
     const jobs = async (): Promise<{ file_name: string | null }[]> =>
-      ((await (await fetch(`${server.url}/ingest/jobs?source=cli-test`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })).json()) as { items: { file_name: string | null }[] }).items;
+      ((await (await fetch(`${suite.process.url}/ingest/jobs?source=cli-test`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } })).json()) as { items: { file_name: string | null }[] }).items;
     expect((await jobs()).map((j) => j.file_name)).toEqual(['access.log']);
 
     // The same content again: found by its hash before sending, so the server sees no second upload.
-    const again = cli(['ingest', file, '--server', server.url, '--source', 'cli-test']);
+    const again = cli(['ingest', file, '--server', suite.process.url, '--source', 'cli-test']);
     expect(again.stdout).toMatch(/already uploaded as job/);
     expect(again.stderr).not.toMatch(/upload|lines\/s/);
     expect(again.code).toBe(0);
@@ -68,7 +60,7 @@ describe('loginsights CLI', () => {
     fs.mkdirSync(logs, { recursive: true });
     const file = path.join(dir, 'after-dir.log');
     fs.writeFileSync(file, '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET /d HTTP/1.1" 200 5 "-" "curl/8.5"\n');
-    const res = cli(['ingest', logs, file, '--server', server.url, '--source', 'cli-dir', '--no-progress']);
+    const res = cli(['ingest', logs, file, '--server', suite.process.url, '--source', 'cli-dir', '--no-progress']);
     expect(res.stderr.trim().split('\n')).toEqual([`loginsights: ${logs}: is a directory, not a log file; name the files in it (${logs}/*.log)`]);
     expect(res.stdout).toMatch(/after-dir\.log: job [0-9a-f-]+ succeeded/);
     expect(res.code).toBe(1);
@@ -85,20 +77,20 @@ describe('loginsights CLI', () => {
 
   it('serve logs JSON lines with ISO times when stdout is not a terminal: a start-up summary, then one event per request', async () => {
     // The upload above, once answered, is logged; anything logged for it on arrival came before that.
-    await until(() => /"res":\{"statusCode":202\}.*"msg":"request completed"/.test(server.output()));
-    const events = server.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    await until(() => /"res":\{"statusCode":202\}.*"msg":"request completed"/.test(suite.process.output()));
+    const events = suite.process.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.every((e) => typeof e.time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(e.time))).toBe(true);
     expect(events.find((e) => e.msg === 'Log Insights is ready')?.startup).toMatchObject({
-      url: server.url, database: `embedded PGlite in ${path.join(dir, 'data', 'pglite')}`, auth: 'API keys (Authorization: Bearer <key>)',
+      url: suite.process.url, database: `embedded PGlite in ${path.join(dir, 'data', 'pglite')}`, auth: 'API keys (Authorization: Bearer <key>)',
     });
-    expect(events.filter((e) => e.msg === 'request completed').length, server.output()).toBeGreaterThan(1);
+    expect(events.filter((e) => e.msg === 'request completed').length, suite.process.output()).toBeGreaterThan(1);
     expect(events.filter((e) => e.msg === 'incoming request')).toEqual([]);
   });
 
   it('ingest exits non-zero when the server refuses the upload', () => {
     const empty = path.join(dir, 'empty.log');
     fs.writeFileSync(empty, '');
-    const res = cli(['ingest', empty, '--server', server.url, '--no-progress']);
+    const res = cli(['ingest', empty, '--server', suite.process.url, '--no-progress']);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/400 the uploaded file is empty/);
   });
@@ -112,7 +104,7 @@ describe('loginsights CLI', () => {
   it('ingest without an API key fails with the server\'s 401', () => {
     const file = path.join(dir, 'noauth.log');
     fs.writeFileSync(file, '203.0.113.9 - - [10/Oct/2026:13:55:36 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8.5"\n');
-    const res = cli(['ingest', file, '--server', server.url, '--no-progress'], { LOGINSIGHTS_API_KEY: '' });
+    const res = cli(['ingest', file, '--server', suite.process.url, '--no-progress'], { LOGINSIGHTS_API_KEY: '' });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/401 a valid API key is required/);
   });

@@ -1,12 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../bench/serverProcess.js';
 import { needs, REPO_ROOT, requirement, TEST_ADMIN_KEY, TEST_SECRET_KEY, TSX_IMPORT } from './helpers/env.js';
 import { readLines } from './helpers/logFiles.js';
-import { spawnServer, type ServerProcess } from './helpers/serverProcess.js';
+import { suiteServer } from './helpers/serverProcess.js';
 import { siteAccessLog } from './helpers/siteLog.js';
 
 /**
@@ -23,21 +22,13 @@ const onTerminal = (args: string[]): string[] => ['-qfec', [...CLI, ...args].map
 const plain = (s: string): string => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 describe('the CLI on a terminal', needs(scriptTool), () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-tty-'));
-  let server: ServerProcess;
-  beforeAll(async () => {
-    server = await spawnServer({ DATA_DIR: path.join(dir, 'data') });
-  });
-  afterAll(async () => {
-    server?.child.kill('SIGTERM');
-    await server?.exited;
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = suiteServer('li-tty-');
+  const dir = suite.dir;
 
   it('ingest draws a progress bar of bytes, and ends with the counts', () => {
     const file = path.join(dir, 'site.log');
     fs.writeFileSync(file, siteAccessLog());
-    const res = spawnSync('script', onTerminal(['ingest', file, '--server', server.url, '--source', 'tty']), {
+    const res = spawnSync('script', onTerminal(['ingest', file, '--server', suite.process.url, '--source', 'tty']), {
       cwd: dir, env: { PATH: process.env.PATH ?? '', TERM: 'xterm', LOGINSIGHTS_API_KEY: TEST_ADMIN_KEY }, encoding: 'utf8', timeout: 120_000,
     });
     expect(res.status, res.stdout).toBe(0);

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { freePort } from '../../bench/serverProcess.js';
 import { REPO_ROOT, TEST_ADMIN_KEY, TEST_SECRET_KEY, TSX_IMPORT } from './env.js';
 
@@ -45,4 +47,33 @@ export async function spawnServer(env: Record<string, string | undefined>, timeo
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, url, output: () => out, exited };
+}
+
+/** A suite's own server process: its directory, and the process once started. */
+export interface SuiteServer {
+  /** A fresh temporary directory (DATA_DIR is `data` in it); removed after the suite. */
+  readonly dir: string;
+  /** The running server (from the suite's first test on). */
+  readonly process: ServerProcess;
+}
+
+/** Starts a server process in a fresh temporary directory before the suite's tests, stops it and removes the directory after. */
+export function suiteServer(prefix: string, env: Record<string, string | undefined> = {}): SuiteServer {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  let running: ServerProcess | undefined;
+  beforeAll(async () => {
+    running = await spawnServer({ DATA_DIR: path.join(dir, 'data'), ...env });
+  });
+  afterAll(async () => {
+    running?.child.kill('SIGTERM');
+    await running?.exited;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    get process(): ServerProcess {
+      if (!running) throw new Error('the suite server is not started yet (use it inside a test)');
+      return running;
+    },
+  };
 }
