@@ -8,7 +8,8 @@
  * with the rest named, and /healthz keeps answering throughout.
  *
  * The service answered /healthz within the issue's 2 s on every poll of `npm run bench` (its hostile
- * span section, docs/BENCHMARKS.md). Times in a test run depend on the machine's load, so this test
+ * span section: targets in docs/BENCHMARKS.md, runs in docs/bench-log/2026-12-06-issue-13.md).
+ * Times in a test run depend on the machine's load, so this test
  * bounds no speed: LIVENESS_MS only tells "answering" from "frozen" (before the fix, a two-line upload
  * three days wide froze /healthz for 14.8 s, and this file's 7-day latency rule never finished).
  */
