@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/db.js';
-import { effectiveSettings, type Rule } from './rule.js';
+import { conditionOf } from './condition.js';
+import type { Rule } from './rule.js';
 import { dbMinutes, windowEnds } from './series.js';
-import { INITIAL_STATE, settledEpisodesOf, type Condition, type Episode } from './stateMachine.js';
+import { INITIAL_STATE, settledEpisodesOf, type Episode } from './stateMachine.js';
 import { stepChunks } from './stepChunks.js';
 
 /** Backtests cover at most this much event time (one step a minute). */
@@ -14,17 +15,6 @@ export class BacktestError extends Error {
   ) {
     super(message);
   }
-}
-
-/** The threshold condition of a rule with a threshold. */
-export function conditionOf(rule: Rule): Condition {
-  const s = effectiveSettings(rule);
-  if (rule.kind === 'new_value') return { operator: '>', threshold: 0, forMs: s.forMs };
-  if (rule.kind === 'anomaly') {
-    // The value is a robust z-score: spikes fire above +sensitivity, drops below −sensitivity.
-    return { operator: s.operator, threshold: s.operator === '<' ? -s.sensitivity : s.sensitivity, forMs: s.forMs };
-  }
-  return { operator: s.operator, threshold: rule.threshold!, recoverThreshold: rule.recover_threshold, forMs: s.forMs };
 }
 
 export interface BacktestResult {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boundedLatency, bucketIndex, GAMMA, quantile, type BucketCounts } from '../domain/latencyHistogram.js';
-import { conditionOf } from './backtest.js';
+import { conditionOf } from './condition.js';
 import type { MinuteCounts, MinuteLatency, Range, RuleMinutes } from './minutes.js';
 import { effectiveSettings, ruleSchema, type Rule } from './rule.js';
 import { episodesOf, INITIAL_STATE, settledEpisodesOf, type Episode, type Step } from './stateMachine.js';
@@ -223,5 +223,53 @@ describe('rule steps a chunk at a time', () => {
     expect(chunks.flat()).toHaveLength((LAST_END - FIRST_END) / MIN + 1);
     expect(minutes.largestReadMinutes).toBeLessThanOrEqual(2 * 1_440);
     expect(chunks.flat()).toEqual((await chunksOf(memoryMinutes(data), r, Infinity)).flat());
+  });
+});
+
+describe('count, ratio and absence steps, by hand', () => {
+  const END = T0 + DAY;
+  /** Minutes holding only counts (keyed by the minute's start); any other read is a mistake here. */
+  const countsOnly = (counts: [number, MinuteCounts][]): RuleMinutes => {
+    const data = new Map(counts);
+    return {
+      counts: async (ranges) => new Map([...data].filter(([m]) => ranges.some(([f, t]) => m >= f && m < t))),
+      latency: () => Promise.reject(new Error('not a latency rule')),
+      firstSeen: () => Promise.reject(new Error('not a new_value rule')),
+      firstDataMinute: () => Promise.reject(new Error('not an anomaly rule')),
+    };
+  };
+  const stepsOf = async (r: Rule, minutes: RuleMinutes, lastEndMs: number): Promise<Step[]> => {
+    const steps: Step[] = [];
+    for await (const chunk of stepChunks(minutes, r, END, lastEndMs)) steps.push(...chunk);
+    return steps;
+  };
+  const matching = (n: number): MinuteCounts => ({ matching: n, total: n });
+
+  it('count: one step per minute, each the matching records of the minutes [end − window, end); a minute without records counts none', async () => {
+    const minutes = countsOnly([[END - 3 * MIN, matching(1)], [END - MIN, matching(2)], [END, matching(5)], [END + 2 * MIN, matching(1)]]);
+    const steps = await stepsOf(rule({ kind: 'count', operator: '>', threshold: 5, window: '3m' }), minutes, END + 3 * MIN);
+    expect(steps).toEqual([
+      { windowStartMs: END - 3 * MIN, windowEndMs: END, value: 3 },
+      { windowStartMs: END - 2 * MIN, windowEndMs: END + MIN, value: 7 },
+      { windowStartMs: END - MIN, windowEndMs: END + 2 * MIN, value: 7 },
+      { windowStartMs: END, windowEndMs: END + 3 * MIN, value: 6 },
+    ]);
+  });
+
+  it('ratio: the matching share of all records in percent, to two decimals; null while the window has fewer than min_requests', async () => {
+    const minutes = countsOnly([
+      [END - 2 * MIN, { matching: 1, total: 4 }], [END - MIN, { matching: 2, total: 8 }],
+      [END, { matching: 0, total: 1 }], [END + MIN, { matching: 3, total: 9 }], [END + 2 * MIN, { matching: 1, total: 2 }],
+    ]);
+    const r = rule({ kind: 'ratio', operator: '>', threshold: 20, window: '2m', min_requests: 10 });
+    // 3 of 12; then 9 records, under 10; then 3 of exactly 10; then 4 of 11 = 36.3636…
+    expect((await stepsOf(r, minutes, END + 3 * MIN)).map((s) => s.value)).toEqual([25, null, 30, 36.36]);
+  });
+
+  it('absence: counts like count, and a window without any record is 0, not null', async () => {
+    // Records in the minute before END only: the windows [END − 2m, END) and [END − 1m, END + 1m) hold them, [END, END + 2m) nothing.
+    const minutes = countsOnly([[END - MIN, matching(2)]]);
+    const r = rule({ kind: 'absence', threshold: 1, window: '2m' });
+    expect((await stepsOf(r, minutes, END + 2 * MIN)).map((s) => s.value)).toEqual([2, 2, 0]);
   });
 });

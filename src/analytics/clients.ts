@@ -1,6 +1,6 @@
 import { whereClause, type Queryable } from '../db/db.js';
-import { CLIENT_TOP_SIZE } from '../ingest/clientTops.js';
 import { allPartitionChunks, chunkConditions, type PartitionChunk } from '../db/partitionWalk.js';
+import { CLIENT_TOP_SIZE } from '../db/rollupTables.js';
 import { rangeConditions, walkRange, type FactFilter } from './facts.js';
 import { pct } from './summary.js';
 import { splitRange } from './timeRange.js';

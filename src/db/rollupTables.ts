@@ -12,6 +12,9 @@ export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
 /** The client-address sketch tables, per rollup table they go with. */
 export const SKETCH_TABLES = { rollups_1h: 'client_sketches_1h', rollups_1d: 'client_sketches_1d' } as const;
 
+/** Addresses kept per day and source in client_tops_1d. */
+export const CLIENT_TOP_SIZE = 200;
+
 /** The hour and day rollups with fewer dimensions: per route, and per source only. */
 export const NARROW_ROLLUPS = {
   route: { rollups_1m: null, rollups_1h: 'route_rollups_1h', rollups_1d: 'route_rollups_1d' },

@@ -1,11 +1,8 @@
 import type { Queryable } from '../db/db.js';
 import { partitionCoversSql } from '../db/partitions.js';
-import { INT8_MAX } from '../db/rollupTables.js';
+import { CLIENT_TOP_SIZE, INT8_MAX } from '../db/rollupTables.js';
 
 const DAY_MS = 86_400_000;
-
-/** Addresses kept per day and source in client_tops_1d. */
-export const CLIENT_TOP_SIZE = 200;
 
 /**
  * Recounts the busiest client addresses of one UTC day (`day`: its start) from the raw rows, per
