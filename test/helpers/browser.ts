@@ -8,7 +8,6 @@ import { startTestService, type TestService } from './service.js';
 
 export const CHROMIUM_PATH = findChromium();
 export const chromiumBrowser = requirement('Chromium', CHROMIUM_PATH !== null, "not found; install Debian's package: apt-get install chromium");
-export const hasChromium = chromiumBrowser.available;
 
 export const SCREENSHOT_DIR = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
 

@@ -10,9 +10,6 @@ import { needs, requirement, TEST_DATABASE_URL, type Requirement } from './env.j
 /** The PostgreSQL server the `postgres` variant of every database suite runs on (required in CI). */
 export const postgres = requirement('PostgreSQL', TEST_DATABASE_URL !== undefined, 'TEST_DATABASE_URL is not set (e.g. postgresql://postgres@127.0.0.1:5432/postgres; .ci/run sets it)');
 
-/** Backends the database tests run on here: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
-export const BACKENDS: DbKind[] = postgres.available ? ['pglite', 'postgres'] : ['pglite'];
-
 /**
  * Declares a suite once per backend (`%s` in `name` is the backend): the PostgreSQL one is skipped, with
  * its reason, where TEST_DATABASE_URL is not set, and both where another of `requirements` is missing.
