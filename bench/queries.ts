@@ -4,7 +4,7 @@
  * is HTTP, validation and JSON.
  */
 import type { Db, Queryable } from '../src/db/db.js';
-import { parseDateParam, parseStatusFilter, type LogFilters } from '../src/search/filters.js';
+import { parseDateParam, parseStatusFilter, type LogFilters } from '../src/query/filterParams.js';
 import { searchLogs } from '../src/search/searchLogs.js';
 import type { BenchFile } from './dataset.js';
 import { BENCH_HEADERS } from './serverProcess.js';

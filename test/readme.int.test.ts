@@ -46,7 +46,7 @@ describe.each(LOGS)('the README, in order, with %s', needs(sharedData), (rel) =>
   // in beforeAll: a skipped suite's body still runs, where the file may not exist.
   let records: CombinedFields[] = [];
   let last = 0;
-  /** `latest` in a date: just after the newest record (src/search/filters.ts), so `latest-24h` is a 24-hour window holding it. */
+  /** `latest` in a date: just after the newest record (src/query/filterParams.ts), so `latest-24h` is a 24-hour window holding it. */
   let latestMs = 0;
   const between = (from: number, to = Infinity): number => records.filter((r) => r.timeMs >= from && r.timeMs < to).length;
 

@@ -10,7 +10,7 @@
  */
 import type { Db, Queryable } from '../db/db.js';
 import { floorTo } from '../domain/timeBuckets.js';
-import { parseSourceFilter } from '../search/filters.js';
+import { parseSourceFilter } from '../query/filterParams.js';
 import { conditionOf } from './condition.js';
 import { recordEpisodes } from './history.js';
 import { effectiveSettings, type StoredRule } from './rule.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
-import { FilterError, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter } from '../search/filters.js';
+import { FilterError, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter } from '../query/filterParams.js';
 
 export const RULE_KINDS = ['count', 'ratio', 'latency', 'absence', 'anomaly', 'new_value'] as const;
 export const OPERATORS = ['>', '>=', '<', '<='] as const;

@@ -6,7 +6,7 @@
 import type { Queryable } from '../db/db.js';
 import { addHistogramText, BUCKET_INDEX_SQL } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
-import { parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters } from '../search/filters.js';
+import { parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters } from '../query/filterParams.js';
 import { filterSql } from '../search/searchLogs.js';
 import { STEP_MS, type MinuteCounts, type MinuteLatency, type Range, type RuleMinutes } from './minutes.js';
 import type { Rule } from './rule.js';

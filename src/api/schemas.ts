@@ -6,7 +6,7 @@ import { LOG_LEVELS } from '../domain/record.js';
 import {
   DATE_FORMS, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter,
   type DateAnchors, type LogFilters,
-} from '../search/filters.js';
+} from '../query/filterParams.js';
 import { AppError } from './errors.js';
 
 // PostgreSQL text cannot hold NUL: refuse it at the edge instead of failing in the database.

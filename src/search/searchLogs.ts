@@ -3,7 +3,7 @@ import { whereClause, type Queryable } from '../db/db.js';
 import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { isApiTimestamp } from '../domain/apiTimestamp.js';
-import { escapeLike, FilterError, type LogFilters } from './filters.js';
+import { escapeLike, FilterError, type LogFilters } from '../query/filterParams.js';
 import { layoutName } from '../parse/layoutIds.js';
 
 export type { LogRow } from '../domain/record.js';

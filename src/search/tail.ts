@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/db.js';
 import { BATCH_CHANNEL, parseBatchNotice, type BatchNotice } from '../domain/batchNotice.js';
-import type { LogFilters } from './filters.js';
+import type { LogFilters } from '../query/filterParams.js';
 import { batchRecords, type LogRow } from './searchLogs.js';
 
 export interface TailLogger {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { emptyRangeHint } from '../../analytics/emptyRangeHint.js';
-import { FilterError } from '../../search/filters.js';
+import { FilterError } from '../../query/filterParams.js';
 import { decodeCursor, searchLogs } from '../../search/searchLogs.js';
 import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeLike, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseStatusFilter } from './filters.js';
+import { escapeLike, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseStatusFilter } from './filterParams.js';
 
 describe('parseStatusFilter', () => {
   it('reads codes, classes, ranges and lists', () => {

@@ -55,7 +55,13 @@ export function parseLevelFilter(value: string): LogLevel[] {
   return [...new Set(levels)] as LogLevel[];
 }
 
-export function parseEndpointFilter(value: string): { value: string; prefix: boolean } {
+/** An exact request path, or a prefix (the user wrote a trailing `*`). */
+export interface EndpointMatch {
+  value: string;
+  prefix: boolean;
+}
+
+export function parseEndpointFilter(value: string): EndpointMatch {
   if (value.length > 2048) throw new FilterError('endpoint', 'longer than 2048 characters');
   return value.endsWith('*') ? { value: value.slice(0, -1), prefix: true } : { value, prefix: false };
 }
@@ -64,6 +70,25 @@ export function parseSourceFilter(value: string): string[] {
   const sources = splitList(value);
   if (sources.length === 0 || sources.length > 50) throw new FilterError('source', 'expected 1 to 50 comma-separated sources');
   return sources;
+}
+
+/** Routes, each given whole (a route may hold a comma): at most 50, each at most 2048 characters. */
+export function parseRouteFilter(values: readonly string[]): string[] {
+  const routes = values.filter((r) => r !== '');
+  if (routes.length === 0 || routes.length > 50) throw new FilterError('route', 'expected 1 to 50 routes (repeat the parameter for several)');
+  const long = routes.find((r) => r.length > 2048);
+  if (long !== undefined) throw new FilterError('route', 'longer than 2048 characters');
+  return [...new Set(routes)];
+}
+
+/** One or a comma list of HTTP methods (`GET`, `post`), compared in upper case. */
+export function parseMethodFilter(value: string): string[] {
+  const methods = splitList(value).map((m) => m.toUpperCase());
+  const bad = methods.find((m) => !/^[A-Z][A-Z_-]{0,31}$/.test(m));
+  if (bad !== undefined || methods.length === 0 || methods.length > 20) {
+    throw new FilterError('method', `'${(bad ?? value).slice(0, 40)}' is not an HTTP method (GET, POST, …; 1 to 20, comma-separated)`);
+  }
+  return [...new Set(methods)];
 }
 
 const MIN_DATE_MS = Date.UTC(1970, 0, 1);
