@@ -7,6 +7,7 @@ import {
   DATE_FORMS, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter,
   type DateAnchors, type LogFilters,
 } from '../query/filterParams.js';
+import { recordFilterOf, sourcesOf, type FilterParams, type RecordFilter } from '../query/recordFilter.js';
 import { AppError } from './errors.js';
 
 // PostgreSQL text cannot hold NUL: refuse it at the edge instead of failing in the database.
@@ -25,6 +26,38 @@ export const logFilterQuery = z.object({
 });
 
 export type LogFilterQuery = z.infer<typeof logFilterQuery>;
+
+const routeParam = text(2048);
+
+/**
+ * The record filter's parameters (src/query/recordFilter.ts), the same on GET /logs, the tail and
+ * analytics. `route` is repeated for a list, since a route may hold a comma.
+ */
+export const recordFilterQuery = z.object({
+  start_date: text(64).optional().describe(`Inclusive start: ${DATE_FORMS}; no zone means UTC; default: all data`),
+  end_date: text(64).optional().describe('Exclusive end, in the same forms as start_date; default: all data'),
+  source: text(1024).optional().describe('One or a comma list of sources'),
+  status_code: text(512).optional().describe('`500`, `5xx`, `400-499`, or a comma list of these'),
+  level: text(64).optional().describe(`One or a comma list of ${LOG_LEVELS.join(', ')}`),
+  route: z.union([routeParam, z.array(routeParam).max(50, 'at most 50 routes')]).optional()
+    .describe('A normalised route, as /analytics/endpoints names it (e.g. `/api/users/{id}`); repeat the parameter for several'),
+  endpoint: text(2048).optional().describe('Exact request path, or a prefix with a trailing `*` (e.g. `/api/*`)'),
+  method: text(256).optional().describe('One or a comma list of HTTP methods (GET, POST, …)'),
+  q: text(1024).optional().describe('Case-insensitive substring of the raw line; `%` and `_` are literal'),
+});
+
+export type RecordFilterQuery = z.infer<typeof recordFilterQuery>;
+
+/** The record filter of validated parameters, with `latest` in a date looked up first; a bad value is a 400 naming its parameter. */
+export async function recordFilterFrom(db: Queryable, q: FilterParams): Promise<{ filter: RecordFilter; anchors: DateAnchors }> {
+  try {
+    const anchors = await dateAnchors(db, [q.start_date, q.end_date], sourcesOf(q));
+    return { filter: recordFilterOf(q, anchors), anchors };
+  } catch (err) {
+    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
+    throw err;
+  }
+}
 
 /** Turns validated query strings into filters; a bad value becomes a 400 naming its parameter. */
 export function toLogFilters(q: LogFilterQuery, anchors?: DateAnchors): LogFilters {
