@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getSummary } from '../src/analytics/summary.js';
 import type { Queryable } from '../src/db/db.js';
-import { dropPartitionsBefore } from '../src/db/partitions.js';
+import { dropPartitionsBefore } from '../src/db/retention.js';
 import { rebuildRollups, rebuildRoutes } from '../src/ingest/rebuildRollups.js';
 import { RouteNormaliser } from '../src/parse/routes.js';
 import { searchLogs, type LogRow } from '../src/search/searchLogs.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Db } from '../db/db.js';
+import { startLoop } from '../domain/backgroundLoop.js';
 import { refreshAlertmanager, sendDueDeliveries, type SendOptions } from './notifications.js';
 
 /** How often due notifications are looked for. */
@@ -12,19 +13,9 @@ const DELIVERY_TICK_MS = 2_000;
  * next tick tries again.
  */
 export function startDeliveries(db: Db, opts: SendOptions, refreshMs: number, logger: Logger): { stop(): Promise<void> } {
-  const loop = (everyMs: number, what: string, round: () => Promise<void>) => {
-    let running: Promise<void> | null = null;
-    const timer = setInterval(() => {
-      running ??= round()
-        .catch((err: unknown) => logger.warn({ err }, `${what} failed; the next tick tries again`))
-        .finally(() => (running = null));
-    }, everyMs);
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
-  };
-  const stops = [
+  const loop = (everyMs: number, what: string, run: () => Promise<void>) =>
+    startLoop({ everyMs, run, onError: (err) => logger.warn({ err }, `${what} failed; the next tick tries again`) });
+  const loops = [
     loop(DELIVERY_TICK_MS, 'sending alert notifications', async () => {
       const { overtaken } = await sendDueDeliveries(db, opts);
       if (overtaken.length) {
@@ -35,5 +26,5 @@ export function startDeliveries(db: Db, opts: SendOptions, refreshMs: number, lo
       await refreshAlertmanager(db, opts);
     }),
   ];
-  return { stop: async () => void (await Promise.all(stops.map((stop) => stop()))) };
+  return { stop: async () => void (await Promise.all(loops.map((l) => l.stop()))) };
 }

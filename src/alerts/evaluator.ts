@@ -122,7 +122,7 @@ async function withRules<T>(
     const rows = await tx.query<{ rule_id: number; machine: MachineState; evaluated_to: string }>('SELECT rule_id, machine, evaluated_to FROM alert_rule_states');
     for (const r of rows.rows) states.set(r.rule_id, { machine: r.machine, evaluatedToMs: Date.parse(r.evaluated_to) });
     const rules = await listRules(tx, { enabledOnly: true });
-    const [reader, concurrency] = db.kind === 'postgres' ? [db, READ_CONCURRENCY] : [tx, 1];
+    const [reader, concurrency] = db.singleBackend ? [tx, 1] : [db, READ_CONCURRENCY];
     const reads = new Array<T | null>(rules.length);
     let next = 0;
     await Promise.all(Array.from({ length: Math.min(concurrency, rules.length) }, async () => {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
+import { startLoop } from '../domain/backgroundLoop.js';
 import { startDeliveries } from './deliveryLoop.js';
 import { evaluateLive, type EvaluationResult } from './evaluator.js';
 import { evaluateJob, unevaluatedJobs } from './jobEvaluation.js';
@@ -62,20 +63,25 @@ export function startAlertEvaluation(
       return { rules: 0, steps: 0, newEpisodes: 0 };
     });
   };
+  // A tick only queues (it never fails): the queue runs the work, and skips what shutdown left in it.
   let ticking = false;
-  const timer = setInterval(() => {
-    queueRules(false);
-    if (ticking) return;
-    ticking = true;
-    enqueue('live', async () => {
-      try {
-        // A live tick cut short by shutdown loses nothing: the next start's tick catches up.
-        return await evaluateLive(db, Date.now(), { ...opts, signal: shutdown.signal });
-      } finally {
-        ticking = false;
-      }
-    });
-  }, config.alertEvalIntervalMs);
+  const ticks = startLoop({
+    everyMs: config.alertEvalIntervalMs,
+    run: () => {
+      queueRules(false);
+      if (ticking) return;
+      ticking = true;
+      enqueue('live', async () => {
+        try {
+          // A live tick cut short by shutdown loses nothing: the next start's tick catches up.
+          return await evaluateLive(db, Date.now(), { ...opts, signal: shutdown.signal });
+        } finally {
+          ticking = false;
+        }
+      });
+    },
+    onError: (err) => logger.warn({ err }, 'queueing alert evaluation failed; the next tick tries again'),
+  });
   const deliveries = startDeliveries(db, {
     secretKey: config.secretKey, destinations: { denyPrivate: config.notifyDenyPrivate, allowed: config.notifyAllowedHosts },
   }, config.alertEvalIntervalMs, logger);
@@ -89,7 +95,7 @@ export function startAlertEvaluation(
     jobSucceeded,
     ruleEvaluationQueued: () => queueRules(false),
     async stop() {
-      clearInterval(timer);
+      await ticks.stop();
       // Queued evaluations are skipped; a running one stops between two steps, and the deliveries at their next step.
       stopped = true;
       shutdown.abort();

@@ -1,4 +1,3 @@
-import type { DbKind } from '../db/db.js';
 import { AppError } from './errors.js';
 
 const DAY_MS = 86_400_000;
@@ -16,9 +15,10 @@ function days(ms: number): string {
  * `maxDays` (EMBEDDED_SCAN_MAX_DAYS; 0: no bound). PostgreSQL bounds it with statement_timeout instead.
  */
 export function checkEmbeddedScanRange(opts: {
-  kind: DbKind; maxDays: number; what: string; startMs: number | null; endMs: number | null; now?: number;
+  /** The database's Db.singleBackend: whether a scan holds up every other statement and cannot be interrupted. */
+  singleBackend: boolean; maxDays: number; what: string; startMs: number | null; endMs: number | null; now?: number;
 }): void {
-  if (opts.kind !== 'pglite' || opts.maxDays === 0) return;
+  if (!opts.singleBackend || opts.maxDays === 0) return;
   const bound = `on the embedded database ${opts.what} scans at most ${days(opts.maxDays * DAY_MS)}`;
   const advice = 'narrow start_date/end_date, or use PostgreSQL (DATABASE_URL)';
   if (opts.startMs === null) throw AppError.badParam('start_date', `${bound} and needs start_date (the range runs to end_date, else to now): ${advice}`);

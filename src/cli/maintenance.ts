@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Db } from '../db/db.js';
-import { dropPartitionsBefore, partitionCoversSql } from '../db/partitions.js';
+import { deleteRollupsBefore, dropPartitionsBefore, retentionDue, type RetentionHorizons } from '../db/retention.js';
 import { vacuumDueTables } from '../db/vacuum.js';
 import { compactRollups } from '../ingest/compactRollups.js';
-import { deleteRollupsBefore } from '../ingest/rollups.js';
 import { ingestPending, releaseFailedSpoolFiles, spoolPathsInUse } from '../ingest/jobs.js';
 import { removeOrphanSpoolFiles } from '../ingest/spool.js';
+import { startLoop, type BackgroundLoop } from '../domain/backgroundLoop.js';
 import { indexQuietPartitions } from '../search/searchIndexer.js';
 
 const TICK_MS = 5_000;
@@ -30,17 +30,20 @@ const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
  */
 export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logger): { stop(): Promise<void> } {
   let lastHousekeeping = 0;
-  const compaction = every(TICK_MS, logger, async (signal) => {
+  // Each one run at a time; a failure is logged and retried at the next tick.
+  const every = (run: (signal: AbortSignal) => Promise<void>): BackgroundLoop =>
+    startLoop({ everyMs: TICK_MS, run, onError: (err) => logger.warn({ err }, 'maintenance failed; retrying at the next tick') });
+  const compaction = every(async (signal) => {
     const compacted = await compactRollups(db, {
       quietMs: ROLLUP_QUIET_MS, maxDelayMs: ROLLUP_MAX_DELAY_MS, signal,
       onBucketFailed: (f) => logger.warn(f, 'rollup bucket not compacted; left dirty and retried after a back-off'),
     });
     if (compacted) logger.debug({ buckets: compacted }, 'compacted hour and day rollups');
   });
-  const upkeep = every(TICK_MS, logger, async (signal) => {
+  const upkeep = every(async (signal) => {
     // Retention first: an upload of old data must not have its partitions indexed just to be dropped.
     // Every few minutes, and at once when data past retention has arrived (an upload of old logs).
-    if (Date.now() - lastHousekeeping >= HOUSEKEEPING_EVERY_MS || await pastRetention(db, config)) {
+    if (Date.now() - lastHousekeeping >= HOUSEKEEPING_EVERY_MS || await retentionDue(db, horizons(config))) {
       lastHousekeeping = Date.now();
       await housekeeping(db, config, logger, signal);
     }
@@ -48,7 +51,7 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs, undefined, signal);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
     // PGlite has no autovacuum; its stand-in holds the one backend, so it waits for idle time like the index builds.
-    if (db.kind === 'pglite' && !signal.aborted && !(await ingestPending(db))) {
+    if (!db.autovacuum && !signal.aborted && !(await ingestPending(db))) {
       const tables = await vacuumDueTables(db, undefined, signal);
       if (tables.length) logger.info({ tables }, 'vacuumed or analysed tables (PGlite has no autovacuum)');
     }
@@ -61,13 +64,14 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
 }
 
 async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger, signal: AbortSignal): Promise<void> {
-  if (config.retentionDays > 0) {
-    const dropped = await dropPartitionsBefore(db, daysAgo(config.retentionDays));
+  const { logsBefore, rollupsBefore } = horizons(config);
+  if (logsBefore) {
+    const dropped = await dropPartitionsBefore(db, logsBefore);
     if (dropped.length) logger.info({ partitions: dropped }, 'dropped partitions past retention');
   }
   if (signal.aborted) return;
-  if (config.rollupRetentionDays > 0) {
-    const deleted = await deleteRollupsBefore(db, daysAgo(config.rollupRetentionDays));
+  if (rollupsBefore) {
+    const deleted = await deleteRollupsBefore(db, rollupsBefore);
     if (deleted) logger.info({ rows: deleted }, 'deleted rollups past ROLLUP_RETENTION_DAYS');
   }
   if (signal.aborted) return;
@@ -79,37 +83,10 @@ async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger, si
   if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
 }
 
-/** Whether a partition lies wholly before the retention horizon, or a day of rollups without its raw rows is past its own: two index probes. */
-async function pastRetention(db: Db, config: Readonly<Config>): Promise<boolean> {
-  const res = await db.query<{ due: boolean }>(
-    `SELECT ($1::date IS NOT NULL AND EXISTS (SELECT 1 FROM log_partitions WHERE end_day <= $1::date))
-         OR ($2::date IS NOT NULL AND EXISTS (
-              SELECT 1 FROM rollups_1d t WHERE bucket < $2::date
-                AND NOT ${partitionCoversSql("(t.bucket AT TIME ZONE 'UTC')::date")})) AS due`,
-    [config.retentionDays > 0 ? daysAgo(config.retentionDays) : null, config.rollupRetentionDays > 0 ? daysAgo(config.rollupRetentionDays) : null],
-  );
-  return res.rows[0]?.due ?? false;
-}
-
-/**
- * Runs `work` every `ms`, skipping a tick while the previous run is still going; a failure is logged
- * and retried next tick. stop() aborts the signal, which work checks between its statements (a
- * statement running on PGlite cannot be interrupted), and waits for the run in progress.
- */
-function every(ms: number, logger: Logger, work: (signal: AbortSignal) => Promise<void>): { stop(): Promise<void> } {
-  const stopping = new AbortController();
-  let running: Promise<void> | null = null;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = work(stopping.signal)
-      .catch((err: unknown) => logger.warn({ err }, 'maintenance failed; retrying at the next tick'))
-      .finally(() => (running = null));
-  }, ms);
+/** Where retention cuts today; a setting of 0 keeps for ever. */
+function horizons(config: Readonly<Config>): RetentionHorizons {
   return {
-    async stop() {
-      clearInterval(timer);
-      stopping.abort();
-      await running;
-    },
+    logsBefore: config.retentionDays > 0 ? daysAgo(config.retentionDays) : null,
+    rollupsBefore: config.rollupRetentionDays > 0 ? daysAgo(config.rollupRetentionDays) : null,
   };
 }

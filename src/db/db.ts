@@ -19,16 +19,36 @@ export interface QueryResult<R> {
 
 export type DbKind = 'postgres' | 'pglite';
 
-/** The one database handle passed to every query function (no module-level pools). */
+/**
+ * The one database handle passed to every query function (no module-level pools). Code that must adapt
+ * to the engine reads what it can do (singleBackend, autovacuum, soleProcess, the options below), never
+ * which engine it is: the adapters (pglite.ts, postgres.ts) are the only places that know.
+ */
 export interface Db extends Queryable {
-  readonly kind: DbKind;
+  /** The engine's name, for display only (readiness, logs). */
+  readonly engine: DbKind;
+  /**
+   * One in-process backend runs every statement of the process in turn (PGlite): nothing runs beside
+   * an open transaction, and a running statement cannot be interrupted (statement_timeout never fires),
+   * so one long statement holds up every request. Callers bound the scans no index serves, and heavy
+   * upkeep (index builds, vacuum) waits until ingestion is idle. False on PostgreSQL: a pool of
+   * sessions working side by side, each statement cancelled past statement_timeout.
+   */
+  readonly singleBackend: boolean;
+  /** The engine vacuums and analyses tables itself (PostgreSQL); PGlite has no autovacuum (vacuum.ts stands in). */
+  readonly autovacuum: boolean;
+  /**
+   * No other process can open this database (PGlite's data directory is locked): whatever another
+   * process seems to hold, such as an ingest job's lease, was left by this one's predecessor.
+   */
+  readonly soleProcess: boolean;
   /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
-  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /**
    * Runs fn on one dedicated session outside any transaction, for statements PostgreSQL refuses
    * inside one (CREATE INDEX CONCURRENTLY) and for session settings.
    */
-  session<T>(fn: (s: Queryable) => Promise<T>): Promise<T>;
+  session<T>(fn: (s: Queryable) => Promise<T>, opts?: Pick<TransactionOptions, 'unbounded'>): Promise<T>;
   /**
    * Calls onPayload with the payload of every NOTIFY on channel (from any session, this one included)
    * until the returned function is called. PostgreSQL: one dedicated connection outside the pool that
@@ -43,6 +63,19 @@ export interface Db extends Queryable {
   setLockState(state: LockState): void;
   /** Closes the connections; PGlite also releases its data directory's lock. */
   close(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * No statement_timeout: for ingestion and maintenance, whose statements take as long as the data
+   * needs, where the timeout guards requests. (PGlite has none to lift.)
+   */
+  unbounded?: boolean;
+  /**
+   * COMMIT does not wait for the WAL to reach disk (synchronous_commit off): a database crash may lose
+   * the transaction, whole. Only for work that finds out and redoes it (ingest batches and their checkpoint).
+   */
+  unflushedCommit?: boolean;
 }
 
 export interface LockState {

@@ -8,7 +8,7 @@ export { partitionTableName, type PartitionKind, type PartitionRange } from './p
 /**
  * Advisory lock around "read log_partitions, decide, create, record": two processes sharing a
  * PostgreSQL could otherwise decide a day and a month partition for the same month at once, and the
- * second CREATE would fail on the overlap. Retention takes it too, so a plan never counts on a
+ * second CREATE would fail on the overlap. Retention (retention.ts) takes it too, so a plan never counts on a
  * partition being dropped meanwhile. On PGlite a transaction holds the one backend anyway.
  */
 export const PARTITION_LOCK = 7_402_004;
@@ -112,26 +112,4 @@ async function createPartition(tx: Queryable, r: PartitionRange): Promise<void> 
 export async function touchPartitions(tx: Queryable, tables: readonly string[]): Promise<void> {
   if (tables.length === 0) return;
   await tx.query('UPDATE log_partitions SET last_write_at = now() WHERE table_name = ANY($1::text[])', [tables]);
-}
-
-/**
- * Drops the partitions whose whole range lies before `day` (the retention horizon): no DELETE, no
- * vacuum debt. A month partition is therefore kept until its last day is past the horizon.
- */
-export async function dropPartitionsBefore(db: Db, day: string): Promise<string[]> {
-  const old = await db.query<{ day: string; end_day: string }>(
-    'SELECT day::text AS day, end_day::text AS end_day FROM log_partitions WHERE end_day <= $1::date ORDER BY day',
-    [day],
-  );
-  const dropped: string[] = [];
-  for (const p of old.rows) {
-    const name = partitionTableName({ day: p.day, endDay: p.end_day });
-    await db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
-      await tx.query(`DROP TABLE IF EXISTS ${name}`);
-      await tx.query('DELETE FROM log_partitions WHERE day = $1::date', [p.day]);
-    });
-    dropped.push(name);
-  }
-  return dropped;
 }

@@ -73,8 +73,13 @@ export async function openPglite(opts: { dataDir: string | undefined; statementT
   const queue = new StatementQueue();
   const base = wrap(pglite, queue);
   return {
-    kind: 'pglite',
+    engine: 'pglite',
+    singleBackend: true,
+    autovacuum: false,
+    soleProcess: true,
     ...base,
+    // No options to honour: statement_timeout cannot interrupt the one backend (see singleBackend),
+    // and a commit's flush is the in-process file system's.
     transaction: (fn) => queue.run(() => pglite.transaction((tx) => fn(wrap(tx)))),
     // PGlite has one session only; callers of session() restore any setting they change.
     session: (fn) => fn(base),

@@ -58,7 +58,7 @@ async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release
 
 export interface PostgresOptions {
   connectionString: string;
-  /** Applies to every statement of the pool; ingest and maintenance sessions lift it with SET LOCAL. */
+  /** Applies to every statement of the pool; ingest and maintenance lift it (`unbounded`). */
   statementTimeoutMs: number;
   maxConnections?: number;
 }
@@ -76,15 +76,23 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   pool.on('error', () => undefined);
   const listener = new NotificationListener(opts.connectionString);
   const db: Db = {
-    kind: 'postgres',
+    engine: 'postgres',
+    singleBackend: false,
+    autovacuum: true,
+    soleProcess: false,
     ...wrapClient(pool),
     async copyFrom(table, columns, data, format) {
       await db.transaction((tx) => tx.copyFrom(table, columns, data, format));
     },
-    async transaction(fn) {
+    async transaction(fn, opts = {}) {
       const { client, release } = await checkout(pool);
       try {
         await client.query('BEGIN');
+        const settings = [
+          ...(opts.unbounded ? ['SET LOCAL statement_timeout = 0'] : []),
+          ...(opts.unflushedCommit ? ['SET LOCAL synchronous_commit = off'] : []),
+        ];
+        if (settings.length) await client.query(settings.join('; '));
         const result = await fn(wrapClient(client));
         await client.query('COMMIT');
         return result;
@@ -95,9 +103,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
         release(false);
       }
     },
-    async session(fn) {
+    async session(fn, opts = {}) {
       const { client, release } = await checkout(pool);
       try {
+        if (opts.unbounded) await client.query('SET statement_timeout = 0');
         return await fn(wrapClient(client));
       } finally {
         // A session may have changed settings: close it rather than hand it back to the pool dirty.

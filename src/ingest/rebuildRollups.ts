@@ -88,7 +88,6 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
   for (const day of days) {
     const rows = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_WRITE_LOCK]);
-      if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
       const [start, end] = dayBounds(day);
       for (const table of [...ROLLUP_RESOLUTIONS.map((r) => r.table), ...narrowTables(), ...Object.values(SKETCH_TABLES)]) {
         await tx.query(`DELETE FROM ${table} WHERE bucket >= $1 AND bucket < $2`, [start, end]);
@@ -100,7 +99,7 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
       );
       for (const p of parts.rows) await compactBucket(tx, p.rollup_table, p.bucket);
       return rows;
-    });
+    }, { unbounded: true });
     total += rows;
     opts.onDay?.(day, rows);
   }
@@ -156,7 +155,6 @@ export async function rebuildRoutes(db: Db, normaliser: RouteNormaliser, opts: R
     const [start, end] = dayBounds(day);
     changed += await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ROLLUP_WRITE_LOCK]);
-      if (db.kind === 'postgres') await tx.query('SET LOCAL statement_timeout = 0');
       const endpoints = await tx.query<{ endpoint: string }>(
         'SELECT DISTINCT endpoint FROM logs WHERE timestamp >= $1::timestamptz AND timestamp < $2::timestamptz AND endpoint IS NOT NULL',
         [start, end],
@@ -169,7 +167,7 @@ export async function rebuildRoutes(db: Db, normaliser: RouteNormaliser, opts: R
         [start, end, paths, paths.map((p) => normaliser.route(p))],
       );
       return res.rowCount;
-    });
+    }, { unbounded: true });
   }
   await rebuildRollups(db, opts);
   return { days, changed };

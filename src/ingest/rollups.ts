@@ -1,7 +1,6 @@
 import type { Queryable } from '../db/db.js';
-import { partitionCoversSql } from '../db/partitions.js';
 import {
-  APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES, UPSERTED_TABLES,
+  APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, SKETCH_TABLES, UPSERTED_TABLES,
   type RollupWriteTable, type UpsertedTableName,
 } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
@@ -493,21 +492,4 @@ export async function insertSketches(
       [some.map((s) => s.bucket), some.map((s) => s.source), some.map((s) => Buffer.from(s.registers).toString('hex'))],
     );
   }
-}
-
-/**
- * Rollup retention: deletes rollups of buckets before `day` whose raw rows are gone (no partition
- * covers their day any more). Rollups never disappear before the raw rows they sum: an upload of last year's
- * logs keeps its analytics as long as its rows are kept. Returns the rollup rows deleted.
- */
-export async function deleteRollupsBefore(db: Queryable, day: string): Promise<number> {
-  let deleted = 0;
-  const gone = (table: string): string =>
-    `DELETE FROM ${table} AS t WHERE bucket < $1::date
-     AND NOT ${partitionCoversSql("(t.bucket AT TIME ZONE 'UTC')::date")}`;
-  for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
-  for (const table of narrowTables()) deleted += (await db.query(gone(table), [day])).rowCount;
-  for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);
-  for (const table of ['client_tops_1d', 'client_top_floors_1d', 'rollup_dirty']) await db.query(gone(table), [day]);
-  return deleted;
 }

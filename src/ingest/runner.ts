@@ -21,6 +21,7 @@ import type { ParseFileInput } from './parseSpoolFile.js';
 import { asRejectedLine, narrowIsolation, singleRecord, type IsolationWindow } from './isolation.js';
 import { runParserWorker } from './parserWorker.js';
 import { BATCH_CHANNEL, type BatchNotice } from '../domain/batchNotice.js';
+import { startLoop, type BackgroundLoop } from '../domain/backgroundLoop.js';
 
 export interface IngestRunnerOptions {
   db: Db;
@@ -58,11 +59,10 @@ export class IngestRunner {
   private readonly claimed = new Set<string>();
   private readonly jobRuns = new Set<Promise<void>>();
   private readonly partitions = new PartitionCache();
-  private timers: NodeJS.Timeout[] = [];
   private stopping = false;
-  /** The claim in progress (wake), which stop() waits for: a job it claims must be handed back too. */
-  private claiming: Promise<void> | null = null;
-  private pausedUntil = 0;
+  /** Claims jobs at each poll and when woken; stop() waits for the claim in progress: a job it claims must be handed back too. */
+  private claims: BackgroundLoop | undefined;
+  private renewals: BackgroundLoop | undefined;
   private readonly leaseMs: number;
 
   constructor(private readonly opts: IngestRunnerOptions) {
@@ -70,22 +70,27 @@ export class IngestRunner {
   }
 
   async start(): Promise<void> {
-    // PGlite: this process is the only one that can open the data, so "running" jobs are orphans.
-    if (this.opts.db.kind === 'pglite') await requeueOrphanedJobs(this.opts.db);
-    this.timers.push(setInterval(() => this.wake(), this.opts.pollIntervalMs ?? 1000));
-    this.timers.push(setInterval(() => void this.renew(), this.leaseMs / 3));
-    this.wake();
+    // This process is the only one that can open the data (PGlite), so "running" jobs are orphans.
+    if (this.opts.db.soleProcess) await requeueOrphanedJobs(this.opts.db);
+    this.claims = startLoop({
+      everyMs: this.opts.pollIntervalMs ?? 1000,
+      immediate: true,
+      run: () => this.claimJobs(),
+      onError: (err) => {
+        this.opts.logger.warn({ err }, 'claiming ingest jobs failed');
+        this.claims?.pause(backoffMs(3));
+      },
+    });
+    this.renewals = startLoop({
+      everyMs: this.leaseMs / 3,
+      run: () => this.renew(),
+      onError: (err) => this.opts.logger.warn({ err }, 'renewing ingest leases failed'),
+    });
   }
 
-  /** Looks for work now (called after an upload) instead of at the next poll. */
+  /** Looks for work now (called after an upload) instead of at the next poll; nothing while backing off. */
   wake(): void {
-    if (this.claiming || this.stopping || Date.now() < this.pausedUntil) return;
-    this.claiming = this.claimJobs()
-      .catch((err: unknown) => {
-        this.opts.logger.warn({ err }, 'claiming ingest jobs failed');
-        this.pausedUntil = Date.now() + backoffMs(3);
-      })
-      .finally(() => (this.claiming = null));
+    this.claims?.wake();
   }
 
   get runningJobs(): number {
@@ -94,9 +99,7 @@ export class IngestRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
-    await this.claiming;
+    await Promise.all([this.claims?.stop(), this.renewals?.stop()]);
     // Parsing stops at once; the batch being committed finishes (batches queued behind it are not
     // started, see parseAndWrite), so the job resumes from that batch's checkpoint.
     await Promise.all([...this.active.values()].map((w) => w.terminate()));
@@ -115,10 +118,7 @@ export class IngestRunner {
   }
 
   private async renew(): Promise<void> {
-    if (this.claimed.size === 0) return;
-    await renewLeases(this.opts.db, this.owner, this.leaseMs).catch((err: unknown) =>
-      this.opts.logger.warn({ err }, 'renewing ingest leases failed'),
-    );
+    if (this.claimed.size > 0) await renewLeases(this.opts.db, this.owner, this.leaseMs);
   }
 
   private async runJob(job: ClaimedJob): Promise<void> {
@@ -160,7 +160,7 @@ export class IngestRunner {
       log.warn('ingest job lease lost; another process continues it');
     } else if (isRetryableDbError(err) || err instanceof CheckpointMovedError) {
       this.opts.metrics.jobErrors.inc({ kind: 'retryable' });
-      this.pausedUntil = Date.now() + backoffMs(job.attempts);
+      this.claims?.pause(backoffMs(job.attempts));
       log.warn({ err }, 'ingest job hit a transient database error; it will resume from its checkpoint');
       // If the database is still away this fails too; the lease then expires and the job is reclaimed.
       await releaseJob(this.opts.db, job.id, this.owner, message).catch(() => undefined);
@@ -290,13 +290,10 @@ export class IngestRunner {
       if (!days) byTable.set(table, (days = []));
       days.push(d.data);
     }
+    // unflushedCommit, no WAL flush wait per batch: a commit lost to a database crash loses its rows and
+    // its checkpoint together, and the check below sends the job back to that checkpoint; nothing is
+    // lost or doubled. The final status update is a normal commit, which flushes everything before it.
     await this.opts.db.transaction(async (tx) => {
-      if (this.opts.db.kind === 'postgres') {
-        // No WAL flush wait per batch: a commit lost to a database crash loses its rows and its
-        // checkpoint together, and the check below sends the job back to that checkpoint; nothing
-        // is lost or doubled. The final status update is a normal commit, which flushes everything before it.
-        await tx.query("SET LOCAL statement_timeout = 0; SET LOCAL synchronous_commit = off");
-      }
       // No lock needed between this read and advanceCheckpoint: only the lease owner moves the
       // checkpoint, and advanceCheckpoint fails if the lease changed hands in between.
       const stored = await readCheckpoint(tx, job.id, this.owner);
@@ -337,7 +334,7 @@ export class IngestRunner {
         };
         await tx.query('SELECT pg_notify($1, $2)', [BATCH_CHANNEL, JSON.stringify(notice)]);
       }
-    });
+    }, { unbounded: true, unflushedCommit: true });
   }
 }
 

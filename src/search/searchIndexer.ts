@@ -9,9 +9,9 @@ import { ingestPending } from '../ingest/jobs.js';
  * the planner picks the index per partition wherever it exists. Returns the partitions indexed.
  */
 export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions = 4, signal?: AbortSignal): Promise<string[]> {
-  if (db.kind === 'pglite' && (await ingestPending(db))) {
-    // PGlite has one backend: an index build there stops ingestion (and every query) until it ends.
-    // Wait until no job is queued or running; PostgreSQL builds CONCURRENTLY alongside ingestion.
+  if (db.singleBackend && (await ingestPending(db))) {
+    // An index build on the one backend stops ingestion (and every query) until it ends. Wait until
+    // no job is queued or running; with sessions side by side it builds CONCURRENTLY alongside ingestion.
     return [];
   }
   const quiet = await db.query<{ day: string; end_day: string }>(
@@ -25,15 +25,12 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
     if (signal?.aborted) break; // shutdown: the rest are built after the next start
     // The name from the range, by our own formatting: never a stored name spliced into DDL.
     const table = partitionTableName({ day, endDay: end_day });
+    // CONCURRENTLY: ingestion into this partition and searches go on while the index builds. On a single
+    // backend nothing does, and nothing could (it builds only while ingestion is idle, see above).
+    const concurrently = db.singleBackend ? '' : ' CONCURRENTLY';
     await db.session(async (s) => {
-      if (db.kind === 'postgres') {
-        await s.query('SET statement_timeout = 0');
-        // CONCURRENTLY: ingestion into this partition and searches go on while the index builds.
-        await s.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS ${table}_raw_trgm ON ${table} USING gin (raw_log gin_trgm_ops)`);
-      } else {
-        await s.query(`CREATE INDEX IF NOT EXISTS ${table}_raw_trgm ON ${table} USING gin (raw_log gin_trgm_ops)`);
-      }
-    });
+      await s.query(`CREATE INDEX${concurrently} IF NOT EXISTS ${table}_raw_trgm ON ${table} USING gin (raw_log gin_trgm_ops)`);
+    }, { unbounded: true });
     await db.query('UPDATE log_partitions SET search_indexed_at = now() WHERE day = $1::date', [day]);
     done.push(table);
   }

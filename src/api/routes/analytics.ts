@@ -252,7 +252,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
       const exact = req.query.exact === 'true';
       if (exact) {
         checkEmbeddedScanRange({
-          kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true',
+          singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays, what: 'exact=true',
           startMs: filter.startMs, endMs: filter.endMs ?? scanEndMs(undefined, req.query.start_date, anchors),
         });
       }

@@ -35,7 +35,7 @@ export function healthRoutes(deps: ServerDeps): FastifyPluginAsync {
       },
     }, async (req, reply) => {
       const state = await readiness();
-      if (state === 'ready') return { status: 'ready' as const, database: deps.db.kind };
+      if (state === 'ready') return { status: 'ready' as const, database: deps.db.engine };
       const detail = state === 'not_migrated' ? 'database migrations are not applied' : 'the database is not reachable';
       return sendProblem(reply, req, { status: 503, code: 'not_ready', detail });
     });

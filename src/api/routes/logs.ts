@@ -67,7 +67,7 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
       const range = { startMs: filters.startDate ? Date.parse(filters.startDate) : null, endMs: filters.endDate ? Date.parse(filters.endDate) : null };
       if (filters.q !== undefined || filters.endpoint !== undefined) {
         checkEmbeddedScanRange({
-          kind: deps.db.kind, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
+          singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
           startMs: range.startMs, endMs: scanEndMs(filters.endDate, req.query.start_date, anchors),
         });
       }
