@@ -4,7 +4,7 @@ import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { bucketIndex, bucketValue } from '../domain/latencyHistogram.js';
 import { backtest } from './backtest.js';
-import { ruleSchema } from './rule.js';
+import { loadedRule, ruleSchema } from './rule.js';
 
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
 const RANGE = { start_date: at(0), end_date: at(120) };
@@ -153,7 +153,7 @@ describeBackends('backtest on %s', (kind) => {
   });
 
   it('a backtest stops at the end of a day of windows once its signal fires (the client went away)', async () => {
-    const rule = ruleSchema.parse({ ...SEED, filter: { ...SEED.filter, source: 'burst' } });
+    const rule = loadedRule(ruleSchema.parse({ ...SEED, filter: { ...SEED.filter, source: 'burst' } }));
     const whole = await backtest(svc.db, rule, T0, T0 + 31 * 24 * 60 * MIN);
     expect(whole).toMatchObject({ aborted: false, steps: 31 * 24 * 60, episodes: [{ value: 65 }] });
     const client = new AbortController();

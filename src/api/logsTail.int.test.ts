@@ -15,6 +15,9 @@ import { tailLogs } from '../cli/tailCommand.js';
 import type { LogRow } from '../search/searchLogs.js';
 import { createTailMetrics, LogTail, TailFullError } from '../search/tail.js';
 
+/** Every record: the filter of a tail opened without parameters. */
+const ALL = { startMs: null, endMs: null };
+
 /** A live tail read as the dashboard reads it: fetch() with the key in a header and a streaming body. */
 class Tail {
   readonly events: SseEvent[] = [];
@@ -267,14 +270,14 @@ describeBackends('GET /logs/tail on %s', (kind) => {
       log: { warn: () => undefined, info: () => undefined }, metrics: createTailMetrics(registry),
     });
     try {
-      const stuck = await tail.subscribe({ sources: ['idle'] }, { keyId: undefined, slot: 'addr:test' });
-      await expect(tail.subscribe({}, { keyId: undefined, slot: 'addr:other' })).rejects.toThrow(TailFullError);
+      const stuck = await tail.subscribe({ startMs: null, endMs: null, sources: ['idle'] }, { keyId: undefined, slot: 'addr:test' });
+      await expect(tail.subscribe(ALL, { keyId: undefined, slot: 'addr:other' })).rejects.toThrow(TailFullError);
       const closed = new Promise((resolve) => stuck.once('close', resolve));
       await ingest(Buffer.from(`${[...generateNginxTimed({ lines: 400, seed: 9 })].join('\n')}\n`), 'idle');
       await closed; // the vitest timeout bounds the wait
       expect(await registry.getSingleMetricAsString('loginsights_tail_ended_total')).toMatch(/reason="idle"\} 1$/m);
       // Its slot is free: the one-slot tail takes a new stream.
-      const next = await tail.subscribe({}, { keyId: undefined, slot: 'addr:other' });
+      const next = await tail.subscribe(ALL, { keyId: undefined, slot: 'addr:other' });
       next.destroy();
     } finally {
       await tail.close();
