@@ -4,7 +4,7 @@
  * is HTTP, validation and JSON.
  */
 import type { Db, Queryable } from '../src/db/db.js';
-import { parseDateParam, parseStatusFilter, type LogFilters } from '../src/query/filterParams.js';
+import { recordFilterOf, type RecordFilter } from '../src/query/recordFilter.js';
 import { searchLogs } from '../src/search/searchLogs.js';
 import type { BenchFile } from './dataset.js';
 import { BENCH_HEADERS } from './serverProcess.js';
@@ -20,8 +20,8 @@ export interface BenchQuery {
   label: string;
   /** Query string of GET /logs. */
   params: Record<string, string>;
-  /** The same filters as the route builds them from `params`. */
-  filters: LogFilters;
+  /** The same filter as the route builds it from `params`. */
+  filter: RecordFilter;
 }
 
 /** A time range (the middle third of the file, whole hours) with status_code=5xx; and the rare needle alone. */
@@ -35,13 +35,13 @@ export function benchQueries(file: BenchFile): BenchQuery[] {
       name: 'range_5xx',
       label: `time range + 5xx (${start.slice(0, 16)}Z..${end.slice(0, 16)}Z)`,
       params: { start_date: start, end_date: end, status_code: '5xx', limit: String(PAGE_LIMIT) },
-      filters: { startDate: parseDateParam('start_date', start), endDate: parseDateParam('end_date', end), status: parseStatusFilter('5xx') },
+      filter: recordFilterOf({ start_date: start, end_date: end, status_code: '5xx' }),
     },
     {
       name: 'rare_q',
       label: `rare substring q=${file.needle} (${file.markerLines.length} lines)`,
       params: { q: file.needle, limit: String(PAGE_LIMIT) },
-      filters: { q: file.needle },
+      filter: recordFilterOf({ q: file.needle }),
     },
   ];
 }
@@ -70,7 +70,7 @@ export async function timeApi(url: string, q: BenchQuery, runs: number, warmup =
 export async function timeSql(db: Db, q: BenchQuery, runs: number, warmup = 3): Promise<TimedQuery> {
   let rows = 0;
   const once = async (): Promise<void> => {
-    rows = (await searchLogs(db, q.filters, { limit: PAGE_LIMIT })).items.length;
+    rows = (await searchLogs(db, q.filter, { limit: PAGE_LIMIT })).items.length;
   };
   for (let i = 0; i < warmup; i++) await once();
   return { samplesMs: await timeRuns(runs, once), rows };
@@ -111,7 +111,7 @@ export async function explainSearch(db: Db, q: BenchQuery): Promise<string> {
     copyFrom: () => Promise.reject(new Error('not used')),
     exec: () => Promise.reject(new Error('not used')),
   };
-  await searchLogs(recorder, q.filters, { limit: PAGE_LIMIT });
+  await searchLogs(recorder, q.filter, { limit: PAGE_LIMIT });
   const stmt = captured.find((c) => /\bFROM logs\b/.test(c.sql));
   if (!stmt) return '';
   const res = await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, BUFFERS) ${stmt.sql}`, stmt.params);

@@ -140,7 +140,7 @@ describeBackends('a file with a line a week over 26 years on %s', (kind) => {
       exec: (sql) => svc.db.exec(sql),
     };
     // Nothing matches: the walk goes through every partition.
-    const res = await searchLogs(recorder, { q: 'no-such-needle' }, { limit: 50 });
+    const res = await searchLogs(recorder, { startMs: null, endMs: null, q: 'no-such-needle' }, { limit: 50 });
     expect(res).toEqual({ items: [], next_cursor: null });
     const overLogs = statements.filter((s) => /\bFROM logs\b/.test(s.sql));
     const total = (await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM log_partitions')).rows[0]!.n;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { collectEvidence } from '../src/alerts/evidence.js';
-import { ruleSchema } from '../src/alerts/rule.js';
+import { loadedRule, ruleSchema } from '../src/alerts/rule.js';
 import { ENDPOINT_SORTS, getEndpoints, RANKED_HERE_BEYOND_LIMIT } from '../src/analytics/endpoints.js';
 import { getTraffic } from '../src/analytics/traffic.js';
 import type { Queryable } from '../src/db/db.js';
@@ -133,7 +133,7 @@ describeBackends('top routes, clients and groups ranked in SQL on %s', (kind) =>
   });
 
   it('evidence: the top three routes, clients and status codes of a window, ranked in SQL', async () => {
-    const rule = ruleSchema.parse({ name: 'all', kind: 'count', operator: '>', threshold: 1, filter: { source: 'many' } });
+    const rule = loadedRule(ruleSchema.parse({ name: 'all', kind: 'count', operator: '>', threshold: 1, filter: { source: 'many' } }));
     const [from, to] = [T0 + 20 * 60_000, T0 + 140 * 60_000];
     const db = counting(svc.db);
     const evidence = await collectEvidence(db, rule, from, to);

@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { at, line, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { describeBackends } from '../../test/helpers/db.js';
+import { readCombined } from '../../test/helpers/logFiles.js';
+import { siteAccessLog } from '../../test/helpers/siteLog.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { bucketIndex, bucketValue } from '../domain/latencyHistogram.js';
+import { RouteNormaliser } from '../parse/routes.js';
 import { backtest } from './backtest.js';
-import { ruleSchema } from './rule.js';
+import { loadedRule, ruleSchema } from './rule.js';
 
 const SEED = { name: 'Too many 500s', kind: 'count', filter: { status_code: '500' }, operator: '>', threshold: 50, window: '5m', severity: 'critical' };
 const RANGE = { start_date: at(0), end_date: at(120) };
@@ -153,7 +156,7 @@ describeBackends('backtest on %s', (kind) => {
   });
 
   it('a backtest stops at the end of a day of windows once its signal fires (the client went away)', async () => {
-    const rule = ruleSchema.parse({ ...SEED, filter: { ...SEED.filter, source: 'burst' } });
+    const rule = loadedRule(ruleSchema.parse({ ...SEED, filter: { ...SEED.filter, source: 'burst' } }));
     const whole = await backtest(svc.db, rule, T0, T0 + 31 * 24 * 60 * MIN);
     expect(whole).toMatchObject({ aborted: false, steps: 31 * 24 * 60, episodes: [{ value: 65 }] });
     const client = new AbortController();
@@ -163,7 +166,41 @@ describeBackends('backtest on %s', (kind) => {
     expect(stopped.steps).toBeLessThanOrEqual(24 * 60);
   });
 
+  it('a rule filter takes a route list and a method as GET /logs does: its window counts what the text holds', async () => {
+    const text = siteAccessLog();
+    const up = await svc.upload(text, { source: 'site' });
+    expect((await svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
+    // Read from the text: each line's method, its route (the normaliser's output for its path, as stored at ingest) and its raw line.
+    const normaliser = new RouteNormaliser();
+    const lines = text.split('\n').filter((l) => l !== '').map((raw) => ({
+      raw, method: /^[^"]*"(\S+) /.exec(raw)![1]!, route: normaliser.route(readCombined(raw)!.path)!,
+    }));
+    const counts = new Map<string, number>();
+    for (const l of lines) counts.set(l.route, (counts.get(l.route) ?? 0) + 1);
+    const routes = [...counts].sort((a, b) => b[1] - a[1]).map(([r]) => r).filter((r) => r.includes('{')).slice(0, 2);
+    const count = (pred: (l: (typeof lines)[number]) => boolean): number => lines.filter(pred).length;
+    const expected = count((l) => routes.includes(l.route) && l.method === 'GET');
+    expect(routes).toHaveLength(2);
+    expect(expected).toBeGreaterThan(0);
+    // A week's window over the site's four days: at the last window it holds every matching record.
+    const days = { start_date: '2015-05-17T00:00:00Z', end_date: '2015-05-22T00:00:00Z' };
+    const rule = { name: 'routes', kind: 'count', operator: '>', threshold: 0, window: '7d', filter: { source: 'site', route: routes, method: 'get' } };
+    const peak = async (r: object): Promise<unknown> => {
+      const { status, body } = await run(r, days);
+      expect(status, JSON.stringify(body)).toBe(200);
+      return body.episodes.length === 1 ? body.episodes[0]!.peak : body.episodes;
+    };
+    // From the minute rollups; then from raw rows (q), with a substring every request line holds.
+    expect(await peak(rule)).toBe(expected);
+    expect(await peak({ ...rule, filter: { ...rule.filter, q: 'HTTP/1.1' } }))
+      .toBe(count((l) => routes.includes(l.route) && l.method === 'GET' && l.raw.includes('HTTP/1.1')));
+    // One route as a string, as rules stored before lists were kept it.
+    expect(await peak({ ...rule, filter: { source: 'site', route: routes[0] } })).toBe(count((l) => l.route === routes[0]));
+  });
+
   it('answers bad input with a 400 naming the field', async () => {
+    expect((await run({ ...SEED, filter: { method: 'G T' } })).body.invalid_params?.[0]?.name).toBe('rule.filter.method');
+    expect((await run({ ...SEED, filter: { route: '/a', endpoint: '/a' } })).body.invalid_params?.[0]?.name).toBe('rule.filter.route');
     expect((await run({ ...SEED, threshold: 'many' })).body.invalid_params?.[0]?.name).toBe('rule.threshold');
     expect((await run(SEED, { start_date: at(10), end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('end_date');
     expect((await run(SEED, { start_date: 'yesterday', end_date: at(5) })).body.invalid_params?.[0]?.name).toBe('start_date');

@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { conditionOf } from './condition.js';
-import type { Rule } from './rule.js';
+import type { LoadedRule } from './rule.js';
 import { dbMinutes, windowEnds } from './series.js';
 import { INITIAL_STATE, settledEpisodesOf, type Episode } from './stateMachine.js';
 import { stepChunks } from './stepChunks.js';
@@ -32,7 +32,7 @@ export interface BacktestResult {
  * between days; `signal` (the request abandoned, or its deadline passed) stops it there.
  */
 export async function backtest(
-  db: Queryable, rule: Rule, startMs: number, endMs: number, opts: { signal?: AbortSignal | undefined; chunkSteps?: number | undefined } = {},
+  db: Queryable, rule: LoadedRule, startMs: number, endMs: number, opts: { signal?: AbortSignal | undefined; chunkSteps?: number | undefined } = {},
 ): Promise<BacktestResult> {
   if (endMs - startMs > MAX_BACKTEST_MS) throw new BacktestError('end_date', 'a backtest covers at most 31 days');
   const { firstEndMs, lastEndMs } = windowEnds(startMs, endMs);

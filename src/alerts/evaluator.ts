@@ -10,7 +10,6 @@
  */
 import type { Db, Queryable } from '../db/db.js';
 import { floorTo } from '../domain/timeBuckets.js';
-import { parseSourceFilter } from '../query/filterParams.js';
 import { conditionOf } from './condition.js';
 import { recordEpisodes } from './history.js';
 import { effectiveSettings, type StoredRule } from './rule.js';
@@ -232,7 +231,7 @@ export async function evaluateSpan(
   for (const rule of await listRules(db, { enabledOnly: true })) {
     if (opts.ruleId !== undefined && rule.id !== opts.ruleId) continue;
     // A rule for other sources learns nothing from this job: an absence rule would see only their silence.
-    if (span.source !== undefined && rule.filter.source !== undefined && !parseSourceFilter(rule.filter.source).includes(span.source)) continue;
+    if (span.source !== undefined && rule.recordFilter.sources !== undefined && !rule.recordFilter.sources.includes(span.source)) continue;
     result.rules++;
     const { windowMs } = effectiveSettings(rule);
     const firstEndMs = floorTo(bounded.evaluated.fromMs, STEP_MS) + STEP_MS;

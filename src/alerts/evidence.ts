@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { Rule } from './rule.js';
+import type { LoadedRule } from './rule.js';
 import { recordsQuery } from './series.js';
 
 /** What made an episode: sample lines and the largest contributors of its firing window. */
@@ -14,8 +14,8 @@ const SAMPLES = 5;
 const TOP = 3;
 
 /** The evidence of a window [fromMs, toMs): the rule's matching raw rows, sampled and ranked. */
-export async function collectEvidence(db: Queryable, rule: Rule, fromMs: number, toMs: number): Promise<Evidence> {
-  const q = recordsQuery(rule.filter, fromMs, toMs, { forceRaw: true });
+export async function collectEvidence(db: Queryable, rule: LoadedRule, fromMs: number, toMs: number): Promise<Evidence> {
+  const q = recordsQuery(rule.recordFilter, fromMs, toMs, { forceRaw: true });
   const where = `${q.where} AND ${q.match}`;
   const samples = await db.query<{ timestamp: string; raw_log: string }>(
     `SELECT timestamp, raw_log FROM logs WHERE ${where} ORDER BY timestamp, id LIMIT ${SAMPLES}`, q.params,

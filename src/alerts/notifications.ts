@@ -34,10 +34,11 @@ export interface Delivery {
   sent_at: string | null;
 }
 
-/** The GET /logs query of a window's matching lines. */
+/** The GET /logs query of a window's matching lines: the rule's filter takes the parameters GET /logs takes. */
 function logsUrl(rule: StoredRule, windowStart: string, windowEnd: string): string {
   const q = new URLSearchParams({ start_date: windowStart, end_date: windowEnd });
-  for (const [k, v] of Object.entries(rule.filter)) if (v !== undefined && k !== 'route') q.set(k, v);
+  // A route list is the parameter repeated.
+  for (const [k, v] of Object.entries(rule.filter)) for (const value of typeof v === 'string' ? [v] : v ?? []) q.append(k, value);
   return `/logs?${q.toString()}`;
 }
 

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
-import { FilterError, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter } from '../query/filterParams.js';
+import { FULL_ROLLUPS, unansweredFields } from '../query/compileFilter.js';
+import { FilterError } from '../query/filterParams.js';
+import { recordFilterOf, type RecordFilter } from '../query/recordFilter.js';
 
 export const RULE_KINDS = ['count', 'ratio', 'latency', 'absence', 'anomaly', 'new_value'] as const;
 export const OPERATORS = ['>', '>=', '<', '<='] as const;
@@ -22,12 +24,19 @@ const duration = z.string().max(16).refine((v) => parseDuration(v) !== null, 'ex
 const name = z.string().trim().min(1, 'must not be empty').max(200).refine((v) => !/[\u0000-\u001f]/.test(v), 'must not contain control characters');
 const httpUrl = z.string().max(2048).url('expected an http(s) URL').refine((v) => /^https?:\/\//i.test(v), 'expected an http(s) URL');
 
-/** Which records a rule counts: the same parameters, and the same syntax, as GET /logs (route is the normalised path). */
+const routeValue = z.string().max(2048);
+
+/**
+ * Which records a rule counts: the record filter's parameters (src/query/recordFilter.ts) without the
+ * time range, with the same syntax and meaning as GET /logs. Stored as given; parsed by `loadedRule`.
+ */
 export const ruleFilterSchema = z.object({
   status_code: z.string().max(512).optional().describe('`500`, `5xx`, `400-499`, or a comma list of these'),
   level: z.string().max(64).optional().describe('One or a comma list of INFO, WARN, ERROR'),
-  route: z.string().max(2048).optional().describe('A normalised route, e.g. `/api/users/{id}`'),
+  route: z.union([routeValue, z.array(routeValue).max(50)]).optional()
+    .describe('A normalised route (e.g. `/api/users/{id}`), or a list of them'),
   endpoint: z.string().max(2048).optional().describe('Exact request path, or a prefix with a trailing `*`'),
+  method: z.string().max(256).optional().describe('One or a comma list of HTTP methods (GET, POST, …)'),
   source: z.string().max(1024).optional().describe('One or a comma list of sources'),
   q: z.string().min(1).max(1024).optional().describe('Case-insensitive substring of the raw line'),
 }).strict();
@@ -74,28 +83,23 @@ function checkRule(r: RuleFields, ctx: z.RefinementCtx): void {
   if (windowMs !== null && (windowMs % MINUTE_MS !== 0 || windowMs < MINUTE_MS || windowMs > MAX_WINDOW_MS)) {
     issue(['window'], 'must be whole minutes, from 1m to 7d');
   }
-  const filterChecks: [keyof z.infer<typeof ruleFilterSchema>, (v: string) => unknown][] = [
-    ['status_code', parseStatusFilter], ['level', parseLevelFilter], ['endpoint', parseEndpointFilter], ['source', parseSourceFilter],
-  ];
-  for (const [key, parse] of filterChecks) {
-    const v = r.filter[key];
-    if (v === undefined) continue;
-    try {
-      parse(v);
-    } catch (err) {
-      if (err instanceof FilterError) issue(['filter', key], err.message);
-      else throw err;
-    }
+  let filter: RecordFilter | undefined;
+  try {
+    filter = recordFilterOf(r.filter);
+  } catch (err) {
+    if (err instanceof FilterError) issue(['filter', err.param], err.message);
+    else throw err;
   }
-  if (r.filter.route !== undefined && r.filter.endpoint !== undefined) issue(['filter', 'route'], 'give route or endpoint, not both');
   const needsThreshold = r.kind === 'count' || r.kind === 'ratio' || r.kind === 'latency' || r.kind === 'absence';
   if (needsThreshold && r.threshold === undefined) issue(['threshold'], `required for a ${r.kind} rule`);
   if (needsThreshold && r.kind !== 'absence' && r.operator === undefined) issue(['operator'], `required for a ${r.kind} rule`);
   if (r.kind === 'absence' && r.operator !== undefined && r.operator !== '<') issue(['operator'], "an absence rule fires on fewer records: '<' or none");
   if (r.kind === 'ratio' && r.threshold !== undefined && (r.threshold < 0 || r.threshold > 100)) issue(['threshold'], 'a ratio is a percentage, 0 to 100');
   if (r.kind === 'new_value' && r.field === undefined) issue(['field'], 'required for a new_value rule: route, status_code or source');
-  if (r.kind === 'new_value') {
-    for (const key of ['q', 'endpoint'] as const) if (r.filter[key] !== undefined) issue(['filter', key], 'a new_value rule reads the rollups: filter by status_code, level, route or source');
+  if (r.kind === 'new_value' && filter !== undefined) {
+    for (const key of unansweredFields(filter, FULL_ROLLUPS)) {
+      issue(['filter', key], `a new_value rule reads the rollups: filter by ${FULL_ROLLUPS.fields.join(', ')}`);
+    }
   }
   if (r.kind === 'anomaly' && r.operator !== undefined && r.operator !== '>' && r.operator !== '<') issue(['operator'], "anomaly: '>' (spikes) or '<' (drops)");
   const only: [keyof RuleFields, RuleFields['kind']][] = [
@@ -148,7 +152,20 @@ export const storedRuleSchema = ruleFields.extend({
   evaluation: ruleEvaluationSchema.nullable().describe("Its evaluation over stored data (`evaluate_from`); null when it was created without one"),
 });
 
-export interface StoredRule extends Rule {
+/**
+ * A rule with its filter parsed: what the store reads and evaluation takes. Parsed once, where the
+ * rule is read or validated, so that evaluation ticks and backtest chunks compile it without re-parsing.
+ */
+export interface LoadedRule extends Rule {
+  readonly recordFilter: RecordFilter;
+}
+
+/** The rule with its filter parsed (a valid rule's filter parses: checkRule has parsed it). */
+export function loadedRule<R extends Rule>(rule: R): R & LoadedRule {
+  return { ...rule, recordFilter: recordFilterOf(rule.filter) };
+}
+
+export interface StoredRule extends LoadedRule {
   id: number;
   created_at: string;
   updated_at: string;

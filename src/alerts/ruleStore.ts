@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db.js';
-import type { Rule, RuleEvaluation, StoredRule } from './rule.js';
+import { loadedRule, type Rule, type RuleEvaluation, type StoredRule } from './rule.js';
 
 interface RuleRow {
   id: number;
@@ -11,8 +11,15 @@ interface RuleRow {
 
 const COLUMNS = 'id, definition, created_at, updated_at, evaluation';
 
+/** A row as a rule, its filter parsed here, once per read, for evaluation (`definition` is stored as the client gave it). */
 function stored(r: RuleRow): StoredRule {
-  return { id: r.id, ...r.definition, created_at: r.created_at, updated_at: r.updated_at, evaluation: r.evaluation };
+  return { id: r.id, ...loadedRule(r.definition), created_at: r.created_at, updated_at: r.updated_at, evaluation: r.evaluation };
+}
+
+/** The definition as the client gave it: a loaded rule's parsed filter is not stored. */
+function definitionJson(rule: Rule): string {
+  const { recordFilter: _parsed, ...definition } = rule as Rule & { recordFilter?: unknown };
+  return JSON.stringify(definition);
 }
 
 /**
@@ -23,7 +30,7 @@ export async function createRule(db: Queryable, rule: Rule, evaluateFromMs?: num
   const evaluation: RuleEvaluation | null = evaluateFromMs === undefined ? null : { status: 'pending', requested_from: new Date(evaluateFromMs).toISOString() };
   const res = await db.query<RuleRow>(
     `INSERT INTO alert_rules (kind, enabled, definition, evaluation) VALUES ($1, $2, $3::jsonb, $4::jsonb) RETURNING ${COLUMNS}`,
-    [rule.kind, rule.enabled, JSON.stringify(rule), evaluation && JSON.stringify(evaluation)],
+    [rule.kind, rule.enabled, definitionJson(rule), evaluation && JSON.stringify(evaluation)],
   );
   return stored(res.rows[0]!);
 }
@@ -43,7 +50,7 @@ export async function getRule(db: Queryable, id: number): Promise<StoredRule | n
 export async function replaceRule(db: Queryable, id: number, rule: Rule): Promise<StoredRule | null> {
   const res = await db.query<RuleRow>(
     `UPDATE alert_rules SET kind = $2, enabled = $3, definition = $4::jsonb, updated_at = now() WHERE id = $1 RETURNING ${COLUMNS}`,
-    [id, rule.kind, rule.enabled, JSON.stringify(rule)],
+    [id, rule.kind, rule.enabled, definitionJson(rule)],
   );
   return res.rows[0] ? stored(res.rows[0]) : null;
 }

@@ -6,22 +6,19 @@
 import type { Queryable } from '../db/db.js';
 import { addHistogramText, BUCKET_INDEX_SQL } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
-import { parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter, type LogFilters } from '../query/filterParams.js';
-import { filterSql } from '../search/searchLogs.js';
+import { answers, filterConditions, FULL_ROLLUPS, RECORDS } from '../query/compileFilter.js';
+import { FILTER_FIELDS, type RecordFilter } from '../query/recordFilter.js';
 import { STEP_MS, type MinuteCounts, type MinuteLatency, type Range, type RuleMinutes } from './minutes.js';
-import type { Rule } from './rule.js';
+import type { LoadedRule } from './rule.js';
 import type { Step } from './stateMachine.js';
 import { stepChunks } from './stepChunks.js';
 
-/** The rule's filter in the form GET /logs uses (already validated with the rule). */
-function logFilters(f: Rule['filter']): LogFilters {
-  return {
-    levels: f.level === undefined ? undefined : parseLevelFilter(f.level),
-    status: f.status_code === undefined ? undefined : parseStatusFilter(f.status_code),
-    endpoint: f.endpoint === undefined ? undefined : parseEndpointFilter(f.endpoint),
-    sources: f.source === undefined ? undefined : parseSourceFilter(f.source),
-    q: f.q,
-  };
+/** Every field but the source: what a rule's records match within its scope. */
+const MATCH_FIELDS = FILTER_FIELDS.filter((k) => k !== 'source');
+
+/** Whether a filter's records are counted from raw rows: the minute rollups keep every field but the raw line and the exact path. */
+export function readsRawRows(f: RecordFilter): boolean {
+  return !answers(FULL_ROLLUPS, f);
 }
 
 /**
@@ -33,22 +30,17 @@ function logFilters(f: Rule['filter']): LogFilters {
  * the rule's sources, `match` the rest of its filter. `forceRaw` reads the raw rows whatever the filter.
  */
 export function recordsQuery(
-  filter: Rule['filter'], fromMs: number, toMs: number, opts: { forceRaw?: boolean; ranges?: readonly Range[] } = {},
+  filter: RecordFilter, fromMs: number, toMs: number, opts: { forceRaw?: boolean; ranges?: readonly Range[] } = {},
 ): { raw: boolean; table: string; time: string; minute: string; where: string; match: string; params: unknown[] } {
-  const f = logFilters(filter);
-  const raw = opts.forceRaw === true || f.q !== undefined || f.endpoint !== undefined;
-  const time = raw ? 'timestamp' : 'bucket';
+  const raw = opts.forceRaw === true || readsRawRows(filter);
+  const target = raw ? RECORDS : FULL_ROLLUPS;
+  const time = target.time;
   const params: unknown[] = [];
-  const terms = (opts.ranges ?? [[fromMs, toMs]]).map(([from, to]) => {
-    params.push(new Date(Math.max(from, fromMs)).toISOString(), new Date(Math.min(to, toMs)).toISOString());
-    return `${time} >= $${params.length - 1}::timestamptz AND ${time} < $${params.length}::timestamptz`;
-  });
-  const scope = filterSql({ sources: f.sources }, params);
-  const match = filterSql({ ...f, sources: undefined }, params);
-  if (filter.route !== undefined) {
-    params.push(filter.route);
-    match.push(`route = $${params.length}`);
-  }
+  const terms = (opts.ranges ?? [[fromMs, toMs]]).map(([from, to]) => filterConditions(filter, target, params, {
+    fields: [], range: { fromMs: Math.max(from, fromMs), toMs: Math.min(to, toMs) },
+  }).join(' AND '));
+  const scope = filterConditions(filter, target, params, { fields: ['source'], range: false });
+  const match = filterConditions(filter, target, params, { fields: MATCH_FIELDS, range: false });
   return {
     raw,
     table: raw ? 'logs' : 'rollups_1m',
@@ -66,7 +58,7 @@ export function recordsQuery(
  * its thirty windows rather than every minute of a week.
  */
 export async function countsPerMinute(
-  db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number, ranges?: readonly Range[],
+  db: Queryable, filter: RecordFilter, fromMs: number, toMs: number, ranges?: readonly Range[],
 ): Promise<Map<number, MinuteCounts>> {
   if (ranges?.length === 0) return new Map();
   const q = recordsQuery(filter, fromMs, toMs, { ranges });
@@ -81,7 +73,7 @@ export async function countsPerMinute(
 
 /** The latency histogram of the matching requests per minute in [fromMs, toMs) (only within `ranges` when given), keyed by the minute's start. */
 export async function latencyPerMinute(
-  db: Queryable, filter: Rule['filter'], fromMs: number, toMs: number, ranges?: readonly Range[],
+  db: Queryable, filter: RecordFilter, fromMs: number, toMs: number, ranges?: readonly Range[],
 ): Promise<Map<number, MinuteLatency>> {
   if (ranges?.length === 0) return new Map();
   const q = recordsQuery(filter, fromMs, toMs, { ranges });
@@ -116,22 +108,21 @@ const NEW_VALUE_COLUMN = { route: 'route', status_code: 'status_code', source: '
  * up to each minute: a tick late in the day reads a few hours, not ~1,400 minutes of keys. Only
  * rollups are read, so the rule's validation refuses q and endpoint filters.
  */
-export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
+export async function firstSeenPerMinute(db: Queryable, rule: LoadedRule, fromMs: number, toMs: number): Promise<Map<number, MinuteCounts>> {
   const column = NEW_VALUE_COLUMN[rule.field!];
-  const params: unknown[] = [new Date(floorTo(fromMs, DAY_MS)).toISOString(), new Date(toMs).toISOString(), new Date(floorTo(fromMs, HOUR_MS)).toISOString()];
-  const conditions = filterSql(logFilters(rule.filter), params);
-  if (rule.filter.route !== undefined) {
-    params.push(rule.filter.route);
-    conditions.push(`route = $${params.length}`);
-  }
-  const match = conditions.length ? conditions.join(' AND ') : 'true';
-  // Unqualified columns in `match` name the table of the query they stand in.
+  const f = rule.recordFilter;
+  const params: unknown[] = [];
+  // Unqualified columns name the table of the query they stand in; FULL_ROLLUPS is each grain's key.
+  const match = ['true', ...filterConditions(f, FULL_ROLLUPS, params, { range: false })].join(' AND ');
+  const during = (from: number | null, to: number): string =>
+    filterConditions(f, FULL_ROLLUPS, params, { fields: [], range: { fromMs: from, toMs: to } }).join(' AND ');
+  const [dayStart, hourStart] = [floorTo(fromMs, DAY_MS), floorTo(fromMs, HOUR_MS)];
   const res = await db.query<{ minute: string }>(
     `SELECT (floor(extract(epoch FROM first) / 60) * 60000)::bigint AS minute FROM (
        SELECT ${column} AS v, min(bucket) AS first FROM rollups_1m
-       WHERE bucket >= $3::timestamptz AND bucket < $2::timestamptz AND ${match} AND ${column} IS NOT NULL GROUP BY 1) AS seen
-     WHERE NOT EXISTS (SELECT 1 FROM rollups_1h WHERE bucket >= $1::timestamptz AND bucket < $3::timestamptz AND ${match} AND ${column} = seen.v)
-       AND NOT EXISTS (SELECT 1 FROM rollups_1d WHERE bucket < $1::timestamptz AND ${match} AND ${column} = seen.v)`,
+       WHERE ${during(hourStart, toMs)} AND ${match} AND ${column} IS NOT NULL GROUP BY 1) AS seen
+     WHERE NOT EXISTS (SELECT 1 FROM rollups_1h WHERE ${during(dayStart, hourStart)} AND ${match} AND ${column} = seen.v)
+       AND NOT EXISTS (SELECT 1 FROM rollups_1d WHERE ${during(null, dayStart)} AND ${match} AND ${column} = seen.v)`,
     params,
   );
   const out = new Map<number, MinuteCounts>();
@@ -149,11 +140,12 @@ export async function firstSeenPerMinute(db: Queryable, rule: Rule, fromMs: numb
  * The first minute with any record in the filter's scope (its sources) within `ranges`: where an
  * anomaly rule's history starts. A minimum over the time index, not a scan of the ranges.
  */
-export async function firstMinuteWithData(db: Queryable, filter: Rule['filter'], ranges: readonly Range[]): Promise<number | null> {
+export async function firstMinuteWithData(db: Queryable, filter: RecordFilter, ranges: readonly Range[]): Promise<number | null> {
   if (ranges.length === 0) return null;
   const [fromMs, toMs] = [ranges[0]![0], ranges[ranges.length - 1]![1]];
   // The scope alone (the rest of the filter does not count here), from the table the rule's counts come from.
-  const q = recordsQuery({ source: filter.source }, fromMs, toMs, { ranges, forceRaw: recordsQuery(filter, fromMs, toMs).raw });
+  const scope: RecordFilter = { startMs: null, endMs: null, sources: filter.sources };
+  const q = recordsQuery(scope, fromMs, toMs, { ranges, forceRaw: readsRawRows(filter) });
   const res = await db.query<{ first: string | null }>(
     `SELECT min(${q.time}) AS first FROM ${q.table} WHERE ${q.where}${q.raw ? '' : ' AND records > 0'}`, q.params,
   );
@@ -162,18 +154,18 @@ export async function firstMinuteWithData(db: Queryable, filter: Rule['filter'],
 }
 
 /** A rule's minutes from the database: what stepChunks reads. */
-export function dbMinutes(db: Queryable, rule: Rule): RuleMinutes {
+export function dbMinutes(db: Queryable, rule: LoadedRule): RuleMinutes {
   const span = (ranges: readonly Range[]): [number, number] => [ranges[0]?.[0] ?? 0, ranges[ranges.length - 1]?.[1] ?? 0];
   return {
-    counts: (ranges) => countsPerMinute(db, rule.filter, ...span(ranges), ranges),
-    latency: (ranges) => latencyPerMinute(db, rule.filter, ...span(ranges), ranges),
+    counts: (ranges) => countsPerMinute(db, rule.recordFilter, ...span(ranges), ranges),
+    latency: (ranges) => latencyPerMinute(db, rule.recordFilter, ...span(ranges), ranges),
     async firstSeen(ranges) {
       // A first appearance does not depend on where a read starts: each range is read on its own.
       const out = new Map<number, MinuteCounts>();
       for (const [from, to] of ranges) for (const [m, c] of await firstSeenPerMinute(db, rule, from, to)) out.set(m, c);
       return out;
     },
-    firstDataMinute: (ranges) => firstMinuteWithData(db, rule.filter, ranges),
+    firstDataMinute: (ranges) => firstMinuteWithData(db, rule.recordFilter, ranges),
   };
 }
 
@@ -182,7 +174,7 @@ export function dbMinutes(db: Queryable, rule: Rule): RuleMinutes {
  * one array: for the short stretches of live evaluation (an hour at most) and single windows. Longer
  * ones go chunk by chunk (stepChunks).
  */
-export async function ruleSteps(db: Queryable, rule: Rule, firstEndMs: number, lastEndMs: number): Promise<Step[]> {
+export async function ruleSteps(db: Queryable, rule: LoadedRule, firstEndMs: number, lastEndMs: number): Promise<Step[]> {
   const steps: Step[] = [];
   for await (const chunk of stepChunks(dbMinutes(db, rule), rule, firstEndMs, lastEndMs)) steps.push(...chunk);
   return steps;

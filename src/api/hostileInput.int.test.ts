@@ -305,7 +305,7 @@ describeBackends('hostile input on %s', (kind) => {
     });
 
     const ENDPOINTS: Record<string, string[]> = {
-      '/logs': ['start_date', 'end_date', 'level', 'status_code', 'endpoint', 'source', 'q', 'limit', 'cursor'],
+      '/logs': ['start_date', 'end_date', 'level', 'status_code', 'route', 'endpoint', 'method', 'source', 'q', 'limit', 'cursor'],
       '/analytics/summary': ['start_date', 'end_date', 'source', 'top', 'compare'],
       '/analytics/traffic': ['start_date', 'end_date', 'source', 'interval', 'group_by'],
       '/analytics/endpoints': ['start_date', 'end_date', 'source', 'sort', 'limit', 'min_count'],
@@ -331,7 +331,7 @@ describeBackends('hostile input on %s', (kind) => {
     const urlStart = (path: string, p: string): string =>
       (path === '/logs' && (p === 'q' || p === 'endpoint')) || (path === '/analytics/clients' && p === 'exact') ? `${path}?${SEED_DAY}&` : `${path}?`;
 
-    /** 200, or 400 problem+json naming one of `names`; never anything else. */
+    /** 200, or 400 problem+json naming one of `names` (or, as an unknown parameter, `name[]`, `name[0]`, `name.x`); never anything else. */
     function expectHandled(res: { statusCode: number; headers: Record<string, unknown>; body: string }, names: string[], url: string): void {
       if (res.statusCode === 200) return;
       const ctx = `${url.slice(0, 200)} → ${res.statusCode} ${res.body.slice(0, 300)}`;
@@ -339,8 +339,20 @@ describeBackends('hostile input on %s', (kind) => {
       expect(String(res.headers['content-type']), ctx).toMatch(/^application\/problem\+json/);
       const p = JSON.parse(res.body) as Problem;
       expect(p.code, ctx).toBe('invalid_parameter');
-      expect(p.invalid_params?.some((x) => names.includes(x.name)), ctx).toBe(true);
+      const named = (x: { name: string }): boolean => names.some((n) => x.name === n || x.name.startsWith(`${n}[`) || x.name.startsWith(`${n}.`));
+      expect(p.invalid_params?.some(named), ctx).toBe(true);
     }
+
+    it('a parameter the route does not take is a 400 naming it, on every route (it was ignored: a typo answered unfiltered data)', async () => {
+      for (const path of Object.keys(ENDPOINTS)) {
+        const url = `${path}?staus_code=500&xyz=1`;
+        const res = await svc.inject({ method: 'GET', url });
+        expect(res.statusCode, url).toBe(400);
+        const p = JSON.parse(res.body) as Problem;
+        expect(p.code, url).toBe('invalid_parameter');
+        expect(p.invalid_params, url).toEqual([{ name: 'staus_code', reason: 'unknown parameter' }, { name: 'xyz', reason: 'unknown parameter' }]);
+      }
+    });
 
     it('every parameter with SQL metacharacters, odd encodings, huge and repeated values: 200 or a 400 naming it', async () => {
       for (const [path, params] of Object.entries(ENDPOINTS)) {

@@ -115,7 +115,7 @@ describeBackends('GET /logs on %s', (kind) => {
     const row = res.body.items[0]!;
     expect(Object.keys(row).sort()).toEqual([
       'bytes_sent', 'client_ip', 'endpoint', 'host', 'id', 'job_id', 'latency_ms', 'layout', 'line_count', 'line_no', 'log_level',
-      'message', 'method', 'protocol', 'raw_log', 'referer', 'source', 'status_code', 'timestamp', 'user_agent',
+      'message', 'method', 'protocol', 'raw_log', 'referer', 'route', 'source', 'status_code', 'timestamp', 'user_agent',
     ]);
     expect(row.latency_ms).toBeNull(); // the combined format has no timing: unknown, not 0
     // The layout that read the line, as the job counts it.

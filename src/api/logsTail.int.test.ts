@@ -11,9 +11,14 @@ import { ADMIN_HEADERS } from '../../test/helpers/env.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { probeAccessLog, siteAccessLog } from '../../test/helpers/siteLog.js';
 import { SseParser, type SseEvent } from '../cli/sseFrames.js';
+import { readCombined } from '../../test/helpers/logFiles.js';
+import { RouteNormaliser } from '../parse/routes.js';
 import { tailLogs } from '../cli/tailCommand.js';
 import type { LogRow } from '../search/searchLogs.js';
 import { createTailMetrics, LogTail, TailFullError } from '../search/tail.js';
+
+/** Every record: the filter of a tail opened without parameters. */
+const ALL = { startMs: null, endMs: null };
 
 /** A live tail read as the dashboard reads it: fetch() with the key in a header and a streaming body. */
 class Tail {
@@ -115,7 +120,28 @@ describeBackends('GET /logs/tail on %s', (kind) => {
     const none = await Tail.open(svc.url, 'source=site&status_code=5xx&q=no-such-text', { authorization: `Bearer ${keys.read}` });
     const errors = await Tail.open(svc.url, 'source=site&status_code=4xx,5xx&endpoint=/presentations/*');
     const all = await Tail.open(svc.url, 'source=site');
+    // Two routes, a method and a status class, counted from the text: a line's route is the normaliser's output for its path.
+    const normaliser = new RouteNormaliser();
+    const siteLines = siteAccessLog().split('\n').filter((l) => l !== '').map((l) => {
+      const f = readCombined(l)!;
+      return { method: /^[^"]*"(\S+) /.exec(l)![1]!, route: normaliser.route(f.path)!, failed: f.status >= 400 };
+    });
+    const matches = (l: (typeof siteLines)[number]): boolean => l.method === 'GET' && l.failed;
+    const perRoute = new Map<string, number>();
+    for (const l of siteLines) if (matches(l)) perRoute.set(l.route, (perRoute.get(l.route) ?? 0) + 1);
+    // Few enough that a stream's buffer holds them all.
+    const routes = [...perRoute].filter(([, n]) => n <= 25).sort((a, b) => b[1] - a[1]).slice(0, 2).map(([r]) => r);
+    expect(routes).toHaveLength(2);
+    const routeQuery = `source=site&${routes.map((r) => `route=${encodeURIComponent(r)}`).join('&')}&method=GET&status_code=4xx,5xx`;
+    const byRoute = await Tail.open(svc.url, routeQuery);
     await ingest(siteAccessLog(), 'site');
+
+    const expectedByRoute = siteLines.filter((l) => matches(l) && routes.includes(l.route)).length;
+    await byRoute.until((t) => t.records.length + t.dropped >= expectedByRoute, 'records of the routes');
+    expect(byRoute.dropped).toBe(0);
+    expect(byRoute.records.length).toBe(expectedByRoute);
+    expect(new Set(byRoute.records.map((r) => r.route))).toEqual(new Set(routes));
+    expect(byRoute.records).toEqual(await search(routeQuery));
 
     // The site log's four days (on the embedded database an endpoint search needs a range).
     const expectedErrors = await search('source=site&status_code=4xx,5xx&endpoint=/presentations/*&start_date=2015-05-17&end_date=2015-05-21');
@@ -136,7 +162,7 @@ describeBackends('GET /logs/tail on %s', (kind) => {
     expect(all.records.every((r) => ids.has(r.id))).toBe(true);
 
     expect(none.events.filter((e) => e.event !== 'ready')).toEqual([]);
-    for (const t of [none, errors, all]) t.close();
+    for (const t of [none, errors, all, byRoute]) t.close();
   });
 
   it('asks for the read scope and names a bad parameter', async () => {
@@ -267,14 +293,14 @@ describeBackends('GET /logs/tail on %s', (kind) => {
       log: { warn: () => undefined, info: () => undefined }, metrics: createTailMetrics(registry),
     });
     try {
-      const stuck = await tail.subscribe({ sources: ['idle'] }, { keyId: undefined, slot: 'addr:test' });
-      await expect(tail.subscribe({}, { keyId: undefined, slot: 'addr:other' })).rejects.toThrow(TailFullError);
+      const stuck = await tail.subscribe({ startMs: null, endMs: null, sources: ['idle'] }, { keyId: undefined, slot: 'addr:test' });
+      await expect(tail.subscribe(ALL, { keyId: undefined, slot: 'addr:other' })).rejects.toThrow(TailFullError);
       const closed = new Promise((resolve) => stuck.once('close', resolve));
       await ingest(Buffer.from(`${[...generateNginxTimed({ lines: 400, seed: 9 })].join('\n')}\n`), 'idle');
       await closed; // the vitest timeout bounds the wait
       expect(await registry.getSingleMetricAsString('loginsights_tail_ended_total')).toMatch(/reason="idle"\} 1$/m);
       // Its slot is free: the one-slot tail takes a new stream.
-      const next = await tail.subscribe({}, { keyId: undefined, slot: 'addr:other' });
+      const next = await tail.subscribe(ALL, { keyId: undefined, slot: 'addr:other' });
       next.destroy();
     } finally {
       await tail.close();

@@ -3,29 +3,13 @@ import { latestRecordMs } from '../analytics/emptyRangeHint.js';
 import type { FactFilter } from '../analytics/facts.js';
 import type { Queryable } from '../db/db.js';
 import { LOG_LEVELS } from '../domain/record.js';
-import {
-  DATE_FORMS, FilterError, namesLatest, parseDateParam, parseEndpointFilter, parseLevelFilter, parseSourceFilter, parseStatusFilter,
-  type DateAnchors, type LogFilters,
-} from '../query/filterParams.js';
+import { DATE_FORMS, FilterError, namesLatest, parseDateParam, type DateAnchors } from '../query/filterParams.js';
 import { recordFilterOf, sourcesOf, type FilterParams, type RecordFilter } from '../query/recordFilter.js';
 import { AppError } from './errors.js';
 
 // PostgreSQL text cannot hold NUL: refuse it at the edge instead of failing in the database.
 const text = (max: number) =>
   z.string().max(max, `at most ${max} characters`).refine((v) => !v.includes('\u0000'), 'must not contain NUL characters');
-
-/** Filters shared by GET /logs and, later, analytics and alert rules. */
-export const logFilterQuery = z.object({
-  start_date: text(64).optional().describe(`Inclusive start: ${DATE_FORMS}; no zone means UTC`),
-  end_date: text(64).optional().describe('Exclusive end, in the same forms as start_date'),
-  level: text(64).optional().describe(`One or a comma list of ${LOG_LEVELS.join(', ')}`),
-  status_code: text(512).optional().describe('`500`, `5xx`, `400-499`, or a comma list of these'),
-  endpoint: text(2048).optional().describe('Exact request path, or a prefix with a trailing `*` (e.g. `/api/*`)'),
-  source: text(1024).optional().describe('One or a comma list of sources'),
-  q: text(1024).optional().describe('Case-insensitive substring of the raw line; `%` and `_` are literal'),
-});
-
-export type LogFilterQuery = z.infer<typeof logFilterQuery>;
 
 const routeParam = text(2048);
 
@@ -57,36 +41,6 @@ export async function recordFilterFrom(db: Queryable, q: FilterParams): Promise<
     if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
     throw err;
   }
-}
-
-/** Turns validated query strings into filters; a bad value becomes a 400 naming its parameter. */
-export function toLogFilters(q: LogFilterQuery, anchors?: DateAnchors): LogFilters {
-  try {
-    const f: LogFilters = {
-      startDate: q.start_date ? parseDateParam('start_date', q.start_date, anchors) : undefined,
-      endDate: q.end_date ? parseDateParam('end_date', q.end_date, anchors) : undefined,
-      levels: q.level ? parseLevelFilter(q.level) : undefined,
-      status: q.status_code ? parseStatusFilter(q.status_code) : undefined,
-      endpoint: q.endpoint ? parseEndpointFilter(q.endpoint) : undefined,
-      sources: q.source ? parseSourceFilter(q.source) : undefined,
-      q: q.q === '' ? undefined : q.q,
-    };
-    if (f.startDate && f.endDate && f.startDate >= f.endDate) throw new FilterError('end_date', 'must be after start_date');
-    return f;
-  } catch (err) {
-    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
-    throw err;
-  }
-}
-
-/** `toLogFilters` with `latest` in a date looked up first (the newest record of the sources filtered on). */
-export async function logFiltersOf(db: Queryable, q: LogFilterQuery): Promise<LogFilters> {
-  return toLogFilters(q, await logDateAnchors(db, q));
-}
-
-export async function logDateAnchors(db: Queryable, q: LogFilterQuery): Promise<DateAnchors> {
-  const sources = q.source ? toLogFilters({ source: q.source }).sources ?? null : null;
-  return dateAnchors(db, [q.start_date, q.end_date], sources);
 }
 
 /**

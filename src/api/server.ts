@@ -19,6 +19,7 @@ import { documentComponents, documentRoute } from './openApi.js';
 import { AppError, errorHandler, sendProblem } from './errors.js';
 import { QuerySlots } from './querySlots.js';
 import { OneLinePerRequest } from './requestLog.js';
+import { installUnknownQueryParamCheck } from './unknownQueryParams.js';
 import { apiKeyRoutes } from './routes/apiKeys.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { formatRoutes } from './routes/formats.js';
@@ -91,6 +92,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     db: deps.db, disabled: deps.config.authDisabled, failuresPerMinute: deps.config.authFailuresPerMinute, registry: deps.registry,
   });
   if (deps.config.authDisabled) installAuthDisabledGuard(app, { host: deps.config.host });
+  // Before any route, as the onRoute check above: a parameter no route declares is a 400, never ignored.
+  installUnknownQueryParamCheck(app);
   // A little after statement_timeout, so on PostgreSQL the database's own cancellation answers first.
   installDeadline(app, deps.config.queryTimeoutMs + 1_000);
   await app.register(fastifyCors, { origin: deps.config.corsOrigins.length ? deps.config.corsOrigins : false });

@@ -108,13 +108,18 @@ program
   .option('-s, --source <list>', 'one or a comma list of sources')
   .option('-l, --level <list>', 'INFO, WARN, ERROR or a comma list')
   .option('--status-code <list>', '500, 5xx, 400-499 or a comma list')
+  .option('--route <route>', 'a normalised route, e.g. /api/users/{id}; repeat for several', (v: string, all: string[] = []) => [...all, v])
   .option('--endpoint <path>', 'exact path, or a prefix with a trailing *')
+  .option('--method <list>', 'GET, POST, … or a comma list')
   .option('--q <text>', 'case-insensitive substring of the raw line')
   .option('--json', 'print each record as a line of JSON instead of its raw line')
   .option('--server <url>', 'server URL (default: http://HOST:PORT from the configuration)')
   .option('--url <url>', 'the same as --server')
   .option('--api-key <key>', 'an API key with the read scope (default: LOGINSIGHTS_API_KEY, then ADMIN_API_KEY)')
-  .action(async (o: { source?: string; level?: string; statusCode?: string; endpoint?: string; q?: string; json?: boolean; server?: string; url?: string; apiKey?: string }) => {
+  .action(async (o: {
+    source?: string; level?: string; statusCode?: string; route?: string[]; endpoint?: string; method?: string; q?: string; json?: boolean;
+    server?: string; url?: string; apiKey?: string;
+  }) => {
     const env = readEnvironment();
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());

@@ -8,7 +8,10 @@ export interface TailOptions {
   source?: string | undefined;
   level?: string | undefined;
   statusCode?: string | undefined;
+  /** Normalised routes (`/api/users/{id}`), each whole: a route may hold a comma. */
+  route?: readonly string[] | undefined;
   endpoint?: string | undefined;
+  method?: string | undefined;
   q?: string | undefined;
   /** Print each record as one line of JSON instead of its raw log line. */
   json?: boolean | undefined;
@@ -30,9 +33,11 @@ function writeLine(out: Writable, line: string): Promise<void> | undefined {
 export function tailUrl(opts: TailOptions): URL {
   const url = new URL('/logs/tail', opts.server);
   const params: [string, string | undefined][] = [
-    ['source', opts.source], ['level', opts.level], ['status_code', opts.statusCode], ['endpoint', opts.endpoint], ['q', opts.q],
+    ['source', opts.source], ['level', opts.level], ['status_code', opts.statusCode], ['endpoint', opts.endpoint], ['method', opts.method], ['q', opts.q],
   ];
   for (const [name, value] of params) if (value !== undefined) url.searchParams.set(name, value);
+  // A list is the parameter repeated, as GET /logs takes it.
+  for (const route of opts.route ?? []) url.searchParams.append('route', route);
   return url;
 }
 

@@ -22,7 +22,7 @@ export interface FormatList {
 }
 
 /** A record's fields as `GET /logs` names them (LogRow), without what only storage gives (id, source, job, line, layout). */
-export type PreviewRecord = Omit<LogRow, 'id' | 'source' | 'job_id' | 'line_no' | 'line_count' | 'raw_log' | 'layout'>;
+export type PreviewRecord = Omit<LogRow, 'id' | 'source' | 'job_id' | 'line_no' | 'line_count' | 'raw_log' | 'layout' | 'route'>;
 
 export interface PreviewLine {
   line_no: number;

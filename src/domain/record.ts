@@ -60,6 +60,8 @@ export interface LogRow {
   raw_log: string;
   /** The layout that read the line (LogRecord.layout); null for records stored before layouts were kept. */
   layout: string | null;
+  /** The normalised route of its request (`/api/users/{id}`, src/parse/routes.ts); null for records without a request. */
+  route: string | null;
 }
 
 /**

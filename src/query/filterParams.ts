@@ -3,17 +3,6 @@ import { LOG_LEVELS, type LogLevel } from '../domain/record.js';
 /** A parsed `status_code` term: one code or an inclusive range (`5xx` = 500–599). */
 export type StatusTerm = { from: number; to: number };
 
-export interface LogFilters {
-  startDate?: string | undefined;
-  endDate?: string | undefined;
-  levels?: LogLevel[] | undefined;
-  status?: StatusTerm[] | undefined;
-  /** Exact endpoint, or a prefix when `prefix` is set (the user wrote a trailing `*`). */
-  endpoint?: { value: string; prefix: boolean } | undefined;
-  sources?: string[] | undefined;
-  q?: string | undefined;
-}
-
 export class FilterError extends Error {
   constructor(
     readonly param: string,

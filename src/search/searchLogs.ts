@@ -3,48 +3,21 @@ import { whereClause, type Queryable } from '../db/db.js';
 import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { isApiTimestamp } from '../domain/apiTimestamp.js';
-import { escapeLike, FilterError, type LogFilters } from '../query/filterParams.js';
+import { filterConditions, RECORDS } from '../query/compileFilter.js';
+import { FilterError } from '../query/filterParams.js';
+import type { RecordFilter } from '../query/recordFilter.js';
 import { layoutName } from '../parse/layoutIds.js';
 
 export type { LogRow } from '../domain/record.js';
 
 const COLUMNS = `id, timestamp, log_level, status_code, method, endpoint, protocol, message, latency_ms, client_ip,
-  bytes_sent, user_agent, referer, host, source, job_id, line_no, line_count, raw_log, layout`;
+  bytes_sent, user_agent, referer, host, source, job_id, line_no, line_count, raw_log, layout, route`;
 
 /** A row as selected: the layout as its stored id (src/parse/layoutIds.ts). */
 type StoredRow = Omit<LogRow, 'layout'> & { layout: number | null };
 
 function named(rows: StoredRow[]): LogRow[] {
   return rows.map((r) => ({ ...r, layout: layoutName(r.layout) }));
-}
-
-/** WHERE clauses and parameters for the filters; every value is a parameter, never spliced into SQL. */
-export function filterSql(f: LogFilters, params: unknown[]): string[] {
-  const where: string[] = [];
-  const p = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  if (f.startDate) where.push(`timestamp >= ${p(f.startDate)}::timestamptz`);
-  if (f.endDate) where.push(`timestamp < ${p(f.endDate)}::timestamptz`);
-  if (f.levels) {
-    where.push(`log_level = ANY(${p(f.levels)}::text[])`);
-    // Implied by the line above, but as a literal it lets the planner use the partial level index.
-    if (!f.levels.includes('INFO')) where.push(`log_level <> 'INFO'`);
-  }
-  if (f.status) {
-    const exact = f.status.filter((t) => t.from === t.to).map((t) => t.from);
-    const ranges = f.status.filter((t) => t.from !== t.to);
-    const terms = ranges.map((r) => `status_code BETWEEN ${p(r.from)}::int AND ${p(r.to)}::int`);
-    if (exact.length) terms.push(`status_code = ANY(${p(exact)}::int[])`);
-    where.push(terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`);
-  }
-  if (f.endpoint) {
-    where.push(f.endpoint.prefix ? `endpoint LIKE ${p(`${escapeLike(f.endpoint.value)}%`)}` : `endpoint = ${p(f.endpoint.value)}`);
-  }
-  if (f.sources) where.push(`source = ANY(${p(f.sources)}::text[])`);
-  if (f.q) where.push(`raw_log ILIKE ${p(`%${escapeLike(f.q)}%`)}`);
-  return where;
 }
 
 export interface Cursor {
@@ -80,15 +53,16 @@ export function decodeCursor(value: string): Cursor {
  */
 export async function searchLogs(
   db: Queryable,
-  filters: LogFilters,
+  filter: RecordFilter,
   page: { limit: number; cursor?: Cursor | undefined },
 ): Promise<{ items: LogRow[]; next_cursor: string | null }> {
   const wanted = page.limit + 1;
   const rows: LogRow[] = [];
-  const range = { from: filters.startDate ?? null, before: filters.endDate ?? null, atOrBefore: page.cursor?.timestamp ?? null };
+  const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+  const range = { from: iso(filter.startMs), before: iso(filter.endMs), atOrBefore: page.cursor?.timestamp ?? null };
   for await (const chunk of partitionChunks(db, range, 'newest', true)) {
     const params: unknown[] = [];
-    const where = filterSql(filters, params);
+    const where = filterConditions(filter, RECORDS, params);
     if (page.cursor) {
       params.push(page.cursor.timestamp, page.cursor.id);
       // The first condition is implied by the second; PostgreSQL prunes partitions by it, not by a row comparison.
@@ -113,17 +87,17 @@ export async function searchLogs(
 }
 
 /**
- * The records of one committed ingest batch that match the filters (the same WHERE as searchLogs),
+ * The records of one committed ingest batch that match the filter (the same WHERE as searchLogs),
  * in file order, at most `limit`; `total` counts every match, so a caller that takes fewer knows how
  * many it left. `limit` 0 only counts. The timestamp bounds let PostgreSQL prune to the batch's day
  * partitions and scan the primary key's range (there is no index on job_id); they are widened by a
  * millisecond because the notice's ISO text and the stored microseconds may round differently.
  */
 export async function batchRecords(
-  db: Queryable, filters: LogFilters, batch: BatchNotice, limit: number,
+  db: Queryable, filter: RecordFilter, batch: BatchNotice, limit: number,
 ): Promise<{ rows: LogRow[]; total: number }> {
   const params: unknown[] = [];
-  const where = filterSql(filters, params);
+  const where = filterConditions(filter, RECORDS, params);
   // Widened here, not with `- interval '1 millisecond'` in SQL: timestamptz ± interval is only stable,
   // and PostgreSQL would then plan (and lock) every partition, pruning them only when the statement runs.
   const widened = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();

@@ -2,7 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/db.js';
 import { BATCH_CHANNEL, parseBatchNotice, type BatchNotice } from '../domain/batchNotice.js';
-import type { LogFilters } from '../query/filterParams.js';
+import type { RecordFilter } from '../query/recordFilter.js';
 import { batchRecords, type LogRow } from './searchLogs.js';
 
 export interface TailLogger {
@@ -89,7 +89,7 @@ class Subscriber {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly filters: LogFilters, readonly key: string, readonly owner: TailOwner,
+    readonly filter: RecordFilter, readonly key: string, readonly owner: TailOwner,
     private readonly opts: { idleMs: number; metrics: TailMetrics | undefined; onIdle: () => void },
   ) {
     this.stream.on('drain', () => {
@@ -111,10 +111,10 @@ class Subscriber {
 
   /** Cheap checks before any query: a source or time window the batch cannot match. */
   mayMatch(n: BatchNotice): boolean {
-    const f = this.filters;
+    const f = this.filter;
     if (f.sources && !f.sources.includes(n.source)) return false;
-    if (f.startDate && Date.parse(n.max_timestamp) + 1 < Date.parse(f.startDate)) return false;
-    if (f.endDate && Date.parse(n.min_timestamp) - 1 >= Date.parse(f.endDate)) return false;
+    if (f.startMs !== null && Date.parse(n.max_timestamp) + 1 < f.startMs) return false;
+    if (f.endMs !== null && Date.parse(n.min_timestamp) - 1 >= f.endMs) return false;
     return true;
   }
 
@@ -178,7 +178,7 @@ class Subscriber {
 
 /**
  * Live tail for this process: one LISTEN on the batch channel, fanned out to every open stream. For
- * each committed batch, each group of subscribers with the same filters reads the batch's matching
+ * each committed batch, each group of subscribers with the same filter reads the batch's matching
  * rows once (the same WHERE as GET /logs). Batches are handled one at a time in notification order,
  * so each stream sees records in ingestion order. Pending work is one small notice per batch.
  */
@@ -197,7 +197,7 @@ export class LogTail {
    * Resolves once the subscription is live, its stream already holding the `ready` event: batches
    * committed after the client reads `ready` are in the stream. The stream's close unsubscribes.
    */
-  async subscribe(filters: LogFilters, owner: TailOwner): Promise<Readable> {
+  async subscribe(filter: RecordFilter, owner: TailOwner): Promise<Readable> {
     if (this.closed) throw new TailFullError('the server is shutting down');
     if (this.subs.size >= this.opts.maxSubscribers) throw new TailFullError(`${this.opts.maxSubscribers} live tails are open on this server`);
     let owned = 0;
@@ -205,7 +205,7 @@ export class LogTail {
     if (owned >= this.opts.maxPerOwner) {
       throw new TailFullError(`this API key already has ${this.opts.maxPerOwner} live tails open; close one first`, 'owner');
     }
-    const sub = new Subscriber(filters, JSON.stringify(filters), owner, {
+    const sub = new Subscriber(filter, JSON.stringify(filter), owner, {
       idleMs: this.opts.idleMs,
       metrics: this.opts.metrics,
       onIdle: () => {
@@ -319,7 +319,7 @@ export class LogTail {
       // Only counting when no one in the group has room: the count is what their `dropped` needs.
       const take = group.some((s) => s.wantsRows) ? this.opts.maxRecordsPerBatch : 0;
       try {
-        const { rows, total } = await batchRecords(this.db, group[0]!.filters, notice, take);
+        const { rows, total } = await batchRecords(this.db, group[0]!.filter, notice, take);
         for (const sub of group) sub.deliver(rows, total);
       } catch (err) {
         if (this.closed) return; // the database closed under a read at shutdown

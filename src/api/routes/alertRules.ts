@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { backtest, BacktestError } from '../../alerts/backtest.js';
 import { enqueueTest } from '../../alerts/notifications.js';
-import { newRuleSchema, ruleSchema, storedRuleSchema, type Rule } from '../../alerts/rule.js';
+import { loadedRule, newRuleSchema, ruleSchema, storedRuleSchema, type LoadedRule, type Rule } from '../../alerts/rule.js';
 import { listRuleStates } from '../../alerts/ruleStates.js';
 import { createRule, deleteRule, getRule, listRules, replaceRule } from '../../alerts/ruleStore.js';
 import type { Episode } from '../../alerts/stateMachine.js';
@@ -75,7 +75,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * Runs a backtest, answering bad dates and unsupported rules as 400s naming the field. It stops
  * between two days of windows once nobody waits for the answer (client gone, or 504 at the deadline).
  */
-async function runBacktest(db: Db, rule: Rule, range: z.infer<typeof backtestRange>, reply: FastifyReply): Promise<z.infer<typeof backtestAnswer>> {
+async function runBacktest(db: Db, rule: LoadedRule, range: z.infer<typeof backtestRange>, reply: FastifyReply): Promise<z.infer<typeof backtestAnswer>> {
   const anchors = await dateAnchors(db, [range.start_date, range.end_date], null);
   const startMs = Date.parse(dateParam('start_date', range.start_date, anchors));
   const endMs = Date.parse(dateParam('end_date', range.end_date, anchors));
@@ -195,7 +195,7 @@ export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         response: { 200: backtestAnswer, 400: problemSchema, 429: problemSchema },
       },
     }, async (req, reply) => {
-      const rule = validRule(req.body.rule, 'rule');
+      const rule = loadedRule(validRule(req.body.rule, 'rule'));
       // A backtest of a q or endpoint rule reads raw rows over its range: it takes a search slot.
       return deps.rawQueries.run(requestOwner(req).slot, () => runBacktest(deps.db, rule, req.body, reply));
     });

@@ -8,7 +8,7 @@ import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
-import { emptyHint, limitParam, logDateAnchors, logFilterQuery, problemSchema, scanEndMs, toLogFilters } from '../schemas.js';
+import { emptyHint, limitParam, problemSchema, recordFilterFrom, recordFilterQuery, scanEndMs } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -35,6 +35,7 @@ const logRow = z.object({
   layout: z.string().nullable().describe(
     'The layout that read the line: a preset name (GET /formats), `custom` for a pasted log_format / LogFormat; null for records stored before layouts were kept',
   ),
+  route: z.string().nullable().describe('The normalised route of the request (`/api/users/{id}`), as the `route` filter and /analytics/endpoints name it; null without a request'),
 });
 
 export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
@@ -50,7 +51,7 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
           + `A key runs at most RAW_QUERIES_PER_KEY (here ${deps.config.rawQueriesPerKey || 'unlimited'}) searches over raw rows at once: 429 \`too_many_searches\` beyond. `
           + 'On the embedded database a search with `q` or `endpoint` reads every row of its range, so it needs `start_date` and a range of at most '
           + `EMBEDDED_SCAN_MAX_DAYS (here ${deps.config.embeddedScanMaxDays || 'unbounded'}) days: 400 naming \`start_date\` otherwise.`,
-        querystring: logFilterQuery.extend({
+        querystring: recordFilterQuery.extend({
           limit: limitParam(1000, 50).describe('Page size, 1–1000'),
           cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
         }),
@@ -62,13 +63,12 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
       },
     }, async (req) => {
       // Parameters first: a bad request is a 400 whatever the key's searches in flight, and takes no slot.
-      const anchors = await logDateAnchors(deps.db, req.query);
-      const filters = toLogFilters(req.query, anchors);
-      const range = { startMs: filters.startDate ? Date.parse(filters.startDate) : null, endMs: filters.endDate ? Date.parse(filters.endDate) : null };
-      if (filters.q !== undefined || filters.endpoint !== undefined) {
+      const { filter, anchors } = await recordFilterFrom(deps.db, req.query);
+      const range = { startMs: filter.startMs, endMs: filter.endMs };
+      if (filter.q !== undefined || filter.endpoint !== undefined) {
         checkEmbeddedScanRange({
           singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
-          startMs: range.startMs, endMs: scanEndMs(filters.endDate, req.query.start_date, anchors),
+          startMs: range.startMs, endMs: filter.endMs ?? scanEndMs(undefined, req.query.start_date, anchors),
         });
       }
       let cursor;
@@ -78,10 +78,10 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
         if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
         throw err;
       }
-      const page = await deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => searchLogs(deps.db, filters, { limit: req.query.limit, cursor })));
+      const page = await deps.rawQueries.run(requestOwner(req).slot, () => shared(req, () => searchLogs(deps.db, filter, { limit: req.query.limit, cursor })));
       // Only a first page: a later empty page is the end of results the user already saw.
       if (page.items.length > 0 || cursor !== undefined) return page;
-      return { ...page, hint: await emptyRangeHint(deps.db, range, filters.sources ?? null) };
+      return { ...page, hint: await emptyRangeHint(deps.db, range, filter.sources ?? null) };
     });
   };
 }

@@ -5,7 +5,7 @@ import { activeKeyIds } from '../../auth/apiKeys.js';
 import { createTailMetrics, LogTail, TailFullError, type TailLogger } from '../../search/tail.js';
 import { requestOwner } from '../auth.js';
 import { AppError } from '../errors.js';
-import { logFilterQuery, logFiltersOf, problemSchema } from '../schemas.js';
+import { problemSchema, recordFilterFrom, recordFilterQuery } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
 /** Open streams per process: each holds a socket and, per batch, a query. */
@@ -21,7 +21,7 @@ const KEY_RECHECK_MS = 5_000;
 
 const DESCRIPTION = `Server-Sent Events (\`text/event-stream\`) over a plain GET, so a client can send its key in a header
 (\`fetch()\` with a streaming body, \`curl -N\`). Streams the records that ingest batches commit after the stream opened,
-in ingestion order whatever their timestamps, filtered as \`GET /logs\` filters. Events:
+in ingestion order whatever their timestamps, filtered as \`GET /logs\` filters (the same parameters, with the same meaning). Events:
 
 - \`ready\`: the subscription is live; every batch committed from now on is streamed.
 - \`record\`: \`data\` is one record, with the fields of a \`GET /logs\` item.
@@ -60,7 +60,7 @@ export function logTailRoutes(deps: ServerDeps & { tail: LogTail }): FastifyPlug
         tags: ['search'],
         summary: 'Live tail: newly ingested records matching the filters, as Server-Sent Events',
         description: DESCRIPTION,
-        querystring: logFilterQuery,
+        querystring: recordFilterQuery,
         response: {
           // The type provider knows JSON bodies only; meta carries the media type into the OpenAPI document.
           200: z.unknown().meta({
@@ -73,10 +73,10 @@ export function logTailRoutes(deps: ServerDeps & { tail: LogTail }): FastifyPlug
         },
       },
     }, async (req, reply) => {
-      const filters = await logFiltersOf(deps.db, req.query);
+      const { filter } = await recordFilterFrom(deps.db, req.query);
       let stream;
       try {
-        stream = await tail.subscribe(filters, requestOwner(req));
+        stream = await tail.subscribe(filter, requestOwner(req));
       } catch (err) {
         if (err instanceof TailFullError && err.scope === 'owner') {
           throw new AppError(429, 'tail_limit', `${err.message} (at most ${MAX_STREAMS_PER_KEY} per key)`, { headers: { 'retry-after': '30' } });
