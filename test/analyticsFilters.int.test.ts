@@ -4,6 +4,7 @@
  * data and over a range cut at odd seconds (whole days and hours from the rollups, the edges from
  * raw rows), and a filtered summary or traffic series counts what GET /logs lists for the same filter.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { TopClients } from '../src/analytics/clients.js';
 import type { EndpointRow } from '../src/analytics/endpoints.js';
@@ -11,6 +12,7 @@ import type { Summary } from '../src/analytics/summary.js';
 import type { Traffic } from '../src/analytics/traffic.js';
 import { expectedOf, readAccessLines, type AccessLine } from './helpers/accessLines.js';
 import { describeBackends } from './helpers/db.js';
+import { sharedData, sharedFile } from './helpers/env.js';
 import { startTestService, type TestService } from './helpers/service.js';
 import { probeAccessLog, siteLog, siteAccessLog, SITE_LOG_OPTIONS } from './helpers/siteLog.js';
 
@@ -195,4 +197,42 @@ describeBackends('analytics narrowed by the record filter on %s', (kind) => {
       expect((await get<Traffic>('/analytics/traffic', `${query}&interval=1d`)).series.reduce((a, p) => a + p.count, 0), query).toBe(listed);
     }
   });
+});
+
+describeBackends('analytics of the real Apache log narrowed by the record filter on %s', [sharedData], (kind) => {
+  const SOURCE = 'elastic-examples/apache_logs';
+  let svc: TestService;
+  let lines: AccessLine[] = [];
+
+  beforeAll(async () => {
+    const text = fs.readFileSync(sharedFile(SOURCE), 'latin1');
+    lines = readAccessLines(SOURCE, text);
+    svc = await startTestService(kind, { EMBEDDED_SCAN_MAX_DAYS: '0' });
+    const res = await svc.upload(fs.readFileSync(sharedFile(SOURCE)), { source: SOURCE });
+    expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+  }, 120_000);
+  afterAll(async () => svc?.close());
+
+  const cases: Filter[] = [
+    { name: 'status_code=5xx', query: 'status_code=5xx', match: (l) => l.status >= 500 },
+    { name: 'level=WARN', query: 'level=WARN', match: (l) => l.level === 'WARN' },
+    { name: 'route=/robots.txt', query: 'route=/robots.txt', match: (l) => l.path === '/robots.txt' },
+    { name: 'method=HEAD,OPTIONS', query: 'method=HEAD,OPTIONS', match: (l) => l.method === 'HEAD' || l.method === 'OPTIONS' },
+  ];
+  for (const f of cases) {
+    it(`${f.name}: summary, traffic and status codes equal the count of the file, over all data and a cut range`, async () => {
+      for (const r of [{ query: '', from: -Infinity, to: Infinity }, { query: '&start_date=2015-05-18T07:08:09Z&end_date=2015-05-20T01:02:03Z', from: Date.parse('2015-05-18T07:08:09Z'), to: Date.parse('2015-05-20T01:02:03Z') }]) {
+        const want = expectedOf(lines.filter((l) => f.match(l) && l.timeMs >= r.from && l.timeMs < r.to));
+        expect(want.records).toBeGreaterThan(0);
+        const q = `source=${encodeURIComponent(SOURCE)}&${f.query}${r.query}`;
+        const s = (await svc.getJson<Summary>(`/analytics/summary?${q}`)).body;
+        expect(s).toMatchObject({ total_records: want.records, error_count: want.errors, status_codes: want.statusCodes, unique_clients: want.clients });
+        const t = (await svc.getJson<Traffic>(`/analytics/traffic?${q}&interval=1h`)).body;
+        expect(t.series.filter((p) => p.count > 0).map((p) => [Date.parse(p.bucket), p.count]))
+          .toEqual([...want.hourly.entries()].sort((a, b) => a[0] - b[0]).map(([h, c]) => [h, c.count]));
+        const c = (await svc.getJson<{ total: number }>(`/analytics/status-codes?${q}`)).body;
+        expect(c.total).toBe(want.records);
+      }
+    });
+  }
 });
