@@ -1,7 +1,9 @@
 /**
  * The analytics section: after a large file is ingested, each /analytics endpoint over the full range
  * and over one day (p50 of 20 calls), next to the same question asked of the raw `logs` table in
- * plain SQL (count(*), GROUP BY, percentile_cont), and the ratio.
+ * plain SQL (count(*), GROUP BY, percentile_cont), and the ratio; then the same endpoints narrowed by
+ * the record filter (status_code, level, method, route, a source list), each against its SQL with the
+ * same WHERE, so that a filtered call's ratio reads beside the unfiltered one's.
  */
 import type { Db } from '../src/db/db.js';
 import { BENCH_HEADERS } from './serverProcess.js';
@@ -136,20 +138,24 @@ export interface AnalyticsOptions {
 
 /** Times every question over the full range and over one day, through the API and as plain SQL. */
 export async function measureAnalytics(o: AnalyticsOptions): Promise<AnalyticsFigure[]> {
+  const asked = [...QUESTIONS.map((question) => ({ question, filter: null })), ...await filteredQuestions(o.serverUrl)];
   const dayEnd = new Date(Date.parse(`${o.day}T00:00:00Z`) + 86_400_000).toISOString();
   const ranges = [
     { range: 'full' as const, query: '', where: 'true' },
     { range: 'day' as const, query: `start_date=${o.day}T00:00:00Z&end_date=${dayEnd}`, where: `timestamp >= '${o.day}T00:00:00Z' AND timestamp < '${dayEnd}'` },
   ];
   const out: AnalyticsFigure[] = [];
-  for (const q of QUESTIONS) {
+  for (const { question: q, filter } of asked) {
+    const name = filter ? `${q.name} ?${filter.query}` : q.name;
     for (const r of ranges) {
-      const url = `${o.serverUrl}${q.path}${r.query ? `${q.path.includes('?') ? '&' : '?'}${r.query}` : ''}`;
-      o.log(`analytics: ${q.name}, ${r.range} range`);
+      const query = [filter ? filter.query : '', r.query].filter(Boolean).join('&');
+      const url = `${o.serverUrl}${q.path}${query ? `${q.path.includes('?') ? '&' : '?'}${query}` : ''}`;
+      o.log(`analytics: ${name}, ${r.range} range`);
       const answer = await getJson(url); // also the warm-up
       const api = summarize(await timeRuns(o.apiRuns, () => getJson(url)));
       const interval = typeof answer.interval === 'string' ? toSqlInterval(answer.interval) : null;
-      const statements = q.sql(RANGE, interval).map((s) => s.replaceAll(RANGE, r.where));
+      const where = filter ? `(${r.where}) AND (${filter.where})` : r.where;
+      const statements = q.sql(RANGE, interval).map((s) => s.replaceAll(RANGE, where));
       let firstRows: Record<string, unknown>[] = [];
       const sql = summarize(await timeRuns(o.sqlRuns, async () => {
         for (const [i, s] of statements.entries()) {
@@ -159,7 +165,7 @@ export async function measureAnalytics(o: AnalyticsOptions): Promise<AnalyticsFi
       }));
       const problem = q.check(answer, firstRows);
       out.push({
-        name: q.name, range: r.range, api, sql,
+        name, range: r.range, api, sql,
         speedup: api && sql ? Math.round((sql.p50 / api.p50) * 10) / 10 : null,
         sourceOfTruth: typeof answer.source_of_truth === 'string' ? `${answer.source_of_truth}${answer.exact === false ? ' (estimate)' : ''}` : null,
         check: { ok: problem === null, detail: problem ?? 'answers agree' },
@@ -167,6 +173,36 @@ export async function measureAnalytics(o: AnalyticsOptions): Promise<AnalyticsFi
     }
   }
   return out;
+}
+
+/** A record filter as the API takes it, and the same as SQL over the raw rows. */
+interface BenchFilter {
+  query: string;
+  where: string;
+}
+
+const quote = (v: string): string => `'${v.replaceAll("'", "''")}'`;
+
+/**
+ * The filtered calls: each narrows an endpoint by one field of the record filter (the busiest route
+ * and the stored sources are looked up first, through the API).
+ */
+async function filteredQuestions(serverUrl: string): Promise<{ question: Question; filter: BenchFilter }[]> {
+  const question = (name: string): Question => QUESTIONS.find((q) => q.name.startsWith(name))!;
+  const busiest = ((await getJson(`${serverUrl}/analytics/endpoints?limit=1`)).items as { route: string }[])[0]?.route ?? '/';
+  const stored = ((await getJson(`${serverUrl}/analytics/sources`)).items as { source: string }[]).map((x) => x.source);
+  // Two sources: the list form, whether the data has one source (then the second matches nothing) or more.
+  const sources = [stored[0] ?? 'default', stored[1] ?? 'no-such-source'];
+  return [
+    { question: question('summary'), filter: { query: 'status_code=5xx', where: 'status_code BETWEEN 500 AND 599' } },
+    { question: question('traffic'), filter: { query: 'level=ERROR', where: "log_level = 'ERROR'" } },
+    { question: question('endpoints'), filter: { query: 'method=GET', where: "method = 'GET'" } },
+    { question: question('summary'), filter: { query: `route=${encodeURIComponent(busiest)}`, where: `route = ${quote(busiest)}` } },
+    {
+      question: question('status-codes'),
+      filter: { query: `source=${sources.map(encodeURIComponent).join(',')}`, where: `source IN (${sources.map(quote).join(', ')})` },
+    },
+  ];
 }
 
 /** `3h` → `3 hours` (the API's interval names as PostgreSQL intervals). */

@@ -184,7 +184,7 @@ describeBackends('a file with a line a week over 26 years on %s', (kind) => {
     expect(clients.body.exact).toBe(true);
     expect(clients.body.items.map(({ client_ip, count, errors }) => ({ client_ip, count, errors }))).toEqual(rawClients.rows);
     const route = '/api/items/{id}';
-    const summary = await getSummary(svc.db, { startMs: null, endMs: null, source: null, route, top: 3 });
+    const summary = await getSummary(svc.db, { startMs: null, endMs: null, routes: [route], top: 3 });
     const distinct = await svc.db.query<{ n: number }>('SELECT count(DISTINCT client_ip)::int AS n FROM logs WHERE route = $1', [route]);
     expect(summary).toMatchObject({ unique_clients: distinct.rows[0]!.n, unique_clients_error: 0 });
   });

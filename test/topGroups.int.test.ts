@@ -102,7 +102,7 @@ describeBackends('top routes, clients and groups ranked in SQL on %s', (kind) =>
       );
       expect(want.rows.length).toBeGreaterThan(minCount === 1 ? 9 : 10);
       const db = counting(svc.db);
-      const got = await getEndpoints(db, { startMs, endMs, source: null, sort, limit, minCount });
+      const got = await getEndpoints(db, { startMs, endMs, sort, limit, minCount });
       expect(got.items.map((r) => [r.route, r.count, r.errors]), sort).toEqual(want.rows.map((r) => [r.route, r.n, r.errors]));
       expect(got.source_of_truth).toBe('rollups+raw');
       // The ranked routes and their figures, `limit` rows each; for a percentile first up to limit +
@@ -115,7 +115,7 @@ describeBackends('top routes, clients and groups ranked in SQL on %s', (kind) =>
 
   it('traffic by route: the ten largest routes and `other` per bucket, summed in SQL', async () => {
     const db = counting(svc.db);
-    const traffic = await getTraffic(db, { startMs, endMs, source: null, interval: '1h', groupBy: 'route' });
+    const traffic = await getTraffic(db, { startMs, endMs, interval: '1h', groupBy: 'route' });
     const top = await svc.db.query<{ route: string }>(
       `SELECT route FROM logs WHERE timestamp >= $1 AND timestamp < $2 GROUP BY route ORDER BY count(*) DESC, route COLLATE "C" LIMIT 10`, range,
     );

@@ -70,7 +70,7 @@ export async function evaluateRuleFrom(db: Db, ruleId: number, nowMs: number, op
   const nothing: SpanEvaluation = { rules: 0, steps: 0, newEpisodes: 0, evaluated: null, notEvaluated: null, aborted: false };
   const fromMs = Date.parse(requestedFrom);
   // Every source's records: the rule's own filter says which of them it counts.
-  const stored = fromMs > nowMs ? { first: null, last: null } : await firstAndLast(db, { startMs: fromMs, endMs: nowMs, source: null });
+  const stored = fromMs > nowMs ? { first: null, last: null } : await firstAndLast(db, { startMs: fromMs, endMs: nowMs });
   if (!stored.first || !stored.last) {
     await setEvaluation(db, ruleId, evaluationOf('done', requestedFrom, nothing, opts.spanMaxMs));
     return nothing;

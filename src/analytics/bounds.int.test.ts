@@ -78,7 +78,7 @@ describeBackends('no figure beyond what the data allows on %s', (kind) => {
 
   it('unique clients from the day lists when they hold every address, else from the sketch bounded by the records', async () => {
     await compactRollups(svc.db);
-    const all = { startMs: null, endMs: null, source: null };
+    const all = { startMs: null, endMs: null };
     // No raw rows read (a budget of 0): the day's list of busiest clients holds all 64 (floor 0).
     expect(await uniqueClients(svc.db, all, CLIENTS, 0)).toEqual({ count: CLIENTS, approximate: false });
     // Without the list, the sketch: its 65 bounded by the 64 records.

@@ -1,7 +1,9 @@
 import { whereClause, type Queryable } from '../db/db.js';
 import { allPartitionChunks, chunkConditions, type PartitionChunk } from '../db/partitionWalk.js';
 import { CLIENT_TOP_SIZE } from '../db/rollupTables.js';
-import { rangeConditions, walkRange, type FactFilter } from './facts.js';
+import { answers, filterConditions, RECORDS, SOURCE_ROLLUPS } from '../query/compileFilter.js';
+import type { RecordFilter } from '../query/recordFilter.js';
+import { walkRange } from './facts.js';
 import { pct } from './summary.js';
 import { splitRange } from './timeRange.js';
 
@@ -42,10 +44,11 @@ const DAY_MS = 86_400_000;
  * range (its edges, and days not compacted since their last write) from the raw rows. Where an
  * address is missing from a day's list it had at most that day's floor: the answer carries that
  * bound per address and says whether the ranking is proven exact. `exact: true` in the parameters
- * counts every address from the raw rows instead (a scan of the whole range).
+ * counts every address from the raw rows instead (a scan of the whole range), as does a filter on
+ * more than the source (the daily lists are kept per source only): countsFromRawRows.
  */
-export async function getTopClients(db: Queryable, p: FactFilter & { limit: number; exact?: boolean }): Promise<TopClients> {
-  if (p.exact) return { items: (await rawCounts(db, p, [[p.startMs, p.endMs]], p.limit)).map((c) => row(c, 0)), exact: true, source_of_truth: 'raw' };
+export async function getTopClients(db: Queryable, p: RecordFilter & { limit: number; exact?: boolean }): Promise<TopClients> {
+  if (countsFromRawRows(p, p.exact ?? false)) return { items: (await rawCounts(db, p, [[p.startMs, p.endMs]], p.limit)).map((c) => row(c, 0)), exact: true, source_of_truth: 'raw' };
   const days = splitRange(p.startMs, p.endMs).filter((x) => x.source === 'rollups_1d');
   const listed = days.length ? await listedDays(db, p, days[0]!.fromMs, days[0]!.toMs) : { days: [] as number[], floors: 0, counts: [] };
   const rawRanges = complement(p.startMs, p.endMs, listed.days);
@@ -85,6 +88,14 @@ export async function getTopClients(db: Queryable, p: FactFilter & { limit: numb
   };
 }
 
+/**
+ * Whether the counts come from the raw rows alone: when asked (`exact`), or when the filter names
+ * more than the source, which is all the daily lists of busiest clients are kept by.
+ */
+export function countsFromRawRows(f: RecordFilter, exact: boolean): boolean {
+  return exact || !answers(SOURCE_ROLLUPS, f);
+}
+
 function row(c: Counts, bound: number): ClientRow {
   return {
     client_ip: c.client_ip, count: c.n, errors: c.errors, client_errors: c.client_errors,
@@ -96,12 +107,12 @@ function row(c: Counts, bound: number): ClientRow {
  * The days in [fromMs, toMs) that have lists and were not written since their last compaction, the
  * sum of their floors, and the listed counts per address with the floors of the days that list it.
  */
-async function listedDays(db: Queryable, p: FactFilter, fromMs: number | null, toMs: number | null): Promise<{
+async function listedDays(db: Queryable, p: RecordFilter, fromMs: number | null, toMs: number | null): Promise<{
   days: number[]; floors: number; counts: (Counts & { listed_floors: number })[];
 }> {
   const params: unknown[] = [];
   const where = whereClause([
-    ...rangeConditions('bucket', fromMs, toMs, { source: p.source }, params),
+    ...filterConditions(p, SOURCE_ROLLUPS, params, { range: { fromMs, toMs } }),
     "bucket NOT IN (SELECT bucket FROM rollup_dirty WHERE rollup_table = 'rollups_1d')",
   ]);
   const floors = await db.query<{ bucket: string; floors: number }>(
@@ -109,13 +120,15 @@ async function listedDays(db: Queryable, p: FactFilter, fromMs: number | null, t
   );
   if (floors.rows.length === 0) return { days: [], floors: 0, counts: [] };
   const days = floors.rows.map((r) => Date.parse(r.bucket));
+  const listParams: unknown[] = [floors.rows.map((r) => r.bucket)];
+  const listed = ['t.bucket = ANY($1::timestamptz[])', ...filterConditions(p, SOURCE_ROLLUPS, listParams, { range: false, alias: 't' })];
   const counts = await db.query<Counts & { listed_floors: number }>(
     `SELECT t.client_ip, sum(t.requests) AS n, sum(t.errors) AS errors, sum(t.client_errors) AS client_errors, sum(t.bytes_sent) AS bytes,
             sum(f.floor) AS listed_floors
      FROM client_tops_1d t JOIN client_top_floors_1d f USING (bucket, source)
-     WHERE t.bucket = ANY($1::timestamptz[]) ${p.source === null ? '' : 'AND t.source = $2'}
+     ${whereClause(listed)}
      GROUP BY t.client_ip`,
-    p.source === null ? [floors.rows.map((r) => r.bucket)] : [floors.rows.map((r) => r.bucket), p.source],
+    listParams,
   );
   return { days, floors: floors.rows.reduce((a, r) => a + r.floors, 0), counts: counts.rows };
 }
@@ -138,7 +151,7 @@ function complement(startMs: number | null, endMs: number | null, days: number[]
  * data) are counted a chunk of partitions at a time and summed here, so that no statement plans over
  * every partition; the sums then hold every address of the ranges.
  */
-async function rawCounts(db: Queryable, p: FactFilter, ranges: [number | null, number | null][], limit: number): Promise<Counts[]> {
+async function rawCounts(db: Queryable, p: RecordFilter, ranges: [number | null, number | null][], limit: number): Promise<Counts[]> {
   const starts = ranges.map(([from]) => from);
   const ends = ranges.map(([, to]) => to);
   const chunks = await allPartitionChunks(db, walkRange({
@@ -168,20 +181,20 @@ async function rawCounts(db: Queryable, p: FactFilter, ranges: [number | null, n
 
 /** Requests per address in the ranges, within one chunk of partitions; busiest first, at most `limit` (null: all). */
 async function countsOf(
-  db: Queryable, p: FactFilter, ranges: [number | null, number | null][], chunk: PartitionChunk, limit: number | null,
+  db: Queryable, p: RecordFilter, ranges: [number | null, number | null][], chunk: PartitionChunk, limit: number | null,
 ): Promise<Counts[]> {
   const params: unknown[] = [];
   const ors = ranges.map(([from, to]) => {
-    const c = rangeConditions('timestamp', from, to, { source: null }, params);
+    const c = filterConditions({ startMs: from, endMs: to }, RECORDS, params);
     return c.length ? `(${c.join(' AND ')})` : 'true';
   });
-  const source = rangeConditions('timestamp', null, null, { source: p.source }, params);
+  const filtered = filterConditions(p, RECORDS, params, { range: false });
   const bounds = chunkConditions('timestamp', chunk, params);
   if (limit !== null) params.push(limit);
   const res = await db.query<Counts & { bytes: number | null }>(
     `SELECT client_ip, count(*) AS n, count(*) FILTER (WHERE status_code >= 500) AS errors,
             count(*) FILTER (WHERE status_code BETWEEN 400 AND 499) AS client_errors, sum(bytes_sent) AS bytes
-     FROM logs ${whereClause([`(${ors.join(' OR ')})`, ...source, ...bounds, 'client_ip IS NOT NULL'])}
+     FROM logs ${whereClause([`(${ors.join(' OR ')})`, ...filtered, ...bounds, 'client_ip IS NOT NULL'])}
      GROUP BY client_ip ORDER BY n DESC, client_ip COLLATE "C"${limit === null ? '' : ` LIMIT $${params.length}`}`,
     params,
   );

@@ -46,7 +46,7 @@ export async function emptyRangeHint(
 
 export async function sourceExtents(db: Queryable, sources: readonly string[] | null): Promise<SourceExtent[]> {
   const names = sources === null || sources.length === 0 ? [null] : sources;
-  return Promise.all(names.map(async (source) => ({ source, ...(await firstAndLast(db, { startMs: null, endMs: null, source })) })));
+  return Promise.all(names.map(async (source) => ({ source, ...(await firstAndLast(db, { startMs: null, endMs: null, sources: source === null ? undefined : [source] })) })));
 }
 
 /** The time of the newest record of these sources (all when null), for `latest` in a date; null when there is none. */

@@ -1,12 +1,13 @@
 import type { Queryable } from '../db/db.js';
 import { boundedBucketValueSql } from '../domain/latencyHistogram.js';
-import { factsQuery, narrowFactsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
+import type { RecordFilter } from '../query/recordFilter.js';
+import { factsQuery, narrowFactsQuery, totalsBy, type SourceOfTruth } from './facts.js';
 import { latencySummary, pct, sortKeys, statusClass } from './summary.js';
 
 export const ENDPOINT_SORTS = ['count', 'error_rate', 'p95', 'p99', 'avg'] as const;
 export type EndpointSort = (typeof ENDPOINT_SORTS)[number];
 
-export interface EndpointsParams extends FactFilter {
+export interface EndpointsParams extends RecordFilter {
   sort: EndpointSort;
   limit: number;
   /** Routes seen fewer times are left out (a route hit twice should not top the latency list). */
@@ -98,6 +99,7 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
   let { groups, sourceOfTruth } = await totalsBy(db, p, 'route', 'route', { minRequests: p.minCount, orderBy, limit: q === null ? most : most + 1 });
   if (q !== null && groups.size > most) {
     const routes = await percentileRanked(db, p, q);
+    // The ranked routes lie within the filter's own, if it names any.
     ({ groups, sourceOfTruth } = await totalsBy(db, { ...p, routes }, 'route', 'route'));
   }
   const ranked: { row: EndpointRow; key: number | null }[] = [];
@@ -132,7 +134,7 @@ export async function getEndpoints(db: Queryable, p: EndpointsParams): Promise<{
 }
 
 /** Requests per status code and class over a range. */
-export async function getStatusCodes(db: Queryable, p: FactFilter): Promise<{
+export async function getStatusCodes(db: Queryable, p: RecordFilter): Promise<{
   total: number; classes: Record<string, number>; items: { status_code: number; count: number; pct: number }[]; source_of_truth: SourceOfTruth;
 }> {
   const params: unknown[] = [];

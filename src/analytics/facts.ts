@@ -2,20 +2,17 @@ import { whereClause, type Queryable } from '../db/db.js';
 import type { WalkRange } from '../db/partitionWalk.js';
 import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
 import { addHistogramPairsText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
+import { answers, filterConditions, FULL_ROLLUPS, RECORDS, ROUTE_ROLLUPS, SOURCE_ROLLUPS } from '../query/compileFilter.js';
+import type { RecordFilter } from '../query/recordFilter.js';
 import { splitRange, type RangePiece } from './timeRange.js';
 
-/** What every analytics question filters on. Times are epoch ms; null is unbounded. */
-export interface FactFilter {
-  startMs: number | null;
-  endMs: number | null;
-  source: string | null;
-  /** One route only (a route's own charts). */
-  route?: string | null;
-  /** Only these routes (the figures of routes already ranked). */
-  routes?: readonly string[];
+/** How finely a question reads its range, besides its filter. */
+export interface ReadOptions {
   /** Read no rollup coarser than this (ms); default a day. */
   coarsestMs?: number;
 }
+
+const MINUTE_MS = 60_000;
 
 /**
  * Columns of the `facts` relation: a rollup row, or one raw row shaped like one. `t` is the start of
@@ -43,21 +40,33 @@ export interface FactsQuery {
 }
 
 /**
- * The facts of a range: the UNION ALL of its pieces (splitRange), each filtered by time, source and
- * route. Parameters are appended to `params` (the caller's own come first).
+ * The pieces a filter's range is read from: splitRange's when the full-key rollups keep every field
+ * the filter names; else (`q`, `endpoint`: only raw rows have them) the whole range from raw rows.
  */
-export function factsQuery(f: FactFilter, params: unknown[]): FactsQuery {
-  const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
-  return { sql: pieces.map((p) => widePiece(p, f, params)).join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
+export function piecesOf(f: RecordFilter, coarsestMs?: number): RangePiece[] {
+  if (!answers(FULL_ROLLUPS, f)) return [{ source: 'logs', fromMs: f.startMs, toMs: f.endMs }];
+  return splitRange(f.startMs, f.endMs, coarsestMs);
 }
 
-/** One piece's facts; with the latency histogram too (raw rows and minutes only: coarser full-key rollups have none). */
-function widePiece(p: RangePiece, f: FactFilter, params: unknown[], histogram = false): string {
-  if (histogram && p.source !== 'logs' && p.source !== 'rollups_1m') throw new Error(`${p.source} keeps no latency histogram`);
-  const columns = p.source === 'logs' ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
-  const hist = !histogram ? '' : p.source === 'logs' ? `, ${RAW_HISTOGRAM}` : ', latency_buckets, latency_counts';
-  const time = p.source === 'logs' ? 'timestamp' : 'bucket';
-  return `SELECT ${columns}${hist} FROM ${p.source} ${whereClause(rangeConditions(time, p.fromMs, p.toMs, f, params))}`;
+/** The facts of a range: the UNION ALL of its pieces, each filtered. Parameters are appended to `params` (the caller's own come first). */
+export function factsQuery(f: RecordFilter, params: unknown[], opts: ReadOptions = {}): FactsQuery {
+  const pieces = piecesOf(f, opts.coarsestMs);
+  return { sql: pieces.map((p) => widePiece(p, f, params, 'none')).join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
+}
+
+/**
+ * One piece's facts. `histogram`: 'kept' adds the latency histogram (raw rows and minutes only:
+ * coarser full-key rollups have none); 'empty' adds empty ones, for a caller that reads no latency.
+ */
+function widePiece(p: RangePiece, f: RecordFilter, params: unknown[], histogram: 'none' | 'kept' | 'empty'): string {
+  if (histogram === 'kept' && p.source !== 'logs' && p.source !== 'rollups_1m') throw new Error(`${p.source} keeps no latency histogram`);
+  const raw = p.source === 'logs';
+  const columns = raw ? RAW_AS_FACT : `bucket AS t, ${FACT_COLUMNS}`;
+  const hist = histogram === 'none' ? ''
+    : histogram === 'empty' ? `, '{}'::integer[] AS latency_buckets, '{}'::integer[] AS latency_counts`
+      : raw ? `, ${RAW_HISTOGRAM}` : ', latency_buckets, latency_counts';
+  const where = filterConditions(f, raw ? RECORDS : FULL_ROLLUPS, params, { range: p });
+  return `SELECT ${columns}${hist} FROM ${p.source} ${whereClause(where)}`;
 }
 
 function sourceOfTruth(pieces: RangePiece[]): SourceOfTruth {
@@ -69,28 +78,56 @@ function sourceOfTruth(pieces: RangePiece[]): SourceOfTruth {
 const NARROW_COLUMNS =
   'records, requests, errors, client_errors, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
 
-/** A wide fact (a minute rollup or a raw row) as a narrow one. */
+/** A wide fact (a full-key rollup or a raw row) as a narrow one. */
 const WIDE_AS_NARROW = `t, source, route, records,
   CASE WHEN status_code IS NULL THEN 0 ELSE records END AS requests,
   CASE WHEN status_code >= 500 THEN records ELSE 0 END AS errors,
   CASE WHEN status_code BETWEEN 400 AND 499 THEN records ELSE 0 END AS client_errors,
   bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts`;
 
+const NARROW_TARGETS = { source: SOURCE_ROLLUPS, route: ROUTE_ROLLUPS } as const;
+
+/** The narrow grain that answers the filter: the one asked for, else per route (a route filter), else none. */
+function narrowGrainFor(f: RecordFilter, grain: NarrowGrain): NarrowGrain | null {
+  if (answers(NARROW_TARGETS[grain], f)) return grain;
+  return answers(ROUTE_ROLLUPS, f) ? 'route' : null;
+}
+
+export interface NarrowReadOptions extends ReadOptions {
+  /** False: the caller reads no latency, so coarse pieces may come with empty histograms. Default true. */
+  latency?: boolean;
+}
+
 /**
  * Like factsQuery, for questions that need no method, status code or level (only the counts of
  * requests, 5xx and 4xx): whole hours and days come from the per-route or per-source rollups, which
  * have a fraction of the rows. Columns: t, source, route (NULL on the per-source grain) and
  * NARROW_COLUMNS. A route filter reads the per-route grain whatever `grain` says.
+ *
+ * A filter on status code, level or method (which the narrow grains do not keep) reads the full-key
+ * rollups instead, exactly. Their hours and days keep no latency histogram, so with `latency` the
+ * whole range is read from the minute rollups (and the raw rows at its edges): one row per minute
+ * and matching key, which the bench measures beside the unfiltered calls. Raw rows instead would
+ * cost a scan of every matching record (all of them, for method=GET).
  */
-export function narrowFactsQuery(f: FactFilter, grain: NarrowGrain, params: unknown[]): FactsQuery {
-  const g: NarrowGrain = (f.route !== undefined && f.route !== null) || f.routes !== undefined ? 'route' : grain;
-  const pieces = splitRange(f.startMs, f.endMs, f.coarsestMs);
+export function narrowFactsQuery(f: RecordFilter, grain: NarrowGrain, params: unknown[], opts: NarrowReadOptions = {}): FactsQuery {
+  const g = narrowGrainFor(f, grain);
+  const latency = opts.latency ?? true;
+  if (g === null) {
+    const pieces = piecesOf(f, latency ? MINUTE_MS : opts.coarsestMs);
+    const parts = pieces.map((p) => {
+      const hist = latency || p.source === 'logs' || p.source === 'rollups_1m' ? 'kept' : 'empty';
+      return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params, hist)}) AS w`;
+    });
+    return { sql: parts.join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
+  }
+  const pieces = splitRange(f.startMs, f.endMs, opts.coarsestMs);
   const parts = pieces.map((p) => {
     const table = p.source === 'logs' ? null : NARROW_ROLLUPS[g][p.source];
-    if (table === null) return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params, true)}) AS w`;
+    if (table === null) return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params, 'kept')}) AS w`;
     const route = g === 'route' ? 'route' : 'NULL::text AS route';
     return `SELECT bucket AS t, source, ${route}, ${NARROW_COLUMNS} FROM ${table}
-      ${whereClause(rangeConditions('bucket', p.fromMs, p.toMs, f, params))}`;
+      ${whereClause(filterConditions(f, NARROW_TARGETS[g], params, { range: p }))}`;
   });
   return { sql: parts.join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
 }
@@ -124,7 +161,7 @@ interface GroupRow {
 }
 
 /** Which groups totalsBy returns, when not all. */
-export interface TotalsOptions {
+export interface TotalsOptions extends NarrowReadOptions {
   /** Only groups with a key and with requests, at least this many. */
   minRequests?: number;
   /**
@@ -143,10 +180,10 @@ export interface TotalsOptions {
  * slow) but concatenated as text there and added up here, one pass over the arrays' text.
  */
 export async function totalsBy(
-  db: Queryable, f: FactFilter, grain: NarrowGrain, group: string, opts: TotalsOptions = {},
+  db: Queryable, f: RecordFilter, grain: NarrowGrain, group: string, opts: TotalsOptions = {},
 ): Promise<{ groups: Map<string | null, GroupTotals>; sourceOfTruth: SourceOfTruth }> {
   const params: unknown[] = [];
-  const facts = narrowFactsQuery(f, grain, params);
+  const facts = narrowFactsQuery(f, grain, params, opts);
   const key = `(${group})::text`;
   let having = '';
   if (opts.minRequests !== undefined) {
@@ -178,31 +215,8 @@ export async function totalsBy(
   return { groups, sourceOfTruth: facts.sourceOfTruth };
 }
 
-/**
- * Conditions for [fromMs, toMs) on a time column (null: unbounded), the source and the route, the
- * same on raw rows, rollups and sketches. Values are appended to `params`.
- */
-export function rangeConditions(
-  column: string, fromMs: number | null, toMs: number | null, f: Pick<FactFilter, 'source' | 'route' | 'routes'>, params: unknown[],
-): string[] {
-  const where: string[] = [];
-  const add = (cond: string, v: unknown): void => {
-    params.push(v);
-    where.push(`${cond} $${params.length}`);
-  };
-  if (fromMs !== null) add(`${column} >=`, new Date(fromMs).toISOString());
-  if (toMs !== null) add(`${column} <`, new Date(toMs).toISOString());
-  if (f.source !== null) add('source =', f.source);
-  if (f.route !== undefined && f.route !== null) add('route =', f.route);
-  if (f.routes !== undefined) {
-    params.push(f.routes);
-    where.push(`route = ANY($${params.length}::text[])`);
-  }
-  return where;
-}
-
 /** The time range of a filter as a walk over the partitions of `logs` takes it (src/db/partitionWalk.ts). */
-export function walkRange(p: Pick<FactFilter, 'startMs' | 'endMs'>): WalkRange {
+export function walkRange(p: Pick<RecordFilter, 'startMs' | 'endMs'>): WalkRange {
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   return { from: iso(p.startMs), before: iso(p.endMs) };
 }

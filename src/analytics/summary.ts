@@ -1,11 +1,13 @@
 import { whereClause, type Queryable } from '../db/db.js';
+import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 import { HLL_STANDARD_ERROR } from '../domain/hyperLogLog.js';
 import { boundedLatency, boundedQuantiles, RELATIVE_ACCURACY } from '../domain/latencyHistogram.js';
-import { factsQuery, narrowFactsQuery, rangeConditions, totalsBy, walkRange, type FactFilter, type GroupTotals, type SourceOfTruth } from './facts.js';
+import { filterConditions, RECORDS } from '../query/compileFilter.js';
+import type { RecordFilter } from '../query/recordFilter.js';
+import { factsQuery, narrowFactsQuery, totalsBy, walkRange, type GroupTotals, type SourceOfTruth } from './facts.js';
 import { uniqueClients } from './uniqueClients.js';
-import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
 
-export interface SummaryParams extends FactFilter {
+export interface SummaryParams extends RecordFilter {
   /** How many routes in top_endpoints. */
   top: number;
 }
@@ -78,7 +80,9 @@ export function latencySummary(t: GroupTotals | undefined): LatencySummary {
 /**
  * Totals, status breakdown, top routes and latency percentiles of a range, from the rollups: status
  * codes and levels from the full rollups, totals and latency from the per-source ones, top routes
- * from the per-route ones.
+ * from the per-route ones (narrowed by status, level or method, all from the full rollups:
+ * narrowFactsQuery). Under a status filter the error figures count what matched: 5xx only is a 100%
+ * error rate.
  */
 export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summary> {
   const totalsRead = totalsBy(db, p, 'source', "'all'");
@@ -123,7 +127,7 @@ export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summa
 }
 
 /** Records per status code and level (the full rollups; no histograms read). */
-async function countsByStatus(db: Queryable, f: FactFilter): Promise<{ status_code: number | null; log_level: string; records: number }[]> {
+async function countsByStatus(db: Queryable, f: RecordFilter): Promise<{ status_code: number | null; log_level: string; records: number }[]> {
   const params: unknown[] = [];
   const facts = factsQuery(f, params);
   const res = await db.query<{ status_code: number | null; log_level: string; records: number }>(
@@ -134,9 +138,9 @@ async function countsByStatus(db: Queryable, f: FactFilter): Promise<{ status_co
 }
 
 /** The routes with the most requests, with their 5xx count (the per-route rollups). */
-async function topRoutes(db: Queryable, f: FactFilter, top: number): Promise<{ route: string; n: number; errors: number }[]> {
+async function topRoutes(db: Queryable, f: RecordFilter, top: number): Promise<{ route: string; n: number; errors: number }[]> {
   const params: unknown[] = [top];
-  const facts = narrowFactsQuery(f, 'route', params);
+  const facts = narrowFactsQuery(f, 'route', params, { latency: false });
   const res = await db.query<{ route: string; n: number; errors: number }>(
     `SELECT route, sum(requests) AS n, sum(errors) AS errors FROM (${facts.sql}) AS facts
      WHERE route IS NOT NULL GROUP BY route HAVING sum(requests) > 0 ORDER BY n DESC, route LIMIT $1`,
@@ -156,20 +160,20 @@ export function sortKeys(o: Record<string, number>): Record<string, number> {
 }
 
 /**
- * The first and last event time in the range: the newest partitions are read first for the last,
+ * The first and last time of a record the filter matches in its range: the newest partitions are read first for the last,
  * the oldest first for the first, a few at a time (src/db/partitionWalk.ts), each statement answered
  * by the time index of its partitions.
  */
-export async function firstAndLast(db: Queryable, p: FactFilter): Promise<{ first: string | null; last: string | null }> {
+export async function firstAndLast(db: Queryable, p: RecordFilter): Promise<{ first: string | null; last: string | null }> {
   const last = await edgeTime(db, p, 'newest');
   if (last === null) return { first: null, last: null };
   return { first: await edgeTime(db, p, 'oldest'), last };
 }
 
-async function edgeTime(db: Queryable, p: FactFilter, order: 'newest' | 'oldest'): Promise<string | null> {
+async function edgeTime(db: Queryable, p: RecordFilter, order: 'newest' | 'oldest'): Promise<string | null> {
   for await (const chunk of partitionChunks(db, walkRange(p), order, true)) {
     const params: unknown[] = [];
-    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunk, params)];
+    const conditions = [...filterConditions(p, RECORDS, params), ...chunkConditions('timestamp', chunk, params)];
     const res = await db.query<{ t: string | null }>(
       `SELECT ${order === 'newest' ? 'max' : 'min'}(timestamp) AS t FROM logs ${whereClause(conditions)}`, params,
     );

@@ -1,7 +1,8 @@
 import type { Queryable } from '../db/db.js';
 import { boundedQuantiles } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
-import { factsQuery, narrowFactsQuery, totalsBy, type FactFilter, type SourceOfTruth } from './facts.js';
+import type { RecordFilter } from '../query/recordFilter.js';
+import { factsQuery, narrowFactsQuery, totalsBy, type ReadOptions, type SourceOfTruth } from './facts.js';
 import { firstAndLast } from './summary.js';
 
 const MINUTE = 60_000;
@@ -24,7 +25,7 @@ const TOP_GROUPS = 10;
 
 export type TrafficGroupBy = 'status_class' | 'level' | 'route' | 'source';
 
-export interface TrafficParams extends FactFilter {
+export interface TrafficParams extends RecordFilter {
   interval: TrafficInterval;
   groupBy?: TrafficGroupBy;
 }
@@ -67,8 +68,7 @@ export function chooseInterval(interval: TrafficInterval, spanMs: number): [stri
 }
 
 /**
- * Counts, errors and p95/p99 latency per time bucket over a range (of one route when the filter
- * names one), every bucket present (zeros where nothing happened). With groupBy, each point also splits its count among the ten largest groups of
+ * Counts, errors and p95/p99 latency per time bucket over the records the filter matches, every bucket present (zeros where nothing happened). With groupBy, each point also splits its count among the ten largest groups of
  * the range and `other`. Buckets are aligned to the interval in UTC.
  */
 export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traffic> {
@@ -83,12 +83,13 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   if (points > MAX_POINTS) throw new TooManyPointsError(`${points} points at ${name}; at most ${MAX_POINTS}: choose a larger interval or a shorter range`);
 
   // Within a day an interval of whole hours reads hourly rollups; shorter ones read minutes.
-  const f: FactFilter = { ...p, startMs, endMs, coarsestMs: Math.min(stepMs, DAY) };
+  const f: RecordFilter = { ...p, startMs, endMs };
+  const read: ReadOptions = { coarsestMs: Math.min(stepMs, DAY) };
   // The bucket of a fact, as epoch ms (UTC-aligned like date_bin from the epoch); stepMs is a whole number.
   const bin = `(floor(extract(epoch FROM t) * 1000 / ${stepMs}) * ${stepMs})::bigint`;
   const [totals, groupRows] = await Promise.all([
-    totalsBy(db, f, 'source', bin),
-    p.groupBy ? groupCounts(db, f, bin, p.groupBy) : null,
+    totalsBy(db, f, 'source', bin, read),
+    p.groupBy ? groupCounts(db, f, read, bin, p.groupBy) : null,
   ]);
   const groups = groupRows ? groupsByBucket(groupRows) : null;
   const series: TrafficPoint[] = [];
@@ -116,9 +117,11 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
  * whatever the number of routes. `r` is a group's rank (1 = largest; for `other` the rank of its
  * largest member, past TOP_GROUPS).
  */
-async function groupCounts(db: Queryable, f: FactFilter, bin: string, groupBy: TrafficGroupBy): Promise<GroupRow[]> {
+async function groupCounts(db: Queryable, f: RecordFilter, read: ReadOptions, bin: string, groupBy: TrafficGroupBy): Promise<GroupRow[]> {
   const params: unknown[] = [];
-  const facts = groupBy === 'status_class' || groupBy === 'level' ? factsQuery(f, params) : narrowFactsQuery(f, groupBy, params);
+  const facts = groupBy === 'status_class' || groupBy === 'level'
+    ? factsQuery(f, params, read)
+    : narrowFactsQuery(f, groupBy, params, { ...read, latency: false });
   const res = await db.query<{ b: string; g: string; r: number; n: number }>(
     // The cells (bucket × group) are summed once; the groups are ranked over them, and cut to the top and `other`.
     `WITH cells AS (SELECT ${bin} AS b, ${GROUP_SQL[groupBy]} AS g, sum(records) AS n FROM (${facts.sql}) AS facts GROUP BY 1, 2),

@@ -2,7 +2,9 @@ import { whereClause, type Queryable } from '../db/db.js';
 import { allPartitionChunks, chunkConditions } from '../db/partitionWalk.js';
 import { NARROW_ROLLUPS, SKETCH_TABLES } from '../db/rollupTables.js';
 import { boundedDistinct, HLL_REGISTERS, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
-import { rangeConditions, walkRange, type FactFilter } from './facts.js';
+import { answers, filterConditions, RECORDS, SOURCE_ROLLUPS } from '../query/compileFilter.js';
+import type { RecordFilter } from '../query/recordFilter.js';
+import { walkRange } from './facts.js';
 import { splitRange, type RangePiece } from './timeRange.js';
 
 /**
@@ -18,8 +20,9 @@ type SketchedPiece = RangePiece & { source: 'rollups_1h' | 'rollups_1d' };
 /**
  * Distinct client addresses in the range, and whether the count is exact. Exact wherever that is
  * cheap, from the sketches where it is not:
- * - the seconds and minutes at the edges, and any range with a route filter or no whole hour, from
- *   the raw rows;
+ * - the seconds and minutes at the edges, and any range with no whole hour, from the raw rows;
+ * - any range filtered on more than the source (the sketches and lists of busiest clients are kept
+ *   per source only), from the raw rows the filter matches: exact, at the cost of reading them;
  * - whole hours and days holding at most `maxRawRows` records, from the raw rows too (when they are
  *   all still there: their count must equal the rollups');
  * - whole days whose daily list of busiest clients holds every address of the day (floor 0, not
@@ -30,11 +33,11 @@ type SketchedPiece = RangePiece & { source: 'rollups_1h' | 'rollups_1d' };
  * the caller may count them meanwhile).
  */
 export async function uniqueClients(
-  db: Queryable, p: FactFilter, records: number | Promise<number>, maxRawRows = EXACT_CLIENTS_MAX_ROWS,
+  db: Queryable, p: RecordFilter, records: number | Promise<number>, maxRawRows = EXACT_CLIENTS_MAX_ROWS,
 ): Promise<{ count: number; approximate: boolean }> {
   const pieces = splitRange(p.startMs, p.endMs);
   const sketched = pieces.filter((x): x is SketchedPiece => x.source === 'rollups_1h' || x.source === 'rollups_1d');
-  if (sketched.length === 0 || (p.route !== undefined && p.route !== null)) return { count: await exactClients(db, p), approximate: false };
+  if (sketched.length === 0 || !answers(SOURCE_ROLLUPS, p)) return { count: await exactClients(db, p), approximate: false };
   const known = new Set<string>();
   const registers = new Uint8Array(HLL_REGISTERS);
   let sketches = 0;
@@ -63,11 +66,11 @@ export async function uniqueClients(
 }
 
 /** The records of a whole-hour or whole-day piece, from the per-source rollups. */
-async function pieceRecords(db: Queryable, p: FactFilter, piece: SketchedPiece): Promise<number> {
+async function pieceRecords(db: Queryable, p: RecordFilter, piece: SketchedPiece): Promise<number> {
   const params: unknown[] = [];
   const res = await db.query<{ n: number | null }>(
     `SELECT sum(records) AS n FROM ${NARROW_ROLLUPS.source[piece.source]}
-     ${whereClause(rangeConditions('bucket', piece.fromMs, piece.toMs, { source: p.source }, params))}`,
+     ${whereClause(filterConditions(p, SOURCE_ROLLUPS, params, { range: piece }))}`,
     params,
   );
   return res.rows[0]?.n ?? 0;
@@ -77,12 +80,12 @@ async function pieceRecords(db: Queryable, p: FactFilter, piece: SketchedPiece):
  * The distinct addresses of the raw rows in [fromMs, toMs) and the number of those rows (with or
  * without an address), a chunk of partitions at a time (src/db/partitionWalk.ts).
  */
-async function rawAddresses(db: Queryable, p: FactFilter, fromMs: number | null, toMs: number | null): Promise<{ addresses: Set<string>; rows: number }> {
+async function rawAddresses(db: Queryable, p: RecordFilter, fromMs: number | null, toMs: number | null): Promise<{ addresses: Set<string>; rows: number }> {
   const addresses = new Set<string>();
   let rows = 0;
   for (const chunk of await allPartitionChunks(db, walkRange({ startMs: fromMs, endMs: toMs }))) {
     const params: unknown[] = [];
-    const conditions = [...rangeConditions('timestamp', fromMs, toMs, { source: p.source }, params), ...chunkConditions('timestamp', chunk, params)];
+    const conditions = [...filterConditions(p, RECORDS, params, { range: { fromMs, toMs } }), ...chunkConditions('timestamp', chunk, params)];
     const res = await db.query<{ client_ip: string | null; n: number }>(
       `SELECT client_ip, count(*) AS n FROM logs ${whereClause(conditions)} GROUP BY client_ip`, params,
     );
@@ -99,10 +102,10 @@ async function rawAddresses(db: Queryable, p: FactFilter, fromMs: number | null,
  * for every source that has a sketch that day (floor 0: no address was left out; and the day not
  * written since its list was counted), and returns those days (as the database gives them).
  */
-async function addCompleteDayLists(db: Queryable, p: FactFilter, piece: SketchedPiece, known: Set<string>): Promise<string[]> {
+async function addCompleteDayLists(db: Queryable, p: RecordFilter, piece: SketchedPiece, known: Set<string>): Promise<string[]> {
   const params: unknown[] = [];
   const sketchedDays = `SELECT bucket, source FROM ${SKETCH_TABLES.rollups_1d}
-    ${whereClause(rangeConditions('bucket', piece.fromMs, piece.toMs, { source: p.source }, params))}`;
+    ${whereClause(filterConditions(p, SOURCE_ROLLUPS, params, { range: piece }))}`;
   const days = await db.query<{ bucket: string }>(
     `SELECT s.bucket FROM (${sketchedDays}) AS s
      LEFT JOIN client_top_floors_1d AS f ON f.bucket = s.bucket AND f.source = s.source AND f.floor = 0
@@ -112,18 +115,20 @@ async function addCompleteDayLists(db: Queryable, p: FactFilter, piece: Sketched
   );
   const listed = days.rows.map((r) => r.bucket);
   if (listed.length === 0) return [];
+  const listParams: unknown[] = [listed];
   const res = await db.query<{ client_ip: string }>(
-    `SELECT DISTINCT client_ip FROM client_tops_1d WHERE bucket = ANY($1::timestamptz[]) ${p.source === null ? '' : 'AND source = $2'}`,
-    p.source === null ? [listed] : [listed, p.source],
+    `SELECT DISTINCT client_ip FROM client_tops_1d
+     ${whereClause(['bucket = ANY($1::timestamptz[])', ...filterConditions(p, SOURCE_ROLLUPS, listParams, { range: false })])}`,
+    listParams,
   );
   for (const r of res.rows) known.add(r.client_ip);
   return listed;
 }
 
 /** Merges the piece's sketches, but those of the `except` days, into `registers`; returns how many. */
-async function mergeSketches(db: Queryable, p: FactFilter, piece: SketchedPiece, except: string[], registers: Uint8Array): Promise<number> {
+async function mergeSketches(db: Queryable, p: RecordFilter, piece: SketchedPiece, except: string[], registers: Uint8Array): Promise<number> {
   const params: unknown[] = [];
-  const conditions = rangeConditions('bucket', piece.fromMs, piece.toMs, { source: p.source }, params);
+  const conditions = filterConditions(p, SOURCE_ROLLUPS, params, { range: piece });
   if (except.length > 0) {
     params.push(except);
     conditions.push(`NOT (bucket = ANY($${params.length}::timestamptz[]))`);
@@ -138,21 +143,21 @@ async function mergeSketches(db: Queryable, p: FactFilter, piece: SketchedPiece,
 /**
  * Distinct client addresses of the raw rows in the range, counted exactly: in SQL when the range lies
  * within MAX_PARTITIONS_PER_STATEMENT partitions, else as a set of the addresses of each chunk of them
- * (no statement plans over every partition; the set holds the addresses of one route or a short range).
+ * (no statement plans over every partition; the set holds the addresses of a filtered or short range).
  */
-async function exactClients(db: Queryable, p: FactFilter): Promise<number> {
+async function exactClients(db: Queryable, p: RecordFilter): Promise<number> {
   const chunks = await allPartitionChunks(db, walkRange(p));
   if (chunks.length === 0) return 0;
   if (chunks.length === 1) {
     const params: unknown[] = [];
-    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunks[0]!, params)];
+    const conditions = [...filterConditions(p, RECORDS, params), ...chunkConditions('timestamp', chunks[0]!, params)];
     const res = await db.query<{ n: number }>(`SELECT count(DISTINCT client_ip) AS n FROM logs ${whereClause(conditions)}`, params);
     return res.rows[0]?.n ?? 0;
   }
   const seen = new Set<string>();
   for (const chunk of chunks) {
     const params: unknown[] = [];
-    const conditions = [...rangeConditions('timestamp', p.startMs, p.endMs, p, params), ...chunkConditions('timestamp', chunk, params)];
+    const conditions = [...filterConditions(p, RECORDS, params), ...chunkConditions('timestamp', chunk, params)];
     const res = await db.query<{ client_ip: string }>(
       `SELECT DISTINCT client_ip FROM logs ${whereClause([...conditions, 'client_ip IS NOT NULL'])}`, params,
     );

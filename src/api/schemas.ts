@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { latestRecordMs } from '../analytics/emptyRangeHint.js';
-import type { FactFilter } from '../analytics/facts.js';
 import type { Queryable } from '../db/db.js';
 import { LOG_LEVELS } from '../domain/record.js';
 import { DATE_FORMS, FilterError, namesLatest, parseDateParam, type DateAnchors } from '../query/filterParams.js';
@@ -68,34 +67,6 @@ export const emptyHint = z.string().optional().describe(
   'Present only when the answer is empty: where the stored data is ("no records in this range; data exists from … to …", per source when '
   + 'filtered on sources), or "no data stored yet; upload a log with POST /logs/upload"',
 );
-
-/** The range and source every analytics endpoint takes. */
-export const analyticsRangeQuery = z.object({
-  start_date: text(64).optional().describe(`Inclusive start: ${DATE_FORMS}; default: all data`),
-  end_date: text(64).optional().describe('Exclusive end, in the same forms as start_date; default: all data'),
-  source: text(1024).optional().describe('One source; default: all'),
-});
-
-export function toFactFilter(q: z.infer<typeof analyticsRangeQuery>, anchors?: DateAnchors): FactFilter {
-  try {
-    const start = q.start_date ? Date.parse(parseDateParam('start_date', q.start_date, anchors)) : null;
-    const end = q.end_date ? Date.parse(parseDateParam('end_date', q.end_date, anchors)) : null;
-    if (start !== null && end !== null && start >= end) throw new FilterError('end_date', 'must be after start_date');
-    return { startMs: start, endMs: end, source: q.source === undefined || q.source === '' ? null : q.source };
-  } catch (err) {
-    if (err instanceof FilterError) throw AppError.badParam(err.param, err.message);
-    throw err;
-  }
-}
-
-/** `toFactFilter` with `latest` in a date looked up first (the newest record of the source asked about). */
-export async function factFilterOf(db: Queryable, q: z.infer<typeof analyticsRangeQuery>): Promise<FactFilter> {
-  return toFactFilter(q, await factDateAnchors(db, q));
-}
-
-export function factDateAnchors(db: Queryable, q: z.infer<typeof analyticsRangeQuery>): Promise<DateAnchors> {
-  return dateAnchors(db, [q.start_date, q.end_date], q.source ? [q.source] : null);
-}
 
 /** A date-time parameter (ISO 8601 or relative, see DATE_FORMS), normalised; a bad one is a 400 naming it. */
 export function dateParam(name: string, value: string, anchors?: DateAnchors): string {

@@ -45,7 +45,7 @@ describeBackends('rollup parts and compaction on %s', (kind) => {
     const sketchParts = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM client_sketches_1d');
     expect(sketchParts.rows[0]!.n).toBe(3); // one per batch
 
-    const filter = { startMs: null, endMs: null, source: null, top: 5 };
+    const filter = { startMs: null, endMs: null, top: 5 };
     const before = await getSummary(db, filter);
     expect(await compactRollups(db)).toBeGreaterThan(0);
     expect(await getSummary(db, filter)).toEqual(before);
@@ -110,7 +110,7 @@ describeBackends('rollup parts and compaction on %s', (kind) => {
         `SELECT rollup_table, bucket, failures, error, extract(epoch FROM retry_at - failed_at)::int AS wait_s
          FROM rollup_dirty WHERE bucket >= $1::date AND bucket < $1::date + 1 ORDER BY bucket, rollup_table`, [day],
       )).rows;
-    const filter = { startMs: Date.parse(`${day}T00:00:00Z`), endMs: Date.parse(`${day}T23:59:59Z`), source: null, top: 5 };
+    const filter = { startMs: Date.parse(`${day}T00:00:00Z`), endMs: Date.parse(`${day}T23:59:59Z`), top: 5 };
     const before = await getSummary(db, filter);
     const failures: CompactFailure[] = [];
     const compact = () => compactRollups(db, { quietMs: 0, maxDelayMs: 0, onBucketFailed: (f) => failures.push(f) });
