@@ -1,6 +1,6 @@
 import { whereClause, type Queryable } from '../db/db.js';
 import type { WalkRange } from '../db/partitionWalk.js';
-import { NARROW_ROLLUPS, type NarrowGrain } from '../db/rollupTables.js';
+import { HISTOGRAM_COLUMNS, NARROW_ROLLUPS, ROLLUP_TABLES, type NarrowGrain, type RollupMeasure } from '../db/rollupTables.js';
 import { addHistogramPairsText, BUCKET_INDEX_SQL, type BucketCounts } from '../domain/latencyHistogram.js';
 import { answers, filterConditions, FULL_ROLLUPS, RECORDS, ROUTE_ROLLUPS, SOURCE_ROLLUPS } from '../query/compileFilter.js';
 import type { RecordFilter } from '../query/recordFilter.js';
@@ -19,7 +19,8 @@ const MINUTE_MS = 60_000;
  * the rollup's bucket, or the raw row's timestamp. Hour and day rollups of the full key keep no
  * histogram (percentiles come from the narrow rollups), so these facts have none either.
  */
-export const FACT_COLUMNS = 'source, route, method, status_code, log_level, records, bytes_sent, latency_count, latency_sum_us, latency_max_ms';
+export const FACT_COLUMNS = [...ROLLUP_TABLES.rollups_1h.key, ...ROLLUP_TABLES.rollups_1h.measures]
+  .map((c) => c.name).filter((c) => c !== 'bucket').join(', ');
 
 
 const RAW_AS_FACT = `timestamp AS t, source, route, method, status_code, log_level, 1::bigint AS records, coalesce(bytes_sent, 0) AS bytes_sent,
@@ -75,15 +76,11 @@ function sourceOfTruth(pieces: RangePiece[]): SourceOfTruth {
 }
 
 /** Columns of a narrow fact (after t, source, route): what the per-route and per-source rollups count. */
-const NARROW_COLUMNS =
-  'records, requests, errors, client_errors, bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts';
+const NARROW_COLUMNS = [...ROLLUP_TABLES.route_rollups_1h.measures.map((m) => m.name), ...HISTOGRAM_COLUMNS].join(', ');
 
 /** A wide fact (a full-key rollup or a raw row) as a narrow one. */
-const WIDE_AS_NARROW = `t, source, route, records,
-  CASE WHEN status_code IS NULL THEN 0 ELSE records END AS requests,
-  CASE WHEN status_code >= 500 THEN records ELSE 0 END AS errors,
-  CASE WHEN status_code BETWEEN 400 AND 499 THEN records ELSE 0 END AS client_errors,
-  bytes_sent, latency_count, latency_sum_us, latency_max_ms, latency_buckets, latency_counts`;
+const WIDE_AS_NARROW = ['t', 'source', 'route', ...ROLLUP_TABLES.route_rollups_1h.measures.map((m: RollupMeasure) =>
+  m.fromFullKey === undefined ? m.name : `${m.fromFullKey} AS ${m.name}`), ...HISTOGRAM_COLUMNS].join(', ');
 
 const NARROW_TARGETS = { source: SOURCE_ROLLUPS, route: ROUTE_ROLLUPS } as const;
 

@@ -1,10 +1,20 @@
-/** Names of the rollup and sketch tables (migrations/0002_rollups.sql): written by src/ingest, read by src/analytics. */
+/**
+ * The rollup tables, each described once: its key columns, its measures and how parts of one key
+ * merge, whether it keeps a latency histogram, its time grain and how ingest writes it. Derived from
+ * this description: the COPY column lists and row encoders (src/ingest/rollupCopy.ts), the upsert and
+ * compaction SQL (rollupSql.ts) and the column lists analytics reads (src/analytics/facts.ts);
+ * rollupTables.int.test.ts proves the migrated tables (migrations 0002, 0011) match it.
+ */
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /** The rollup tables, finest first; each bucket is the start of its minute, hour or UTC day. */
 export const ROLLUP_RESOLUTIONS = [
-  { table: 'rollups_1m', ms: 60_000 },
-  { table: 'rollups_1h', ms: 3_600_000 },
-  { table: 'rollups_1d', ms: 86_400_000 },
+  { table: 'rollups_1m', ms: MINUTE_MS },
+  { table: 'rollups_1h', ms: HOUR_MS },
+  { table: 'rollups_1d', ms: DAY_MS },
 ] as const;
 
 export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
@@ -35,45 +45,129 @@ export function narrowTables(): string[] {
  */
 export const INT8_MAX = '9223372036854775807';
 
-const WIDE_SUMS = ['records', 'bytes_sent', 'latency_count', 'latency_sum_us'];
-const NARROW_SUMS = ['records', 'requests', 'errors', 'client_errors', 'bytes_sent', 'latency_count', 'latency_sum_us'];
+/** A rollup column's SQL type, as the migration writes it; its binary COPY encoding follows from it. */
+export type RollupColumnType = 'timestamptz' | 'text' | 'smallint' | 'bigint' | 'double precision' | 'integer[]';
 
-/** A table that ingest batches append parts to and compaction merges: its key, the columns summed per key, and whether it has a histogram. */
-export interface AppendedTable {
-  key: readonly string[];
-  sums: readonly string[];
-  histogram: boolean;
+/** The values of one rollup row as ingest computes them (src/ingest/rollups.ts): what each column is written from. */
+export interface RollupValues {
+  /** Start of the bucket, epoch ms. */
+  bucketMs: number;
+  source: string;
+  route: string | null;
+  method: string | null;
+  statusCode: number | null;
+  level: string;
+  records: number;
+  requests: number;
+  errors: number;
+  clientErrors: number;
+  bytesSent: number;
+  latencyCount: number;
+  latencySumUs: number;
+  latencyMaxMs: number | null;
 }
 
-const wide: AppendedTable = { key: ['bucket', 'source', 'route', 'method', 'status_code', 'log_level'], sums: WIDE_SUMS, histogram: false };
-const perRoute: AppendedTable = { key: ['bucket', 'source', 'route'], sums: NARROW_SUMS, histogram: true };
-const perSource: AppendedTable = { key: ['bucket', 'source'], sums: NARROW_SUMS, histogram: true };
+export interface RollupColumn<F extends keyof RollupValues = keyof RollupValues> {
+  name: string;
+  type: RollupColumnType;
+  nullable: boolean;
+  /** The value ingest writes to it. */
+  field: F;
+}
 
-/** Every table of hour and day parts (each also has latency_max_ms). */
-export const APPENDED_TABLES = {
-  rollups_1h: wide,
-  rollups_1d: wide,
-  route_rollups_1h: perRoute,
-  route_rollups_1d: perRoute,
-  source_rollups_1h: perSource,
-  source_rollups_1d: perSource,
-} as const satisfies Record<string, AppendedTable>;
+export interface RollupMeasure<F extends keyof RollupValues = keyof RollupValues> extends RollupColumn<F> {
+  /** How the parts of one key combine (upsert, compaction): summed, saturating at INT8_MAX; or the greater kept. */
+  merge: 'sum' | 'max';
+  /**
+   * A measure of the per-route and per-source grains only: its value computed from a full-key row (SQL
+   * over its columns), for analytics reading minutes or raw rows as narrow facts.
+   */
+  fromFullKey?: string;
+}
 
-export type AppendedTableName = keyof typeof APPENDED_TABLES;
+export interface RollupTableDescription {
+  /** The width of a bucket, ms. */
+  grainMs: number;
+  key: readonly RollupColumn[];
+  measures: readonly RollupMeasure[];
+  /** Whether each row ends with a latency histogram (HISTOGRAM_COLUMNS), merged with latency_hist_canon. */
+  histogram: boolean;
+  /**
+   * How ingest batches write it: upserted under this unique constraint over `key` (one row per key),
+   * or, when null, appended as parts that compaction (src/ingest/compactRollups.ts) merges.
+   */
+  upsertConstraint: string | null;
+}
 
-/** The minute tables: one row per key (a unique constraint), which ingest batches upsert into. */
-export const UPSERTED_TABLES = {
-  rollups_1m: { ...wide, histogram: true, constraint: 'rollups_1m_key' },
-  source_rollups_1m: { ...perSource, constraint: 'source_rollups_1m_key' },
-} as const satisfies Record<string, AppendedTable & { constraint: string }>;
+/**
+ * A histogram is two arrays of equal length: bucket indexes ascending and their counts
+ * (src/domain/latencyHistogram.ts); ingest writes both from one array of [bucket, count, …] pairs.
+ */
+export const HISTOGRAM_COLUMNS = ['latency_buckets', 'latency_counts'] as const;
 
-export type UpsertedTableName = keyof typeof UPSERTED_TABLES;
+function key<F extends keyof RollupValues>(name: string, type: RollupColumnType, field: F, nullable = false): RollupColumn<F> {
+  return { name, type, field, nullable };
+}
 
-/** Every table that ingest batches write rollup rows to. */
-export type RollupWriteTable = AppendedTableName | UpsertedTableName;
+function sum<F extends keyof RollupValues>(name: string, field: F, fromFullKey?: string): RollupMeasure<F> {
+  return { name, type: 'bigint', field, nullable: false, merge: 'sum', ...(fromFullKey === undefined ? {} : { fromFullKey }) };
+}
 
-/** The columns of an appended or upserted table, in table order. */
-export function rollupColumns(table: RollupWriteTable): string[] {
-  const t = table in APPENDED_TABLES ? APPENDED_TABLES[table as AppendedTableName] : UPSERTED_TABLES[table as UpsertedTableName];
-  return [...t.key, ...t.sums, 'latency_max_ms', ...(t.histogram ? ['latency_buckets', 'latency_counts'] : [])];
+const BUCKET = key('bucket', 'timestamptz', 'bucketMs');
+const SOURCE = key('source', 'text', 'source');
+const ROUTE = key('route', 'text', 'route', true);
+const FULL_KEY = [BUCKET, SOURCE, ROUTE, key('method', 'text', 'method', true), key('status_code', 'smallint', 'statusCode', true), key('log_level', 'text', 'level')];
+
+const RECORDS = sum('records', 'records');
+/** What every grain ends its measures with: bytes, and the latency count, µs sum (exact: integers) and maximum. */
+const BYTES_AND_LATENCY = [
+  sum('bytes_sent', 'bytesSent'), sum('latency_count', 'latencyCount'), sum('latency_sum_us', 'latencySumUs'),
+  { name: 'latency_max_ms', type: 'double precision', field: 'latencyMaxMs', nullable: true, merge: 'max' } satisfies RollupMeasure<'latencyMaxMs'>,
+];
+const FULL_MEASURES = [RECORDS, ...BYTES_AND_LATENCY];
+/** `requests` counts records with a status code; `errors` and `client_errors` the 5xx and 4xx among them. */
+const NARROW_MEASURES = [
+  RECORDS,
+  sum('requests', 'requests', 'CASE WHEN status_code IS NULL THEN 0 ELSE records END'),
+  sum('errors', 'errors', 'CASE WHEN status_code >= 500 THEN records ELSE 0 END'),
+  sum('client_errors', 'clientErrors', 'CASE WHEN status_code BETWEEN 400 AND 499 THEN records ELSE 0 END'),
+  ...BYTES_AND_LATENCY,
+];
+
+/**
+ * Every rollup table. Hours and days of the full key keep no histogram: percentiles over them come
+ * from the per-route and per-source grains, which have a fraction of the rows.
+ */
+export const ROLLUP_TABLES = {
+  rollups_1m: { grainMs: MINUTE_MS, key: FULL_KEY, measures: FULL_MEASURES, histogram: true, upsertConstraint: 'rollups_1m_key' },
+  rollups_1h: { grainMs: HOUR_MS, key: FULL_KEY, measures: FULL_MEASURES, histogram: false, upsertConstraint: null },
+  rollups_1d: { grainMs: DAY_MS, key: FULL_KEY, measures: FULL_MEASURES, histogram: false, upsertConstraint: null },
+  route_rollups_1h: { grainMs: HOUR_MS, key: [BUCKET, SOURCE, ROUTE], measures: NARROW_MEASURES, histogram: true, upsertConstraint: null },
+  route_rollups_1d: { grainMs: DAY_MS, key: [BUCKET, SOURCE, ROUTE], measures: NARROW_MEASURES, histogram: true, upsertConstraint: null },
+  source_rollups_1m: { grainMs: MINUTE_MS, key: [BUCKET, SOURCE], measures: NARROW_MEASURES, histogram: true, upsertConstraint: 'source_rollups_1m_key' },
+  source_rollups_1h: { grainMs: HOUR_MS, key: [BUCKET, SOURCE], measures: NARROW_MEASURES, histogram: true, upsertConstraint: null },
+  source_rollups_1d: { grainMs: DAY_MS, key: [BUCKET, SOURCE], measures: NARROW_MEASURES, histogram: true, upsertConstraint: null },
+} as const satisfies Record<string, RollupTableDescription>;
+
+export type RollupTableName = keyof typeof ROLLUP_TABLES;
+
+/** The values a row of `T` is written from. */
+export type RollupValuesOf<T extends RollupTableName> = Pick<
+  RollupValues,
+  (typeof ROLLUP_TABLES)[T]['key'][number]['field'] | (typeof ROLLUP_TABLES)[T]['measures'][number]['field']
+>;
+
+/** Every column of a table, in table order (the order COPY writes). */
+export function rollupColumns(table: RollupTableName): string[] {
+  const t: RollupTableDescription = ROLLUP_TABLES[table];
+  return [...t.key.map((c) => c.name), ...t.measures.map((m) => m.name), ...(t.histogram ? HISTOGRAM_COLUMNS : [])];
+}
+
+/** The tables ingest batches upsert into (one row per key). */
+export function upsertedTables(): RollupTableName[] {
+  return rollupTableNames().filter((t) => ROLLUP_TABLES[t].upsertConstraint !== null);
+}
+
+export function rollupTableNames(): RollupTableName[] {
+  return Object.keys(ROLLUP_TABLES) as RollupTableName[];
 }

@@ -1,7 +1,8 @@
 import type { Db, Queryable } from '../db/db.js';
 import { isRetryableDbError } from '../db/retry.js';
 import { HLL_REGISTERS, hllMerge } from '../domain/hyperLogLog.js';
-import { APPENDED_TABLES, INT8_MAX, rollupColumns, NARROW_ROLLUPS, SKETCH_TABLES, type AppendedTableName } from '../db/rollupTables.js';
+import { compactPartsSql } from '../db/rollupSql.js';
+import { NARROW_ROLLUPS, SKETCH_TABLES } from '../db/rollupTables.js';
 import { refreshClientTops } from './clientTops.js';
 import { insertSketches, ROLLUP_WRITE_LOCK } from './rollups.js';
 
@@ -23,30 +24,9 @@ type BucketTable = 'rollups_1h' | 'rollups_1d';
  * nothing is counted twice or lost.
  */
 export async function compactBucket(tx: Queryable, table: BucketTable, bucket: string): Promise<void> {
-  for (const t of [table, NARROW_ROLLUPS.route[table], NARROW_ROLLUPS.source[table]]) await compactParts(tx, t, bucket);
+  for (const t of [table, NARROW_ROLLUPS.route[table], NARROW_ROLLUPS.source[table]]) await tx.query(compactPartsSql(t), [bucket]);
   await compactSketches(tx, SKETCH_TABLES[table], bucket);
   if (table === 'rollups_1d') await refreshClientTops(tx, bucket);
-}
-
-async function compactParts(tx: Queryable, table: AppendedTableName, bucket: string): Promise<void> {
-  const { key, sums, histogram } = APPENDED_TABLES[table];
-  const keyList = key.join(', ');
-  // sum(bigint) is numeric: past 2^63 − 1 it saturates rather than fail the bucket with "bigint out of range".
-  const totals = `${sums.map((c) => `least(sum(${c}), ${INT8_MAX})::bigint AS ${c}`).join(', ')}, max(latency_max_ms) AS latency_max_ms`;
-  await tx.query(
-    histogram
-      ? `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *),
-         merged AS (
-           SELECT ${keyList}, ${totals}, int_array_cat(latency_buckets) AS all_buckets, int_array_cat(latency_counts) AS all_counts
-           FROM parts GROUP BY ${keyList})
-         INSERT INTO ${table} (${rollupColumns(table).join(', ')})
-         SELECT ${keyList}, ${sums.join(', ')}, latency_max_ms, h.buckets, h.counts
-         FROM merged, LATERAL latency_hist_canon(all_buckets, all_counts) AS h`
-      : `WITH parts AS (DELETE FROM ${table} WHERE bucket = $1 RETURNING *)
-         INSERT INTO ${table} (${rollupColumns(table).join(', ')})
-         SELECT ${keyList}, ${totals} FROM parts GROUP BY ${keyList}`,
-    [bucket],
-  );
 }
 
 /** Merges the distinct-client sketch parts of one bucket into one sketch per source (in this process: registers' maxima). */

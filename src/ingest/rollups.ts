@@ -1,13 +1,14 @@
 import type { Queryable } from '../db/db.js';
-import {
-  APPENDED_TABLES, rollupColumns, NARROW_ROLLUPS, SKETCH_TABLES, UPSERTED_TABLES,
-  type RollupWriteTable, type UpsertedTableName,
-} from '../db/rollupTables.js';
+import { upsertSql } from '../db/rollupSql.js';
+import { NARROW_ROLLUPS, ROLLUP_TABLES, rollupColumns, SKETCH_TABLES, type RollupTable, type RollupTableName } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
 import type { LogLevel, LogRecord } from '../domain/record.js';
-import { BinaryCopyWriter, type BufferPool } from './binaryCopy.js';
+import type { BufferPool } from './binaryCopy.js';
+import { RollupCopies, type RollupCopy } from './rollupCopy.js';
+
+export type { RollupCopy } from './rollupCopy.js';
 
 /**
  * Advisory lock key serialising rollup writers: ingest batches and compaction take it shared (they
@@ -26,9 +27,10 @@ export interface SketchPart {
   registers: Uint8Array;
 }
 
-/** What one rollup row counts, before it is written. */
+/** What one rollup row counts, before it is written (its columns read from it by name: RollupValues in src/db/rollupTables.ts). */
 interface Aggregate {
   bucketMs: number;
+  source: string;
   route: string | null;
   /** method, status code and level as one number (see AggregateIndex.key). */
   key: number;
@@ -47,17 +49,6 @@ interface Aggregate {
   hist: number[];
 }
 
-/** One table's rows of a batch, in binary COPY format with the table's columns (rollupColumns). */
-export interface RollupCopy {
-  table: RollupWriteTable;
-  /**
-   * Minute rows whose minute an earlier take() of the same builder covered too: their keys may be
-   * stored already, so they are summed into the stored rows (upserted) instead of inserted.
-   */
-  merge: boolean;
-  data: Uint8Array;
-}
-
 /** A batch's rollup rows of every resolution and grain, for upsertRollups. */
 export interface RollupRows {
   source: string;
@@ -74,6 +65,7 @@ export interface RollupRows {
  */
 interface NarrowAggregate {
   bucketMs: number;
+  source: string;
   route: string | null;
   records: number;
   requests: number;
@@ -90,13 +82,15 @@ interface NarrowAggregate {
 class NarrowIndex {
   private readonly byKey = new Map<number, Map<string | null, NarrowAggregate>>();
 
+  constructor(private readonly source: string) {}
+
   get(bucketMs: number, route: string | null): NarrowAggregate {
     let byRoute = this.byKey.get(bucketMs);
     if (byRoute === undefined) this.byKey.set(bucketMs, (byRoute = new Map<string | null, NarrowAggregate>()));
     let a = byRoute.get(route);
     if (a === undefined) {
       a = {
-        bucketMs, route, records: 0, requests: 0, errors: 0, clientErrors: 0, bytesSent: 0,
+        bucketMs, source: this.source, route, records: 0, requests: 0, errors: 0, clientErrors: 0, bytesSent: 0,
         latencyCount: 0, latencySumUs: 0, latencyMaxMs: null, hist: new Map(),
       };
       byRoute.set(route, a);
@@ -140,29 +134,6 @@ function addLatency(a: Aggregate | NarrowAggregate, from: Aggregate | NarrowAggr
   if (from.latencyMaxMs !== null && (a.latencyMaxMs === null || from.latencyMaxMs > a.latencyMaxMs)) a.latencyMaxMs = from.latencyMaxMs;
 }
 
-/** The binary COPY payloads of one batch, a writer per table (and per minute path: inserted or merged). */
-class RollupCopies {
-  private readonly writers = new Map<string, { table: RollupWriteTable; merge: boolean; fields: number; w: BinaryCopyWriter }>();
-
-  constructor(private readonly pool?: BufferPool) {}
-
-  /** Starts a row of `table` and returns the writer to append its fields to. */
-  row(table: RollupWriteTable, merge = false): BinaryCopyWriter {
-    const id = merge ? `${table}+` : table;
-    let c = this.writers.get(id);
-    if (c === undefined) {
-      const fields = rollupColumns(table).length;
-      this.writers.set(id, (c = { table, merge, fields, w: new BinaryCopyWriter(16 << 10, this.pool) }));
-    }
-    c.w.row(c.fields);
-    return c.w;
-  }
-
-  finish(): RollupCopy[] {
-    return [...this.writers.values()].map(({ table, merge, w }) => ({ table, merge, data: w.finish() }));
-  }
-}
-
 /**
  * Aggregates by bucket → route → (method, status, level) as one small integer: finding a record's
  * aggregate builds no key string, and makes no garbage once the aggregate exists.
@@ -173,6 +144,8 @@ class AggregateIndex {
   private lastBucketMs = NaN;
   private lastByRoute: Map<string | null, Map<number, Aggregate>> | undefined;
   size = 0;
+
+  constructor(private readonly source: string) {}
 
   /** Status codes have three digits (1000 stands for none); three levels. */
   key(method: string | null, statusCode: number | null, level: LogLevel): number {
@@ -193,7 +166,7 @@ class AggregateIndex {
     let a = byKey.get(key);
     if (a === undefined) {
       a = {
-        bucketMs, route, key, method: like.method, statusCode: like.statusCode, level: like.level,
+        bucketMs, source: this.source, route, key, method: like.method, statusCode: like.statusCode, level: like.level,
         records: 0, bytesSent: 0, latencyCount: 0, latencySumUs: 0, latencyMaxMs: null, hist: [],
       };
       byKey.set(key, a);
@@ -212,7 +185,7 @@ class AggregateIndex {
  * per record; hours and days are summed from the minutes when the batch is taken.
  */
 export class RollupBuilder {
-  private minutes = new AggregateIndex();
+  private minutes: AggregateIndex;
   /** Distinct-client sketch per hour. */
   private hourSketches = new Map<number, Uint8Array>();
   private lastHour = NaN;
@@ -224,7 +197,9 @@ export class RollupBuilder {
   constructor(
     private readonly source: string,
     private readonly pool?: BufferPool,
-  ) {}
+  ) {
+    this.minutes = new AggregateIndex(source);
+  }
 
   add(r: RollupInput, route: string | null): void {
     if (r.clientIp !== null) {
@@ -250,17 +225,17 @@ export class RollupBuilder {
   take(): RollupRows | null {
     const minutes = this.minutes;
     const hourSketches = this.hourSketches;
-    this.minutes = new AggregateIndex();
+    this.minutes = new AggregateIndex(this.source);
     this.hourSketches = new Map();
     this.lastHour = NaN;
     this.lastSketch = undefined;
     if (minutes.size === 0) return null;
     const out = new RollupCopies(this.pool);
     let rows = 0;
-    const hours = new AggregateIndex();
-    const days = new AggregateIndex();
-    const sourceMinutes = new NarrowIndex();
-    const routeHours = new NarrowIndex();
+    const hours = new AggregateIndex(this.source);
+    const days = new AggregateIndex(this.source);
+    const sourceMinutes = new NarrowIndex(this.source);
+    const routeHours = new NarrowIndex(this.source);
     let firstMinute = Infinity;
     let lastMinute = -Infinity;
     // Minute by minute and route by route, so that each narrow row is looked up once per group.
@@ -274,7 +249,7 @@ export class RollupBuilder {
         const routeHour = routeHours.get(hour, route);
         for (const m of byKey.values()) {
           sortPairs(m.hist);
-          this.encodeWide(out.row('rollups_1m', merge), m, m.hist);
+          out.add('rollups_1m', m, m.hist, merge);
           addInto(hours.get(hour, route, m.key, m), m);
           addFull(sourceMinute, m);
           addFull(routeHour, m);
@@ -284,27 +259,27 @@ export class RollupBuilder {
     }
     // Hours and days of the full key carry no histogram.
     for (const h of hours.values()) {
-      this.encodeWide(out.row('rollups_1h'), h, null);
+      out.add('rollups_1h', h);
       addInto(days.get(floorTo(h.bucketMs, 86_400_000), h.route, h.key, h), h);
       rows++;
     }
     for (const d of days.values()) {
-      this.encodeWide(out.row('rollups_1d'), d, null);
+      out.add('rollups_1d', d);
       rows++;
     }
     // Route-days from route-hours; source-hours from source-minutes, source-days from those.
-    const routeDays = new NarrowIndex();
-    const sourceHours = new NarrowIndex();
-    const sourceDays = new NarrowIndex();
+    const routeDays = new NarrowIndex(this.source);
+    const sourceHours = new NarrowIndex(this.source);
+    const sourceDays = new NarrowIndex(this.source);
     for (const rh of routeHours.values()) addNarrow(routeDays.get(floorTo(rh.bucketMs, 86_400_000), rh.route), rh);
     for (const sm of sourceMinutes.values()) addNarrow(sourceHours.get(floorTo(sm.bucketMs, 3_600_000), null), sm);
     for (const sh of sourceHours.values()) addNarrow(sourceDays.get(floorTo(sh.bucketMs, 86_400_000), null), sh);
-    const narrow: [RollupWriteTable, NarrowIndex][] = [
+    const narrow: [NarrowTable, NarrowIndex][] = [
       [NARROW_ROLLUPS.route.rollups_1h, routeHours], [NARROW_ROLLUPS.route.rollups_1d, routeDays],
       [NARROW_ROLLUPS.source.rollups_1h, sourceHours], [NARROW_ROLLUPS.source.rollups_1d, sourceDays],
     ];
-    for (const [table, index] of narrow) for (const a of index.values()) this.encodeNarrow(out.row(table), a, table.startsWith('route_'));
-    for (const a of sourceMinutes.values()) this.encodeNarrow(out.row(NARROW_ROLLUPS.source.rollups_1m, this.coveredMinute(a.bucketMs)), a, false);
+    for (const [table, index] of narrow) for (const a of index.values()) out.add(table, a, sortedPairs(a.hist));
+    for (const a of sourceMinutes.values()) out.add(NARROW_ROLLUPS.source.rollups_1m, a, sortedPairs(a.hist), this.coveredMinute(a.bucketMs));
     this.coveredFrom = Math.min(this.coveredFrom, firstMinute);
     this.coveredTo = Math.max(this.coveredTo, lastMinute);
     const sketches: SketchPart[] = [];
@@ -333,43 +308,16 @@ export class RollupBuilder {
   private coveredMinute(minuteMs: number): boolean {
     return minuteMs >= this.coveredFrom && minuteMs <= this.coveredTo;
   }
-
-  /** A full-key row (rollups_1m/1h/1d columns); minutes end with their histogram, hours and days have none. */
-  private encodeWide(w: BinaryCopyWriter, a: Aggregate, hist: number[] | null): void {
-    w.timestamptz(a.bucketMs);
-    w.text(this.source);
-    w.text(a.route);
-    w.text(a.method);
-    w.int16(a.statusCode);
-    w.text(a.level);
-    w.int64(a.records);
-    writeTail(w, a, hist);
-  }
-
-  /** A per-route (with its route) or per-source row. */
-  private encodeNarrow(w: BinaryCopyWriter, a: NarrowAggregate, withRoute: boolean): void {
-    const pairs: number[] = [];
-    for (const b of [...a.hist.keys()].sort((x, y) => x - y)) pairs.push(b, a.hist.get(b)!);
-    w.timestamptz(a.bucketMs);
-    w.text(this.source);
-    if (withRoute) w.text(a.route);
-    w.int64(a.records);
-    w.int64(a.requests);
-    w.int64(a.errors);
-    w.int64(a.clientErrors);
-    writeTail(w, a, pairs);
-  }
 }
 
-/** The columns every rollup row ends with: bytes, latency count, µs sum and maximum, and (unless null) the histogram from [bucket, count, …] pairs. */
-function writeTail(w: BinaryCopyWriter, a: Aggregate | NarrowAggregate, pairs: number[] | null): void {
-  w.int64(a.bytesSent);
-  w.int64(a.latencyCount);
-  w.int64(a.latencySumUs);
-  w.float64(a.latencyMaxMs);
-  if (pairs === null) return;
-  w.int32Array(pairs, 0, 2);
-  w.int32Array(pairs, 1, 2);
+/** The per-route and per-source tables. */
+type NarrowTable = Exclude<RollupTableName, RollupTable>;
+
+/** A narrow row's histogram as [bucket, count, …] pairs, sorted by bucket. */
+function sortedPairs(hist: Map<number, number>): number[] {
+  const pairs: number[] = [];
+  for (const b of [...hist.keys()].sort((x, y) => x - y)) pairs.push(b, hist.get(b)!);
+  return pairs;
 }
 
 /** Adds a finer aggregate into a coarser one of the same key (but not its histogram: only minutes keep one at this key). */
@@ -406,19 +354,6 @@ function sortPairs(hist: number[]): void {
 }
 
 /**
- * SET clause of an upsert: a stored row `r` with the new part EXCLUDED added (counts summed, saturating
- * at the int64 bounds rather than failing the batch: migration 0011; histograms merged).
- */
-function addExcluded(sums: readonly string[]): string {
-  return `${sums.map((c) => `${c} = int8_add_saturating(r.${c}, EXCLUDED.${c})`).join(', ')},
-    latency_max_ms = greatest(r.latency_max_ms, EXCLUDED.latency_max_ms),
-    (latency_buckets, latency_counts) = (
-      SELECT m.buckets, m.counts
-      FROM latency_hist_canon(r.latency_buckets || EXCLUDED.latency_buckets, r.latency_counts || EXCLUDED.latency_counts) AS m
-    )`;
-}
-
-/**
  * Adds a batch's rollup rows to the stored ones, inside the batch's transaction (rollups and raw rows
  * commit together), by binary COPY straight into each table. Hours and days are appended as parts,
  * and their buckets marked for compactRollups. Minutes keep one row per key: the minutes the
@@ -431,7 +366,7 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
   const merged: RollupCopy[] = [];
   const inserted: RollupCopy[] = [];
   for (const c of rows.copies) {
-    if (c.table in APPENDED_TABLES) await tx.copyFrom(c.table, rollupColumns(c.table), c.data, 'binary');
+    if (ROLLUP_TABLES[c.table].upsertConstraint === null) await tx.copyFrom(c.table, rollupColumns(c.table), c.data, 'binary');
     else (c.merge ? merged : inserted).push(c);
   }
   if (inserted.length > 0) {
@@ -445,7 +380,7 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
       merged.push(...inserted);
     }
   }
-  for (const c of merged) await mergeMinutes(tx, c.table as UpsertedTableName, c.data);
+  for (const c of merged) await mergeMinutes(tx, c.table, c.data);
   if (rows.dirty.length > 0) {
     await tx.query(
       `INSERT INTO rollup_dirty (rollup_table, bucket) SELECT * FROM unnest($1::text[], $2::timestamptz[])
@@ -463,16 +398,12 @@ export async function upsertRollups(tx: Queryable, rows: RollupRows): Promise<vo
 const UNIQUE_VIOLATION = '23505';
 
 /** Upserts minute rows: COPY into a session-local staging table (no WAL, emptied at commit), then INSERT … ON CONFLICT. */
-async function mergeMinutes(tx: Queryable, table: UpsertedTableName, data: Uint8Array): Promise<void> {
+async function mergeMinutes(tx: Queryable, table: RollupTableName, data: Uint8Array): Promise<void> {
   const stage = `${table}_stage`;
-  const columns = rollupColumns(table);
   await tx.exec(`SET LOCAL client_min_messages = warning;
     CREATE TEMP TABLE IF NOT EXISTS ${stage} (LIKE ${table}) ON COMMIT DELETE ROWS`);
-  await tx.copyFrom(stage, columns, data, 'binary');
-  await tx.query(
-    `INSERT INTO ${table} AS r (${columns.join(', ')}) SELECT ${columns.join(', ')} FROM ${stage}
-     ON CONFLICT ON CONSTRAINT ${UPSERTED_TABLES[table].constraint} DO UPDATE SET ${addExcluded(UPSERTED_TABLES[table].sums)}`,
-  );
+  await tx.copyFrom(stage, rollupColumns(table), data, 'binary');
+  await tx.query(upsertSql(table, stage));
   await tx.exec(`DELETE FROM ${stage}`);
 }
 
