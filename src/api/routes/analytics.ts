@@ -51,6 +51,41 @@ const summaryBody = z.object({
   source_of_truth: sourceOfTruth,
 });
 
+// The answers are named, not written inline, so the dashboard shares their types (src/api/wireTypes.ts).
+export const summaryAnswer = summaryBody.extend({ previous: summaryBody.optional(), hint: emptyHint });
+
+export const trafficAnswer = z.object({
+  interval: z.string(),
+  start_date: z.string().nullable(),
+  end_date: z.string().nullable(),
+  group_by: z.string().nullable(),
+  series: z.array(z.object({
+    bucket: z.string(),
+    count: z.number(),
+    errors: z.number().describe('5xx'),
+    client_errors: z.number().describe('4xx'),
+    p95_ms: z.number().nullable(),
+    p99_ms: z.number().nullable().describe('From the same latency histogram as p95_ms'),
+    groups: z.record(z.string(), z.number()).optional(),
+  })),
+  source_of_truth: sourceOfTruth,
+  hint: emptyHint,
+});
+
+export const endpointsAnswer = z.object({
+  items: z.array(z.object({
+    route: z.string(), count: z.number(), errors: z.number(), error_rate_pct: z.number(),
+    p50_ms: z.number().nullable(), p95_ms: z.number().nullable(), p99_ms: z.number().nullable(),
+    avg_ms: z.number().nullable(), max_ms: z.number().nullable(), bytes: z.number(),
+  })),
+  source_of_truth: sourceOfTruth,
+  hint: emptyHint,
+});
+
+export const extentAnswer = z.object({ first_timestamp: z.string().nullable(), last_timestamp: z.string().nullable() });
+
+export const sourcesAnswer = z.object({ items: z.array(z.object({ source: z.string(), records: z.number(), last_bucket: z.string() })) });
+
 /** An empty answer gains a `hint` saying where the data is: one extent query, only then. */
 async function withHint<T extends object>(db: ServerDeps['db'], filter: FactFilter, answer: T, isEmpty: (a: T) => boolean): Promise<T & { hint?: string }> {
   if (!isEmpty(answer)) return answer;
@@ -74,7 +109,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
           top: limitParam(100, 5).describe('Routes in top_endpoints, 1–100'),
           compare: z.enum(['previous']).optional().describe('`previous`: also the period of equal length before the range'),
         }),
-        response: { 200: summaryBody.extend({ previous: summaryBody.optional(), hint: emptyHint }), 400: problemSchema },
+        response: { 200: summaryAnswer, 400: problemSchema },
       },
     }, async (req) => shared(req, async () => {
       const filter = await factFilterOf(deps.db, req.query);
@@ -105,23 +140,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
           route: z.string().min(1).max(1024).optional().describe('One normalised route, as /analytics/endpoints names it (e.g. `/api/users/{id}`)'),
         }),
         response: {
-          200: z.object({
-            interval: z.string(),
-            start_date: z.string().nullable(),
-            end_date: z.string().nullable(),
-            group_by: z.string().nullable(),
-            series: z.array(z.object({
-              bucket: z.string(),
-              count: z.number(),
-              errors: z.number().describe('5xx'),
-              client_errors: z.number().describe('4xx'),
-              p95_ms: z.number().nullable(),
-              p99_ms: z.number().nullable().describe('From the same latency histogram as p95_ms'),
-              groups: z.record(z.string(), z.number()).optional(),
-            })),
-            source_of_truth: sourceOfTruth,
-            hint: emptyHint,
-          }),
+          200: trafficAnswer,
           400: problemSchema,
         },
       },
@@ -149,15 +168,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
             .describe('Leave out routes with fewer requests'),
         }),
         response: {
-          200: z.object({
-            items: z.array(z.object({
-              route: z.string(), count: z.number(), errors: z.number(), error_rate_pct: z.number(),
-              p50_ms: z.number().nullable(), p95_ms: z.number().nullable(), p99_ms: z.number().nullable(),
-              avg_ms: z.number().nullable(), max_ms: z.number().nullable(), bytes: z.number(),
-            })),
-            source_of_truth: sourceOfTruth,
-            hint: emptyHint,
-          }),
+          200: endpointsAnswer,
           400: problemSchema,
         },
       },
@@ -197,7 +208,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         description: 'What a dashboard needs to open on the most recent data that exists: two index probes, not a summary.',
         querystring: analyticsRangeQuery.pick({ source: true }),
         response: {
-          200: z.object({ first_timestamp: z.string().nullable(), last_timestamp: z.string().nullable() }),
+          200: extentAnswer,
         },
       },
     }, async (req) => shared(req, async () => {
@@ -211,7 +222,7 @@ export function analyticsRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         tags: ['analytics'],
         summary: 'Every source with its record count and the day of its latest records',
         response: {
-          200: z.object({ items: z.array(z.object({ source: z.string(), records: z.number(), last_bucket: z.string() })) }),
+          200: sourcesAnswer,
         },
       },
     }, async (req) => shared(req, async () => ({ items: await getSources(deps.db) })));
