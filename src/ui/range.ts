@@ -1,3 +1,4 @@
+import type { Extent, Sources } from '../api/wireTypes.js';
 import { api } from './api.js';
 import { chooseDefaultSource, describeDefaultRange, latestDayWindow, type SourceCount } from './defaultRange.js';
 import { h } from './dom.js';
@@ -23,11 +24,6 @@ export const PRESETS: { key: string; label: string; ms: number | null }[] = [
   { key: '30d', label: 'Last 30 days', ms: 30 * 86_400_000 },
   { key: 'all', label: 'All data', ms: null },
 ];
-
-interface Extent {
-  first_timestamp: string | null;
-  last_timestamp: string | null;
-}
 
 /**
  * The range a URL asks for. With `from`/`to` it is that; with `range=all` all data; with neither, the
@@ -68,7 +64,7 @@ const sourcesBySignal = new WeakMap<AbortSignal, Promise<SourceCount[]>>();
 function listSources(signal?: AbortSignal): Promise<SourceCount[]> {
   const cached = signal && sourcesBySignal.get(signal);
   if (cached) return cached;
-  const asked = api.get<{ items: SourceCount[] }>('/analytics/sources', {}, signal).then((r) => r.items);
+  const asked = api.get<Sources>('/analytics/sources', {}, signal).then((r) => r.items);
   if (signal) sourcesBySignal.set(signal, asked);
   return asked;
 }

@@ -3,6 +3,7 @@
  * shared link opens it again) with its backtest over the range bar's range, history and silences.
  * Every change (save, toggle, delete, silence) draws the page again from the API.
  */
+import type { Summary } from '../../api/wireTypes.js';
 import { api } from '../api.js';
 import { h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
@@ -22,7 +23,7 @@ async function backtestRange(r: ViewRange, signal: AbortSignal): Promise<Backtes
   let start = r.from ? Date.parse(r.from) : NaN;
   let end = r.to ? Date.parse(r.to) : NaN;
   if (Number.isNaN(start) || Number.isNaN(end)) {
-    const s = await api.get<{ first_timestamp: string | null; last_timestamp: string | null }>('/analytics/summary', { source: r.source }, signal);
+    const s = await api.get<Summary>('/analytics/summary', { source: r.source }, signal);
     const now = Date.now();
     if (Number.isNaN(end)) end = s.last_timestamp ? Math.floor(Date.parse(s.last_timestamp) / 60_000) * 60_000 + 60_000 : now;
     if (Number.isNaN(start)) start = s.first_timestamp ? Math.floor(Date.parse(s.first_timestamp) / 60_000) * 60_000 : end - 86_400_000;

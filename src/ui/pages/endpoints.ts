@@ -1,9 +1,10 @@
+import type { Endpoints } from '../../api/wireTypes.js';
 import { api } from '../api.js';
 import { clear, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
 import { rangeBar, rangeQuery, resolveRange, sourceNames } from '../range.js';
 import { routeDetail } from './endpoints/routeDetail.js';
-import { routesTable, sortFrom, type EndpointRow } from './endpoints/table.js';
+import { routesTable, sortFrom } from './endpoints/table.js';
 
 /** Routes asked for at first; "Show more" asks for more (the API allows up to 1000). */
 const LIMITS = [100, 500, 1000];
@@ -27,7 +28,7 @@ export async function render(ctx: PageContext): Promise<void> {
   const limit = limitFrom(ctx.params);
   const listing = Promise.all([
     sourceNames(ctx.signal),
-    api.get<{ items: EndpointRow[] }>('/analytics/endpoints', { ...rangeQuery(range), sort, limit }, ctx.signal),
+    api.get<Endpoints>('/analytics/endpoints', { ...rangeQuery(range), sort, limit }, ctx.signal),
   ]);
   // The route's charts and lines need nothing from the list: asked at the same time, not after it.
   const opening = route ? routeDetail(ctx, route, range, listing.then(([, e]) => e.items.find((r) => r.route === route))) : null;

@@ -3,6 +3,7 @@
  * markers on the traffic chart of the same range. The traffic is fetched once per editor; each new
  * backtest answer redraws the chart with its markers.
  */
+import type { Traffic } from '../../../api/wireTypes.js';
 import { api, describeError } from '../../api.js';
 import { timeChart, STATUS_COLORS } from '../../charts.js';
 import { fmtTime, h, notice } from '../../dom.js';
@@ -15,11 +16,6 @@ export interface BacktestRange {
   source: string | null;
   /** Why the range differs from the page's, if it does. */
   note: string;
-}
-
-interface Traffic {
-  interval: string;
-  series: { bucket: string; count: number; errors: number; client_errors: number }[];
 }
 
 export interface BacktestPreview {

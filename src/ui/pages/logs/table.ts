@@ -1,4 +1,4 @@
-import type { LogRow as LogRecord } from '../../../domain/record.js';
+import type { LogItem as LogRecord } from '../../../api/wireTypes.js';
 import { fmtBytes, fmtInt, fmtMs, fmtTime, h } from '../../dom.js';
 
 /** One GET /logs item (also one `record` event of /logs/tail): the API's own type. */
