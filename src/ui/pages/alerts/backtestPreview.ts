@@ -35,7 +35,7 @@ export function backtestPreview(range: BacktestRange, signal: AbortSignal): Back
   const episodes = h('div', { class: 'table-wrap' });
   const el = h('section', { class: 'panel backtest', 'aria-label': 'Backtest preview', 'data-start': range.start, 'data-end': range.end },
     h('h2', {}, 'Backtest preview'),
-    h('p', { class: 'notice' }, `${fmtTime(range.start)} → ${fmtTime(range.end)} UTC${range.note ? ` (${range.note})` : ''}; the range bar above changes it.`),
+    h('p', { class: 'notice' }, `${fmtTime(range.start)} → ${fmtTime(range.end)} UTC${range.note ? ` (${range.note})` : ''}; the filter bar above changes it.`),
     summary, chart, episodes);
   let destroyChart: (() => void) | null = null;
   const traffic: Promise<Traffic> = api.get<Traffic>('/analytics/traffic', { start_date: range.start, end_date: range.end, source: range.source }, signal);

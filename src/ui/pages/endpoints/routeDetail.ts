@@ -1,7 +1,6 @@
-import { api, describeError } from '../../api.js';
+import { api, describeError, type Query } from '../../api.js';
 import { fmtInt, fmtMs, fmtPct, fmtTime, h, notice } from '../../dom.js';
 import { pageLink, type PageContext } from '../../page.js';
-import { rangeQuery, type ViewRange } from '../../range.js';
 import { latencyPanel, selectRange, trafficPanel, type Traffic } from '../overview/timeCharts.js';
 import { routeErrors, WANTED_LINES, type RouteErrors } from './routeErrors.js';
 import type { EndpointRow } from './table.js';
@@ -24,15 +23,16 @@ function errorLines(ctx: PageContext, route: string, e: RouteErrors): HTMLElemen
 }
 
 /**
- * A route's own traffic (by status class), latency (p95/p99) and recent 5xx lines. The charts and
+ * A route's own traffic (by status class), latency (p95/p99) and recent 5xx lines, under the page's
+ * range and filters (`query`). The charts and
  * the lines load in parallel; a failure of one is shown in its place without hiding the other.
  */
 export async function routeDetail(
-  ctx: PageContext, route: string, range: ViewRange, rowLookup: Promise<EndpointRow | undefined>,
+  ctx: PageContext, route: string, query: Query, rowLookup: Promise<EndpointRow | undefined>,
 ): Promise<{ element: HTMLElement; draw: () => void }> {
   const [traffic, errors, found] = await Promise.allSettled([
-    api.get<Traffic>('/analytics/traffic', { ...rangeQuery(range), route, group_by: 'status_class' }, ctx.signal),
-    routeErrors(route, range, ctx.signal),
+    api.get<Traffic>('/analytics/traffic', { ...query, route, group_by: 'status_class' }, ctx.signal),
+    routeErrors(route, query, ctx.signal),
     rowLookup, // the routes list: its failure is the page's to show
   ]);
   const row = found.status === 'fulfilled' ? found.value : undefined;
