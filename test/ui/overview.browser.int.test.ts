@@ -169,7 +169,7 @@ describeBackends('Overview page on %s', [chromiumBrowser], (kind) => {
     await expect.poll(() => urlParam('status_code'), LOADED).toBe('5xx');
     expect(urlParam('from')).toBe(from);
     await expect.poll(async () => (await readTiles()).requests, LOADED).toBe(String(inFile.length));
-    const codes = await d.page.getByTestId('status-codes').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status')));
+    const codes = await d.page.getByTestId('status-codes').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { status: string } }).dataset.status));
     expect(new Set(codes)).toEqual(new Set(inFile.map((r) => String(r.status))));
 
     // A value the API refuses is named on its field, and the page says so instead of failing.
