@@ -1,14 +1,10 @@
 /** The dashboard's one way to the API: same origin, the key in a header (never in the URL), problems as errors. */
+import type { ProblemBody } from '../api/wireTypes.js';
 
 const KEY_STORAGE = 'loginsights.apiKey';
 
-export interface Problem {
-  status: number;
-  code?: string;
-  title?: string;
-  detail?: string;
-  invalid_params?: { name: string; reason: string }[];
-}
+/** A problem (RFC 9457) as the API sends it; a failure that is not one (a proxy's page) has only its status. */
+export type Problem = Partial<ProblemBody> & { status: number };
 
 export class ApiError extends Error {
   constructor(readonly status: number, readonly problem: Problem) {

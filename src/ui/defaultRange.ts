@@ -7,13 +7,10 @@
  * source's records), and says so when a newer, smaller source was passed over.
  */
 
-/** One row of GET /analytics/sources. */
-export interface SourceCount {
-  source: string;
-  records: number;
-  /** Start of the source's latest day with records (ISO 8601). */
-  last_bucket: string;
-}
+import type { SourceCount } from '../api/wireTypes.js';
+
+/** One row of GET /analytics/sources (`last_bucket`: the start of the source's latest day with records). */
+export type { SourceCount };
 
 /** A source holds "the bulk" of the data with at least this share of the busiest source's records. */
 export const BULK_SHARE = 0.1;

@@ -1,3 +1,4 @@
+import { h } from './dom.js';
 import * as alerts from './pages/alerts.js';
 import * as endpoints from './pages/endpoints.js';
 import * as logs from './pages/logs.js';
@@ -40,6 +41,23 @@ export const SHARED_PARAMS = ['from', 'to', 'range', 'source'];
 
 export function pagePath(name: PageName): string {
   return name === 'overview' ? '/' : `/ui/${name}`;
+}
+
+/**
+ * A real link to another page (it can be opened in a new tab or shared) that the shell follows without
+ * a reload: the page with `params` and the parameters that follow the user (the range and source).
+ */
+export function pageLink(ctx: PageContext, page: PageName, params: Record<string, string>, text: string, cls?: string): HTMLAnchorElement {
+  const qs = new URLSearchParams();
+  for (const k of SHARED_PARAMS) { const v = ctx.params.get(k); if (v) qs.set(k, v); }
+  for (const [k, v] of Object.entries(params)) qs.set(k, v);
+  const a = h('a', { href: `${pagePath(page)}?${qs.toString()}`, class: cls }, text);
+  a.addEventListener('click', (ev) => {
+    if (ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
+    ev.preventDefault();
+    ctx.navigate(params, { page });
+  });
+  return a;
 }
 
 export function pageFromPath(pathname: string): PageName | null {

@@ -1,13 +1,15 @@
+import type { Extent, Sources } from '../api/wireTypes.js';
 import { api } from './api.js';
 import { chooseDefaultSource, describeDefaultRange, latestDayWindow, type SourceCount } from './defaultRange.js';
 import { h } from './dom.js';
 
-/** The time range and source a view shows; kept in the URL (`from`, `to`, `source`) so it can be shared. */
+/** The time range a view shows; kept in the URL (`from`, `to`, `range`) so it can be shared. */
 export interface ViewRange {
   /** Inclusive start, ISO 8601; null = from the first record. */
   from: string | null;
   /** Exclusive end, ISO 8601; null = to the last record. */
   to: string | null;
+  /** The URL's `source` filter (one source or a comma list); null: all. */
   source: string | null;
   /** How the range was chosen, for the picker's label. */
   label: string;
@@ -24,15 +26,10 @@ export const PRESETS: { key: string; label: string; ms: number | null }[] = [
   { key: 'all', label: 'All data', ms: null },
 ];
 
-interface Extent {
-  first_timestamp: string | null;
-  last_timestamp: string | null;
-}
-
 /**
  * The range a URL asks for. With `from`/`to` it is that; with `range=all` all data; with neither, the
- * latest day of the newest source that holds the bulk of the data (see defaultRange.ts), or of the URL's
- * source; all data when there is none. A chosen range carries a `note` saying which and why.
+ * latest day of the newest source that holds the bulk of the data (see defaultRange.ts), among the URL's
+ * sources if it names some; all data when there is none. A chosen range carries a `note` saying which and why.
  */
 export async function resolveRange(params: URLSearchParams, signal?: AbortSignal): Promise<ViewRange> {
   const source = params.get('source') || null;
@@ -41,22 +38,18 @@ export async function resolveRange(params: URLSearchParams, signal?: AbortSignal
   if (from || to) return { from: from || null, to: to || null, source, label: 'Custom range' };
   const all: ViewRange = { from: null, to: null, source, label: 'All data' };
   if (params.get('range') === 'all') return all;
-  // With a source in the URL, that source's latest day; else the one chooseDefaultSource picks.
-  let dayOf = source;
-  let named: string | null = source;
-  let passedOver: SourceCount[] = [];
-  if (!source) {
-    const sources = await listSources(signal);
-    const choice = chooseDefaultSource(sources);
-    if (!choice) return all;
-    dayOf = choice.chosen.source;
-    named = sources.length > 1 ? dayOf : null;
-    passedOver = choice.passedOver;
-  }
+  // The source filter's own sources, when it names some: their newest bulk, not another source's.
+  const named = source ? source.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const everySource = await listSources(signal);
+  const sources = named.length ? everySource.filter((s) => named.includes(s.source)) : everySource;
+  const choice = chooseDefaultSource(sources);
+  if (!choice) return all;
+  const dayOf = choice.chosen.source;
+  const shown = sources.length > 1 || named.length > 0 ? dayOf : null;
   const extent = await api.get<Extent>('/analytics/extent', { source: dayOf }, signal);
   if (!extent.last_timestamp || !extent.first_timestamp) return all;
   const window = latestDayWindow(extent.first_timestamp, extent.last_timestamp);
-  const note = describeDefaultRange(named, extent.last_timestamp, passedOver);
+  const note = describeDefaultRange(shown, extent.last_timestamp, choice.passedOver);
   return { ...window, source, label: 'Latest data', note };
 }
 
@@ -68,19 +61,14 @@ const sourcesBySignal = new WeakMap<AbortSignal, Promise<SourceCount[]>>();
 function listSources(signal?: AbortSignal): Promise<SourceCount[]> {
   const cached = signal && sourcesBySignal.get(signal);
   if (cached) return cached;
-  const asked = api.get<{ items: SourceCount[] }>('/analytics/sources', {}, signal).then((r) => r.items);
+  const asked = api.get<Sources>('/analytics/sources', {}, signal).then((r) => r.items);
   if (signal) sourcesBySignal.set(signal, asked);
   return asked;
 }
 
-/** Every source's name, for the range bar's source filter. */
+/** Every source's name, for the filter bar's source suggestions. */
 export async function sourceNames(signal?: AbortSignal): Promise<string[]> {
   return (await listSources(signal)).map((s) => s.source);
-}
-
-/** The API's query for a range. */
-export function rangeQuery(r: ViewRange): { start_date: string | undefined; end_date: string | undefined; source: string | undefined } {
-  return { start_date: r.from ?? undefined, end_date: r.to ?? undefined, source: r.source ?? undefined };
 }
 
 /** URL parameters for a preset picked now (relative presets become absolute, so a shared link shows the same data). */
@@ -101,8 +89,8 @@ function fromLocalInput(v: string): string | null {
   return v ? new Date(v).toISOString() : null;
 }
 
-/** The range picker and source filter; `apply` writes the chosen parameters to the URL. */
-export function rangeBar(r: ViewRange, sources: string[], apply: (p: Record<string, string | null>) => void): HTMLElement {
+/** The range picker (presets, or a custom range), part of the filter bar; `apply` writes the chosen parameters to the URL. */
+export function rangePicker(r: ViewRange, apply: (p: Record<string, string | null>) => void): HTMLElement {
   const preset = h('select', { 'aria-label': 'Time range', 'data-testid': 'range-preset' },
     h('option', { value: '' }, r.label),
     ...PRESETS.map((p) => h('option', { value: p.key }, p.label)),
@@ -115,13 +103,9 @@ export function rangeBar(r: ViewRange, sources: string[], apply: (p: Record<stri
     if (preset.value === 'custom') custom.hidden = false;
     else if (preset.value) apply(presetParams(preset.value));
   });
-  const source = h('select', { 'aria-label': 'Source', 'data-testid': 'source-filter', onchange: () => apply({ source: source.value || null }) },
-    h('option', { value: '' }, 'All sources'),
-    ...sources.map((s) => h('option', { value: s }, s)));
-  source.value = r.source ?? '';
   const shown = h('span', { class: 'range-shown', 'data-testid': 'range-shown' },
     r.from || r.to ? `${(r.from ?? '…').replace('T', ' ').slice(0, 16)} → ${(r.to ?? '…').replace('T', ' ').slice(0, 16)} UTC` : 'all data');
-  const bar = h('div', { class: 'range-bar' }, preset, custom, source, shown);
+  const bar = h('div', { class: 'range-bar' }, preset, custom, shown);
   if (!r.note) return bar;
   const note = h('p', { class: 'range-note', role: 'status', 'data-testid': 'range-note' }, `${r.note} `,
     h('button', { type: 'button', class: 'link', onclick: () => preset.focus() }, 'change range'));

@@ -3,6 +3,7 @@ import type { Summary } from '../../src/analytics/summary.js';
 import type { Traffic } from '../../src/analytics/traffic.js';
 import { chromiumBrowser, openDashboard, type Dashboard } from '../helpers/browser.js';
 import { describeBackends } from '../helpers/db.js';
+import { readCombined } from '../helpers/logFiles.js';
 import { siteAccessLog } from '../helpers/siteLog.js';
 
 /**
@@ -154,6 +155,29 @@ describeBackends('Overview page on %s', [chromiumBrowser], (kind) => {
     await d.page.getByTestId('route-detail').waitFor();
     expect(urlParam('route')).toBe(want.top_endpoints[0]!.route);
     expect(urlParam('from')).toBe(from);
+  });
+
+  it('the filter bar narrows every panel: the 5xx of the site, as the file counts them', async () => {
+    const from = '2015-05-17T00:00:00.000Z';
+    const to = '2015-05-21T00:00:00.000Z';
+    const inFile = siteAccessLog().split('\n').filter((l) => l !== '').map((l) => readCombined(l)!).filter((r) => r.status >= 500);
+    expect(inFile.length).toBeGreaterThan(0);
+    await d.page.goto(`${d.base}/?from=${from}&to=${to}`);
+    await d.page.getByTestId('tiles').waitFor();
+    await d.page.getByLabel('Status', { exact: true }).fill('5xx');
+    await d.page.getByRole('button', { name: 'Apply', exact: true }).click();
+    await expect.poll(() => urlParam('status_code'), LOADED).toBe('5xx');
+    expect(urlParam('from')).toBe(from);
+    await expect.poll(async () => (await readTiles()).requests, LOADED).toBe(String(inFile.length));
+    const codes = await d.page.getByTestId('status-codes').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => (tr as unknown as { dataset: { status: string } }).dataset.status));
+    expect(new Set(codes)).toEqual(new Set(inFile.map((r) => String(r.status))));
+
+    // A value the API refuses is named on its field, and the page says so instead of failing.
+    await d.page.goto(`${d.base}/?from=${from}&to=${to}&status_code=abc`);
+    const error = d.page.getByTestId('filter-error');
+    await error.waitFor(LOADED);
+    expect(await error.textContent()).toContain('status_code');
+    expect(await d.page.locator('[data-param="status_code"] input').getAttribute('aria-invalid')).toBe('true');
   });
 
   it('a drag across the traffic chart selects that time range, and the tiles follow it', async () => {

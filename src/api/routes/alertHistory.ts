@@ -8,7 +8,7 @@ import { grants } from '../../domain/scopes.js';
 import { dateAnchors, dateParam, limitParam, problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
-const entry = z.object({
+const historyEntrySchema = z.object({
   id: z.number(),
   rule_id: z.number(),
   rule_name: z.string(),
@@ -32,6 +32,23 @@ const entry = z.object({
   silenced: z.boolean().describe('Found while a silence matched its rule: recorded, not notified'),
 });
 
+/** One notification of an episode, with its attempts. */
+const deliverySchema = z.object({
+  id: z.number(),
+  channel: z.object({
+    type: z.string(),
+    host: z.string().describe('The host notified (no port, path or query)'),
+    url: z.string().optional().describe('The full URL, a credential for Slack and token webhooks: only for keys with the admin scope'),
+  }),
+  event: z.string(),
+  status: z.enum(['pending', 'sent', 'failed']), next_attempt_at: z.string(), sent_at: z.string().nullable(),
+  attempts: z.array(z.object({ at: z.string(), status: z.number().nullable(), error: z.string().nullable() })),
+});
+
+// The answers are named, not written inline, so the dashboard shares their types (src/api/wireTypes.ts).
+export const historyPage = z.object({ items: z.array(historyEntrySchema), next_cursor: z.string().nullable() });
+export const deliveryList = z.object({ items: z.array(deliverySchema) });
+
 const historyQuery = z.object({
   rule_id: z.coerce.number().int().positive().optional().describe("Only this rule's episodes"),
   state: z.enum(['firing', 'resolved']).optional().describe('Only episodes still firing, or only resolved ones'),
@@ -53,7 +70,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
         tags: ['alerts'],
         summary: 'Firing episodes, most recently detected first',
         querystring: historyQuery,
-        response: { 200: z.object({ items: z.array(entry), next_cursor: z.string().nullable() }), 400: problemSchema },
+        response: { 200: historyPage, 400: problemSchema },
       },
     }, async (req) => {
       const q = req.query;
@@ -77,19 +94,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
         description: "Each channel's type and host; its full URL (a Slack or token webhook's URL is its credential) only for keys with the admin scope.",
         params: z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).describe('The history entry (episode) id') }),
         response: {
-          200: z.object({
-            items: z.array(z.object({
-              id: z.number(),
-              channel: z.object({
-                type: z.string(),
-                host: z.string().describe('The host notified (no port, path or query)'),
-                url: z.string().optional().describe('The full URL, a credential for Slack and token webhooks: only for keys with the admin scope'),
-              }),
-              event: z.string(),
-              status: z.enum(['pending', 'sent', 'failed']), next_attempt_at: z.string(), sent_at: z.string().nullable(),
-              attempts: z.array(z.object({ at: z.string(), status: z.number().nullable(), error: z.string().nullable() })),
-            })),
-          }),
+          200: deliveryList,
         },
       },
     }, async (req) => {
@@ -99,7 +104,7 @@ export function alertHistoryRoutes(deps: ServerDeps): FastifyPluginAsync {
 
     app.get('/alerts/active', {
       config: { access: 'read' },
-      schema: { tags: ['alerts'], summary: 'Episodes firing now', response: { 200: z.object({ items: z.array(entry) }) } },
+      schema: { tags: ['alerts'], summary: 'Episodes firing now', response: { 200: z.object({ items: z.array(historyEntrySchema) }) } },
     }, async () => ({ items: await listHistory(deps.db, { state: 'firing', limit: 1000 }) }));
   };
 }

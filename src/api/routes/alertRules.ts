@@ -69,6 +69,17 @@ const backtestAnswer = z.object({
   })),
 });
 
+export type BacktestAnswer = z.infer<typeof backtestAnswer>;
+
+/** Where a rule stands in live evaluation (GET /alerts/states); named so the dashboard shares its type (src/api/wireTypes.ts). */
+export const ruleStateSchema = z.object({
+  rule_id: z.number(),
+  state: z.enum(['inactive', 'pending', 'firing']),
+  since: z.string().nullable().describe('Event time the current pending or firing stretch began'),
+  evaluated_to: z.string().nullable().describe('End of the last window evaluated (event time); null: not evaluated yet'),
+  value: z.number().nullable().describe('The value of that window; null: not evaluated, or too little data to judge'),
+});
+
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /**
@@ -142,15 +153,7 @@ export function alertRuleRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): 
         tags: ['alerts'],
         summary: "Where each rule stands in live evaluation: inactive, pending or firing, and its last value",
         response: {
-          200: z.object({
-            items: z.array(z.object({
-              rule_id: z.number(),
-              state: z.enum(['inactive', 'pending', 'firing']),
-              since: z.string().nullable().describe('Event time the current pending or firing stretch began'),
-              evaluated_to: z.string().nullable().describe('End of the last window evaluated (event time); null: not evaluated yet'),
-              value: z.number().nullable().describe('The value of that window; null: not evaluated, or too little data to judge'),
-            })),
-          }),
+          200: z.object({ items: z.array(ruleStateSchema) }),
         },
       },
     }, async () => ({ items: await listRuleStates(deps.db) }));

@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import { problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 
-const silence = z.object({
+export const storedSilence = z.object({
   id: z.number(), rule_id: z.number().nullable(), severity: z.string().nullable(), labels: z.record(z.string(), z.string()),
   starts_at: z.string(), ends_at: z.string(), comment: z.string(), created_at: z.string(),
 });
@@ -23,13 +23,13 @@ export function alertSilenceRoutes(deps: ServerDeps): FastifyPluginAsync {
         summary: 'Silence matching rules for a while',
         description: 'Matchers: `rule_id`, `severity`, `labels` (every one given must match); `starts_at` (default now) to `ends_at`, wall time.',
         body: silenceSchema,
-        response: { 201: silence, 400: problemSchema },
+        response: { 201: storedSilence, 400: problemSchema },
       },
     }, async (req, reply) => reply.code(201).send(await createSilence(deps.db, req.body, Date.now())));
 
     app.get('/alerts/silences', {
       config: { access: 'admin' },
-      schema: { tags: ['alerts'], summary: 'Silences in force or ahead', response: { 200: z.object({ items: z.array(silence) }) } },
+      schema: { tags: ['alerts'], summary: 'Silences in force or ahead', response: { 200: z.object({ items: z.array(storedSilence) }) } },
     }, async () => ({ items: await listSilences(deps.db, Date.now()) }));
 
     app.delete('/alerts/silences/:id', {

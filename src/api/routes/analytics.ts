@@ -14,9 +14,11 @@ import type { QuerySlots } from '../querySlots.js';
 import { answers, FULL_ROLLUPS } from '../../query/compileFilter.js';
 import type { DateAnchors } from '../../query/filterParams.js';
 import type { RecordFilter } from '../../query/recordFilter.js';
-import { emptyHint, limitParam, problemSchema, recordFilterFrom, recordFilterQuery, scanEndMs } from '../schemas.js';
+import { limitParam, problemSchema, recordFilterFrom, recordFilterQuery, scanEndMs } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
-import { clientsBody, endpointsBody, FILTERS_DOC, statusCodesBody, summaryBody, trafficBody } from './analyticsBodies.js';
+import {
+  clientsBody, endpointsBody, extentAnswer, FILTERS_DOC, sourcesAnswer, statusCodesBody, summaryAnswer, trafficBody,
+} from './analyticsBodies.js';
 import { singleFlight } from '../singleFlight.js';
 
 /** An empty answer gains a `hint` saying where the data is: one extent query, only then. */
@@ -71,7 +73,7 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
           top: limitParam(100, 5).describe('Routes in top_endpoints, 1–100'),
           compare: z.enum(['previous']).optional().describe('`previous`: also the period of equal length before the range'),
         }),
-        response: { 200: summaryBody.extend({ previous: summaryBody.optional(), hint: emptyHint }), 400: problemSchema },
+        response: { 200: summaryAnswer, 400: problemSchema },
       },
     }, async (req) => {
       const parsed = await recordFilterFrom(deps.db, req.query);
@@ -175,7 +177,7 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
         description: 'What a dashboard needs to open on the most recent data that exists: two index probes, not a summary.',
         querystring: recordFilterQuery.pick({ source: true }),
         response: {
-          200: z.object({ first_timestamp: z.string().nullable(), last_timestamp: z.string().nullable() }),
+          200: extentAnswer,
         },
       },
     }, async (req) => shared(req, async () => {
@@ -190,7 +192,7 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
         tags: ['analytics'],
         summary: 'Every source with its record count and the day of its latest records',
         response: {
-          200: z.object({ items: z.array(z.object({ source: z.string(), records: z.number(), last_bucket: z.string() })) }),
+          200: sourcesAnswer,
         },
       },
     }, async (req) => shared(req, async () => ({ items: await getSources(deps.db) })));

@@ -90,3 +90,10 @@ export const clientsBody = z.object({
   source_of_truth: sourceOfTruth,
   hint: emptyHint,
 });
+
+// Named, not written inline in the routes, so the dashboard shares their types (src/api/wireTypes.ts).
+export const summaryAnswer = summaryBody.extend({ previous: summaryBody.optional(), hint: emptyHint });
+
+export const extentAnswer = z.object({ first_timestamp: z.string().nullable(), last_timestamp: z.string().nullable() });
+
+export const sourcesAnswer = z.object({ items: z.array(z.object({ source: z.string(), records: z.number(), last_bucket: z.string() })) });

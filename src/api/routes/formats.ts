@@ -25,6 +25,10 @@ const formatItem = z.object({
   example: z.string().nullable().describe('One line in this layout; null for auto, nginx and apache'),
 });
 
+export const formatList = z.object({
+  items: z.array(formatItem), max_line_bytes: z.number().describe('Longer lines are rejected (MAX_LINE_BYTES)'),
+});
+
 const record = z.object({
   timestamp: z.string().describe('ISO 8601, UTC'),
   log_level: z.enum(['INFO', 'WARN', 'ERROR']),
@@ -41,7 +45,7 @@ const record = z.object({
   message: z.string().describe('Access logs: the request line; error logs: the message'),
 }).describe('The fields as they would be stored, named as in GET /logs');
 
-const detectAnswer = z.object({
+export const detectAnswer = z.object({
   format: z.string().describe('The primary layout: what auto-detection chose (a job reports it as `format`), or the format asked for (`custom` for a log_format)'),
   confidence: z.enum(['high', 'low']).describe('low: two layouts fit the lines and disagree on a field, or some lines are read only by a catch-all that ignores fields'),
   warnings: z.array(z.string()).describe('What detection was unsure of, one sentence each; an upload of the file shows the same on its job'),
@@ -93,7 +97,7 @@ export function formatRoutes(deps: ServerDeps): FastifyPluginAsync {
       schema: {
         tags: ['meta'],
         summary: 'Log formats that `format` accepts, each with its definition and an example line',
-        response: { 200: z.object({ items: z.array(formatItem), max_line_bytes: z.number().describe('Longer lines are rejected (MAX_LINE_BYTES)') }) },
+        response: { 200: formatList },
       },
     }, (): FormatList => ({ items: listFormats(), max_line_bytes: maxLineBytes }));
 

@@ -86,6 +86,11 @@ const rejectionGroupSchema = z.object({
   example_detail: z.string().nullable().describe('The detail of the first line'),
 });
 
+// The answers are named, not written inline, so the dashboard shares their types (src/api/wireTypes.ts).
+export const jobPage = z.object({ items: z.array(jobSchema), next_cursor: z.string().nullable() });
+export const rejectedLinePage = z.object({ items: z.array(rejectedLineSchema), next_after_line: z.number().nullable() });
+export const rejectionSummary = z.object({ groups: z.array(rejectionGroupSchema) });
+
 function encodeJobCursor(createdAt: string, id: string): string {
   return Buffer.from(`${createdAt}|${id}`).toString('base64url');
 }
@@ -120,7 +125,7 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
           limit: limitParam(200, 50),
           cursor: z.string().max(200).optional().describe('The `next_cursor` of the previous page'),
         }),
-        response: { 200: z.object({ items: z.array(jobSchema), next_cursor: z.string().nullable() }), 400: problemSchema },
+        response: { 200: jobPage, 400: problemSchema },
       },
     }, async (req) => {
       const after = req.query.cursor ? decodeJobCursor(req.query.cursor) : undefined;
@@ -162,7 +167,7 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
           code: rejectionCodeParam.optional().describe(`Only lines rejected for this reason code: ${codeList}`),
         }),
         response: {
-          200: z.object({ items: z.array(rejectedLineSchema), next_after_line: z.number().nullable() }),
+          200: rejectedLinePage,
           400: problemSchema,
           404: problemSchema,
         },
@@ -186,7 +191,7 @@ export function jobRoutes(deps: ServerDeps): FastifyPluginAsync {
           `Lines rejected before codes existed group by their stored reason, with \`code\` null (at most ${MAX_REJECTION_GROUPS} groups).`,
         params: idParams,
         response: {
-          200: z.object({ groups: z.array(rejectionGroupSchema) }),
+          200: rejectionSummary,
           404: problemSchema,
         },
       },

@@ -38,6 +38,11 @@ const logRow = z.object({
   route: z.string().nullable().describe('The normalised route of the request (`/api/users/{id}`), as the `route` filter and /analytics/endpoints name it; null without a request'),
 });
 
+// Named, not written inline, so the dashboard shares its type (src/api/wireTypes.ts).
+export const logPage = z.object({
+  items: z.array(logRow), next_cursor: z.string().nullable(), hint: emptyHint.describe(`${emptyHint.description ?? ''} (first page only)`),
+});
+
 export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
@@ -56,7 +61,7 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
           cursor: z.string().max(200).optional().describe('`next_cursor` of the previous page'),
         }),
         response: {
-          200: z.object({ items: z.array(logRow), next_cursor: z.string().nullable(), hint: emptyHint.describe(`${emptyHint.description ?? ''} (first page only)`) }),
+          200: logPage,
           400: problemSchema,
           429: problemSchema,
         },

@@ -28,7 +28,7 @@ const uploadOptions = z.object({
     .describe('Store the content again as a new job even if it was uploaded for this source before: a second copy, on purpose'),
 });
 
-const uploadAnswer = z.object({
+export const uploadAnswer = z.object({
   job_id: z.string(),
   status_url: z.string(),
   status: z.string(),

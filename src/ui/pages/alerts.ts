@@ -1,12 +1,14 @@
 /**
  * Alerts: the rules with their live state, the editor (`?edit=new` or `?edit=<id>`, so a reload or a
- * shared link opens it again) with its backtest over the range bar's range, history and silences.
+ * shared link opens it again) with its backtest over the filter bar's range, history and silences.
  * Every change (save, toggle, delete, silence) draws the page again from the API.
  */
+import type { Summary } from '../../api/wireTypes.js';
 import { api } from '../api.js';
 import { h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
-import { rangeBar, resolveRange, sourceNames, type ViewRange } from '../range.js';
+import { filterBar } from '../filterBar.js';
+import { resolveRange, sourceNames, type ViewRange } from '../range.js';
 import type { BacktestRange } from './alerts/backtestPreview.js';
 import { historySection } from './alerts/history.js';
 import type { RuleState, StoredRule } from './alerts/model.js';
@@ -22,7 +24,7 @@ async function backtestRange(r: ViewRange, signal: AbortSignal): Promise<Backtes
   let start = r.from ? Date.parse(r.from) : NaN;
   let end = r.to ? Date.parse(r.to) : NaN;
   if (Number.isNaN(start) || Number.isNaN(end)) {
-    const s = await api.get<{ first_timestamp: string | null; last_timestamp: string | null }>('/analytics/summary', { source: r.source }, signal);
+    const s = await api.get<Summary>('/analytics/summary', { source: r.source }, signal);
     const now = Date.now();
     if (Number.isNaN(end)) end = s.last_timestamp ? Math.floor(Date.parse(s.last_timestamp) / 60_000) * 60_000 + 60_000 : now;
     if (Number.isNaN(start)) start = s.first_timestamp ? Math.floor(Date.parse(s.first_timestamp) / 60_000) * 60_000 : end - 86_400_000;
@@ -44,7 +46,7 @@ export async function render(ctx: PageContext): Promise<void> {
     api.get<{ items: RuleState[] }>('/alerts/states', {}, signal),
   ]);
   const reload = (): void => ctx.navigate({}, { replace: true });
-  ctx.root.append(h('h1', {}, 'Alerts'), rangeBar(range, sources, (p) => ctx.navigate(p)));
+  ctx.root.append(h('h1', {}, 'Alerts'), filterBar({ params: ctx.params, range, sources, fields: ['source'], apply: (p) => ctx.navigate(p) }).el);
 
   const editing = ctx.params.get('edit');
   if (editing) {

@@ -1,9 +1,11 @@
+import type { Endpoints } from '../../api/wireTypes.js';
 import { api } from '../api.js';
 import { clear, h, notice } from '../dom.js';
+import { ANALYTICS_FILTERS, filterBar, filterQuery, isFilterRefusal, type FilterParam } from '../filterBar.js';
 import type { PageContext } from '../page.js';
-import { rangeBar, rangeQuery, resolveRange, sourceNames } from '../range.js';
+import { resolveRange, sourceNames } from '../range.js';
 import { routeDetail } from './endpoints/routeDetail.js';
-import { routesTable, sortFrom, type EndpointRow } from './endpoints/table.js';
+import { routesTable, sortFrom } from './endpoints/table.js';
 
 /** Routes asked for at first; "Show more" asks for more (the API allows up to 1000). */
 const LIMITS = [100, 500, 1000];
@@ -12,6 +14,9 @@ function limitFrom(params: URLSearchParams): number {
   const n = Number(params.get('limit'));
   return LIMITS.includes(n) ? n : LIMITS[0]!;
 }
+
+/** The analytics filters but `route`: on this page `route` opens one route's charts and lines. */
+const FILTERS: readonly FilterParam[] = ANALYTICS_FILTERS.filter((f) => f !== 'route');
 
 const SORT_NAMES = { count: 'requests', error_rate: 'error rate', p95: 'p95 latency', p99: 'p99 latency' } as const;
 
@@ -25,17 +30,24 @@ export async function render(ctx: PageContext): Promise<void> {
   const sort = sortFrom(ctx.params);
   const route = ctx.params.get('route') || null;
   const limit = limitFrom(ctx.params);
-  const listing = Promise.all([
-    sourceNames(ctx.signal),
-    api.get<{ items: EndpointRow[] }>('/analytics/endpoints', { ...rangeQuery(range), sort, limit }, ctx.signal),
-  ]);
+  const query = filterQuery(ctx.params, range, FILTERS);
+  const sources = sourceNames(ctx.signal);
+  const listing = api.get<Endpoints>('/analytics/endpoints', { ...query, sort, limit }, ctx.signal);
   // The route's charts and lines need nothing from the list: asked at the same time, not after it.
-  const opening = route ? routeDetail(ctx, route, range, listing.then(([, e]) => e.items.find((r) => r.route === route))) : null;
-  const [sources, endpoints] = await listing;
+  const opening = route ? routeDetail(ctx, route, query, listing.then((e) => e.items.find((r) => r.route === route))) : null;
+  const endpoints = await listing.catch((err: unknown) => {
+    if (isFilterRefusal(err)) return err;
+    throw err;
+  });
   const detail = opening ? await opening : null;
 
   clear(ctx.root);
-  ctx.root.append(h('h1', {}, 'Endpoints'), rangeBar(range, sources, (p) => ctx.navigate(p)));
+  const bar = filterBar({ params: ctx.params, range, sources: await sources, fields: FILTERS, apply: (p) => ctx.navigate(p) });
+  ctx.root.append(h('h1', {}, 'Endpoints'), bar.el);
+  if (!('items' in endpoints)) {
+    bar.showError(endpoints);
+    return;
+  }
   if (detail) {
     ctx.root.append(detail.element);
     detail.draw();
@@ -45,7 +57,7 @@ export async function render(ctx: PageContext): Promise<void> {
   if (endpoints.items.length === 0) {
     const uploads = h('button', { type: 'button', class: 'link', onclick: () => ctx.navigate({}, { page: 'uploads' }) }, 'Uploads page');
     ctx.root.append(h('p', { class: 'notice empty', role: 'status', 'data-testid': 'endpoints-empty' },
-      'No requests in this range — choose another range above, or upload a log on the ', uploads, '.'));
+      'No requests in this range — choose another range or other filters above, or upload a log on the ', uploads, '.'));
     return;
   }
   const more = LIMITS.find((n) => n > limit);

@@ -1,4 +1,4 @@
-import type { FormatList } from '../../domain/formatDetection.js';
+import type { FormatList, JobPage } from '../../api/wireTypes.js';
 import { api, describeError } from '../api.js';
 import { fmtBytes, h, notice } from '../dom.js';
 import type { PageContext } from '../page.js';
@@ -16,7 +16,7 @@ const RECENT_JOBS = 20;
 export async function render(ctx: PageContext): Promise<void> {
   const [formats, recent] = await Promise.all([
     api.get<FormatList>('/formats', {}, ctx.signal),
-    api.get<{ items: Job[] }>('/ingest/jobs', { limit: RECENT_JOBS }, ctx.signal),
+    api.get<JobPage>('/ingest/jobs', { limit: RECENT_JOBS }, ctx.signal),
   ]);
   const jobsList = h('div', { class: 'jobs-list', 'data-testid': 'jobs-list' });
   const emptyJobs = notice('empty', 'No uploads yet: drop a log file above.');

@@ -3,6 +3,7 @@
  * markers on the traffic chart of the same range. The traffic is fetched once per editor; each new
  * backtest answer redraws the chart with its markers.
  */
+import type { Traffic } from '../../../api/wireTypes.js';
 import { api, describeError } from '../../api.js';
 import { timeChart, STATUS_COLORS } from '../../charts.js';
 import { fmtTime, h, notice } from '../../dom.js';
@@ -15,11 +16,6 @@ export interface BacktestRange {
   source: string | null;
   /** Why the range differs from the page's, if it does. */
   note: string;
-}
-
-interface Traffic {
-  interval: string;
-  series: { bucket: string; count: number; errors: number; client_errors: number }[];
 }
 
 export interface BacktestPreview {
@@ -39,7 +35,7 @@ export function backtestPreview(range: BacktestRange, signal: AbortSignal): Back
   const episodes = h('div', { class: 'table-wrap' });
   const el = h('section', { class: 'panel backtest', 'aria-label': 'Backtest preview', 'data-start': range.start, 'data-end': range.end },
     h('h2', {}, 'Backtest preview'),
-    h('p', { class: 'notice' }, `${fmtTime(range.start)} → ${fmtTime(range.end)} UTC${range.note ? ` (${range.note})` : ''}; the range bar above changes it.`),
+    h('p', { class: 'notice' }, `${fmtTime(range.start)} → ${fmtTime(range.end)} UTC${range.note ? ` (${range.note})` : ''}; the filter bar above changes it.`),
     summary, chart, episodes);
   let destroyChart: (() => void) | null = null;
   const traffic: Promise<Traffic> = api.get<Traffic>('/analytics/traffic', { start_date: range.start, end_date: range.end, source: range.source }, signal);

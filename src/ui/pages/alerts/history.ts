@@ -6,9 +6,8 @@
  */
 import { api, describeError } from '../../api.js';
 import { fmtInt, fmtTime, h, notice } from '../../dom.js';
-import type { Delivery, HistoryEntry } from './model.js';
-
-interface HistoryPage { items: HistoryEntry[]; next_cursor: string | null }
+import type { DeliveryList, HistoryPage } from '../../../api/wireTypes.js';
+import type { HistoryEntry } from './model.js';
 
 const PAGE = 50;
 const num = (v: number): string => (Number.isInteger(v) ? String(v) : v.toFixed(2));
@@ -20,7 +19,7 @@ function tops(title: string, items: { value: string; count: number }[]): HTMLEle
 
 async function deliveries(id: number, signal: AbortSignal): Promise<HTMLElement> {
   try {
-    const { items } = await api.get<{ items: Delivery[] }>(`/alerts/history/${id}/deliveries`, {}, signal);
+    const { items } = await api.get<DeliveryList>(`/alerts/history/${id}/deliveries`, {}, signal);
     if (!items.length) return notice('empty', 'No notifications: the rule has no channels, the episode was silenced, or it was found in old data.');
     return h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'deliveries' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Channel'), h('th', {}, 'Event'), h('th', {}, 'Status'), h('th', {}, 'Attempts'))),

@@ -1,8 +1,10 @@
 /**
- * The alert API's shapes as the page reads them (src/alerts/rule.ts, src/api/routes/alert*.ts), and
- * a rule's condition in words. The UI bundle cannot import the server's zod schemas (they pull in
- * zod and the filter parsers), so the few types it needs are restated here.
+ * What the alert pages know of rules: the vocabulary of the rule form (kinds, operators, the fields
+ * each kind uses), the body the form sends, and a rule's condition in words. The API's answers are
+ * its own types (src/api/wireTypes.ts, types only: no zod or server code reaches the bundle).
  */
+import type { BacktestAnswer, Delivery, HistoryEntry, RuleState, Silence, StoredRule } from '../../../api/wireTypes.js';
+
 
 export const KINDS = ['count', 'ratio', 'latency', 'absence', 'anomaly', 'new_value'] as const;
 export const OPERATORS = ['>', '>=', '<', '<='] as const;
@@ -39,64 +41,8 @@ export interface RuleBody {
   field?: string;
 }
 
-export interface StoredRule extends RuleBody { id: number; created_at: string; updated_at: string }
-
-/** GET /alerts/states: where live evaluation stands per rule. */
-export interface RuleState {
-  rule_id: number;
-  state: 'inactive' | 'pending' | 'firing';
-  since: string | null;
-  evaluated_to: string | null;
-  value: number | null;
-}
-
-export interface BacktestEpisode { window_start: string; window_end: string; value: number; peak: number; resolved_at: string | null }
-export interface BacktestAnswer { start_date: string; end_date: string; steps: number; episodes: BacktestEpisode[] }
-
-export interface HistoryEntry {
-  id: number;
-  rule_id: number;
-  rule_name: string;
-  severity: string;
-  state: 'firing' | 'resolved';
-  value: number;
-  peak: number;
-  threshold: number | null;
-  window_start: string;
-  window_end: string;
-  fired_at: string;
-  resolved_at: string | null;
-  detected_at: string;
-  evidence: {
-    samples: { timestamp: string; raw_log: string }[];
-    top_routes: { value: string; count: number }[];
-    top_clients: { value: string; count: number }[];
-    top_status_codes: { value: string; count: number }[];
-  } | null;
-  silenced: boolean;
-}
-
-export interface Delivery {
-  id: number;
-  /** `url` only for admin keys: a Slack or token webhook's URL is its credential. */
-  channel: { type: string; host: string; url?: string };
-  event: string;
-  status: 'pending' | 'sent' | 'failed';
-  next_attempt_at: string;
-  sent_at: string | null;
-  attempts: { at: string; status: number | null; error: string | null }[];
-}
-
-export interface Silence {
-  id: number;
-  rule_id: number | null;
-  severity: string | null;
-  labels: Record<string, string>;
-  starts_at: string;
-  ends_at: string;
-  comment: string;
-  created_at: string;
-}
+/** The API's answers (src/api/wireTypes.ts): a stored rule is a rule body with its id, times and evaluation. */
+export type { BacktestAnswer, Delivery, HistoryEntry, RuleState, Silence, StoredRule };
 
 /** Which kinds use which fields (the API refuses the kind-specific ones on other kinds). */
 export const USES: Record<string, readonly Kind[]> = {

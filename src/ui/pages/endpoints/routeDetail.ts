@@ -1,41 +1,38 @@
-import { api, describeError } from '../../api.js';
+import { api, describeError, type Query } from '../../api.js';
 import { fmtInt, fmtMs, fmtPct, fmtTime, h, notice } from '../../dom.js';
-import type { PageContext } from '../../page.js';
-import { rangeQuery, type ViewRange } from '../../range.js';
+import { pageLink, type PageContext } from '../../page.js';
 import { latencyPanel, selectRange, trafficPanel, type Traffic } from '../overview/timeCharts.js';
-import { routeErrors, type RouteErrors } from './routeErrors.js';
+import { routeErrors, WANTED_LINES, type RouteErrors } from './routeErrors.js';
 import type { EndpointRow } from './table.js';
 
-function errorLines(route: string, e: RouteErrors): HTMLElement {
-  const how = e.endpointFilter.endsWith('*')
-    ? `Searched 5xx lines whose path starts with ${e.endpointFilter.slice(0, -1)} and kept those whose path normalises to ${route} (with the current route rules).`
-    : `5xx lines with the path ${e.endpointFilter}.`;
-  const extent = e.lines.length === 20 ? 'The 20 most recent.'
-    : e.complete ? `All ${e.lines.length} in this range.`
-      : `${e.lines.length} among the ${fmtInt(e.scanned)} most recent 5xx lines under that prefix; older ones were not searched.`;
-  const body = e.lines.length === 0
-    ? notice('empty', 'No 5xx responses for this route in this range.')
-    : h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'route-errors' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'Time (UTC)'), h('th', {}, 'Status'), h('th', {}, 'Request'), h('th', { class: 'num' }, 'Latency'), h('th', {}, 'Client'))),
-      h('tbody', {}, ...e.lines.map((l) => h('tr', { 'data-id': l.id, title: l.raw_log },
-        h('td', { class: 'mono nowrap' }, fmtTime(l.timestamp)),
-        h('td', { class: 'status-5xx' }, String(l.status_code ?? '')),
-        h('td', { class: 'mono ep-path' }, `${l.method ?? ''} ${l.endpoint ?? ''}`),
-        h('td', { class: 'num' }, fmtMs(l.latency_ms)),
-        h('td', { class: 'mono' }, l.client_ip ?? ''))))));
-  return h('section', { class: 'panel' }, h('h2', {}, 'Recent errors (5xx)'), body, h('p', { class: 'notice', 'data-testid': 'route-errors-note' }, `${how} ${extent}`));
+function errorLines(ctx: PageContext, route: string, e: RouteErrors): HTMLElement {
+  const title = h('h2', {}, 'Recent errors (5xx)');
+  if (e.lines.length === 0) return h('section', { class: 'panel' }, title, notice('empty', 'No 5xx responses for this route in this range.'));
+  const extent = e.more ? `The ${WANTED_LINES} most recent.` : `All ${e.lines.length} in this range.`;
+  // The same question on the Logs page: every line, with the filters at hand to change it.
+  const logsLink = pageLink(ctx, 'logs', { route, status_code: '5xx' }, 'Open on the Logs page');
+  const table = h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'route-errors' },
+    h('thead', {}, h('tr', {}, h('th', {}, 'Time (UTC)'), h('th', {}, 'Status'), h('th', {}, 'Request'), h('th', { class: 'num' }, 'Latency'), h('th', {}, 'Client'))),
+    h('tbody', {}, ...e.lines.map((l) => h('tr', { 'data-id': l.id, title: l.raw_log },
+      h('td', { class: 'mono nowrap' }, fmtTime(l.timestamp)),
+      h('td', { class: 'status-5xx' }, String(l.status_code ?? '')),
+      h('td', { class: 'mono ep-path' }, `${l.method ?? ''} ${l.endpoint ?? ''}`),
+      h('td', { class: 'num' }, fmtMs(l.latency_ms)),
+      h('td', { class: 'mono' }, l.client_ip ?? ''))))));
+  return h('section', { class: 'panel' }, title, table, h('p', { class: 'notice', 'data-testid': 'route-errors-note' }, `${extent} `, logsLink));
 }
 
 /**
- * A route's own traffic (by status class), latency (p95/p99) and recent 5xx lines. The charts and
+ * A route's own traffic (by status class), latency (p95/p99) and recent 5xx lines, under the page's
+ * range and filters (`query`). The charts and
  * the lines load in parallel; a failure of one is shown in its place without hiding the other.
  */
 export async function routeDetail(
-  ctx: PageContext, route: string, range: ViewRange, rowLookup: Promise<EndpointRow | undefined>,
+  ctx: PageContext, route: string, query: Query, rowLookup: Promise<EndpointRow | undefined>,
 ): Promise<{ element: HTMLElement; draw: () => void }> {
   const [traffic, errors, found] = await Promise.allSettled([
-    api.get<Traffic>('/analytics/traffic', { ...rangeQuery(range), route, group_by: 'status_class' }, ctx.signal),
-    routeErrors(route, range, ctx.signal),
+    api.get<Traffic>('/analytics/traffic', { ...query, route, group_by: 'status_class' }, ctx.signal),
+    routeErrors(route, query, ctx.signal),
     rowLookup, // the routes list: its failure is the page's to show
   ]);
   const row = found.status === 'fulfilled' ? found.value : undefined;
@@ -57,7 +54,7 @@ export async function routeDetail(
   } else {
     charts.append(notice('error', `Charts: ${describeError(traffic.reason)}`));
   }
-  section.append(errors.status === 'fulfilled' ? errorLines(route, errors.value) : notice('error', `Error lines: ${describeError(errors.reason)}`));
+  section.append(errors.status === 'fulfilled' ? errorLines(ctx, route, errors.value) : notice('error', `Error lines: ${describeError(errors.reason)}`));
   // The caller draws the charts once the section is in the document (uPlot reads its width).
   return { element: section, draw: () => { for (const d of draws) ctx.onLeave(d()); } };
 }

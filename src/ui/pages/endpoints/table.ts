@@ -1,17 +1,7 @@
+import type { EndpointRow } from '../../../api/wireTypes.js';
 import { fmtBytes, fmtInt, fmtMs, fmtPct, h } from '../../dom.js';
 
-export interface EndpointRow {
-  route: string;
-  count: number;
-  errors: number;
-  error_rate_pct: number;
-  p50_ms: number | null;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  avg_ms: number | null;
-  max_ms: number | null;
-  bytes: number;
-}
+export type { EndpointRow };
 
 /** The orders GET /analytics/endpoints can rank by that this table offers; the URL keeps the API's name. */
 export const SORTS = ['count', 'error_rate', 'p95', 'p99'] as const;

@@ -1,13 +1,9 @@
 import { api, type Query } from '../../api.js';
 import { fmtInt, h, notice } from '../../dom.js';
-import type { LogRecord, LogTable } from './table.js';
+import type { LogPage } from '../../../api/wireTypes.js';
+import type { LogTable } from './table.js';
 
 const PAGE_SIZE = 100;
-
-interface LogPage {
-  items: LogRecord[];
-  next_cursor: string | null;
-}
 
 /**
  * Search results with infinite scroll: the first page at once, then the next page whenever the

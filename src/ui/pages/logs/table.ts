@@ -1,4 +1,4 @@
-import type { LogRow as LogRecord } from '../../../domain/record.js';
+import type { LogItem as LogRecord } from '../../../api/wireTypes.js';
 import { fmtBytes, fmtInt, fmtMs, fmtTime, h } from '../../dom.js';
 
 /** One GET /logs item (also one `record` event of /logs/tail): the API's own type. */
@@ -28,7 +28,7 @@ function row(r: LogRecord, addFilter: AddFilter): HTMLTableRowElement {
     h('td', {}, filterValue(r.log_level, 'level', r.log_level, addFilter, `level-${r.log_level}`)),
     h('td', { class: 'num', 'data-col': 'status' }, r.status_code === null ? '–'
       : filterValue(String(r.status_code), 'status_code', String(r.status_code), addFilter, statusClass(r.status_code))),
-    h('td', {}, r.method ?? ''),
+    h('td', {}, r.method ? filterValue(r.method, 'method', r.method, addFilter) : ''),
     h('td', { class: 'endpoint', title: r.endpoint ?? '' }, r.endpoint ? filterValue(r.endpoint, 'endpoint', r.endpoint, addFilter) : ''),
     h('td', { class: 'num' }, r.latency_ms === null ? '' : fmtMs(r.latency_ms)),
     h('td', { class: 'mono' }, r.client_ip ?? ''),

@@ -1,6 +1,6 @@
 import { STATUS_COLORS } from '../../charts.js';
 import { fmtInt, fmtPct, h, notice } from '../../dom.js';
-import { pagePath, SHARED_PARAMS, type PageContext } from '../../page.js';
+import { pageLink, type PageContext } from '../../page.js';
 
 export interface StatusCodes {
   total: number;
@@ -27,20 +27,6 @@ function bar(share: number, color: string): HTMLElement {
   return el;
 }
 
-/** A real link (it can be opened in a new tab or shared) that the shell follows without a reload. */
-export function endpointLink(ctx: PageContext, route: string): HTMLAnchorElement {
-  const qs = new URLSearchParams();
-  for (const k of SHARED_PARAMS) { const v = ctx.params.get(k); if (v) qs.set(k, v); }
-  qs.set('route', route);
-  const a = h('a', { href: `${pagePath('endpoints')}?${qs.toString()}`, class: 'mono' }, route);
-  a.addEventListener('click', (ev) => {
-    if (ev.metaKey || ev.ctrlKey || ev.shiftKey) return;
-    ev.preventDefault();
-    ctx.navigate({ route }, { page: 'endpoints' });
-  });
-  return a;
-}
-
 /** The busiest routes with their share of traffic and error rate; each opens on the Endpoints page. */
 export function topRoutes(ctx: PageContext, rows: { route: string; count: number; error_rate_pct: number }[]): HTMLElement {
   const max = Math.max(1, ...rows.map((r) => r.count));
@@ -49,7 +35,7 @@ export function topRoutes(ctx: PageContext, rows: { route: string; count: number
     : h('div', { class: 'table-wrap' }, h('table', { 'data-testid': 'top-routes' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Route'), h('th', { class: 'num' }, 'Requests'), h('th', { class: 'num' }, 'Error rate'))),
       h('tbody', {}, ...rows.map((r) => h('tr', { 'data-route': r.route },
-        h('td', { class: 'ov-route' }, endpointLink(ctx, r.route), bar(r.count / max, '#9db7e6')),
+        h('td', { class: 'ov-route' }, pageLink(ctx, 'endpoints', { route: r.route }, r.route, 'mono'), bar(r.count / max, '#9db7e6')),
         h('td', { class: 'num' }, fmtInt(r.count)),
         h('td', { class: `num${r.error_rate_pct > 0 ? ' status-5xx' : ''}` }, fmtPct(r.error_rate_pct)))))));
   return h('section', { class: 'panel' }, h('h2', {}, 'Top routes'), body);

@@ -1,23 +1,9 @@
+import type { Summary } from '../../../api/wireTypes.js';
 import { fmtInt, fmtMs, fmtPct, h } from '../../dom.js';
 
-/** The figures of GET /analytics/summary the tiles show. */
-export interface SummaryFigures {
-  total_requests: number;
-  total_records: number;
-  error_rate_pct: number;
-  latency_ms: { p95: number | null };
-  unique_clients: number;
-  unique_clients_error: number;
-}
-
-export interface Summary extends SummaryFigures {
-  first_timestamp: string | null;
-  last_timestamp: string | null;
-  top_endpoints: { route: string; count: number; error_rate_pct: number }[];
-  /** Responses per status code (as text); the status-codes panel is drawn from it. */
-  status_codes: Record<string, number>;
-  previous?: SummaryFigures;
-}
+export type { Summary };
+/** The figures of one period (the range, or `previous`): what a tile reads. */
+export type SummaryFigures = NonNullable<Summary['previous']>;
 
 interface TileSpec {
   id: string;

@@ -1,3 +1,4 @@
+import type { Traffic, TrafficPoint } from '../../../api/wireTypes.js';
 import { STATUS_COLORS, timeChart, type ChartSeries } from '../../charts.js';
 import { h, notice } from '../../dom.js';
 import type { PageContext } from '../../page.js';
@@ -7,21 +8,7 @@ export function selectRange(ctx: PageContext): (fromMs: number, toMs: number) =>
   return (fromMs, toMs) => ctx.navigate({ from: new Date(fromMs).toISOString(), to: new Date(toMs).toISOString(), range: null });
 }
 
-/** One point of GET /analytics/traffic. */
-export interface TrafficPoint {
-  bucket: string;
-  count: number;
-  errors: number;
-  client_errors: number;
-  p95_ms: number | null;
-  p99_ms: number | null;
-  groups?: Record<string, number>;
-}
-
-export interface Traffic {
-  interval: string;
-  series: TrafficPoint[];
-}
+export type { Traffic, TrafficPoint };
 
 /** `30m`, `3h`, `1d` → ms: a drag selects whole buckets of the chart's own interval. */
 export function intervalMs(interval: string): number {

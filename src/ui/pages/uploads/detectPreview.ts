@@ -1,4 +1,4 @@
-import type { FormatPreview, PreviewLine } from '../../../domain/formatDetection.js';
+import type { FormatPreview, PreviewLine } from '../../../api/wireTypes.js';
 import { describeError, request } from '../../api.js';
 import { fmtBytes, fmtInt, fmtMs, fmtTime, h, notice } from '../../dom.js';
 import { readSample, type Sample } from './sample.js';

@@ -1,4 +1,4 @@
-import type { FormatDoc } from '../../../domain/formatDetection.js';
+import type { FormatDoc } from '../../../api/wireTypes.js';
 import { h } from '../../dom.js';
 import type { UploadOptions } from './send.js';
 

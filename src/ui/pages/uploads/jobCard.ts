@@ -1,10 +1,9 @@
-import type { IngestJob } from '../../../domain/ingestJob.js';
+import type { Job } from '../../../api/wireTypes.js';
 import { api, describeError } from '../../api.js';
 import { fmtBytes, fmtInt, fmtTime, h, notice } from '../../dom.js';
 import { appendRejectionGroups } from './rejections.js';
 
-/** One GET /ingest/jobs item: the API's own type. */
-export type Job = IngestJob;
+export type { Job };
 
 const POLL_MS = 1000;
 

@@ -1,4 +1,4 @@
-import type { RejectedLine, RejectionGroup } from '../../../domain/rejection.js';
+import type { RejectedLinePage, RejectionGroup } from '../../../api/wireTypes.js';
 import { api, describeError } from '../../api.js';
 import { fmtInt, h, notice } from '../../dom.js';
 
@@ -7,7 +7,7 @@ const RAW_SHOWN = 240;
 
 const linesText = (n: number): string => `${fmtInt(n)} ${n === 1 ? 'line' : 'lines'}`;
 
-function lineRow(r: RejectedLine): HTMLElement {
+function lineRow(r: RejectedLinePage['items'][number]): HTMLElement {
   return h('tr', { 'data-line': r.line_no },
     h('td', { class: 'num' }, fmtInt(r.line_no)),
     // Lines rejected before reason codes have no detail: their reason (the group's title) holds the value.
@@ -32,7 +32,7 @@ function groupEl(jobId: string, g: RejectionGroup, signal: AbortSignal): HTMLEle
   const load = async (after: number): Promise<void> => {
     try {
       const query = g.code === null ? { after_line: g.first_line_no - 1, limit: 1 } : { code: g.code, after_line: after, limit: PAGE_LINES };
-      const page = await api.get<{ items: RejectedLine[]; next_after_line: number | null }>(`/ingest/jobs/${jobId}/rejected`, query, signal);
+      const page = await api.get<RejectedLinePage>(`/ingest/jobs/${jobId}/rejected`, query, signal);
       body.append(...page.items.map(lineRow));
       if (g.code !== null && page.next_after_line !== null) {
         const next = page.next_after_line;

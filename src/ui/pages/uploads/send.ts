@@ -1,13 +1,7 @@
+import type { UploadAnswer } from '../../../api/wireTypes.js';
 import { authHeaders, REQUESTED_BY, type Problem } from '../../api.js';
 
-export interface UploadAnswer {
-  job_id: string;
-  status_url: string;
-  status: string;
-  duplicate_of: string | null;
-  /** Set when this content's job for this source had failed: the same job continues from where it stopped. */
-  resumed_from?: { lines_processed: number; error: string | null } | null;
-}
+export type { UploadAnswer };
 
 export type UploadOutcome =
   | { kind: 'accepted'; answer: UploadAnswer }
