@@ -12,10 +12,18 @@ export const SEVERITIES = ['info', 'warning', 'critical'] as const;
 export const PERCENTILES = ['p50', 'p75', 'p90', 'p95', 'p99'] as const;
 export const NEW_VALUE_FIELDS = ['route', 'status_code', 'source'] as const;
 export const CHANNEL_TYPES = ['webhook', 'slack', 'alertmanager'] as const;
-export const FILTER_KEYS = ['status_code', 'level', 'route', 'endpoint', 'source', 'q'] as const;
+export const FILTER_KEYS = ['status_code', 'level', 'route', 'method', 'endpoint', 'source', 'q'] as const;
 
 export type Kind = (typeof KINDS)[number];
 export type FilterKey = (typeof FILTER_KEYS)[number];
+
+/** A rule's filter: the record filter's parameters, as GET /logs takes them; `route` may be a list (a route can hold a comma). */
+export type RuleFilter = Partial<Record<Exclude<FilterKey, 'route'>, string>> & { route?: string | string[] };
+
+/** A filter value as one line of text: a route list joined for reading. */
+export function filterText(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v.join(', ') : v;
+}
 
 export interface Channel { type: (typeof CHANNEL_TYPES)[number]; url: string }
 
@@ -23,7 +31,7 @@ export interface Channel { type: (typeof CHANNEL_TYPES)[number]; url: string }
 export interface RuleBody {
   name: string;
   kind: Kind;
-  filter: Partial<Record<FilterKey, string>>;
+  filter: RuleFilter;
   operator?: string;
   threshold?: number;
   recover_threshold?: number;
@@ -83,7 +91,8 @@ export function filterWords(f: RuleBody['filter']): string {
   const parts: string[] = [];
   if (f.status_code) parts.push(f.status_code);
   if (f.level) parts.push(f.level);
-  if (f.route) parts.push(f.route);
+  if (f.route) parts.push(filterText(f.route)!);
+  if (f.method) parts.push(f.method);
   if (f.endpoint) parts.push(f.endpoint);
   if (f.source) parts.push(`source ${f.source}`);
   if (f.q) parts.push(`“${f.q}”`);

@@ -5,8 +5,8 @@
  */
 import { h } from '../../dom.js';
 import {
-  CHANNEL_TYPES, FILTER_KEYS, KINDS, NEW_VALUE_FIELDS, PERCENTILES, SEVERITIES, durationMs, uses,
-  type Channel, type FilterKey, type Kind, type RuleBody, type StoredRule,
+  CHANNEL_TYPES, FILTER_KEYS, KINDS, NEW_VALUE_FIELDS, PERCENTILES, SEVERITIES, durationMs, filterText, uses,
+  type Channel, type FilterKey, type Kind, type RuleBody, type RuleFilter, type StoredRule,
 } from './model.js';
 
 type Input = HTMLInputElement | HTMLSelectElement;
@@ -26,6 +26,7 @@ const FILTER_LABELS: Record<FilterKey, [string, string]> = {
   status_code: ['Status code', '500, 5xx, 400-499 or a list'],
   level: ['Log level', 'INFO, WARN, ERROR'],
   route: ['Route', '/api/users/{id}'],
+  method: ['Method', 'GET, POST or a list'],
   endpoint: ['Endpoint', '/exact/path or /prefix*'],
   source: ['Sources', 'one or a comma list'],
   q: ['Line contains', 'text in the raw line'],
@@ -82,7 +83,8 @@ export function ruleForm(rule: StoredRule | null): RuleForm {
   const severity = add(field('severity', 'Severity', select(SEVERITIES, rule?.severity ?? 'warning')));
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: rule?.enabled ?? true });
   const historical = h('input', { type: 'checkbox', name: 'notify_historical', checked: rule?.notify_historical ?? false });
-  const filterFields = FILTER_KEYS.map((k) => add(field(`filter.${k}`, FILTER_LABELS[k][0], text(rule?.filter[k], { placeholder: FILTER_LABELS[k][1] }))));
+  const storedFilter: RuleFilter | undefined = rule?.filter;
+  const filterFields = FILTER_KEYS.map((k) => add(field(`filter.${k}`, FILTER_LABELS[k][0], text(filterText(storedFilter?.[k]), { placeholder: FILTER_LABELS[k][1] }))));
 
   // Labels and channels: rows added and removed; each row's inputs are fields named as the API names them.
   const labelRows = h('div', { class: 'rows' });
@@ -172,7 +174,10 @@ export function ruleForm(rule: StoredRule | null): RuleForm {
     if (uses(k, 'field')) body.field = valueField.input.value;
     for (const [i, key] of FILTER_KEYS.entries()) {
       const v = filterFields[i]!.input.value.trim();
-      if (v) body.filter[key] = v;
+      const stored = storedFilter?.[key];
+      // A route list shown as one line is sent back as the list it was, unless it was edited.
+      if (key === 'route' && Array.isArray(stored) && v === filterText(stored)) body.filter.route = stored;
+      else if (v) body.filter[key] = v;
     }
     for (const row of labelRows.children) {
       const [key, value] = [...row.querySelectorAll('input')].map((x) => x.value.trim());
