@@ -56,7 +56,7 @@ describeBackends('analytics narrowed by the record filter on %s', (kind) => {
       expect(res.status).toBe(202);
       expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
     }
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => svc?.close());
 
   async function get<T>(path: string, query: string): Promise<T> {
@@ -210,7 +210,7 @@ describeBackends('analytics of the real Apache log narrowed by the record filter
     svc = await startTestService(kind, { EMBEDDED_SCAN_MAX_DAYS: '0' });
     const res = await svc.upload(fs.readFileSync(sharedFile(SOURCE)), { source: SOURCE });
     expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => svc?.close());
 
   const cases: Filter[] = [
