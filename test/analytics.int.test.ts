@@ -99,7 +99,7 @@ describeBackends('analytics on %s', (kind) => {
     expect(got.status_codes, label).toEqual(Object.fromEntries(Object.entries(want.codes).sort()));
     // Exact without whole hours in the range, else a HyperLogLog estimate: within three standard errors.
     if (got.unique_clients_error === 0) expect(got.unique_clients, label).toBe(want.clients);
-    else expect(Math.abs(got.unique_clients - want.clients), label).toBeLessThanOrEqual(3 * got.unique_clients_error * want.clients + 1);
+    else expect(Math.abs(got.unique_clients! - want.clients), label).toBeLessThanOrEqual(3 * got.unique_clients_error! * want.clients + 1);
     expect(got.latency_ms.count, label).toBe(want.n);
     expect(got.latency_ms.max, label).toBe(want.max);
     if (want.avg === null) expect(got.latency_ms.avg).toBeNull();

@@ -44,10 +44,10 @@ export interface Summary {
   levels: Record<string, number>;
   top_endpoints: { route: string; count: number; error_rate_pct: number }[];
   latency_ms: LatencySummary;
-  /** Distinct client addresses: never more than total_records (uniqueClients). */
-  unique_clients: number;
-  /** Relative standard error of unique_clients: 0 when counted exactly, else the sketches' (about 0.016). */
-  unique_clients_error: number;
+  /** Distinct client addresses: never more than total_records; null when not known (uniqueClients). */
+  unique_clients: number | null;
+  /** Relative standard error of unique_clients: 0 when counted exactly, else the sketches' (about 0.016); null with it. */
+  unique_clients_error: number | null;
   bytes_sent: number;
   first_timestamp: string | null;
   last_timestamp: string | null;
@@ -118,7 +118,7 @@ export async function getSummary(db: Queryable, p: SummaryParams): Promise<Summa
     top_endpoints: top.map((t) => ({ route: t.route, count: t.n, error_rate_pct: pct(t.errors, t.n) })),
     latency_ms: latencySummary(all),
     unique_clients: clients.count,
-    unique_clients_error: clients.approximate ? Math.round(HLL_STANDARD_ERROR * 10_000) / 10_000 : 0,
+    unique_clients_error: clients.count === null ? null : clients.approximate ? Math.round(HLL_STANDARD_ERROR * 10_000) / 10_000 : 0,
     bytes_sent: all?.bytes ?? 0,
     first_timestamp: bounds.first,
     last_timestamp: bounds.last,

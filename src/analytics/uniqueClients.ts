@@ -2,7 +2,7 @@ import { whereClause, type Queryable } from '../db/db.js';
 import { allPartitionChunks, chunkConditions } from '../db/partitionWalk.js';
 import { NARROW_ROLLUPS, SKETCH_TABLES } from '../db/rollupTables.js';
 import { boundedDistinct, HLL_REGISTERS, hllAdd, hllEstimate, hllMerge } from '../domain/hyperLogLog.js';
-import { answers, filterConditions, RECORDS, SOURCE_ROLLUPS } from '../query/compileFilter.js';
+import { answers, filterConditions, FULL_ROLLUPS, RECORDS, SOURCE_ROLLUPS } from '../query/compileFilter.js';
 import type { RecordFilter } from '../query/recordFilter.js';
 import { walkRange } from './facts.js';
 import { splitRange, type RangePiece } from './timeRange.js';
@@ -18,11 +18,12 @@ export const EXACT_CLIENTS_MAX_ROWS = 20_000;
 type SketchedPiece = RangePiece & { source: 'rollups_1h' | 'rollups_1d' };
 
 /**
- * Distinct client addresses in the range, and whether the count is exact. Exact wherever that is
- * cheap, from the sketches where it is not:
+ * Distinct client addresses in the range (null: not known), and whether the count is exact. Exact
+ * wherever that is cheap, from the sketches where it is not:
  * - the seconds and minutes at the edges, and any range with no whole hour, from the raw rows;
- * - any range filtered on more than the source (the sketches and lists of busiest clients are kept
- *   per source only), from the raw rows the filter matches: exact, at the cost of reading them;
+ * - a filter on q or endpoint, from the raw rows it matches (the answer reads them anyway);
+ * - a filter on status, level, route or method over whole hours: null, not known. The sketches and
+ *   lists of busiest clients are kept per source only, and the raw rows would all have to be read;
  * - whole hours and days holding at most `maxRawRows` records, from the raw rows too (when they are
  *   all still there: their count must equal the rollups');
  * - whole days whose daily list of busiest clients holds every address of the day (floor 0, not
@@ -34,10 +35,13 @@ type SketchedPiece = RangePiece & { source: 'rollups_1h' | 'rollups_1d' };
  */
 export async function uniqueClients(
   db: Queryable, p: RecordFilter, records: number | Promise<number>, maxRawRows = EXACT_CLIENTS_MAX_ROWS,
-): Promise<{ count: number; approximate: boolean }> {
+): Promise<{ count: number | null; approximate: boolean }> {
   const pieces = splitRange(p.startMs, p.endMs);
   const sketched = pieces.filter((x): x is SketchedPiece => x.source === 'rollups_1h' || x.source === 'rollups_1d');
-  if (sketched.length === 0 || !answers(SOURCE_ROLLUPS, p)) return { count: await exactClients(db, p), approximate: false };
+  if (sketched.length === 0 || !answers(FULL_ROLLUPS, p)) return { count: await exactClients(db, p), approximate: false };
+  // Narrowed by status, level, route or method over whole hours: the sketches know sources only, and
+  // counting from the raw rows would read every row of the range (no index serves a route or a method).
+  if (!answers(SOURCE_ROLLUPS, p)) return { count: null, approximate: false };
   const known = new Set<string>();
   const registers = new Uint8Array(HLL_REGISTERS);
   let sketches = 0;

@@ -67,8 +67,9 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
         summary: 'Totals, error rate, status codes, top routes and latency percentiles of a time range',
         description: 'Answered from the rollups (whole days, hours and minutes) and the raw rows at the edges of the range. '
           + 'With `compare=previous`, `previous` holds the same figures for the period of equal length just before. '
-          + 'Filtered on more than `source`, `unique_clients` is counted exactly from the raw rows that match (`unique_clients_error` 0), '
-          + 'and latency percentiles come from the minute rollups. ' + FILTERS_DOC,
+          + 'Filtered by status_code, level, route or method over whole hours, `unique_clients` is null (addresses are kept per source only); '
+          + 'filtered by q or endpoint, it is counted exactly from the raw rows that match. Latency percentiles under a filter on status_code, level '
+          + 'or method come from the minute rollups. ' + FILTERS_DOC,
         querystring: recordFilterQuery.extend({
           top: limitParam(100, 5).describe('Routes in top_endpoints, 1–100'),
           compare: z.enum(['previous']).optional().describe('`previous`: also the period of equal length before the range'),

@@ -37,8 +37,11 @@ export const summaryBody = z.object({
   levels: z.record(z.string(), z.number()).describe('Records per level (INFO, WARN, ERROR), error-log lines included: an access record is ERROR when 5xx, WARN when 4xx, else INFO; an error-log line has the level it was written with (crit, alert and emerg count as ERROR). So `levels.ERROR` ≥ `error_count`, equal with access logs only'),
   top_endpoints: z.array(z.object({ route: z.string(), count: z.number(), error_rate_pct: z.number() })),
   latency_ms: latencySchema,
-  unique_clients: z.number().describe('Distinct client addresses; never more than total_records'),
-  unique_clients_error: z.number().describe('0: counted exactly; else the relative standard error of the estimate (whole hours and days of many records come from HyperLogLog sketches)'),
+  unique_clients: z.number().nullable().describe(
+    'Distinct client addresses; never more than total_records. Null when the filter narrows by status_code, level, route or method over '
+    + 'whole hours: distinct addresses are kept per source only, and counting them would read every raw row of the range',
+  ),
+  unique_clients_error: z.number().nullable().describe('Null with unique_clients; 0: counted exactly; else the relative standard error of the estimate (whole hours and days of many records come from HyperLogLog sketches)'),
   bytes_sent: z.number(),
   first_timestamp: z.string().nullable(),
   last_timestamp: z.string().nullable(),

@@ -45,7 +45,7 @@ export function tiles(s: Summary): HTMLElement {
     const v = spec.value(s);
     const change = describeChange(spec, v, prev ? spec.value(prev) : null);
     let shown = spec.format(v);
-    if (spec.id === 'clients' && s.unique_clients_error > 0) shown = `≈ ${shown}`;
+    if (spec.id === 'clients' && (s.unique_clients_error ?? 0) > 0) shown = `≈ ${shown}`;
     return h('div', { class: 'tile', 'data-testid': `tile-${spec.id}` },
       h('div', { class: 'label' }, spec.label),
       h('div', { class: 'value', 'data-value': v === null ? '' : String(v) }, shown),
