@@ -1,7 +1,9 @@
 import type { Queryable } from '../db/db.js';
 import { partitionCoversSql } from '../db/partitions.js';
 import { upsertSql } from '../db/rollupSql.js';
-import { NARROW_ROLLUPS, narrowTables, ROLLUP_RESOLUTIONS, ROLLUP_TABLES, rollupColumns, SKETCH_TABLES, type RollupTable, type RollupTableName } from '../db/rollupTables.js';
+import {
+  NARROW_ROLLUPS, ROLLUP_TABLES, rollupColumns, rollupTableNames, SKETCH_TABLES, type RollupTable, type RollupTableName,
+} from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
@@ -436,8 +438,7 @@ export async function deleteRollupsBefore(db: Queryable, day: string): Promise<n
   const gone = (table: string): string =>
     `DELETE FROM ${table} AS t WHERE bucket < $1::date
      AND NOT ${partitionCoversSql("(t.bucket AT TIME ZONE 'UTC')::date")}`;
-  for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
-  for (const table of narrowTables()) deleted += (await db.query(gone(table), [day])).rowCount;
+  for (const table of rollupTableNames()) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);
   for (const table of ['client_tops_1d', 'client_top_floors_1d', 'rollup_dirty']) await db.query(gone(table), [day]);
   return deleted;
