@@ -1,6 +1,6 @@
 import type { Db, Queryable } from './db.js';
 import { PARTITION_LOCK, partitionCoversSql, partitionTableName } from './partitions.js';
-import { narrowTables, ROLLUP_RESOLUTIONS, SKETCH_TABLES } from './rollupTables.js';
+import { rollupTableNames, SKETCH_TABLES } from './rollupTables.js';
 
 /**
  * Retention, written once: what lies past a horizon (a day, YYYY-MM-DD) is both what retentionDue
@@ -58,8 +58,7 @@ export async function dropPartitionsBefore(db: Db, day: string): Promise<string[
 export async function deleteRollupsBefore(db: Queryable, day: string): Promise<number> {
   let deleted = 0;
   const gone = (table: string): string => `DELETE FROM ${table} AS t WHERE ${rollupPastSql('$1')}`;
-  for (const { table } of ROLLUP_RESOLUTIONS) deleted += (await db.query(gone(table), [day])).rowCount;
-  for (const table of narrowTables()) deleted += (await db.query(gone(table), [day])).rowCount;
+  for (const table of rollupTableNames()) deleted += (await db.query(gone(table), [day])).rowCount;
   for (const table of Object.values(SKETCH_TABLES)) await db.query(gone(table), [day]);
   for (const table of ['client_tops_1d', 'client_top_floors_1d', 'rollup_dirty']) await db.query(gone(table), [day]);
   return deleted;

@@ -10,15 +10,6 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** The rollup tables, finest first; each bucket is the start of its minute, hour or UTC day. */
-export const ROLLUP_RESOLUTIONS = [
-  { table: 'rollups_1m', ms: MINUTE_MS },
-  { table: 'rollups_1h', ms: HOUR_MS },
-  { table: 'rollups_1d', ms: DAY_MS },
-] as const;
-
-export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
-
 /** The client-address sketch tables, per rollup table they go with. */
 export const SKETCH_TABLES = { rollups_1h: 'client_sketches_1h', rollups_1d: 'client_sketches_1d' } as const;
 
@@ -116,7 +107,9 @@ function sum<F extends keyof RollupValues>(name: string, field: F, fromFullKey?:
 const BUCKET = key('bucket', 'timestamptz', 'bucketMs');
 const SOURCE = key('source', 'text', 'source');
 const ROUTE = key('route', 'text', 'route', true);
-const FULL_KEY = [BUCKET, SOURCE, ROUTE, key('method', 'text', 'method', true), key('status_code', 'smallint', 'statusCode', true), key('log_level', 'text', 'level')];
+const FULL_KEY = [
+  BUCKET, SOURCE, ROUTE, key('method', 'text', 'method', true), key('status_code', 'smallint', 'statusCode', true), key('log_level', 'text', 'level'),
+];
 
 const RECORDS = sum('records', 'records');
 /** What every grain ends its measures with: bytes, and the latency count, µs sum (exact: integers) and maximum. */
@@ -151,6 +144,15 @@ export const ROLLUP_TABLES = {
 
 export type RollupTableName = keyof typeof ROLLUP_TABLES;
 
+/** The rollup tables of the full key, finest first; each bucket is the start of its minute, hour or UTC day. */
+export const ROLLUP_RESOLUTIONS = [
+  { table: 'rollups_1m', ms: ROLLUP_TABLES.rollups_1m.grainMs },
+  { table: 'rollups_1h', ms: ROLLUP_TABLES.rollups_1h.grainMs },
+  { table: 'rollups_1d', ms: ROLLUP_TABLES.rollups_1d.grainMs },
+] as const;
+
+export type RollupTable = (typeof ROLLUP_RESOLUTIONS)[number]['table'];
+
 /** The values a row of `T` is written from. */
 export type RollupValuesOf<T extends RollupTableName> = Pick<
   RollupValues,
@@ -163,11 +165,7 @@ export function rollupColumns(table: RollupTableName): string[] {
   return [...t.key.map((c) => c.name), ...t.measures.map((m) => m.name), ...(t.histogram ? HISTOGRAM_COLUMNS : [])];
 }
 
-/** The tables ingest batches upsert into (one row per key). */
-export function upsertedTables(): RollupTableName[] {
-  return rollupTableNames().filter((t) => ROLLUP_TABLES[t].upsertConstraint !== null);
-}
-
+/** Every rollup table, finest grain of the full key first. */
 export function rollupTableNames(): RollupTableName[] {
   return Object.keys(ROLLUP_TABLES) as RollupTableName[];
 }

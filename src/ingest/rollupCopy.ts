@@ -12,64 +12,37 @@ export interface RollupCopy {
   data: Uint8Array;
 }
 
-/** How a value of each SQL type is written (binary COPY is typed: the encoding must be the column's). */
-const TIMESTAMPTZ = 0;
-const TEXT = 1;
-const INT16 = 2;
-const INT64 = 3;
-const FLOAT64 = 4;
-const ENCODING: Partial<Record<RollupColumnType, number>> = {
-  timestamptz: TIMESTAMPTZ, text: TEXT, smallint: INT16, bigint: INT64, 'double precision': FLOAT64,
+/** The BinaryCopyWriter method that writes a value of each SQL type (binary COPY is typed: it must be the column's). */
+const WRITER_METHOD: Partial<Record<RollupColumnType, string>> = {
+  timestamptz: 'timestamptz', text: 'text', smallint: 'int16', bigint: 'int64', 'double precision': 'float64',
 };
 
 const NO_PAIRS: readonly number[] = [];
 
+type RowWriter<V> = (w: BinaryCopyWriter, values: V, pairs: readonly number[]) => void;
+
 /**
- * Writes rows of one rollup table from the description of its columns (rollupTables.ts). Built once
- * per table: a row is a loop over precomputed encodings and value names, no closure or string made.
+ * The function that appends a row of `table` (its values, then on a table with a histogram the
+ * histogram from [bucket, count, …] pairs sorted by bucket), generated once from the description of
+ * its columns: straight-line calls, as fast as a hand-written encoder, which a loop over the columns
+ * reading values by name was not (15% slower: every rollup row of a batch goes through it). Its source
+ * comes only from the description, whose value names are checked to be plain identifiers.
  */
-class RollupRowEncoder<V> {
-  private readonly width: number;
-  private readonly encodings: Uint8Array;
-  private readonly fields: string[];
-  private readonly histogram: boolean;
-
-  constructor(table: RollupTableName) {
-    const t: RollupTableDescription = ROLLUP_TABLES[table];
-    const columns = [...t.key, ...t.measures];
-    this.width = rollupColumns(table).length;
-    this.fields = columns.map((c) => c.field);
-    this.encodings = Uint8Array.from(columns, (c) => {
-      const e = ENCODING[c.type];
-      if (e === undefined) throw new Error(`${table}.${c.name}: no COPY encoding for ${c.type}`);
-      return e;
-    });
-    this.histogram = t.histogram;
+function rowWriter<T extends RollupTableName>(table: T): RowWriter<RollupValuesOf<T>> {
+  const t: RollupTableDescription = ROLLUP_TABLES[table];
+  const lines = [`w.row(${rollupColumns(table).length});`];
+  for (const c of [...t.key, ...t.measures]) {
+    const method = WRITER_METHOD[c.type];
+    if (method === undefined || !/^[a-zA-Z]+$/.test(c.field)) throw new Error(`${table}.${c.name}: cannot encode ${c.type} from ${c.field}`);
+    lines.push(`w.${method}(v.${c.field});`);
   }
-
-  /** Appends a row: its values, then (on a table with a histogram) the histogram from [bucket, count, …] pairs sorted by bucket. */
-  write(w: BinaryCopyWriter, values: V, pairs: readonly number[] = NO_PAIRS): void {
-    const v = values as Record<string, string | number | null>;
-    w.row(this.width);
-    const { encodings, fields } = this;
-    for (let i = 0; i < encodings.length; i++) {
-      const x = v[fields[i]!]!;
-      switch (encodings[i]) {
-        case TIMESTAMPTZ: w.timestamptz(x as number); break;
-        case TEXT: w.text(x as string | null); break;
-        case INT16: w.int16(x as number | null); break;
-        case INT64: w.int64(x as number); break;
-        default: w.float64(x as number | null);
-      }
-    }
-    if (!this.histogram) return;
-    w.int32Array(pairs, 0, 2);
-    w.int32Array(pairs, 1, 2);
-  }
+  if (t.histogram) lines.push('w.int32Array(pairs, 0, 2);', 'w.int32Array(pairs, 1, 2);');
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- generated from the description above, never from input
+  return new Function('w', 'v', 'pairs', lines.join('\n')) as RowWriter<RollupValuesOf<T>>;
 }
 
-const ENCODERS = Object.fromEntries(rollupTableNames().map((t) => [t, new RollupRowEncoder(t)])) as {
-  [T in RollupTableName]: RollupRowEncoder<RollupValuesOf<T>>;
+const ROW_WRITERS = Object.fromEntries(rollupTableNames().map((t) => [t, rowWriter(t)])) as {
+  [T in RollupTableName]: RowWriter<RollupValuesOf<T>>;
 };
 
 /** The binary COPY payloads of one batch, a writer per table (and per minute path: inserted or merged). */
@@ -84,7 +57,7 @@ export class RollupCopies {
     const writers = merge ? this.merged : this.inserted;
     let w = writers.get(table);
     if (w === undefined) writers.set(table, (w = new BinaryCopyWriter(16 << 10, this.pool)));
-    ENCODERS[table].write(w, values, pairs);
+    ROW_WRITERS[table](w, values, pairs ?? NO_PAIRS);
   }
 
   finish(): RollupCopy[] {
