@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db.js';
 import { upsertSql } from '../db/rollupSql.js';
-import { NARROW_ROLLUPS, ROLLUP_TABLES, rollupColumns, SKETCH_TABLES, type RollupTable, type RollupTableName } from '../db/rollupTables.js';
+import { NARROW_ROLLUPS, ROLLUP_TABLES, rollupColumns, SKETCH_TABLES, type RollupTable, type RollupTableName, type RollupValues } from '../db/rollupTables.js';
 import { HLL_REGISTERS, hllAdd, hllMerge } from '../domain/hyperLogLog.js';
 import { bucketIndex } from '../domain/latencyHistogram.js';
 import { floorTo } from '../domain/timeBuckets.js';
@@ -63,18 +63,7 @@ export interface RollupRows {
  * What one row of a narrow rollup (per route, or per source) counts. Its histogram is a Map: the
  * row of a busy hour holds hundreds of buckets, merged from many finer rows.
  */
-interface NarrowAggregate {
-  bucketMs: number;
-  source: string;
-  route: string | null;
-  records: number;
-  requests: number;
-  errors: number;
-  clientErrors: number;
-  bytesSent: number;
-  latencyCount: number;
-  latencySumUs: number;
-  latencyMaxMs: number | null;
+interface NarrowAggregate extends Omit<RollupValues, 'method' | 'statusCode' | 'level'> {
   hist: Map<number, number>;
 }
 
