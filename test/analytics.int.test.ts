@@ -307,6 +307,36 @@ describeBackends('analytics on %s', (kind) => {
     expect(bad.body.detail).toContain('sort');
   });
 
+  it('under a filter on status, level or method, percentiles over whole hours are null (count, avg and max kept); a route, a short range or fine buckets keep them', async () => {
+    const raw = async (where: string): Promise<{ n: number; max: number | null; p95: number | null }> => (await svc.db.query<{ n: number; max: number | null; p95: number | null }>(
+      `SELECT count(latency_ms)::int AS n, max(latency_ms) AS max, percentile_disc(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95
+       FROM logs WHERE source = 'timed' AND ${where}`,
+    )).rows[0]!;
+    const all = await raw('status_code = 500');
+    expect(all.n).toBeGreaterThan(0);
+    const whole = await summary('source=timed&status_code=500');
+    expect(whole.latency_ms).toMatchObject({ count: all.n, max: all.max, p50: null, p95: null, p99: null });
+    expect(whole.latency_ms.avg).not.toBeNull();
+    // Twenty minutes inside one hour: minute rollups, which keep histograms.
+    const [from, to] = [new Date(T0 + 20 * 60_000).toISOString(), new Date(T0 + 40 * 60_000).toISOString()];
+    const short = await raw(`status_code = 500 AND timestamp >= '${from}' AND timestamp < '${to}'`);
+    within((await summary(`source=timed&status_code=500&start_date=${from}&end_date=${to}`)).latency_ms.p95, short.p95);
+    within((await summary('source=timed&route=/health')).latency_ms.p95, (await raw("route = '/health'")).p95);
+    const fine = (await svc.getJson<Traffic>(`/analytics/traffic?source=timed&level=ERROR&interval=5m&start_date=${new Date(T0).toISOString()}&end_date=${new Date(T0 + 3_600_000).toISOString()}`)).body;
+    expect(fine.series.some((p) => p.p95_ms !== null)).toBe(true);
+    const hours = `start_date=${new Date(T0).toISOString()}&end_date=${new Date(T0 + 3 * 3_600_000).toISOString()}`;
+    const hourly = (await svc.getJson<Traffic>(`/analytics/traffic?source=timed&level=ERROR&interval=1h&${hours}`)).body;
+    expect(hourly.series.some((p) => p.count > 0)).toBe(true);
+    expect(hourly.series.every((p) => p.p95_ms === null)).toBe(true);
+    const bySort = await svc.getJson<{ invalid_params: { name: string }[] }>('/analytics/endpoints?source=timed&method=GET&sort=p95');
+    expect(bySort.status).toBe(400);
+    expect(bySort.body.invalid_params[0]!.name).toBe('sort');
+    const byAvg = await svc.getJson<{ items: EndpointRow[] }>('/analytics/endpoints?source=timed&method=GET&sort=avg');
+    expect(byAvg.status).toBe(200);
+    expect(byAvg.body.items.length).toBeGreaterThan(0);
+    expect(byAvg.body.items.every((r) => r.p95_ms === null && r.avg_ms !== null)).toBe(true);
+  });
+
   it('status codes and top clients equal the raw counts', async () => {
     const codes = await svc.getJson<{ total: number; items: { status_code: number; count: number }[] }>('/analytics/status-codes');
     const want = await exact(null, null, null);

@@ -12,7 +12,6 @@ export interface ReadOptions {
   coarsestMs?: number;
 }
 
-const MINUTE_MS = 60_000;
 
 /**
  * Columns of the `facts` relation: a rollup row, or one raw row shaped like one. `t` is the start of
@@ -90,6 +89,14 @@ function narrowGrainFor(f: RecordFilter, grain: NarrowGrain): NarrowGrain | null
   return answers(ROUTE_ROLLUPS, f) ? 'route' : null;
 }
 
+/**
+ * Whether the latency percentiles of the filter's range are known: the per-route and per-source
+ * rollups keep histograms at every grain, the full-key ones only per minute (narrowFactsQuery).
+ */
+export function percentilesKept(f: RecordFilter, opts: ReadOptions = {}): boolean {
+  return answers(ROUTE_ROLLUPS, f) || piecesOf(f, opts.coarsestMs).every((p) => p.source === 'logs' || p.source === 'rollups_1m');
+}
+
 export interface NarrowReadOptions extends ReadOptions {
   /** False: the caller reads no latency, so coarse pieces may come with empty histograms. Default true. */
   latency?: boolean;
@@ -102,21 +109,19 @@ export interface NarrowReadOptions extends ReadOptions {
  * NARROW_COLUMNS. A route filter reads the per-route grain whatever `grain` says.
  *
  * A filter on status code, level or method (which the narrow grains do not keep) reads the full-key
- * rollups instead, exactly. Their hours and days keep no latency histogram, so with `latency` the
- * whole range is read from the minute rollups (and the raw rows at its edges): one row per minute
- * and key, read whatever the filter matches (no index on those keys), where raw rows would cost a
- * scan of every matching record (all of them, for method=GET). The price is a scan of the minute
- * rollups of the range (2026-12-06, bench at 103k rows on a busy shared machine: traffic?level=ERROR
- * 106 ms against 13 ms for SQL over the partial level index; endpoints?method=GET 160 ms against
- * 340 ms). Callers that read no latency (`latency: false`) read the coarsest rollups instead.
+ * rollups instead, exactly, at the same grain. Their hours and days keep no latency histogram (only
+ * the latency count, sum and maximum), so the groups that hold such pieces come back without one
+ * (totalsBy: `hist` null) and their percentiles are not known. Reading the whole range from the
+ * minute rollups instead cost a scan of every minute and key of it (2026-12-06, bench at 10.5M rows:
+ * endpoints?method=GET 3.6 s, traffic?level=ERROR 515 ms, against 43 and 31 ms unfiltered).
  */
 export function narrowFactsQuery(f: RecordFilter, grain: NarrowGrain, params: unknown[], opts: NarrowReadOptions = {}): FactsQuery {
   const g = narrowGrainFor(f, grain);
   const latency = opts.latency ?? true;
   if (g === null) {
-    const pieces = piecesOf(f, latency ? MINUTE_MS : opts.coarsestMs);
+    const pieces = piecesOf(f, opts.coarsestMs);
     const parts = pieces.map((p) => {
-      const hist = latency || p.source === 'logs' || p.source === 'rollups_1m' ? 'kept' : 'empty';
+      const hist = latency && (p.source === 'logs' || p.source === 'rollups_1m') ? 'kept' : 'empty';
       return `SELECT ${WIDE_AS_NARROW} FROM (${widePiece(p, f, params, hist)}) AS w`;
     });
     return { sql: parts.join('\nUNION ALL\n'), sourceOfTruth: sourceOfTruth(pieces) };
@@ -143,7 +148,11 @@ export interface GroupTotals {
   latencyCount: number;
   latencySumUs: number;
   latencyMaxMs: number | null;
-  hist: BucketCounts;
+  /**
+   * The merged latency histogram; null when part of the group was read from rollups that keep none
+   * (full-key hours and days, under a filter on status, level or method): its percentiles are not known.
+   */
+  hist: BucketCounts | null;
 }
 
 interface GroupRow {
@@ -207,9 +216,13 @@ export async function totalsBy(
   for (const r of res.rows) {
     const hist: BucketCounts = new Map();
     addHistogramPairsText(hist, r.h);
+    // Every row's histogram counts its latencies: fewer in the merge means some rows had none.
+    let counted = 0;
+    for (const c of hist.values()) counted += c;
     groups.set(r.g, {
       records: r.records, requests: r.requests, errors: r.errors, clientErrors: r.client_errors, bytes: r.bytes_sent,
-      latencyCount: r.latency_count, latencySumUs: r.latency_sum_us, latencyMaxMs: r.latency_max_ms, hist,
+      latencyCount: r.latency_count, latencySumUs: r.latency_sum_us, latencyMaxMs: r.latency_max_ms,
+      hist: counted === Number(r.latency_count) ? hist : null,
     });
   }
   return { groups, sourceOfTruth: facts.sourceOfTruth };

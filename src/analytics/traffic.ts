@@ -95,7 +95,7 @@ export async function getTraffic(db: Queryable, p: TrafficParams): Promise<Traff
   const series: TrafficPoint[] = [];
   for (let b = first; b < endMs; b += stepMs) {
     const t = totals.groups.get(String(b));
-    const [p95, p99] = t ? boundedQuantiles(t.hist, [0.95, 0.99], t.latencyMaxMs) : [null, null];
+    const [p95, p99] = t ? boundedQuantiles(t.hist ?? new Map<number, number>(), [0.95, 0.99], t.latencyMaxMs) : [null, null];
     const point: TrafficPoint = {
       bucket: new Date(b).toISOString(),
       count: t?.records ?? 0,

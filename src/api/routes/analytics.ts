@@ -6,6 +6,7 @@ import { countsFromRawRows, getTopClients } from '../../analytics/clients.js';
 import { getSources } from '../../analytics/sources.js';
 import { emptyRangeHint } from '../../analytics/emptyRangeHint.js';
 import { ENDPOINT_SORTS, getEndpoints, getStatusCodes } from '../../analytics/endpoints.js';
+import { percentilesKept } from '../../analytics/facts.js';
 import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analytics/traffic.js';
 import { requestOwner } from '../auth.js';
 import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
@@ -68,8 +69,8 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
         description: 'Answered from the rollups (whole days, hours and minutes) and the raw rows at the edges of the range. '
           + 'With `compare=previous`, `previous` holds the same figures for the period of equal length just before. '
           + 'Filtered by status_code, level, route or method over whole hours, `unique_clients` is null (addresses are kept per source only); '
-          + 'filtered by q or endpoint, it is counted exactly from the raw rows that match. Latency percentiles under a filter on status_code, level '
-          + 'or method come from the minute rollups. ' + FILTERS_DOC,
+          + 'filtered by q or endpoint, it is counted exactly from the raw rows that match. Under a filter on status_code, level or method over '
+          + 'whole hours the latency percentiles are null (histograms are kept per route and per source; count, avg and max remain). ' + FILTERS_DOC,
         querystring: recordFilterQuery.extend({
           top: limitParam(100, 5).describe('Routes in top_endpoints, 1–100'),
           compare: z.enum(['previous']).optional().describe('`previous`: also the period of equal length before the range'),
@@ -146,6 +147,10 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
     }, async (req) => {
       const parsed = await recordFilterFrom(deps.db, req.query);
       const { filter } = parsed;
+      if ((req.query.sort === 'p95' || req.query.sort === 'p99') && !percentilesKept(filter)) {
+        throw AppError.badParam('sort', `${req.query.sort} is not known under a filter on status_code, level or method over whole hours `
+          + '(latency histograms are kept per route and per source): sort by count, error_rate or avg, or narrow by route or source only');
+      }
       return answerWith(deps, shared, req, parsed, async () => {
         const endpoints = await getEndpoints(deps.db, { ...filter, sort: req.query.sort, limit: req.query.limit, minCount: req.query.min_count });
         return withHint(deps.db, filter, endpoints, (e) => e.items.length === 0);
