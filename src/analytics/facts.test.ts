@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RecordFilter } from '../query/recordFilter.js';
-import { factsQuery, narrowFactsQuery } from './facts.js';
+import { factsQuery, narrowFactsQuery, percentilesKept } from './facts.js';
 
 const DAY = 86_400_000;
 /** Two whole UTC days: every piece a daily rollup when the filter lets it be. */
@@ -29,11 +29,16 @@ describe('which tables a filtered question reads', () => {
     expect(tables(narrowFactsQuery({ ...days, routes: ['/a', '/b'] }, 'source', []).sql)).toEqual(['route_rollups_1d']);
   });
 
-  it('status, level or method with latency: the minute rollups, whose histograms the hour and day ones of that key lack', () => {
-    expect(tables(narrowFactsQuery({ ...days, levels: ['WARN'] }, 'source', []).sql)).toEqual(['rollups_1m']);
-    // Without latency, the coarsest full-key rollups, with empty histograms.
-    const counts = narrowFactsQuery({ ...days, methods: ['GET'] }, 'route', [], { latency: false });
-    expect(tables(counts.sql)).toEqual(['rollups_1d']);
-    expect(counts.sql).toMatch(/'\{\}'::integer\[\] AS latency_buckets/);
+  it('status, level or method: the coarsest full-key rollups, with empty histograms where they keep none (percentiles not known)', () => {
+    const whole = narrowFactsQuery({ ...days, levels: ['WARN'] }, 'source', []);
+    expect(tables(whole.sql)).toEqual(['rollups_1d']);
+    expect(whole.sql).toMatch(/'\{\}'::integer\[\] AS latency_buckets/);
+    expect(percentilesKept({ ...days, levels: ['WARN'] })).toBe(false);
+    // Minutes keep histograms: a range without whole hours keeps its percentiles.
+    const minutes: RecordFilter = { startMs: days.startMs! + 60_000, endMs: days.startMs! + 30 * 60_000, methods: ['GET'] };
+    expect(tables(narrowFactsQuery(minutes, 'route', []).sql)).toEqual(['rollups_1m']);
+    expect(percentilesKept(minutes)).toBe(true);
+    // A route or source filter reads the narrow rollups, which keep histograms at every grain.
+    expect(percentilesKept({ ...days, routes: ['/a'], sources: ['s'] })).toBe(true);
   });
 });
