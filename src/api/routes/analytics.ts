@@ -134,7 +134,7 @@ export function analyticsRoutes(deps: AnalyticsDeps): FastifyPluginAsync {
         summary: 'Routes with their traffic, error rate and latency percentiles',
         description: '`sort=p95` with a `min_count` is the high-latency endpoints view. ' + FILTERS_DOC,
         querystring: recordFilterQuery.extend({
-          sort: z.enum(ENDPOINT_SORTS).default('count').describe('Order: most requests, highest error rate, or slowest by p95, p99 or average'),
+          sort: z.enum(ENDPOINT_SORTS).default('count').describe('Order: most requests, highest error rate, or slowest by p95, p99 or average; p95 and p99 are refused (400) under a filter on status_code, level or method over whole hours, where percentiles are not kept'),
           limit: limitParam(1000, 50).describe('Routes, 1–1000'),
           min_count: z.coerce.number().int('must be an integer').min(1, 'must be at least 1').default(1)
             .describe('Leave out routes with fewer requests'),

@@ -22,7 +22,7 @@ const latencySchema = z.object({
   avg: z.number().nullable(),
   max: z.number().nullable(),
   relative_error: z.number().describe('Percentiles are within this relative error of the exact value, and never above max'),
-});
+}).describe('Percentiles are null when there is no latency, and under a filter on status_code, level or method over whole hours (histograms are kept per route and per source); count, avg and max remain');
 
 export const summaryBody = z.object({
   start_date: z.string().nullable(),
@@ -58,7 +58,7 @@ export const trafficBody = z.object({
     count: z.number(),
     errors: z.number().describe('5xx'),
     client_errors: z.number().describe('4xx'),
-    p95_ms: z.number().nullable(),
+    p95_ms: z.number().nullable().describe('Null where the bucket has no latency, or under a filter on status_code, level or method with buckets of whole hours (no histogram kept)'),
     p99_ms: z.number().nullable().describe('From the same latency histogram as p95_ms'),
     groups: z.record(z.string(), z.number()).optional(),
   })),
