@@ -1,3 +1,5 @@
+import { namesLatest, type DateAnchors } from '../query/filterParams.js';
+import type { RecordFilter } from '../query/recordFilter.js';
 import { AppError } from './errors.js';
 
 const DAY_MS = 86_400_000;
@@ -24,4 +26,21 @@ export function checkEmbeddedScanRange(opts: {
   if (opts.startMs === null) throw AppError.badParam('start_date', `${bound} and needs start_date (the range runs to end_date, else to now): ${advice}`);
   const span = (opts.endMs ?? opts.now ?? Date.now()) - opts.startMs;
   if (span > opts.maxDays * DAY_MS) throw AppError.badParam('start_date', `${bound}; this range is ${days(span)}: ${advice}`);
+}
+
+/**
+ * Where a scan of raw rows ends, for the embedded database's bound on it: `end_date`, else, when
+ * `start_date` counts from `latest`, just after the newest record (no row lies beyond it, so
+ * `start_date=latest-24h` over last year's log is a day's scan, not a year's), else open (to now).
+ */
+export function scanEndMs(filter: RecordFilter, startGiven: string | undefined, anchors: DateAnchors): number | null {
+  if (filter.endMs !== null) return filter.endMs;
+  return namesLatest(startGiven) && typeof anchors.latestMs === 'number' ? anchors.latestMs + 1 : null;
+}
+
+/** checkEmbeddedScanRange for a scan of the raw rows of a record filter's range (GET /logs with q or endpoint, analytics from raw rows). */
+export function checkRecordScan(
+  bound: { singleBackend: boolean; maxDays: number }, what: string, filter: RecordFilter, anchors: DateAnchors, startGiven: string | undefined,
+): void {
+  checkEmbeddedScanRange({ ...bound, what, startMs: filter.startMs, endMs: scanEndMs(filter, startGiven, anchors) });
 }

@@ -43,16 +43,6 @@ export async function recordFilterFrom(db: Queryable, q: FilterParams): Promise<
 }
 
 /**
- * Where a scan of raw rows ends, for the embedded database's bound on it: `end_date`, else, when
- * `start_date` counts from `latest`, just after the newest record (no row lies beyond it, so
- * `start_date=latest-24h` over last year's log is a day's scan, not a year's), else open (to now).
- */
-export function scanEndMs(endIso: string | undefined, startGiven: string | undefined, anchors: DateAnchors): number | null {
-  if (endIso !== undefined) return Date.parse(endIso);
-  return namesLatest(startGiven) && typeof anchors.latestMs === 'number' ? anchors.latestMs + 1 : null;
-}
-
-/**
  * What relative dates count from: the clock, and the newest record (of `sources`, all when null) only
  * when a value names `latest`, so that other requests cost no query.
  */

@@ -9,13 +9,13 @@ import { ENDPOINT_SORTS, getEndpoints, getStatusCodes } from '../../analytics/en
 import { percentilesKept } from '../../analytics/facts.js';
 import { getTraffic, TooManyPointsError, TRAFFIC_INTERVALS } from '../../analytics/traffic.js';
 import { requestOwner } from '../auth.js';
-import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
+import { checkRecordScan } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
 import { answers, FULL_ROLLUPS } from '../../query/compileFilter.js';
 import type { DateAnchors } from '../../query/filterParams.js';
 import type { RecordFilter } from '../../query/recordFilter.js';
-import { limitParam, problemSchema, recordFilterFrom, recordFilterQuery, scanEndMs } from '../schemas.js';
+import { limitParam, problemSchema, recordFilterFrom, recordFilterQuery } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import {
   clientsBody, endpointsBody, extentAnswer, FILTERS_DOC, sourcesAnswer, statusCodesBody, summaryAnswer, trafficBody,
@@ -30,16 +30,9 @@ async function withHint<T extends object>(db: ServerDeps['db'], filter: RecordFi
 
 type AnalyticsDeps = ServerDeps & { rawQueries: QuerySlots };
 
-/**
- * Bounds a scan of the raw rows of the filter's range on the embedded database, as GET /logs bounds a
- * search with q or endpoint (the range runs to end_date, else to the newest record when start_date
- * counts from `latest`, else to now).
- */
+/** Bounds a scan of the raw rows of the filter's range on the embedded database, as GET /logs bounds a search with q or endpoint. */
 function checkRawScan(deps: AnalyticsDeps, what: string, filter: RecordFilter, anchors: DateAnchors, startGiven: string | undefined): void {
-  checkEmbeddedScanRange({
-    singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays, what,
-    startMs: filter.startMs, endMs: filter.endMs ?? scanEndMs(undefined, startGiven, anchors),
-  });
+  checkRecordScan({ singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays }, what, filter, anchors, startGiven);
 }
 
 /**

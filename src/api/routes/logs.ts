@@ -5,10 +5,10 @@ import { emptyRangeHint } from '../../analytics/emptyRangeHint.js';
 import { FilterError } from '../../query/filterParams.js';
 import { decodeCursor, searchLogs } from '../../search/searchLogs.js';
 import { requestOwner } from '../auth.js';
-import { checkEmbeddedScanRange } from '../embeddedScanRange.js';
+import { checkRecordScan } from '../embeddedScanRange.js';
 import { AppError } from '../errors.js';
 import type { QuerySlots } from '../querySlots.js';
-import { emptyHint, limitParam, problemSchema, recordFilterFrom, recordFilterQuery, scanEndMs } from '../schemas.js';
+import { emptyHint, limitParam, problemSchema, recordFilterFrom, recordFilterQuery } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -71,10 +71,9 @@ export function logRoutes(deps: ServerDeps & { rawQueries: QuerySlots }): Fastif
       const { filter, anchors } = await recordFilterFrom(deps.db, req.query);
       const range = { startMs: filter.startMs, endMs: filter.endMs };
       if (filter.q !== undefined || filter.endpoint !== undefined) {
-        checkEmbeddedScanRange({
-          singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays, what: 'a search with q or endpoint',
-          startMs: range.startMs, endMs: filter.endMs ?? scanEndMs(undefined, req.query.start_date, anchors),
-        });
+        checkRecordScan(
+          { singleBackend: deps.db.singleBackend, maxDays: deps.config.embeddedScanMaxDays }, 'a search with q or endpoint', filter, anchors, req.query.start_date,
+        );
       }
       let cursor;
       try {
