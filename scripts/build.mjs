@@ -44,6 +44,8 @@ export function dashboardStale(dir = root) {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  // Replaced, not merged: a migration renamed in src must not stay behind in dist under its old name.
+  fs.rmSync(path.join(root, 'dist/src/db/migrations'), { recursive: true, force: true });
   fs.cpSync(path.join(root, 'src/db/migrations'), path.join(root, 'dist/src/db/migrations'), { recursive: true });
   if (dashboardStale()) {
     run(bin('vite'), ['build', '--logLevel', 'warn']);

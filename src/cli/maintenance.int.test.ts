@@ -48,4 +48,16 @@ describeBackends('maintenance on %s', (kind) => {
     const again = await svc.upload(logSpanning(Date.UTC(2020, 0, 1), 3000, 1), { source: 'old', force: 'true' });
     expect(await svc.waitForJob(again.body.job_id)).toMatchObject({ status: 'succeeded', lines_ingested: 3000 });
   }, 240_000);
+
+  it('vacuums and analyses the tables itself where the database runs no autovacuum (PGlite; PostgreSQL with it off)', async () => {
+    // The uploads above were compacted into hour and day rollups, deleting the parts merged.
+    const vacuumed = async (): Promise<string[]> => (await svc.db.query<{ name: string }>(
+      `SELECT relname::text AS name FROM pg_stat_user_tables WHERE relname IN ('rollups_1h', 'rollups_1d') AND last_vacuum IS NOT NULL ORDER BY 1`,
+    )).rows.map((r) => r.name);
+    if (svc.db.autovacuum) {
+      expect(await vacuumed()).toEqual([]); // PostgreSQL's own autovacuum does it (last_autovacuum)
+      return;
+    }
+    await expect.poll(vacuumed, { timeout: 90_000, interval: 500 }).toEqual(['rollups_1d', 'rollups_1h']);
+  }, 120_000);
 });

@@ -24,7 +24,7 @@ const ORPHAN_SPOOL_AGE_MS = 6 * 3_600_000;
  * Background upkeep on two timers, each one run at a time: merging the rollup parts that ingest
  * batches appended (every tick, so charts read merged rows soon after an upload), and the slower
  * work: substring-search indexes for partitions that went quiet (a build can take a minute per
- * partition, and must not hold back compaction), on PGlite autovacuum's work, and every few minutes retention (drop whole
+ * partition, and must not hold back compaction), where the database runs no autovacuum (PGlite) its work, and every few minutes retention (drop whole
  * partitions, delete old rollups) and orphaned spool files. stop() ends the runs in progress
  * between two statements and waits for them, so the database is not closed under them.
  */
@@ -50,10 +50,11 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     if (signal.aborted) return;
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs, undefined, signal);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
-    // PGlite has no autovacuum; its stand-in holds the one backend, so it waits for idle time like the index builds.
-    if (!db.autovacuum && !signal.aborted && !(await ingestPending(db))) {
+    // No autovacuum (PGlite; a PostgreSQL run with it off): its stand-in. On one backend it holds the
+    // backend, so it waits for idle time like the index builds.
+    if (!db.autovacuum && !signal.aborted && !(db.singleBackend && await ingestPending(db))) {
       const tables = await vacuumDueTables(db, undefined, signal);
-      if (tables.length) logger.info({ tables }, 'vacuumed or analysed tables (PGlite has no autovacuum)');
+      if (tables.length) logger.info({ tables }, 'vacuumed or analysed tables (the database runs no autovacuum)');
     }
   });
   return {

@@ -35,7 +35,11 @@ export interface Db extends Queryable {
    * sessions working side by side, each statement cancelled past statement_timeout.
    */
   readonly singleBackend: boolean;
-  /** The engine vacuums and analyses tables itself (PostgreSQL); PGlite has no autovacuum (vacuum.ts stands in). */
+  /**
+   * The engine vacuums and analyses tables itself: PostgreSQL with its `autovacuum` (and the
+   * `track_counts` it needs) on, as read when the handle opened. PGlite has none; nor has a server
+   * run with autovacuum off. vacuum.ts stands in for it there.
+   */
   readonly autovacuum: boolean;
   /**
    * No other process can open this database (PGlite's data directory is locked): whatever another

@@ -13,9 +13,13 @@ const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '
 /** Arbitrary constant: the advisory lock every migrator takes so that only one applies a migration. */
 const MIGRATION_LOCK_KEY = 7_402_001;
 
-/** Reads migrations/NNNN_name.sql in version order. */
+/**
+ * Reads migrations/NNNN_name.sql in version order. Two files of one version (a renamed migration left
+ * behind in a build, two branches that took the same number) are refused: which one ran would be
+ * decided by their names' order, and the schema would silently lack the other.
+ */
 export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
-  return fs
+  const migrations = fs
     .readdirSync(dir)
     .filter((f) => /^\d{4}_[\w-]+\.sql$/.test(f))
     .sort()
@@ -24,6 +28,13 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
       name: file.slice(5, -4),
       sql: fs.readFileSync(path.join(dir, file), 'utf8'),
     }));
+  for (const [i, m] of migrations.entries()) {
+    const before = migrations[i - 1];
+    if (before?.version === m.version) {
+      throw new Error(`${dir}: migrations ${before.name} and ${m.name} have the same version ${m.version}; rename one, or rebuild if one is a stale copy`);
+    }
+  }
+  return migrations;
 }
 
 /**

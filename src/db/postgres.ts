@@ -74,11 +74,23 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool drops it.
   pool.on('error', () => undefined);
+  // The first query checks the connection too. autovacuum can be turned off server-wide (some CI and
+  // bulk-load setups do); then nothing reclaims what rollup compaction deletes unless we do (vacuum.ts).
+  let autovacuum: boolean;
+  try {
+    const res = await pool.query<{ on: boolean }>(
+      "SELECT current_setting('autovacuum') = 'on' AND current_setting('track_counts') = 'on' AS on",
+    );
+    autovacuum = res.rows[0]!.on;
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw err;
+  }
   const listener = new NotificationListener(opts.connectionString);
   const db: Db = {
     engine: 'postgres',
     singleBackend: false,
-    autovacuum: true,
+    autovacuum,
     soleProcess: false,
     ...wrapClient(pool),
     async copyFrom(table, columns, data, format) {
@@ -120,7 +132,6 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
       await pool.end();
     },
   };
-  await db.query('SELECT 1');
   return db;
 }
 

@@ -71,6 +71,21 @@ describeBackends('rollup table descriptions match the migrated schema on %s', (k
     }
   });
 
+  it('the level and status indexes of the full-key hour and day rollups hold every column a fact reads (an index-only scan)', async () => {
+    for (const table of ['rollups_1h', 'rollups_1d'] as const) {
+      for (const index of [`${table}_problem_level_idx`, `${table}_error_status_idx`]) {
+        const res = await db.query<{ name: string }>(
+          `SELECT a.attname::text AS name FROM pg_index AS i
+           JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+           WHERE i.indexrelid = $1::regclass ORDER BY 1`,
+          [index],
+        );
+        const t = ROLLUP_TABLES[table];
+        expect(res.rows.map((r) => r.name), index).toEqual([...t.key, ...t.measures].map((c) => c.name).sort());
+      }
+    }
+  });
+
   it('every table with buckets or named for rollups is described (a new rollup table needs its description)', () => {
     const rollupLike = new Set(columns.filter((c) => c.column_name === 'bucket' || c.table_name.includes('rollup')).map((c) => c.table_name));
     const undescribed = [...rollupLike].filter((t) => !(t in ROLLUP_TABLES) && !OTHER_BUCKETED_TABLES.includes(t));

@@ -16,12 +16,13 @@ export interface TableUpkeep {
 
 /**
  * Does autovacuum's work where there is no autovacuum: PGlite runs PostgreSQL as one standalone
- * backend, so nothing else reclaims the rows that rollup compaction deletes (132,000 dead day rows
- * after one 10.5M-line upload), keeps the visibility maps that index-only scans need, or gathers the
- * planner's statistics (never, on the embedded default; plans on un-analysed rollups made alert
- * ticks ~30% slower on PostgreSQL before autovacuum came by). Picks the tables that autovacuum's
- * defaults would, the furthest past them first, at most `maxTables`, and runs each in turn. The
- * caller runs it when the backend is otherwise idle: each statement holds the one backend.
+ * backend, and a PostgreSQL server may run with autovacuum off, so nothing else reclaims the rows
+ * that rollup compaction deletes (132,000 dead day rows after one 10.5M-line upload; on 2026-12-06 a
+ * month of hour rollups read 395,000 index entries for 170,000 live rows), keeps the visibility maps
+ * that index-only scans need, or gathers the planner's statistics (plans on un-analysed rollups made
+ * alert ticks ~30% slower on PostgreSQL before autovacuum came by). Picks the tables that
+ * autovacuum's defaults would, the furthest past them first, at most `maxTables`, and runs each in
+ * turn. On one backend the caller runs it when that backend is otherwise idle: each statement holds it.
  */
 export async function vacuumDueTables(db: Db, maxTables = 4, signal?: AbortSignal): Promise<TableUpkeep[]> {
   const past = (t: { base: number; scale: number }, n: string): string => `s.${n} > ${t.base} + ${t.scale} * greatest(c.reltuples, 0)`;
@@ -41,8 +42,9 @@ export async function vacuumDueTables(db: Db, maxTables = 4, signal?: AbortSigna
   for (const t of due.rows) {
     if (signal?.aborted) break; // shutdown: the rest stay due for the next run
     const table = `${quoteIdent(t.schema)}.${quoteIdent(t.name)}`;
-    // VACUUM refuses to run inside a transaction block: a statement of its own, outside one.
-    await db.exec(t.vacuum ? `VACUUM (ANALYZE) ${table}` : `ANALYZE ${table}`);
+    // VACUUM refuses to run inside a transaction block: a statement of its own, outside one, and with
+    // no time limit (a large partition takes longer than a query may on PostgreSQL).
+    await db.session((session) => session.exec(t.vacuum ? `VACUUM (ANALYZE) ${table}` : `ANALYZE ${table}`), { unbounded: true });
     done.push({ table: `${t.schema}.${t.name}`, vacuum: t.vacuum });
   }
   return done;

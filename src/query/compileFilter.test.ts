@@ -35,9 +35,18 @@ describe('filterConditions', () => {
   it('bounds time on the target\'s column and passes every value as a parameter', () => {
     expect(compile(f, FULL_ROLLUPS, ['x'])).toEqual({
       sql: "bucket >= $2::timestamptz AND source = ANY($3::text[]) AND log_level = ANY($4::text[]) AND log_level <> 'INFO' AND "
-        + '(status_code BETWEEN $5::int AND $6::int OR status_code = ANY($7::int[])) AND route = ANY($8::text[]) AND method = ANY($9::text[])',
+        + '(status_code BETWEEN $5::int AND $6::int OR status_code = ANY($7::int[])) AND status_code >= 400 '
+        + 'AND route = ANY($8::text[]) AND method = ANY($9::text[])',
       params: ['x', '2026-10-01T00:00:00.000Z', ['web-1'], ['WARN', 'ERROR'], 400, 403, [500], ['/r'], ['GET']],
     });
+  });
+
+  it('adds the partial indexes\' literals only where every level or code asked lies within them', () => {
+    const sql = (q: Record<string, string>): string => compile(recordFilterOf(q), FULL_ROLLUPS, [], { range: false }).sql;
+    expect(sql({ status_code: '5xx', level: 'ERROR' })).toBe(
+      "log_level = ANY($1::text[]) AND log_level <> 'INFO' AND status_code BETWEEN $2::int AND $3::int AND status_code >= 400");
+    expect(sql({ status_code: '200,5xx', level: 'INFO,ERROR' })).toBe(
+      'log_level = ANY($1::text[]) AND (status_code BETWEEN $2::int AND $3::int OR status_code = ANY($4::int[]))');
   });
 
   it('compiles a range, some fields and an alias when asked', () => {

@@ -81,6 +81,8 @@ export function filterConditions(f: RecordFilter, target: FilterTarget, params: 
       .map((r) => `${col('status_code')} BETWEEN ${p(r.from, '::int')} AND ${p(r.to, '::int')}`);
     if (exact.length) terms.push(`${col('status_code')} = ANY(${p(exact, '::int[]')})`);
     where.push(terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`);
+    // Implied too where every code asked is an error: the partial status indexes' literal.
+    if (f.status.every((t) => t.from >= 400)) where.push(`${col('status_code')} >= 400`);
   }
   if (f.routes && wanted('route')) where.push(`${col('route')} = ANY(${p(f.routes, '::text[]')})`);
   if (f.methods && wanted('method')) where.push(`${col('method')} = ANY(${p(f.methods, '::text[]')})`);
