@@ -129,7 +129,9 @@ const NARROW_MEASURES = [
 
 /**
  * Every rollup table. Hours and days of the full key keep no histogram: percentiles over them come
- * from the per-route and per-source grains, which have a fraction of the rows.
+ * from the per-route and per-source grains, which have a fraction of the rows. Their WARN/ERROR and
+ * 4xx/5xx rows are also in partial indexes that hold every column (migration 0016), for level and
+ * status filters: a new column of theirs goes into those indexes' INCLUDE too (a test checks).
  */
 export const ROLLUP_TABLES = {
   rollups_1m: { grainMs: MINUTE_MS, key: FULL_KEY, measures: FULL_MEASURES, histogram: true, upsertConstraint: 'rollups_1m_key' },
