@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { at, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
+import { at, line, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
 import { evaluateLive, evaluateSpan } from './evaluator.js';
@@ -131,6 +131,33 @@ describeBackends('alert evaluation on %s', (kind) => {
     expect(await live(70)).toMatchObject({ newEpisodes: 0 });
     expect(await history(id)).toMatchObject([{ state: 'resolved', window_end: at(64), resolved_at: at(66) }]);
     expect((await svc.getJson<{ items: Entry[] }>('/alerts/active')).body.items.map((e) => e.rule_id)).not.toContain(id);
+  });
+
+  it('a count rule without `for` fires on the window still filling, at the tick it breaches; then goes on after that window', async () => {
+    // 'quiet' has a 500 a minute; a burst of 55 more arrives in the current minute, 01:20, as live lines would.
+    const burst = Array.from({ length: 55 }, (_, i) => line(T0 + 80 * MIN + i * 500, 500, '/api/live')).join('\n');
+    const res = await svc.upload(`${burst}\n`, { source: 'quiet', format: 'nginx_combined_timed' });
+    expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
+    // The rule comes after the upload's own evaluation, so only live evaluation judges it.
+    for (let i = 0; i < 100; i++) {
+      const job = (await svc.getJson<{ alert_evaluation: { status: string } | null }>(`/ingest/jobs/${res.body.job_id}`)).body;
+      if (job.alert_evaluation?.status === 'done') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const id = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, name: 'early', filter: { status_code: '500', source: 'quiet' } } }))
+      .json<{ id: number }>().id;
+    const live = async (nowMs: number) => whenFree(() => evaluateLive(svc.db, nowMs, OPTS));
+    await live(T0 + 79 * MIN + 5_000);
+    expect(await history(id)).toEqual([]);
+    // 01:20:30, the minute not over: the window ending 01:21 holds 5 + 55 500s already. It fires now.
+    expect(await live(T0 + 80 * MIN + 30_000)).toMatchObject({ newEpisodes: 1 });
+    expect(await history(id)).toMatchObject([{ state: 'firing', window_start: at(76), window_end: at(81), value: 60 }]);
+    const states = (await svc.getJson<{ items: { rule_id: number; state: string }[] }>('/alerts/states')).body.items;
+    expect(states.find((st) => st.rule_id === id)?.state).toBe('firing');
+    // The same minute again, and the next ones: the same episode, once; it resolves when the burst leaves the window.
+    expect(await live(T0 + 80 * MIN + 50_000)).toMatchObject({ newEpisodes: 0 });
+    expect(await live(T0 + 90 * MIN + 5_000)).toMatchObject({ newEpisodes: 0 });
+    expect(await history(id)).toMatchObject([{ state: 'resolved', window_start: at(76), resolved_at: at(86) }]);
   });
 
   it('pages history with a cursor and names a bad parameter', async () => {

@@ -146,19 +146,48 @@ async function withRules<T>(
   });
 }
 
-/** Live evaluation up to the window ending at the minute of `nowMs`. */
+/**
+ * Whether more records can only make the rule's value breach more: a count above a threshold. Such a
+ * rule is also judged on the window still filling (ending at the end of the current minute), so it
+ * fires within one tick of the threshold being crossed instead of when the minute is over: that
+ * window, complete, will count at least as many. Other rules (a ratio, a latency, an absence, an
+ * anomaly, any rule with `for`) can change either way and are judged on complete windows only.
+ */
+function risesWithRecords(rule: StoredRule): boolean {
+  // With `for`, the breach must last in event time: a window that ends in the future cannot say so.
+  return rule.kind === 'count' && (rule.operator === '>' || rule.operator === '>=') && effectiveSettings(rule).forMs === 0;
+}
+
+/**
+ * Live evaluation up to the window ending at the minute of `nowMs`, and, for a rule whose value only
+ * rises with records, a look at the window still filling: if it breaches now, the episode is recorded
+ * (and notified) now, and evaluation goes on after that window. If not, the stored state stays at the
+ * last complete window, and the next tick looks again.
+ */
 export async function evaluateLive(db: Db, nowMs: number, opts: EvaluationOptions): Promise<EvaluationResult | null> {
   const targetMs = floorTo(nowMs, STEP_MS);
   // A tick that finds another process evaluating is skipped: the next one catches up.
   return withRules(db, { onlyForward: false, waitForLock: false, signal: opts.signal }, {
     async read(q, rule, from) {
       const firstEndMs = Math.max(from ? from.evaluatedToMs + STEP_MS : targetMs, targetMs - MAX_CATCH_UP_MS);
-      return firstEndMs > targetMs ? null : ruleSteps(q, rule, firstEndMs, targetMs);
+      const lastEndMs = risesWithRecords(rule) ? targetMs + STEP_MS : targetMs;
+      return firstEndMs > lastEndMs ? null : ruleSteps(q, rule, firstEndMs, lastEndMs);
     },
     async write(tx, rule, from, steps) {
-      const { episodes, state } = episodesOf(steps, conditionOf(rule), from?.machine ?? INITIAL_STATE);
+      const condition = conditionOf(rule);
+      const complete = steps.filter((step) => step.windowEndMs <= targetMs);
+      const { episodes, state } = episodesOf(complete, condition, from?.machine ?? INITIAL_STATE);
+      const filling = steps.find((step) => step.windowEndMs > targetMs);
+      if (filling && state.state !== 'firing') {
+        const early = episodesOf([filling], condition, state);
+        if (early.state.state === 'firing') {
+          // Fired on the window still filling: it counts as evaluated (complete, it would fire too).
+          const newEpisodes = await record(tx, rule, [...episodes, early.state.episode!], opts);
+          return { steps: steps.length, newEpisodes, save: { state: early.state, evaluatedToMs: filling.windowEndMs } };
+        }
+      }
       const newEpisodes = await record(tx, rule, episodes, opts);
-      return { steps: steps.length, newEpisodes, save: { state, evaluatedToMs: targetMs } };
+      return { steps: complete.length, newEpisodes, save: { state, evaluatedToMs: targetMs } };
     },
   });
 }

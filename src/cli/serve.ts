@@ -13,6 +13,8 @@ import { migrate } from '../db/migrator.js';
 import { openDb } from '../db/open.js';
 import { createIngestMetrics } from '../ingest/metrics.js';
 import { IngestRunner } from '../ingest/runner.js';
+import { LiveJournal } from '../live/journal.js';
+import { startSyslog, type SyslogListeners } from '../live/syslogServer.js';
 import { RouteNormaliser, RouteRuleError } from '../parse/routes.js';
 import { registerSearchMetrics } from '../search/metrics.js';
 import { dataDirUse } from './dataDirUse.js';
@@ -22,6 +24,8 @@ export interface Service {
   app: App;
   db: Db;
   runner: IngestRunner | undefined;
+  /** The syslog listeners' ports, when SYSLOG_UDP_PORT or SYSLOG_TCP_PORT is set. */
+  syslog: SyslogListeners | undefined;
   /** Listening address, e.g. http://127.0.0.1:8000 (after listen). */
   url: string;
   /**
@@ -80,6 +84,9 @@ async function serve(
       })
     : undefined;
   const maintenance = config.runWorkers ? startMaintenance(db, config, logger) : undefined;
+  // Started with the workers whether or not an input is on: it seals the segments a previous run left open.
+  const journal = config.runWorkers ? new LiveJournal({ db, logger, dir: config.liveDir, onSegment: () => runner?.wake() }) : undefined;
+  let syslog: SyslogListeners | undefined;
   let app: App | undefined;
 
   async function stop(): Promise<void> {
@@ -90,7 +97,13 @@ async function serve(
     const cut = setTimeout(() => app?.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
     // Side by side: background loops stop between statements and ingestion after the batch being
     // committed, while requests finish. All of them settle before the database closes under them.
-    const stopped = await Promise.allSettled([app?.close(), maintenance?.stop(), runner?.stop(), alerts?.stop()]);
+    // Live inputs first take nothing more, then their open segments are sealed (parsed to the end by
+    // the runner if it is still at them, else by the next start).
+    const inputs = (async () => {
+      await syslog?.close();
+      await journal?.close();
+    })();
+    const stopped = await Promise.allSettled([app?.close(), inputs, maintenance?.stop(), runner?.stop(), alerts?.stop()]);
     clearTimeout(cut);
     const failed = stopped.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -99,6 +112,15 @@ async function serve(
   try {
     app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), onRuleEvaluationQueued: () => alerts?.ruleEvaluationQueued(), logger });
     await runner?.start();
+    await journal?.start();
+    if (journal && (config.syslogUdpPort !== undefined || config.syslogTcpPort !== undefined)) {
+      syslog = await startSyslog({
+        journal, logger, registry, host: config.syslogHost, udpPort: config.syslogUdpPort, tcpPort: config.syslogTcpPort,
+        allowed: config.syslogAllowed, maxMessageBytes: config.maxLineBytes,
+      });
+    } else if (!journal && (config.syslogUdpPort !== undefined || config.syslogTcpPort !== undefined)) {
+      logger.warn('SYSLOG_UDP_PORT/SYSLOG_TCP_PORT ignored with RUN_WORKERS=false: live inputs run in the processes that ingest');
+    }
     let url = '';
     if (opts.listen !== false) {
       url = await app.listen({ host: config.host, port: config.port });
@@ -106,7 +128,7 @@ async function serve(
     }
     if (config.adminApiKey === undefined) await announceBootstrap(db, config, logger, opts);
     return {
-      app, db, runner, url,
+      app, db, runner, syslog, url,
       async close() {
         try {
           await stop();

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
+import { AddressListError, parseAddressList, type AddressList } from '../domain/addressList.js';
 import { AllowedHostsError, parseAllowedDestinations, type AllowedDestinations } from '../domain/destinationPolicy.js';
 import { parseDuration } from '../domain/duration.js';
 
@@ -86,6 +87,18 @@ export const envSchema = z.object({
       return z.NEVER;
     }
   }),
+  SYSLOG_UDP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SYSLOG_TCP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  SYSLOG_HOST: z.string().min(1).optional(),
+  SYSLOG_ALLOWED_CIDRS: z.string().default('127.0.0.0/8,::1/128').transform((text, ctx) => {
+    try {
+      return parseAddressList(text);
+    } catch (err) {
+      if (!(err instanceof AddressListError)) throw err;
+      ctx.addIssue({ code: 'custom', message: `${err.message}; expected a comma list of addresses and CIDRs` });
+      return z.NEVER;
+    }
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   RUN_WORKERS: booleanString.default(true),
@@ -164,6 +177,15 @@ export interface Config {
   /** Hosts and CIDRs notifications may go to whatever the address policy says (NOTIFY_ALLOWED_HOSTS). */
   notifyAllowedHosts: AllowedDestinations;
   queryTimeoutMs: number;
+  /** Syslog listeners (src/live/syslogServer.ts): a port each for UDP and TCP, off when undefined (0: any free port). */
+  syslogUdpPort: number | undefined;
+  syslogTcpPort: number | undefined;
+  /** The address they bind (SYSLOG_HOST, default HOST). */
+  syslogHost: string;
+  /** Senders accepted; others are refused and counted (default loopback only). */
+  syslogAllowed: AddressList;
+  /** Where live inputs journal their lines before they are parsed (DATA_DIR/live). */
+  liveDir: string;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** pretty: one readable line per event; json: JSON lines; auto: pretty when stdout is a terminal. */
   logFormat: z.infer<typeof envSchema>['LOG_FORMAT'];
@@ -222,6 +244,11 @@ export function loadConfig(env: Record<string, string | undefined>): Readonly<Co
     ingestLeaseMs: e.INGEST_LEASE_MS,
     searchIndexIdleMs: e.SEARCH_INDEX_IDLE_MS,
     queryTimeoutMs: e.QUERY_TIMEOUT_MS,
+    syslogUdpPort: e.SYSLOG_UDP_PORT,
+    syslogTcpPort: e.SYSLOG_TCP_PORT,
+    syslogHost: e.SYSLOG_HOST ?? e.HOST,
+    syslogAllowed: e.SYSLOG_ALLOWED_CIDRS,
+    liveDir: path.join(dataDir, 'live'),
     alertEvalIntervalMs: parseDuration(e.ALERT_EVAL_INTERVAL)!,
     alertNotifyMaxAgeMs: parseDuration(e.ALERT_NOTIFY_MAX_AGE)!,
     alertSpanMaxMs: parseDuration(e.ALERT_SPAN_MAX)!,

@@ -9,6 +9,13 @@ export type { RejectedLine, RejectionGroup } from '../domain/rejection.js';
 /** What a worker needs beyond the public fields. */
 export interface ClaimedJob extends IngestJob {
   spool_path: string;
+  /** Set for a live segment (src/live/journal.ts): its file grows until sealed. */
+  live_protocol: string | null;
+}
+
+/** The file whose existence says a live segment's file is complete (written by src/live/journal.ts). */
+export function sealedMarkerOf(spoolPath: string): string {
+  return `${spoolPath}.sealed`;
 }
 
 const JOB_COLUMNS = `id, status, source, format_requested, log_format, format, tz, file_name, sha256, gzip,
@@ -143,7 +150,7 @@ export async function listJobs(
  * that job again would run it twice in one process.
  */
 export async function claimNextJob(
-  db: Queryable, owner: string, leaseMs: number, running: readonly string[] = [],
+  db: Queryable, owner: string, leaseMs: number, running: readonly string[] = [], live = false,
 ): Promise<ClaimedJob | undefined> {
   const res = await db.query<ClaimedJob>(
     `UPDATE ingest_jobs SET status = 'running', lease_owner = $1,
@@ -152,9 +159,10 @@ export async function claimNextJob(
      WHERE id = (
        SELECT id FROM ingest_jobs
        WHERE (status = 'queued' OR (status = 'running' AND lease_until < now())) AND id <> ALL($3::uuid[])
+         AND (live_protocol IS NOT NULL) = $4
        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-     RETURNING ${JOB_COLUMNS}, spool_path`,
-    [owner, leaseMs, running],
+     RETURNING ${JOB_COLUMNS}, spool_path, live_protocol`,
+    [owner, leaseMs, running, live],
   );
   return res.rows[0];
 }

@@ -224,3 +224,49 @@ describe('parseSpoolFile isolation windows', () => {
     expect(isolated.at(-1)).toMatchObject({ final: true, bytesProcessed: whole.at(-1)!.bytesProcessed, linesProcessed: whole.at(-1)!.linesProcessed });
   });
 });
+
+describe('parseSpoolFile following a live segment', () => {
+  it('emits what has arrived at each catch-up, holds a record until its continuation lines are known, and ends at the seal', async () => {
+    const file = path.join(dir, 'live.log');
+    const sealed = `${file}.sealed`;
+    fs.writeFileSync(file, '');
+    // ERROR_LOG in four writes: its first record; the start of the three-line one; its last line; the rest.
+    const lines = ERROR_LOG.split('\n');
+    const pieces = [lines.slice(0, 1), lines.slice(1, 4), lines.slice(4, 6), lines.slice(6, 10)].map((l) => `${l.join('\n')}\n`);
+    expect(pieces.join('')).toBe(ERROR_LOG);
+    const batches: BatchMessage[] = [];
+    const done = parseSpoolFile({
+      // The format named: detection from a live segment's first line alone is another question.
+      jobId: '00000000-0000-4000-8000-000000000009', source: 't', spoolPath: file, format: { format: 'nginx_error' },
+      startOffset: 0, linesBefore: 0, batchRows: 1000, maxLineBytes: 65536, routeRules: [], follow: { sealedPath: sealed, pollMs: 20 },
+    }, async (b) => {
+      batches.push(b);
+    });
+    /** Waits for the batch that reaches `line`, and returns the records stored up to it. */
+    const storedThrough = async (line: number): Promise<number> => {
+      for (let i = 0; i < 500 && (batches.at(-1)?.linesProcessed ?? 0) < line; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(batches.at(-1)?.linesProcessed).toBe(line);
+      return batches.reduce((n, b) => n + b.logRows, 0);
+    };
+
+    // One record: emitted once nothing follows it for a while (its continuation lines would come at once).
+    fs.appendFileSync(file, pieces[0]!);
+    expect(await storedThrough(1)).toBe(1);
+    expect(batches.every((b) => !b.final)).toBe(true);
+
+    // A record whose last line comes in a second write: one record, lines 3 to 6, the empty ones counted.
+    fs.appendFileSync(file, pieces[1]!);
+    fs.appendFileSync(file, pieces[2]!);
+    expect(await storedThrough(6)).toBe(2);
+
+    // The rest, then the seal: the final batch reaches the end, and every line is accounted for once.
+    fs.appendFileSync(file, pieces[3]!);
+    fs.writeFileSync(sealed, '');
+    await done;
+    const last = batches.at(-1)!;
+    expect([last.final, last.linesProcessed, last.bytesProcessed]).toEqual([true, 10, Buffer.byteLength(ERROR_LOG)]);
+    const sum = (k: 'logRows' | 'linesIngested' | 'linesRejected' | 'linesSkipped'): number => batches.reduce((n, b) => n + b[k], 0);
+    expect([sum('logRows'), sum('linesRejected')]).toEqual([4, 0]);
+    expect(sum('linesIngested') + sum('linesSkipped')).toBe(10);
+  }, 20_000);
+});

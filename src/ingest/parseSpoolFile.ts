@@ -22,7 +22,22 @@ export interface ParseFileInput {
   routeRules: RouteRule[];
   /** Byte ranges to cut into small batches that carry their records' text (src/ingest/isolation.ts). */
   isolation?: IsolationWindow[];
+  /**
+   * A live segment (src/live/journal.ts): the file grows while it is parsed. At its end the lines
+   * parsed so far are cut into a batch (so they are searchable within a poll), then the file is read
+   * again every `pollMs` until `sealedPath` exists and nothing more was appended.
+   */
+  follow?: { sealedPath: string; pollMs: number };
 }
+
+/** A live segment's first lines are awaited this long (or until this many bytes) before its format is detected. */
+const FOLLOW_SAMPLE_WAIT_MS = 1_000;
+const FOLLOW_SAMPLE_BYTES = 64 * 1024;
+/**
+ * A live segment's record whose next line has not come for this long is complete: an error log's
+ * continuation lines follow their first at once, and a record held back longer would not be seen.
+ */
+const FOLLOW_RECORD_IDLE_MS = 1_000;
 
 const CHUNK_BYTES = 1 << 20;
 /**
@@ -46,7 +61,9 @@ export async function parseSpoolFile(
 ): Promise<void> {
   const fd = fs.openSync(input.spoolPath, 'r');
   try {
-    // Detection sees lines spread through the file; both it and the anchor see the same lines on every attempt.
+    if (input.follow) await awaitFirstLines(fd, input.follow);
+    // Detection sees lines spread through the file; both it and the anchor see the same lines on every
+    // attempt (a live segment's resumed run sees more of them; its source's format is usually known).
     const sample = sampleLines(fd, input.maxLineBytes);
     const parser = createRecordParser(input.format, [...sample.head, ...sample.spread]);
     // The job's anchor: where the file's time is, from the same head lines on every attempt, so a
@@ -111,8 +128,10 @@ export async function parseSpoolFile(
         : { bytesProcessed: framedUpTo, linesProcessed: linesSeen };
     };
 
+    let cutAt = input.startOffset;
     const cut = async (): Promise<void> => {
       const checkpoint = checkpointNow();
+      cutAt = checkpoint.bytesProcessed;
       await emit(batch.take(parser.detection, checkpoint, false));
       if (windows.length === 0) return;
       isolated = isolationLimit(windows, checkpoint.bytesProcessed);
@@ -133,10 +152,26 @@ export async function parseSpoolFile(
       }
     };
 
+    let idleSince: number | null = null;
     for (;;) {
       const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      // Sealed before this read: everything appended is on disk, so reading nothing is the end.
+      const sealed = input.follow ? fs.existsSync(input.follow.sealedPath) : true;
       const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
-      if (n === 0) break;
+      if (n === 0 && sealed) break;
+      if (n === 0) {
+        // Caught up with a live segment: what is parsed goes to the database now, then wait for more.
+        idleSince ??= Date.now();
+        if (assembler.pendingStart() && Date.now() - idleSince >= FOLLOW_RECORD_IDLE_MS) {
+          store(assembler.flush());
+          batch.addSkipped(skippedAfterPending);
+          skippedAfterPending = 0;
+        }
+        if (checkpointNow().bytesProcessed > cutAt) await cut();
+        await sleep(input.follow!.pollMs);
+        continue;
+      }
+      idleSince = null;
       // "The future" is judged against the wall clock as the lines are read (a job may run for hours).
       bounds.nowMs = Date.now();
       position += n;
@@ -152,5 +187,25 @@ export async function parseSpoolFile(
     await emit(batch.take(parser.detection, { bytesProcessed: position, linesProcessed: linesSeen }, true));
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until a live segment holds enough to sample for format detection: FOLLOW_SAMPLE_BYTES, or
+ * some lines and FOLLOW_SAMPLE_WAIT_MS since they came, or its seal.
+ */
+async function awaitFirstLines(fd: number, follow: NonNullable<ParseFileInput['follow']>): Promise<void> {
+  let firstSeen: number | null = null;
+  for (;;) {
+    const sealed = fs.existsSync(follow.sealedPath);
+    const size = fs.fstatSync(fd).size;
+    if (sealed || size >= FOLLOW_SAMPLE_BYTES) return;
+    if (size > 0) {
+      firstSeen ??= Date.now();
+      if (Date.now() - firstSeen >= FOLLOW_SAMPLE_WAIT_MS) return;
+    }
+    await sleep(follow.pollMs);
   }
 }

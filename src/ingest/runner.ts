@@ -11,7 +11,7 @@ import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batc
 import { concatBinaryCopy } from './binaryCopy.js';
 import {
   addLayoutLines, advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
-  renewLeases, requeueOrphanedJobs, type ClaimedJob,
+  renewLeases, requeueOrphanedJobs, sealedMarkerOf, type ClaimedJob,
 } from './jobs.js';
 import type { IngestMetrics } from './metrics.js';
 import type { RouteRule } from '../parse/routes.js';
@@ -28,6 +28,11 @@ export interface IngestRunnerOptions {
   logger: Logger;
   metrics: IngestMetrics;
   concurrency: number;
+  /**
+   * Live segments (src/live/journal.ts) parsed at once, apart from `concurrency`: each one's job runs
+   * as long as its segment grows, and must not hold an upload back (nor an upload it). Default 16.
+   */
+  liveConcurrency?: number;
   batchRows: number;
   maxLineBytes: number;
   /** Route rules from the configuration; the API's rules (route_rules) follow them. */
@@ -47,6 +52,8 @@ export interface IngestRunnerOptions {
  */
 const MAX_ATTEMPTS = 50;
 const UNDEFINED_TABLE = '42P01';
+/** How often a live segment's parse looks for appended lines once it has caught up. */
+const LIVE_POLL_MS = 100;
 
 /**
  * Claims queued ingest jobs and runs each in a worker thread; commits every batch together with the
@@ -55,8 +62,8 @@ const UNDEFINED_TABLE = '42P01';
 export class IngestRunner {
   readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
   private readonly active = new Map<string, Worker>();
-  /** Jobs this process runs, from their claim on (their worker joins `active` a little later). */
-  private readonly claimed = new Set<string>();
+  /** Jobs this process runs, from their claim on (their worker joins `active` a little later): live segment or not. */
+  private readonly claimed = new Map<string, boolean>();
   private readonly jobRuns = new Set<Promise<void>>();
   private readonly partitions = new PartitionCache();
   private stopping = false;
@@ -108,12 +115,15 @@ export class IngestRunner {
   }
 
   private async claimJobs(): Promise<void> {
-    while (!this.stopping && this.claimed.size < this.opts.concurrency) {
-      const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs, [...this.claimed]);
-      if (!job) return;
-      this.claimed.add(job.id);
-      const run = this.runJob(job).finally(() => this.jobRuns.delete(run));
-      this.jobRuns.add(run);
+    for (const live of [false, true]) {
+      const slots = live ? (this.opts.liveConcurrency ?? 16) : this.opts.concurrency;
+      while (!this.stopping && [...this.claimed.values()].filter((l) => l === live).length < slots) {
+        const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs, [...this.claimed.keys()], live);
+        if (!job) break;
+        this.claimed.set(job.id, live);
+        const run = this.runJob(job).finally(() => this.jobRuns.delete(run));
+        this.jobRuns.add(run);
+      }
     }
   }
 
@@ -139,6 +149,7 @@ export class IngestRunner {
       this.opts.metrics.jobsFinished.inc({ status: 'succeeded' });
       log.info('ingest job succeeded');
       await fs.promises.rm(job.spool_path, { force: true });
+      if (job.live_protocol !== null) await fs.promises.rm(sealedMarkerOf(job.spool_path), { force: true });
       this.opts.onJobSucceeded?.(job.id);
     } catch (err) {
       await this.handleFailure(job, err, log);
@@ -192,6 +203,7 @@ export class IngestRunner {
       batchRows: this.opts.batchRows,
       maxLineBytes: this.opts.maxLineBytes,
       routeRules: routeRules.map(({ pattern, template }) => ({ pattern, template })),
+      ...(job.live_protocol !== null ? { follow: { sealedPath: sealedMarkerOf(job.spool_path), pollMs: LIVE_POLL_MS } } : {}),
     };
     let isolation: IsolationWindow[] = [];
     const write = async (b: BatchMessage): Promise<ParseFileInput | undefined> => {

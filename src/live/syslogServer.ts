@@ -1,0 +1,217 @@
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AddressList } from '../domain/addressList.js';
+import { BacklogFullError, type LiveJournal } from './journal.js';
+import type { LiveProtocol } from './segments.js';
+import { SyslogStreamFramer } from './syslogFraming.js';
+import { parseSyslogMessage } from './syslogMessage.js';
+
+export interface SyslogOptions {
+  journal: LiveJournal;
+  logger: Logger;
+  registry: Registry;
+  host: string;
+  /** undefined: that listener is off; 0: any free port. */
+  udpPort: number | undefined;
+  tcpPort: number | undefined;
+  allowed: AddressList;
+  /** Longest message kept (the rest is cut; the parse rejects the line as too long). */
+  maxMessageBytes: number;
+}
+
+export interface SyslogListeners {
+  /** The ports bound (a port of 0 resolved), undefined for a listener that is off. */
+  udpPort: number | undefined;
+  tcpPort: number | undefined;
+  close(): Promise<void>;
+}
+
+/** Source names as uploads take them: 1–200 characters, no control characters. */
+const MAX_SOURCE = 200;
+const RETRY_MS = 1_000;
+const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
+
+/**
+ * Receives syslog over UDP (one message per datagram, RFC 5426) and TCP (RFC 6587 framing), and
+ * appends each message's lines to the journal under its source: the TAG or APP-NAME, else the
+ * HOSTNAME, else `syslog`. Senders outside `allowed` are refused and counted. When the database is
+ * behind (the journal's backlog is full) a TCP connection stops being read until it catches up (the
+ * sender's own buffer and TCP flow control hold the rest), and UDP datagrams are dropped and counted:
+ * UDP has no way to push back. Drops in the kernel's receive buffer are read from /proc (Linux).
+ */
+export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
+  const metrics = syslogMetrics(o.registry);
+  let closing = false;
+  const lines = (protocol: LiveProtocol, messages: Buffer[]): Map<string, string[]> => {
+    const bySource = new Map<string, string[]>();
+    for (const raw of messages) {
+      const m = parseSyslogMessage(raw.toString('utf8'));
+      const source = sourceName(m.app ?? m.host ?? 'syslog');
+      let list = bySource.get(source);
+      if (!list) bySource.set(source, (list = []));
+      // A message over several lines (RFC 5424 allows it) keeps them: the parse joins continuation lines.
+      for (const line of m.message.split('\n')) list.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+    }
+    let n = 0;
+    for (const l of bySource.values()) n += l.length;
+    metrics.received.inc({ protocol }, n);
+    return bySource;
+  };
+  const append = async (protocol: LiveProtocol, bySource: Map<string, string[]>): Promise<void> => {
+    await Promise.all([...bySource].map(([source, l]) => o.journal.append(source, protocol, l)));
+  };
+
+  let udp: dgram.Socket | undefined;
+  let udpPort: number | undefined;
+  if (o.udpPort !== undefined) {
+    udp = dgram.createSocket({ type: net.isIPv6(o.host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER });
+    udp.on('message', (msg, rinfo) => {
+      if (!o.allowed.has(rinfo.address)) {
+        metrics.refused.inc({ protocol: 'syslog-udp' });
+        return;
+      }
+      let end = msg.length;
+      while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
+      if (end === 0) return;
+      const bySource = lines('syslog-udp', [msg.subarray(0, end)]);
+      append('syslog-udp', bySource).catch((err: unknown) => {
+        let n = 0;
+        for (const l of bySource.values()) n += l.length;
+        metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, n);
+        if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal a UDP message; dropped');
+      });
+    });
+    udp.on('error', (err) => o.logger.error({ err }, 'syslog UDP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      udp!.once('error', reject);
+      udp!.bind(o.udpPort, o.host, () => {
+        udp!.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (udpPort = udp.address().port);
+    new Gauge({
+      name: 'loginsights_syslog_udp_receive_drops', help: "Datagrams the kernel dropped from the syslog socket's full receive buffer (Linux)",
+      registers: [o.registry],
+      collect() {
+        const drops = udpReceiveDrops(port);
+        if (drops !== null) this.set(drops);
+      },
+    });
+  }
+
+  let tcp: net.Server | undefined;
+  let tcpPort: number | undefined;
+  const sockets = new Set<net.Socket>();
+  if (o.tcpPort !== undefined) {
+    tcp = net.createServer((socket) => {
+      if (!o.allowed.has(socket.remoteAddress ?? '')) {
+        metrics.refused.inc({ protocol: 'syslog-tcp' });
+        socket.destroy();
+        return;
+      }
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      socket.on('error', () => undefined); // a sender that resets: its unread bytes were never acknowledged
+      const framer = new SyslogStreamFramer(o.maxMessageBytes);
+      socket.on('data', (chunk: Buffer) => {
+        const messages = framer.push(chunk);
+        if (messages.length === 0) return;
+        // Not read on until these lines are journaled: flow control pushes back on the sender.
+        socket.pause();
+        void journalUntilDone(lines('syslog-tcp', messages)).then(() => {
+          if (!socket.destroyed) socket.resume();
+        });
+      });
+      // A last message without its trailer, when the sender closes after it.
+      socket.on('end', () => {
+        const last = framer.end();
+        if (last.length) void journalUntilDone(lines('syslog-tcp', last));
+      });
+    });
+    const journalUntilDone = async (bySource: Map<string, string[]>): Promise<void> => {
+      for (;;) {
+        try {
+          await append('syslog-tcp', bySource);
+          return;
+        } catch (err) {
+          if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal TCP messages; retrying');
+          else metrics.pausedForBacklog.inc();
+          if (closing) return;
+          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+        }
+      }
+    };
+    tcp.maxConnections = 1024;
+    await new Promise<void>((resolve, reject) => {
+      tcp!.once('error', reject);
+      tcp!.listen(o.tcpPort, o.host, () => {
+        tcp!.off('error', reject);
+        resolve();
+      });
+    });
+    tcpPort = (tcp.address() as net.AddressInfo).port;
+  }
+
+  o.logger.info({
+    udp: udpPort === undefined ? 'off' : `${o.host}:${udpPort}`,
+    tcp: tcpPort === undefined ? 'off' : `${o.host}:${tcpPort}`,
+    allowed_senders: o.allowed.cidrs.join(', '),
+  }, 'syslog listening; senders outside SYSLOG_ALLOWED_CIDRS are refused');
+  return {
+    udpPort,
+    tcpPort,
+    async close() {
+      closing = true;
+      udp?.close();
+      for (const s of sockets) s.destroy();
+      if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+    },
+  };
+}
+
+/** The TAG or host as a source name: control characters out, at most MAX_SOURCE characters. */
+function sourceName(name: string): string {
+   
+  const clean = name.replace(/[\x00-\x1f\x7f]/g, '').slice(0, MAX_SOURCE);
+  return clean === '' ? 'syslog' : clean;
+}
+
+function syslogMetrics(registry: Registry): {
+  received: Counter<'protocol'>; refused: Counter<'protocol'>; dropped: Counter<'protocol' | 'reason'>; pausedForBacklog: Counter;
+} {
+  const registers = [registry];
+  return {
+    received: new Counter({ name: 'loginsights_live_lines_received_total', help: 'Lines received by live inputs', labelNames: ['protocol'], registers }),
+    refused: new Counter({
+      name: 'loginsights_live_senders_refused_total', help: 'Datagrams and connections refused: sender outside SYSLOG_ALLOWED_CIDRS', labelNames: ['protocol'], registers,
+    }),
+    dropped: new Counter({
+      name: 'loginsights_live_lines_dropped_total', help: 'Lines received and dropped (UDP while the database is behind)', labelNames: ['protocol', 'reason'], registers,
+    }),
+    pausedForBacklog: new Counter({ name: 'loginsights_live_tcp_backlog_pauses_total', help: 'Times a TCP sender was held back while the database caught up', registers }),
+  };
+}
+
+/** The kernel's drop count of the UDP socket bound to `port` (/proc/net/udp and udp6, Linux); null elsewhere. */
+export function udpReceiveDrops(port: number): number | null {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  let found: number | null = null;
+  for (const file of ['/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 13 || !cols[1]!.endsWith(`:${hex}`)) continue;
+      found = (found ?? 0) + Number(cols[cols.length - 1]);
+    }
+  }
+  return found;
+}
