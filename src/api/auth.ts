@@ -54,7 +54,7 @@ export interface AuthControl {
 type FailureOutcome = 'missing' | 'malformed' | 'unknown' | 'limited';
 
 // Deliberately the same answer for a missing, malformed, unknown or revoked key: nothing for a guesser.
-const unauthorized = (): AppError => new AppError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key)', {
+const unauthorized = (): AppError => new AppError(401, 'unauthorized', 'a valid API key is required (Authorization: Bearer <key> or X-API-Key; ApiKey <key>, or Basic with the key as password)', {
   headers: { 'www-authenticate': 'Bearer realm="loginsights"' },
 });
 
@@ -66,14 +66,33 @@ export function requestOwner(req: FastifyRequest): { keyId: number | undefined; 
   return req.apiKey ? { keyId: req.apiKey.id, slot: `key:${req.apiKey.id}` } : { keyId: undefined, slot: `addr:${clientGroup(req.ip)}` };
 }
 
+/**
+ * The key a request presents: `Authorization: Bearer <key>`, `ApiKey <key>` (Elasticsearch clients;
+ * also their base64 `id:key` form, the key after the colon), `Basic` with the key as the password (Loki
+ * and Elasticsearch shippers that only do user and password), or `X-API-Key`. '' for an Authorization
+ * header of another form (malformed).
+ */
 function presentedKey(req: FastifyRequest): string | undefined {
   const auth = req.headers.authorization;
   if (typeof auth === 'string' && auth !== '') {
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
-    return m ? m[1] : '';
+    const m = /^(Bearer|ApiKey|Basic)\s+(\S+)\s*$/i.exec(auth);
+    if (!m) return '';
+    const [scheme, value] = [m[1]!.toLowerCase(), m[2]!];
+    if (scheme === 'bearer') return value;
+    // An Elasticsearch client's encoded form is base64 of `id:key`; else the key itself.
+    if (scheme === 'apikey') return secondOfPair(value) ?? value;
+    return secondOfPair(value) ?? '';
   }
   const header = req.headers['x-api-key'];
   return typeof header === 'string' ? header.trim() : undefined;
+}
+
+/** What follows the first colon of a base64 `first:second` (Basic credentials); null when it is not one. */
+function secondOfPair(value: string): string | null {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(value)) return null;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon >= 0 && WELL_FORMED_KEY.test(decoded.slice(colon + 1)) ? decoded.slice(colon + 1) : null;
 }
 
 /**

@@ -45,7 +45,22 @@ interface Problem {
   invalid_params?: InvalidParam[];
 }
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * A route of a protocol with its own error shape (Elasticsearch's `_bulk`): its errors, the 401 of a
+     * missing key included, are sent in that shape instead of problem+json.
+     */
+    protocolError?: (p: { status: number; code: string; detail: string }) => { contentType: string; body: unknown };
+  }
+}
+
 export function sendProblem(reply: FastifyReply, req: FastifyRequest, p: Omit<Problem, 'type' | 'title' | 'instance'>): FastifyReply {
+  const shape = req.routeOptions.config.protocolError;
+  if (shape) {
+    const { contentType, body } = shape(p);
+    return reply.code(p.status).type(contentType).send(body);
+  }
   const body: Problem = {
     type: `https://loginsights.dev/problems/${p.code}`,
     title: TITLES[p.status] ?? 'Error',

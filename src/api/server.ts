@@ -13,6 +13,8 @@ import type { Db } from '../db/db.js';
 import { installAuth, requestOwner } from './auth.js';
 import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
+import type { LiveJournal } from '../live/journal.js';
+import { elasticsearchRoutes } from './routes/elasticsearch.js';
 import { installDeadline } from './deadline.js';
 import { installMergePatchParser } from './mergePatchBody.js';
 import { documentComponents, documentRoute } from './openApi.js';
@@ -41,6 +43,8 @@ export interface ServerDeps {
   registry: Registry;
   /** Told after an upload so ingestion starts at once rather than at its next poll. */
   onJobQueued: () => void;
+  /** Where the live HTTP inputs (Elasticsearch `_bulk`) journal their lines; without it (RUN_WORKERS=false) they are not served. */
+  journal?: LiveJournal;
   /** Told after a rule is created with `evaluate_from`, so its evaluation starts at once rather than at the next alert tick. */
   onRuleEvaluationQueued?: () => void;
   logger?: FastifyBaseLogger | boolean;
@@ -176,6 +180,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
       tail.endStreamsOfKey(id);
     },
   }));
+  if (deps.journal) await app.register(elasticsearchRoutes({ journal: deps.journal }));
   await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }

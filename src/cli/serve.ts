@@ -110,7 +110,9 @@ async function serve(
   }
 
   try {
-    app = await buildServer({ config, db, registry, onJobQueued: () => runner?.wake(), onRuleEvaluationQueued: () => alerts?.ruleEvaluationQueued(), logger });
+    app = await buildServer({
+      config, db, registry, journal, onJobQueued: () => runner?.wake(), onRuleEvaluationQueued: () => alerts?.ruleEvaluationQueued(), logger,
+    });
     await runner?.start();
     await journal?.start();
     if (journal && (config.syslogUdpPort !== undefined || config.syslogTcpPort !== undefined)) {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 
 /** How a live segment's lines arrived (ingest_jobs.live_protocol). */
-export type LiveProtocol = 'syslog-udp' | 'syslog-tcp';
+export type LiveProtocol = 'syslog-udp' | 'syslog-tcp' | 'elasticsearch';
 
 export interface NewSegment {
   source: string;

@@ -1,0 +1,192 @@
+import crypto from 'node:crypto';
+import zlib from 'node:zlib';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BacklogFullError, type LiveJournal } from '../../live/journal.js';
+import { AppError } from '../errors.js';
+
+export interface ElasticsearchDeps {
+  journal: LiveJournal;
+}
+
+/** Elasticsearch's own limit on a request body (http.max_content_length); a gzip body may inflate to this too. */
+const MAX_BULK_BYTES = 100 * 1024 * 1024;
+/** The version shippers are told: 8.x, which Filebeat, Logstash, Fluent Bit, Vector and the 8/9 clients accept. */
+const VERSION = '8.17.0';
+/** Source names as uploads take them. */
+const SOURCE = /^[^\x00-\x1f]{1,200}$/;
+
+/** Errors in Elasticsearch's shape (shippers read `error.type` and `status`), with the header its clients check. */
+function esError(p: { status: number; code: string; detail: string }): { contentType: string; body: unknown } {
+  const type = p.status === 401 ? 'security_exception'
+    : p.status === 403 ? 'security_exception'
+      : p.status === 429 ? 'es_rejected_execution_exception'
+        : p.status === 413 ? 'content_too_long_exception'
+          : p.status >= 500 ? 'unavailable_shards_exception' : 'illegal_argument_exception';
+  const cause = { type, reason: p.detail };
+  return { contentType: 'application/json; charset=utf-8', body: { error: { root_cause: [cause], ...cause }, status: p.status } };
+}
+
+const config = { access: 'ingest' as const, protocolError: esError };
+
+interface ItemResult {
+  _index: string;
+  _id: string;
+  status: number;
+  result?: 'created';
+  _version?: number;
+  _shards?: { total: number; successful: number; failed: number };
+  _seq_no?: number;
+  _primary_term?: number;
+  error?: { type: string; reason: string };
+}
+
+/**
+ * The part of the Elasticsearch API that log shippers use to send documents: the version handshake
+ * (`GET /es/`) and `_bulk` (Filebeat, Logstash, Fluent Bit, Vector, rsyslog omelasticsearch, the
+ * OpenTelemetry Collector and the official clients all speak it; they take a path prefix, here `/es`).
+ * Each `index` or `create` document's `message` is a log line of the source named by its `source`
+ * field, else its `_index`; the lines are journaled (src/live/journal.ts) before the answer, so a 200
+ * means they are on disk. Other actions (delete, update) are answered per item as not supported.
+ */
+export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync {
+  return async (app) => {
+    // Bodies as bytes, whatever the content type shippers give (x-ndjson, json, the 8/9 clients' vendor types).
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BULK_BYTES }, (_req, body, done) => done(null, body));
+
+    app.addHook('onSend', async (_req, reply) => {
+      void reply.header('x-elastic-product', 'Elasticsearch');
+    });
+
+    const handshake = async (): Promise<unknown> => ({
+      name: 'loginsights', cluster_name: 'loginsights', cluster_uuid: 'loginsights',
+      version: {
+        number: VERSION, build_flavor: 'default', build_type: 'docker', lucene_version: '9.12.0',
+        minimum_wire_compatibility_version: '7.17.0', minimum_index_compatibility_version: '7.0.0',
+      },
+      tagline: 'You Know, for Search',
+    });
+    const describe = {
+      tags: ['live ingestion'],
+      summary: 'Elasticsearch version handshake, for log shippers',
+      description: 'What Filebeat, Logstash, Fluent Bit, Vector and the official clients ask first; answered with `X-Elastic-Product: Elasticsearch`.',
+    };
+    app.get('/es', { config, schema: describe }, handshake);
+    app.get('/es/', { config, schema: describe }, handshake);
+
+    const bulk = async (req: FastifyRequest<{ Params: { index?: string } }>, reply: FastifyReply): Promise<unknown> => {
+      const started = Date.now();
+      const body = bodyOf(req);
+      const { items, lines } = readBulk(body, req.params.index);
+      try {
+        await Promise.all([...lines].map(([source, l]) => deps.journal.append(source, 'elasticsearch', l)));
+      } catch (err) {
+        if (err instanceof BacklogFullError) {
+          throw new AppError(429, 'backlog_full', `${err.message}; nothing of this request was stored`, { headers: { 'retry-after': '1' } });
+        }
+        req.log.error({ err }, '_bulk: could not journal the lines');
+        throw new AppError(503, 'journal_unavailable', 'the lines could not be written to the journal; nothing of this request was stored, retry');
+      }
+      void reply.type('application/json; charset=utf-8');
+      return { took: Date.now() - started, errors: items.some((i) => Object.values(i)[0]!.error !== undefined), items };
+    };
+    const schema = {
+      tags: ['live ingestion'],
+      summary: 'Elasticsearch _bulk: log lines from shippers',
+      description: 'NDJSON (gzip too) of `index`/`create` actions, each followed by a document whose `message` is a log line; its source is the '
+        + "document's `source` field, else its `_index`. Answered once the lines are on disk, per item in Elasticsearch's shape. "
+        + 'Keys: `Authorization: ApiKey <key>`, Basic with the key as password, Bearer or X-API-Key (ingest scope). '
+        + "Errors, a missing key's 401 included, come in Elasticsearch's shape (`error.type`, `status`), not problem+json.",
+    };
+    const params = z.object({ index: z.string().min(1).max(255).describe("The index: the documents' source, unless a document's `_index` or `source` names another") });
+    for (const method of ['POST', 'PUT'] as const) {
+      app.route({ method, url: '/es/_bulk', config, schema, handler: bulk });
+      app.route({ method, url: '/es/:index/_bulk', config, schema: { ...schema, params }, handler: bulk });
+    }
+  };
+}
+
+function bodyOf(req: FastifyRequest): Buffer {
+  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase();
+  if (encoding === '' || encoding === 'identity') return raw;
+  if (encoding !== 'gzip') throw new AppError(415, 'unsupported_encoding', `content-encoding ${encoding} is not supported; send gzip or none`);
+  try {
+    return zlib.gunzipSync(raw, { maxOutputLength: MAX_BULK_BYTES });
+  } catch (err) {
+    const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    throw tooLarge
+      ? new AppError(413, 'body_too_large', `the gzip body inflates past ${MAX_BULK_BYTES} bytes`)
+      : new AppError(400, 'bad_gzip', 'the body is not valid gzip');
+  }
+}
+
+/**
+ * The NDJSON of a _bulk request: an action line, then (for index, create, update) its document. Each
+ * item gets its result; the lines of the items that were taken, by source, in request order.
+ */
+export function readBulk(body: Buffer, urlIndex: string | undefined): { items: Record<string, ItemResult>[]; lines: Map<string, string[]> } {
+  const text = body.toString('utf8').split('\n');
+  const items: Record<string, ItemResult>[] = [];
+  const lines = new Map<string, string[]>();
+  let i = 0;
+  const next = (): string | undefined => {
+    while (i < text.length && text[i]!.trim() === '') i++;
+    return i < text.length ? text[i++] : undefined;
+  };
+  for (let actionLine = next(); actionLine !== undefined; actionLine = next()) {
+    const action = parseObject(actionLine);
+    const op = action ? Object.keys(action)[0] : undefined;
+    if (!action || op === undefined || Object.keys(action).length !== 1) {
+      throw new AppError(400, 'bad_bulk', `line ${i}: expected an action such as {"index": {…}}, got ${actionLine.slice(0, 100)}`);
+    }
+    const meta = (action[op] ?? {}) as { _index?: unknown; _id?: unknown };
+    const index = typeof meta._index === 'string' ? meta._index : urlIndex ?? '';
+    const id = typeof meta._id === 'string' ? meta._id : crypto.randomBytes(15).toString('base64url');
+    const result = (status: number, error?: { type: string; reason: string }): void => {
+      items.push({ [op]: error ? { _index: index, _id: id, status, error } : {
+        _index: index, _id: id, _version: 1, result: 'created', status, _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1,
+      } });
+    };
+    if (op === 'delete') {
+      result(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
+      continue;
+    }
+    const docLine = next();
+    if (docLine === undefined) throw new AppError(400, 'bad_bulk', `the ${op} action of line ${i} has no document line after it`);
+    if (op !== 'index' && op !== 'create') {
+      result(400, { type: 'illegal_argument_exception', reason: `${op} is not supported: send index or create` });
+      continue;
+    }
+    const doc = parseObject(docLine);
+    if (!doc) {
+      result(400, { type: 'document_parsing_exception', reason: 'the document is not a JSON object' });
+      continue;
+    }
+    const message = doc.message;
+    if (typeof message !== 'string') {
+      result(400, { type: 'document_parsing_exception', reason: 'the document has no `message` string: the log line goes there' });
+      continue;
+    }
+    const source = typeof doc.source === 'string' && doc.source !== '' ? doc.source : index;
+    if (!SOURCE.test(source)) {
+      result(400, { type: 'invalid_index_name_exception', reason: source === '' ? 'no index or `source` names the source' : 'a source has 1–200 characters and no control characters' });
+      continue;
+    }
+    let list = lines.get(source);
+    if (!list) lines.set(source, (list = []));
+    for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+    result(201);
+  }
+  return { items, lines };
+}
+
+function parseObject(line: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

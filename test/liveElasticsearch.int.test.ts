@@ -1,0 +1,120 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Client } from '@elastic/elasticsearch';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generateNginxTimed } from '../bench/generate.js';
+import { describeBackends } from './helpers/db.js';
+import { rsyslog, startRsyslog } from './helpers/rsyslog.js';
+import { TEST_ADMIN_KEY } from './helpers/env.js';
+import { startTestService, type TestService } from './helpers/service.js';
+
+function accessLines(n: number, seed: number): string[] {
+  return [...generateNginxTimed({ lines: n, seed, startMs: Date.now() - 60_000, stepMs: 20 })].join('').split('\n').filter(Boolean);
+}
+
+async function stored(svc: TestService, source: string): Promise<{ n: number; errors: number; latency: number }> {
+  return (await svc.db.query<{ n: number; errors: number; latency: number }>(
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE status_code >= 500)::int AS errors, coalesce(round(sum(latency_ms)), 0)::int AS latency
+     FROM logs WHERE source = $1`, [source])).rows[0]!;
+}
+
+function expectedOf(lines: string[]): { n: number; errors: number; latency: number } {
+  let errors = 0;
+  let latency = 0;
+  for (const l of lines) {
+    if (Number(/" (\d{3}) /.exec(l)![1]) >= 500) errors++;
+    const rt = /" ([\d.]+) (?:[\d.]+|-)$/.exec(l);
+    if (rt) latency += Number(rt[1]) * 1000;
+  }
+  return { n: lines.length, errors, latency: Math.round(latency) };
+}
+
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await read();
+    if (done(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describeBackends('Elasticsearch _bulk into %s', (kind) => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService(kind, {}, { listen: true });
+  }, 60_000);
+  afterAll(async () => svc?.close());
+
+  it("takes the official client's bulk helper (handshake, product check, ApiKey), and stores each document's line exactly", async () => {
+    const client = new Client({ node: `${svc.url}/es`, auth: { apiKey: TEST_ADMIN_KEY } });
+    const info = await client.info();
+    expect(info.version.number).toMatch(/^8\./);
+    const lines = accessLines(3000, 21);
+    const result = await client.helpers.bulk({
+      datasource: lines.map((message, i) => ({ message, '@timestamp': new Date().toISOString(), n: i })),
+      onDocument: () => ({ create: { _index: 'es-helper' } }),
+      flushBytes: 100_000,
+    });
+    expect(result).toMatchObject({ total: 3000, successful: 3000, failed: 0 });
+    expect(await until(() => stored(svc, 'es-helper'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+    await client.close();
+  }, 60_000);
+
+  it('answers per item, takes gzip and the `source` field, and answers errors in its own shape', async () => {
+    const lines = accessLines(20, 22);
+    const ndjson = [
+      ...lines.flatMap((message) => [JSON.stringify({ index: {} }), JSON.stringify({ message, source: 'es-raw' })]),
+      JSON.stringify({ delete: { _id: 'x' } }),
+      JSON.stringify({ index: {} }), JSON.stringify({ no_message: true }),
+      '',
+    ].join('\n');
+    const res = await fetch(`${svc.url}/es/ignored-index/_bulk`, {
+      method: 'POST', body: zlib.gzipSync(ndjson),
+      headers: { authorization: `Basic ${Buffer.from(`user:${TEST_ADMIN_KEY}`).toString('base64')}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-elastic-product')).toBe('Elasticsearch');
+    const body = await res.json() as { errors: boolean; items: Record<string, { status: number; error?: { type: string } }>[] };
+    expect(body.errors).toBe(true);
+    expect(body.items.map((i) => Object.values(i)[0]!.status)).toEqual([...lines.map(() => 201), 400, 400]);
+    expect(body.items[21]!.index!.error!.type).toBe('document_parsing_exception');
+    expect(await until(() => stored(svc, 'es-raw'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+
+    const anonymous = await fetch(`${svc.url}/es/_bulk`, { method: 'POST', body: ndjson });
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.json()).toMatchObject({ status: 401, error: { type: 'security_exception' } });
+  }, 60_000);
+});
+
+// rsyslog's Elasticsearch output, following a file: the way a host with rsyslog ships to an Elasticsearch.
+describeBackends('rsyslog omelasticsearch into %s', [rsyslog], (kind) => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService(kind, {}, { listen: true });
+  }, 60_000);
+  afterAll(async () => svc?.close());
+
+  it('delivers the file it follows exactly, in bulk mode', async () => {
+    const port = new URL(svc.url).port;
+    const lines = accessLines(2000, 23);
+    const forwarder = await startRsyslog((dir) => {
+      fs.writeFileSync(path.join(dir, 'access.log'), `${lines.join('\n')}\n`);
+      return `module(load="imfile")
+module(load="omelasticsearch")
+template(name="doc" type="list" option.jsonf="on") {
+  property(outname="message" name="msg" format="jsonf")
+}
+input(type="imfile" File="${path.join(dir, 'access.log')}" Tag="web" ruleset="ship")
+ruleset(name="ship") {
+  action(type="omelasticsearch" server="http://127.0.0.1:${port}/es" searchIndex="rsys-es" template="doc" bulkmode="on"
+         uid="shipper" pwd="${TEST_ADMIN_KEY}" errorFile="${path.join(dir, 'es-errors.json')}")
+}`;
+    });
+    try {
+      expect(await until(() => stored(svc, 'rsys-es'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+    } finally {
+      await forwarder.stop();
+    }
+  }, 90_000);
+});
