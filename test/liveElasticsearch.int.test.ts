@@ -3,41 +3,11 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateNginxTimed } from '../bench/generate.js';
 import { describeBackends } from './helpers/db.js';
+import { accessLines, linesSummary, storedSummary, until } from './helpers/liveLines.js';
 import { rsyslog, startRsyslog } from './helpers/rsyslog.js';
 import { TEST_ADMIN_KEY } from './helpers/env.js';
 import { startTestService, type TestService } from './helpers/service.js';
-
-function accessLines(n: number, seed: number): string[] {
-  return [...generateNginxTimed({ lines: n, seed, startMs: Date.now() - 60_000, stepMs: 20 })].join('').split('\n').filter(Boolean);
-}
-
-async function stored(svc: TestService, source: string): Promise<{ n: number; errors: number; latency: number }> {
-  return (await svc.db.query<{ n: number; errors: number; latency: number }>(
-    `SELECT count(*)::int AS n, count(*) FILTER (WHERE status_code >= 500)::int AS errors, coalesce(round(sum(latency_ms)), 0)::int AS latency
-     FROM logs WHERE source = $1`, [source])).rows[0]!;
-}
-
-function expectedOf(lines: string[]): { n: number; errors: number; latency: number } {
-  let errors = 0;
-  let latency = 0;
-  for (const l of lines) {
-    if (Number(/" (\d{3}) /.exec(l)![1]) >= 500) errors++;
-    const rt = /" ([\d.]+) (?:[\d.]+|-)$/.exec(l);
-    if (rt) latency += Number(rt[1]) * 1000;
-  }
-  return { n: lines.length, errors, latency: Math.round(latency) };
-}
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describeBackends('Elasticsearch _bulk into %s', (kind) => {
   let svc: TestService;
@@ -57,7 +27,7 @@ describeBackends('Elasticsearch _bulk into %s', (kind) => {
       flushBytes: 100_000,
     });
     expect(result).toMatchObject({ total: 3000, successful: 3000, failed: 0 });
-    expect(await until(() => stored(svc, 'es-helper'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+    expect(await until(() => storedSummary(svc, 'es-helper'), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
     await client.close();
   }, 60_000);
 
@@ -79,7 +49,7 @@ describeBackends('Elasticsearch _bulk into %s', (kind) => {
     expect(body.errors).toBe(true);
     expect(body.items.map((i) => Object.values(i)[0]!.status)).toEqual([...lines.map(() => 201), 400, 400]);
     expect(body.items[21]!.index!.error!.type).toBe('document_parsing_exception');
-    expect(await until(() => stored(svc, 'es-raw'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+    expect(await until(() => storedSummary(svc, 'es-raw'), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
 
     const anonymous = await fetch(`${svc.url}/es/_bulk`, { method: 'POST', body: ndjson });
     expect(anonymous.status).toBe(401);
@@ -112,7 +82,7 @@ ruleset(name="ship") {
 }`;
     });
     try {
-      expect(await until(() => stored(svc, 'rsys-es'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+      expect(await until(() => storedSummary(svc, 'rsys-es'), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
     } finally {
       await forwarder.stop();
     }

@@ -5,45 +5,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateNginxTimed } from '../bench/generate.js';
 import { createPostgresDatabase, describeBackends } from './helpers/db.js';
+import { accessLines, linesSummary, storedSummary, until } from './helpers/liveLines.js';
 import { startTestService, type TestService } from './helpers/service.js';
-
-/** Generated access lines (nginx combined + request time) around now, one per element, without newlines. */
-function accessLines(n: number, seed: number): string[] {
-  const text = [...generateNginxTimed({ lines: n, seed, startMs: Date.now() - 60_000, stepMs: 50 })].join('');
-  return text.split('\n').filter(Boolean);
-}
-
-/** Count and 5xx count of a source's stored records, and of the lines sent. */
-async function stored(svc: TestService, source: string): Promise<{ n: number; errors: number; latency: number }> {
-  const res = await svc.db.query<{ n: number; errors: number; latency: number }>(
-    `SELECT count(*)::int AS n, count(*) FILTER (WHERE status_code >= 500)::int AS errors, coalesce(round(sum(latency_ms)), 0)::int AS latency
-     FROM logs WHERE source = $1`, [source]);
-  return res.rows[0]!;
-}
-
-function expectedOf(lines: string[]): { n: number; errors: number; latency: number } {
-  let errors = 0;
-  let latency = 0;
-  for (const l of lines) {
-    const status = Number(/" (\d{3}) /.exec(l)![1]);
-    if (status >= 500) errors++;
-    // nginx_combined_timed: request_time (seconds) follows the user agent.
-    const rt = /" ([\d.]+) (?:[\d.]+|-)$/.exec(l);
-    if (rt) latency += Number(rt[1]) * 1000;
-  }
-  return { n: lines.length, errors, latency: Math.round(latency) };
-}
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await read();
-    if (done(v) || Date.now() > deadline) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Writes the chunks to one connection, a pause between them (so the server reads them apart), then closes it. */
 function sendTcp(port: number, ...chunks: Buffer[]): Promise<void> {
@@ -89,15 +53,15 @@ describeBackends('syslog input on %s', (kind) => {
     // Cut mid-message, in two writes to one connection.
     await sendTcp(svc.syslog!.tcpPort!, counted.subarray(0, 100_001), counted.subarray(100_001));
     await sendTcp(svc.syslog!.tcpPort!, framed);
-    expect(await until(() => stored(svc, 'app-a'), (s) => s.n >= a.length)).toEqual(expectedOf(a));
-    expect(await until(() => stored(svc, 'app-b'), (s) => s.n >= b.length)).toEqual(expectedOf(b));
+    expect(await until(() => storedSummary(svc, 'app-a'), (s) => s.n >= a.length)).toEqual(linesSummary(a));
+    expect(await until(() => storedSummary(svc, 'app-b'), (s) => s.n >= b.length)).toEqual(linesSummary(b));
   }, 60_000);
 
   it('stores UDP datagrams (nginx-style RFC 3164), one message each, under their TAG', async () => {
     const c = accessLines(500, 3);
     await sendUdp(svc.syslog!.udpPort!, c.map((l) => `<190>Dec  6 22:10:01 web-host udp-src: ${l}`));
     // Loopback UDP at this pace loses nothing; were the kernel to drop, /metrics would say so.
-    expect(await until(() => stored(svc, 'udp-src'), (s) => s.n >= c.length)).toEqual(expectedOf(c));
+    expect(await until(() => storedSummary(svc, 'udp-src'), (s) => s.n >= c.length)).toEqual(linesSummary(c));
     const metrics = (await svc.inject({ method: 'GET', url: '/metrics' })).body;
     expect(metrics).toMatch(/loginsights_live_lines_received_total\{protocol="syslog-udp"\} 500/);
     expect(metrics).toMatch(/loginsights_syslog_udp_receive_drops 0/);
@@ -114,7 +78,7 @@ describeBackends('syslog input on %s', (kind) => {
       const port = flags.includes('-T') ? svc.syslog!.tcpPort! : svc.syslog!.udpPort!;
       // -f: one message per line of the file, as Apache's `CustomLog "| logger …"` sends each line.
       execFileSync('logger', ['-n', '127.0.0.1', '-P', String(port), ...flags, '-t', tag, '--size', '8192', '-f', file]);
-      expect(await until(() => stored(svc, tag), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
+      expect(await until(() => storedSummary(svc, tag), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
     } finally {
       fs.rmSync(file, { force: true });
     }
@@ -171,8 +135,8 @@ describeBackends('live segments across restarts on %s', (kind) => {
     await second.close();
     const third = await startTestService(kind, env);
     try {
-      expect(await until(() => stored(third, 'restart'), (s) => s.n >= lines.length)).toEqual(expectedOf(lines));
-      expect(await until(() => stored(third, 'orphan'), (s) => s.n >= orphan.length)).toEqual(expectedOf(orphan));
+      expect(await until(() => storedSummary(third, 'restart'), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
+      expect(await until(() => storedSummary(third, 'orphan'), (s) => s.n >= orphan.length)).toEqual(linesSummary(orphan));
       const jobs = await until(async () => (await third.db.query<{ status: string; rejected: number }>(
         "SELECT status, lines_rejected::int AS rejected FROM ingest_jobs WHERE source IN ('restart', 'orphan')")).rows,
       (rows) => rows.every((r) => r.status === 'succeeded'));

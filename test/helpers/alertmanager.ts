@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../bench/serverProcess.js';
 import { requirement } from './env.js';
 
 /** Debian's package installs `prometheus-alertmanager`; upstream builds are called `alertmanager`. */
@@ -21,14 +21,6 @@ const BINARY = EXTERNAL_URL ? null : findBinary();
 
 /** An Alertmanager to test against: ALERTMANAGER_URL, or the installed binary (.ci/run installs it). Required under CI=true. */
 export const alertmanager = requirement('a Prometheus Alertmanager', EXTERNAL_URL !== undefined || BINARY !== null, 'ALERTMANAGER_URL is not set and no prometheus-alertmanager binary is on PATH (apt-get install prometheus-alertmanager)');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The Alertmanager's URL: the external one, or a fresh process on a loopback port with a throwaway config and store. */
 export async function startAlertmanager(): Promise<{ url: string; stop(): Promise<void> }> {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../bench/serverProcess.js';
 import { requirement } from './env.js';
 
 /** Debian's nginx (apt-get install nginx-light; .ci/run installs it). */
@@ -20,14 +21,6 @@ export const nginx = requirement('nginx', NGINX !== null, "not found; install De
 export interface RunningNginx {
   url: string;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**
