@@ -51,6 +51,26 @@ describeBackends('Elasticsearch _bulk into %s', (kind) => {
     expect(body.items[21]!.index!.error!.type).toBe('document_parsing_exception');
     expect(await until(() => storedSummary(svc, 'es-raw'), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
 
+    // Bodies are read four at a time: a fifth _bulk waits (its body unread) until one of them ends.
+    const stalled = Array.from({ length: 4 }, () => {
+      const abort = new AbortController();
+      const body = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(new TextEncoder().encode('{"index":{}}\n')); } });
+      const sent = fetch(`${svc.url}/es/x/_bulk`, {
+        method: 'POST', body, signal: abort.signal, headers: { authorization: `ApiKey ${TEST_ADMIN_KEY}` }, duplex: 'half',
+      }).catch(() => undefined);
+      return { abort, sent };
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    let fifthDone = false;
+    const fifth = fetch(`${svc.url}/es/x/_bulk`, { method: 'POST', body: ndjson, headers: { authorization: `ApiKey ${TEST_ADMIN_KEY}` } })
+      .then((r) => ((fifthDone = true), r.status));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fifthDone).toBe(false);
+    stalled[0]!.abort.abort();
+    expect(await fifth).toBe(200);
+    for (const st of stalled) st.abort.abort();
+    await Promise.all(stalled.map((st) => st.sent));
+
     const anonymous = await fetch(`${svc.url}/es/_bulk`, { method: 'POST', body: ndjson });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ status: 401, error: { type: 'security_exception' } });

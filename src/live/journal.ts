@@ -19,6 +19,8 @@ export interface LiveJournalOptions {
   segmentMs?: number;
   /** Appends are refused (BacklogFullError) while more than this many appended bytes wait to be committed. */
   maxBacklogBytes?: number;
+  /** ... or while more than this many bytes wait in memory for their write (the disk is slow). */
+  maxQueuedBytes?: number;
   /** Called when a segment's job is queued or sealed: the runner looks for work at once. */
   onSegment?: () => void;
 }
@@ -72,11 +74,13 @@ export class LiveJournal {
   private readonly segmentBytes: number;
   private readonly segmentMs: number;
   private readonly maxBacklogBytes: number;
+  private readonly maxQueuedBytes: number;
 
   constructor(private readonly opts: LiveJournalOptions) {
     this.segmentBytes = opts.segmentBytes ?? 64 * 1024 * 1024;
     this.segmentMs = opts.segmentMs ?? 3_600_000;
     this.maxBacklogBytes = opts.maxBacklogBytes ?? 256 * 1024 * 1024;
+    this.maxQueuedBytes = opts.maxQueuedBytes ?? 32 * 1024 * 1024;
   }
 
   /** Seals the segments of processes that are gone, then starts the upkeep (age seals, claim renewals, backlog). */
@@ -132,6 +136,9 @@ export class LiveJournal {
     if (lines.length === 0) return;
     const backlog = this.backlogBytes;
     if (backlog > this.maxBacklogBytes) throw new BacklogFullError(backlog, this.maxBacklogBytes);
+    let queued = 0;
+    for (const s of this.unsealed.values()) queued += s.queuedBytes;
+    if (queued > this.maxQueuedBytes) throw new BacklogFullError(queued, this.maxQueuedBytes);
     const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     let segment = await this.segmentOf(source, protocol);
     // Sealed while this append waited for it: the next one takes the lines.
@@ -222,6 +229,8 @@ export class LiveJournal {
         this.flush(s);
         await s.flushing;
       }
+      // A write that failed may have left bytes past the last acknowledged one: they go, so the job reads exactly those.
+      await s.fd.truncate(s.written).catch(() => undefined);
       await s.fd.close().catch(() => undefined);
       await writeMarker(s.path);
       await markSealed(this.opts.db, s.jobId, s.written);

@@ -13,6 +13,9 @@ export interface ElasticsearchDeps {
 const MAX_BULK_BYTES = 100 * 1024 * 1024;
 /** The version shippers are told: 8.x, which Filebeat, Logstash, Fluent Bit, Vector and the 8/9 clients accept. */
 const VERSION = '8.17.0';
+/** _bulk requests read at once, and how many more may wait for a slot (see the onRequest hook). */
+const BULK_SLOTS = 4;
+const BULK_WAITING = 256;
 /** Source names as uploads take them. */
 const SOURCE = /^[^\x00-\x1f]{1,200}$/;
 
@@ -57,6 +60,35 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
 
     app.addHook('onSend', async (_req, reply) => {
       void reply.header('x-elastic-product', 'Elasticsearch');
+    });
+
+    // A body is read whole (up to MAX_BULK_BYTES, and as much again inflated and split): at most
+    // BULK_SLOTS at once. A slot is taken before the body is read, so the bodies of the requests that
+    // wait stay with their senders (TCP flow control); past BULK_WAITING waiting, a request is asked to
+    // retry, as Elasticsearch does when its write queue is full. Memory stays bounded however many
+    // shippers send at once, and a client's own concurrency (the official bulk helper sends 5) just waits.
+    let inFlight = 0;
+    const waiting: (() => void)[] = [];
+    const give = (): void => {
+      const next = waiting.shift();
+      if (next) next();
+      else inFlight--;
+    };
+    app.addHook('onRequest', async (req, reply) => {
+      if (!req.url.includes('/_bulk')) return;
+      if (inFlight < BULK_SLOTS) inFlight++;
+      else if (waiting.length >= BULK_WAITING) {
+        throw new AppError(429, 'too_many_bulk_requests', `${BULK_SLOTS + BULK_WAITING} _bulk requests are in progress or waiting; retry shortly`,
+          { headers: { 'retry-after': '1' } });
+      } else await new Promise<void>((resolve) => waiting.push(resolve));
+      let released = false;
+      const release = (): void => {
+        if (!released) give();
+        released = true;
+      };
+      // The answer sent, or the connection gone before it: either way this request holds nothing more.
+      reply.raw.once('finish', release);
+      reply.raw.once('close', release);
     });
 
     const handshake = async (): Promise<unknown> => ({
