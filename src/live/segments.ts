@@ -64,7 +64,7 @@ export async function abandonedSegments(
   return res.rows;
 }
 
-/** Bytes appended to live segments that their jobs have not committed yet, per the journal's own sizes. */
+/** Each segment's committed checkpoint (bytes_processed): the journal subtracts it from its own sizes for the backlog. */
 export async function committedBytes(db: Queryable, jobIds: readonly string[]): Promise<Map<string, number>> {
   if (jobIds.length === 0) return new Map();
   const res = await db.query<{ id: string; bytes_processed: number }>(

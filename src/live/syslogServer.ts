@@ -45,8 +45,9 @@ const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
 export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
   const metrics = syslogMetrics(o.registry);
   let closing = false;
-  const lines = (protocol: LiveProtocol, messages: Buffer[]): Map<string, string[]> => {
+  const lines = (protocol: LiveProtocol, messages: Buffer[]): { bySource: Map<string, string[]>; n: number } => {
     const bySource = new Map<string, string[]>();
+    let n = 0;
     for (const raw of messages) {
       const m = parseSyslogMessage(raw.toString('utf8'));
       const source = sourceName(m.app ?? m.host ?? 'syslog');
@@ -55,10 +56,9 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       // A message over several lines (RFC 5424 allows it) keeps them: the parse joins continuation lines.
       for (const line of m.message.split('\n')) list.push(line.endsWith('\r') ? line.slice(0, -1) : line);
     }
-    let n = 0;
     for (const l of bySource.values()) n += l.length;
     metrics.received.inc({ protocol }, n);
-    return bySource;
+    return { bySource, n };
   };
   const append = async (protocol: LiveProtocol, bySource: Map<string, string[]>): Promise<void> => {
     await Promise.all([...bySource].map(([source, l]) => o.journal.append(source, protocol, l)));
@@ -76,10 +76,8 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       let end = msg.length;
       while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
       if (end === 0) return;
-      const bySource = lines('syslog-udp', [msg.subarray(0, end)]);
+      const { bySource, n } = lines('syslog-udp', [msg.subarray(0, end)]);
       append('syslog-udp', bySource).catch((err: unknown) => {
-        let n = 0;
-        for (const l of bySource.values()) n += l.length;
         metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, n);
         if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal a UDP message; dropped');
       });
@@ -122,14 +120,14 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
         if (messages.length === 0) return;
         // Not read on until these lines are journaled: flow control pushes back on the sender.
         socket.pause();
-        void journalUntilDone(lines('syslog-tcp', messages)).then(() => {
+        void journalUntilDone(lines('syslog-tcp', messages).bySource).then(() => {
           if (!socket.destroyed) socket.resume();
         });
       });
       // A last message without its trailer, when the sender closes after it.
       socket.on('end', () => {
         const last = framer.end();
-        if (last.length) void journalUntilDone(lines('syslog-tcp', last));
+        if (last.length) void journalUntilDone(lines('syslog-tcp', last).bySource);
       });
     });
     const journalUntilDone = async (bySource: Map<string, string[]>): Promise<void> => {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../bench/serverProcess.js';
+import { stopChild } from './childProcess.js';
 import { requirement } from './env.js';
 
 /** Debian's nginx (apt-get install nginx-light; .ci/run installs it). */
@@ -70,13 +71,7 @@ http {
   }
   return {
     url,
-    async stop() {
-      // SIGQUIT: a graceful stop, after the log lines of requests already answered are sent.
-      child.kill('SIGQUIT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    // SIGQUIT: a graceful stop, after the log lines of requests already answered are sent.
+    stop: () => stopChild(child, exited, 'SIGQUIT', 5_000, dir),
   };
 }

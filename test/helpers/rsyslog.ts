@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stopChild } from './childProcess.js';
 import { requirement } from './env.js';
 
 const RSYSLOGD = ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'].find((f) => fs.existsSync(f)) ?? null;
@@ -35,12 +36,6 @@ export async function startRsyslog(config: (dir: string) => string): Promise<Run
   if (child.exitCode !== null) throw new Error(`rsyslogd exited at start: ${stderr}`);
   return {
     dir,
-    async stop() {
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => stopChild(child, exited, 'SIGTERM', 10_000, dir),
   };
 }
