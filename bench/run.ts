@@ -28,6 +28,7 @@ import { round } from './stats.js';
 import { measureAlertEvaluation } from './alerts.js';
 import { measureHostileSpan } from './hostileSpan.js';
 import { evaluateLoadTargets, loadServerEnv, renderLoadReport, runLoadBackend, type LoadBackendResult } from './load.js';
+import { evaluateLiveTargets, renderLiveReport, runLiveBackend, type LiveBackendResult } from './live.js';
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --lines N                 lines of the main input file (default 1000000)
@@ -56,7 +57,13 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --load-lines N            lines of the file ingested idle and under load (default 1000000)
   --dashboard               run only the dashboard section: each page's time to draw in Chromium over a store of
                             --lines lines, next to its API calls from Node (--backends default pglite here)
-  --dashboard-runs N        page loads per page (default 5)`;
+  --dashboard-runs N        page loads per page (default 5)
+  --live                    run only the live section: each live input (TCP syslog, _bulk, Loki, OTLP, ship) sends
+                            --live-lines lines until all are committed, next to the same lines uploaded on the same
+                            server; line-to-searchable latency at 10,000 lines/s; UDP loss at 10k/50k/100k lines/s;
+                            RSS through a steady run (--backends default postgres here)
+  --live-lines N            lines each input sends (default 1000000)
+  --live-seconds S          length of the steady run (default 600)`;
 
 const GiB = 1024 ** 3;
 const DEFAULT_SEARCH_INDEX_IDLE_MS = 10_000;
@@ -90,6 +97,9 @@ function parseOptions() {
       dashboard: { type: 'boolean', default: false },
       'dashboard-runs': { type: 'string', default: '5' },
       'load-lines': { type: 'string', default: '1000000' },
+      live: { type: 'boolean', default: false },
+      'live-lines': { type: 'string', default: '1000000' },
+      'live-seconds': { type: 'string', default: '600' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -130,6 +140,9 @@ function parseOptions() {
     loadLines: Math.floor(count('load-lines', 1000)),
     dashboard: values.dashboard,
     dashboardRuns: Math.floor(count('dashboard-runs', 1)),
+    live: values.live,
+    liveLines: Math.floor(count('live-lines', 1000)),
+    liveSeconds: Math.floor(count('live-seconds', 10)),
     /** The dashboard section's default: the embedded database, the zero-setup case the target names. */
     backendsGiven: values.backends !== 'pglite,postgres',
   };
@@ -222,12 +235,47 @@ async function loadSection(opts: Options, repoRoot: string, startedAt: string, r
   return failures.length ? 1 : 0;
 }
 
+/** `--live`: only the live section; its own results file, live-results-<timestamp>.json. */
+async function liveSection(opts: Options, repoRoot: string, startedAt: string, runStamp: string): Promise<number> {
+  const failures: string[] = [];
+  const machine = await machineInfo(opts, repoRoot);
+  const results: LiveBackendResult[] = [];
+  for (const kind of opts.backendsGiven ? opts.backends : (['postgres'] as const)) {
+    try {
+      results.push(await runLiveBackend(kind, {
+        repoRoot, outDir: opts.out, scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl, runStamp, lines: opts.liveLines,
+        steadySeconds: opts.liveSeconds, seed: opts.seed, log,
+      }));
+    } catch (err) {
+      log(`live, ${kind} FAILED: ${message(err)}`);
+      failures.push(`live, ${kind}: ${message(err)}`);
+    }
+  }
+  const targets = evaluateLiveTargets(results);
+  fs.mkdirSync(opts.out, { recursive: true });
+  const jsonFile = path.join(opts.out, `live-results-${runStamp}.json`);
+  fs.writeFileSync(jsonFile, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), command: process.argv.slice(1).join(' '), machine, options: opts, results, targets, failures }, null, 2)}\n`);
+  console.log([
+    `Log Insights live benchmark, ${startedAt}`,
+    `machine: ${machine.nproc} cores (${machine.cpuModel}), ${machine.memTotalGb} GB RAM, node ${machine.node}, ${machine.postgres}`,
+    `code: ${machine.source}`,
+    `input: ${opts.liveLines.toLocaleString('en-US')} generated access lines per input (bench/generate.ts, seed ${opts.seed}); inputs one after the other on one server`,
+    '',
+    results.length ? renderLiveReport(results, targets) : '(no backend ran)',
+    ...(failures.length ? ['', '== FAILED STEPS', ...failures.map((f) => `- ${f}`)] : []),
+    '',
+    `full results: ${path.relative(process.cwd(), jsonFile)}`,
+  ].join('\n'));
+  return failures.length ? 1 : 0;
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions();
   const repoRoot = findRepoRoot();
   const startedAt = new Date().toISOString();
   const runStamp = startedAt.replace(/[:.]/g, '-');
   if (opts.load) return loadSection(opts, repoRoot, startedAt, runStamp);
+  if (opts.live) return liveSection(opts, repoRoot, startedAt, runStamp);
   if (opts.dashboard) {
     const { file } = ensureBenchLog(opts.out, opts.lines, opts.seed);
     const machine = await machineInfo(opts, repoRoot);

@@ -59,11 +59,18 @@ const SPEC: Record<string, Access> = {
   'PUT /es/_bulk': 'ingest',
   'POST /es/{index}/_bulk': 'ingest',
   'PUT /es/{index}/_bulk': 'ingest',
+  'POST /ingest/stream': 'ingest',
+  'POST /loki/api/v1/push': 'ingest',
+  'POST /v1/logs': 'ingest',
 };
 
-/** Elasticsearch's API answers its errors in its own shape, which its clients read. */
-const inProtocolShape = (path: string): boolean => path.startsWith('/es');
-const errorContentType = (path: string): RegExp => (inProtocolShape(path) ? /^application\/json/ : /^application\/problem\+json/);
+/** Elasticsearch's and Loki's APIs answer their errors in their own shapes (JSON, plain text), which their clients read. */
+const inElasticsearchShape = (path: string): boolean => path.startsWith('/es');
+const inLokiShape = (path: string): boolean => path.startsWith('/loki/');
+/** OTLP answers a google.rpc.Status in the request's encoding: JSON for these requests, which have no body. */
+const inOtlpShape = (path: string): boolean => path === '/v1/logs';
+const errorContentType = (path: string): RegExp => (inElasticsearchShape(path) || inOtlpShape(path) ? /^application\/json/
+  : inLokiShape(path) ? /^text\/plain/ : /^application\/problem\+json/);
 
 const SCOPE_KEYS: Scope[] = ['ingest', 'read', 'admin'];
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
@@ -118,7 +125,9 @@ describeBackends('authentication and scopes on %s', (kind) => {
         }
         expect(res.statusCode, op).toBe(401);
         expect(res.headers['content-type'], op).toMatch(errorContentType(path));
-        if (inProtocolShape(path)) expect(res.json(), op).toMatchObject({ status: 401, error: { type: 'security_exception' } });
+        if (inElasticsearchShape(path)) expect(res.json(), op).toMatchObject({ status: 401, error: { type: 'security_exception' } });
+        if (inLokiShape(path)) expect(res.body, op).toMatch(/^a valid API key is required/);
+        if (inOtlpShape(path)) expect(res.json(), op).toMatchObject({ code: 16 }); // UNAUTHENTICATED
         expect(res.headers['www-authenticate'], op).toMatch(/^Bearer/);
         // The same answer whatever was wrong: nothing that tells a guesser how close they came.
         expect(res.body).toBe(anonymous[0]!.body);

@@ -98,6 +98,12 @@ export function errorHandler(err: FastifyError, req: FastifyRequest, reply: Fast
   if ((err as { code?: string }).code === PG_QUERY_CANCELED) {
     return sendProblem(reply, req, { status: 504, code: 'query_timeout', detail: 'the query took longer than the configured query time limit; narrow the time range or filters' });
   }
+  // The client went away while its body was read (Node's 'aborted', ECONNRESET): not the database's
+  // doing, though its code is one a lost database connection has too. Nobody is left to read the answer.
+  if ((err as { code?: string }).code === 'ECONNRESET' && req.raw.socket?.destroyed === true) {
+    req.log.info({ err: err.message }, 'the client closed the connection before its request was read');
+    return sendProblem(reply, req, { status: 400, code: 'client_closed_request', detail: 'the connection closed before the request was read' });
+  }
   if (isRetryableDbError(err)) {
     req.log.warn({ err }, 'database unavailable');
     void reply.header('retry-after', '5');

@@ -15,6 +15,9 @@ import { installAuthDisabledGuard } from './authDisabledGuard.js';
 import { dashboardRoutes, defaultUiDir } from './dashboard.js';
 import type { LiveJournal } from '../live/journal.js';
 import { elasticsearchRoutes } from './routes/elasticsearch.js';
+import { lokiRoutes } from './routes/loki.js';
+import { otlpRoutes } from './routes/otlp.js';
+import { ingestStreamRoutes } from './routes/ingestStream.js';
 import { installDeadline } from './deadline.js';
 import { installMergePatchParser } from './mergePatchBody.js';
 import { documentComponents, documentRoute } from './openApi.js';
@@ -181,6 +184,9 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
     },
   }));
   if (deps.journal) await app.register(elasticsearchRoutes({ journal: deps.journal }));
+  if (deps.journal) await app.register(lokiRoutes({ journal: deps.journal }));
+  if (deps.journal) await app.register(otlpRoutes({ journal: deps.journal }));
+  if (deps.journal) await app.register(ingestStreamRoutes({ db: deps.db, journal: deps.journal }));
   await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }

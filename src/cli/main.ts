@@ -14,6 +14,8 @@ import { createLogger } from './logger.js';
 import { packageVersion } from '../config/packageVersion.js';
 import { parseDateOption, rebuildRangeProblem, runRebuild } from './rebuildCommand.js';
 import { startService } from './serve.js';
+import { runShip } from './shipCommand.js';
+import { defaultStateDir } from '../ship/state.js';
 import { describeStartup } from './startupSummary.js';
 import { tailLogs } from './tailCommand.js';
 
@@ -127,6 +129,30 @@ program
       { ...o, server: serverUrl(o.server ?? o.url), apiKey: o.apiKey ?? env.LOGINSIGHTS_API_KEY ?? env.ADMIN_API_KEY },
       { stdout: process.stdout, stderr: process.stderr, signal: stop.signal },
     );
+  });
+
+program
+  .command('ship')
+  .description('Follow log files as tail -F does (rotation, new files, wildcards) and send their lines to a running server; resumes where it stopped')
+  .argument('<files...>', "paths or shell wildcards in quotes ('/var/log/nginx/*.log'), looked at again every second")
+  .requiredOption('-s, --source <source>', 'source name stored with every record')
+  .option('--state-dir <dir>', 'where the read offsets are kept (default: $XDG_STATE_HOME/loginsights, else ~/.local/state/loginsights)')
+  .option('--start-at <where>', 'files already there at the first start: from their beginning or their end', 'beginning')
+  .option('--server <url>', 'server URL (default: http://HOST:PORT from the configuration)')
+  .option('--api-key <key>', 'an API key with the ingest scope (default: LOGINSIGHTS_API_KEY, then ADMIN_API_KEY)')
+  .action(async (files: string[], o: { source: string; stateDir?: string; startAt: string; server?: string; apiKey?: string }) => {
+    if (o.startAt !== 'beginning' && o.startAt !== 'end') {
+      console.error(`loginsights: --start-at takes beginning or end, not ${o.startAt}`);
+      process.exit(2);
+    }
+    const env = readEnvironment();
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    process.once('SIGTERM', () => stop.abort());
+    process.exitCode = await runShip({
+      files, source: o.source, server: serverUrl(o.server), apiKey: o.apiKey ?? env.LOGINSIGHTS_API_KEY ?? env.ADMIN_API_KEY,
+      stateDir: o.stateDir ?? defaultStateDir(), startAtEnd: o.startAt === 'end',
+    }, { stderr: process.stderr, signal: stop.signal });
   });
 
 const keys = program.command('keys').description('Manage API keys on the database directly (when no admin key is at hand; refused while a server holds DATA_DIR)');

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Queryable } from '../db/db.js';
 
 /** How a live segment's lines arrived (ingest_jobs.live_protocol). */
-export type LiveProtocol = 'syslog-udp' | 'syslog-tcp' | 'elasticsearch';
+export type LiveProtocol = 'syslog-udp' | 'syslog-tcp' | 'elasticsearch' | 'loki' | 'otlp' | 'ship';
 
 export interface NewSegment {
   source: string;

@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
-import zlib from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BacklogFullError, type LiveJournal } from '../../live/journal.js';
+import type { LiveJournal } from '../../live/journal.js';
+import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
+import { requestBytes, SOURCE_NAME } from '../liveBody.js';
+import { appendLiveLines } from '../liveAppend.js';
 
 export interface ElasticsearchDeps {
   journal: LiveJournal;
@@ -13,11 +15,9 @@ export interface ElasticsearchDeps {
 const MAX_BULK_BYTES = 100 * 1024 * 1024;
 /** The version shippers are told: 8.x, which Filebeat, Logstash, Fluent Bit, Vector and the 8/9 clients accept. */
 const VERSION = '8.17.0';
-/** _bulk requests read at once, and how many more may wait for a slot (see the onRequest hook). */
+/** _bulk requests read at once, and how many more may wait for a slot (src/api/bodySlots.ts). */
 const BULK_SLOTS = 4;
 const BULK_WAITING = 256;
-/** Source names as uploads take them. */
-const SOURCE = /^[^\x00-\x1f]{1,200}$/;
 
 /** Errors in Elasticsearch's shape (shippers read `error.type` and `status`), with the header its clients check. */
 function esError(p: { status: number; code: string; detail: string }): { contentType: string; body: unknown } {
@@ -62,33 +62,10 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
       void reply.header('x-elastic-product', 'Elasticsearch');
     });
 
-    // A body is read whole (up to MAX_BULK_BYTES, and as much again inflated and split): at most
-    // BULK_SLOTS at once. A slot is taken before the body is read, so the bodies of the requests that
-    // wait stay with their senders (TCP flow control); past BULK_WAITING waiting, a request is asked to
-    // retry, as Elasticsearch does when its write queue is full. Memory stays bounded however many
-    // shippers send at once, and a client's own concurrency (the official bulk helper sends 5) just waits.
-    let inFlight = 0;
-    const waiting: (() => void)[] = [];
-    const give = (): void => {
-      const next = waiting.shift();
-      if (next) next();
-      else inFlight--;
-    };
+    // A body is read whole (up to MAX_BULK_BYTES, and as much again inflated and split): BULK_SLOTS at once.
+    const slots = new BodySlots({ slots: BULK_SLOTS, waiting: BULK_WAITING, what: '_bulk requests', code: 'too_many_bulk_requests' });
     app.addHook('onRequest', async (req, reply) => {
-      if (!req.url.includes('/_bulk')) return;
-      if (inFlight < BULK_SLOTS) inFlight++;
-      else if (waiting.length >= BULK_WAITING) {
-        throw new AppError(429, 'too_many_bulk_requests', `${BULK_SLOTS + BULK_WAITING} _bulk requests are in progress or waiting; retry shortly`,
-          { headers: { 'retry-after': '1' } });
-      } else await new Promise<void>((resolve) => waiting.push(resolve));
-      let released = false;
-      const release = (): void => {
-        if (!released) give();
-        released = true;
-      };
-      // The answer sent, or the connection gone before it: either way this request holds nothing more.
-      reply.raw.once('finish', release);
-      reply.raw.once('close', release);
+      if (req.url.includes('/_bulk')) await slots.holdFor(reply);
     });
 
     const handshake = async (): Promise<unknown> => ({
@@ -109,17 +86,9 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
 
     const bulk = async (req: FastifyRequest<{ Params: { index?: string } }>, reply: FastifyReply): Promise<unknown> => {
       const started = Date.now();
-      const body = bodyOf(req);
+      const body = requestBytes(req, MAX_BULK_BYTES);
       const { items, lines } = readBulk(body, req.params.index);
-      try {
-        await Promise.all([...lines].map(([source, l]) => deps.journal.append(source, 'elasticsearch', l)));
-      } catch (err) {
-        if (err instanceof BacklogFullError) {
-          throw new AppError(429, 'backlog_full', `${err.message}; nothing of this request was stored`, { headers: { 'retry-after': '1' } });
-        }
-        req.log.error({ err }, '_bulk: could not journal the lines');
-        throw new AppError(503, 'journal_unavailable', 'the lines could not be written to the journal; nothing of this request was stored, retry');
-      }
+      await appendLiveLines(deps.journal, 'elasticsearch', lines, req.log);
       void reply.type('application/json; charset=utf-8');
       return { took: Date.now() - started, errors: items.some((i) => Object.values(i)[0]!.error !== undefined), items };
     };
@@ -137,21 +106,6 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
       app.route({ method, url: '/es/:index/_bulk', config, schema: { ...schema, params }, handler: bulk });
     }
   };
-}
-
-function bodyOf(req: FastifyRequest): Buffer {
-  const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-  const encoding = String(req.headers['content-encoding'] ?? '').toLowerCase();
-  if (encoding === '' || encoding === 'identity') return raw;
-  if (encoding !== 'gzip') throw new AppError(415, 'unsupported_encoding', `content-encoding ${encoding} is not supported; send gzip or none`);
-  try {
-    return zlib.gunzipSync(raw, { maxOutputLength: MAX_BULK_BYTES });
-  } catch (err) {
-    const tooLarge = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
-    throw tooLarge
-      ? new AppError(413, 'body_too_large', `the gzip body inflates past ${MAX_BULK_BYTES} bytes`)
-      : new AppError(400, 'bad_gzip', 'the body is not valid gzip');
-  }
 }
 
 /**
@@ -202,7 +156,7 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: R
       continue;
     }
     const source = typeof doc.source === 'string' && doc.source !== '' ? doc.source : index;
-    if (!SOURCE.test(source)) {
+    if (!SOURCE_NAME.test(source)) {
       result(400, { type: 'invalid_index_name_exception', reason: source === '' ? 'no index or `source` names the source' : 'a source has 1–200 characters and no control characters' });
       continue;
     }

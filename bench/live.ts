@@ -1,0 +1,354 @@
+/**
+ * The live section (`npm run bench -- --live`): lines sent over each live input until all are
+ * committed, next to the same lines uploaded as a file on the same server (the same-run baseline);
+ * line-to-searchable latency at a steady 10,000 lines/s over TCP syslog; UDP loss at 10k, 50k and
+ * 100k lines/s; and the server's resident memory through a long steady run.
+ *
+ * "Committed" is what the ingest jobs of the source say they have committed (lines_processed, which
+ * moves in the transaction that writes the records): from then on a line is in search, tail and
+ * analytics. Each protocol sends to a source of its own on one server, one after the other.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import path from 'node:path';
+import type { DbKind } from '../src/db/db.js';
+import { createFreshStore } from './backends.js';
+import { generateNginxTimed } from './generate.js';
+import { uploadFile, waitForJob } from './ingestClient.js';
+import { formatTable } from './report.js';
+import { BENCH_API_KEY, BENCH_HEADERS, freePort, readProcMemoryMb, startServer, type ServerHandle } from './serverProcess.js';
+import { percentile, perSecond, ratio, round, sleep } from './stats.js';
+import { LIVE_ENCODERS } from './liveEncoders.js';
+
+export const LIVE_TARGETS = { tcpLinesPerSec: 100_000, bulkLinesPerSec: 100_000, p95LatencyMs: 2_000, rssMb: 400 } as const;
+
+export type LiveProtocolName = 'syslog-tcp' | 'bulk' | 'loki' | 'otlp' | 'ship';
+const PROTOCOLS: readonly LiveProtocolName[] = ['syslog-tcp', 'bulk', 'loki', 'otlp', 'ship'];
+
+export interface LiveOptions {
+  repoRoot: string;
+  outDir: string;
+  scratchRoot: string;
+  adminUrl: string;
+  runStamp: string;
+  /** Lines each protocol sends (and the baseline uploads). */
+  lines: number;
+  /** Seconds of the steady run whose memory is sampled. */
+  steadySeconds: number;
+  seed: number;
+  log: (msg: string) => void;
+}
+
+export interface ProtocolRun {
+  protocol: LiveProtocolName;
+  lines: number;
+  committed: number;
+  seconds: number;
+  linesPerSec: number | null;
+  /** Its rate ÷ the upload's rate, on the same server. */
+  vsUpload: number | null;
+}
+
+export interface UdpRun {
+  rate: number;
+  sent: number;
+  committed: number;
+  lossPct: number;
+  /** Datagrams the kernel dropped for the server's socket (the server's own count, /metrics). */
+  kernelDrops: number | null;
+}
+
+export interface LiveBackendResult {
+  kind: DbKind;
+  upload: { lines: number; seconds: number; linesPerSec: number | null };
+  protocols: ProtocolRun[];
+  latency: { rate: number; seconds: number; samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
+  udp: UdpRun[];
+  steady: { rate: number; seconds: number; sent: number; committed: number; p95Ms: number | null; peakRssMb: number; endRssMb: number };
+  /** The server's peak resident memory over the whole section (floods included). */
+  peakRssMb: number;
+}
+
+/** Generated access lines around now (so alert and "last hour" views see them), without newlines. */
+function liveLines(n: number, seed: number): string[] {
+  const out: string[] = [];
+  for (const chunk of generateNginxTimed({ lines: n, seed, startMs: Date.now() - 3_600_000, stepMs: Math.max(1, Math.floor(3_600_000 / n)) })) {
+    for (const l of chunk.split('\n')) if (l) out.push(l);
+  }
+  return out;
+}
+
+/** Lines the source's jobs have committed (or rejected: none of the generated lines is). */
+async function committed(url: string, source: string): Promise<number> {
+  let total = 0;
+  let cursor: string | null = null;
+  do {
+    const q = new URLSearchParams({ source, limit: '200', ...(cursor ? { cursor } : {}) });
+    const res = await fetch(`${url}/ingest/jobs?${q.toString()}`, { headers: BENCH_HEADERS });
+    if (!res.ok) throw new Error(`GET /ingest/jobs answered ${res.status}`);
+    const page = await res.json() as { items: { lines_processed: number }[]; next_cursor: string | null };
+    for (const j of page.items) total += j.lines_processed;
+    cursor = page.next_cursor;
+  } while (cursor);
+  return total;
+}
+
+/** Polls until `n` lines of the source are committed; the time it happened (ms), or throws after the timeout. */
+async function waitCommitted(url: string, source: string, n: number, timeoutMs: number, pollMs = 100): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await committed(url, source);
+    if (c >= n) {
+      if (c > n) throw new Error(`${source}: ${c} lines committed, ${n} sent (duplicates)`);
+      return Date.now();
+    }
+    if (Date.now() > deadline) throw new Error(`${source}: ${c} of ${n} lines committed after ${timeoutMs} ms`);
+    await sleep(pollMs);
+  }
+}
+
+/** Waits until the source's committed count stops moving (UDP: what was lost never comes). */
+async function settledCount(url: string, source: string, quietMs = 3_000): Promise<number> {
+  let last = -1;
+  let since = Date.now();
+  for (;;) {
+    const c = await committed(url, source);
+    if (c !== last) {
+      last = c;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return c;
+    await sleep(200);
+  }
+}
+
+/** RFC 5424 over TCP with octet counting, as rsyslog's omfwd sends it. */
+function syslogFrame(tag: string, line: string): string {
+  const msg = `<134>1 ${new Date().toISOString()} benchhost ${tag} - - - ${line}`;
+  return `${Buffer.byteLength(msg)} ${msg}`;
+}
+
+/** Writes the lines over one TCP connection, honouring back-pressure (the server stops reading when it is behind). */
+async function sendSyslogTcp(port: number, tag: string, lines: readonly string[], pace?: { perSec: number; onSent: (n: number) => void }): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  const chunk = pace ? Math.max(1, Math.floor(pace.perSec / 100)) : 2_000;
+  const t0 = performance.now();
+  for (let i = 0; i < lines.length; i += chunk) {
+    const part = lines.slice(i, i + chunk);
+    if (pace) {
+      const due = t0 + (i / pace.perSec) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+    }
+    if (!socket.write(part.map((l) => syslogFrame(tag, l)).join(''))) await new Promise((r) => socket.once('drain', r));
+    pace?.onSent(i + part.length);
+  }
+  await new Promise<void>((resolve) => socket.end(resolve));
+}
+
+/** POSTs request bodies, `concurrency` at a time, each retried on 429/503 after its Retry-After. */
+async function postAll(bodies: readonly { url: string; body: Buffer; headers: Record<string, string> }[], concurrency: number, expect: number[]): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < bodies.length; i = next++) {
+      const b = bodies[i]!;
+      for (;;) {
+        const res = await fetch(b.url, { method: 'POST', body: b.body, headers: { ...BENCH_HEADERS, ...b.headers } });
+        const text = await res.text();
+        if (expect.includes(res.status)) break;
+        if (res.status === 429 || res.status === 503) {
+          await sleep(Number(res.headers.get('retry-after') ?? 1) * 1000);
+          continue;
+        }
+        throw new Error(`POST ${b.url} answered ${res.status}: ${text.slice(0, 300)}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+async function sendShip(opts: LiveOptions, url: string, source: string, lines: readonly string[], dir: string): Promise<() => Promise<void>> {
+  const file = path.join(dir, `${source}.log`);
+  fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+  const child = spawn(process.execPath, [path.join(opts.repoRoot, 'dist/src/cli/main.js'), 'ship', file, '--source', source, '--server', url, '--state-dir', path.join(dir, 'ship-state')], {
+    env: { PATH: process.env.PATH ?? '', LOGINSIGHTS_API_KEY: BENCH_API_KEY, HOME: dir }, stdio: 'ignore',
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
+async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, syslogTcpPort: number, lines: readonly string[], opts: LiveOptions, dir: string): Promise<{ seconds: number; committed: number }> {
+  const source = `live-${protocol}`;
+  const t0 = Date.now();
+  let stop: (() => Promise<void>) | undefined;
+  const batches = (size: number): string[][] => Array.from({ length: Math.ceil(lines.length / size) }, (_, i) => lines.slice(i * size, (i + 1) * size));
+  if (protocol === 'syslog-tcp') await sendSyslogTcp(syslogTcpPort, source, lines);
+  else if (protocol === 'ship') stop = await sendShip(opts, server.url, source, lines, dir);
+  else {
+    const encode = LIVE_ENCODERS[protocol];
+    await postAll(batches(5_000).map((b) => encode(server.url, source, b)), 4, protocol === 'loki' ? [204] : [200]);
+  }
+  const doneAt = await waitCommitted(server.url, source, lines.length, 30 * 60_000);
+  await stop?.();
+  return { seconds: (doneAt - t0) / 1000, committed: await committed(server.url, source) };
+}
+
+/**
+ * Sends `count` lines at a steady `rate` over TCP syslog (cycling through `pool`) and, while they
+ * arrive, times each 10 ms slice of them from its send to its commit.
+ */
+async function measureLatency(server: ServerHandle, port: number, pool: readonly string[], source: string, rate: number, seconds: number): Promise<LiveBackendResult['latency'] & { committed: number }> {
+  const count = rate * seconds;
+  const sent: { atMs: number; n: number }[] = [];
+  const sending = (async () => {
+    for (let from = 0; from < count; from += pool.length) {
+      const part = pool.slice(0, Math.min(pool.length, count - from));
+      await sendSyslogTcp(port, source, part, { perSec: rate, onSent: (n) => sent.push({ atMs: Date.now(), n: from + n }) });
+    }
+  })();
+  const latencies: number[] = [];
+  let idx = 0;
+  let c = 0;
+  const deadline = Date.now() + seconds * 1000 + 60_000;
+  for (;;) {
+    c = await committed(server.url, source);
+    const now = Date.now();
+    while (idx < sent.length && sent[idx]!.n <= c) latencies.push(now - sent[idx++]!.atMs);
+    if (c >= count || now > deadline) break;
+    await sleep(50);
+  }
+  await sending;
+  latencies.sort((a, b) => a - b);
+  return {
+    rate, seconds, samples: latencies.length, committed: c,
+    p50Ms: latencies.length ? percentile(latencies, 50) : null,
+    p95Ms: latencies.length ? percentile(latencies, 95) : null,
+    maxMs: latencies.at(-1) ?? null,
+  };
+}
+
+async function udpDrops(url: string): Promise<number | null> {
+  const res = await fetch(`${url}/metrics`, { headers: BENCH_HEADERS });
+  const m = /^loginsights_syslog_udp_receive_drops\S*\s+(\d+)/m.exec(await res.text());
+  return m ? Number(m[1]) : null;
+}
+
+async function measureUdp(server: ServerHandle, port: number, opts: LiveOptions, rate: number, seconds: number): Promise<UdpRun> {
+  const source = `live-udp-${rate}`;
+  const lines = liveLines(rate * seconds, opts.seed + rate);
+  const socket = dgram.createSocket('udp4');
+  const dropsBefore = await udpDrops(server.url);
+  const t0 = performance.now();
+  const perTick = Math.max(1, Math.floor(rate / 200));
+  for (let i = 0; i < lines.length; i += perTick) {
+    const wait = t0 + (i / rate) * 1000 - performance.now();
+    if (wait > 0) await sleep(wait);
+    await Promise.all(lines.slice(i, i + perTick).map((l) => new Promise<void>((resolve) => {
+      socket.send(`<134>${new Date().toUTCString().slice(8, 11)} ${new Date().toISOString().slice(8, 10)} 00:00:00 benchhost ${source}: ${l}`, port, '127.0.0.1', () => resolve());
+    })));
+  }
+  socket.close();
+  const got = await settledCount(server.url, source);
+  const dropsAfter = await udpDrops(server.url);
+  return {
+    rate, sent: lines.length, committed: got, lossPct: round((1 - got / lines.length) * 100, 2),
+    kernelDrops: dropsBefore === null || dropsAfter === null ? null : dropsAfter - dropsBefore,
+  };
+}
+
+export async function runLiveBackend(kind: DbKind, opts: LiveOptions): Promise<LiveBackendResult> {
+  const store = await createFreshStore(kind, { scratchRoot: opts.scratchRoot, adminUrl: opts.adminUrl });
+  const [tcpPort, udpPort] = [await freePort(), await freePort()];
+  const server = await startServer({
+    repoRoot: opts.repoRoot, cwd: store.scratchDir, logFile: path.join(opts.outDir, `live-server-${kind}-${opts.runStamp}.log`),
+    env: { ...store.env, LOG_LEVEL: 'info', SYSLOG_TCP_PORT: String(tcpPort), SYSLOG_UDP_PORT: String(udpPort) },
+  });
+  try {
+    const lines = liveLines(opts.lines, opts.seed);
+    const file = path.join(store.scratchDir, 'upload.log');
+    fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+    opts.log(`live, ${kind}: upload baseline, ${lines.length} lines`);
+    const up = await uploadFile(server.url, file, 'live-upload');
+    await waitForJob(server.url, up.jobId, 30 * 60_000);
+    const upSeconds = (Date.now() - up.startedAtMs) / 1000;
+    const upload = { lines: lines.length, seconds: round(upSeconds, 2), linesPerSec: perSecond(lines.length, upSeconds) };
+
+    const protocols: ProtocolRun[] = [];
+    for (const protocol of PROTOCOLS) {
+      opts.log(`live, ${kind}: ${protocol}, ${lines.length} lines`);
+      const r = await runProtocol(protocol, server, tcpPort, lines, opts, store.scratchDir);
+      const linesPerSec = perSecond(lines.length, r.seconds);
+      protocols.push({ protocol, lines: lines.length, committed: r.committed, seconds: round(r.seconds, 2), linesPerSec, vsUpload: ratio(linesPerSec, upload.linesPerSec) });
+    }
+    opts.log(`live, ${kind}: line-to-searchable latency at 10,000 lines/s for 30 s (TCP syslog)`);
+    const { committed: _c, ...latency } = await measureLatency(server, tcpPort, lines.slice(0, 100_000), 'live-latency', 10_000, 30);
+    const udp: UdpRun[] = [];
+    for (const rate of [10_000, 50_000, 100_000]) {
+      opts.log(`live, ${kind}: UDP at ${rate} lines/s for 5 s`);
+      udp.push(await measureUdp(server, udpPort, opts, rate, 5));
+    }
+    opts.log(`live, ${kind}: steady 10,000 lines/s over TCP for ${opts.steadySeconds} s, memory sampled`);
+    const before = server.rss.peakMb;
+    server.rss.peakMb = 0;
+    const steadyRun = await measureLatency(server, tcpPort, lines.slice(0, 100_000), 'live-steady', 10_000, opts.steadySeconds);
+    const steadyPeak = server.rss.peakMb;
+    server.rss.peakMb = Math.max(before, steadyPeak);
+    return {
+      kind, upload, protocols, latency, udp,
+      steady: {
+        rate: 10_000, seconds: opts.steadySeconds, sent: 10_000 * opts.steadySeconds, committed: steadyRun.committed,
+        p95Ms: steadyRun.p95Ms, peakRssMb: round(steadyPeak, 1), endRssMb: round(readProcMemoryMb(server.pid)?.rssMb ?? NaN, 1),
+      },
+      peakRssMb: round(server.rss.peakMb, 1),
+    };
+  } finally {
+    await server.stop();
+    await store.dispose();
+  }
+}
+
+export interface LiveTarget {
+  name: string;
+  value: string;
+  ok: boolean;
+}
+
+export function evaluateLiveTargets(results: readonly LiveBackendResult[]): LiveTarget[] {
+  const targets: LiveTarget[] = [];
+  for (const r of results) {
+    const rate = (p: LiveProtocolName): number | null => r.protocols.find((x) => x.protocol === p)?.linesPerSec ?? null;
+    if (r.kind === 'postgres') {
+      targets.push({ name: `${r.kind}: TCP syslog ≥ ${LIVE_TARGETS.tcpLinesPerSec} lines/s`, value: `${rate('syslog-tcp') ?? '–'}`, ok: (rate('syslog-tcp') ?? 0) >= LIVE_TARGETS.tcpLinesPerSec });
+      targets.push({ name: `${r.kind}: _bulk ≥ ${LIVE_TARGETS.bulkLinesPerSec} lines/s`, value: `${rate('bulk') ?? '–'}`, ok: (rate('bulk') ?? 0) >= LIVE_TARGETS.bulkLinesPerSec });
+    }
+    targets.push({ name: `${r.kind}: p95 line-to-searchable ≤ ${LIVE_TARGETS.p95LatencyMs} ms at 10k lines/s`, value: `${r.latency.p95Ms ?? '–'} ms`, ok: r.latency.p95Ms !== null && r.latency.p95Ms <= LIVE_TARGETS.p95LatencyMs });
+    const lossless = r.protocols.every((p) => p.committed === p.lines);
+    targets.push({ name: `${r.kind}: no loss over TCP/HTTP`, value: r.protocols.map((p) => `${p.protocol} ${p.committed}/${p.lines}`).join(', '), ok: lossless });
+    targets.push({ name: `${r.kind}: RSS < ${LIVE_TARGETS.rssMb} MB`, value: `peak ${r.peakRssMb} MB (steady ${r.steady.seconds} s: ${r.steady.peakRssMb} MB)`, ok: r.peakRssMb < LIVE_TARGETS.rssMb });
+  }
+  return targets;
+}
+
+export function renderLiveReport(results: readonly LiveBackendResult[], targets: readonly LiveTarget[]): string {
+  const out: string[] = [];
+  for (const r of results) {
+    out.push(`== ${r.kind}: ${r.upload.lines.toLocaleString('en-US')} lines per input; baseline: the same lines uploaded, ${r.upload.linesPerSec ?? '–'} lines/s`);
+    out.push(formatTable([['input', 'seconds', 'lines/s', '÷ upload', 'committed'], ...r.protocols.map((p) => [
+      p.protocol, String(p.seconds), String(p.linesPerSec ?? '–'), String(p.vsUpload ?? '–'), `${p.committed}/${p.lines}`,
+    ])]));
+    out.push(`line-to-searchable at ${r.latency.rate} lines/s over TCP for ${r.latency.seconds} s: p50 ${r.latency.p50Ms} ms, p95 ${r.latency.p95Ms} ms, max ${r.latency.maxMs} ms (${r.latency.samples} samples)`);
+    out.push(formatTable([['UDP lines/s', 'sent', 'committed', 'loss %', 'kernel drops'], ...r.udp.map((u) => [
+      String(u.rate), String(u.sent), String(u.committed), String(u.lossPct), String(u.kernelDrops ?? '–'),
+    ])]));
+    out.push(`steady ${r.steady.rate} lines/s for ${r.steady.seconds} s: ${r.steady.committed}/${r.steady.sent} committed, p95 line-to-searchable ${r.steady.p95Ms} ms, peak RSS ${r.steady.peakRssMb} MB, at the end ${r.steady.endRssMb} MB; peak over the section ${r.peakRssMb} MB`);
+    out.push('');
+  }
+  out.push('== targets');
+  for (const t of targets) out.push(`${t.ok ? 'MET ' : 'MISS'} ${t.name}: ${t.value}`);
+  return out.join('\n');
+}
