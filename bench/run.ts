@@ -238,6 +238,7 @@ async function loadSection(opts: Options, repoRoot: string, startedAt: string, r
 /** `--live`: only the live section; its own results file, live-results-<timestamp>.json. */
 async function liveSection(opts: Options, repoRoot: string, startedAt: string, runStamp: string): Promise<number> {
   const failures: string[] = [];
+  fs.mkdirSync(opts.out, { recursive: true });
   const machine = await machineInfo(opts, repoRoot);
   const results: LiveBackendResult[] = [];
   for (const kind of opts.backendsGiven ? opts.backends : (['postgres'] as const)) {
@@ -252,7 +253,6 @@ async function liveSection(opts: Options, repoRoot: string, startedAt: string, r
     }
   }
   const targets = evaluateLiveTargets(results);
-  fs.mkdirSync(opts.out, { recursive: true });
   const jsonFile = path.join(opts.out, `live-results-${runStamp}.json`);
   fs.writeFileSync(jsonFile, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), command: process.argv.slice(1).join(' '), machine, options: opts, results, targets, failures }, null, 2)}\n`);
   console.log([

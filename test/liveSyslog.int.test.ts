@@ -84,12 +84,27 @@ describeBackends('syslog input on %s', (kind) => {
     }
   }, 60_000);
 
-  it('shows each live segment as an ingest job that follows its file', async () => {
-    const jobs = await svc.db.query<{ source: string; live_protocol: string; status: string }>(
-      "SELECT source, live_protocol, status FROM ingest_jobs WHERE live_protocol IS NOT NULL AND source IN ('app-a', 'app-b', 'udp-src') ORDER BY source");
-    expect(jobs.rows.map((j) => [j.source, j.live_protocol, j.status])).toEqual([
-      ['app-a', 'syslog-tcp', 'running'], ['app-b', 'syslog-tcp', 'running'], ['udp-src', 'syslog-udp', 'running'],
+  it('parks a segment whose source went quiet (its thread let go, its checkpoint kept) and takes it up again when lines come', async () => {
+    const [first, second] = [accessLines(300, 31), accessLines(200, 32)];
+    const frame = (l: string): string => `<134>Dec  6 22:10:01 h quiet-src: ${l}\n`;
+    await sendTcp(svc.syslog!.tcpPort!, Buffer.from(first.map(frame).join('')));
+    expect(await until(() => storedSummary(svc, 'quiet-src'), (s) => s.n >= first.length)).toEqual(linesSummary(first));
+    const job = async (): Promise<{ status: string; lines_processed: number }> => (await svc.db.query<{ status: string; lines_processed: number }>(
+      "SELECT status, lines_processed FROM ingest_jobs WHERE source = 'quiet-src'")).rows[0]!;
+    expect(await until(job, (j) => j.status === 'queued', 20_000)).toEqual({ status: 'queued', lines_processed: first.length });
+    await sendTcp(svc.syslog!.tcpPort!, Buffer.from(second.map(frame).join('')));
+    expect(await until(() => storedSummary(svc, 'quiet-src'), (s) => s.n >= 500)).toEqual(linesSummary([...first, ...second]));
+    expect((await svc.db.query("SELECT count(*)::int AS n FROM ingest_jobs WHERE source = 'quiet-src'")).rows).toEqual([{ n: 1 }]);
+  }, 60_000);
+
+  it('shows each live segment as an open ingest job that follows its file: running, or queued (parked) while its source is quiet', async () => {
+    const jobs = await svc.db.query<{ source: string; live_protocol: string; status: string; sealed: boolean }>(
+      `SELECT source, live_protocol, status, sealed_at IS NOT NULL AS sealed FROM ingest_jobs
+       WHERE live_protocol IS NOT NULL AND source IN ('app-a', 'app-b', 'udp-src') ORDER BY source`);
+    expect(jobs.rows.map((j) => [j.source, j.live_protocol, j.sealed])).toEqual([
+      ['app-a', 'syslog-tcp', false], ['app-b', 'syslog-tcp', false], ['udp-src', 'syslog-udp', false],
     ]);
+    for (const j of jobs.rows) expect(['running', 'queued']).toContain(j.status);
   });
 });
 

@@ -302,6 +302,19 @@ export async function releaseJob(db: Queryable, jobId: string, owner: string, er
   );
 }
 
+/**
+ * A live segment whose parse caught up and went quiet goes back to the queue, its checkpoint kept, so
+ * that no thread waits on it; the runner takes it up again once it grows (or is sealed). Not a failed
+ * attempt: the claim it used is given back.
+ */
+export async function parkJob(db: Queryable, jobId: string, owner: string): Promise<void> {
+  await db.query(
+    `UPDATE ingest_jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0)
+     WHERE id = $1 AND lease_owner = $2`,
+    [jobId, owner],
+  );
+}
+
 /** A job's rejected lines in line order, after `afterLineNo`; with `code`, only those of that code. */
 export async function listRejectedLines(
   db: Queryable,

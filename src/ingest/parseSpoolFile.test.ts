@@ -238,7 +238,7 @@ describe('parseSpoolFile following a live segment', () => {
     const done = parseSpoolFile({
       // The format named: detection from a live segment's first line alone is another question.
       jobId: '00000000-0000-4000-8000-000000000009', source: 't', spoolPath: file, format: { format: 'nginx_error' },
-      startOffset: 0, linesBefore: 0, batchRows: 1000, maxLineBytes: 65536, routeRules: [], follow: { sealedPath: sealed, pollMs: 20 },
+      startOffset: 0, linesBefore: 0, batchRows: 1000, maxLineBytes: 65536, routeRules: [], follow: { sealedPath: sealed, pollMs: 20, parkMs: 60_000 },
     }, async (b) => {
       batches.push(b);
     });
@@ -262,11 +262,40 @@ describe('parseSpoolFile following a live segment', () => {
     // The rest, then the seal: the final batch reaches the end, and every line is accounted for once.
     fs.appendFileSync(file, pieces[3]!);
     fs.writeFileSync(sealed, '');
-    await done;
+    expect(await done).toBe('ended');
     const last = batches.at(-1)!;
     expect([last.final, last.linesProcessed, last.bytesProcessed]).toEqual([true, 10, Buffer.byteLength(ERROR_LOG)]);
     const sum = (k: 'logRows' | 'linesIngested' | 'linesRejected' | 'linesSkipped'): number => batches.reduce((n, b) => n + b[k], 0);
     expect([sum('logRows'), sum('linesRejected')]).toEqual([4, 0]);
     expect(sum('linesIngested') + sum('linesSkipped')).toBe(10);
+  }, 20_000);
+  it('parks a live segment that stays quiet once all it read is in a batch, and goes on from that checkpoint, a torn line read again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'li-park-'));
+    const file = path.join(dir, 'segment.log');
+    const sealed = `${file}.sealed`;
+    const line = (i: number): string => `10.0.0.${i % 250} - - [06/Dec/2026:10:00:${String(i % 60).padStart(2, '0')} +0000] "GET /p/${i} HTTP/1.1" 200 5 "-" "t"`;
+    fs.writeFileSync(file, `${line(1)}\n${line(2)}\n${line(3).slice(0, 20)}`);
+    const run = async (startOffset: number, linesBefore: number): Promise<{ outcome: string; batches: BatchMessage[] }> => {
+      const batches: BatchMessage[] = [];
+      const outcome = await parseSpoolFile({
+        jobId: '00000000-0000-4000-8000-00000000000a', source: 't', spoolPath: file, format: { format: 'nginx_combined' },
+        startOffset, linesBefore, batchRows: 1000, maxLineBytes: 65536, routeRules: [], follow: { sealedPath: sealed, pollMs: 20, parkMs: 1_200 },
+      }, async (b) => {
+        batches.push(b);
+      });
+      return { outcome, batches };
+    };
+    const first = await run(0, 0);
+    expect(first.outcome).toBe('parked');
+    const cp = first.batches.at(-1)!;
+    // Two whole lines in; the torn third is not, and no batch was final.
+    expect([cp.final, cp.linesProcessed, cp.bytesProcessed]).toEqual([false, 2, Buffer.byteLength(`${line(1)}\n${line(2)}\n`)]);
+    fs.appendFileSync(file, `${line(3).slice(20)}\n${line(4)}\n`);
+    fs.writeFileSync(sealed, '');
+    const second = await run(cp.bytesProcessed, cp.linesProcessed);
+    expect(second.outcome).toBe('ended');
+    const rows = [...first.batches, ...second.batches].reduce((n, b) => n + b.logRows, 0);
+    expect([rows, second.batches.at(-1)!.linesProcessed, second.batches.at(-1)!.final]).toEqual([4, 4, true]);
+    fs.rmSync(dir, { recursive: true, force: true });
   }, 20_000);
 });

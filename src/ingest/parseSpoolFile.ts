@@ -25,9 +25,11 @@ export interface ParseFileInput {
   /**
    * A live segment (src/live/journal.ts): the file grows while it is parsed. At its end the lines
    * parsed so far are cut into a batch (so they are searchable within a poll), then the file is read
-   * again every `pollMs` until `sealedPath` exists and nothing more was appended.
+   * again every `pollMs` until `sealedPath` exists and nothing more was appended. Once nothing has come
+   * for `parkMs`, and all that came is committed, the parse ends without ending the job ('parked'): the
+   * runner lets the thread go and takes the segment up again when it grows.
    */
-  follow?: { sealedPath: string; pollMs: number };
+  follow?: { sealedPath: string; pollMs: number; parkMs: number };
 }
 
 /** A live segment's first lines are awaited this long (or until this many bytes) before its format is detected. */
@@ -47,6 +49,9 @@ const CHUNK_BYTES = 1 << 20;
  */
 const FIRST_BATCH_ROWS = 4_096;
 
+/** How a parse ended: the file read to its end (the job is done), or a live segment parked while it waits for lines. */
+export type ParseOutcome = 'ended' | 'parked';
+
 /**
  * Frames, parses and encodes the spool file from the checkpoint on, handing each batch to `emit`
  * (which resolves once the batch may be forgotten). Every line ends up in exactly one of: a stored
@@ -58,10 +63,11 @@ export async function parseSpoolFile(
   input: ParseFileInput,
   emit: (batch: BatchMessage) => Promise<void>,
   pool = new BufferPool(),
-): Promise<void> {
+): Promise<ParseOutcome> {
   const fd = fs.openSync(input.spoolPath, 'r');
   try {
-    if (input.follow) await awaitFirstLines(fd, input.follow);
+    // A segment taken up again has its first lines already (and a parse that used them).
+    if (input.follow && input.startOffset === 0) await awaitFirstLines(fd, input.follow);
     // Detection sees lines spread through the file; both it and the anchor see the same lines on every
     // attempt (a live segment's resumed run sees more of them; its source's format is usually known).
     const sample = sampleLines(fd, input.maxLineBytes);
@@ -153,8 +159,10 @@ export async function parseSpoolFile(
     };
 
     let idleSince: number | null = null;
+    // A chunk read nothing into is read into again: a segment that waits does not allocate a MiB a poll.
+    let chunk: Buffer | null = null;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      chunk ??= Buffer.allocUnsafe(CHUNK_BYTES);
       // Sealed before this read: everything appended is on disk, so reading nothing is the end.
       const sealed = input.follow ? fs.existsSync(input.follow.sealedPath) : true;
       const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
@@ -168,6 +176,9 @@ export async function parseSpoolFile(
           skippedAfterPending = 0;
         }
         if (checkpointNow().bytesProcessed > cutAt) await cut();
+        // Quiet for long: everything read is in a batch (no record is pending after FOLLOW_RECORD_IDLE_MS),
+        // so the thread and its memory go; a torn last line is read again from the checkpoint.
+        if (Date.now() - idleSince >= input.follow!.parkMs && !assembler.pendingStart()) return 'parked';
         await sleep(input.follow!.pollMs);
         continue;
       }
@@ -175,7 +186,9 @@ export async function parseSpoolFile(
       // "The future" is judged against the wall clock as the lines are read (a job may run for hours).
       bounds.nowMs = Date.now();
       position += n;
-      await consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
+      const read = n === CHUNK_BYTES ? chunk : chunk.subarray(0, n);
+      chunk = null;
+      await consume(framer.push(read));
       if (batch.rows >= (firstBatch ? Math.min(FIRST_BATCH_ROWS, input.batchRows) : input.batchRows)) {
         await cut();
         firstBatch = false;
@@ -185,6 +198,7 @@ export async function parseSpoolFile(
     store(assembler.flush());
     batch.addSkipped(skippedAfterPending);
     await emit(batch.take(parser.detection, { bytesProcessed: position, linesProcessed: linesSeen }, true));
+    return 'ended';
   } finally {
     fs.closeSync(fd);
   }

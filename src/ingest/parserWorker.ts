@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { batchBuffers, type BatchMessage } from './batch.js';
-import type { ParseFileInput } from './parseSpoolFile.js';
+import type { ParseFileInput, ParseOutcome } from './parseSpoolFile.js';
 
 // Under vitest/tsx the sources are .ts: the worker then starts through a shim that loads tsx first.
 const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './workerFromSource.mjs' : './worker.js', import.meta.url);
@@ -11,7 +11,7 @@ export type ToWorker =
   | { type: 'rewind'; generation: number; input: ParseFileInput };
 
 /** Messages from the worker, tagged with the pass (generation) that parsed them. */
-type FromWorker = { generation: number; batch: BatchMessage } | { generation: number; done: true };
+type FromWorker = { generation: number; batch: BatchMessage } | { generation: number; done: ParseOutcome };
 
 /**
  * Parses a spool file in a worker thread (src/ingest/worker.ts) and hands its batches to `write` one at
@@ -19,16 +19,17 @@ type FromWorker = { generation: number; batch: BatchMessage } | { generation: nu
  * input instead: the worker then drops what it parsed ahead and parses from there (isolation of a
  * refused row, src/ingest/isolation.ts), which costs no new thread. A failed write, or a worker that
  * fails or exits early, terminates the worker and rejects with that error. `started` receives the
- * worker, for a shutdown to terminate it.
+ * worker, for a shutdown to terminate it. Resolves to how the parse ended: 'parked' when a live
+ * segment was left waiting for lines (the job is not done).
  */
 export function runParserWorker(
   input: ParseFileInput,
   write: (batch: BatchMessage) => Promise<ParseFileInput | undefined>,
   started: (worker: Worker) => void,
-): Promise<void> {
+): Promise<ParseOutcome> {
   const worker = new Worker(WORKER_URL, { workerData: input });
   started(worker);
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<ParseOutcome>((resolve, reject) => {
     let writes = Promise.resolve();
     let settled = false;
     let generation = 0;
@@ -46,7 +47,7 @@ export function runParserWorker(
           if (settled || msg.generation !== generation) return;
           if ('done' in msg) {
             settled = true;
-            resolve();
+            resolve(msg.done);
             return;
           }
           const rewind = await write(msg.batch);

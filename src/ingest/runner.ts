@@ -10,14 +10,14 @@ import { rowLevelDbError } from '../db/rowErrors.js';
 import { LOG_COPY_COLUMNS, REJECT_COPY_COLUMNS, type BatchMessage } from './batch.js';
 import { concatBinaryCopy } from './binaryCopy.js';
 import {
-  addLayoutLines, advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, readCheckpoint, releaseJob,
+  addLayoutLines, advanceCheckpoint, CheckpointMovedError, claimNextJob, failJob, finishJob, LeaseLostError, parkJob, readCheckpoint, releaseJob,
   renewLeases, requeueOrphanedJobs, sealedMarkerOf, type ClaimedJob,
 } from './jobs.js';
 import type { IngestMetrics } from './metrics.js';
 import type { RouteRule } from '../parse/routes.js';
 import { listRouteRules } from './routeRules.js';
 import { ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
-import type { ParseFileInput } from './parseSpoolFile.js';
+import type { ParseFileInput, ParseOutcome } from './parseSpoolFile.js';
 import { asRejectedLine, narrowIsolation, singleRecord, type IsolationWindow } from './isolation.js';
 import { runParserWorker } from './parserWorker.js';
 import { BATCH_CHANNEL, type BatchNotice } from '../domain/batchNotice.js';
@@ -54,6 +54,12 @@ const MAX_ATTEMPTS = 50;
 const UNDEFINED_TABLE = '42P01';
 /** How often a live segment's parse looks for appended lines once it has caught up. */
 const LIVE_POLL_MS = 100;
+/**
+ * A live segment's parse that has found nothing new for this long parks (src/ingest/parseSpoolFile.ts):
+ * its thread (with the heap and batch buffers a flood grew, ~100 MB) goes, and the segment is taken up
+ * again when it grows. Memory then follows the sources sending now, not every segment left open.
+ */
+const LIVE_PARK_MS = 10_000;
 
 /**
  * Claims queued ingest jobs and runs each in a worker thread; commits every batch together with the
@@ -64,6 +70,8 @@ export class IngestRunner {
   private readonly active = new Map<string, Worker>();
   /** Jobs this process runs, from their claim on (their worker joins `active` a little later): live segment or not. */
   private readonly claimed = new Map<string, boolean>();
+  /** Live segments parked by this process, with their size then: not claimed again until they grow or are sealed. */
+  private readonly parked = new Map<string, { path: string; size: number }>();
   private readonly jobRuns = new Set<Promise<void>>();
   private readonly partitions = new PartitionCache();
   private stopping = false;
@@ -115,15 +123,29 @@ export class IngestRunner {
   }
 
   private async claimJobs(): Promise<void> {
+    this.unparkGrown();
     for (const live of [false, true]) {
       const slots = live ? (this.opts.liveConcurrency ?? 16) : this.opts.concurrency;
       while (!this.stopping && [...this.claimed.values()].filter((l) => l === live).length < slots) {
-        const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs, [...this.claimed.keys()], live);
+        const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs, [...this.claimed.keys(), ...this.parked.keys()], live);
         if (!job) break;
         this.claimed.set(job.id, live);
         const run = this.runJob(job).finally(() => this.jobRuns.delete(run));
         this.jobRuns.add(run);
       }
+    }
+  }
+
+  /** Parked segments that grew, were sealed or are gone may be claimed again. */
+  private unparkGrown(): void {
+    for (const [id, p] of this.parked) {
+      let grown = true;
+      try {
+        grown = fs.statSync(p.path).size > p.size || fs.existsSync(sealedMarkerOf(p.path));
+      } catch {
+        // gone: claiming it says what happened (the job fails on its missing file)
+      }
+      if (grown) this.parked.delete(id);
     }
   }
 
@@ -141,9 +163,17 @@ export class IngestRunner {
       return;
     }
     this.opts.metrics.jobsRunning.inc();
-    log.info({ attempt: job.attempts, from_byte: job.bytes_processed }, 'ingest job started');
+    // A live segment is taken up each time it grows after a quiet spell: that is not news.
+    const resumedLive = job.live_protocol !== null && job.bytes_processed > 0;
+    log[resumedLive ? 'debug' : 'info']({ attempt: job.attempts, from_byte: job.bytes_processed }, 'ingest job started');
     try {
-      await this.parseAndWrite(job);
+      if (await this.parseAndWrite(job) === 'parked') {
+        const size = await fs.promises.stat(job.spool_path).then((s) => s.size, () => 0);
+        await retryTransient(() => parkJob(this.opts.db, job.id, this.owner), this.retryOptions(log));
+        this.parked.set(job.id, { path: job.spool_path, size });
+        log.debug({ at_byte: job.bytes_processed }, 'live segment parked until it grows');
+        return;
+      }
       const end = { bytesProcessed: job.bytes_processed, linesProcessed: job.lines_processed };
       await retryTransient(() => finishJob(this.opts.db, job.id, this.owner, end), this.retryOptions(log));
       this.opts.metrics.jobsFinished.inc({ status: 'succeeded' });
@@ -188,7 +218,7 @@ export class IngestRunner {
    * batch the database refuses for a row's content is parsed again from the checkpoint, cut finer
    * (src/ingest/isolation.ts), until the refused record stands alone and is kept as a rejected line.
    */
-  private async parseAndWrite(job: ClaimedJob): Promise<void> {
+  private async parseAndWrite(job: ClaimedJob): Promise<ParseOutcome> {
     // Rules are read when a job starts: a rule change applies to the jobs that start after it.
     const routeRules = [...(this.opts.routeRules ?? []), ...(await listRouteRules(this.opts.db))];
     // Claimed as shutdown began: no worker to start; the job goes back to the queue (handleFailure).
@@ -203,7 +233,7 @@ export class IngestRunner {
       batchRows: this.opts.batchRows,
       maxLineBytes: this.opts.maxLineBytes,
       routeRules: routeRules.map(({ pattern, template }) => ({ pattern, template })),
-      ...(job.live_protocol !== null ? { follow: { sealedPath: sealedMarkerOf(job.spool_path), pollMs: LIVE_POLL_MS } } : {}),
+      ...(job.live_protocol !== null ? { follow: { sealedPath: sealedMarkerOf(job.spool_path), pollMs: LIVE_POLL_MS, parkMs: LIVE_PARK_MS } } : {}),
     };
     let isolation: IsolationWindow[] = [];
     const write = async (b: BatchMessage): Promise<ParseFileInput | undefined> => {
@@ -220,7 +250,7 @@ export class IngestRunner {
         return { ...input, startOffset: job.bytes_processed, linesBefore: job.lines_processed, isolation };
       }
     };
-    await runParserWorker(input, write, (worker) => this.active.set(job.id, worker));
+    return runParserWorker(input, write, (worker) => this.active.set(job.id, worker));
   }
 
   /**

@@ -4,7 +4,7 @@
  * the file and however slow the database. The writer's ack returns the batch's buffers for reuse.
  * A rewind (the database refused a row: src/ingest/isolation.ts) drops what was parsed ahead and
  * starts again from the given checkpoint; every message carries its pass's generation so that the
- * writer can tell the dropped ones. The thread ends after `done`.
+ * writer can tell the dropped ones. The thread ends after `done` (the file's end, or a live segment parked).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { batchBuffers, type BatchMessage } from './batch.js';
@@ -53,11 +53,11 @@ function emitter(pass: number): (batch: BatchMessage) => Promise<void> {
 for (;;) {
   const pass = generation;
   try {
-    await parseSpoolFile(input, emitter(pass), pool);
+    const outcome = await parseSpoolFile(input, emitter(pass), pool);
     // Wait for the writer to take the last batches: it may still rewind instead.
     while (inFlight > 0 && pass === generation) await new Promise<void>((resolve) => (wake = resolve));
     if (pass !== generation) continue;
-    port.postMessage({ generation: pass, done: true });
+    port.postMessage({ generation: pass, done: outcome });
     break;
   } catch (err) {
     if (err !== REWOUND) throw err;
