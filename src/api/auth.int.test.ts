@@ -62,6 +62,7 @@ const SPEC: Record<string, Access> = {
   'POST /ingest/stream': 'ingest',
   'POST /loki/api/v1/push': 'ingest',
   'POST /v1/logs': 'ingest',
+  'GET /sources': 'read',
 };
 
 /** Elasticsearch's and Loki's APIs answer their errors in their own shapes (JSON, plain text), which their clients read. */

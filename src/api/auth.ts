@@ -13,6 +13,12 @@ export type RouteAccess = Scope | 'public';
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
+    /**
+     * A WebSocket route whose clients may send their key in the first message (browsers cannot set
+     * headers on a WebSocket): an upgrade request without a key passes, and the route's WebSocket
+     * handler authenticates (AuthControl.authenticate). A key in the URL is refused there.
+     */
+    keyInFirstMessage?: boolean;
   }
   interface FastifyRequest {
     /** The key that authenticated the request (undefined on public routes and with AUTH_DISABLED). */
@@ -49,7 +55,16 @@ export interface AuthOptions {
 export interface AuthControl {
   /** Forget a cached key (after its revocation in this process; other processes forget within CACHE_MS). */
   forget(keyId: number): void;
+  /**
+   * Checks a key presented other than in a request's headers (a WebSocket's first message) as a
+   * request's key is checked: the failure limit of the address, the same lookup, counters and scope.
+   * Throws the AppError a request would get (401, 403, 429).
+   */
+  authenticate(key: string | undefined, ip: string, access: Scope): Promise<{ id: number; scopes: Scope[] }>;
 }
+
+/** Query parameters that look like a key in the URL, where it would end up in access logs, proxies and browser history. */
+const KEY_IN_URL = /^(key|api[-_]?key|token|access[-_]?token|auth|authorization)$/i;
 
 type FailureOutcome = 'missing' | 'malformed' | 'unknown' | 'limited';
 
@@ -124,6 +139,10 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     const isPublic = PUBLIC_PREFIXES.some((p) => route.url.startsWith(p)) || route.method === 'OPTIONS';
     const access = route.config?.access ?? (isPublic ? 'public' : undefined);
     if (!access) throw new Error(`route ${String(route.method)} ${route.url} has no access decision (config.access)`);
+    // Its upgrade requests pass without a key: only a WebSocket handler, which authenticates itself, may receive them.
+    if (route.config?.keyInFirstMessage && typeof (route as { wsHandler?: unknown }).wsHandler !== 'function') {
+      throw new Error(`route ${String(route.method)} ${route.url}: keyInFirstMessage needs a wsHandler`);
+    }
     route.config = { ...route.config, access };
   });
 
@@ -160,24 +179,24 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     return unauthorized();
   };
 
-  app.addHook('onRequest', async (req) => {
-    const access = req.routeOptions.config.access;
-    // No route matched (404 handler): nothing to protect.
-    if (access === undefined || access === 'public' || opts.disabled) return;
-    const key = presentedKey(req);
+  function refuseWhileLimited(group: string): void {
+    const waitS = failures.retryAfterS(group);
+    if (waitS === 0) return;
+    failed.inc({ outcome: 'limited' });
+    throw new AppError(429, 'auth_rate_limited',
+      `more than ${opts.failuresPerMinute} failed authentications a minute from this address (AUTH_FAILURES_PER_MINUTE); retry in ${waitS} s`,
+      { headers: { 'retry-after': String(waitS) } });
+  }
+
+  /** The stored key a presented key is, holding the scope `access` needs; else the AppError to answer. */
+  async function verify(key: string | undefined, ip: string, access: Scope): Promise<StoredKey> {
     const wellFormed = key !== undefined && WELL_FORMED_KEY.test(key);
-    const group = clientGroup(req.ip);
+    const group = clientGroup(ip);
     // A key the cache already knows as good passes without the database, even from a limited address
     // (a client behind the same NAT as a guesser keeps working); anything else waits out the limit.
     let found = wellFormed ? cachedMatch(key) : undefined;
     if (!found) {
-      const waitS = failures.retryAfterS(group);
-      if (waitS > 0) {
-        failed.inc({ outcome: 'limited' });
-        throw new AppError(429, 'auth_rate_limited',
-          `more than ${opts.failuresPerMinute} failed authentications a minute from this address (AUTH_FAILURES_PER_MINUTE); retry in ${waitS} s`,
-          { headers: { 'retry-after': String(waitS) } });
-      }
+      refuseWhileLimited(group);
       if (key === undefined) throw refuse(group, 'missing');
       if (!wellFormed) throw refuse(group, 'malformed');
       // Counted while the lookup runs, so that concurrent guesses from one address cannot all slip past
@@ -193,8 +212,32 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     if (!grants(found.scopes, access)) {
       throw new AppError(403, 'forbidden', `this API key lacks the \`${access}\` scope`);
     }
-    req.apiKey = { id: found.id, scopes: found.scopes };
     await touch(found.id);
+    return found;
+  }
+
+  app.addHook('onRequest', async (req) => {
+    const access = req.routeOptions.config.access;
+    // No route matched (404 handler): nothing to protect.
+    if (access === undefined || access === 'public' || opts.disabled) return;
+    const key = presentedKey(req);
+    if (req.routeOptions.config.keyInFirstMessage) {
+      const named = Object.keys(req.query as object).find((k) => KEY_IN_URL.test(k));
+      if (named !== undefined) {
+        throw new AppError(400, 'key_in_url', `an API key never goes in the URL (parameter ${named.slice(0, 100)}), where logs and proxies keep it: ` +
+          'send it in the Authorization or X-API-Key header, or as the first WebSocket message {"type":"auth","key":"<key>"}');
+      }
+      // Node marks a request `upgrade` only when it hands it over as one (the 'upgrade' event, which
+      // @fastify/websocket routes to the WebSocket handler), so a plain GET never gets here without a key.
+      // A limited address is refused now rather than after the upgrade.
+      const upgrade = (req.raw as { upgrade?: boolean }).upgrade === true && req.headers.upgrade?.toLowerCase() === 'websocket';
+      if (key === undefined && upgrade) {
+        refuseWhileLimited(clientGroup(req.ip));
+        return;
+      }
+    }
+    const found = await verify(key, req.ip, access);
+    req.apiKey = { id: found.id, scopes: found.scopes };
   });
 
   return {
@@ -203,6 +246,10 @@ export function installAuth(app: FastifyInstance, opts: AuthOptions): AuthContro
     forget: (keyId) => {
       revoked++;
       for (const [prefix, keys] of known.entries()) if (keys.some((k) => k.id === keyId)) known.delete(prefix);
+    },
+    authenticate: async (key, ip, access) => {
+      const found = await verify(key, ip, access);
+      return { id: found.id, scopes: found.scopes };
     },
   };
 }

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from './errors.js';
 
 /** The dashboard's pages; each is the same shell, which picks the page from the path. */
-export const DASHBOARD_PAGES = ['overview', 'endpoints', 'logs', 'uploads', 'alerts'] as const;
+export const DASHBOARD_PAGES = ['overview', 'endpoints', 'logs', 'uploads', 'sources', 'alerts'] as const;
 
 /** Where `vite build` writes the dashboard: dist/ui under the package root, from src/ or from dist/src/. */
 export function defaultUiDir(): string {

@@ -18,6 +18,8 @@ import { elasticsearchRoutes } from './routes/elasticsearch.js';
 import { lokiRoutes } from './routes/loki.js';
 import { otlpRoutes } from './routes/otlp.js';
 import { ingestStreamRoutes } from './routes/ingestStream.js';
+import { sourceRoutes } from './routes/sources.js';
+import { registerSilenceGauge } from '../live/sourceActivity.js';
 import { installDeadline } from './deadline.js';
 import { installMergePatchParser } from './mergePatchBody.js';
 import { documentComponents, documentRoute } from './openApi.js';
@@ -170,7 +172,7 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   const rawQueries = new QuerySlots(deps.config.rawQueriesPerKey);
   await app.register(logRoutes({ ...deps, rawQueries }));
   const tail = createLogTail(deps, app.log);
-  await app.register(logTailRoutes({ ...deps, tail }));
+  await app.register(logTailRoutes({ ...deps, tail, auth }));
   await app.register(analyticsRoutes({ ...deps, rawQueries }));
   await app.register(routeRuleRoutes(deps));
   await app.register(alertRuleRoutes({ ...deps, rawQueries }));
@@ -187,6 +189,8 @@ export async function buildServer(deps: ServerDeps): Promise<App> {
   if (deps.journal) await app.register(lokiRoutes({ journal: deps.journal }));
   if (deps.journal) await app.register(otlpRoutes({ journal: deps.journal }));
   if (deps.journal) await app.register(ingestStreamRoutes({ db: deps.db, journal: deps.journal }));
+  await app.register(sourceRoutes({ db: deps.db, journal: deps.journal }));
+  if (deps.journal) registerSilenceGauge(deps.registry, deps.journal.activity);
   await app.register(dashboardRoutes(deps.uiDir ?? defaultUiDir()));
   return app;
 }

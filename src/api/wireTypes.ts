@@ -15,6 +15,7 @@ import type { endpointsBody, extentAnswer, sourcesAnswer, summaryAnswer, traffic
 import type { detectAnswer, formatList } from './routes/formats.js';
 import type { jobPage, jobSchema, rejectedLinePage, rejectionSummary } from './routes/jobs.js';
 import type { logPage } from './routes/logs.js';
+import type { sourceStatusList } from './routes/sources.js';
 import type { uploadAnswer } from './routes/upload.js';
 import type { problemSchema } from './schemas.js';
 
@@ -32,6 +33,10 @@ export type EndpointRow = Item<Endpoints>;
 export type Extent = z.infer<typeof extentAnswer>;
 export type Sources = z.infer<typeof sourcesAnswer>;
 export type SourceCount = Item<Sources>;
+
+// Sources that send (GET /sources)
+export type SourceStatusList = z.infer<typeof sourceStatusList>;
+export type SourceStatus = Item<SourceStatusList>;
 
 // Search (GET /logs; a live tail `record` event carries the same item)
 export type LogPage = z.infer<typeof logPage>;

@@ -8,7 +8,7 @@ import { compactRollups } from '../ingest/compactRollups.js';
 import { ingestPending, releaseFailedSpoolFiles, spoolPathsInUse } from '../ingest/jobs.js';
 import { removeOrphanSpoolFiles } from '../ingest/spool.js';
 import { startLoop, type BackgroundLoop } from '../domain/backgroundLoop.js';
-import { indexQuietPartitions } from '../search/searchIndexer.js';
+import { indexClosedSlices, indexQuietPartitions } from '../search/searchIndexer.js';
 
 const TICK_MS = 5_000;
 /** Rollup parts of a bucket are merged once no batch wrote to it for this long, or at the latest after the second. */
@@ -50,6 +50,8 @@ export function startMaintenance(db: Db, config: Readonly<Config>, logger: Logge
     if (signal.aborted) return;
     const indexed = await indexQuietPartitions(db, config.searchIndexIdleMs, undefined, signal);
     if (indexed.length) logger.info({ partitions: indexed }, 'built substring-search indexes');
+    const sliced = signal.aborted ? [] : await indexClosedSlices(db, undefined, signal);
+    if (sliced.length) logger.info({ indexes: sliced }, 'built substring-search indexes of closed time slices of a growing partition');
     // No autovacuum (PGlite; a PostgreSQL run with it off): its stand-in. On one backend it holds the
     // backend, so it waits for idle time like the index builds.
     if (!db.autovacuum && !signal.aborted && !(db.singleBackend && await ingestPending(db))) {

@@ -157,9 +157,15 @@ export async function claimNextJob(
             lease_until = now() + make_interval(secs => $2::double precision / 1000),
             attempts = attempts + 1, started_at = coalesce(started_at, now())
      WHERE id = (
-       SELECT id FROM ingest_jobs
+       SELECT id FROM ingest_jobs j
        WHERE (status = 'queued' OR (status = 'running' AND lease_until < now())) AND id <> ALL($3::uuid[])
          AND (live_protocol IS NOT NULL) = $4
+         -- A source's live segments one at a time, oldest first: in order, and never two jobs of one source
+         -- upserting the same rollup rows at once (they deadlocked when a flood sealed a segment every 30 s).
+         AND (live_protocol IS NULL OR NOT EXISTS (
+           SELECT 1 FROM ingest_jobs o
+           WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.id <> j.id AND o.status IN ('queued', 'running')
+             AND (o.created_at < j.created_at OR (o.status = 'running' AND o.lease_until >= now()))))
        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING ${JOB_COLUMNS}, spool_path, live_protocol`,
     [owner, leaseMs, running, live],

@@ -30,7 +30,9 @@ export interface IngestRunnerOptions {
   concurrency: number;
   /**
    * Live segments (src/live/journal.ts) parsed at once, apart from `concurrency`: each one's job runs
-   * as long as its segment grows, and must not hold an upload back (nor an upload it). Default 16.
+   * as long as its segment grows, and must not hold an upload back (nor an upload it). Default 4: each
+   * commits on a connection of its own (PostgreSQL's pool holds 10), and a quiet source's segment parks
+   * and frees its slot; a source's segments run one at a time (claimNextJob).
    */
   liveConcurrency?: number;
   batchRows: number;
@@ -125,7 +127,7 @@ export class IngestRunner {
   private async claimJobs(): Promise<void> {
     this.unparkGrown();
     for (const live of [false, true]) {
-      const slots = live ? (this.opts.liveConcurrency ?? 16) : this.opts.concurrency;
+      const slots = live ? (this.opts.liveConcurrency ?? 4) : this.opts.concurrency;
       while (!this.stopping && [...this.claimed.values()].filter((l) => l === live).length < slots) {
         const job = await claimNextJob(this.opts.db, this.owner, this.leaseMs, [...this.claimed.keys(), ...this.parked.keys()], live);
         if (!job) break;

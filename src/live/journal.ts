@@ -7,6 +7,7 @@ import type { Db } from '../db/db.js';
 import { sealedMarkerOf, spoolPathsInUse } from '../ingest/jobs.js';
 import { startLoop, type BackgroundLoop } from '../domain/backgroundLoop.js';
 import { abandonedSegments, committedBytes, createSegmentJob, markSealed, renewAppender, type LiveProtocol } from './segments.js';
+import { SourceActivity, type SourceActivityOptions } from './sourceActivity.js';
 
 export interface LiveJournalOptions {
   db: Db;
@@ -23,6 +24,8 @@ export interface LiveJournalOptions {
   maxQueuedBytes?: number;
   /** Called when a segment's job is queued or sealed: the runner looks for work at once. */
   onSegment?: () => void;
+  /** How appends are tracked per source for GET /sources and the silence warning (its clock, its rule). */
+  activity?: Omit<SourceActivityOptions, 'logger'>;
 }
 
 /** The database is behind: the input pushes back (HTTP 429/503 with Retry-After, TCP stops reading, UDP drops). */
@@ -35,6 +38,8 @@ export class BacklogFullError extends Error {
 interface Segment {
   jobId: string;
   source: string;
+  /** The protocol of the append that began it (its job's live_protocol); later appends of the source join it whatever theirs. */
+  protocol: LiveProtocol;
   path: string;
   fd: fs.promises.FileHandle;
   openedAt: number;
@@ -62,6 +67,8 @@ const TICK_MS = 1_000;
  */
 export class LiveJournal {
   readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  /** What each source appended and had refused, for GET /sources; its silences are logged at each tick. */
+  readonly activity: SourceActivity;
   /** Each source's segment that takes its appends, and the ones being begun. */
   private readonly current = new Map<string, Segment>();
   private readonly opening = new Map<string, Promise<Segment>>();
@@ -81,6 +88,7 @@ export class LiveJournal {
     this.segmentMs = opts.segmentMs ?? 3_600_000;
     this.maxBacklogBytes = opts.maxBacklogBytes ?? 256 * 1024 * 1024;
     this.maxQueuedBytes = opts.maxQueuedBytes ?? 32 * 1024 * 1024;
+    this.activity = new SourceActivity({ ...opts.activity, logger: opts.logger });
   }
 
   /** Seals the segments of processes that are gone, then starts the upkeep (age seals, claim renewals, backlog). */
@@ -127,13 +135,33 @@ export class LiveJournal {
     return Math.max(0, behind);
   }
 
+  /** Each segment this process appends to, with the bytes appended to it and not yet committed (as of the last look). */
+  openSegments(): { jobId: string; source: string; protocol: LiveProtocol; backlogBytes: number }[] {
+    return [...this.unsealed.values()].map((s) => ({
+      jobId: s.jobId, source: s.source, protocol: s.protocol,
+      backlogBytes: Math.max(0, s.written + s.queuedBytes - (this.committed.get(s.jobId) ?? 0)),
+    }));
+  }
+
   /**
    * Appends lines (without their newlines) to the source's segment; resolves once they are on disk.
-   * Refuses (BacklogFullError) when the database is too far behind.
+   * Refuses (BacklogFullError) when the database is too far behind. Either way the source's activity
+   * counts it.
    */
   async append(source: string, protocol: LiveProtocol, lines: readonly string[]): Promise<void> {
     if (this.closed) throw new Error('live journal closed');
     if (lines.length === 0) return;
+    try {
+      await this.write(source, protocol, lines);
+    } catch (err) {
+      this.activity.refused(source, protocol, lines.length, err instanceof BacklogFullError ? err.message
+        : `the journal could not write the lines${errorCode(err)}`);
+      throw err;
+    }
+    this.activity.received(source, protocol, lines.length);
+  }
+
+  private async write(source: string, protocol: LiveProtocol, lines: readonly string[]): Promise<void> {
     const backlog = this.backlogBytes;
     if (backlog > this.maxBacklogBytes) throw new BacklogFullError(backlog, this.maxBacklogBytes);
     let queued = 0;
@@ -178,7 +206,7 @@ export class LiveJournal {
     try {
       const jobId = await createSegmentJob(this.opts.db, { source, protocol, path: file, appender: this.owner, appenderMs: APPENDER_MS });
       const segment: Segment = {
-        jobId, source, path: file, fd, openedAt: Date.now(), written: 0, queued: [], queuedBytes: 0, waiters: [], flushing: null, sealing: false,
+        jobId, source, protocol, path: file, fd, openedAt: Date.now(), written: 0, queued: [], queuedBytes: 0, waiters: [], flushing: null, sealing: false,
       };
       this.unsealed.set(jobId, segment);
       this.current.set(source, segment);
@@ -246,6 +274,8 @@ export class LiveJournal {
   }
 
   private async tick(): Promise<void> {
+    // First: it needs no database, so silences are told while the database is away too.
+    this.activity.check();
     const now = Date.now();
     for (const s of this.unsealed.values()) {
       if (!s.sealing && now - s.openedAt >= this.segmentMs) this.seal(s);
@@ -254,6 +284,12 @@ export class LiveJournal {
     for (const [id, bytes] of await committedBytes(this.opts.db, ids)) this.committed.set(id, bytes);
     if (ids.length) await renewAppender(this.opts.db, this.owner, APPENDER_MS);
   }
+}
+
+/** ` (EIO)`: a write failure's kind, for a source's row; its message names the segment file, which is no business of a reader's. */
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? ` (${code})` : '';
 }
 
 /** Creates the seal marker durably: the parse of the segment ends once it has read all the file. */

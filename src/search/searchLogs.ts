@@ -1,12 +1,13 @@
 import type { LogRow } from '../domain/record.js';
 import { whereClause, type Queryable } from '../db/db.js';
-import { chunkConditions, partitionChunks } from '../db/partitionWalk.js';
+import { chunkConditions, partitionChunks, type PartitionChunk } from '../db/partitionWalk.js';
 import type { BatchNotice } from '../domain/batchNotice.js';
 import { isApiTimestamp } from '../domain/apiTimestamp.js';
 import { filterConditions, RECORDS } from '../query/compileFilter.js';
 import { FilterError } from '../query/filterParams.js';
 import type { RecordFilter } from '../query/recordFilter.js';
 import { layoutName } from '../parse/layoutIds.js';
+import { searchSlices } from './searchIndexer.js';
 
 export type { LogRow } from '../domain/record.js';
 
@@ -60,7 +61,9 @@ export async function searchLogs(
   const rows: LogRow[] = [];
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   const range = { from: iso(filter.startMs), before: iso(filter.endMs), atOrBefore: page.cursor?.timestamp ?? null };
-  for await (const chunk of partitionChunks(db, range, 'newest', true)) {
+  // A substring on a partition that still grows: its closed slices have trigram indexes of their own.
+  const slices = filter.q !== undefined ? await searchSlices(db, filter.startMs, filter.endMs) : [];
+  walk: for await (const partitions of partitionChunks(db, range, 'newest', true)) for (const chunk of splitBySlices(partitions, slices)) {
     const params: unknown[] = [];
     const where = filterConditions(filter, RECORDS, params);
     if (page.cursor) {
@@ -79,11 +82,33 @@ export async function searchLogs(
       params,
     );
     rows.push(...named(res.rows));
-    if (rows.length >= wanted) break;
+    if (rows.length >= wanted) break walk;
   }
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return { items, next_cursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+}
+
+/**
+ * A chunk of partitions cut at the indexed slices inside it, newest first: each slice alone, bounded
+ * by exactly its own range (so the planner can prove the slice index's predicate), and the stretches
+ * between them (the open slice, scanned along the primary key). Without slices, the chunk itself.
+ */
+export function splitBySlices(chunk: PartitionChunk, slices: readonly { startMs: number; endMs: number }[]): PartitionChunk[] {
+  const from = chunk.from === null ? -Infinity : Date.parse(chunk.from);
+  const to = chunk.to === null ? Infinity : Date.parse(chunk.to);
+  const inside = slices.filter((s) => s.startMs >= from && s.endMs <= to);
+  if (inside.length === 0) return [chunk];
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  const pieces: PartitionChunk[] = [];
+  let upper: string | null = chunk.to;
+  for (const s of inside) {
+    if (upper === null || Date.parse(upper) > s.endMs) pieces.push({ from: iso(s.endMs), to: upper, partitions: 1 });
+    pieces.push({ from: iso(s.startMs), to: iso(s.endMs), partitions: 1 });
+    upper = iso(s.startMs);
+  }
+  if (chunk.from === null || Date.parse(chunk.from) < Date.parse(upper!)) pieces.push({ from: chunk.from, to: upper, partitions: chunk.partitions });
+  return pieces;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db } from '../db/db.js';
 import { BATCH_CHANNEL, parseBatchNotice, type BatchNotice } from '../domain/batchNotice.js';
@@ -68,10 +68,36 @@ export class TailFullError extends Error {
 
 /** How long an ended stream's client gets to take its last event before the socket is cut. */
 const END_GRACE_MS = 2_000;
+/** What a stream may hold that its client has not taken yet; past it, records are counted as dropped. */
+export const TAIL_BUFFER_BYTES = 64 * 1024;
+
+/** Why the server ends a stream (a WebSocket says it with its close code). */
+export type TailEnd = 'revoked' | 'shutdown';
+
+/**
+ * How one stream's events reach its client: Server-Sent Events in a byte stream, or one WebSocket
+ * message per event. The stream's own buffer is the bound on what waits for the client.
+ */
+export interface TailWire<S extends Writable = Writable> {
+  /** Where events are written: write() returning false (the buffer is full) turns records into a dropped count until 'drain'. */
+  readonly stream: S;
+  /** One event as the client reads it. */
+  frame(event: string, data: unknown): string;
+  /** A keep-alive for proxies: text to write in the stream, or null when the wire sent its own (a WebSocket ping frame). */
+  heartbeat(): string | null;
+  /** Ends the stream once `last` (when given) and what is buffered have been written. */
+  end(last: string | undefined, why: TailEnd): void;
+}
 
 /** One Server-Sent Events frame; JSON never holds a raw newline, so `data:` is one line. */
 export function sseFrame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** Server-Sent Events into a PassThrough that Fastify pipes to the socket: the socket's back-pressure pauses the pipe, and this buffer fills. */
+export function sseWire(): TailWire<PassThrough> {
+  const stream = new PassThrough({ highWaterMark: TAIL_BUFFER_BYTES });
+  return { stream, frame: sseFrame, heartbeat: () => ': ping\n\n', end: (last) => stream.end(last) };
 }
 
 /**
@@ -80,8 +106,7 @@ export function sseFrame(event: string, data: unknown): string {
  * instead, and the count goes out as one `dropped` event when the buffer drains.
  */
 class Subscriber {
-  // Piped to the socket by Fastify: the socket's back-pressure pauses the pipe, and this buffer fills.
-  readonly stream = new PassThrough({ highWaterMark: 64 * 1024 });
+  readonly stream: Writable;
   live = false;
   private blocked = false;
   private dropped = 0;
@@ -89,9 +114,10 @@ class Subscriber {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly filter: RecordFilter, readonly key: string, readonly owner: TailOwner,
+    readonly filter: RecordFilter, readonly key: string, readonly owner: TailOwner, private readonly wire: TailWire,
     private readonly opts: { idleMs: number; metrics: TailMetrics | undefined; onIdle: () => void },
   ) {
+    this.stream = wire.stream;
     this.stream.on('drain', () => {
       this.blocked = false;
       clearTimeout(this.idleTimer);
@@ -118,17 +144,19 @@ class Subscriber {
     return true;
   }
 
-  deliver(rows: LogRow[], total: number): void {
-    const blockedAtStart = this.blocked;
+  /** `withheld`: no rows were read for the batch, as none of the group had room when it was read. */
+  deliver(rows: LogRow[], total: number, withheld: boolean): void {
+    // A stream that drained while the batch was read still had no room for it: its rows are slow drops too.
+    const hadNoRoom = this.blocked || withheld;
     let sent = 0;
     for (const row of rows) {
       if (this.blocked) break;
-      this.write(sseFrame('record', row));
+      this.write(this.wire.frame('record', row));
       sent++;
     }
     this.metrics?.records.inc({ outcome: 'sent' }, sent);
     // Rows the client had no room for vs rows past the per-batch cap while it kept up.
-    const slow = blockedAtStart ? total : rows.length - sent;
+    const slow = hadNoRoom ? total : rows.length - sent;
     this.metrics?.records.inc({ outcome: 'dropped_slow' }, slow);
     this.metrics?.records.inc({ outcome: 'dropped_cap' }, total - sent - slow);
     this.dropped += total - sent;
@@ -136,32 +164,34 @@ class Subscriber {
   }
 
   send(event: string, data: unknown): void {
-    this.write(sseFrame(event, data));
+    this.write(this.wire.frame(event, data));
   }
 
   /**
-   * Ends the stream with a last event saying why. A client that is not reading cannot take it: its
-   * stream is cut at once; one that reads gets END_GRACE_MS to take the event before the cut.
+   * Ends the stream, with a last event saying why when there is one. A client that is not reading
+   * cannot take it: its stream is cut at once; one that reads gets END_GRACE_MS to take the event before the cut.
    */
-  finish(event: string, data: unknown): void {
+  finish(why: TailEnd, last?: { event: string; data: unknown }): void {
     if (this.stream.destroyed || this.stream.writableEnded) return;
     if (this.blocked) {
       this.stream.destroy();
       return;
     }
-    this.stream.end(sseFrame(event, data));
+    this.wire.end(last && this.wire.frame(last.event, last.data), why);
     setTimeout(() => this.stream.destroy(), END_GRACE_MS).unref();
   }
 
   ping(): void {
-    if (!this.blocked) this.write(': ping\n\n');
+    if (this.blocked) return;
+    const text = this.wire.heartbeat();
+    if (text !== null) this.write(text);
   }
 
   private flushDropped(): void {
     if (this.dropped === 0 || this.blocked) return;
     const dropped = this.dropped;
     this.dropped = 0;
-    this.write(sseFrame('dropped', { dropped }));
+    this.write(this.wire.frame('dropped', { dropped }));
   }
 
   private write(text: string): void {
@@ -194,18 +224,29 @@ export class LogTail {
   constructor(private readonly db: Db, private readonly opts: LogTailOptions) {}
 
   /**
-   * Resolves once the subscription is live, its stream already holding the `ready` event: batches
-   * committed after the client reads `ready` are in the stream. The stream's close unsubscribes.
+   * Throws TailFullError when a stream could not open now: on this server, or (given an owner) for
+   * that owner. What subscribe checks; a caller may ask first, to refuse before committing to a
+   * protocol (a WebSocket upgrade).
    */
-  async subscribe(filter: RecordFilter, owner: TailOwner): Promise<Readable> {
+  checkRoom(owner?: TailOwner): void {
     if (this.closed) throw new TailFullError('the server is shutting down');
     if (this.subs.size >= this.opts.maxSubscribers) throw new TailFullError(`${this.opts.maxSubscribers} live tails are open on this server`);
+    if (!owner) return;
     let owned = 0;
     for (const s of this.subs) if (s.owner.slot === owner.slot) owned++;
     if (owned >= this.opts.maxPerOwner) {
       throw new TailFullError(`this API key already has ${this.opts.maxPerOwner} live tails open; close one first`, 'owner');
     }
-    const sub = new Subscriber(filter, JSON.stringify(filter), owner, {
+  }
+
+  /**
+   * Resolves once the subscription is live, its stream already holding the `ready` event: batches
+   * committed after the client reads `ready` are in the stream. The stream's close unsubscribes.
+   * Server-Sent Events unless another wire is given; resolves to the wire's stream.
+   */
+  async subscribe(filter: RecordFilter, owner: TailOwner, wire: TailWire = sseWire()): Promise<Writable> {
+    this.checkRoom(owner);
+    const sub = new Subscriber(filter, JSON.stringify(filter), owner, wire, {
       idleMs: this.opts.idleMs,
       metrics: this.opts.metrics,
       onIdle: () => {
@@ -244,8 +285,9 @@ export class LogTail {
     clearInterval(this.heartbeat);
     clearInterval(this.keyRecheck);
     void this.listening?.then((unlisten) => unlisten()).catch(() => undefined);
-    const streams = [...this.subs].map((s) => s.stream);
-    for (const stream of streams) stream.end();
+    const subs = [...this.subs];
+    const streams = subs.map((s) => s.stream);
+    for (const sub of subs) sub.finish('shutdown');
     // A client that stopped reading never takes the end of its stream; past the grace period it is cut off.
     const closed = Promise.all(streams.map((s) => new Promise((resolve) => (s.closed ? resolve(null) : s.once('close', resolve)))));
     let timer: NodeJS.Timeout | undefined;
@@ -286,7 +328,7 @@ export class LogTail {
     this.subs.delete(sub); // its slot is free now, whenever its socket goes
     this.opts.metrics?.subscribers.set(this.subs.size);
     this.opts.metrics?.ended.inc({ reason: 'revoked' });
-    sub.finish('revoked', { reason: 'the API key of this stream was revoked' });
+    sub.finish('revoked', { event: 'revoked', data: { reason: 'the API key of this stream was revoked' } });
   }
 
   private listen(): Promise<unknown> {
@@ -320,7 +362,7 @@ export class LogTail {
       const take = group.some((s) => s.wantsRows) ? this.opts.maxRecordsPerBatch : 0;
       try {
         const { rows, total } = await batchRecords(this.db, group[0]!.filter, notice, take);
-        for (const sub of group) sub.deliver(rows, total);
+        for (const sub of group) sub.deliver(rows, total, take === 0);
       } catch (err) {
         if (this.closed) return; // the database closed under a read at shutdown
         this.opts.log.warn({ err, job_id: notice.job_id }, 'live tail: reading a committed batch failed');

@@ -3,6 +3,7 @@ import * as alerts from './pages/alerts.js';
 import * as endpoints from './pages/endpoints.js';
 import * as logs from './pages/logs.js';
 import * as overview from './pages/overview.js';
+import * as sources from './pages/sources.js';
 import * as uploads from './pages/uploads.js';
 
 /** What the shell gives a page: where to draw, the URL's parameters, and how to change them. */
@@ -20,7 +21,7 @@ export interface PageContext {
   onLeave(fn: () => void): void;
 }
 
-export type PageName = 'overview' | 'endpoints' | 'logs' | 'uploads' | 'alerts';
+export type PageName = 'overview' | 'endpoints' | 'logs' | 'uploads' | 'sources' | 'alerts';
 
 export interface Page {
   render(ctx: PageContext): Promise<void>;
@@ -33,6 +34,7 @@ export const PAGES: { name: PageName; title: string; page: Page }[] = [
   { name: 'endpoints', title: 'Endpoints', page: endpoints },
   { name: 'logs', title: 'Logs', page: logs },
   { name: 'uploads', title: 'Uploads', page: uploads },
+  { name: 'sources', title: 'Sources', page: sources },
   { name: 'alerts', title: 'Alerts', page: alerts },
 ];
 
