@@ -43,7 +43,8 @@ function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-function timeLocal(ms: number): string {
+/** nginx's $time_local of an instant, in UTC: `07/Dec/2026:01:31:13 +0000`. */
+export function timeLocal(ms: number): string {
   const d = new Date(ms);
   return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
 }

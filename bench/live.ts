@@ -15,7 +15,7 @@ import dgram from 'node:dgram';
 import path from 'node:path';
 import type { DbKind } from '../src/db/db.js';
 import { createFreshStore } from './backends.js';
-import { generateNginxTimed } from './generate.js';
+import { generateNginxTimed, timeLocal } from './generate.js';
 import { uploadFile, waitForJob } from './ingestClient.js';
 import { formatTable } from './report.js';
 import { BENCH_API_KEY, BENCH_HEADERS, freePort, readProcMemoryMb, startServer, type ServerHandle } from './serverProcess.js';
@@ -69,6 +69,28 @@ export interface LiveBackendResult {
   steady: { rate: number; seconds: number; sent: number; committed: number; p95Ms: number | null; peakRssMb: number; endRssMb: number };
   /** The server's peak resident memory over the whole section (floods included). */
   peakRssMb: number;
+  /** GET /logs?q= over today's partition (still growing), a substring no line holds: every row must be looked at. */
+  searchToday: { rows: number; p50Ms: number | null; runs: number };
+}
+
+/**
+ * GET /logs with a substring no line holds, over today (so every row of the growing partition is
+ * examined: through the indexes of its closed slices, and a scan of the open one), five times.
+ */
+async function timeSearchToday(server: ServerHandle): Promise<LiveBackendResult['searchToday']> {
+  const today = new Date().toISOString().slice(0, 10);
+  const url = `${server.url}/logs?q=no-such-substring-7z&start_date=${today}T00:00:00Z&limit=50`;
+  const times: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers: BENCH_HEADERS });
+    await res.text();
+    if (!res.ok) throw new Error(`GET /logs?q= answered ${res.status}`);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const summary = await (await fetch(`${server.url}/analytics/summary?start_date=${today}T00:00:00Z`, { headers: BENCH_HEADERS })).json() as { total_requests?: number };
+  return { rows: summary.total_requests ?? 0, p50Ms: round(percentile(times, 0.5), 1), runs: times.length };
 }
 
 /** Generated access lines around now (so alert and "last hour" views see them), without newlines. */
@@ -142,7 +164,9 @@ async function sendSyslogTcp(port: number, tag: string, lines: readonly string[]
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
     }
-    if (!socket.write(part.map((l) => syslogFrame(tag, l)).join(''))) await new Promise((r) => socket.once('drain', r));
+    // Paced, a line is logged as it is sent, as a live source's are (not into slices of the past).
+    const stamped = pace ? part.map((l) => l.replace(/\[[^\]]+\]/, `[${timeLocal(Date.now())}]`)) : part;
+    if (!socket.write(stamped.map((l) => syslogFrame(tag, l)).join(''))) await new Promise((r) => socket.once('drain', r));
     pace?.onSent(i + part.length);
   }
   await new Promise<void>((resolve) => socket.end(resolve));
@@ -298,6 +322,8 @@ export async function runLiveBackend(kind: DbKind, opts: LiveOptions): Promise<L
     const steadyRun = await measureLatency(server, tcpPort, lines.slice(0, 100_000), 'live-steady', 10_000, opts.steadySeconds);
     const steadyPeak = server.rss.peakMb;
     server.rss.peakMb = Math.max(before, steadyPeak);
+    opts.log(`live, ${kind}: substring search over today, after the steady run`);
+    const searchToday = await timeSearchToday(server);
     return {
       kind, upload, protocols, latency, udp,
       steady: {
@@ -305,6 +331,7 @@ export async function runLiveBackend(kind: DbKind, opts: LiveOptions): Promise<L
         p95Ms: steadyRun.p95Ms, peakRssMb: round(steadyPeak, 1), endRssMb: round(readProcMemoryMb(server.pid)?.rssMb ?? NaN, 1),
       },
       peakRssMb: round(server.rss.peakMb, 1),
+      searchToday,
     };
   } finally {
     await server.stop();
@@ -346,6 +373,7 @@ export function renderLiveReport(results: readonly LiveBackendResult[], targets:
       String(u.rate), String(u.sent), String(u.committed), String(u.lossPct), String(u.kernelDrops ?? '–'),
     ])]));
     out.push(`steady ${r.steady.rate} lines/s for ${r.steady.seconds} s: ${r.steady.committed}/${r.steady.sent} committed, p95 line-to-searchable ${r.steady.p95Ms} ms, peak RSS ${r.steady.peakRssMb} MB, at the end ${r.steady.endRssMb} MB; peak over the section ${r.peakRssMb} MB`);
+    out.push(`GET /logs?q= (no match) over today's growing partition, ${r.searchToday.rows.toLocaleString('en-US')} rows: p50 ${r.searchToday.p50Ms} ms of ${r.searchToday.runs}`);
     out.push('');
   }
   out.push('== targets');
