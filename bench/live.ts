@@ -145,6 +145,15 @@ async function settledCount(url: string, source: string, quietMs = 3_000): Promi
   }
 }
 
+/**
+ * The lines with the time they are sent as their own, as a live source's lines are: they land in the
+ * slice of today that is still open, not in closed slices whose trigram indexes a late row pays for.
+ */
+function stampNow(lines: readonly string[]): string[] {
+  const now = `[${timeLocal(Date.now())}]`;
+  return lines.map((l) => l.replace(/\[[^\]]+\]/, now));
+}
+
 /** RFC 5424 over TCP with octet counting, as rsyslog's omfwd sends it. */
 function syslogFrame(tag: string, line: string): string {
   const msg = `<134>1 ${new Date().toISOString()} benchhost ${tag} - - - ${line}`;
@@ -164,20 +173,18 @@ async function sendSyslogTcp(port: number, tag: string, lines: readonly string[]
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
     }
-    // Paced, a line is logged as it is sent, as a live source's are (not into slices of the past).
-    const stamped = pace ? part.map((l) => l.replace(/\[[^\]]+\]/, `[${timeLocal(Date.now())}]`)) : part;
-    if (!socket.write(stamped.map((l) => syslogFrame(tag, l)).join(''))) await new Promise((r) => socket.once('drain', r));
+    if (!socket.write(stampNow(part).map((l) => syslogFrame(tag, l)).join(''))) await new Promise((r) => socket.once('drain', r));
     pace?.onSent(i + part.length);
   }
   await new Promise<void>((resolve) => socket.end(resolve));
 }
 
 /** POSTs request bodies, `concurrency` at a time, each retried on 429/503 after its Retry-After. */
-async function postAll(bodies: readonly { url: string; body: Buffer; headers: Record<string, string> }[], concurrency: number, expect: number[]): Promise<void> {
+async function postAll(bodies: readonly (() => { url: string; body: Buffer; headers: Record<string, string> })[], concurrency: number, expect: number[]): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < bodies.length; i = next++) {
-      const b = bodies[i]!;
+      const b = bodies[i]!();
       for (;;) {
         const res = await fetch(b.url, { method: 'POST', body: b.body, headers: { ...BENCH_HEADERS, ...b.headers } });
         const text = await res.text();
@@ -195,7 +202,7 @@ async function postAll(bodies: readonly { url: string; body: Buffer; headers: Re
 
 async function sendShip(opts: LiveOptions, url: string, source: string, lines: readonly string[], dir: string): Promise<() => Promise<void>> {
   const file = path.join(dir, `${source}.log`);
-  fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+  fs.writeFileSync(file, stampNow(lines).map((l) => `${l}\n`).join(''));
   const child = spawn(process.execPath, [path.join(opts.repoRoot, 'dist/src/cli/main.js'), 'ship', file, '--source', source, '--server', url, '--state-dir', path.join(dir, 'ship-state')], {
     env: { PATH: process.env.PATH ?? '', LOGINSIGHTS_API_KEY: BENCH_API_KEY, HOME: dir }, stdio: 'ignore',
   });
@@ -215,7 +222,7 @@ async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, sys
   else if (protocol === 'ship') stop = await sendShip(opts, server.url, source, lines, dir);
   else {
     const encode = LIVE_ENCODERS[protocol];
-    await postAll(batches(5_000).map((b) => encode(server.url, source, b)), 4, protocol === 'loki' ? [204] : [200]);
+    await postAll(batches(5_000).map((b) => () => encode(server.url, source, stampNow(b))), 4, protocol === 'loki' ? [204] : [200]);
   }
   const doneAt = await waitCommitted(server.url, source, lines.length, 30 * 60_000);
   await stop?.();
@@ -272,7 +279,7 @@ async function measureUdp(server: ServerHandle, port: number, opts: LiveOptions,
   for (let i = 0; i < lines.length; i += perTick) {
     const wait = t0 + (i / rate) * 1000 - performance.now();
     if (wait > 0) await sleep(wait);
-    await Promise.all(lines.slice(i, i + perTick).map((l) => new Promise<void>((resolve) => {
+    await Promise.all(stampNow(lines.slice(i, i + perTick)).map((l) => new Promise<void>((resolve) => {
       socket.send(`<134>${new Date().toUTCString().slice(8, 11)} ${new Date().toISOString().slice(8, 10)} 00:00:00 benchhost ${source}: ${l}`, port, '127.0.0.1', () => resolve());
     })));
   }
@@ -295,7 +302,7 @@ export async function runLiveBackend(kind: DbKind, opts: LiveOptions): Promise<L
   try {
     const lines = liveLines(opts.lines, opts.seed);
     const file = path.join(store.scratchDir, 'upload.log');
-    fs.writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+    fs.writeFileSync(file, stampNow(lines).map((l) => `${l}\n`).join(''));
     opts.log(`live, ${kind}: upload baseline, ${lines.length} lines`);
     const up = await uploadFile(server.url, file, 'live-upload');
     await waitForJob(server.url, up.jobId, 30 * 60_000);

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { generateNginxTimed } from '../../bench/generate.js';
 import { describeBackends } from '../../test/helpers/db.js';
 import { ADMIN_HEADERS, TEST_ADMIN_KEY } from '../../test/helpers/env.js';
-import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { allRecords, startTestService, uploadAndWait, type TestService } from '../../test/helpers/service.js';
 import { probeAccessLog, siteAccessLog } from '../../test/helpers/siteLog.js';
 import type { LogRow } from '../search/searchLogs.js';
 
@@ -119,28 +119,8 @@ describeBackends('GET /logs/tail as a WebSocket on %s', (kind) => {
   let wsBase: string;
   const keys: Record<'read' | 'ingest', string> = { read: '', ingest: '' };
 
-  /** Every record GET /logs returns for the query, in file order. */
-  async function search(query: string): Promise<LogRow[]> {
-    const items: LogRow[] = [];
-    let cursor: string | null = null;
-    do {
-      const res: { status: number; body: { items: LogRow[]; next_cursor: string | null } } =
-        await svc.getJson(`/logs?${query}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-      expect(res.status).toBe(200);
-      items.push(...res.body.items);
-      cursor = res.body.next_cursor;
-    } while (cursor);
-    return items.sort((a, b) => a.line_no - b.line_no);
-  }
-
-  /** Uploads and waits for the job; returns the number of records it stored. */
-  async function ingest(body: Buffer | string, source: string): Promise<number> {
-    const up = await svc.upload(body, { source });
-    expect(up.status).toBe(202);
-    const job = await svc.waitForJob(up.body.job_id, 300_000);
-    expect(job.status).toBe('succeeded');
-    return job.records_ingested;
-  }
+  const search = (query: string): Promise<LogRow[]> => allRecords(svc, query);
+  const ingest = (body: Buffer | string, source: string): Promise<number> => uploadAndWait(svc, body, source);
 
   /** A new key with the given scope. */
   async function newKey(name: string, scope: 'read' | 'ingest' = 'read'): Promise<{ id: number; key: string; headers: Record<string, string> }> {

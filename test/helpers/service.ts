@@ -7,6 +7,7 @@ import { startService, type Service } from '../../src/cli/serve.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { DbKind } from '../../src/db/db.js';
 import type { IngestJob } from '../../src/ingest/jobs.js';
+import type { LogRow } from '../../src/domain/record.js';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createPostgresDatabase } from './db.js';
 import { ADMIN_HEADERS, TEST_ADMIN_KEY, TEST_SECRET_KEY } from './env.js';
@@ -90,4 +91,27 @@ export async function startTestService(
       }
     },
   };
+}
+
+/** Every record GET /logs returns for the query, in file order. */
+export async function allRecords(svc: TestService, query: string): Promise<LogRow[]> {
+  const items: LogRow[] = [];
+  let cursor: string | null = null;
+  do {
+    const res: { status: number; body: { items: LogRow[]; next_cursor: string | null } } =
+      await svc.getJson(`/logs?${query}&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+    expect(res.status).toBe(200);
+    items.push(...res.body.items);
+    cursor = res.body.next_cursor;
+  } while (cursor);
+  return items.sort((a, b) => a.line_no - b.line_no);
+}
+
+/** Uploads and waits for the job to succeed; returns the number of records it stored. */
+export async function uploadAndWait(svc: TestService, body: Buffer | string, source: string): Promise<number> {
+  const up = await svc.upload(body, { source });
+  expect(up.status).toBe(202);
+  const job = await svc.waitForJob(up.body.job_id, 300_000);
+  expect(job.status).toBe('succeeded');
+  return job.records_ingested;
 }
