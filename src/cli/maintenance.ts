@@ -84,6 +84,9 @@ async function housekeeping(db: Db, config: Readonly<Config>, logger: Logger, si
   if (failed.length) logger.info({ files: failed }, 'removed spool files of jobs failed over FAILED_SPOOL_KEEP_HOURS ago');
   const orphans = await removeOrphanSpoolFiles(config.spoolDir, await spoolPathsInUse(db), ORPHAN_SPOOL_AGE_MS);
   if (orphans.length) logger.info({ files: orphans }, 'removed spool files of uploads that never became jobs');
+  // A stream `ship` has not sent for 30 days is gone (a shipper forgets its files after 7): its offset goes too.
+  const streams = await db.query(`DELETE FROM live_streams WHERE last_seen < now() - interval '30 days'`);
+  if (streams.rowCount) logger.info({ streams: streams.rowCount }, 'forgot ship streams not seen for 30 days');
 }
 
 /** Where retention cuts today; a setting of 0 keeps for ever. */
