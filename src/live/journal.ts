@@ -131,15 +131,20 @@ export class LiveJournal {
   /** Bytes appended to segments and not yet committed by their jobs, as of the last look (every second). */
   get backlogBytes(): number {
     let behind = 0;
-    for (const s of this.unsealed.values()) behind += s.written + s.queuedBytes - (this.committed.get(s.jobId) ?? 0);
+    for (const s of this.unsealed.values()) behind += this.uncommitted(s);
     return Math.max(0, behind);
+  }
+
+  /** A segment's bytes appended (written or queued) and not yet committed by its job, as of the last look. */
+  private uncommitted(s: Segment): number {
+    return s.written + s.queuedBytes - (this.committed.get(s.jobId) ?? 0);
   }
 
   /** Each segment this process appends to, with the bytes appended to it and not yet committed (as of the last look). */
   openSegments(): { jobId: string; source: string; protocol: LiveProtocol; backlogBytes: number }[] {
     return [...this.unsealed.values()].map((s) => ({
       jobId: s.jobId, source: s.source, protocol: s.protocol,
-      backlogBytes: Math.max(0, s.written + s.queuedBytes - (this.committed.get(s.jobId) ?? 0)),
+      backlogBytes: Math.max(0, this.uncommitted(s)),
     }));
   }
 
