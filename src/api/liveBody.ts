@@ -1,9 +1,18 @@
 import zlib from 'node:zlib';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from './errors.js';
 
 /** A source name as uploads take it: 1–200 characters, no control characters. */
 export const SOURCE_NAME = /^[^\x00-\x1f]{1,200}$/;
+
+/**
+ * A live HTTP input's plugin reads every body as bytes, up to `maxBytes`, whatever its content type
+ * (shippers name theirs variously): the route decodes and checks it (requestBytes, then its own format).
+ */
+export function takeBodiesAsBytes(app: FastifyInstance, maxBytes: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
+}
 
 /**
  * The body of a live HTTP input's request as bytes: as sent, or inflated when its Content-Encoding is

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { LiveJournal } from '../../live/journal.js';
 import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
-import { requestBytes, SOURCE_NAME } from '../liveBody.js';
+import { requestBytes, SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
 import { appendLiveLines } from '../liveAppend.js';
 
 export interface ElasticsearchDeps {
@@ -55,8 +55,7 @@ interface ItemResult {
 export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync {
   return async (app) => {
     // Bodies as bytes, whatever the content type shippers give (x-ndjson, json, the 8/9 clients' vendor types).
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BULK_BYTES }, (_req, body, done) => done(null, body));
+    takeBodiesAsBytes(app, MAX_BULK_BYTES);
 
     app.addHook('onSend', async (_req, reply) => {
       void reply.header('x-elastic-product', 'Elasticsearch');

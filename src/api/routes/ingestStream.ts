@@ -5,7 +5,7 @@ import type { Db } from '../../db/db.js';
 import type { LiveJournal } from '../../live/journal.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
-import { SOURCE_NAME } from '../liveBody.js';
+import { SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
 import { problemSchema } from '../schemas.js';
 
 export interface IngestStreamDeps {
@@ -42,8 +42,7 @@ const streamAnswer = z.object({
 export function ingestStreamRoutes(deps: IngestStreamDeps): FastifyPluginAsync {
   return async (base) => {
     const app = base.withTypeProvider<ZodTypeProvider>();
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES }, (_req, body, done) => done(null, body));
+    takeBodiesAsBytes(app, MAX_BATCH_BYTES);
 
     /** The batch of each stream being taken; the next one of the stream waits for it. */
     const taking = new Map<string, Promise<unknown>>();

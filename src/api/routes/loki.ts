@@ -6,7 +6,7 @@ import type { LiveJournal } from '../../live/journal.js';
 import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
-import { requestBytes, SOURCE_NAME } from '../liveBody.js';
+import { requestBytes, SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
 
 export interface LokiDeps {
   journal: LiveJournal;
@@ -45,8 +45,7 @@ export interface PushStream {
 export function lokiRoutes(deps: LokiDeps): FastifyPluginAsync {
   return async (app) => {
     // Bodies as bytes, whatever the content type: the route says which it takes (415 for others, as Loki does not).
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_PUSH_BYTES }, (_req, body, done) => done(null, body));
+    takeBodiesAsBytes(app, MAX_PUSH_BYTES);
 
     // A body is read whole (up to MAX_PUSH_BYTES, and as much again inflated and decoded): PUSH_SLOTS at once.
     const slots = new BodySlots({ slots: PUSH_SLOTS, waiting: PUSH_WAITING, what: 'Loki push requests', code: 'too_many_push_requests' });

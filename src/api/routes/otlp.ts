@@ -5,7 +5,7 @@ import type { LiveJournal } from '../../live/journal.js';
 import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
-import { requestBytes, SOURCE_NAME } from '../liveBody.js';
+import { requestBytes, SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
 
 export interface OtlpDeps {
   journal: LiveJournal;
@@ -93,8 +93,7 @@ const config = { access: 'ingest' as const, protocolError: otlpStatus };
  */
 export function otlpRoutes(deps: OtlpDeps): FastifyPluginAsync {
   return async (app) => {
-    app.removeAllContentTypeParsers();
-    app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_OTLP_BODY_BYTES }, (_req, body, done) => done(null, body));
+    takeBodiesAsBytes(app, MAX_OTLP_BODY_BYTES);
 
     // A body is read whole (up to MAX_OTLP_BODY_BYTES, and as much again inflated and decoded): BODY_SLOTS at once.
     const slots = new BodySlots({ slots: BODY_SLOTS, waiting: BODY_WAITING, what: 'OTLP requests', code: 'too_many_otlp_requests' });
