@@ -21,11 +21,12 @@ import { formatTable } from './report.js';
 import { BENCH_API_KEY, BENCH_HEADERS, freePort, readProcMemoryMb, startServer, type ServerHandle } from './serverProcess.js';
 import { percentile, perSecond, ratio, round, sleep } from './stats.js';
 import { LIVE_ENCODERS } from './liveEncoders.js';
+import { CpuTracker, type CpuUse } from './cpu.js';
 
 export const LIVE_TARGETS = { tcpLinesPerSec: 100_000, bulkLinesPerSec: 100_000, p95LatencyMs: 2_000, rssMb: 400 } as const;
 
 export type LiveProtocolName = 'syslog-tcp' | 'bulk' | 'loki' | 'otlp' | 'ship';
-const PROTOCOLS: readonly LiveProtocolName[] = ['syslog-tcp', 'bulk', 'loki', 'otlp', 'ship'];
+export const LIVE_PROTOCOLS: readonly LiveProtocolName[] = ['syslog-tcp', 'bulk', 'loki', 'otlp', 'ship'];
 
 export interface LiveOptions {
   repoRoot: string;
@@ -35,7 +36,9 @@ export interface LiveOptions {
   runStamp: string;
   /** Lines each protocol sends (and the baseline uploads). */
   lines: number;
-  /** Seconds of the steady run whose memory is sampled. */
+  /** The inputs measured, in this order (all by default). */
+  protocols: readonly LiveProtocolName[];
+  /** Seconds of the steady run whose memory is sampled; 0 skips it and the search over today. */
   steadySeconds: number;
   seed: number;
   log: (msg: string) => void;
@@ -49,6 +52,8 @@ export interface ProtocolRun {
   linesPerSec: number | null;
   /** Its rate ÷ the upload's rate, on the same server. */
   vsUpload: number | null;
+  /** Where the CPU went, first byte → all committed. */
+  cpu: CpuUse;
 }
 
 export interface UdpRun {
@@ -62,15 +67,15 @@ export interface UdpRun {
 
 export interface LiveBackendResult {
   kind: DbKind;
-  upload: { lines: number; seconds: number; linesPerSec: number | null };
+  upload: { lines: number; seconds: number; linesPerSec: number | null; cpu: CpuUse };
   protocols: ProtocolRun[];
   latency: { rate: number; seconds: number; samples: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null };
   udp: UdpRun[];
-  steady: { rate: number; seconds: number; sent: number; committed: number; p95Ms: number | null; peakRssMb: number; endRssMb: number };
+  steady: { rate: number; seconds: number; sent: number; committed: number; p95Ms: number | null; peakRssMb: number; endRssMb: number } | null;
   /** The server's peak resident memory over the whole section (floods included). */
   peakRssMb: number;
   /** GET /logs?q= over today's partition (still growing), a substring no line holds: every row must be looked at. */
-  searchToday: { rows: number; p50Ms: number | null; runs: number; error: string | null };
+  searchToday: { rows: number; p50Ms: number | null; runs: number; error: string | null } | null;
 }
 
 /**
@@ -215,8 +220,9 @@ async function sendShip(opts: LiveOptions, url: string, source: string, lines: r
   };
 }
 
-async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, syslogTcpPort: number, lines: readonly string[], opts: LiveOptions, dir: string): Promise<{ seconds: number; committed: number }> {
+async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, syslogTcpPort: number, lines: readonly string[], opts: LiveOptions, dir: string, database: string | null): Promise<{ seconds: number; committed: number; cpu: CpuUse }> {
   const source = `live-${protocol}`;
+  const cpu = new CpuTracker(server.pid, database);
   const t0 = Date.now();
   let stop: (() => Promise<void>) | undefined;
   const batches = (size: number): string[][] => Array.from({ length: Math.ceil(lines.length / size) }, (_, i) => lines.slice(i * size, (i + 1) * size));
@@ -227,8 +233,9 @@ async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, sys
     await postAll(batches(5_000).map((b) => () => encode(server.url, source, stampNow(b))), 4, protocol === 'loki' ? [204] : [200]);
   }
   const doneAt = await waitCommitted(server.url, source, lines.length, 30 * 60_000);
+  const used = cpu.stop();
   await stop?.();
-  return { seconds: (doneAt - t0) / 1000, committed: await committed(server.url, source) };
+  return { seconds: (doneAt - t0) / 1000, committed: await committed(server.url, source), cpu: used };
 }
 
 /**
@@ -306,17 +313,20 @@ export async function runLiveBackend(kind: DbKind, opts: LiveOptions): Promise<L
     const file = path.join(store.scratchDir, 'upload.log');
     fs.writeFileSync(file, stampNow(lines).map((l) => `${l}\n`).join(''));
     opts.log(`live, ${kind}: upload baseline, ${lines.length} lines`);
+    const upCpu = new CpuTracker(server.pid, store.databaseName);
     const up = await uploadFile(server.url, file, 'live-upload');
     await waitForJob(server.url, up.jobId, 30 * 60_000);
     const upSeconds = (Date.now() - up.startedAtMs) / 1000;
-    const upload = { lines: lines.length, seconds: round(upSeconds, 2), linesPerSec: perSecond(lines.length, upSeconds) };
+    const upload = { lines: lines.length, seconds: round(upSeconds, 2), linesPerSec: perSecond(lines.length, upSeconds), cpu: upCpu.stop() };
 
     const protocols: ProtocolRun[] = [];
-    for (const protocol of PROTOCOLS) {
+    for (const protocol of opts.protocols) {
       opts.log(`live, ${kind}: ${protocol}, ${lines.length} lines`);
-      const r = await runProtocol(protocol, server, tcpPort, lines, opts, store.scratchDir);
+      const r = await runProtocol(protocol, server, tcpPort, lines, opts, store.scratchDir, store.databaseName);
       const linesPerSec = perSecond(lines.length, r.seconds);
-      protocols.push({ protocol, lines: lines.length, committed: r.committed, seconds: round(r.seconds, 2), linesPerSec, vsUpload: ratio(linesPerSec, upload.linesPerSec) });
+      protocols.push({
+        protocol, lines: lines.length, committed: r.committed, seconds: round(r.seconds, 2), linesPerSec, vsUpload: ratio(linesPerSec, upload.linesPerSec), cpu: r.cpu,
+      });
     }
     opts.log(`live, ${kind}: line-to-searchable latency at 10,000 lines/s for 30 s (TCP syslog)`);
     const { committed: _c, ...latency } = await measureLatency(server, tcpPort, lines.slice(0, 100_000), 'live-latency', 10_000, 30);
@@ -325,23 +335,23 @@ export async function runLiveBackend(kind: DbKind, opts: LiveOptions): Promise<L
       opts.log(`live, ${kind}: UDP at ${rate} lines/s for 5 s`);
       udp.push(await measureUdp(server, udpPort, opts, rate, 5));
     }
-    opts.log(`live, ${kind}: steady 10,000 lines/s over TCP for ${opts.steadySeconds} s, memory sampled`);
-    const before = server.rss.peakMb;
-    server.rss.peakMb = 0;
-    const steadyRun = await measureLatency(server, tcpPort, lines.slice(0, 100_000), 'live-steady', 10_000, opts.steadySeconds);
-    const steadyPeak = server.rss.peakMb;
-    server.rss.peakMb = Math.max(before, steadyPeak);
-    opts.log(`live, ${kind}: substring search over today, after the steady run`);
-    const searchToday = await timeSearchToday(server);
-    return {
-      kind, upload, protocols, latency, udp,
-      steady: {
+    let steady: LiveBackendResult['steady'] = null;
+    let searchToday: LiveBackendResult['searchToday'] = null;
+    if (opts.steadySeconds > 0) {
+      opts.log(`live, ${kind}: steady 10,000 lines/s over TCP for ${opts.steadySeconds} s, memory sampled`);
+      const before = server.rss.peakMb;
+      server.rss.peakMb = 0;
+      const steadyRun = await measureLatency(server, tcpPort, lines.slice(0, 100_000), 'live-steady', 10_000, opts.steadySeconds);
+      const steadyPeak = server.rss.peakMb;
+      server.rss.peakMb = Math.max(before, steadyPeak);
+      steady = {
         rate: 10_000, seconds: opts.steadySeconds, sent: 10_000 * opts.steadySeconds, committed: steadyRun.committed,
         p95Ms: steadyRun.p95Ms, peakRssMb: round(steadyPeak, 1), endRssMb: round(readProcMemoryMb(server.pid)?.rssMb ?? NaN, 1),
-      },
-      peakRssMb: round(server.rss.peakMb, 1),
-      searchToday,
-    };
+      };
+      opts.log(`live, ${kind}: substring search over today, after the steady run`);
+      searchToday = await timeSearchToday(server);
+    }
+    return { kind, upload, protocols, latency, udp, steady, peakRssMb: round(server.rss.peakMb, 1), searchToday };
   } finally {
     await server.stop();
     await store.dispose();
@@ -365,7 +375,8 @@ export function evaluateLiveTargets(results: readonly LiveBackendResult[]): Live
     targets.push({ name: `${r.kind}: p95 line-to-searchable ≤ ${LIVE_TARGETS.p95LatencyMs} ms at 10k lines/s`, value: `${r.latency.p95Ms ?? '–'} ms`, ok: r.latency.p95Ms !== null && r.latency.p95Ms <= LIVE_TARGETS.p95LatencyMs });
     const lossless = r.protocols.every((p) => p.committed === p.lines);
     targets.push({ name: `${r.kind}: no loss over TCP/HTTP`, value: r.protocols.map((p) => `${p.protocol} ${p.committed}/${p.lines}`).join(', '), ok: lossless });
-    targets.push({ name: `${r.kind}: RSS < ${LIVE_TARGETS.rssMb} MB`, value: `peak ${r.peakRssMb} MB (steady ${r.steady.seconds} s: ${r.steady.peakRssMb} MB)`, ok: r.peakRssMb < LIVE_TARGETS.rssMb });
+    const steady = r.steady ? ` (steady ${r.steady.seconds} s: ${r.steady.peakRssMb} MB)` : '';
+    targets.push({ name: `${r.kind}: RSS < ${LIVE_TARGETS.rssMb} MB`, value: `peak ${r.peakRssMb} MB${steady}`, ok: r.peakRssMb < LIVE_TARGETS.rssMb });
   }
   return targets;
 }
@@ -374,15 +385,23 @@ export function renderLiveReport(results: readonly LiveBackendResult[], targets:
   const out: string[] = [];
   for (const r of results) {
     out.push(`== ${r.kind}: ${r.upload.lines.toLocaleString('en-US')} lines per input; baseline: the same lines uploaded, ${r.upload.linesPerSec ?? '–'} lines/s`);
-    out.push(formatTable([['input', 'seconds', 'lines/s', '÷ upload', 'committed'], ...r.protocols.map((p) => [
-      p.protocol, String(p.seconds), String(p.linesPerSec ?? '–'), String(p.vsUpload ?? '–'), `${p.committed}/${p.lines}`,
-    ])]));
+    // CPU-seconds per million lines: steadier than lines/s on a noisy machine.
+    const perM = (s: number | null, lines: number): string => (s === null ? '–' : String(round((s * 1e6) / lines, 1)));
+    const cpuCells = (c: CpuUse, lines: number): string[] => [perM(c.serverS, lines), perM(c.postgresS, lines), perM(c.benchClientS, lines), String(c.coresBusy ?? '–')];
+    out.push(formatTable([
+      ['input', 'seconds', 'lines/s', '÷ upload', 'committed', 'server CPU-s/1M', 'postgres CPU-s/1M', 'sender CPU-s/1M', 'cores busy'],
+      ['upload', String(r.upload.seconds), String(r.upload.linesPerSec ?? '–'), '1', `${r.upload.lines}/${r.upload.lines}`, ...cpuCells(r.upload.cpu, r.upload.lines)],
+      ...r.protocols.map((p) => [
+        p.protocol, String(p.seconds), String(p.linesPerSec ?? '–'), String(p.vsUpload ?? '–'), `${p.committed}/${p.lines}`, ...cpuCells(p.cpu, p.lines),
+      ]),
+    ]));
     out.push(`line-to-searchable at ${r.latency.rate} lines/s over TCP for ${r.latency.seconds} s: p50 ${r.latency.p50Ms} ms, p95 ${r.latency.p95Ms} ms, max ${r.latency.maxMs} ms (${r.latency.samples} samples)`);
     out.push(formatTable([['UDP lines/s', 'sent', 'committed', 'loss %', 'kernel drops'], ...r.udp.map((u) => [
       String(u.rate), String(u.sent), String(u.committed), String(u.lossPct), String(u.kernelDrops ?? '–'),
     ])]));
-    out.push(`steady ${r.steady.rate} lines/s for ${r.steady.seconds} s: ${r.steady.committed}/${r.steady.sent} committed, p95 line-to-searchable ${r.steady.p95Ms} ms, peak RSS ${r.steady.peakRssMb} MB, at the end ${r.steady.endRssMb} MB; peak over the section ${r.peakRssMb} MB`);
-    out.push(`GET /logs?q= (no match) over today's growing partition, ${r.searchToday.rows.toLocaleString('en-US')} rows: p50 ${r.searchToday.p50Ms ?? '–'} ms of ${r.searchToday.runs}${r.searchToday.error ? `; ${r.searchToday.error}` : ''}`);
+    if (r.steady) out.push(`steady ${r.steady.rate} lines/s for ${r.steady.seconds} s: ${r.steady.committed}/${r.steady.sent} committed, p95 line-to-searchable ${r.steady.p95Ms} ms, peak RSS ${r.steady.peakRssMb} MB, at the end ${r.steady.endRssMb} MB`);
+    out.push(`peak RSS over the section: ${r.peakRssMb} MB`);
+    if (r.searchToday) out.push(`GET /logs?q= (no match) over today's growing partition, ${r.searchToday.rows.toLocaleString('en-US')} rows: p50 ${r.searchToday.p50Ms ?? '–'} ms of ${r.searchToday.runs}${r.searchToday.error ? `; ${r.searchToday.error}` : ''}`);
     out.push('');
   }
   out.push('== targets');

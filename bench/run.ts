@@ -28,7 +28,7 @@ import { round } from './stats.js';
 import { measureAlertEvaluation } from './alerts.js';
 import { measureHostileSpan } from './hostileSpan.js';
 import { evaluateLoadTargets, loadServerEnv, renderLoadReport, runLoadBackend, type LoadBackendResult } from './load.js';
-import { evaluateLiveTargets, renderLiveReport, runLiveBackend, type LiveBackendResult } from './live.js';
+import { LIVE_PROTOCOLS, evaluateLiveTargets, renderLiveReport, runLiveBackend, type LiveBackendResult, type LiveProtocolName } from './live.js';
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --lines N                 lines of the main input file (default 1000000)
@@ -63,7 +63,8 @@ const USAGE = `usage: node dist/bench/run.js [options]
                             server; line-to-searchable latency at 10,000 lines/s; UDP loss at 10k/50k/100k lines/s;
                             RSS through a steady run (--backends default postgres here)
   --live-lines N            lines each input sends (default 1000000)
-  --live-seconds S          length of the steady run (default 600)`;
+  --live-seconds S          length of the steady run (default 600; 0 skips it and the search over today)
+  --live-inputs LIST        inputs to measure, comma-separated (default ${LIVE_PROTOCOLS.join(',')})`;
 
 const GiB = 1024 ** 3;
 const DEFAULT_SEARCH_INDEX_IDLE_MS = 10_000;
@@ -71,6 +72,12 @@ const DEFAULT_SEARCH_INDEX_IDLE_MS = 10_000;
 function fail(msg: string): never {
   console.error(`bench: ${msg}\n${USAGE}`);
   process.exit(2);
+}
+
+function liveInputs(list: string): LiveProtocolName[] {
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!(LIVE_PROTOCOLS as readonly string[]).includes(n)) fail(`--live-inputs: unknown input '${n}'`);
+  return names as LiveProtocolName[];
 }
 
 function parseOptions() {
@@ -100,6 +107,7 @@ function parseOptions() {
       live: { type: 'boolean', default: false },
       'live-lines': { type: 'string', default: '1000000' },
       'live-seconds': { type: 'string', default: '600' },
+      'live-inputs': { type: 'string', default: LIVE_PROTOCOLS.join(',') },
       help: { type: 'boolean', default: false },
     },
   });
@@ -142,7 +150,8 @@ function parseOptions() {
     dashboardRuns: Math.floor(count('dashboard-runs', 1)),
     live: values.live,
     liveLines: Math.floor(count('live-lines', 1000)),
-    liveSeconds: Math.floor(count('live-seconds', 10)),
+    liveSeconds: Math.floor(count('live-seconds', 0)),
+    liveInputs: liveInputs(values['live-inputs']),
     /** The dashboard section's default: the embedded database, the zero-setup case the target names. */
     backendsGiven: values.backends !== 'pglite,postgres',
   };
@@ -245,7 +254,7 @@ async function liveSection(opts: Options, repoRoot: string, startedAt: string, r
     try {
       results.push(await runLiveBackend(kind, {
         repoRoot, outDir: opts.out, scratchRoot: opts.scratchDir, adminUrl: opts.databaseUrl, runStamp, lines: opts.liveLines,
-        steadySeconds: opts.liveSeconds, seed: opts.seed, log,
+        protocols: opts.liveInputs, steadySeconds: opts.liveSeconds, seed: opts.seed, log,
       }));
     } catch (err) {
       log(`live, ${kind} FAILED: ${message(err)}`);

@@ -142,4 +142,29 @@ describeBackends('rollup parts and compaction on %s', (kind) => {
     expect(await dirty()).toEqual([]);
     expect(await getSummary(db, filter)).toEqual(before);
   });
+
+  it("today's day bucket is merged but its clients are recounted only once the day is over (a live day's recount would hold every batch back)", async () => {
+    const now = Date.now();
+    const today = new Date(now - (now % 86_400_000)).toISOString();
+    const at = (ms: number): string => new Date(ms).toISOString();
+    await batch(db, [[rec(at(now - 2_000), 200, 1), '/live']]);
+    await batch(db, [[rec(at(now - 1_000), 500, 2), '/live']]);
+    // Lists a compaction of the day counted earlier (a quiet spell): stale once the day has more rows.
+    await db.query("INSERT INTO client_top_floors_1d (bucket, source, floor) VALUES ($1, 'web', 0)", [today]);
+    const marks = async () => (await db.query<{ rollup_table: string }>(
+      'SELECT rollup_table FROM rollup_dirty WHERE bucket = $1 ORDER BY rollup_table', [today],
+    )).rows.map((r) => r.rollup_table);
+    expect(await marks()).toEqual(['rollups_1d']);
+    expect(await compactRollups(db, { quietMs: 0, maxDelayMs: 0 })).toBeGreaterThanOrEqual(1);
+    const dayRows = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM rollups_1d WHERE bucket = $1 AND route = '/live'", [today]);
+    expect(dayRows.rows[0]!.n).toBe(2); // (200, INFO) and (500, ERROR), each merged into one row
+    // No lists for today (queries read its clients from the raw rows), and a mark that waits for the day's end.
+    expect((await db.query('SELECT 1 FROM client_top_floors_1d WHERE bucket = $1', [today])).rows).toEqual([]);
+    expect(await marks()).toEqual(['client_tops_1d']);
+    expect(await compactRollups(db, { quietMs: 0, maxDelayMs: 0 })).toBe(0);
+    // The same mark for a day that is over is taken (the recount), and cleared.
+    await db.exec("UPDATE rollup_dirty SET bucket = bucket - interval '2 days' WHERE rollup_table = 'client_tops_1d'");
+    expect(await compactRollups(db, { quietMs: 0, maxDelayMs: 0 })).toBe(1);
+    expect(await db.query("SELECT 1 FROM rollup_dirty WHERE rollup_table = 'client_tops_1d'").then((r) => r.rows)).toEqual([]);
+  });
 });

@@ -19,14 +19,15 @@ type BucketTable = 'rollups_1h' | 'rollups_1d';
 /**
  * Merges the parts of each key of one hour or day bucket into a single row, in the rollup table and
  * in its per-route and per-source tables (a batch appends to all three), and the bucket's client
- * sketches; for a day, also recounts its busiest clients. One statement per table: the DELETE sees the parts committed when it starts, and parts
- * that batches add meanwhile stay for the next compaction (their bucket is marked dirty again), so
- * nothing is counted twice or lost.
+ * sketches; for a day, also recounts its busiest clients unless told not to (`recountClients`). One
+ * statement per table: the DELETE sees the parts committed when it starts, and parts that batches
+ * add meanwhile stay for the next compaction (their bucket is marked dirty again), so nothing is
+ * counted twice or lost.
  */
-export async function compactBucket(tx: Queryable, table: BucketTable, bucket: string): Promise<void> {
+export async function compactBucket(tx: Queryable, table: BucketTable, bucket: string, recountClients = true): Promise<void> {
   for (const t of [table, NARROW_ROLLUPS.route[table], NARROW_ROLLUPS.source[table]]) await tx.query(compactPartsSql(t), [bucket]);
   await compactSketches(tx, SKETCH_TABLES[table], bucket);
-  if (table === 'rollups_1d') await refreshClientTops(tx, bucket);
+  if (table === 'rollups_1d' && recountClients) await refreshClientTops(tx, bucket);
 }
 
 /** Merges the distinct-client sketch parts of one bucket into one sketch per source (in this process: registers' maxima). */
@@ -54,7 +55,8 @@ export interface CompactOptions {
 
 /** A bucket left dirty because its compaction failed, as rollup_dirty records it. */
 export interface CompactFailure {
-  table: BucketTable;
+  /** The rollup table, or client_tops_1d for a day's recount of its busiest clients. */
+  table: DirtyBucket['rollup_table'];
   bucket: string;
   error: string;
   /** Failures in a row, this one included. */
@@ -62,10 +64,18 @@ export interface CompactFailure {
   retryAt: string;
 }
 
+/**
+ * A day whose busiest clients are to be recounted once it is over (a mark in rollup_dirty beside the
+ * rollup tables' marks): its day bucket was compacted while the day was still being written.
+ */
+const CLIENT_RECOUNT = 'client_tops_1d';
+
 interface DirtyBucket {
-  rollup_table: BucketTable;
+  rollup_table: BucketTable | typeof CLIENT_RECOUNT;
   bucket: string;
   failures: number;
+  /** A day bucket whose day is not over (today, written by live sources). */
+  open_day: boolean;
 }
 
 /**
@@ -85,9 +95,10 @@ export async function compactRollups(db: Db, opts: CompactOptions = { quietMs: 0
       await tx.query('SELECT pg_advisory_xact_lock_shared($1)', [ROLLUP_WRITE_LOCK]);
       // Row locks until commit: a batch marking one of these buckets meanwhile waits, then marks it anew.
       const dirty = await tx.query<DirtyBucket>(
-        `SELECT rollup_table, bucket, failures FROM rollup_dirty
+        `SELECT rollup_table, bucket, failures, rollup_table = 'rollups_1d' AND bucket + interval '1 day' > now() AS open_day FROM rollup_dirty
          WHERE (last_marked_at <= now() - $1::integer * interval '1 millisecond' OR first_marked_at <= now() - $2::integer * interval '1 millisecond')
            AND (retry_at IS NULL OR retry_at <= now())
+           AND (rollup_table <> '${CLIENT_RECOUNT}' OR bucket + interval '1 day' <= now())
          ORDER BY bucket, rollup_table LIMIT ${BUCKETS_PER_PASS} FOR UPDATE SKIP LOCKED`,
         [opts.quietMs, opts.maxDelayMs],
       );
@@ -100,11 +111,26 @@ export async function compactRollups(db: Db, opts: CompactOptions = { quietMs: 0
   }
 }
 
-/** Compacts one bucket under a savepoint and clears its mark; on failure, records it instead. True when compacted. */
+/**
+ * Compacts one bucket under a savepoint and clears its mark; on failure, records it instead. True when compacted.
+ *
+ * Today's day bucket is merged, but its busiest clients are recounted only once the day is over: the
+ * recount scans the day's raw rows, which a live source grows all day (tens of seconds at 10M rows),
+ * while every batch that marks the day waits for this transaction's row lock; and the lists would be
+ * stale at the next batch anyway. Until then the day has no lists, so queries read its clients from
+ * the raw rows (as they do for any day written since its last compaction).
+ */
 async function compactOrRecord(tx: Queryable, d: DirtyBucket, onFailed: CompactOptions['onBucketFailed']): Promise<boolean> {
   await tx.exec('SAVEPOINT compact_bucket');
   try {
-    await compactBucket(tx, d.rollup_table, d.bucket);
+    if (d.rollup_table === CLIENT_RECOUNT) await refreshClientTops(tx, d.bucket);
+    else await compactBucket(tx, d.rollup_table, d.bucket, !d.open_day);
+    if (d.open_day) {
+      for (const table of ['client_tops_1d', 'client_top_floors_1d']) await tx.query(`DELETE FROM ${table} WHERE bucket = $1`, [d.bucket]);
+      await tx.query(
+        `INSERT INTO rollup_dirty (rollup_table, bucket) VALUES ('${CLIENT_RECOUNT}', $1) ON CONFLICT (rollup_table, bucket) DO UPDATE SET last_marked_at = now()`, [d.bucket],
+      );
+    }
     await tx.query('DELETE FROM rollup_dirty WHERE rollup_table = $1 AND bucket = $2', [d.rollup_table, d.bucket]);
     await tx.exec('RELEASE SAVEPOINT compact_bucket');
     return true;

@@ -40,6 +40,12 @@ const FOLLOW_SAMPLE_BYTES = 64 * 1024;
  * continuation lines follow their first at once, and a record held back longer would not be seen.
  */
 const FOLLOW_RECORD_IDLE_MS = 1_000;
+/**
+ * A live segment's parse that has caught up cuts a batch at most this often (or at the batch size):
+ * at a flood's rate a cut at every catch-up made batches of a poll's worth of lines, each paying a
+ * transaction and its rollup upserts. Lines wait at most this much longer to be searchable.
+ */
+const FOLLOW_CUT_MS = 250;
 
 const CHUNK_BYTES = 1 << 20;
 /**
@@ -135,9 +141,11 @@ export async function parseSpoolFile(
     };
 
     let cutAt = input.startOffset;
+    let lastCutMs = Date.now();
     const cut = async (): Promise<void> => {
       const checkpoint = checkpointNow();
       cutAt = checkpoint.bytesProcessed;
+      lastCutMs = Date.now();
       await emit(batch.take(parser.detection, checkpoint, false));
       if (windows.length === 0) return;
       isolated = isolationLimit(windows, checkpoint.bytesProcessed);
@@ -168,17 +176,17 @@ export async function parseSpoolFile(
       const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
       if (n === 0 && sealed) break;
       if (n === 0) {
-        // Caught up with a live segment: what is parsed goes to the database now, then wait for more.
+        // Caught up with a live segment: what is parsed goes to the database (at most every FOLLOW_CUT_MS), then wait for more.
         idleSince ??= Date.now();
         if (assembler.pendingStart() && Date.now() - idleSince >= FOLLOW_RECORD_IDLE_MS) {
           store(assembler.flush());
           batch.addSkipped(skippedAfterPending);
           skippedAfterPending = 0;
         }
-        if (checkpointNow().bytesProcessed > cutAt) await cut();
+        if (checkpointNow().bytesProcessed > cutAt && Date.now() - lastCutMs >= FOLLOW_CUT_MS) await cut();
         // Quiet for long: everything read is in a batch (no record is pending after FOLLOW_RECORD_IDLE_MS),
         // so the thread and its memory go; a torn last line is read again from the checkpoint.
-        if (Date.now() - idleSince >= input.follow!.parkMs && !assembler.pendingStart()) return 'parked';
+        if (Date.now() - idleSince >= input.follow!.parkMs && !assembler.pendingStart() && checkpointNow().bytesProcessed === cutAt) return 'parked';
         await sleep(input.follow!.pollMs);
         continue;
       }

@@ -94,10 +94,11 @@ export async function rebuildRollups(db: Db, opts: RebuildOptions = {}): Promise
       }
       const rows = await addDayFromRawRows(tx, day);
       // The day's hours and the day itself now hold one part per page read: merge them right away.
-      const parts = await tx.query<{ rollup_table: 'rollups_1h' | 'rollups_1d'; bucket: string }>(
+      const parts = await tx.query<{ rollup_table: 'rollups_1h' | 'rollups_1d' | 'client_tops_1d'; bucket: string }>(
         'DELETE FROM rollup_dirty WHERE bucket >= $1 AND bucket < $2 RETURNING rollup_table, bucket', [start, end],
       );
-      for (const p of parts.rows) await compactBucket(tx, p.rollup_table, p.bucket);
+      // A day waiting for its clients' recount (client_tops_1d) has its day bucket here too: compacting it recounts them.
+      for (const p of parts.rows) if (p.rollup_table !== 'client_tops_1d') await compactBucket(tx, p.rollup_table, p.bucket);
       return rows;
     }, { unbounded: true });
     total += rows;

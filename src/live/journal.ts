@@ -28,6 +28,34 @@ export interface LiveJournalOptions {
   activity?: Omit<SourceActivityOptions, 'logger'>;
 }
 
+/** Lines as a segment stores them: each followed by a newline, in one buffer. */
+export interface JournalLines {
+  data: Buffer;
+  lines: number;
+}
+
+/**
+ * Messages' bytes → journal lines: each message and a newline. A message holding newlines is that
+ * many lines more (its lines are parsed as they would be in a file: a trailing CR dropped, continuation
+ * lines joined to their record).
+ */
+export function journalLines(messages: readonly Buffer[]): JournalLines {
+  let bytes = 0;
+  let lines = 0;
+  for (const m of messages) {
+    bytes += m.length + 1;
+    lines++;
+    for (let nl = m.indexOf(0x0a); nl >= 0; nl = m.indexOf(0x0a, nl + 1)) lines++;
+  }
+  const data = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const m of messages) {
+    at += m.copy(data, at);
+    data[at++] = 0x0a;
+  }
+  return { data, lines };
+}
+
 /** The database is behind: the input pushes back (HTTP 429/503 with Retry-After, TCP stops reading, UDP drops). */
 export class BacklogFullError extends Error {
   constructor(readonly backlogBytes: number, readonly limitBytes: number) {
@@ -154,25 +182,30 @@ export class LiveJournal {
    * counts it.
    */
   async append(source: string, protocol: LiveProtocol, lines: readonly string[]): Promise<void> {
-    if (this.closed) throw new Error('live journal closed');
     if (lines.length === 0) return;
+    await this.appendBytes(source, protocol, { data: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), lines: lines.length });
+  }
+
+  /** append() of lines already in the segment's form (journalLines): a syslog message's bytes as they came. */
+  async appendBytes(source: string, protocol: LiveProtocol, lines: JournalLines): Promise<void> {
+    if (this.closed) throw new Error('live journal closed');
+    if (lines.lines === 0) return;
     try {
-      await this.write(source, protocol, lines);
+      await this.write(source, protocol, lines.data);
     } catch (err) {
-      this.activity.refused(source, protocol, lines.length, err instanceof BacklogFullError ? err.message
+      this.activity.refused(source, protocol, lines.lines, err instanceof BacklogFullError ? err.message
         : `the journal could not write the lines${errorCode(err)}`);
       throw err;
     }
-    this.activity.received(source, protocol, lines.length);
+    this.activity.received(source, protocol, lines.lines);
   }
 
-  private async write(source: string, protocol: LiveProtocol, lines: readonly string[]): Promise<void> {
+  private async write(source: string, protocol: LiveProtocol, data: Buffer): Promise<void> {
     const backlog = this.backlogBytes;
     if (backlog > this.maxBacklogBytes) throw new BacklogFullError(backlog, this.maxBacklogBytes);
     let queued = 0;
     for (const s of this.unsealed.values()) queued += s.queuedBytes;
     if (queued > this.maxQueuedBytes) throw new BacklogFullError(queued, this.maxQueuedBytes);
-    const data = Buffer.from(`${lines.join('\n')}\n`, 'utf8');
     let segment = await this.segmentOf(source, protocol);
     // Sealed while this append waited for it: the next one takes the lines.
     while (segment.sealing) segment = await this.segmentOf(source, protocol);

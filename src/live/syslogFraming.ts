@@ -20,8 +20,17 @@ export class SyslogStreamFramer {
 
   constructor(private readonly maxMessageBytes: number) {}
 
-  /** The messages completed by this chunk, in order (without framing). */
+  /**
+   * The messages completed by this chunk, in order (without framing). A message that lies within the
+   * chunk is a view of it, not a copy; the head of one that goes on in the next chunk is copied.
+   */
   push(chunk: Buffer): Buffer[] {
+    const out = this.frame(chunk);
+    for (let k = 0; k < this.pending.length; k++) if (this.pending[k]!.buffer === chunk.buffer) this.pending[k] = Buffer.from(this.pending[k]!);
+    return out;
+  }
+
+  private frame(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let i = 0;
     while (i < chunk.length) {
@@ -87,8 +96,7 @@ export class SyslogStreamFramer {
     }
     const kept = bytes.length > room ? bytes.subarray(0, room) : bytes;
     if (bytes.length > room) this.skipping = true;
-    // Copied: the chunk's buffer may be reused by the socket.
-    this.pending.push(Buffer.from(kept));
+    this.pending.push(kept);
     this.pendingBytes += kept.length;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSyslogMessage } from './syslogMessage.js';
+import { parseSyslogMessage, readSyslogHeader } from './syslogMessage.js';
 
 describe('parseSyslogMessage', () => {
   it('reads the examples of RFC 5424 section 6.5', () => {
@@ -56,5 +56,16 @@ describe('parseSyslogMessage', () => {
     expect(parseSyslogMessage('<13>no timestamp here')).toEqual({ pri: 13, host: null, app: null, message: 'no timestamp here' });
     // A broken RFC 5424 header (an SD element never closed) is read as RFC 3164 content, not lost.
     expect(parseSyslogMessage('<13>1 2026-12-06T22:10:01Z h a - - [x a="b" rest').message).toContain('[x a="b" rest');
+  });
+
+  it('reads the header from the bytes and leaves the MSG as bytes: UTF-8 names decoded, a BOM skipped, invalid UTF-8 untouched', () => {
+    const msg = Buffer.concat([Buffer.from('<134>1 2026-12-06T22:10:01Z hôte café - - - \uFEFF'), Buffer.from([0x61, 0xff, 0xfe, 0x62])]);
+    const h = readSyslogHeader(msg);
+    expect(h).toMatchObject({ pri: 134, host: 'hôte', app: 'café' });
+    expect([...msg.subarray(h.messageStart)]).toEqual([0x61, 0xff, 0xfe, 0x62]);
+    const bsdMsg = Buffer.from('<190>Dec  6 22:10:01 web-host wéb1[7]: 127.0.0.1 - - x');
+    const b = readSyslogHeader(bsdMsg);
+    expect(b).toMatchObject({ host: 'web-host', app: 'wéb1' });
+    expect(bsdMsg.toString('utf8', b.messageStart)).toBe('127.0.0.1 - - x');
   });
 });

@@ -25,27 +25,60 @@ export interface SyslogMessage {
   message: string;
 }
 
+/** A message's header, read from its bytes: the MSG is the bytes from `messageStart` on (a UTF-8 BOM skipped). */
+export interface SyslogHeader {
+  pri: number | null;
+  app: string | null;
+  host: string | null;
+  messageStart: number;
+}
+
 const PRI = /^<(\d{1,3})>/;
 const RFC5424_VERSION = /^[1-9]\d{0,1} /;
 const BSD_TIMESTAMP = /^[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} /;
 const RFC3339_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\S+ /;
 /** TAG: up to 48 characters of no space, colon or bracket (RFC 3164 says 32; senders write longer), an optional [pid], a colon. */
 const TAG = /^([^\s:[\]]{1,48})(\[[^\]\s]{0,32}\])?:/;
+/** A UTF-8 byte order mark, read as latin1 (one character per byte). */
+const BOM = '\xEF\xBB\xBF';
 
 /** Parses one message (without framing). Never throws: what cannot be read as a header is the MSG. */
 export function parseSyslogMessage(text: string): SyslogMessage {
-  const pri = PRI.exec(text);
-  if (!pri || Number(pri[1]) > 191) return { pri: null, app: null, host: null, message: text };
-  const rest = text.slice(pri[0].length);
-  const priValue = Number(pri[1]);
-  if (RFC5424_VERSION.test(rest)) return rfc5424(priValue, rest.slice(rest.indexOf(' ') + 1)) ?? bsd(priValue, rest);
-  return bsd(priValue, rest);
+  const raw = Buffer.from(text, 'utf8');
+  const { messageStart, ...header } = readSyslogHeader(raw);
+  return { ...header, message: raw.toString('utf8', messageStart) };
 }
 
-/** After `VERSION SP`. Null when the header does not have RFC 5424's fields. */
-function rfc5424(pri: number, s: string): SyslogMessage | null {
+/**
+ * Reads the header of one message's bytes, leaving the MSG as bytes: a live input journals them as
+ * they came, and the parse decodes them as it decodes an uploaded file's. The header is read from the
+ * bytes as latin1, one character per byte, so a position in it is a byte offset; the host and app
+ * names are decoded as UTF-8.
+ */
+export function readSyslogHeader(raw: Buffer): SyslogHeader {
+  const text = raw.toString('latin1');
+  const h = header(text);
+  return { pri: h.pri, app: utf8Name(h.app), host: utf8Name(h.host), messageStart: h.messageStart };
+}
+
+/** A name read as latin1 → its UTF-8 reading (ASCII, the usual case, is the same). */
+function utf8Name(name: string | null): string | null {
+  // eslint-disable-next-line no-control-regex
+  return name === null || /^[\x00-\x7f]*$/.test(name) ? name : Buffer.from(name, 'latin1').toString('utf8');
+}
+
+function header(text: string): SyslogHeader {
+  const pri = PRI.exec(text);
+  if (!pri || Number(pri[1]) > 191) return { pri: null, app: null, host: null, messageStart: 0 };
+  const at = pri[0].length;
+  const priValue = Number(pri[1]);
+  if (RFC5424_VERSION.test(text.slice(at, at + 4))) return rfc5424(priValue, text, text.indexOf(' ', at) + 1) ?? bsd(priValue, text, at);
+  return bsd(priValue, text, at);
+}
+
+/** From `i`, after `VERSION SP`. Null when the header does not have RFC 5424's fields. */
+function rfc5424(pri: number, s: string, i: number): SyslogHeader | null {
   const fields: string[] = [];
-  let i = 0;
   // TIMESTAMP, HOSTNAME, APP-NAME, PROCID, MSGID: non-space tokens, one space after each.
   for (let n = 0; n < 5; n++) {
     const end = s.indexOf(' ', i);
@@ -63,14 +96,13 @@ function rfc5424(pri: number, s: string): SyslogMessage | null {
       i = end + 1;
     }
   }
-  let message = '';
+  let messageStart = s.length;
   if (i < s.length) {
     if (s[i] !== ' ') return null;
-    message = s.slice(i + 1);
-    if (message.startsWith('\uFEFF')) message = message.slice(1);
+    messageStart = s.startsWith(BOM, i + 1) ? i + 1 + BOM.length : i + 1;
   }
   const nil = (v: string): string | null => (v === '-' ? null : v);
-  return { pri, host: nil(fields[1]!), app: nil(fields[2]!), message };
+  return { pri, host: nil(fields[1]!), app: nil(fields[2]!), messageStart };
 }
 
 /** The index of the `]` that closes the SD-ELEMENT opening at `start`: outside a quoted value, not escaped. */
@@ -90,25 +122,25 @@ function sdElementEnd(s: string, start: number): number {
   return -1;
 }
 
-function bsd(pri: number, s: string): SyslogMessage {
-  const timestamp = BSD_TIMESTAMP.exec(s) ?? RFC3339_TIMESTAMP.exec(s);
+/** From `at`, after the PRI. */
+function bsd(pri: number, s: string, at: number): SyslogHeader {
+  const rest = s.slice(at);
+  const timestamp = BSD_TIMESTAMP.exec(rest) ?? RFC3339_TIMESTAMP.exec(rest);
   // Without a timestamp the relay's rule (RFC 3164 4.3.2) would add one; the content is the message.
-  if (!timestamp) return withTag(pri, null, s);
-  let rest = s.slice(timestamp[0].length);
+  if (!timestamp) return withTag(pri, null, s, at);
+  at += timestamp[0].length;
   // The HOSTNAME, unless the next token is already the TAG (a sender that leaves the host out).
-  const first = /^(\S+) /.exec(rest);
-  if (first && !TAG.test(rest)) {
-    rest = rest.slice(first[0].length);
-    return withTag(pri, first[1]!, rest);
-  }
-  return withTag(pri, null, rest);
+  const afterTimestamp = s.slice(at);
+  const first = /^(\S+) /.exec(afterTimestamp);
+  if (first && !TAG.test(afterTimestamp)) return withTag(pri, first[1]!, s, at + first[0].length);
+  return withTag(pri, null, s, at);
 }
 
-function withTag(pri: number, host: string | null, rest: string): SyslogMessage {
-  const tag = TAG.exec(rest);
-  if (!tag) return { pri, host, app: null, message: rest };
-  let message = rest.slice(tag[0].length);
+function withTag(pri: number, host: string | null, s: string, at: number): SyslogHeader {
+  const tag = TAG.exec(s.slice(at, at + 100));
+  if (!tag) return { pri, host, app: null, messageStart: at };
+  let messageStart = at + tag[0].length;
   // One space separates the TAG's colon from the content; more belong to the content.
-  if (message.startsWith(' ')) message = message.slice(1);
-  return { pri, host, app: tag[1]!, message };
+  if (s[messageStart] === ' ') messageStart++;
+  return { pri, host, app: tag[1]!, messageStart };
 }

@@ -4,10 +4,10 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AddressList } from '../domain/addressList.js';
-import { BacklogFullError, type LiveJournal } from './journal.js';
+import { BacklogFullError, journalLines, type JournalLines, type LiveJournal } from './journal.js';
 import type { LiveProtocol } from './segments.js';
 import { SyslogStreamFramer } from './syslogFraming.js';
-import { parseSyslogMessage } from './syslogMessage.js';
+import { readSyslogHeader } from './syslogMessage.js';
 
 export interface SyslogOptions {
   journal: LiveJournal;
@@ -45,23 +45,29 @@ const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
 export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
   const metrics = syslogMetrics(o.registry);
   let closing = false;
-  const lines = (protocol: LiveProtocol, messages: Buffer[]): { bySource: Map<string, string[]>; n: number } => {
-    const bySource = new Map<string, string[]>();
-    let n = 0;
+  const lines = (protocol: LiveProtocol, messages: Buffer[]): { bySource: Map<string, JournalLines>; n: number } => {
+    const parts = new Map<string, Buffer[]>();
     for (const raw of messages) {
-      const m = parseSyslogMessage(raw.toString('utf8'));
+      const m = readSyslogHeader(raw);
       const source = sourceName(m.app ?? m.host ?? 'syslog');
-      let list = bySource.get(source);
-      if (!list) bySource.set(source, (list = []));
-      // A message over several lines (RFC 5424 allows it) keeps them: the parse joins continuation lines.
-      for (const line of m.message.split('\n')) list.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+      let list = parts.get(source);
+      if (!list) parts.set(source, (list = []));
+      // The MSG's bytes as they came: a message over several lines (RFC 5424 allows it) keeps them, and
+      // the parse joins continuation lines and decodes the bytes as it does an uploaded file's.
+      list.push(raw.subarray(m.messageStart));
     }
-    for (const l of bySource.values()) n += l.length;
+    const bySource = new Map<string, JournalLines>();
+    let n = 0;
+    for (const [source, list] of parts) {
+      const joined = journalLines(list);
+      bySource.set(source, joined);
+      n += joined.lines;
+    }
     metrics.received.inc({ protocol }, n);
     return { bySource, n };
   };
-  const append = async (protocol: LiveProtocol, bySource: Map<string, string[]>): Promise<void> => {
-    await Promise.all([...bySource].map(([source, l]) => o.journal.append(source, protocol, l)));
+  const append = async (protocol: LiveProtocol, bySource: Map<string, JournalLines>): Promise<void> => {
+    await Promise.all([...bySource].map(([source, l]) => o.journal.appendBytes(source, protocol, l)));
   };
 
   let udp: dgram.Socket | undefined;
@@ -130,7 +136,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
         if (last.length) void journalUntilDone(lines('syslog-tcp', last).bySource);
       });
     });
-    const journalUntilDone = async (bySource: Map<string, string[]>): Promise<void> => {
+    const journalUntilDone = async (bySource: Map<string, JournalLines>): Promise<void> => {
       for (;;) {
         try {
           await append('syslog-tcp', bySource);
