@@ -266,8 +266,8 @@ async function measureLatency(server: ServerHandle, port: number, pool: readonly
   latencies.sort((a, b) => a - b);
   return {
     rate, seconds, samples: latencies.length, committed: c,
-    p50Ms: latencies.length ? percentile(latencies, 0.5) : null,
-    p95Ms: latencies.length ? percentile(latencies, 0.95) : null,
+    p50Ms: latencies.length ? round(percentile(latencies, 0.5), 0) : null,
+    p95Ms: latencies.length ? round(percentile(latencies, 0.95), 0) : null,
     maxMs: latencies.at(-1) ?? null,
   };
 }

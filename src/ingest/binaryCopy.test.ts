@@ -96,6 +96,21 @@ describe('BinaryCopyWriter', () => {
     expect(pool.get(4 << 20)).toBe(big);
   });
 
+  it('keeps at most maxBytes (the smallest go first, the largest always stays) and maxBuffers', () => {
+    const pool = new BufferPool(3, 10 << 20);
+    const [a, b, c] = [new ArrayBuffer(6 << 20), new ArrayBuffer(3 << 20), new ArrayBuffer(2 << 20)];
+    for (const x of [a, b, c]) pool.put(x);
+    // 11 MiB > 10: the 2 MiB one went (it would be the best fit for 2 MiB).
+    expect(pool.get(2 << 20)).toBe(b);
+    expect(pool.get(2 << 20)).toBe(a);
+    const huge = new ArrayBuffer(20 << 20);
+    pool.put(huge);
+    expect(pool.get(16 << 20)).toBe(huge); // over the budget alone, and kept
+    pool.put(a);
+    pool.clear();
+    expect(pool.get(6 << 20)).not.toBe(a);
+  });
+
   it('joins payloads into one: one header, every row in order, one trailer', () => {
     const payload = (values: number[]): Uint8Array => {
       const w = new BinaryCopyWriter(64);

@@ -21,11 +21,14 @@ const SHORT_TEXT = 40;
  * Reuses the ArrayBuffers of finished COPY payloads. A payload is transferred to the thread that
  * writes it and transferred back once committed, so a long ingest allocates a few buffers instead of
  * one per batch (each fresh 10 MB buffer is external memory that pushes V8 into garbage collection).
+ * What it keeps is bounded in count and in bytes: two batches' buffers come back while the third is
+ * being filled, and the buffers a payload outgrew are let go, not kept (a worker held 66 MB of them).
  */
 export class BufferPool {
   private readonly free: ArrayBuffer[] = [];
+  private bytes = 0;
 
-  constructor(private readonly maxBuffers = 8) {}
+  constructor(private readonly maxBuffers = 8, private readonly maxBytes = 32 << 20) {}
 
   /**
    * A buffer of at least minBytes: the smallest pooled one that fits, or a new one when none does
@@ -39,17 +42,28 @@ export class BufferPool {
       if (size >= minBytes && (best < 0 || size < this.free[best]!.byteLength)) best = i;
     }
     if (best < 0 || this.free[best]!.byteLength > Math.max(4 * minBytes, 1 << 20)) return new ArrayBuffer(minBytes);
-    return this.free.splice(best, 1)[0]!;
+    const [taken] = this.free.splice(best, 1);
+    this.bytes -= taken!.byteLength;
+    return taken!;
   }
 
-  /** Returns a buffer nobody uses any more; beyond maxBuffers the smallest are let go. */
+  /**
+   * Returns a buffer nobody uses any more. Beyond maxBuffers or maxBytes the smallest are let go,
+   * but the largest is always kept (a batch's payload, however large, is reused).
+   */
   put(buffer: ArrayBuffer): void {
     if (buffer.byteLength === 0) return; // detached (transferred away)
     this.free.push(buffer);
-    if (this.free.length > this.maxBuffers) {
-      this.free.sort((a, b) => b.byteLength - a.byteLength);
-      this.free.length = this.maxBuffers;
-    }
+    this.bytes += buffer.byteLength;
+    if (this.free.length <= this.maxBuffers && this.bytes <= this.maxBytes) return;
+    this.free.sort((a, b) => b.byteLength - a.byteLength);
+    while (this.free.length > 1 && (this.free.length > this.maxBuffers || this.bytes > this.maxBytes)) this.bytes -= this.free.pop()!.byteLength;
+  }
+
+  /** Lets every pooled buffer go (a parse that waits for lines need not hold a batch's worth). */
+  clear(): void {
+    this.free.length = 0;
+    this.bytes = 0;
   }
 }
 
@@ -219,9 +233,10 @@ export class BinaryCopyWriter {
   private reserve(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const old = this.buf;
-    this.attach(this.pool.get(Math.max(this.pos + n, old.length * 2)));
+    // Half as much again: a batch a little over the largest so far must not take twice its size.
+    this.attach(this.pool.get(Math.max(this.pos + n, Math.ceil(old.length * 1.5))));
     old.copy(this.buf, 0, 0, this.pos);
-    this.pool.put(old.buffer as ArrayBuffer);
+    // Outgrown: not pooled (the payloads now need the larger one).
   }
 
   private attach(buffer: ArrayBuffer): void {

@@ -167,10 +167,10 @@ export async function parseSpoolFile(
     };
 
     let idleSince: number | null = null;
-    // A chunk read nothing into is read into again: a segment that waits does not allocate a MiB a poll.
-    let chunk: Buffer | null = null;
+    // One chunk for the whole parse: the framer copies what it keeps of it (a line cut at its end), so
+    // a read does not leave a MiB of external memory behind for the garbage collector.
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     for (;;) {
-      chunk ??= Buffer.allocUnsafe(CHUNK_BYTES);
       // Sealed before this read: everything appended is on disk, so reading nothing is the end.
       const sealed = input.follow ? fs.existsSync(input.follow.sealedPath) : true;
       const n = fs.readSync(fd, chunk, 0, CHUNK_BYTES, position);
@@ -184,6 +184,8 @@ export async function parseSpoolFile(
           skippedAfterPending = 0;
         }
         if (checkpointNow().bytesProcessed > cutAt && Date.now() - lastCutMs >= FOLLOW_CUT_MS) await cut();
+        // A pause in the source: the buffers kept for the next batches go (a flood's are ~30 MB).
+        else if (Date.now() - idleSince >= FOLLOW_RECORD_IDLE_MS) pool.clear();
         // Quiet for long: everything read is in a batch (no record is pending after FOLLOW_RECORD_IDLE_MS),
         // so the thread and its memory go; a torn last line is read again from the checkpoint.
         if (Date.now() - idleSince >= input.follow!.parkMs && !assembler.pendingStart() && checkpointNow().bytesProcessed === cutAt) return 'parked';
@@ -194,9 +196,7 @@ export async function parseSpoolFile(
       // "The future" is judged against the wall clock as the lines are read (a job may run for hours).
       bounds.nowMs = Date.now();
       position += n;
-      const read = n === CHUNK_BYTES ? chunk : chunk.subarray(0, n);
-      chunk = null;
-      await consume(framer.push(read));
+      await consume(framer.push(n === CHUNK_BYTES ? chunk : chunk.subarray(0, n)));
       if (batch.rows >= (firstBatch ? Math.min(FIRST_BATCH_ROWS, input.batchRows) : input.batchRows)) {
         await cut();
         firstBatch = false;

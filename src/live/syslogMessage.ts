@@ -63,7 +63,6 @@ export function readSyslogHeader(raw: Buffer): SyslogHeader {
 
 /** A name read as latin1 → its UTF-8 reading (ASCII, the usual case, is the same). */
 function utf8Name(name: string | null): string | null {
-  // eslint-disable-next-line no-control-regex
   return name === null || /^[\x00-\x7f]*$/.test(name) ? name : Buffer.from(name, 'latin1').toString('utf8');
 }
 

@@ -32,17 +32,8 @@ function esError(p: { status: number; code: string; detail: string }): { content
 
 const config = { access: 'ingest' as const, protocolError: esError };
 
-interface ItemResult {
-  _index: string;
-  _id: string;
-  status: number;
-  result?: 'created';
-  _version?: number;
-  _shards?: { total: number; successful: number; failed: number };
-  _seq_no?: number;
-  _primary_term?: number;
-  error?: { type: string; reason: string };
-}
+/** What Elasticsearch answers for a document it created, after `_index` and `_id`. */
+const CREATED = '"_version":1,"result":"created","status":201,"_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1';
 
 /**
  * The part of the Elasticsearch API that log shippers use to send documents: the version handshake
@@ -86,10 +77,11 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
     const bulk = async (req: FastifyRequest<{ Params: { index?: string } }>, reply: FastifyReply): Promise<unknown> => {
       const started = Date.now();
       const body = requestBytes(req, MAX_BULK_BYTES);
-      const { items, lines } = readBulk(body, req.params.index);
+      const { items, errors, lines } = readBulk(body, req.params.index);
       await appendLiveLines(deps.journal, 'elasticsearch', lines, req.log);
       void reply.type('application/json; charset=utf-8');
-      return { took: Date.now() - started, errors: items.some((i) => Object.values(i)[0]!.error !== undefined), items };
+      // Written out, not serialized from objects: a request of 5,000 documents answers 5,000 items.
+      return `{"took":${Date.now() - started},"errors":${errors},"items":[${items.join(',')}]}`;
     };
     const schema = {
       tags: ['live ingestion'],
@@ -109,11 +101,12 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
 
 /**
  * The NDJSON of a _bulk request: an action line, then (for index, create, update) its document. Each
- * item gets its result; the lines of the items that were taken, by source, in request order.
+ * item gets its result (as JSON); the lines of the items that were taken, by source, in request order.
  */
-export function readBulk(body: Buffer, urlIndex: string | undefined): { items: Record<string, ItemResult>[]; lines: Map<string, string[]> } {
+export function readBulk(body: Buffer, urlIndex: string | undefined): { items: string[]; errors: boolean; lines: Map<string, string[]> } {
   const text = body.toString('utf8').split('\n');
-  const items: Record<string, ItemResult>[] = [];
+  const items: string[] = [];
+  let errors = false;
   const lines = new Map<string, string[]>();
   // Ids for documents that bring none, as Elasticsearch makes them (20 URL-safe characters): random per
   // request, then the item's number. A random draw per document cost 10 µs (a getrandom call each).
@@ -133,9 +126,9 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: R
     const index = typeof meta._index === 'string' ? meta._index : urlIndex ?? '';
     const id = typeof meta._id === 'string' ? meta._id : `${idBase}${items.length.toString(36).padStart(4, '0')}`;
     const result = (status: number, error?: { type: string; reason: string }): void => {
-      items.push({ [op]: error ? { _index: index, _id: id, status, error } : {
-        _index: index, _id: id, _version: 1, result: 'created', status, _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1,
-      } });
+      if (error) errors = true;
+      items.push(error ? JSON.stringify({ [op]: { _index: index, _id: id, status, error } })
+        : `{${JSON.stringify(op)}:{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)},${CREATED}}}`);
     };
     if (op === 'delete') {
       result(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
@@ -167,7 +160,7 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: R
     for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
     result(201);
   }
-  return { items, lines };
+  return { items, errors, lines };
 }
 
 function parseObject(line: string): Record<string, unknown> | null {
