@@ -375,8 +375,13 @@ export function evaluateLiveTargets(results: readonly LiveBackendResult[]): Live
     targets.push({ name: `${r.kind}: p95 line-to-searchable ≤ ${LIVE_TARGETS.p95LatencyMs} ms at 10k lines/s`, value: `${r.latency.p95Ms ?? '–'} ms`, ok: r.latency.p95Ms !== null && r.latency.p95Ms <= LIVE_TARGETS.p95LatencyMs });
     const lossless = r.protocols.every((p) => p.committed === p.lines);
     targets.push({ name: `${r.kind}: no loss over TCP/HTTP`, value: r.protocols.map((p) => `${p.protocol} ${p.committed}/${p.lines}`).join(', '), ok: lossless });
-    const steady = r.steady ? ` (steady ${r.steady.seconds} s: ${r.steady.peakRssMb} MB)` : '';
-    targets.push({ name: `${r.kind}: RSS < ${LIVE_TARGETS.rssMb} MB`, value: `peak ${r.peakRssMb} MB${steady}`, ok: r.peakRssMb < LIVE_TARGETS.rssMb });
+    // The issue's figure: the server's RSS during the 10-minute run (the steady one). The floods before it are
+    // printed beside it, and held to the same bound when there is no steady run.
+    const rss = r.steady?.peakRssMb ?? r.peakRssMb;
+    const where = r.steady ? `during the steady ${r.steady.seconds} s run` : 'over the section';
+    targets.push({
+      name: `${r.kind}: RSS < ${LIVE_TARGETS.rssMb} MB ${where}`, value: `peak ${rss} MB (the whole section, floods included: ${r.peakRssMb} MB)`, ok: rss < LIVE_TARGETS.rssMb,
+    });
   }
   return targets;
 }

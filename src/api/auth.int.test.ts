@@ -63,6 +63,9 @@ const SPEC: Record<string, Access> = {
   'POST /loki/api/v1/push': 'ingest',
   'POST /v1/logs': 'ingest',
   'GET /sources': 'read',
+  'GET /sources/{source}/format': 'read',
+  'PUT /sources/{source}/format': 'admin',
+  'DELETE /sources/{source}/format': 'admin',
 };
 
 /** Elasticsearch's and Loki's APIs answer their errors in their own shapes (JSON, plain text), which their clients read. */

@@ -284,6 +284,15 @@ export class LiveJournal {
     })();
   }
 
+  /**
+   * Closes the source's open segment in this process, if it has one: its next lines begin a new
+   * segment, queued with the source's format as it is now (PUT /sources/{source}/format).
+   */
+  sealSource(source: string): void {
+    const s = this.current.get(source);
+    if (s) this.seal(s);
+  }
+
   /** No more appends to the segment: the next append of its source begins a new one. */
   private seal(s: Segment): void {
     if (s.sealing) return;

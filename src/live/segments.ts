@@ -17,13 +17,16 @@ export interface NewSegment {
 /**
  * Queues a live segment as an ingest job: the runner claims it like an upload and parses its file as
  * it grows. Its key is unique by construction (`live:` and a random id), never a duplicate of an
- * upload. The format is detected from the segment's first lines, as an upload's is from its sample.
+ * upload. Its format is the source's, when one is set (source_formats); else it is detected from the
+ * segment's first lines, as an upload's is from its sample.
  */
 export async function createSegmentJob(db: Queryable, s: NewSegment): Promise<string> {
   const res = await db.query<{ id: string }>(
-    `INSERT INTO ingest_jobs (source, format_requested, tz, file_name, spool_path, sha256, bytes_total, live_protocol,
+    `INSERT INTO ingest_jobs (source, format_requested, log_format, tz, file_name, spool_path, sha256, bytes_total, live_protocol,
                               appender, appender_until)
-     VALUES ($1, 'auto', 'UTC', NULL, $2, $3, 0, $4, $5, now() + make_interval(secs => $6::double precision / 1000))
+     SELECT $1, coalesce(f.format, 'auto'), f.log_format, coalesce(f.tz, 'UTC'), NULL, $2, $3, 0, $4, $5,
+            now() + make_interval(secs => $6::double precision / 1000)
+     FROM (SELECT 1) AS one LEFT JOIN source_formats f ON f.source = $1
      RETURNING id`,
     [s.source, s.path, `live:${crypto.randomUUID()}`, s.protocol, s.appender, s.appenderMs],
   );

@@ -4,6 +4,10 @@ import { z } from 'zod';
 import type { Db } from '../../db/db.js';
 import type { LiveJournal } from '../../live/journal.js';
 import { listSourceStatus, SOURCE_PROTOCOLS, type SourceProtocol } from '../../live/sourceStatus.js';
+import { deleteSourceFormat, getSourceFormat, setSourceFormat } from '../../live/sourceFormats.js';
+import { FormatError, validateFormatRequest, zoneFromSpec } from '../../parse/index.js';
+import { AppError } from '../errors.js';
+import { problemSchema } from '../schemas.js';
 import { singleFlight } from '../singleFlight.js';
 
 export interface SourceRoutesDeps {
@@ -44,6 +48,24 @@ export const sourceStatusList = z.object({
   })),
 });
 
+const sourceParam = z.object({
+  source: z.string().min(1).max(200).regex(/^[^\x00-\x1f]+$/, 'must not contain control characters').describe('The source (URL-encoded)'),
+});
+
+const sourceFormatBody = z.object({
+  format: z.string().min(1).max(64).describe('`auto` (detected from each segment\'s first lines), a preset from GET /formats, or `nginx`/`apache` with `log_format`'),
+  log_format: z.string().max(8192).optional().describe('An nginx `log_format` or Apache `LogFormat` line, pasted verbatim'),
+  tz: z.string().max(64).optional().describe('The zone of timestamps written without one (an IANA name or a fixed offset); default UTC'),
+});
+
+const sourceFormat = z.object({
+  source: z.string(),
+  format: z.string(),
+  log_format: z.string().nullable(),
+  tz: z.string(),
+  updated_at: z.string(),
+});
+
 /**
  * GET /sources: every source that has sent lines, per protocol, with where it stands now. The
  * logic is src/live/sourceStatus.ts; reads that arrive together share one query (singleFlight),
@@ -66,5 +88,65 @@ export function sourceRoutes(deps: SourceRoutesDeps): FastifyPluginAsync {
         response: { 200: sourceStatusList },
       },
     }, async (req) => shared(req, async () => ({ items: await listSourceStatus(deps.db, deps.journal) })));
+
+    app.get('/sources/:source/format', {
+      config: { access: 'read' },
+      schema: {
+        tags: ['live ingestion'],
+        summary: "The format a live source's lines are parsed with, when one is set",
+        params: sourceParam,
+        response: { 200: sourceFormat, 404: problemSchema },
+      },
+    }, async (req) => {
+      const f = await getSourceFormat(deps.db, req.params.source);
+      if (!f) throw AppError.notFound(`a format for source '${req.params.source}' (its segments detect theirs)`);
+      return f;
+    });
+
+    app.put('/sources/:source/format', {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['live ingestion'],
+        summary: "Set the format a live source's lines are parsed with",
+        description: 'What an upload takes as `format`, `log_format` and `tz`, kept for a source that sends live (syslog, `_bulk`, Loki, '
+          + 'OTLP, `ship`): each segment of it begun from now on is parsed with it, and the open segment of the process that answers is '
+          + 'closed, so its next lines begin one (another process closes its own within the hour). Without one, each segment detects its '
+          + 'format from its first lines.',
+        params: sourceParam,
+        body: sourceFormatBody,
+        response: { 200: sourceFormat, 400: problemSchema },
+      },
+    }, async (req) => {
+      const { format, log_format: logFormat, tz } = req.body;
+      try {
+        validateFormatRequest({ format, logFormat });
+      } catch (err) {
+        if (err instanceof FormatError) throw AppError.badParam(logFormat ? 'log_format' : 'format', err.message);
+        throw err;
+      }
+      let zone: string;
+      try {
+        zone = zoneFromSpec(tz).name;
+      } catch (err) {
+        if (err instanceof FormatError) throw AppError.badParam('tz', err.message);
+        throw err;
+      }
+      const stored = await setSourceFormat(deps.db, { source: req.params.source, format, log_format: logFormat ?? null, tz: zone });
+      deps.journal?.sealSource(req.params.source);
+      return stored;
+    });
+
+    app.delete('/sources/:source/format', {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['live ingestion'],
+        summary: "Forget a live source's format: its next segments detect theirs again",
+        params: sourceParam,
+        response: { 204: z.null(), 404: problemSchema },
+      },
+    }, async (req, reply) => {
+      if (!(await deleteSourceFormat(deps.db, req.params.source))) throw AppError.notFound(`a format for source '${req.params.source}'`);
+      return reply.code(204).send(null);
+    });
   };
 }
