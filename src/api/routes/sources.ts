@@ -5,8 +5,8 @@ import type { Db } from '../../db/db.js';
 import type { LiveJournal } from '../../live/journal.js';
 import { listSourceStatus, SOURCE_PROTOCOLS, type SourceProtocol } from '../../live/sourceStatus.js';
 import { deleteSourceFormat, getSourceFormat, setSourceFormat } from '../../live/sourceFormats.js';
-import { FormatError, validateFormatRequest, zoneFromSpec } from '../../parse/index.js';
 import { AppError } from '../errors.js';
+import { checkFormatParams } from '../formatParams.js';
 import { problemSchema } from '../schemas.js';
 import { singleFlight } from '../singleFlight.js';
 
@@ -117,21 +117,8 @@ export function sourceRoutes(deps: SourceRoutesDeps): FastifyPluginAsync {
         response: { 200: sourceFormat, 400: problemSchema },
       },
     }, async (req) => {
-      const { format, log_format: logFormat, tz } = req.body;
-      try {
-        validateFormatRequest({ format, logFormat });
-      } catch (err) {
-        if (err instanceof FormatError) throw AppError.badParam(logFormat ? 'log_format' : 'format', err.message);
-        throw err;
-      }
-      let zone: string;
-      try {
-        zone = zoneFromSpec(tz).name;
-      } catch (err) {
-        if (err instanceof FormatError) throw AppError.badParam('tz', err.message);
-        throw err;
-      }
-      const stored = await setSourceFormat(deps.db, { source: req.params.source, format, log_format: logFormat ?? null, tz: zone });
+      const { zone } = checkFormatParams(req.body);
+      const stored = await setSourceFormat(deps.db, { source: req.params.source, format: req.body.format, log_format: req.body.log_format ?? null, tz: zone });
       deps.journal?.sealSource(req.params.source);
       return stored;
     });

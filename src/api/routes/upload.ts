@@ -6,8 +6,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { createJob } from '../../ingest/jobs.js';
 import { abortable, SpoolError, spoolUpload } from '../../ingest/spool.js';
-import { FormatError, validateFormatRequest, zoneFromSpec } from '../../parse/index.js';
 import { AppError } from '../errors.js';
+import { checkFormatParams } from '../formatParams.js';
 import { problemSchema } from '../schemas.js';
 import type { ServerDeps } from '../server.js';
 import { spoolProblem, uploadLimits } from '../uploadLimits.js';
@@ -92,20 +92,7 @@ function readOptions(req: FastifyRequest, part: MultipartFile | undefined): z.in
     throw AppError.badParam(String(issue?.path[0] ?? 'request'), issue?.message ?? 'invalid');
   }
   const o = parsed.data;
-  try {
-    validateFormatRequest({ format: o.format, logFormat: o.log_format });
-  } catch (err) {
-    if (err instanceof FormatError) throw AppError.badParam(o.log_format ? 'log_format' : 'format', err.message);
-    throw err;
-  }
-  let zone: string;
-  try {
-    zone = zoneFromSpec(o.tz).name;
-  } catch (err) {
-    if (err instanceof FormatError) throw AppError.badParam('tz', err.message);
-    throw err;
-  }
-  return { ...o, zone };
+  return { ...o, ...checkFormatParams(o) };
 }
 
 export function uploadRoutes(deps: ServerDeps): FastifyPluginAsync {
