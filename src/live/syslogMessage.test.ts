@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseSyslogMessage, readSyslogHeader } from './syslogMessage.js';
+import { readSyslogHeader } from './syslogMessage.js';
+
+/** The header of a message written as text, and its MSG decoded (the RFCs' examples read best as text). */
+function parseSyslogMessage(text: string): { pri: number | null; app: string | null; host: string | null; message: string } {
+  const raw = Buffer.from(text, 'utf8');
+  const { messageStart, ...header } = readSyslogHeader(raw);
+  return { ...header, message: raw.toString('utf8', messageStart) };
+}
 
 describe('parseSyslogMessage', () => {
   it('reads the examples of RFC 5424 section 6.5', () => {

@@ -14,22 +14,15 @@
  * reads an RFC 5424 MSG that contains `[a b="c"]` as structured data and cuts it, and trims every
  * MSG) or are unmaintained. Tested with the RFCs' examples (syslogMessage.test.ts).
  */
-export interface SyslogMessage {
+/** A message's header, read from its bytes: the MSG is the bytes from `messageStart` on (a UTF-8 BOM skipped). */
+export interface SyslogHeader {
   /** PRI: facility × 8 + severity; null without one (a bare line). */
   pri: number | null;
   /** TAG (RFC 3164) or APP-NAME (RFC 5424), without a `[pid]`; null when absent. */
   app: string | null;
   /** HOSTNAME; null when absent. */
   host: string | null;
-  /** The message: the log line as the sender wrote it. */
-  message: string;
-}
-
-/** A message's header, read from its bytes: the MSG is the bytes from `messageStart` on (a UTF-8 BOM skipped). */
-export interface SyslogHeader {
-  pri: number | null;
-  app: string | null;
-  host: string | null;
+  /** Where the MSG, the log line as the sender wrote it, begins: a byte offset. */
   messageStart: number;
 }
 
@@ -42,18 +35,11 @@ const TAG = /^([^\s:[\]]{1,48})(\[[^\]\s]{0,32}\])?:/;
 /** A UTF-8 byte order mark, read as latin1 (one character per byte). */
 const BOM = '\xEF\xBB\xBF';
 
-/** Parses one message (without framing). Never throws: what cannot be read as a header is the MSG. */
-export function parseSyslogMessage(text: string): SyslogMessage {
-  const raw = Buffer.from(text, 'utf8');
-  const { messageStart, ...header } = readSyslogHeader(raw);
-  return { ...header, message: raw.toString('utf8', messageStart) };
-}
-
 /**
- * Reads the header of one message's bytes, leaving the MSG as bytes: a live input journals them as
- * they came, and the parse decodes them as it decodes an uploaded file's. The header is read from the
- * bytes as latin1, one character per byte, so a position in it is a byte offset; the host and app
- * names are decoded as UTF-8.
+ * Reads the header of one message (without framing). Never throws: what cannot be read as a header is
+ * the MSG. The MSG stays bytes: a live input journals them as they came, and the parse decodes them as
+ * it decodes an uploaded file's. The header is read from the bytes as latin1, one character per byte,
+ * so a position in it is a byte offset; the host and app names are decoded as UTF-8.
  */
 export function readSyslogHeader(raw: Buffer): SyslogHeader {
   const text = raw.toString('latin1');
