@@ -17,6 +17,8 @@ describeBackends('substring search on a partition that still grows, on %s', (kin
     svc = await startTestService(kind, { SEARCH_INDEX_IDLE_MS: '86400000' });
     const up = await svc.upload(`${lines.join('\n')}\n`, { source: 'slices' });
     await svc.waitForJob(up.body.job_id);
+    // Slices serve a partition whose rows were written before search blocks (migration 0021): this one, as if it were.
+    await svc.db.query('UPDATE log_partitions SET search_blocks = false WHERE day = $1::date', [DAY]);
   }, 120_000);
   afterAll(async () => svc?.close());
 

@@ -48,6 +48,8 @@ export async function dropPartitionsBefore(db: Db, day: string): Promise<string[
       await tx.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
       await tx.query(`DROP TABLE IF EXISTS ${name}`);
       await tx.query('DELETE FROM log_partitions WHERE day = $1::date', [p.day]);
+      // The substring filters of its rows' blocks (a block over the partition's end stays for the next one's rows).
+      await tx.query(`DELETE FROM log_search_blocks WHERE max_ts < ($1::date::timestamp AT TIME ZONE 'UTC')`, [p.end_day]);
     });
     dropped.push(name);
   }

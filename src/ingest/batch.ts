@@ -5,6 +5,7 @@ import { BinaryCopyWriter, BufferPool, uuidBytes } from './binaryCopy.js';
 import { RollupBuilder, type RollupRows } from './rollups.js';
 import type { PartitionKind } from '../db/partitionPlan.js';
 import { layoutId } from '../parse/layoutIds.js';
+import { SearchBlockBuilder, type SearchBlocks } from '../domain/trigramBloom.js';
 
 /** Columns written by (binary) COPY into `logs`, in the order BatchBuilder encodes them. */
 export const LOG_COPY_COLUMNS = [
@@ -65,6 +66,8 @@ export interface BatchMessage {
   rejects: Uint8Array | null;
   /** The batch's records summed per minute, hour and day, to be added to the rollup tables; null when none. */
   rollups: RollupRows | null;
+  /** The records' blocks with their substring-search filters (log_search_blocks); null when there are no records. */
+  searchBlocks: SearchBlocks | null;
   logRows: number;
   rejectRows: number;
   linesIngested: number;
@@ -127,6 +130,7 @@ export class BatchBuilder {
   }
 
   private readonly rollups: RollupBuilder;
+  private readonly searchBlocks = new SearchBlockBuilder();
 
   addRecord(r: LogRecord, lineNo: number, lineCount: number, raw: string): void {
     const ts = r.timestamp;
@@ -168,6 +172,7 @@ export class BatchBuilder {
     w.int16(layoutId(r.layout));
     if (r.layout !== null) this.layoutLines.set(r.layout, (this.layoutLines.get(r.layout) ?? 0) + lineCount);
     if (this.keepRecords) this.records.push({ lineNo, lineCount, raw });
+    this.searchBlocks.add(raw, lineNo, ts);
     day.rows++;
     this.logRows++;
     this.linesIngested += lineCount;
@@ -217,6 +222,7 @@ export class BatchBuilder {
       logs,
       rejects: this.rejects?.finish() ?? null,
       rollups: this.rollups.take(),
+      searchBlocks: this.searchBlocks.take(),
       logRows: this.logRows,
       rejectRows: this.rejectRows,
       linesIngested: this.linesIngested,

@@ -3,7 +3,7 @@ import type { BatchMessage } from './batch.js';
 import { ISOLATION_BATCH_ROWS, isolationLimit, narrowIsolation } from './isolation.js';
 
 const batch = (rows: number, end: number, isolated = false): BatchMessage => ({
-  type: 'batch', format: 'x', formatConfidence: 'high', formatWarnings: [], layouts: [], logs: [], rejects: null, rollups: null, logRows: rows, rejectRows: 0,
+  type: 'batch', format: 'x', formatConfidence: 'high', formatWarnings: [], layouts: [], logs: [], rejects: null, rollups: null, searchBlocks: null, logRows: rows, rejectRows: 0,
   linesIngested: rows, linesRejected: 0, linesSkipped: 0, bytesProcessed: end, linesProcessed: 0,
   minTimestamp: null, maxTimestamp: null, final: false,
   ...(isolated ? { records: Array.from({ length: rows }, (_, i) => ({ lineNo: i + 1, lineCount: 1, raw: 'x' })) } : {}),

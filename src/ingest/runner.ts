@@ -17,6 +17,7 @@ import type { IngestMetrics } from './metrics.js';
 import type { RouteRule } from '../parse/routes.js';
 import { listRouteRules } from './routeRules.js';
 import { ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
+import { writeSearchBlocks } from './searchBlocks.js';
 import type { ParseFileInput, ParseOutcome } from './parseSpoolFile.js';
 import { asRejectedLine, narrowIsolation, singleRecord, type IsolationWindow } from './isolation.js';
 import { runParserWorker } from './parserWorker.js';
@@ -353,6 +354,7 @@ export class IngestRunner {
       for (const [table, days] of byTable) await tx.copyFrom(table, LOG_COPY_COLUMNS, concatBinaryCopy(days), 'binary');
       if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
       if (b.rollups) await upsertRollups(tx, b.rollups);
+      if (b.searchBlocks) await writeSearchBlocks(tx, job.id, b.searchBlocks);
       // Lines per layout, with the rows that hold them: counted once, like the rows.
       await addLayoutLines(tx, job.id, b.layouts);
       await advanceCheckpoint(tx, job.id, this.owner, {

@@ -41,6 +41,10 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
       await s.query(`CREATE INDEX${concurrently} IF NOT EXISTS ${table}_raw_trgm ON ${table} USING gin (raw_log gin_trgm_ops)`);
     }, { unbounded: true });
     await db.query('UPDATE log_partitions SET search_indexed_at = now() WHERE day = $1::date', [day]);
+    // The index serves the partition's searches now: its blocks' filters go (those reaching into another partition stay with it).
+    await db.query(
+      `DELETE FROM log_search_blocks WHERE max_ts < ($2::date::timestamp AT TIME ZONE 'UTC') AND min_ts >= ($1::date::timestamp AT TIME ZONE 'UTC')`,
+      [day, end_day]);
     // The whole index serves every slice's searches now; theirs only cost inserts.
     const slices = await db.query<{ start: number }>(
       'DELETE FROM log_search_slices WHERE day = $1::date RETURNING (extract(epoch FROM slice_start) * 1000)::float8 AS start', [day]);
@@ -53,8 +57,9 @@ export async function indexQuietPartitions(db: Db, idleMs: number, maxPartitions
 }
 
 /**
- * On PostgreSQL, the partition holding the present (where live lines land) gets a partial trigram
- * index per closed slice of SEARCH_SLICE_MS, CONCURRENTLY, oldest first, at most `maxSlices` a call,
+ * On PostgreSQL, the partition holding the present (where live lines land), when it holds rows written
+ * before search blocks (migration 0021; a partition written with them is searched through them), gets a
+ * partial trigram index per closed slice of SEARCH_SLICE_MS, CONCURRENTLY, oldest first, at most `maxSlices` a call,
  * from its first row's slice to the last slice that ended SLICE_SETTLE_MS ago. Searches ask each
  * indexed slice apart (src/search/searchLogs.ts), so `q` over today scans at most the open slice.
  * On PGlite a build would hold the only backend: the partition waits for its whole index. Returns
@@ -67,7 +72,7 @@ export async function indexClosedSlices(db: Db, maxSlices = 4, signal?: AbortSig
     `SELECT p.day::text AS day, p.end_day::text AS end_day,
             (SELECT (extract(epoch FROM max(slice_end)) * 1000)::float8 FROM log_search_slices s WHERE s.day = p.day) AS next
      FROM log_partitions p
-     WHERE search_indexed_at IS NULL AND (p.day::timestamp AT TIME ZONE 'UTC') <= $1::timestamptz
+     WHERE search_indexed_at IS NULL AND NOT search_blocks AND (p.day::timestamp AT TIME ZONE 'UTC') <= $1::timestamptz
        AND (p.end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz`,
     [new Date(settled).toISOString()],
   );

@@ -8,6 +8,7 @@ import { FilterError } from '../query/filterParams.js';
 import type { RecordFilter } from '../query/recordFilter.js';
 import { layoutName } from '../parse/layoutIds.js';
 import { searchSlices } from './searchIndexer.js';
+import { substringBits } from '../domain/trigramBloom.js';
 
 export type { LogRow } from '../domain/record.js';
 
@@ -50,7 +51,9 @@ export function decodeCursor(value: string): Cursor {
  * walked newest first, 1, 2, 4 … 32 at a time (src/db/partitionWalk.ts), until the page is full or
  * the range is exhausted: a statement over `logs` without a narrow time range would plan over, and
  * lock, every partition. Each statement is bounded to its partitions, so the rows, their order and
- * the cursor are those of the one statement over `logs`.
+ * the cursor are those of the one statement over `logs`. A substring (`q`) on a partition without
+ * its trigram index is looked for through its blocks' filters (searchBlocks), or on a partition from
+ * before them, through its slices' indexes.
  */
 export async function searchLogs(
   db: Queryable,
@@ -61,10 +64,13 @@ export async function searchLogs(
   const rows: LogRow[] = [];
   const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
   const range = { from: iso(filter.startMs), before: iso(filter.endMs), atOrBefore: page.cursor?.timestamp ?? null };
-  // A substring on a partition that still grows: its closed slices have trigram indexes of their own.
+  // A substring on a partition that still grows: its closed slices have trigram indexes of their own,
+  // and a partition written with blocks has their filters.
   const slices = filter.q !== undefined ? await searchSlices(db, filter.startMs, filter.endMs) : [];
-  walk: for await (const partitions of partitionChunks(db, range, 'newest', true)) for (const chunk of splitBySlices(partitions, slices)) {
-    const params: unknown[] = [];
+  const bits = filter.q !== undefined ? substringBits(filter.q) : null;
+  const blocked = bits ? await blockSearchedPartitions(db, filter.startMs, filter.endMs) : [];
+  /** The filter's conditions, the cursor's and the piece's bounds: what every statement of the search holds. */
+  const conditions = (piece: PartitionChunk, params: unknown[]): string[] => {
     const where = filterConditions(filter, RECORDS, params);
     if (page.cursor) {
       params.push(page.cursor.timestamp, page.cursor.id);
@@ -74,19 +80,125 @@ export async function searchLogs(
         `(timestamp, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`,
       );
     }
-    where.push(...chunkConditions('timestamp', chunk, params));
-    params.push(wanted - rows.length);
-    const res = await db.query<StoredRow>(
+    where.push(...chunkConditions('timestamp', piece, params));
+    return where;
+  };
+  /** The piece's newest `limit` matching rows, along the primary key (or a trigram index where the piece has one). */
+  const scan = async (piece: PartitionChunk, limit: number): Promise<StoredRow[]> => {
+    const params: unknown[] = [];
+    const where = conditions(piece, params);
+    params.push(limit);
+    return (await db.query<StoredRow>(
       `SELECT ${COLUMNS} FROM logs ${whereClause(where)}
        ORDER BY timestamp DESC, id DESC LIMIT $${params.length}`,
       params,
-    );
-    rows.push(...named(res.rows));
-    if (rows.length >= wanted) break walk;
+    )).rows;
+  };
+  walk: for await (const partitions of partitionChunks(db, range, 'newest', true)) {
+    for (const sliced of splitBySlices(partitions, slices)) {
+      for (const { chunk, inside } of cutAt(sliced, blocked)) {
+        if (inside) {
+          const within = { from: range.from ?? chunk.from, to: range.before ?? chunk.to };
+          rows.push(...named(await searchBlocks(db, bits!, chunk, within, conditions, scan, page.cursor?.timestamp ?? null, wanted - rows.length)));
+        } else {
+          rows.push(...named(await scan(chunk, wanted - rows.length)));
+        }
+        if (rows.length >= wanted) break walk;
+      }
+    }
   }
   const items = rows.slice(0, page.limit);
   const last = items[items.length - 1];
   return { items, next_cursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+}
+
+/** Blocks whose rows are read by one statement (their conditions ORed: PostgreSQL reads each block's range of the primary key). */
+const BLOCKS_PER_STATEMENT = 32;
+/**
+ * Past this share of a piece's blocks the rows are read newest first instead: reading a block's rows
+ * costs ~5 µs a row against ~2 for the scan along the primary key, which also stops at a full page.
+ */
+const MAX_BLOCK_SHARE = 0.25;
+
+/**
+ * The newest `limit` matching rows of a partition written with blocks (src/domain/trigramBloom.ts):
+ * the blocks in the piece whose filters hold every bit of the substring, newest end first, are read a
+ * group at a time. A row read is final once it is newer than every block still unread may hold.
+ */
+async function searchBlocks(
+  db: Queryable, bits: readonly number[], piece: PartitionChunk, within: { from: string | null; to: string | null },
+  conditions: (piece: PartitionChunk, params: unknown[]) => string[], scan: (piece: PartitionChunk, limit: number) => Promise<StoredRow[]>,
+  cursorTs: string | null, limit: number,
+): Promise<StoredRow[]> {
+  const params: unknown[] = [];
+  // Blocks overlapping the piece and the search's own range (a piece is a whole partition).
+  const where: string[] = [];
+  for (const [column, op, bound] of [['max_ts', '>=', piece.from], ['min_ts', '<', piece.to], ['max_ts', '>=', within.from], ['min_ts', '<', within.to]] as const) {
+    if (bound === null) continue;
+    params.push(bound);
+    where.push(`${column} ${op} $${params.length}::timestamptz`);
+  }
+  if (cursorTs !== null) {
+    params.push(cursorTs);
+    where.push(`min_ts <= $${params.length}::timestamptz`);
+  }
+  // The bit numbers are our own integers: literals, so the filter costs no parameter per bit.
+  const holds = bits.map((bit) => `get_bit(bloom, ${Math.trunc(bit)}) = 1`).join(' AND ');
+  const counts = (await db.query<{ total: number; maybe: number }>(
+    `SELECT count(*)::int AS total, (count(*) FILTER (WHERE ${holds}))::int AS maybe FROM log_search_blocks ${whereClause(where)}`, params)).rows[0]!;
+  // A substring that most blocks may hold (a common word) is found soonest by reading the rows newest first, as without blocks.
+  if (counts.maybe > counts.total * MAX_BLOCK_SHARE) return scan(piece, limit);
+  const blocks = (await db.query<{ job_id: string; first_line: number; last_line: number; min_ts: string; max_ts: string }>(
+    `SELECT job_id, first_line, last_line, min_ts, max_ts FROM log_search_blocks ${whereClause([...where, holds])} ORDER BY max_ts DESC`, params)).rows;
+  let found: StoredRow[] = [];
+  for (let at = 0; at < blocks.length; at += BLOCKS_PER_STATEMENT) {
+    const group = blocks.slice(at, at + BLOCKS_PER_STATEMENT);
+    const p: unknown[] = [];
+    const w = conditions(piece, p);
+    const ranges = group.map((b) => {
+      p.push(b.min_ts, b.max_ts, b.job_id, b.first_line, b.last_line);
+      const n = p.length;
+      return `(timestamp >= $${n - 4}::timestamptz AND timestamp <= $${n - 3}::timestamptz AND job_id = $${n - 2}::uuid AND line_no BETWEEN $${n - 1}::bigint AND $${n}::bigint)`;
+    });
+    w.push(`(${ranges.join(' OR ')})`);
+    p.push(limit);
+    const res = await db.query<StoredRow>(`SELECT ${COLUMNS} FROM logs ${whereClause(w)} ORDER BY timestamp DESC, id DESC LIMIT $${p.length}`, p);
+    found = mergeNewestFirst(found, res.rows).slice(0, limit);
+    const unread = blocks[at + BLOCKS_PER_STATEMENT];
+    if (found.length >= limit && (!unread || micros(found[limit - 1]!.timestamp) > micros(unread.max_ts))) break;
+  }
+  return found;
+}
+
+/** Two lists of rows, each newest first (timestamp, id), as one. */
+function mergeNewestFirst(a: StoredRow[], b: StoredRow[]): StoredRow[] {
+  const key = (r: StoredRow): [number, number] => [micros(r.timestamp), r.id];
+  return [...a, ...b].sort((x, y) => {
+    const [tx, ix] = key(x);
+    const [ty, iy] = key(y);
+    return ty - tx || iy - ix;
+  });
+}
+
+/** ISO 8601 text (as the database adapters give timestamptz) → epoch microseconds. */
+function micros(iso: string): number {
+  const fraction = /\.(\d+)Z$/.exec(iso)?.[1] ?? '';
+  return Date.parse(iso) * 1000 + Number(fraction.slice(3, 6).padEnd(3, '0'));
+}
+
+/** The partitions overlapping [fromMs, beforeMs) that are searched through their blocks: written with them, and not indexed whole. */
+async function blockSearchedPartitions(db: Queryable, fromMs: number | null, beforeMs: number | null): Promise<{ startMs: number; endMs: number }[]> {
+  const res = await db.query<{ s: number; e: number }>(
+    `SELECT (extract(epoch FROM (day::timestamp AT TIME ZONE 'UTC')) * 1000)::float8 AS s,
+            (extract(epoch FROM (end_day::timestamp AT TIME ZONE 'UTC')) * 1000)::float8 AS e
+     FROM log_partitions
+     WHERE search_blocks AND search_indexed_at IS NULL
+       AND ($1::timestamptz IS NULL OR (end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz)
+       AND ($2::timestamptz IS NULL OR (day::timestamp AT TIME ZONE 'UTC') < $2::timestamptz)
+     ORDER BY day DESC`,
+    [fromMs === null ? null : new Date(fromMs).toISOString(), beforeMs === null ? null : new Date(beforeMs).toISOString()],
+  );
+  return res.rows.map((r) => ({ startMs: r.s, endMs: r.e }));
 }
 
 /**
@@ -95,19 +207,26 @@ export async function searchLogs(
  * between them (the open slice, scanned along the primary key). Without slices, the chunk itself.
  */
 export function splitBySlices(chunk: PartitionChunk, slices: readonly { startMs: number; endMs: number }[]): PartitionChunk[] {
+  return cutAt(chunk, slices).map((p) => p.chunk);
+}
+
+/** A chunk cut at the ranges (newest first, not overlapping) that lie whole inside it, newest first; `inside`: the piece is one of them. */
+function cutAt(chunk: PartitionChunk, ranges: readonly { startMs: number; endMs: number }[]): { chunk: PartitionChunk; inside: boolean }[] {
   const from = chunk.from === null ? -Infinity : Date.parse(chunk.from);
   const to = chunk.to === null ? Infinity : Date.parse(chunk.to);
-  const inside = slices.filter((s) => s.startMs >= from && s.endMs <= to);
-  if (inside.length === 0) return [chunk];
+  const inside = ranges.filter((s) => s.startMs >= from && s.endMs <= to);
+  if (inside.length === 0) return [{ chunk, inside: false }];
   const iso = (ms: number): string => new Date(ms).toISOString();
-  const pieces: PartitionChunk[] = [];
+  const pieces: { chunk: PartitionChunk; inside: boolean }[] = [];
   let upper: string | null = chunk.to;
   for (const s of inside) {
-    if (upper === null || Date.parse(upper) > s.endMs) pieces.push({ from: iso(s.endMs), to: upper, partitions: 1 });
-    pieces.push({ from: iso(s.startMs), to: iso(s.endMs), partitions: 1 });
+    if (upper === null || Date.parse(upper) > s.endMs) pieces.push({ chunk: { from: iso(s.endMs), to: upper, partitions: 1 }, inside: false });
+    pieces.push({ chunk: { from: iso(s.startMs), to: iso(s.endMs), partitions: 1 }, inside: true });
     upper = iso(s.startMs);
   }
-  if (chunk.from === null || Date.parse(chunk.from) < Date.parse(upper!)) pieces.push({ from: chunk.from, to: upper, partitions: chunk.partitions });
+  if (chunk.from === null || Date.parse(chunk.from) < Date.parse(upper!)) {
+    pieces.push({ chunk: { from: chunk.from, to: upper, partitions: chunk.partitions }, inside: false });
+  }
   return pieces;
 }
 

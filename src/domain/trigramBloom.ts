@@ -1,0 +1,170 @@
+/**
+ * Substring-search summaries of record blocks: the records of each committed batch are cut into
+ * blocks of a few hundred, and each block gets a Bloom filter of the trigrams of its records' raw text
+ * (migration 0021). `q` over a partition without its trigram index asks the filters first and reads
+ * only the blocks that may hold the substring: a substring no record holds reads nearly nothing, where
+ * a scan of a live day read every row (the direction in BLUEPRINT.md: per-block metadata that lets a
+ * query skip what cannot match).
+ *
+ * `q` is ILIKE: lower(text) holds lower(q), lower() taken a character at a time. The filter holds the
+ * trigrams of the text folded a character at a time so that every trigram of lower(text) made of ASCII
+ * characters is in it: ASCII letters to lower case, the two non-ASCII letters whose lower case is ASCII
+ * to it (U+0130 İ → i, U+212A Kelvin sign → k), anything else to a mark that no trigram of `q` holds.
+ * So a block whose filter misses one of q's ASCII trigrams holds no match; `q` with none (shorter than
+ * three characters, or none of them ASCII) cannot use the filters.
+ */
+
+/** Bytes of one block's filter: three blocks' rows fit a PostgreSQL page, stored as they are (no TOAST, no compression). */
+export const BLOOM_BYTES = 2048;
+/** log2 of the filter's bits (2^14 = 16,384). */
+const BLOOM_BITS_LOG2 = 14;
+/**
+ * A block ends once this many of its bits are set (three per trigram, ~1,600 trigrams): a trigram not
+ * in the block then finds its three bits set with a chance of 1.6%, and a substring of n trigrams about
+ * 0.016^n. (At 40% and two bits, 16%: a search for a short substring read a sixth of every block.)
+ */
+const MAX_BITS_SET = Math.floor((1 << BLOOM_BITS_LOG2) * 0.25);
+/** ... or once it holds this many records (short lines sharing their trigrams). */
+const MAX_BLOCK_RECORDS = 2_048;
+
+/** A UTF-16 code unit as the filter sees it (module comment); 0 is the mark. */
+function fold(c: number): number {
+  if (c < 128) return c >= 65 && c <= 90 ? c | 32 : c;
+  if (c === 0x130) return 0x69;
+  if (c === 0x212a) return 0x6b;
+  return 0;
+}
+
+/** The three bits of a trigram of folded characters (7 bits each, none 0): hashes scaled to the filter. */
+const bit1 = (key: number): number => Math.imul(key, 0x9e3779b1) >>> (32 - BLOOM_BITS_LOG2);
+const bit2 = (key: number): number => Math.imul(key ^ 0x5bd1e995, 0x85ebca77) >>> (32 - BLOOM_BITS_LOG2);
+const bit3 = (key: number): number => Math.imul(key ^ 0x27d4eb2f, 0x165667b1) >>> (32 - BLOOM_BITS_LOG2);
+
+/**
+ * The bits a block's filter must have set to hold `q` (deduplicated), or null when `q` has no ASCII
+ * trigram and the filters cannot tell.
+ */
+export function substringBits(q: string): number[] | null {
+  const bits = new Set<number>();
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < q.length; i++) {
+    const c = fold(q.charCodeAt(i));
+    if (a !== 0 && b !== 0 && c !== 0) {
+      const key = (a << 14) | (b << 7) | c;
+      bits.add(bit1(key)).add(bit2(key)).add(bit3(key));
+    }
+    a = b;
+    b = c;
+  }
+  return bits.size ? [...bits].sort((x, y) => x - y) : null;
+}
+
+/** A batch's blocks as written beside its rows: line ranges, widened time ranges and filters, in order. */
+export interface SearchBlocks {
+  count: number;
+  firstLine: number[];
+  lastLine: number[];
+  /** Epoch ms, widened to whole milliseconds around the records' timestamps. */
+  minMs: number[];
+  maxMs: number[];
+  /** `count` filters of BLOOM_BYTES, one after the other. */
+  blooms: Uint8Array;
+}
+
+/** Cuts the records of a batch into blocks and builds their filters as the records are added. */
+export class SearchBlockBuilder {
+  private blooms = new Uint8Array(BLOOM_BYTES * 4);
+  private firstLine: number[] = [];
+  private lastLine: number[] = [];
+  private minMs: number[] = [];
+  private maxMs: number[] = [];
+  /** The open block: its index (== the closed ones' count), records and bits set; -1 records: none open. */
+  private records = -1;
+  private bitsSet = 0;
+
+  add(text: string, lineNo: number, timestampMs: number): void {
+    const n = this.firstLine.length - (this.records >= 0 ? 1 : 0);
+    if (this.records < 0) this.open(lineNo, timestampMs);
+    const at = n * BLOOM_BYTES;
+    const bloom = this.blooms;
+    let set = this.bitsSet;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < text.length; i++) {
+      const c = fold(text.charCodeAt(i));
+      if (a !== 0 && b !== 0 && c !== 0) {
+        const key = (a << 14) | (b << 7) | c;
+        const x = bit1(key);
+        const y = bit2(key);
+        const bx = at + (x >>> 3);
+        if ((bloom[bx]! & (1 << (x & 7))) === 0) {
+          bloom[bx] = bloom[bx]! | (1 << (x & 7));
+          set++;
+        }
+        const by = at + (y >>> 3);
+        if ((bloom[by]! & (1 << (y & 7))) === 0) {
+          bloom[by] = bloom[by]! | (1 << (y & 7));
+          set++;
+        }
+        const z = bit3(key);
+        const bz = at + (z >>> 3);
+        if ((bloom[bz]! & (1 << (z & 7))) === 0) {
+          bloom[bz] = bloom[bz]! | (1 << (z & 7));
+          set++;
+        }
+      }
+      a = b;
+      b = c;
+    }
+    this.bitsSet = set;
+    this.lastLine[n] = lineNo;
+    if (timestampMs < this.minMs[n]!) this.minMs[n] = timestampMs;
+    if (timestampMs > this.maxMs[n]!) this.maxMs[n] = timestampMs;
+    this.records++;
+    if (set >= MAX_BITS_SET || this.records >= MAX_BLOCK_RECORDS) this.records = -1;
+  }
+
+  private open(lineNo: number, timestampMs: number): void {
+    const n = this.firstLine.length;
+    if ((n + 1) * BLOOM_BYTES > this.blooms.length) {
+      const grown = new Uint8Array(this.blooms.length * 2);
+      grown.set(this.blooms);
+      this.blooms = grown;
+    }
+    this.blooms.fill(0, n * BLOOM_BYTES, (n + 1) * BLOOM_BYTES);
+    this.firstLine.push(lineNo);
+    this.lastLine.push(lineNo);
+    this.minMs.push(timestampMs);
+    this.maxMs.push(timestampMs);
+    this.records = 0;
+    this.bitsSet = 0;
+  }
+
+  /** The blocks so far (null: no record was added), and a fresh start. */
+  take(): SearchBlocks | null {
+    const count = this.firstLine.length;
+    const out: SearchBlocks | null = count === 0 ? null : {
+      count,
+      firstLine: this.firstLine,
+      lastLine: this.lastLine,
+      // The stored timestamp keeps microseconds: whole milliseconds around it, and one more each way for rounding.
+      minMs: this.minMs.map((t) => Math.floor(t) - 1),
+      maxMs: this.maxMs.map((t) => Math.ceil(t) + 1),
+      blooms: this.blooms.slice(0, count * BLOOM_BYTES),
+    };
+    this.firstLine = [];
+    this.lastLine = [];
+    this.minMs = [];
+    this.maxMs = [];
+    this.records = -1;
+    this.bitsSet = 0;
+    return out;
+  }
+}
+
+/** Whether a block's filter has every bit of `bits` set (what the search asks in SQL, for tests). */
+export function bloomHolds(blooms: Uint8Array, block: number, bits: readonly number[]): boolean {
+  const at = block * BLOOM_BYTES;
+  return bits.every((bit) => (blooms[at + (bit >>> 3)]! & (1 << (bit & 7))) !== 0);
+}
