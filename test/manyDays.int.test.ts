@@ -139,8 +139,15 @@ describeBackends('a file with a line a week over 26 years on %s', (kind) => {
       copyFrom: (...args) => svc.db.copyFrom(...args),
       exec: (sql) => svc.db.exec(sql),
     };
-    // Nothing matches: the walk goes through every partition.
-    const res = await searchLogs(recorder, { startMs: null, endMs: null, q: 'no-such-needle' }, { limit: 50 });
+    // With an ASCII trigram, the blocks' filters rule every partition out: no statement reads `logs`.
+    expect(await searchLogs(recorder, { startMs: null, endMs: null, q: 'no-such-needle' }, { limit: 50 })).toEqual({ items: [], next_cursor: null });
+    expect(statements.filter((s) => /\bFROM logs\b/.test(s.sql))).toEqual([]);
+    expect(statements.filter((s) => /\bFROM log_search_blocks\b/.test(s.sql)).length).toBeLessThanOrEqual(Math.ceil(1_400 / 32) + 6);
+    statements.length = 0;
+    // Nothing matches, and the partitions are read row by row (as ones written before blocks): the walk goes through every partition.
+    await svc.db.query('UPDATE log_partitions SET search_blocks = false');
+    const res = await searchLogs(recorder, { startMs: null, endMs: null, q: 'no-such-needle' }, { limit: 50 }).finally(
+      () => svc.db.query('UPDATE log_partitions SET search_blocks = true'));
     expect(res).toEqual({ items: [], next_cursor: null });
     const overLogs = statements.filter((s) => /\bFROM logs\b/.test(s.sql));
     const total = (await svc.db.query<{ n: number }>('SELECT count(*)::int AS n FROM log_partitions')).rows[0]!.n;

@@ -186,19 +186,33 @@ function micros(iso: string): number {
   return Date.parse(iso) * 1000 + Number(fraction.slice(3, 6).padEnd(3, '0'));
 }
 
-/** The partitions overlapping [fromMs, beforeMs) that are searched through their blocks: written with them, and not indexed whole. */
+/**
+ * The partitions overlapping [fromMs, beforeMs) that are searched through their blocks (written with
+ * them, not indexed whole), as runs of partitions with no other partition between them, newest first:
+ * a chunk's part of a run (at most its 32 partitions) is one block search.
+ */
 async function blockSearchedPartitions(db: Queryable, fromMs: number | null, beforeMs: number | null): Promise<{ startMs: number; endMs: number }[]> {
-  const res = await db.query<{ s: number; e: number }>(
+  const res = await db.query<{ s: number; e: number; blocks: boolean }>(
     `SELECT (extract(epoch FROM (day::timestamp AT TIME ZONE 'UTC')) * 1000)::float8 AS s,
-            (extract(epoch FROM (end_day::timestamp AT TIME ZONE 'UTC')) * 1000)::float8 AS e
+            (extract(epoch FROM (end_day::timestamp AT TIME ZONE 'UTC')) * 1000)::float8 AS e,
+            search_blocks AND search_indexed_at IS NULL AS blocks
      FROM log_partitions
-     WHERE search_blocks AND search_indexed_at IS NULL
-       AND ($1::timestamptz IS NULL OR (end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz)
+     WHERE ($1::timestamptz IS NULL OR (end_day::timestamp AT TIME ZONE 'UTC') > $1::timestamptz)
        AND ($2::timestamptz IS NULL OR (day::timestamp AT TIME ZONE 'UTC') < $2::timestamptz)
      ORDER BY day DESC`,
     [fromMs === null ? null : new Date(fromMs).toISOString(), beforeMs === null ? null : new Date(beforeMs).toISOString()],
   );
-  return res.rows.map((r) => ({ startMs: r.s, endMs: r.e }));
+  const runs: { startMs: number; endMs: number }[] = [];
+  let extend = false;
+  for (const [i, r] of res.rows.entries()) {
+    // Open at the ends of the range where no partition lies beyond: nothing is left there to read row by row.
+    if (r.blocks && extend) runs[runs.length - 1]!.startMs = r.s;
+    else if (r.blocks) runs.push({ startMs: r.s, endMs: i === 0 ? Infinity : r.e });
+    extend = r.blocks;
+  }
+  const last = runs[runs.length - 1];
+  if (last && res.rows[res.rows.length - 1]!.blocks) last.startMs = -Infinity;
+  return runs;
 }
 
 /**
@@ -210,21 +224,26 @@ export function splitBySlices(chunk: PartitionChunk, slices: readonly { startMs:
   return cutAt(chunk, slices).map((p) => p.chunk);
 }
 
-/** A chunk cut at the ranges (newest first, not overlapping) that lie whole inside it, newest first; `inside`: the piece is one of them. */
+/**
+ * A chunk cut at the ranges (newest first, not overlapping), each clipped to the chunk, newest first;
+ * `inside`: the piece is (the chunk's part of) one of them.
+ */
 function cutAt(chunk: PartitionChunk, ranges: readonly { startMs: number; endMs: number }[]): { chunk: PartitionChunk; inside: boolean }[] {
   const from = chunk.from === null ? -Infinity : Date.parse(chunk.from);
   const to = chunk.to === null ? Infinity : Date.parse(chunk.to);
-  const inside = ranges.filter((s) => s.startMs >= from && s.endMs <= to);
+  const inside = ranges.filter((s) => s.startMs < to && s.endMs > from)
+    .map((s) => ({ startMs: Math.max(s.startMs, from), endMs: Math.min(s.endMs, to) }));
   if (inside.length === 0) return [{ chunk, inside: false }];
-  const iso = (ms: number): string => new Date(ms).toISOString();
+  const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
   const pieces: { chunk: PartitionChunk; inside: boolean }[] = [];
   let upper: string | null = chunk.to;
   for (const s of inside) {
-    if (upper === null || Date.parse(upper) > s.endMs) pieces.push({ chunk: { from: iso(s.endMs), to: upper, partitions: 1 }, inside: false });
+    if ((upper === null ? Infinity : Date.parse(upper)) > s.endMs) pieces.push({ chunk: { from: iso(s.endMs), to: upper, partitions: 1 }, inside: false });
     pieces.push({ chunk: { from: iso(s.startMs), to: iso(s.endMs), partitions: 1 }, inside: true });
     upper = iso(s.startMs);
   }
-  if (chunk.from === null || Date.parse(chunk.from) < Date.parse(upper!)) {
+  // (upper is null here only when the last range is open at the oldest end: nothing is older.)
+  if (upper !== null && (chunk.from === null || Date.parse(chunk.from) < Date.parse(upper))) {
     pieces.push({ chunk: { from: chunk.from, to: upper, partitions: chunk.partitions }, inside: false });
   }
   return pieces;
