@@ -98,7 +98,7 @@ export async function searchLogs(
     for (const sliced of splitBySlices(partitions, slices)) {
       for (const { chunk, inside } of cutAt(sliced, blocked)) {
         if (inside) {
-          const within = { from: range.from ?? chunk.from, to: range.before ?? chunk.to };
+          const within = { from: range.from, to: range.before };
           rows.push(...named(await searchBlocks(db, bits!, chunk, within, conditions, scan, page.cursor?.timestamp ?? null, wanted - rows.length)));
         } else {
           rows.push(...named(await scan(chunk, wanted - rows.length)));
@@ -121,7 +121,7 @@ const BLOCKS_PER_STATEMENT = 32;
 const MAX_BLOCK_SHARE = 0.25;
 
 /**
- * The newest `limit` matching rows of a partition written with blocks (src/domain/trigramBloom.ts):
+ * The newest `limit` matching rows of partitions written with blocks (src/domain/trigramBloom.ts):
  * the blocks in the piece whose filters hold every bit of the substring, newest end first, are read a
  * group at a time. A row read is final once it is newer than every block still unread may hold.
  */
@@ -131,7 +131,7 @@ async function searchBlocks(
   cursorTs: string | null, limit: number,
 ): Promise<StoredRow[]> {
   const params: unknown[] = [];
-  // Blocks overlapping the piece and the search's own range (a piece is a whole partition).
+  // Blocks overlapping the piece (a run of partitions, clipped to a chunk of the walk) and the search's own range.
   const where: string[] = [];
   for (const [column, op, bound] of [['max_ts', '>=', piece.from], ['min_ts', '<', piece.to], ['max_ts', '>=', within.from], ['min_ts', '<', within.to]] as const) {
     if (bound === null) continue;
