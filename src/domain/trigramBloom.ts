@@ -72,7 +72,24 @@ export interface SearchBlocks {
   blooms: Uint8Array;
 }
 
-/** Cuts the records of a batch into blocks and builds their filters as the records are added. */
+/** Lead byte of İ (C4) or the Kelvin sign (E2): the bytes after it decide. */
+const LEAD = 0x80;
+/** A byte as the filter sees it: ASCII folded (fold), the two lead bytes LEAD, any other byte ≥ 0x80 the mark. */
+const BYTE_FOLD = Uint8Array.from({ length: 256 }, (_, b) => (b === 0xc4 || b === 0xe2 ? LEAD : b < 0x80 ? fold(b) : 0));
+
+/** 2^21 bits: one per trigram of folded characters (three of 7 bits), to set each block's bits once per trigram. */
+const SEEN_WORDS = 1 << 16;
+/** Trigrams remembered for clearing the seen set word by word; past this many, it is cleared whole. */
+const SEEN_LIST = 8_192;
+
+/**
+ * Cuts the records of a batch into blocks and builds their filters as the records are added. It reads
+ * a record's raw text as the UTF-8 bytes the COPY payload holds (src/ingest/batch.ts): an ASCII byte is
+ * its character, İ (C4 B0) and the Kelvin sign (E2 84 AA) are `i` and `k`, and every other byte ≥ 0x80
+ * is the mark, so a non-ASCII character breaks trigrams exactly as in the module comment's fold.
+ * A block holds each trigram's bits once: after its first, a trigram costs a lookup in the seen set
+ * (most of a block's trigrams repeat: ~1,400 distinct in ~20,000).
+ */
 export class SearchBlockBuilder {
   private blooms = new Uint8Array(BLOOM_BYTES * 4);
   private firstLine: number[] = [];
@@ -82,47 +99,85 @@ export class SearchBlockBuilder {
   /** The open block: its index (== the closed ones' count), records and bits set; -1 records: none open. */
   private records = -1;
   private bitsSet = 0;
+  /** Where the open block's filter begins in `blooms`. */
+  private at = 0;
+  /** The trigrams (21-bit keys) the open block holds, and the keys set, to clear them when it closes. */
+  private readonly seen = new Int32Array(SEEN_WORDS);
+  private readonly seenList = new Int32Array(SEEN_LIST);
+  private seenCount = 0;
 
-  add(text: string, lineNo: number, timestampMs: number): void {
+  /**
+   * A record: its raw text's UTF-8 bytes (bytes[start, end), as Buffer.write makes them from a string:
+   * valid UTF-8), whether they are all ASCII, its line number and timestamp.
+   */
+  add(bytes: Uint8Array, start: number, end: number, ascii: boolean, lineNo: number, timestampMs: number): void {
     const n = this.firstLine.length - (this.records >= 0 ? 1 : 0);
     if (this.records < 0) this.open(lineNo, timestampMs);
-    const at = n * BLOOM_BYTES;
-    const bloom = this.blooms;
-    let set = this.bitsSet;
-    let a = 0;
-    let b = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = fold(text.charCodeAt(i));
-      if (a !== 0 && b !== 0 && c !== 0) {
-        const key = (a << 14) | (b << 7) | c;
-        const x = bit1(key);
-        const y = bit2(key);
-        const bx = at + (x >>> 3);
-        if ((bloom[bx]! & (1 << (x & 7))) === 0) {
-          bloom[bx] = bloom[bx]! | (1 << (x & 7));
-          set++;
-        }
-        const by = at + (y >>> 3);
-        if ((bloom[by]! & (1 << (y & 7))) === 0) {
-          bloom[by] = bloom[by]! | (1 << (y & 7));
-          set++;
-        }
-        const z = bit3(key);
-        const bz = at + (z >>> 3);
-        if ((bloom[bz]! & (1 << (z & 7))) === 0) {
-          bloom[bz] = bloom[bz]! | (1 << (z & 7));
-          set++;
-        }
-      }
-      a = b;
-      b = c;
-    }
-    this.bitsSet = set;
+    this.at = n * BLOOM_BYTES;
+    if (ascii) this.addAscii(bytes, start, end);
+    else this.addUtf8(bytes, start, end);
     this.lastLine[n] = lineNo;
     if (timestampMs < this.minMs[n]!) this.minMs[n] = timestampMs;
     if (timestampMs > this.maxMs[n]!) this.maxMs[n] = timestampMs;
     this.records++;
-    if (set >= MAX_BITS_SET || this.records >= MAX_BLOCK_RECORDS) this.records = -1;
+    if (this.bitsSet >= MAX_BITS_SET || this.records >= MAX_BLOCK_RECORDS) this.records = -1;
+  }
+
+  /** The hot loop: ASCII bytes (most log lines), each its folded character. */
+  private addAscii(bytes: Uint8Array, start: number, end: number): void {
+    const seen = this.seen;
+    let key = 0;
+    let run = 0;
+    for (let i = start; i < end; i++) {
+      const c = BYTE_FOLD[bytes[i]!]!;
+      // The last three folded characters, 7 bits each; `run` counts those since the last mark.
+      key = ((key << 7) | c) & 0x1fffff;
+      run = c === 0 ? 0 : run + 1;
+      if (run >= 3 && (seen[key >>> 5]! & (1 << (key & 31))) === 0) this.addTrigram(key);
+    }
+  }
+
+  /** Any UTF-8: as addAscii, with İ (C4 B0) as `i`, the Kelvin sign (E2 84 AA) as `k`, and any other non-ASCII byte a mark. */
+  private addUtf8(bytes: Uint8Array, start: number, end: number): void {
+    const seen = this.seen;
+    let key = 0;
+    let run = 0;
+    for (let i = start; i < end; i++) {
+      let c = BYTE_FOLD[bytes[i]!]!;
+      if (c === LEAD) {
+        if (bytes[i] === 0xc4 && i + 1 < end && bytes[i + 1] === 0xb0) {
+          c = 0x69;
+          i += 1;
+        } else if (bytes[i] === 0xe2 && i + 2 < end && bytes[i + 1] === 0x84 && bytes[i + 2] === 0xaa) {
+          c = 0x6b;
+          i += 2;
+        } else {
+          c = 0;
+        }
+      }
+      key = ((key << 7) | c) & 0x1fffff;
+      run = c === 0 ? 0 : run + 1;
+      if (run >= 3 && (seen[key >>> 5]! & (1 << (key & 31))) === 0) this.addTrigram(key);
+    }
+  }
+
+  /** A trigram the open block did not hold yet: into the seen set, and its three bits into the filter. */
+  private addTrigram(key: number): void {
+    this.seen[key >>> 5] = this.seen[key >>> 5]! | (1 << (key & 31));
+    if (this.seenCount < SEEN_LIST) this.seenList[this.seenCount] = key;
+    this.seenCount++;
+    this.setBit(bit1(key));
+    this.setBit(bit2(key));
+    this.setBit(bit3(key));
+  }
+
+  private setBit(bit: number): void {
+    const at = this.at + (bit >>> 3);
+    const mask = 1 << (bit & 7);
+    if ((this.blooms[at]! & mask) === 0) {
+      this.blooms[at] = this.blooms[at]! | mask;
+      this.bitsSet++;
+    }
   }
 
   private open(lineNo: number, timestampMs: number): void {
@@ -139,6 +194,9 @@ export class SearchBlockBuilder {
     this.maxMs.push(timestampMs);
     this.records = 0;
     this.bitsSet = 0;
+    if (this.seenCount > SEEN_LIST) this.seen.fill(0);
+    else for (let k = 0; k < this.seenCount; k++) this.seen[this.seenList[k]! >>> 5] = 0;
+    this.seenCount = 0;
   }
 
   /** The blocks so far (null: no record was added), and a fresh start. */

@@ -168,11 +168,13 @@ export class BatchBuilder {
     w.bytes(this.jobIdBytes);
     w.int64(lineNo);
     w.int32(lineCount);
-    w.text(raw);
+    const rawAt = w.text(raw);
+    // The filter reads the raw text's bytes as just written, before the next field; as many bytes as
+    // UTF-16 code units means every character is ASCII (any other takes more bytes than units).
+    this.searchBlocks.add(w.buffer, rawAt, w.byteLength, w.byteLength - rawAt === raw.length, lineNo, ts);
     w.int16(layoutId(r.layout));
     if (r.layout !== null) this.layoutLines.set(r.layout, (this.layoutLines.get(r.layout) ?? 0) + lineCount);
     if (this.keepRecords) this.records.push({ lineNo, lineCount, raw });
-    this.searchBlocks.add(raw, lineNo, ts);
     day.rows++;
     this.logRows++;
     this.linesIngested += lineCount;

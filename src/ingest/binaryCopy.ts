@@ -92,8 +92,12 @@ export class BinaryCopyWriter {
     this.pos += 2;
   }
 
-  text(value: string | null): void {
-    if (value === null) return this.nullField();
+  /** A text field; returns where its UTF-8 bytes begin in `buffer` (they end at `byteLength`), -1 for NULL. */
+  text(value: string | null): number {
+    if (value === null) {
+      this.nullField();
+      return -1;
+    }
     const n = value.length;
     // UTF-16 → UTF-8 never takes more than 3 bytes per code unit; the length is written after the bytes.
     this.reserve(4 + n * 3);
@@ -102,6 +106,7 @@ export class BinaryCopyWriter {
     if (written < 0) written = this.buf.write(value, at);
     this.view.setInt32(this.pos, written);
     this.pos = at + written;
+    return at;
   }
 
   int16(value: number | null): void {
@@ -184,6 +189,11 @@ export class BinaryCopyWriter {
 
   get byteLength(): number {
     return this.pos;
+  }
+
+  /** The payload so far (valid up to `byteLength`, and only until the next write: it may grow into another buffer). */
+  get buffer(): Uint8Array {
+    return this.buf;
   }
 
   /** The finished COPY data with its trailer, a view of a buffer the writer no longer touches. */
