@@ -35,7 +35,8 @@ export function implausibleTime(timestampMs: number, bounds: TimeBounds): Reject
   // Written so that NaN fails the test too.
   if (!(timestampMs >= MIN_TIMESTAMP_MS && timestampMs < MAX_TIMESTAMP_MS)) return 'time_out_of_range';
   if (timestampMs > bounds.nowMs + FUTURE_SLACK_MS) return 'time_in_future';
-  if (bounds.anchorMs !== null && timestampMs < earliestForAnchor(bounds.anchorMs)) return 'time_decades_early';
+  // Ten calendar years are at least 3,652 days: a line within 3,650 days of the anchor needs no calendar (a Date per line cost 0.4 µs).
+  if (bounds.anchorMs !== null && timestampMs < bounds.anchorMs - 3_650 * DAY_MS && timestampMs < earliestForAnchor(bounds.anchorMs)) return 'time_decades_early';
   return null;
 }
 
