@@ -7,6 +7,9 @@ export interface AddressList {
   has(address: string): boolean;
 }
 
+/** Senders whose answer is kept; past this many, the list starts over (a spoofed flood cannot grow it). */
+const MAX_ANSWERS = 4_096;
+
 export class AddressListError extends Error {}
 
 /** Parses a comma list of CIDRs and addresses (`127.0.0.0/8, ::1, 10.1.2.3`); throws AddressListError naming a bad entry. */
@@ -24,12 +27,19 @@ export function parseAddressList(text: string): AddressList {
     list.addSubnet(address, bits, family);
     cidrs.push(`${address}/${bits}`);
   }
+  // Each UDP datagram is checked, and a BlockList check costs ~2 µs: the answers for recent senders are kept.
+  const answers = new Map<string, boolean>();
   return Object.freeze({
     cidrs: Object.freeze(cidrs),
     has(address: string): boolean {
-      // node's BlockList matches an IPv4-mapped IPv6 address (::ffff:127.0.0.1) against IPv4 subnets.
-      if (net.isIPv4(address)) return list.check(address, 'ipv4');
-      return net.isIPv6(address) && list.check(address, 'ipv6');
+      let answer = answers.get(address);
+      if (answer === undefined) {
+        // node's BlockList matches an IPv4-mapped IPv6 address (::ffff:127.0.0.1) against IPv4 subnets.
+        answer = net.isIPv4(address) ? list.check(address, 'ipv4') : net.isIPv6(address) && list.check(address, 'ipv6');
+        if (answers.size >= MAX_ANSWERS) answers.clear();
+        answers.set(address, answer);
+      }
+      return answer;
     },
   });
 }

@@ -66,14 +66,24 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
     metrics.received.inc({ protocol }, n);
     return { bySource, n };
   };
-  const append = async (protocol: LiveProtocol, bySource: Map<string, JournalLines>): Promise<void> => {
-    await Promise.all([...bySource].map(([source, l]) => o.journal.appendBytes(source, protocol, l)));
-  };
 
   let udp: dgram.Socket | undefined;
   let udpPort: number | undefined;
   if (o.udpPort !== undefined) {
     udp = dgram.createSocket({ type: net.isIPv6(o.host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER });
+    // Datagrams are journaled together, once per turn of the event loop: one append per source for
+    // all that came since, not a write, a promise and a Map per datagram.
+    let datagrams: Buffer[] = [];
+    const journalDatagrams = (): void => {
+      const messages = datagrams;
+      datagrams = [];
+      for (const [source, l] of lines('syslog-udp', messages).bySource) {
+        o.journal.appendBytes(source, 'syslog-udp', l).catch((err: unknown) => {
+          metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, l.lines);
+          if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal UDP messages; dropped');
+        });
+      }
+    };
     udp.on('message', (msg, rinfo) => {
       if (!o.allowed.has(rinfo.address)) {
         metrics.refused.inc({ protocol: 'syslog-udp' });
@@ -82,11 +92,8 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       let end = msg.length;
       while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
       if (end === 0) return;
-      const { bySource, n } = lines('syslog-udp', [msg.subarray(0, end)]);
-      append('syslog-udp', bySource).catch((err: unknown) => {
-        metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, n);
-        if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal a UDP message; dropped');
-      });
+      if (datagrams.length === 0) setImmediate(journalDatagrams);
+      datagrams.push(msg.subarray(0, end));
     });
     udp.on('error', (err) => o.logger.error({ err }, 'syslog UDP socket error'));
     await new Promise<void>((resolve, reject) => {
@@ -139,7 +146,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
     const journalUntilDone = async (bySource: Map<string, JournalLines>): Promise<void> => {
       for (;;) {
         try {
-          await append('syslog-tcp', bySource);
+          await Promise.all([...bySource].map(([source, l]) => o.journal.appendBytes(source, 'syslog-tcp', l)));
           return;
         } catch (err) {
           if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal TCP messages; retrying');

@@ -116,19 +116,29 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: s
     while (i < text.length && text[i]!.trim() === '') i++;
     return i < text.length ? text[i++] : undefined;
   };
+  // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
+  let last: { line: string; op: string; index: string; id: string | null; prefix: string } | undefined;
   for (let actionLine = next(); actionLine !== undefined; actionLine = next()) {
-    const action = parseObject(actionLine);
-    const op = action ? Object.keys(action)[0] : undefined;
-    if (!action || op === undefined || Object.keys(action).length !== 1) {
-      throw new AppError(400, 'bad_bulk', `line ${i}: expected an action such as {"index": {…}}, got ${actionLine.slice(0, 100)}`);
+    if (actionLine !== last?.line) {
+      const action = parseObject(actionLine);
+      const op = action ? Object.keys(action)[0] : undefined;
+      if (!action || op === undefined || Object.keys(action).length !== 1) {
+        throw new AppError(400, 'bad_bulk', `line ${i}: expected an action such as {"index": {…}}, got ${actionLine.slice(0, 100)}`);
+      }
+      const meta = (action[op] ?? {}) as { _index?: unknown; _id?: unknown };
+      const index = typeof meta._index === 'string' ? meta._index : urlIndex ?? '';
+      last = {
+        line: actionLine, op, index, id: typeof meta._id === 'string' ? meta._id : null,
+        prefix: `{${JSON.stringify(op)}:{"_index":${JSON.stringify(index)},"_id":`,
+      };
     }
-    const meta = (action[op] ?? {}) as { _index?: unknown; _id?: unknown };
-    const index = typeof meta._index === 'string' ? meta._index : urlIndex ?? '';
-    const id = typeof meta._id === 'string' ? meta._id : `${idBase}${items.length.toString(36).padStart(4, '0')}`;
+    const { op, index, prefix } = last;
+    // A generated id is URL-safe: no JSON escaping.
+    const id = last.id ?? `${idBase}${items.length.toString(36).padStart(4, '0')}`;
     const result = (status: number, error?: { type: string; reason: string }): void => {
       if (error) errors = true;
       items.push(error ? JSON.stringify({ [op]: { _index: index, _id: id, status, error } })
-        : `{${JSON.stringify(op)}:{"_index":${JSON.stringify(index)},"_id":${JSON.stringify(id)},${CREATED}}}`);
+        : `${prefix}${last!.id === null ? `"${id}"` : JSON.stringify(id)},${CREATED}}}`);
     };
     if (op === 'delete') {
       result(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
@@ -157,7 +167,8 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: s
     }
     let list = lines.get(source);
     if (!list) lines.set(source, (list = []));
-    for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+    if (!message.includes('\n')) list.push(message.endsWith('\r') ? message.slice(0, -1) : message);
+    else for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
     result(201);
   }
   return { items, errors, lines };

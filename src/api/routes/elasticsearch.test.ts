@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { readBulk } from './elasticsearch.js';
+
+type Item = Record<string, { _index: string; _id: string; status: number; error?: { type: string } }>;
+
+describe('readBulk', () => {
+  it("answers each item with its own action's index and id, repeated action lines included", () => {
+    const body = [
+      '{"create":{"_index":"web-1"}}', '{"message":"a"}',
+      '{"create":{"_index":"web-1"}}', '{"message":"b"}',
+      '{"index":{"_index":"web-2","_id":"has \\"quotes\\""}}', '{"message":"c"}',
+      '{"index":{"_index":"web-2","_id":"has \\"quotes\\""}}', '{"message":"d\\r\\ne"}',
+      '{"create":{}}', '{"message":"f"}',
+      '{"create":{}}', '{"nomessage":1}',
+      '',
+    ].join('\n');
+    const { items, errors, lines } = readBulk(Buffer.from(body), 'from-url');
+    const answer = JSON.parse(`[${items.join(',')}]`) as Item[];
+    expect(errors).toBe(true);
+    expect(answer.map((item) => Object.keys(item)[0])).toEqual(['create', 'create', 'index', 'index', 'create', 'create']);
+    const results = answer.map((item) => Object.values(item)[0]!);
+    expect(results.map((r) => [r._index, r.status])).toEqual([
+      ['web-1', 201], ['web-1', 201], ['web-2', 201], ['web-2', 201], ['from-url', 201], ['from-url', 400],
+    ]);
+    expect(results[2]!._id).toBe('has "quotes"');
+    expect(results[3]!._id).toBe('has "quotes"');
+    // Generated ids: Elasticsearch's 20 URL-safe characters, one per item.
+    const generated = [0, 1, 4, 5].map((k) => results[k]!._id);
+    for (const id of generated) expect(id).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    expect(new Set(generated).size).toBe(4);
+    expect(results[5]!.error!.type).toBe('document_parsing_exception');
+    expect(Object.fromEntries(lines)).toEqual({ 'web-1': ['a', 'b'], 'web-2': ['c', 'd', 'e'], 'from-url': ['f'] });
+  });
+});
