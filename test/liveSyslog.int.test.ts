@@ -22,7 +22,7 @@ function sendTcp(port: number, ...chunks: Buffer[]): Promise<void> {
       })();
     });
     s.on('error', reject);
-    // The server reads on only once what it read is journaled, so its close means all of it is on disk.
+    // Its close means the server has read it all (not yet journaled: the tests wait for the records).
     s.on('close', () => resolve());
   });
 }

@@ -33,6 +33,9 @@ export interface SyslogListeners {
 const MAX_SOURCE = 200;
 const RETRY_MS = 1_000;
 const UDP_RECEIVE_BUFFER = 8 * 1024 * 1024;
+/** Bytes of messages a TCP connection reads ahead of its journal writes, and all connections together. */
+const TCP_READ_AHEAD = 1024 * 1024;
+const TCP_READ_AHEAD_ALL = 16 * 1024 * 1024;
 
 /**
  * Receives syslog over UDP (one message per datagram, RFC 5426) and TCP (RFC 6587 framing), and
@@ -117,6 +120,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
   let tcp: net.Server | undefined;
   let tcpPort: number | undefined;
   const sockets = new Set<net.Socket>();
+  let readAheadAll = 0;
   if (o.tcpPort !== undefined) {
     tcp = net.createServer((socket) => {
       if (!o.allowed.has(socket.remoteAddress ?? '')) {
@@ -125,23 +129,62 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
         return;
       }
       sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => undefined); // a sender that resets: its unread bytes were never acknowledged
       const framer = new SyslogStreamFramer(o.maxMessageBytes);
+      // Messages read and not yet journaled. While one append (its write and fsync) is under way, the
+      // connection reads on and the next append takes all that came meanwhile, in order: one fsync
+      // per 64 KiB read had bounded a connection to what fit between two fsyncs. Past TCP_READ_AHEAD
+      // (or TCP_READ_AHEAD_ALL over all connections) it stops being read: flow control pushes back.
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let paused = false;
+      let draining = false;
+      const take = (messages: Buffer[]): void => {
+        for (const m of messages) {
+          pending.push(m);
+          pendingBytes += m.length;
+          readAheadAll += m.length;
+        }
+      };
+      const drain = async (): Promise<void> => {
+        if (draining) return;
+        draining = true;
+        try {
+          while (pending.length > 0) {
+            const messages = pending;
+            const bytes = pendingBytes;
+            pending = [];
+            pendingBytes = 0;
+            try {
+              await journalUntilDone(lines('syslog-tcp', messages).bySource);
+            } finally {
+              readAheadAll -= bytes;
+            }
+            // Its own read-ahead gone, a connection reads on even while others hold the whole budget.
+            if (paused && !socket.destroyed && pendingBytes < TCP_READ_AHEAD && (readAheadAll < TCP_READ_AHEAD_ALL || pendingBytes === 0)) {
+              paused = false;
+              socket.resume();
+            }
+          }
+        } finally {
+          draining = false;
+        }
+      };
       socket.on('data', (chunk: Buffer) => {
-        const messages = framer.push(chunk);
-        if (messages.length === 0) return;
-        // Not read on until these lines are journaled: flow control pushes back on the sender.
-        socket.pause();
-        void journalUntilDone(lines('syslog-tcp', messages).bySource).then(() => {
-          if (!socket.destroyed) socket.resume();
-        });
+        take(framer.push(chunk));
+        if (pendingBytes >= TCP_READ_AHEAD || readAheadAll >= TCP_READ_AHEAD_ALL) {
+          paused = true;
+          socket.pause();
+        }
+        void drain();
       });
       // A last message without its trailer, when the sender closes after it.
       socket.on('end', () => {
-        const last = framer.end();
-        if (last.length) void journalUntilDone(lines('syslog-tcp', last).bySource);
+        take(framer.end());
+        void drain();
       });
+      // What was read is journaled all the same: drain goes on after the connection closes.
+      socket.on('close', () => sockets.delete(socket));
     });
     const journalUntilDone = async (bySource: Map<string, JournalLines>): Promise<void> => {
       for (;;) {
