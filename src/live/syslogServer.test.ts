@@ -3,7 +3,7 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAddressList } from '../domain/addressList.js';
-import type { JournalLines, LiveJournal } from './journal.js';
+import { BacklogFullError, type JournalLines, type LiveJournal } from './journal.js';
 import { startSyslog, type SyslogListeners } from './syslogServer.js';
 
 /** A journal whose appends wait until the test lets them through, recording what each carried. */
@@ -63,5 +63,28 @@ describe('syslog over TCP', () => {
     // The second append took what was read while the first waited: at most the read-ahead and one read more.
     expect(journal.appends[1]!.text.length).toBeLessThanOrEqual(1024 * 1024 + 64 * 1024 + 200);
     expect(journal.appends[1]!.text.length).toBeGreaterThan(512 * 1024);
+  }, 30_000);
+
+  it('tries again only the sources the journal refused: each line journaled once', async () => {
+    const taken: string[] = [];
+    let refusals = 0;
+    const journal = {
+      appendBytes(source: string, _protocol: string, lines: JournalLines): Promise<void> {
+        if (source === 'app-b' && refusals++ === 0) return Promise.reject(new BacklogFullError(2, 1));
+        taken.push(...lines.data.toString('utf8').split('\n').filter(Boolean).map((l) => `${source} ${l}`));
+        return Promise.resolve();
+      },
+    };
+    listeners = await startSyslog({
+      journal: journal as unknown as LiveJournal, logger: pino({ level: 'silent' }), registry: new Registry(), host: '127.0.0.1',
+      udpPort: undefined, tcpPort: 0, allowed: parseAddressList('127.0.0.0/8'), maxMessageBytes: 65_536,
+    });
+    const client = net.connect(listeners.tcpPort!, '127.0.0.1');
+    await new Promise((r) => client.once('connect', r));
+    client.end('<134>Dec  7 10:00:00 web app-a: one\n<134>Dec  7 10:00:00 web app-b: two\n<134>Dec  7 10:00:00 web app-a: three\n');
+    await until(() => taken.length >= 3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(refusals).toBe(2);
+    expect(taken.sort()).toEqual(['app-a one', 'app-a three', 'app-b two']);
   }, 30_000);
 });

@@ -186,17 +186,20 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       // What was read is journaled all the same: drain goes on after the connection closes.
       socket.on('close', () => sockets.delete(socket));
     });
+    // Each source's lines until they are journaled; only the sources refused are tried again (a source
+    // whose append went through must not be appended twice).
     const journalUntilDone = async (bySource: Map<string, JournalLines>): Promise<void> => {
+      let left = [...bySource];
       for (;;) {
-        try {
-          await Promise.all([...bySource].map(([source, l]) => o.journal.appendBytes(source, 'syslog-tcp', l)));
-          return;
-        } catch (err) {
-          if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal TCP messages; retrying');
-          else metrics.pausedForBacklog.inc();
-          if (closing) return;
-          await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
-        }
+        const results = await Promise.allSettled(left.map(([source, l]) => o.journal.appendBytes(source, 'syslog-tcp', l)));
+        const refused = left.filter((_, k) => results[k]!.status === 'rejected');
+        if (refused.length === 0) return;
+        const err = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;
+        if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal TCP messages; retrying');
+        else metrics.pausedForBacklog.inc();
+        if (closing) return;
+        left = refused;
+        await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
     };
     tcp.maxConnections = 1024;
