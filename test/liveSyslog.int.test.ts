@@ -136,7 +136,8 @@ describeBackends('live segments across restarts on %s', (kind) => {
     const first = await startTestService(kind, env);
     const lines = accessLines(2000, 4);
     await sendTcp(first.syslog!.tcpPort!, Buffer.from(lines.map((l) => `<134>Dec  6 22:10:01 h restart: ${l}\n`).join('')));
-    // All journaled once the connection closed; closing at once leaves most of the parsing to the next start.
+    // Read once the connection closed, and journaled by the close (it waits for that); closing at once leaves
+    // most of the parsing to the next start.
     await first.close();
 
     // A segment left by a process that died mid-write: its appender's claim long expired, a torn last line.

@@ -48,6 +48,12 @@ const TCP_READ_AHEAD_ALL = 16 * 1024 * 1024;
 export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
   const metrics = syslogMetrics(o.registry);
   let closing = false;
+  /** Appends under way (a TCP connection's drain, a turn's datagrams): close() waits for them, so what was read is journaled. */
+  const appending = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>): void => {
+    appending.add(p);
+    void p.finally(() => appending.delete(p));
+  };
   const lines = (protocol: LiveProtocol, messages: Buffer[]): { bySource: Map<string, JournalLines>; n: number } => {
     const parts = new Map<string, Buffer[]>();
     for (const raw of messages) {
@@ -72,19 +78,21 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
 
   let udp: dgram.Socket | undefined;
   let udpPort: number | undefined;
+  let journalDatagrams = (): void => undefined;
   if (o.udpPort !== undefined) {
     udp = dgram.createSocket({ type: net.isIPv6(o.host) ? 'udp6' : 'udp4', recvBufferSize: UDP_RECEIVE_BUFFER });
     // Datagrams are journaled together, once per turn of the event loop: one append per source for
     // all that came since, not a write, a promise and a Map per datagram.
     let datagrams: Buffer[] = [];
-    const journalDatagrams = (): void => {
+    journalDatagrams = (): void => {
       const messages = datagrams;
       datagrams = [];
+      if (messages.length === 0) return;
       for (const [source, l] of lines('syslog-udp', messages).bySource) {
-        o.journal.appendBytes(source, 'syslog-udp', l).catch((err: unknown) => {
+        track(o.journal.appendBytes(source, 'syslog-udp', l).catch((err: unknown) => {
           metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, l.lines);
           if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal UDP messages; dropped');
-        });
+        }));
       }
     };
     udp.on('message', (msg, rinfo) => {
@@ -95,7 +103,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       let end = msg.length;
       while (end > 0 && (msg[end - 1] === 0x0a || msg[end - 1] === 0x00)) end--;
       if (end === 0) return;
-      if (datagrams.length === 0) setImmediate(journalDatagrams);
+      if (datagrams.length === 0) setImmediate(() => journalDatagrams());
       datagrams.push(msg.subarray(0, end));
     });
     udp.on('error', (err) => o.logger.error({ err }, 'syslog UDP socket error'));
@@ -176,12 +184,12 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
           paused = true;
           socket.pause();
         }
-        void drain();
+        track(drain());
       });
       // A last message without its trailer, when the sender closes after it.
       socket.on('end', () => {
         take(framer.end());
-        void drain();
+        track(drain());
       });
       // What was read is journaled all the same: drain goes on after the connection closes.
       socket.on('close', () => sockets.delete(socket));
@@ -197,7 +205,12 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
         const err = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;
         if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal TCP messages; retrying');
         else metrics.pausedForBacklog.inc();
-        if (closing) return;
+        if (closing) {
+          // Shutting down: read, and now lost; counted as UDP's drops are.
+          const n = refused.reduce((sum, [, l]) => sum + l.lines, 0);
+          metrics.dropped.inc({ protocol: 'syslog-tcp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, n);
+          return;
+        }
         left = refused;
         await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       }
@@ -224,8 +237,11 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
     async close() {
       closing = true;
       udp?.close();
+      journalDatagrams();
       for (const s of sockets) s.destroy();
       if (tcp) await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      // What was read is journaled before the journal closes (one attempt each, now that closing is set).
+      while (appending.size > 0) await Promise.allSettled([...appending]);
     },
   };
 }
@@ -247,7 +263,7 @@ function syslogMetrics(registry: Registry): {
       name: 'loginsights_live_senders_refused_total', help: 'Datagrams and connections refused: sender outside SYSLOG_ALLOWED_CIDRS', labelNames: ['protocol'], registers,
     }),
     dropped: new Counter({
-      name: 'loginsights_live_lines_dropped_total', help: 'Lines received and dropped (UDP while the database is behind)', labelNames: ['protocol', 'reason'], registers,
+      name: 'loginsights_live_lines_dropped_total', help: 'Lines received and dropped (UDP while the database is behind; TCP lines read but not journaled at shutdown)', labelNames: ['protocol', 'reason'], registers,
     }),
     pausedForBacklog: new Counter({ name: 'loginsights_live_tcp_backlog_pauses_total', help: 'Times a TCP sender was held back while the database caught up', registers }),
   };
