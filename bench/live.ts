@@ -161,10 +161,13 @@ function stampNow(lines: readonly string[]): string[] {
   return lines.map((l) => l.replace(/\[[^\]]+\]/, now));
 }
 
-/** RFC 5424 over TCP with octet counting, as rsyslog's omfwd sends it. */
-function syslogFrame(tag: string, line: string): string {
-  const msg = `<134>1 ${new Date().toISOString()} benchhost ${tag} - - - ${line}`;
-  return `${Buffer.byteLength(msg)} ${msg}`;
+/** The lines stamped now, as RFC 5424 messages over TCP with octet counting, as rsyslog's omfwd sends them. */
+function syslogFrames(tag: string, lines: readonly string[]): string {
+  const at = new Date().toISOString();
+  return stampNow(lines).map((line) => {
+    const msg = `<134>1 ${at} benchhost ${tag} - - - ${line}`;
+    return `${Buffer.byteLength(msg)} ${msg}`;
+  }).join('');
 }
 
 /** Writes the lines over one TCP connection at a steady rate, each stamped as it is sent, honouring back-pressure. */
@@ -177,7 +180,7 @@ async function sendSyslogTcp(port: number, tag: string, lines: readonly string[]
     const part = lines.slice(i, i + chunk);
     const wait = t0 + (i / pace.perSec) * 1000 - performance.now();
     if (wait > 0) await sleep(wait);
-    if (!socket.write(stampNow(part).map((l) => syslogFrame(tag, l)).join(''))) await new Promise((r) => socket.once('drain', r));
+    if (!socket.write(syslogFrames(tag, part))) await new Promise((r) => socket.once('drain', r));
     pace.onSent(i + part.length);
   }
   await new Promise<void>((resolve) => socket.end(resolve));
@@ -232,7 +235,7 @@ async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, sys
   const batches = (size: number): string[][] => Array.from({ length: Math.ceil(lines.length / size) }, (_, i) => lines.slice(i * size, (i + 1) * size));
   // What a sender puts on the wire is made before the clock starts, as the upload's file is: the figure
   // is the server's, and the sender's CPU beside it is its socket writes, not its encoding.
-  const frames = protocol === 'syslog-tcp' ? batches(2_000).map((b) => Buffer.from(stampNow(b).map((l) => syslogFrame(source, l)).join(''))) : [];
+  const frames = protocol === 'syslog-tcp' ? batches(2_000).map((b) => Buffer.from(syslogFrames(source, b))) : [];
   const requests = protocol === 'syslog-tcp' || protocol === 'ship' ? [] : batches(5_000).map((b) => LIVE_ENCODERS[protocol](server.url, source, stampNow(b)));
   const cpu = new CpuTracker(server.pid, database);
   const t0 = Date.now();

@@ -72,10 +72,8 @@ export interface SearchBlocks {
   blooms: Uint8Array;
 }
 
-/** Lead byte of İ (C4) or the Kelvin sign (E2): the bytes after it decide. */
-const LEAD = 0x80;
-/** A byte as the filter sees it: ASCII folded (fold), the two lead bytes LEAD, any other byte ≥ 0x80 the mark. */
-const BYTE_FOLD = Uint8Array.from({ length: 256 }, (_, b) => (b === 0xc4 || b === 0xe2 ? LEAD : b < 0x80 ? fold(b) : 0));
+/** A byte as the filter sees it: ASCII folded (fold), any byte ≥ 0x80 the mark. */
+const BYTE_FOLD = Uint8Array.from({ length: 256 }, (_, b) => (b < 0x80 ? fold(b) : 0));
 
 /** 2^21 bits: one per trigram of folded characters (three of 7 bits), to set each block's bits once per trigram. */
 const SEEN_WORDS = 1 << 16;
@@ -105,6 +103,8 @@ export class SearchBlockBuilder {
   private readonly seen = new Int32Array(SEEN_WORDS);
   private readonly seenList = new Int32Array(SEEN_LIST);
   private seenCount = 0;
+  /** A non-ASCII record's bytes with İ and the Kelvin sign made ASCII (addUtf8); grown to the longest. */
+  private scratch = new Uint8Array(1024);
 
   /**
    * A record: its raw text's UTF-8 bytes (bytes[start, end), as Buffer.write makes them from a string:
@@ -123,7 +123,7 @@ export class SearchBlockBuilder {
     if (this.bitsSet >= MAX_BITS_SET || this.records >= MAX_BLOCK_RECORDS) this.records = -1;
   }
 
-  /** The hot loop: ASCII bytes (most log lines), each its folded character. */
+  /** The hot loop: ASCII bytes (most log lines), each its folded character; a byte ≥ 0x80 is the mark. */
   private addAscii(bytes: Uint8Array, start: number, end: number): void {
     const seen = this.seen;
     let key = 0;
@@ -137,28 +137,28 @@ export class SearchBlockBuilder {
     }
   }
 
-  /** Any UTF-8: as addAscii, with İ (C4 B0) as `i`, the Kelvin sign (E2 84 AA) as `k`, and any other non-ASCII byte a mark. */
+  /**
+   * Any UTF-8, read as ASCII once İ (C4 B0) is made `i` and the Kelvin sign (E2 84 AA) `k`: copied so
+   * into a scratch buffer, where every other byte ≥ 0x80 stays and is the mark. (Doing it inside the
+   * hot loop slowed every line, and few lines are not ASCII.)
+   */
   private addUtf8(bytes: Uint8Array, start: number, end: number): void {
-    const seen = this.seen;
-    let key = 0;
-    let run = 0;
+    if (this.scratch.length < end - start) this.scratch = new Uint8Array(Math.max(end - start, this.scratch.length * 2));
+    const out = this.scratch;
+    let n = 0;
     for (let i = start; i < end; i++) {
-      let c = BYTE_FOLD[bytes[i]!]!;
-      if (c === LEAD) {
-        if (bytes[i] === 0xc4 && i + 1 < end && bytes[i + 1] === 0xb0) {
-          c = 0x69;
-          i += 1;
-        } else if (bytes[i] === 0xe2 && i + 2 < end && bytes[i + 1] === 0x84 && bytes[i + 2] === 0xaa) {
-          c = 0x6b;
-          i += 2;
-        } else {
-          c = 0;
-        }
+      const b = bytes[i]!;
+      if (b === 0xc4 && i + 1 < end && bytes[i + 1] === 0xb0) {
+        out[n++] = 0x69;
+        i += 1;
+      } else if (b === 0xe2 && i + 2 < end && bytes[i + 1] === 0x84 && bytes[i + 2] === 0xaa) {
+        out[n++] = 0x6b;
+        i += 2;
+      } else {
+        out[n++] = b;
       }
-      key = ((key << 7) | c) & 0x1fffff;
-      run = c === 0 ? 0 : run + 1;
-      if (run >= 3 && (seen[key >>> 5]! & (1 << (key & 31))) === 0) this.addTrigram(key);
     }
+    this.addAscii(out, 0, n);
   }
 
   /** A trigram the open block did not hold yet: into the seen set, and its three bits into the filter. */

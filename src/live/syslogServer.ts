@@ -54,7 +54,8 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
     appending.add(p);
     void p.finally(() => appending.delete(p));
   };
-  const lines = (protocol: LiveProtocol, messages: Buffer[]): { bySource: Map<string, JournalLines>; n: number } => {
+  /** Messages by source (its TAG, APP-NAME or host), each source's MSGs joined as journal lines; counted as received. */
+  const lines = (protocol: LiveProtocol, messages: Buffer[]): Map<string, JournalLines> => {
     const parts = new Map<string, Buffer[]>();
     for (const raw of messages) {
       const m = readSyslogHeader(raw);
@@ -73,7 +74,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       n += joined.lines;
     }
     metrics.received.inc({ protocol }, n);
-    return { bySource, n };
+    return bySource;
   };
 
   let udp: dgram.Socket | undefined;
@@ -88,7 +89,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       const messages = datagrams;
       datagrams = [];
       if (messages.length === 0) return;
-      for (const [source, l] of lines('syslog-udp', messages).bySource) {
+      for (const [source, l] of lines('syslog-udp', messages)) {
         track(o.journal.appendBytes(source, 'syslog-udp', l).catch((err: unknown) => {
           metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, l.lines);
           if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal UDP messages; dropped');
@@ -164,7 +165,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
             pending = [];
             pendingBytes = 0;
             try {
-              await journalUntilDone(lines('syslog-tcp', messages).bySource);
+              await journalUntilDone(lines('syslog-tcp', messages));
             } finally {
               readAheadAll -= bytes;
             }

@@ -172,12 +172,7 @@ async function searchBlocks(
 
 /** Two lists of rows, each newest first (timestamp, id), as one. */
 function mergeNewestFirst(a: StoredRow[], b: StoredRow[]): StoredRow[] {
-  const key = (r: StoredRow): [number, number] => [micros(r.timestamp), r.id];
-  return [...a, ...b].sort((x, y) => {
-    const [tx, ix] = key(x);
-    const [ty, iy] = key(y);
-    return ty - tx || iy - ix;
-  });
+  return [...a, ...b].sort((x, y) => micros(y.timestamp) - micros(x.timestamp) || y.id - x.id);
 }
 
 /** ISO 8601 text (as the database adapters give timestamptz) → epoch microseconds. */

@@ -117,7 +117,7 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: s
     return i < text.length ? text[i++] : undefined;
   };
   // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
-  let last: { line: string; op: string; index: string; id: string | null; prefix: string } | undefined;
+  let last: { line: string; op: string; index: string; id: string | null; idJson: string | null; prefix: string } | undefined;
   for (let actionLine = next(); actionLine !== undefined; actionLine = next()) {
     if (actionLine !== last?.line) {
       const action = parseObject(actionLine);
@@ -127,18 +127,19 @@ export function readBulk(body: Buffer, urlIndex: string | undefined): { items: s
       }
       const meta = (action[op] ?? {}) as { _index?: unknown; _id?: unknown };
       const index = typeof meta._index === 'string' ? meta._index : urlIndex ?? '';
+      const id = typeof meta._id === 'string' ? meta._id : null;
       last = {
-        line: actionLine, op, index, id: typeof meta._id === 'string' ? meta._id : null,
+        line: actionLine, op, index, id, idJson: id === null ? null : JSON.stringify(id),
         prefix: `{${JSON.stringify(op)}:{"_index":${JSON.stringify(index)},"_id":`,
       };
     }
     const { op, index, prefix } = last;
-    // A generated id is URL-safe: no JSON escaping.
     const id = last.id ?? `${idBase}${items.length.toString(36).padStart(4, '0')}`;
+    // A generated id is URL-safe: no JSON escaping.
+    const idJson = last.idJson ?? `"${id}"`;
     const result = (status: number, error?: { type: string; reason: string }): void => {
       if (error) errors = true;
-      items.push(error ? JSON.stringify({ [op]: { _index: index, _id: id, status, error } })
-        : `${prefix}${last!.id === null ? `"${id}"` : JSON.stringify(id)},${CREATED}}}`);
+      items.push(error ? JSON.stringify({ [op]: { _index: index, _id: id, status, error } }) : `${prefix}${idJson},${CREATED}}}`);
     };
     if (op === 'delete') {
       result(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
