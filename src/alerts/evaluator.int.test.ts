@@ -139,11 +139,7 @@ describeBackends('alert evaluation on %s', (kind) => {
     const res = await svc.upload(`${burst}\n`, { source: 'quiet', format: 'nginx_combined_timed' });
     expect((await svc.waitForJob(res.body.job_id)).status).toBe('succeeded');
     // The rule comes after the upload's own evaluation, so only live evaluation judges it.
-    for (let i = 0; i < 100; i++) {
-      const job = (await svc.getJson<{ alert_evaluation: { status: string } | null }>(`/ingest/jobs/${res.body.job_id}`)).body;
-      if (job.alert_evaluation?.status === 'done') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    expect((await svc.waitForAlertEvaluation(res.body.job_id)).alert_evaluation.status).toBe('done');
     const id = (await svc.inject({ method: 'POST', url: '/alerts/rules', payload: { ...SEED, name: 'early', filter: { status_code: '500', source: 'quiet' } } }))
       .json<{ id: number }>().id;
     const live = async (nowMs: number) => whenFree(() => evaluateLive(svc.db, nowMs, OPTS));

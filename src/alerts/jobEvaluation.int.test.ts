@@ -3,8 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { JobAlertEvaluation } from '../domain/ingestJob.js';
-import type { IngestJob } from '../ingest/jobs.js';
 import { line, MIN } from '../../test/helpers/burstLog.js';
 import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
@@ -19,18 +17,6 @@ const RULES = [
   { name: 'odd', kind: 'anomaly', filter: { status_code: '5xx', source: 'span' }, window: '5m', min_history: 3 },
 ];
 const LONGEST_WINDOW = 7 * DAY;
-
-/** Polls the job until its alert evaluation has ended (a bounded wait: unbounded, the evaluation may never end). */
-async function evaluated(svc: TestService, jobId: string, timeoutMs = 60_000): Promise<IngestJob & { alert_evaluation: JobAlertEvaluation }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = (await svc.getJson<IngestJob>(`/ingest/jobs/${jobId}`)).body;
-    const status = job.alert_evaluation?.status;
-    if (status === 'done' || status === 'failed') return job as IngestJob & { alert_evaluation: JobAlertEvaluation };
-    if (Date.now() > deadline) throw new Error(`alert evaluation of job ${jobId} not over after ${timeoutMs} ms: ${JSON.stringify(job.alert_evaluation)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describeBackends('alert evaluation after a job on %s', (kind) => {
   let svc: TestService;
@@ -50,7 +36,7 @@ describeBackends('alert evaluation after a job on %s', (kind) => {
     const up = await svc.upload(file, { source: 'span', format: 'nginx_combined_timed' });
     const job = await svc.waitForJob(up.body.job_id);
     expect(job.status).toBe('succeeded');
-    const { alert_evaluation: e, min_timestamp, max_timestamp } = await evaluated(svc, job.id);
+    const { alert_evaluation: e, min_timestamp, max_timestamp } = await svc.waitForAlertEvaluation(job.id);
     const [minMs, maxMs] = [Date.parse(min_timestamp!), Date.parse(max_timestamp!)];
     expect(e).toMatchObject({ status: 'done', rules: RULES.length });
     expect(Date.parse(e.evaluated_to!)).toBe(maxMs);
@@ -78,7 +64,7 @@ describeBackends('alert evaluation after a job on %s', (kind) => {
     const job = await svc.waitForJob(up.body.job_id);
     expect(job.status).toBe('succeeded');
     expect(['pending', 'running', 'done']).toContain(job.alert_evaluation?.status);
-    expect((await evaluated(svc, job.id)).alert_evaluation).toEqual({
+    expect((await svc.waitForAlertEvaluation(job.id)).alert_evaluation).toEqual({
       status: 'done', evaluated_from: null, evaluated_to: null, rules: 0, steps: 0, episodes: 0, not_evaluated: null,
     });
   });
@@ -116,7 +102,7 @@ describeBackends('an unfinished alert evaluation on %s', (kind) => {
       const up = await first.upload(`${line(now - minutesAgo * MIN, 503, `/api/${minutesAgo}`)}\n`, { source: 'span', format: 'nginx_combined_timed' });
       ids.push((await first.waitForJob(up.body.job_id)).id);
     }
-    for (const id of ids) expect((await evaluated(first, id)).alert_evaluation.episodes).toBe(1);
+    for (const id of ids) expect((await first.waitForAlertEvaluation(id)).alert_evaluation.episodes).toBe(1);
     // As a crash would leave them: one job succeeded but not evaluated yet, one stopped half-way; no episodes recorded.
     await first.db.query(`UPDATE ingest_jobs SET alert_evaluation = '{"status": "pending"}' WHERE id = $1`, [ids[0]]);
     await first.db.query(`UPDATE ingest_jobs SET alert_evaluation = '{"status": "running"}' WHERE id = $1`, [ids[1]]);
@@ -126,7 +112,7 @@ describeBackends('an unfinished alert evaluation on %s', (kind) => {
     first = undefined;
 
     second = await startTestService(kind, { DATA_DIR: dataDir, ALERT_EVAL_INTERVAL: '1d', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
-    for (const id of ids) expect((await evaluated(second, id)).alert_evaluation).toMatchObject({ status: 'done', rules: 1, episodes: 1 });
+    for (const id of ids) expect((await second.waitForAlertEvaluation(id)).alert_evaluation).toMatchObject({ status: 'done', rules: 1, episodes: 1 });
     expect((await second.getJson<{ items: unknown[] }>('/alerts/history')).body.items).toHaveLength(2);
   });
 });

@@ -1,6 +1,5 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { IngestJob } from '../ingest/jobs.js';
 import { at, logFile, MIN, T0 } from '../../test/helpers/burstLog.js';
 import { describeBackends } from '../../test/helpers/db.js';
 import { startTestService, type TestService } from '../../test/helpers/service.js';
@@ -36,7 +35,7 @@ describeBackends('a new rule evaluated over stored data (evaluate_from) on %s', 
     const up = await svc.upload(logFile({ burst: true, gap: false }), { source: 'burst', format: 'nginx_combined_timed' });
     expect((await svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
     // Its evaluation found no rule; over before any rule exists, so it cannot record the episode itself.
-    await until(async () => (await svc.getJson<IngestJob>(`/ingest/jobs/${up.body.job_id}`)).body.alert_evaluation?.status, (s) => s === 'done');
+    expect((await svc.waitForAlertEvaluation(up.body.job_id)).alert_evaluation.status).toBe('done');
   }, 90_000);
   afterAll(async () => svc?.close());
 

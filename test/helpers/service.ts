@@ -7,6 +7,7 @@ import { startService, type Service } from '../../src/cli/serve.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import type { DbKind } from '../../src/db/db.js';
 import type { IngestJob } from '../../src/ingest/jobs.js';
+import type { JobAlertEvaluation } from '../../src/domain/ingestJob.js';
 import type { LogRow } from '../../src/domain/record.js';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createPostgresDatabase } from './db.js';
@@ -19,6 +20,11 @@ export interface TestService extends Service {
   /** Uploads a file (or bytes) as the raw body; returns the parsed answer and status. */
   upload(body: Buffer | string, query?: Record<string, string>): Promise<{ status: number; body: UploadAnswer }>;
   waitForJob(id: string, timeoutMs?: number): Promise<IngestJob>;
+  /**
+   * Waits for the job's alert evaluation to end (done or failed) and returns the job: until then its
+   * episodes are still being recorded, so history read earlier may be missing some.
+   */
+  waitForAlertEvaluation(id: string, timeoutMs?: number): Promise<IngestJob & { alert_evaluation: JobAlertEvaluation }>;
   getJson<T>(url: string): Promise<{ status: number; body: T }>;
 }
 
@@ -88,6 +94,16 @@ export async function startTestService(
         if (job.status === 'succeeded' || job.status === 'failed') return job;
         if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, waitMs));
+      }
+    },
+    async waitForAlertEvaluation(id, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const job = (await inject({ method: 'GET', url: `/ingest/jobs/${id}` })).json<IngestJob>();
+        const status = job.alert_evaluation?.status;
+        if (status === 'done' || status === 'failed') return job as IngestJob & { alert_evaluation: JobAlertEvaluation };
+        if (Date.now() > deadline) throw new Error(`alert evaluation of job ${id} not over after ${timeoutMs} ms: ${JSON.stringify(job.alert_evaluation)}`);
+        await new Promise((r) => setTimeout(r, 200));
       }
     },
   };

@@ -73,8 +73,8 @@ describeBackends('Alerts page on %s', [chromiumBrowser], (kind) => {
     const up = await d.svc.upload(ACCESS_LOG, { source: 'site' });
     expect(up.status).toBe(202);
     expect((await d.svc.waitForJob(up.body.job_id)).status).toBe('succeeded');
-    // The upload's evaluation runs right after the job: wait for its episodes.
-    for (let i = 0; i < 300 && (await d.svc.getJson<{ items: unknown[] }>('/alerts/history')).body.items.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    // The upload's evaluation runs right after the job and records its episodes one by one: wait for all of them.
+    expect((await d.svc.waitForAlertEvaluation(up.body.job_id)).alert_evaluation.status).toBe('done');
   }, 120_000);
   afterAll(async () => d?.close());
 
