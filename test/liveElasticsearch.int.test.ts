@@ -71,6 +71,15 @@ describeBackends('Elasticsearch _bulk into %s', (kind) => {
     for (const st of stalled) st.abort.abort();
     await Promise.all(stalled.map((st) => st.sent));
 
+    // A body that says gzip and is not: 400 in Elasticsearch's shape; one that inflates too far: 413.
+    const gzipHeaders = { authorization: `ApiKey ${TEST_ADMIN_KEY}`, 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' };
+    const notGzip = await fetch(`${svc.url}/es/x/_bulk`, { method: 'POST', body: ndjson, headers: gzipHeaders });
+    expect(notGzip.status).toBe(400);
+    expect(await notGzip.json()).toMatchObject({ status: 400, error: { type: 'illegal_argument_exception', reason: 'the body is not valid gzip' } });
+    const bomb = await fetch(`${svc.url}/es/x/_bulk`, { method: 'POST', body: zlib.gzipSync(Buffer.alloc(101 * 1024 * 1024)), headers: gzipHeaders });
+    expect(bomb.status).toBe(413);
+    expect(await bomb.json()).toMatchObject({ status: 413, error: { type: 'content_too_long_exception' } });
+
     const anonymous = await fetch(`${svc.url}/es/_bulk`, { method: 'POST', body: ndjson });
     expect(anonymous.status).toBe(401);
     expect(await anonymous.json()).toMatchObject({ status: 401, error: { type: 'security_exception' } });

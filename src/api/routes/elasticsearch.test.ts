@@ -4,7 +4,7 @@ import { readBulk } from './elasticsearch.js';
 type Item = Record<string, { _index: string; _id: string; status: number; error?: { type: string } }>;
 
 describe('readBulk', () => {
-  it("answers each item with its own action's index and id, repeated action lines included", () => {
+  it("answers each item with its own action's index and id, repeated action lines included", async () => {
     const body = [
       '{"create":{"_index":"web-1"}}', '{"message":"a"}',
       '{"create":{"_index":"web-1"}}', '{"message":"b"}',
@@ -14,8 +14,8 @@ describe('readBulk', () => {
       '{"create":{}}', '{"nomessage":1}',
       '',
     ].join('\n');
-    const { items, errors, lines } = readBulk(Buffer.from(body), 'from-url');
-    const answer = JSON.parse(`[${items.join(',')}]`) as Item[];
+    const { items, errors, lines } = await readBulk(Buffer.from(body), 'from-url');
+    const answer = JSON.parse(`[${items.toString()}]`) as Item[];
     expect(errors).toBe(true);
     expect(answer.map((item) => Object.keys(item)[0])).toEqual(['create', 'create', 'index', 'index', 'create', 'create']);
     const results = answer.map((item) => Object.values(item)[0]!);
@@ -30,5 +30,24 @@ describe('readBulk', () => {
     expect(new Set(generated).size).toBe(4);
     expect(results[5]!.error!.type).toBe('document_parsing_exception');
     expect(Object.fromEntries(lines)).toEqual({ 'web-1': ['a', 'b'], 'web-2': ['c', 'd', 'e'], 'from-url': ['f'] });
+  });
+});
+
+describe('readBulk over many items', () => {
+  it('skips blank lines (spaces, CR, a no-break space), answers every item once, and keeps the lines in order', async () => {
+    const blanks = ['', '  \t', '\r', '\u00a0'];
+    const body = Array.from({ length: 1_200 }, (_, k) => `{"create":{}}\n${blanks[k % 4]}\n{"message":"line ${k}"}\n`).join('');
+    const { items, errors, lines } = await readBulk(Buffer.from(body), 'many');
+    expect(errors).toBe(false);
+    const answer = JSON.parse(`[${items.toString()}]`) as Item[];
+    expect(answer).toHaveLength(1_200);
+    expect(answer.every((item) => item.create!.status === 201 && item.create!._index === 'many')).toBe(true);
+    expect(new Set(answer.map((item) => item.create!._id)).size).toBe(1_200);
+    expect(lines.get('many')).toEqual(Array.from({ length: 1_200 }, (_, k) => `line ${k}`));
+  });
+
+  it('names the line of an action that is not one, and of an action left without its document', async () => {
+    await expect(readBulk(Buffer.from('{"create":{}}\n{"message":"a"}\n\n["not", "an action"]\n'), 'x')).rejects.toThrow(/^line 4: expected an action/);
+    await expect(readBulk(Buffer.from('{"create":{}}\n{"message":"a"}\n{"index":{}}\n\n'), 'x')).rejects.toThrow('the index action of line 3 has no document line after it');
   });
 });

@@ -65,20 +65,20 @@ export function lokiRoutes(deps: LokiDeps): FastifyPluginAsync {
         response: { 204: z.null().describe('The lines are on disk') },
       },
     }, async (req, reply) => {
-      await appendLiveLines(deps.journal, 'loki', linesBySource(readPush(req)), req.log);
+      await appendLiveLines(deps.journal, 'loki', linesBySource(await readPush(req)), req.log);
       return reply.code(204).send(null);
     });
   };
 }
 
 /** The streams of a push request, from its content type and encoding as Loki reads them. */
-function readPush(req: FastifyRequest): PushStream[] {
+async function readPush(req: FastifyRequest): Promise<PushStream[]> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   // Loki reads a body without a content type as protobuf.
   const wire = type === '' || type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : null;
   if (!wire) throw new AppError(415, 'unsupported_media_type', `content-type ${type} is not taken: send application/x-protobuf (snappy) or application/json`);
   // Some clients name the protobuf body's own snappy as its encoding (Loki issue 3407): nothing more to undo.
-  const body = requestBytes(req, MAX_PUSH_BYTES, wire === 'protobuf' ? ['snappy'] : []);
+  const body = await requestBytes(req, MAX_PUSH_BYTES, wire === 'protobuf' ? ['snappy'] : []);
   return wire === 'protobuf' ? decodeProtobufPush(unsnappy(body)) : decodeJsonPush(body);
 }
 

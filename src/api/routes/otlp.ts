@@ -125,7 +125,7 @@ export function otlpRoutes(deps: OtlpDeps): FastifyPluginAsync {
       if (!encoding) {
         throw new AppError(415, 'unsupported_media_type', `content-type ${req.headers['content-type'] ?? '(none)'} is not OTLP: send application/x-protobuf or application/json`);
       }
-      const { lines, rejected } = readLogsRequest(decodeLogsRequest(requestBytes(req, MAX_OTLP_BODY_BYTES), encoding));
+      const { lines, rejected } = readLogsRequest(decodeLogsRequest(await requestBytes(req, MAX_OTLP_BODY_BYTES), encoding));
       await appendLiveLines(deps.journal, 'otlp', lines, req.log);
       const answer = exportLogsResponse(rejected, encoding);
       void reply.type(CONTENT_TYPES[encoding]);
