@@ -143,6 +143,12 @@ export async function listJobs(
 }
 
 /**
+ * Live segments of one source parsed at once. One parse thread bounded a source's flood (a segment seals
+ * every 64 MB); two let its backlog use both cores of a small machine.
+ */
+const LIVE_SEGMENTS_PER_SOURCE = 2;
+
+/**
  * Claims the oldest queued job, or a running one whose lease expired (its process died).
  * FOR UPDATE SKIP LOCKED lets several processes claim concurrently without taking the same job.
  * `running`: the jobs the caller is running itself. Its own lease on one can lapse while it works
@@ -160,12 +166,18 @@ export async function claimNextJob(
        SELECT id FROM ingest_jobs j
        WHERE (status = 'queued' OR (status = 'running' AND lease_until < now())) AND id <> ALL($3::uuid[])
          AND (live_protocol IS NOT NULL) = $4
-         -- A source's live segments one at a time, oldest first: in order, and never two jobs of one source
-         -- upserting the same rollup rows at once (they deadlocked when a flood sealed a segment every 30 s).
-         AND (live_protocol IS NULL OR NOT EXISTS (
-           SELECT 1 FROM ingest_jobs o
-           WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.id <> j.id AND o.status IN ('queued', 'running')
-             AND (o.created_at < j.created_at OR (o.status = 'running' AND o.lease_until >= now()))))
+         -- A source's live segments oldest first, and at most LIVE_SEGMENTS_PER_SOURCE of them at once: a flood's
+         -- backlog (sealed segments) parsed beside the open one, in two threads. Their batches take turns at the
+         -- rollup upserts (ROLLUP_SOURCE_LOCK_CLASS): before that lock, up to 16 jobs of one source at once
+         -- deadlocked on the same rollup rows.
+         AND (live_protocol IS NULL OR (
+           NOT EXISTS (
+             SELECT 1 FROM ingest_jobs o
+             WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.created_at < j.created_at
+               AND (o.status = 'queued' OR (o.status = 'running' AND o.lease_until < now())))
+           AND (SELECT count(*) FROM ingest_jobs o
+                WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.id <> j.id
+                  AND o.status = 'running' AND o.lease_until >= now()) < ${LIVE_SEGMENTS_PER_SOURCE}))
        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING ${JOB_COLUMNS}, spool_path, live_protocol`,
     [owner, leaseMs, running, live],

@@ -17,6 +17,15 @@ export type { RollupCopy } from './rollupCopy.js';
  */
 export const ROLLUP_WRITE_LOCK = 7_402_002;
 
+/**
+ * Class of the advisory locks (two-key form, a keyspace apart from ROLLUP_WRITE_LOCK's) that order one
+ * source's rollup upserts: every rollup key holds its source, so two batches of one source are the only
+ * ones that upsert the same rows. Taken in the batch's transaction just before its upserts, so they
+ * wait for each other there (their records' COPY runs side by side) and never deadlock: two jobs of a
+ * source upserting overlapping minutes in different orders did, and each wait was a deadlock_timeout.
+ */
+export const ROLLUP_SOURCE_LOCK_CLASS = 7_402_003;
+
 /** The fields of a stored record that rollups count (its route comes separately). */
 export type RollupInput = Pick<LogRecord, 'timestamp' | 'method' | 'statusCode' | 'level' | 'bytesSent' | 'latencyMs' | 'clientIp'>;
 

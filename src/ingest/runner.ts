@@ -16,7 +16,7 @@ import {
 import type { IngestMetrics } from './metrics.js';
 import type { RouteRule } from '../parse/routes.js';
 import { listRouteRules } from './routeRules.js';
-import { ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
+import { ROLLUP_SOURCE_LOCK_CLASS, ROLLUP_WRITE_LOCK, upsertRollups } from './rollups.js';
 import { writeSearchBlocks } from './searchBlocks.js';
 import type { ParseFileInput, ParseOutcome } from './parseSpoolFile.js';
 import { asRejectedLine, narrowIsolation, singleRecord, type IsolationWindow } from './isolation.js';
@@ -33,7 +33,7 @@ export interface IngestRunnerOptions {
    * Live segments (src/live/journal.ts) parsed at once, apart from `concurrency`: each one's job runs
    * as long as its segment grows, and must not hold an upload back (nor an upload it). Default 4: each
    * commits on a connection of its own (PostgreSQL's pool holds 10), and a quiet source's segment parks
-   * and frees its slot; a source's segments run one at a time (claimNextJob).
+   * and frees its slot; at most two segments of a source run at once, oldest first (claimNextJob).
    */
   liveConcurrency?: number;
   batchRows: number;
@@ -353,7 +353,11 @@ export class IngestRunner {
       // Straight into the partition holding each day: PostgreSQL checks the partition bound, and skips routing every row.
       for (const [table, days] of byTable) await tx.copyFrom(table, LOG_COPY_COLUMNS, concatBinaryCopy(days), 'binary');
       if (b.rejects) await tx.copyFrom('rejected_lines', REJECT_COPY_COLUMNS, b.rejects, 'binary');
-      if (b.rollups) await upsertRollups(tx, b.rollups);
+      if (b.rollups) {
+        // One source's batches upsert the same rollup rows: they take turns here (see ROLLUP_SOURCE_LOCK_CLASS).
+        await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ROLLUP_SOURCE_LOCK_CLASS, job.source]);
+        await upsertRollups(tx, b.rollups);
+      }
       if (b.searchBlocks) await writeSearchBlocks(tx, job.id, b.searchBlocks);
       // Lines per layout, with the rows that hold them: counted once, like the rows.
       await addLayoutLines(tx, job.id, b.layouts);

@@ -13,21 +13,32 @@ describeBackends('claiming live segments on %s', (kind) => {
   }, 60_000);
   afterAll(async () => db?.close());
 
-  it("takes a source's segments one at a time, oldest first, and other sources' beside them", async () => {
+  it("takes a source's segments oldest first, two at a time, and other sources' beside them", async () => {
     const segment = (source: string, n: number): Promise<string> =>
       createSegmentJob(db, { source, protocol: 'syslog-tcp', path: `/tmp/li-claims-${source}-${n}.log`, appender: 'test', appenderMs: 60_000 });
     const a1 = await segment('a', 1);
     const a2 = await segment('a', 2);
+    const a3 = await segment('a', 3);
     const b1 = await segment('b', 1);
-    const first = await claimNextJob(db, 'me', 60_000, [], true);
-    expect(first?.id).toBe(a1);
-    // a's second waits for its first, however many slots are free; b's goes on.
-    const second = await claimNextJob(db, 'me', 60_000, [a1], true);
-    expect(second?.id).toBe(b1);
-    expect(await claimNextJob(db, 'me', 60_000, [a1, b1], true)).toBeUndefined();
+    expect((await claimNextJob(db, 'me', 60_000, [], true))?.id).toBe(a1);
+    // a's second goes beside its first; its third waits for one of them, however many slots are free; b's goes on.
+    expect((await claimNextJob(db, 'me', 60_000, [a1], true))?.id).toBe(a2);
+    expect((await claimNextJob(db, 'me', 60_000, [a1, a2], true))?.id).toBe(b1);
+    expect(await claimNextJob(db, 'me', 60_000, [a1, a2, b1], true)).toBeUndefined();
     // Not a live claim: uploads never take segments.
     expect(await claimNextJob(db, 'me', 60_000, [], false)).toBeUndefined();
     await db.query("UPDATE ingest_jobs SET status = 'succeeded', lease_owner = NULL WHERE id = $1", [a1]);
-    expect((await claimNextJob(db, 'me', 60_000, [a1, b1], true))?.id).toBe(a2);
+    expect((await claimNextJob(db, 'me', 60_000, [a1, a2, b1], true))?.id).toBe(a3);
+  });
+
+  it("never takes a source's segment before an older one still waiting", async () => {
+    const segment = (n: number): Promise<string> =>
+      createSegmentJob(db, { source: 'c', protocol: 'syslog-tcp', path: `/tmp/li-claims-c-${n}.log`, appender: 'test', appenderMs: 60_000 });
+    const c1 = await segment(1);
+    const c2 = await segment(2);
+    // c1 is parked by this process (queued, passed as its own): c2 waits for it, in order.
+    expect(await claimNextJob(db, 'me', 60_000, [c1], true)).toBeUndefined();
+    expect((await claimNextJob(db, 'me', 60_000, [], true))?.id).toBe(c1);
+    expect((await claimNextJob(db, 'me', 60_000, [c1], true))?.id).toBe(c2);
   });
 });
