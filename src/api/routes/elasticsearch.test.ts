@@ -51,3 +51,23 @@ describe('readBulk over many items', () => {
     await expect(readBulk(Buffer.from('{"create":{}}\n{"message":"a"}\n{"index":{}}\n\n'), 'x')).rejects.toThrow('the index action of line 3 has no document line after it');
   });
 });
+
+describe('readBulk sources', () => {
+  it('refuses each document whose source is not a source name, however often it repeats, and takes the others', async () => {
+    const bad = JSON.stringify('bad\u0001name');
+    const body = [
+      '{"create":{}}', '{"message":"a","source":"ok"}',
+      '{"create":{}}', `{"message":"b","source":${bad}}`,
+      '{"create":{}}', `{"message":"c","source":${bad}}`,
+      '{"create":{}}', '{"message":"d","source":"ok"}',
+      '{"create":{}}', '{"message":"e"}',
+    ].join('\n');
+    const { items, errors, lines } = await readBulk(Buffer.from(body), 'from-url');
+    const answer = JSON.parse(`[${items.toString()}]`) as Item[];
+    expect(errors).toBe(true);
+    expect(answer.map((item) => [item.create!.status, item.create!.error?.type ?? null])).toEqual([
+      [201, null], [400, 'invalid_index_name_exception'], [400, 'invalid_index_name_exception'], [201, null], [201, null],
+    ]);
+    expect(Object.fromEntries(lines)).toEqual({ ok: ['a', 'd'], 'from-url': ['e'] });
+  });
+});

@@ -146,6 +146,14 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
   };
   // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
   let last: { line: Buffer; op: string; index: string; id: string | null; prefix: Buffer; idJson: Buffer | null } | undefined;
+  let lastSource: string | undefined;
+  let lastList: string[] | undefined;
+  /** The current item refused, with Elasticsearch's error. */
+  const fail = (status: number, error: { type: string; reason: string }): void => {
+    const { op, index, id } = last!;
+    errors = true;
+    items.json({ [op]: { _index: index, _id: id ?? generatedId(idBase, items.count), status, error } });
+  };
   for (let action = next(); action !== undefined; action = next()) {
     if (items.count % ITEMS_PER_TURN === ITEMS_PER_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
     const [start, end] = action;
@@ -166,12 +174,7 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
         idJson: id === null ? null : Buffer.from(JSON.stringify(id)),
       };
     }
-    const { op, index, id, prefix, idJson } = last;
-    const item = items.count;
-    const fail = (status: number, error: { type: string; reason: string }): void => {
-      errors = true;
-      items.json({ [op]: { _index: index, _id: id ?? generatedId(idBase, item), status, error } });
-    };
+    const { op, index, prefix, idJson } = last;
     if (op === 'delete') {
       fail(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
       continue;
@@ -193,16 +196,21 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
       continue;
     }
     const source = typeof fields.source === 'string' && fields.source !== '' ? fields.source : index;
-    if (!SOURCE_NAME.test(source)) {
-      fail(400, { type: 'invalid_index_name_exception', reason: source === '' ? 'no index or `source` names the source' : 'a source has 1–200 characters and no control characters' });
-      continue;
+    // The documents of a request usually share their source: its name is checked and looked up once.
+    if (source !== lastSource) {
+      if (!SOURCE_NAME.test(source)) {
+        fail(400, { type: 'invalid_index_name_exception', reason: source === '' ? 'no index or `source` names the source' : 'a source has 1–200 characters and no control characters' });
+        continue;
+      }
+      lastSource = source;
+      lastList = lines.get(source);
+      if (!lastList) lines.set(source, (lastList = []));
     }
-    let list = lines.get(source);
-    if (!list) lines.set(source, (list = []));
+    const list = lastList!;
     if (!message.includes('\n')) list.push(message.endsWith('\r') ? message.slice(0, -1) : message);
     else for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
     // Created: the action's cached prefix, the id, the rest of Elasticsearch's answer.
-    items.created(prefix, idJson, idHead, item);
+    items.created(prefix, idJson, idHead, items.count);
   }
   return { items: items.finish(), errors, lines };
 }
