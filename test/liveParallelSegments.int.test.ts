@@ -4,11 +4,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sealedMarkerOf } from '../src/ingest/jobs.js';
 import { createSegmentJob, markSealed } from '../src/live/segments.js';
 import { describeBackends } from './helpers/db.js';
-import { accessLines, linesSummary, storedSummary, until } from './helpers/liveLines.js';
+import { generateNginxTimed } from '../bench/generate.js';
+import { linesSummary, storedSummary, until } from './helpers/liveLines.js';
 import { startTestService, type TestService } from './helpers/service.js';
 
 /**
- * A flood leaves a source several sealed segments behind; two of them are parsed at once
+ * A flood leaves a source sealed segments far behind; two of them are parsed at once
  * (claimNextJob). Their batches cover the same minutes, so they upsert the same rollup rows: they must
  * take turns (never deadlock), and every line must count once, in the records and in the rollups.
  */
@@ -21,9 +22,10 @@ describeBackends("a source's segments parsed side by side on %s", (kind) => {
 
   it('stores each line once and sums the rollups exactly, segments covering the same minutes', async () => {
     const source = 'flood';
-    // 12,000 lines over two minutes, dealt round-robin into three segments: each batch of each touches the same minutes.
-    const lines = accessLines(12_000, 31, 10);
-    const segments = [0, 1, 2].map((k) => lines.filter((_, i) => i % 3 === k));
+    // 200,000 lines over 200 s, dealt round-robin into two segments of ~21 MB: each is a flood's backlog (more than
+    // LIVE_PARALLEL_BACKLOG_BYTES behind when sealed), and each batch of each touches the same minutes as the other's.
+    const lines = [...generateNginxTimed({ lines: 200_000, seed: 31, startMs: Date.now() - 300_000, stepMs: 1 })].join('').split('\n').filter(Boolean);
+    const segments = [0, 1].map((k) => lines.filter((_, i) => i % 2 === k));
     fs.mkdirSync(svc.config.liveDir, { recursive: true });
     const deadlocks = async (): Promise<number> => kind === 'postgres'
       ? (await svc.db.query<{ n: number }>('SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()')).rows[0]!.n
@@ -35,12 +37,14 @@ describeBackends("a source's segments parsed side by side on %s", (kind) => {
       fs.writeFileSync(sealedMarkerOf(file), '');
       return file;
     });
-    // Queued together (one transaction), as a flood's sealed segments wait together: the runner's next claim sees all three.
+    // Queued together (one transaction), as a flood's sealed segments wait together: the runner's next claim sees
+    // both. Oldest first: one transaction's rows share now(), so their creation times are set a millisecond apart.
     const ids = await svc.db.transaction(async (tx) => {
       const created: string[] = [];
-      for (const file of files) {
+      for (const [k, file] of files.entries()) {
         const id = await createSegmentJob(tx, { source, protocol: 'syslog-tcp', path: file, appender: 'a-process-gone', appenderMs: 60_000 });
         await markSealed(tx, id, fs.statSync(file).size);
+        await tx.query("UPDATE ingest_jobs SET created_at = created_at + make_interval(secs => $2::double precision / 1000) WHERE id = $1", [id, k]);
         created.push(id);
       }
       return created;
@@ -54,7 +58,7 @@ describeBackends("a source's segments parsed side by side on %s", (kind) => {
       120_000,
     );
     expect(jobs.map((j) => [j.status, j.error])).toEqual(ids.map(() => ['succeeded', null]));
-    // The first two ran at once (on PGlite too: their threads parse side by side, their transactions take turns).
+    // They ran at once (on PGlite too: their threads parse side by side, their transactions take turns).
     expect(jobs[1]!.started_ms).toBeLessThan(jobs[0]!.finished_ms!);
 
     // No deadlock on the rollup rows they share (PostgreSQL counts them; each would cost a deadlock_timeout and a retry).

@@ -147,6 +147,12 @@ export async function listJobs(
  * every 64 MB); two let its backlog use both cores of a small machine.
  */
 const LIVE_SEGMENTS_PER_SOURCE = 2;
+/**
+ * A source's next segment is parsed beside a running one only when that one is sealed and this far
+ * behind: a flood's backlog. A segment that has kept up (the usual case, sealed every 64 MB) ends a
+ * moment after its seal; starting the next beside it would only hold two threads' memory at once.
+ */
+const LIVE_PARALLEL_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /**
  * Claims the oldest queued job, or a running one whose lease expired (its process died).
@@ -167,14 +173,19 @@ export async function claimNextJob(
        WHERE (status = 'queued' OR (status = 'running' AND lease_until < now())) AND id <> ALL($3::uuid[])
          AND (live_protocol IS NOT NULL) = $4
          -- A source's live segments oldest first, and at most LIVE_SEGMENTS_PER_SOURCE of them at once: a flood's
-         -- backlog (sealed segments) parsed beside the open one, in two threads. Their batches take turns at the
-         -- rollup upserts (ROLLUP_SOURCE_LOCK_CLASS): before that lock, up to 16 jobs of one source at once
-         -- deadlocked on the same rollup rows.
+         -- backlog (sealed segments LIVE_PARALLEL_BACKLOG_BYTES behind) parsed beside the next, in two threads.
+         -- Their batches take turns at the rollup upserts (ROLLUP_SOURCE_LOCK_CLASS): before that lock, up to 16
+         -- jobs of one source at once deadlocked on the same rollup rows.
          AND (live_protocol IS NULL OR (
            NOT EXISTS (
              SELECT 1 FROM ingest_jobs o
              WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.created_at < j.created_at
                AND (o.status = 'queued' OR (o.status = 'running' AND o.lease_until < now())))
+           AND NOT EXISTS (
+             SELECT 1 FROM ingest_jobs o
+             WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.id <> j.id
+               AND o.status = 'running' AND o.lease_until >= now()
+               AND NOT (o.sealed_at IS NOT NULL AND o.bytes_total - o.bytes_processed > ${LIVE_PARALLEL_BACKLOG_BYTES}))
            AND (SELECT count(*) FROM ingest_jobs o
                 WHERE o.source = j.source AND o.live_protocol IS NOT NULL AND o.id <> j.id
                   AND o.status = 'running' AND o.lease_until >= now()) < ${LIVE_SEGMENTS_PER_SOURCE}))
