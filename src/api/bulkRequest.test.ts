@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readBulk } from './elasticsearch.js';
+import { readBulk } from './bulkRequest.js';
 
 type Item = Record<string, { _index: string; _id: string; status: number; error?: { type: string } }>;
 

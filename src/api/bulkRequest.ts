@@ -1,0 +1,199 @@
+/**
+ * Reading a _bulk request (Elasticsearch's NDJSON of actions and documents) into the log lines it
+ * carries, and writing Elasticsearch's answer to it: the route is src/api/routes/elasticsearch.ts.
+ */
+import crypto from 'node:crypto';
+import { AppError } from './errors.js';
+import { SOURCE_NAME } from './liveBody.js';
+
+/** What Elasticsearch answers for a document it created, after `_index` and `_id`. */
+const CREATED = '"_version":1,"result":"created","status":201,"_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1';
+
+/**
+ * Documents read between two turns of the event loop: a request of 5,000 read in one go held the loop
+ * for 10–50 ms, and every batch commit's round trips to the database waited behind it.
+ */
+const ITEMS_PER_TURN = 500;
+
+const CREATED_TAIL = Buffer.from(`,${CREATED}}}`);
+const ITEMS_END = Buffer.from(']}');
+
+/** Elasticsearch's answer to a request read: written out, not serialized from objects (5,000 documents answer 5,000 items). */
+export function bulkAnswer(tookMs: number, read: BulkRead): Buffer {
+  return Buffer.concat([Buffer.from(`{"took":${tookMs},"errors":${read.errors},"items":[`), read.items, ITEMS_END]);
+}
+
+/** A _bulk request read: the items' results (JSON objects joined by commas, for `items`), and the lines taken. */
+export interface BulkRead {
+  items: Buffer;
+  errors: boolean;
+  /** The lines of the items that were taken, by source, in request order. */
+  lines: Map<string, string[]>;
+}
+
+/**
+ * The NDJSON of a _bulk request: an action line, then (for index, create, update) its document. Read
+ * as bytes: only documents are decoded (a shipper's repeated action line is compared, not decoded
+ * again), and the answer is written into one buffer, not built as a string per item and joined: a
+ * request of 5,000 documents answers 5,000 items (900 KB).
+ */
+export async function readBulk(body: Buffer, urlIndex: string | undefined): Promise<BulkRead> {
+  const items = new ItemsWriter(body.length);
+  let errors = false;
+  const lines = new Map<string, string[]>();
+  // Ids for documents that bring none, as Elasticsearch makes them (20 URL-safe characters): random per
+  // request, then the item's number. A random draw per document cost 10 µs (a getrandom call each).
+  const idBase = crypto.randomBytes(12).toString('base64url');
+  const idHead = Buffer.from(`"${idBase}`);
+  let pos = 0;
+  let lineNo = 0;
+  /** The next line that is not blank, as [start, end) in `body`. */
+  const next = (): [number, number] | undefined => {
+    while (pos < body.length) {
+      let end = body.indexOf(0x0a, pos);
+      if (end < 0) end = body.length;
+      const start = pos;
+      pos = end + 1;
+      lineNo++;
+      if (!isBlank(body, start, end)) return [start, end];
+    }
+    return undefined;
+  };
+  // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
+  let last: { line: Buffer; op: string; index: string; id: string | null; prefix: Buffer; idJson: Buffer | null } | undefined;
+  let lastSource: string | undefined;
+  let lastList: string[] | undefined;
+  /** The current item refused, with Elasticsearch's error. */
+  const fail = (status: number, error: { type: string; reason: string }): void => {
+    const { op, index, id } = last!;
+    errors = true;
+    items.json({ [op]: { _index: index, _id: id ?? generatedId(idBase, items.count), status, error } });
+  };
+  for (let action = next(); action !== undefined; action = next()) {
+    if (items.count % ITEMS_PER_TURN === ITEMS_PER_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
+    const [start, end] = action;
+    const actionLineNo = lineNo;
+    if (last === undefined || end - start !== last.line.length || body.compare(last.line, 0, last.line.length, start, end) !== 0) {
+      const actionLine = body.toString('utf8', start, end);
+      const parsed = parseObject(actionLine);
+      const op = parsed ? Object.keys(parsed)[0] : undefined;
+      if (!parsed || op === undefined || Object.keys(parsed).length !== 1) {
+        throw new AppError(400, 'bad_bulk', `line ${actionLineNo}: expected an action such as {"index": {…}}, got ${actionLine.slice(0, 100)}`);
+      }
+      const meta = (parsed[op] ?? {}) as { _index?: unknown; _id?: unknown };
+      const index = typeof meta._index === 'string' ? meta._index : urlIndex ?? '';
+      const id = typeof meta._id === 'string' ? meta._id : null;
+      last = {
+        line: body.subarray(start, end), op, index, id,
+        prefix: Buffer.from(`{${JSON.stringify(op)}:{"_index":${JSON.stringify(index)},"_id":`),
+        idJson: id === null ? null : Buffer.from(JSON.stringify(id)),
+      };
+    }
+    const { op, index, prefix, idJson } = last;
+    if (op === 'delete') {
+      fail(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
+      continue;
+    }
+    const doc = next();
+    if (doc === undefined) throw new AppError(400, 'bad_bulk', `the ${op} action of line ${actionLineNo} has no document line after it`);
+    if (op !== 'index' && op !== 'create') {
+      fail(400, { type: 'illegal_argument_exception', reason: `${op} is not supported: send index or create` });
+      continue;
+    }
+    const fields = parseObject(body.toString('utf8', doc[0], doc[1]));
+    if (!fields) {
+      fail(400, { type: 'document_parsing_exception', reason: 'the document is not a JSON object' });
+      continue;
+    }
+    const message = fields.message;
+    if (typeof message !== 'string') {
+      fail(400, { type: 'document_parsing_exception', reason: 'the document has no `message` string: the log line goes there' });
+      continue;
+    }
+    const source = typeof fields.source === 'string' && fields.source !== '' ? fields.source : index;
+    // The documents of a request usually share their source: its name is checked and looked up once.
+    if (source !== lastSource) {
+      if (!SOURCE_NAME.test(source)) {
+        fail(400, { type: 'invalid_index_name_exception', reason: source === '' ? 'no index or `source` names the source' : 'a source has 1–200 characters and no control characters' });
+        continue;
+      }
+      lastSource = source;
+      lastList = lines.get(source);
+      if (!lastList) lines.set(source, (lastList = []));
+    }
+    const list = lastList!;
+    if (!message.includes('\n')) list.push(message.endsWith('\r') ? message.slice(0, -1) : message);
+    else for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+    // Created: the action's cached prefix, the id, the rest of Elasticsearch's answer.
+    items.created(prefix, idJson, idHead, items.count);
+  }
+  return { items: items.finish(), errors, lines };
+}
+
+/** A generated id (a URL-safe string: no JSON escaping): the request's random part, then the item's number. */
+const generatedId = (idBase: string, item: number): string => `${idBase}${idSuffix(item)}`;
+const idSuffix = (item: number): string => item.toString(36).padStart(4, '0');
+
+/** A line of nothing but whitespace (as String.prototype.trim sees it): shippers' blank lines between items. */
+function isBlank(body: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = body[i]!;
+    if (b === 0x20 || (b >= 0x09 && b <= 0x0d)) continue;
+    // Not ASCII: Unicode spaces (a BOM, a no-break space) are blank too.
+    return b >= 0x80 && body.toString('utf8', start, end).trim() === '';
+  }
+  return true;
+}
+
+/** The items of the answer, comma-separated, in one growing buffer. */
+class ItemsWriter {
+  count = 0;
+  private buf: Buffer;
+  private at = 0;
+
+  constructor(sizeHint: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, sizeHint));
+  }
+
+  created(prefix: Buffer, idJson: Buffer | null, idHead: Buffer, item: number): void {
+    this.room(prefix.length + (idJson?.length ?? idHead.length + 5) + CREATED_TAIL.length);
+    this.at += prefix.copy(this.buf, this.at);
+    if (idJson !== null) {
+      this.at += idJson.copy(this.buf, this.at);
+    } else {
+      this.at += idHead.copy(this.buf, this.at);
+      this.at += this.buf.write(`${idSuffix(item)}"`, this.at, 'latin1');
+    }
+    this.at += CREATED_TAIL.copy(this.buf, this.at);
+  }
+
+  json(value: unknown): void {
+    const bytes = Buffer.from(JSON.stringify(value));
+    this.room(bytes.length);
+    this.at += bytes.copy(this.buf, this.at);
+  }
+
+  /** Starts one more item of up to `bytes`: its comma written, and room for it. */
+  private room(bytes: number): void {
+    const comma = this.count++ > 0 ? 1 : 0;
+    if (this.at + comma + bytes > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + comma + bytes));
+      this.buf.copy(grown, 0, 0, this.at);
+      this.buf = grown;
+    }
+    if (comma) this.buf[this.at++] = 0x2c;
+  }
+
+  finish(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+function parseObject(line: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
