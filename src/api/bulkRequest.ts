@@ -125,7 +125,7 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
     if (!message.includes('\n')) list.push(message.endsWith('\r') ? message.slice(0, -1) : message);
     else for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
     // Created: the action's cached prefix, the id, the rest of Elasticsearch's answer.
-    items.created(prefix, idJson, idHead, items.count);
+    items.created(prefix, idJson, idHead);
   }
   return { items: items.finish(), errors, lines };
 }
@@ -155,14 +155,17 @@ class ItemsWriter {
     this.buf = Buffer.allocUnsafe(Math.max(1024, sizeHint));
   }
 
-  created(prefix: Buffer, idJson: Buffer | null, idHead: Buffer, item: number): void {
-    this.room(prefix.length + (idJson?.length ?? idHead.length + 5) + CREATED_TAIL.length);
+  /** A created item: the action's prefix, its id (`idJson`, else one generated from `idHead` and the item's number), the rest. */
+  created(prefix: Buffer, idJson: Buffer | null, idHead: Buffer): void {
+    // Past 36^4 items the number takes 5 characters: the room is reserved for the suffix as written.
+    const idTail = idJson === null ? `${idSuffix(this.count)}"` : '';
+    this.room(prefix.length + (idJson?.length ?? idHead.length + idTail.length) + CREATED_TAIL.length);
     this.at += prefix.copy(this.buf, this.at);
     if (idJson !== null) {
       this.at += idJson.copy(this.buf, this.at);
     } else {
       this.at += idHead.copy(this.buf, this.at);
-      this.at += this.buf.write(`${idSuffix(item)}"`, this.at, 'latin1');
+      this.at += this.buf.write(idTail, this.at, 'latin1');
     }
     this.at += CREATED_TAIL.copy(this.buf, this.at);
   }

@@ -33,7 +33,8 @@ export interface IngestRunnerOptions {
    * Live segments (src/live/journal.ts) parsed at once, apart from `concurrency`: each one's job runs
    * as long as its segment grows, and must not hold an upload back (nor an upload it). Default 4: each
    * commits on a connection of its own (PostgreSQL's pool holds 10), and a quiet source's segment parks
-   * and frees its slot; at most two segments of a source run at once, oldest first (claimNextJob).
+   * and frees its slot; a source's segments run oldest first, two at once only while the older is a
+   * flood's backlog (claimNextJob).
    */
   liveConcurrency?: number;
   batchRows: number;

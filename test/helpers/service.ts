@@ -61,6 +61,22 @@ export async function startTestService(
     const own = opts.headers && ('authorization' in opts.headers || 'x-api-key' in opts.headers);
     return app.inject({ ...opts, headers: own ? opts.headers : { ...ADMIN_HEADERS, ...opts.headers } });
   };
+  /**
+   * Polls the job until `ended` holds of it; past the timeout, throws with `what` it still is. Polls go through the
+   * admin key's rate limit (RATE_LIMIT_PER_MINUTE, 1,200): from every 50 ms to at most every 250 ms, so a file of
+   * tests waiting on many jobs does not spend it before its own requests.
+   */
+  const pollJob = async (id: string, timeoutMs: number, ended: (job: IngestJob) => boolean, what: (job: IngestJob) => string): Promise<IngestJob> => {
+    const deadline = Date.now() + timeoutMs;
+    for (let waitMs = 50; ; waitMs = Math.min(waitMs * 1.25, 250)) {
+      const res = await inject({ method: 'GET', url: `/ingest/jobs/${id}` });
+      expect(res.statusCode).toBe(200);
+      const job = res.json<IngestJob>();
+      if (ended(job)) return job;
+      if (Date.now() > deadline) throw new Error(`${what(job)} after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  };
   return {
     ...service,
     config,
@@ -84,27 +100,14 @@ export async function startTestService(
       return { status: res.statusCode, body: res.json<T>() };
     },
     async waitForJob(id, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      // Polls go through the admin key's rate limit (RATE_LIMIT_PER_MINUTE, 1,200): from every 50 ms to at most every
-      // 250 ms, so a file of tests waiting on many jobs does not spend it before its own requests.
-      for (let waitMs = 50; ; waitMs = Math.min(waitMs * 1.25, 250)) {
-        const res = await inject({ method: 'GET', url: `/ingest/jobs/${id}` });
-        expect(res.statusCode).toBe(200);
-        const job = res.json<IngestJob>();
-        if (job.status === 'succeeded' || job.status === 'failed') return job;
-        if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, waitMs));
-      }
+      return pollJob(id, timeoutMs, (job) => job.status === 'succeeded' || job.status === 'failed', (job) => `job ${id} still ${job.status}`);
     },
     async waitForAlertEvaluation(id, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const job = (await inject({ method: 'GET', url: `/ingest/jobs/${id}` })).json<IngestJob>();
-        const status = job.alert_evaluation?.status;
-        if (status === 'done' || status === 'failed') return job as IngestJob & { alert_evaluation: JobAlertEvaluation };
-        if (Date.now() > deadline) throw new Error(`alert evaluation of job ${id} not over after ${timeoutMs} ms: ${JSON.stringify(job.alert_evaluation)}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      const job = await pollJob(
+        id, timeoutMs, (j) => j.alert_evaluation?.status === 'done' || j.alert_evaluation?.status === 'failed',
+        (j) => `alert evaluation of job ${id} not over (${JSON.stringify(j.alert_evaluation)})`,
+      );
+      return job as IngestJob & { alert_evaluation: JobAlertEvaluation };
     },
   };
 }
