@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { JournalLines } from '../live/journal.js';
 import { readBulk } from './bulkRequest.js';
+
+/** A source's journal lines as strings, newlines dropped. */
+const texts = (l: JournalLines | undefined): string[] | undefined => l && l.data.toString('utf8').split('\n').slice(0, -1);
+const bySource = (lines: Map<string, JournalLines>): Record<string, string[] | undefined> => Object.fromEntries([...lines].map(([s, l]) => [s, texts(l)]));
 
 type Item = Record<string, { _index: string; _id: string; status: number; error?: { type: string } }>;
 
@@ -29,7 +34,7 @@ describe('readBulk', () => {
     for (const id of generated) expect(id).toMatch(/^[A-Za-z0-9_-]{20}$/);
     expect(new Set(generated).size).toBe(4);
     expect(results[5]!.error!.type).toBe('document_parsing_exception');
-    expect(Object.fromEntries(lines)).toEqual({ 'web-1': ['a', 'b'], 'web-2': ['c', 'd', 'e'], 'from-url': ['f'] });
+    expect(bySource(lines)).toEqual({ 'web-1': ['a', 'b'], 'web-2': ['c', 'd', 'e'], 'from-url': ['f'] });
   });
 });
 
@@ -43,7 +48,7 @@ describe('readBulk over many items', () => {
     expect(answer).toHaveLength(1_200);
     expect(answer.every((item) => item.create!.status === 201 && item.create!._index === 'many')).toBe(true);
     expect(new Set(answer.map((item) => item.create!._id)).size).toBe(1_200);
-    expect(lines.get('many')).toEqual(Array.from({ length: 1_200 }, (_, k) => `line ${k}`));
+    expect(texts(lines.get('many'))).toEqual(Array.from({ length: 1_200 }, (_, k) => `line ${k}`));
   });
 
   it('names the line of an action that is not one, and of an action left without its document', async () => {
@@ -68,6 +73,35 @@ describe('readBulk sources', () => {
     expect(answer.map((item) => [item.create!.status, item.create!.error?.type ?? null])).toEqual([
       [201, null], [400, 'invalid_index_name_exception'], [400, 'invalid_index_name_exception'], [201, null], [201, null],
     ]);
-    expect(Object.fromEntries(lines)).toEqual({ ok: ['a', 'd'], 'from-url': ['e'] });
+    expect(bySource(lines)).toEqual({ ok: ['a', 'd'], 'from-url': ['e'] });
+  });
+});
+
+describe('readBulk documents', () => {
+  it('takes the same lines whether a document is read from its bytes or by JSON.parse', async () => {
+    const docs = [
+      Buffer.from('{"message":"GET \\"/a\\" 200","source":"web"}'),
+      Buffer.from('{"message":"emoji \\ud83d\\ude00 and a lone \\udc00","source":"web"}'),
+      Buffer.from('{"mess\\u0061ge":"escaped key","source":"w\\u0065b"}'),
+      Buffer.concat([Buffer.from('{"message":"not UTF-8: '), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from('","source":"web"}')]),
+      Buffer.from('{"message":"two\\r\\nlines\\u000d","source":"other"}'),
+      Buffer.from('{"message":"caf\u00e9","source":"web"}'),
+    ];
+    const body = Buffer.concat(docs.flatMap((d) => [Buffer.from('{"create":{}}\n'), d, Buffer.from('\n')]));
+    const { errors, lines } = await readBulk(body, 'x');
+    expect(errors).toBe(false);
+    // What JSON.parse makes of each document, its lines split and their trailing CR dropped.
+    const expected = new Map<string, string[]>();
+    for (const d of docs) {
+      const { message, source } = JSON.parse(d.toString('utf8')) as { message: string; source: string };
+      const list = expected.get(source) ?? [];
+      for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+      expected.set(source, list);
+    }
+    expect([...lines.keys()]).toEqual([...expected.keys()]);
+    for (const [source, l] of lines) {
+      expect(l.data.equals(Buffer.from(`${expected.get(source)!.join('\n')}\n`)), source).toBe(true);
+      expect(l.lines).toBe(expected.get(source)!.length);
+    }
   });
 });

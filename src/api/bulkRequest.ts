@@ -3,6 +3,8 @@
  * carries, and writing Elasticsearch's answer to it: the route is src/api/routes/elasticsearch.ts.
  */
 import crypto from 'node:crypto';
+import type { JournalLines } from '../live/journal.js';
+import { DocumentScanner, MessageLines, STRING, type StringValue } from './bulkDocument.js';
 import { AppError } from './errors.js';
 import { SOURCE_NAME } from './liveBody.js';
 
@@ -14,6 +16,8 @@ const CREATED = '"_version":1,"result":"created","status":201,"_shards":{"total"
  * for 10–50 ms, and every batch commit's round trips to the database waited behind it.
  */
 const ITEMS_PER_TURN = 500;
+
+const NO_MESSAGE = { type: 'document_parsing_exception', reason: 'the document has no `message` string: the log line goes there' };
 
 const CREATED_TAIL = Buffer.from(`,${CREATED}}}`);
 const ITEMS_END = Buffer.from(']}');
@@ -27,8 +31,8 @@ export function bulkAnswer(tookMs: number, read: BulkRead): Buffer {
 export interface BulkRead {
   items: Buffer;
   errors: boolean;
-  /** The lines of the items that were taken, by source, in request order. */
-  lines: Map<string, string[]>;
+  /** The lines of the items that were taken, by source, in request order, as the journal takes them. */
+  lines: Map<string, JournalLines>;
 }
 
 /**
@@ -40,7 +44,8 @@ export interface BulkRead {
 export async function readBulk(body: Buffer, urlIndex: string | undefined): Promise<BulkRead> {
   const items = new ItemsWriter(body.length);
   let errors = false;
-  const lines = new Map<string, string[]>();
+  const lines = new Map<string, MessageLines>();
+  const scanner = new DocumentScanner();
   // Ids for documents that bring none, as Elasticsearch makes them (20 URL-safe characters): random per
   // request, then the item's number. A random draw per document cost 10 µs (a getrandom call each).
   const idBase = crypto.randomBytes(12).toString('base64url');
@@ -62,7 +67,19 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
   // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
   let last: { line: Buffer; op: string; index: string; id: string | null; prefix: Buffer; idJson: Buffer | null } | undefined;
   let lastSource: string | undefined;
-  let lastList: string[] | undefined;
+  let lastLines: MessageLines | undefined;
+  // A scanned `source`, decoded once while documents repeat it.
+  let sourceBytes: Buffer | undefined;
+  let sourceText = '';
+  const scannedSource = (v: StringValue): string | undefined => {
+    if (v.kind !== STRING || v.end === v.start) return undefined;
+    if (v.escaped || v.nonAscii) return JSON.parse(body.toString('utf8', v.start - 1, v.end + 1)) as string;
+    if (sourceBytes === undefined || v.end - v.start !== sourceBytes.length || body.compare(sourceBytes, 0, sourceBytes.length, v.start, v.end) !== 0) {
+      sourceBytes = body.subarray(v.start, v.end);
+      sourceText = body.toString('latin1', v.start, v.end);
+    }
+    return sourceText;
+  };
   /** The current item refused, with Elasticsearch's error. */
   const fail = (status: number, error: { type: string; reason: string }): void => {
     const { op, index, id } = last!;
@@ -100,17 +117,28 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
       fail(400, { type: 'illegal_argument_exception', reason: `${op} is not supported: send index or create` });
       continue;
     }
-    const fields = parseObject(body.toString('utf8', doc[0], doc[1]));
-    if (!fields) {
-      fail(400, { type: 'document_parsing_exception', reason: 'the document is not a JSON object' });
-      continue;
+    // The document's message and source: from its bytes where the scanner reads it, else from JSON.parse.
+    let message: string | undefined;
+    let source: string;
+    if (scanner.scan(body, doc[0], doc[1])) {
+      if (scanner.message.kind !== STRING) {
+        fail(400, NO_MESSAGE);
+        continue;
+      }
+      source = scannedSource(scanner.source) ?? index;
+    } else {
+      const fields = parseObject(body.toString('utf8', doc[0], doc[1]));
+      if (!fields) {
+        fail(400, { type: 'document_parsing_exception', reason: 'the document is not a JSON object' });
+        continue;
+      }
+      if (typeof fields.message !== 'string') {
+        fail(400, NO_MESSAGE);
+        continue;
+      }
+      message = fields.message;
+      source = typeof fields.source === 'string' && fields.source !== '' ? fields.source : index;
     }
-    const message = fields.message;
-    if (typeof message !== 'string') {
-      fail(400, { type: 'document_parsing_exception', reason: 'the document has no `message` string: the log line goes there' });
-      continue;
-    }
-    const source = typeof fields.source === 'string' && fields.source !== '' ? fields.source : index;
     // The documents of a request usually share their source: its name is checked and looked up once.
     if (source !== lastSource) {
       if (!SOURCE_NAME.test(source)) {
@@ -118,16 +146,22 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
         continue;
       }
       lastSource = source;
-      lastList = lines.get(source);
-      if (!lastList) lines.set(source, (lastList = []));
+      lastLines = lines.get(source);
+      // The first source may take the whole request; another is likely small.
+      if (!lastLines) lines.set(source, (lastLines = new MessageLines(lines.size === 0 ? body.length : 64 * 1024)));
     }
-    const list = lastList!;
-    if (!message.includes('\n')) list.push(message.endsWith('\r') ? message.slice(0, -1) : message);
-    else for (const l of message.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+    const into = lastLines!;
+    if (message !== undefined) {
+      into.addString(message);
+    } else {
+      const m = scanner.message;
+      // A \u escape of a surrogate is left to JSON.parse (a lone one becomes U+FFFD, as it would in a string).
+      if (!into.addJsonString(body, m.start, m.end, m.escaped)) into.addString(JSON.parse(body.toString('utf8', m.start - 1, m.end + 1)) as string);
+    }
     // Created: the action's cached prefix, the id, the rest of Elasticsearch's answer.
     items.created(prefix, idJson, idHead);
   }
-  return { items: items.finish(), errors, lines };
+  return { items: items.finish(), errors, lines: new Map([...lines].map(([source, l]) => [source, l.finish()])) };
 }
 
 /** A generated id (a URL-safe string: no JSON escaping): the request's random part, then the item's number. */
@@ -160,14 +194,19 @@ class ItemsWriter {
     // Past 36^4 items the number takes 5 characters: the room is reserved for the suffix as written.
     const idTail = idJson === null ? `${idSuffix(this.count)}"` : '';
     this.room(prefix.length + (idJson?.length ?? idHead.length + idTail.length) + CREATED_TAIL.length);
-    this.at += prefix.copy(this.buf, this.at);
+    // set(), not copy(): Buffer.prototype.copy costs a view object per call, and an item takes three.
+    this.buf.set(prefix, this.at);
+    this.at += prefix.length;
     if (idJson !== null) {
-      this.at += idJson.copy(this.buf, this.at);
+      this.buf.set(idJson, this.at);
+      this.at += idJson.length;
     } else {
-      this.at += idHead.copy(this.buf, this.at);
+      this.buf.set(idHead, this.at);
+      this.at += idHead.length;
       this.at += this.buf.write(idTail, this.at, 'latin1');
     }
-    this.at += CREATED_TAIL.copy(this.buf, this.at);
+    this.buf.set(CREATED_TAIL, this.at);
+    this.at += CREATED_TAIL.length;
   }
 
   json(value: unknown): void {
