@@ -21,15 +21,17 @@ const NO_MESSAGE = { type: 'document_parsing_exception', reason: 'the document h
 
 const CREATED_TAIL = Buffer.from(`,${CREATED}}}`);
 const ITEMS_END = Buffer.from(']}');
+/** Bytes kept free before the items for the answer's head (`{"took":…,"errors":…,"items":[`): the answer is not copied again. */
+const HEAD_ROOM = 64;
 
 /** Elasticsearch's answer to a request read: written out, not serialized from objects (5,000 documents answer 5,000 items). */
 export function bulkAnswer(tookMs: number, read: BulkRead): Buffer {
-  return Buffer.concat([Buffer.from(`{"took":${tookMs},"errors":${read.errors},"items":[`), read.items, ITEMS_END]);
+  return read.items.answer(tookMs, read.errors);
 }
 
 /** A _bulk request read: the items' results (JSON objects joined by commas, for `items`), and the lines taken. */
 export interface BulkRead {
-  items: Buffer;
+  items: ItemsWriter;
   errors: boolean;
   /** The lines of the items that were taken, by source, in request order, as the journal takes them. */
   lines: Map<string, JournalLines>;
@@ -161,7 +163,7 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
     // Created: the action's cached prefix, the id, the rest of Elasticsearch's answer.
     items.created(prefix, idJson, idHead);
   }
-  return { items: items.finish(), errors, lines: new Map([...lines].map(([source, l]) => [source, l.finish()])) };
+  return { items, errors, lines: new Map([...lines].map(([source, l]) => [source, l.finish()])) };
 }
 
 /** A generated id (a URL-safe string: no JSON escaping): the request's random part, then the item's number. */
@@ -179,14 +181,14 @@ function isBlank(body: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** The items of the answer, comma-separated, in one growing buffer. */
-class ItemsWriter {
+/** The items of the answer, comma-separated, in one growing buffer that the answer is then written around. */
+export class ItemsWriter {
   count = 0;
   private buf: Buffer;
-  private at = 0;
+  private at = HEAD_ROOM;
 
   constructor(sizeHint: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(1024, sizeHint));
+    this.buf = Buffer.allocUnsafe(HEAD_ROOM + Math.max(1024, sizeHint));
   }
 
   /** A created item: the action's prefix, its id (`idJson`, else one generated from `idHead` and the item's number), the rest. */
@@ -218,16 +220,28 @@ class ItemsWriter {
   /** Starts one more item of up to `bytes`: its comma written, and room for it. */
   private room(bytes: number): void {
     const comma = this.count++ > 0 ? 1 : 0;
-    if (this.at + comma + bytes > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + comma + bytes));
-      this.buf.copy(grown, 0, 0, this.at);
-      this.buf = grown;
-    }
+    if (this.at + comma + bytes > this.buf.length) this.grow(this.at + comma + bytes);
     if (comma) this.buf[this.at++] = 0x2c;
   }
 
-  finish(): Buffer {
-    return this.buf.subarray(0, this.at);
+  /** The whole answer: its head written in the room before the items, its end after them. */
+  answer(tookMs: number, errors: boolean): Buffer {
+    const head = Buffer.from(`{"took":${tookMs},"errors":${errors},"items":[`);
+    if (this.at + ITEMS_END.length > this.buf.length) this.grow(this.at + ITEMS_END.length);
+    this.buf.set(ITEMS_END, this.at);
+    this.buf.set(head, HEAD_ROOM - head.length);
+    return this.buf.subarray(HEAD_ROOM - head.length, this.at + ITEMS_END.length);
+  }
+
+  /** The items, comma-separated. */
+  toString(): string {
+    return this.buf.toString('utf8', HEAD_ROOM, this.at);
+  }
+
+  private grow(bytes: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, bytes));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
   }
 }
 
