@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../../bench/generate.js';
 import { ABSENT, DocumentScanner, MessageLines, OTHER, STRING, type StringValue } from './bulkDocument.js';
 
 /** What the scanner must agree with: JSON.parse of the document decoded as UTF-8 (the fallback). */
@@ -117,7 +118,8 @@ describe('DocumentScanner', () => {
   });
 
   it('agrees with JSON.parse on 30,000 random documents and their corruptions', () => {
-    const rand = mulberry32(20261207);
+    // Seeded, so that a failure is the same on every run.
+    const rand = prng(20261207);
     const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
     const pieces = ['a', 'Z', ' ', '"', '\\', '/', '\n', '\r', '\t', '\b', '\f', '\u0000', '\u001f', '\u007f', 'é', '€', '😀', '\ud800', '\udfff', 'message', '{', '}', '[', ']', ':', ','];
     const str = (): string => Array.from({ length: Math.floor(rand() * 8) }, () => pick(pieces)).join('');
@@ -168,14 +170,3 @@ describe('MessageLines', () => {
     expect(lines).toBe(8);
   });
 });
-
-/** A small seeded PRNG, so that a failure is the same on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -39,9 +39,10 @@ export interface BulkRead {
 
 /**
  * The NDJSON of a _bulk request: an action line, then (for index, create, update) its document. Read
- * as bytes: only documents are decoded (a shipper's repeated action line is compared, not decoded
- * again), and the answer is written into one buffer, not built as a string per item and joined: a
- * request of 5,000 documents answers 5,000 items (900 KB).
+ * as bytes: a shipper's repeated action line is compared, not decoded again; a document's message and
+ * source are read from its bytes (src/api/bulkDocument.ts; JSON.parse where the scanner is not sure),
+ * the message straight into its source's journal lines; and the answer is written into one buffer, not
+ * built as a string per item and joined: a request of 5,000 documents answers 5,000 items (900 KB).
  */
 export async function readBulk(body: Buffer, urlIndex: string | undefined): Promise<BulkRead> {
   const items = new ItemsWriter(body.length);
