@@ -2,9 +2,10 @@
  * A _bulk document's `message` and `source`, read from its bytes without decoding the document:
  * JSON.parse of every document, the strings it made and their encoding back to bytes for the journal
  * were most of the main thread's work under a `_bulk` flood. The scanner checks the whole document
- * as JSON.parse would, and where it is not sure (an escaped key, a `\u` escape of a surrogate, bytes
- * that are not UTF-8, nesting past MAX_DEPTH, anything JSON.parse would refuse) it says so and the
- * caller decodes the document with JSON.parse instead: it never reads a document differently.
+ * as JSON.parse would, and where it is not sure (an escaped key, bytes that are not UTF-8 in the
+ * message or source, nesting past MAX_DEPTH, anything JSON.parse would refuse) it says so and the
+ * caller decodes the document with JSON.parse instead: it never reads a document differently. A
+ * message with a `\u` escape of a surrogate is left to JSON.parse too (MessageLines.addJsonString).
  */
 import { isUtf8 } from 'node:buffer';
 
