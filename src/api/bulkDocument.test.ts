@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { prng } from '../../bench/generate.js';
-import { ABSENT, DocumentScanner, MessageLines, OTHER, STRING, type StringValue } from './bulkDocument.js';
+import { MessageLines } from '../live/journalLines.js';
+import { ABSENT, DocumentScanner, OTHER, STRING, type StringValue } from './bulkDocument.js';
 
 /** What the scanner must agree with: JSON.parse of the document decoded as UTF-8 (the fallback). */
 function reference(doc: Buffer): { object: Record<string, unknown> } | null {
@@ -158,15 +159,5 @@ describe('DocumentScanner', () => {
     }
     // Most of them are read by the scanner, not left to JSON.parse.
     expect(read).toBeGreaterThan(10_000);
-  });
-});
-
-describe('MessageLines', () => {
-  it('writes each line of a message once, its trailing CR dropped, and counts them', () => {
-    const out = new MessageLines(4);
-    for (const m of ['one', 'two\r', 'three\r\nfour\n', '', '\r', 'x'.repeat(1_000)]) out.addString(m);
-    const { data, lines } = out.finish();
-    expect(data.toString()).toBe(`one\ntwo\nthree\nfour\n\n\n\n${'x'.repeat(1_000)}\n`);
-    expect(lines).toBe(8);
   });
 });

@@ -5,7 +5,8 @@
  * as JSON.parse would, and where it is not sure (an escaped key, bytes that are not UTF-8 in the
  * message or source, nesting past MAX_DEPTH, anything JSON.parse would refuse) it says so and the
  * caller decodes the document with JSON.parse instead: it never reads a document differently. A
- * message with a `\u` escape of a surrogate is left to JSON.parse too (MessageLines.addJsonString).
+ * message with a `\u` escape of a surrogate is left to JSON.parse too (MessageLines.addJsonString,
+ * src/live/journalLines.ts).
  */
 import { isUtf8 } from 'node:buffer';
 
@@ -97,10 +98,7 @@ export class DocumentScanner {
     }
     if (this.ws(i + 1) !== end) return false;
     // Bytes that are not UTF-8 are decoded to U+FFFD by the fallback: only well-formed ones are kept as they are.
-    for (const v of [this.message, this.source]) {
-      if (v.kind === STRING && v.nonAscii && !isUtf8(b.subarray(v.start, v.end))) return false;
-    }
-    return true;
+    return wellFormed(b, this.message) && wellFormed(b, this.source);
   }
 
   /** Past JSON whitespace. */
@@ -209,123 +207,15 @@ export class DocumentScanner {
 }
 
 const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
-/** A hex digit's value (the scanner has checked it is one). */
-const hex = (c: number): number => (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
 const isHex = (c: number | undefined): boolean => c !== undefined && ((c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66));
+
+/** False for a string value holding bytes that are not UTF-8. */
+function wellFormed(b: Buffer, v: StringValue): boolean {
+  return v.kind !== STRING || !v.nonAscii || isUtf8(b.subarray(v.start, v.end));
+}
 
 function equals(b: Buffer, start: number, end: number, word: Buffer): boolean {
   if (end - start !== word.length) return false;
   for (let k = 0; k < word.length; k++) if (b[start + k] !== word[k]) return false;
   return true;
-}
-
-/**
- * A source's lines as the journal takes them (each followed by a newline, in one buffer), written
- * from documents' messages: a message holding newlines is that many lines more, and a line's one
- * trailing CR is dropped, as in a file.
- */
-export class MessageLines {
-  lines = 0;
-  private buf: Buffer;
-  private at = 0;
-  private lineStart = 0;
-
-  constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(Math.max(64, capacity));
-  }
-
-  /**
-   * A message from its JSON string's bytes (quotes excluded, as scanned: escapes well-formed). False,
-   * with nothing written, for a `\u` escape of a surrogate: the caller writes JSON.parse's string.
-   */
-  addJsonString(b: Buffer, start: number, end: number, escaped: boolean): boolean {
-    // Unescaped, a JSON string is no longer than its bytes (\uXXXX: 6 bytes for at most 3).
-    this.room(end - start + 1);
-    if (!escaped) {
-      this.at += b.copy(this.buf, this.at, start, end);
-      this.endLine();
-      return true;
-    }
-    const [at0, lines0, lineStart0] = [this.at, this.lines, this.lineStart];
-    // Copied whole, then unescaped where it lies: the output never overtakes what is still to be read.
-    const buf = this.buf;
-    const to = this.at + b.copy(buf, this.at, start, end);
-    let r = this.at + (b.indexOf(BACKSLASH, start) - start);
-    let w = r;
-    while (r < to) {
-      const c = buf[r]!;
-      if (c !== BACKSLASH) {
-        buf[w++] = c;
-        r++;
-        continue;
-      }
-      const e = buf[r + 1]!;
-      r += 2;
-      if (e === 0x75) {
-        const cp = (hex(buf[r]!) << 12) | (hex(buf[r + 1]!) << 8) | (hex(buf[r + 2]!) << 4) | hex(buf[r + 3]!);
-        r += 4;
-        if (cp >= 0xd800 && cp <= 0xdfff) {
-          [this.at, this.lines, this.lineStart] = [at0, lines0, lineStart0];
-          return false;
-        }
-        if (cp === 0x0a) {
-          this.at = w;
-          this.endLine();
-          w = this.at;
-        } else if (cp < 0x80) {
-          buf[w++] = cp;
-        } else if (cp < 0x800) {
-          buf[w++] = 0xc0 | (cp >> 6);
-          buf[w++] = 0x80 | (cp & 0x3f);
-        } else {
-          buf[w++] = 0xe0 | (cp >> 12);
-          buf[w++] = 0x80 | ((cp >> 6) & 0x3f);
-          buf[w++] = 0x80 | (cp & 0x3f);
-        }
-      } else if (e === 0x6e) {
-        this.at = w;
-        this.endLine();
-        w = this.at;
-      } else {
-        buf[w++] = e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e;
-      }
-    }
-    this.at = w;
-    this.endLine();
-    return true;
-  }
-
-  /** A message decoded by JSON.parse. */
-  addString(message: string): void {
-    // A UTF-16 unit takes at most 3 bytes in UTF-8 (a pair, 4).
-    this.room(message.length * 3 + 1);
-    if (!message.includes('\n')) {
-      this.at += this.buf.write(message, this.at, 'utf8');
-      this.endLine();
-      return;
-    }
-    for (const line of message.split('\n')) {
-      this.at += this.buf.write(line, this.at, 'utf8');
-      this.endLine();
-    }
-  }
-
-  finish(): { data: Buffer; lines: number } {
-    return { data: this.buf.subarray(0, this.at), lines: this.lines };
-  }
-
-  /** Ends the line being written: its trailing CR dropped, a newline. */
-  private endLine(): void {
-    if (this.at > this.lineStart && this.buf[this.at - 1] === 0x0d) this.at--;
-    this.buf[this.at++] = 0x0a;
-    this.lines++;
-    this.lineStart = this.at;
-  }
-
-  private room(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + bytes));
-    this.buf.copy(grown, 0, 0, this.at);
-    this.buf = grown;
-  }
 }

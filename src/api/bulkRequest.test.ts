@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JournalLines } from '../live/journal.js';
+import type { JournalLines } from '../live/journalLines.js';
 import { readBulk } from './bulkRequest.js';
 
 /** A source's journal lines as strings, newlines dropped. */

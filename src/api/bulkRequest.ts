@@ -3,8 +3,8 @@
  * carries, and writing Elasticsearch's answer to it: the route is src/api/routes/elasticsearch.ts.
  */
 import crypto from 'node:crypto';
-import type { JournalLines } from '../live/journal.js';
-import { DocumentScanner, MessageLines, STRING, type StringValue } from './bulkDocument.js';
+import { MessageLines, type JournalLines } from '../live/journalLines.js';
+import { DocumentScanner, STRING, type StringValue } from './bulkDocument.js';
 import { AppError } from './errors.js';
 import { SOURCE_NAME } from './liveBody.js';
 

@@ -1,3 +1,4 @@
+import type { JournalLines } from './journalLines.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,34 +27,6 @@ export interface LiveJournalOptions {
   onSegment?: () => void;
   /** How appends are tracked per source for GET /sources and the silence warning (its clock, its rule). */
   activity?: Omit<SourceActivityOptions, 'logger'>;
-}
-
-/** Lines as a segment stores them: each followed by a newline, in one buffer. */
-export interface JournalLines {
-  data: Buffer;
-  lines: number;
-}
-
-/**
- * Messages' bytes → journal lines: each message and a newline. A message holding newlines is that
- * many lines more (its lines are parsed as they would be in a file: a trailing CR dropped, continuation
- * lines joined to their record).
- */
-export function journalLines(messages: readonly Buffer[]): JournalLines {
-  let bytes = 0;
-  let lines = 0;
-  for (const m of messages) {
-    bytes += m.length + 1;
-    lines++;
-    for (let nl = m.indexOf(0x0a); nl >= 0; nl = m.indexOf(0x0a, nl + 1)) lines++;
-  }
-  const data = Buffer.allocUnsafe(bytes);
-  let at = 0;
-  for (const m of messages) {
-    at += m.copy(data, at);
-    data[at++] = 0x0a;
-  }
-  return { data, lines };
 }
 
 /** The database is behind: the input pushes back (HTTP 429/503 with Retry-After, TCP stops reading, UDP drops). */
@@ -177,17 +150,11 @@ export class LiveJournal {
   }
 
   /**
-   * Appends lines (without their newlines) to the source's segment; resolves once they are on disk.
-   * Refuses (BacklogFullError) when the database is too far behind. Either way the source's activity
-   * counts it.
+   * Appends lines (src/live/journalLines.ts: each input's made into the segment's form) to the source's
+   * segment; resolves once they are on disk. Refuses (BacklogFullError) when the database is too far
+   * behind. Either way the source's activity counts it.
    */
-  async append(source: string, protocol: LiveProtocol, lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return;
-    await this.appendBytes(source, protocol, { data: Buffer.from(`${lines.join('\n')}\n`, 'utf8'), lines: lines.length });
-  }
-
-  /** append() of lines already in the segment's form (journalLines): a syslog message's bytes as they came. */
-  async appendBytes(source: string, protocol: LiveProtocol, lines: JournalLines): Promise<void> {
+  async append(source: string, protocol: LiveProtocol, lines: JournalLines): Promise<void> {
     if (this.closed) throw new Error('live journal closed');
     if (lines.lines === 0) return;
     try {

@@ -3,7 +3,8 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseAddressList } from '../domain/addressList.js';
-import { BacklogFullError, type JournalLines, type LiveJournal } from './journal.js';
+import { BacklogFullError, type LiveJournal } from './journal.js';
+import type { JournalLines } from './journalLines.js';
 import { startSyslog, type SyslogListeners } from './syslogServer.js';
 
 /** A journal whose appends wait until the test lets them through, recording what each carried. */
@@ -12,7 +13,7 @@ class HeldJournal {
   private release: (() => void)[] = [];
   held = true;
 
-  appendBytes(source: string, _protocol: string, lines: JournalLines): Promise<void> {
+  append(source: string, _protocol: string, lines: JournalLines): Promise<void> {
     this.appends.push({ source, text: lines.data.toString('utf8') });
     if (!this.held) return Promise.resolve();
     return new Promise((resolve) => this.release.push(resolve));
@@ -69,7 +70,7 @@ describe('syslog over TCP', () => {
     const taken: string[] = [];
     let refusals = 0;
     const journal = {
-      appendBytes(source: string, _protocol: string, lines: JournalLines): Promise<void> {
+      append(source: string, _protocol: string, lines: JournalLines): Promise<void> {
         if (source === 'app-b' && refusals++ === 0) return Promise.reject(new BacklogFullError(2, 1));
         taken.push(...lines.data.toString('utf8').split('\n').filter(Boolean).map((l) => `${source} ${l}`));
         return Promise.resolve();

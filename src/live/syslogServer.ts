@@ -4,7 +4,8 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AddressList } from '../domain/addressList.js';
-import { BacklogFullError, journalLines, type JournalLines, type LiveJournal } from './journal.js';
+import { BacklogFullError, type LiveJournal } from './journal.js';
+import { journalLines, type JournalLines } from './journalLines.js';
 import type { LiveProtocol } from './segments.js';
 import { SyslogStreamFramer } from './syslogFraming.js';
 import { readSyslogHeader } from './syslogMessage.js';
@@ -90,7 +91,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
       datagrams = [];
       if (messages.length === 0) return;
       for (const [source, l] of lines('syslog-udp', messages)) {
-        track(o.journal.appendBytes(source, 'syslog-udp', l).catch((err: unknown) => {
+        track(o.journal.append(source, 'syslog-udp', l).catch((err: unknown) => {
           metrics.dropped.inc({ protocol: 'syslog-udp', reason: err instanceof BacklogFullError ? 'backlog' : 'journal_error' }, l.lines);
           if (!(err instanceof BacklogFullError)) o.logger.warn({ err }, 'syslog: could not journal UDP messages; dropped');
         }));
@@ -200,7 +201,7 @@ export async function startSyslog(o: SyslogOptions): Promise<SyslogListeners> {
     const journalUntilDone = async (bySource: Map<string, JournalLines>): Promise<void> => {
       let left = [...bySource];
       for (;;) {
-        const results = await Promise.allSettled(left.map(([source, l]) => o.journal.appendBytes(source, 'syslog-tcp', l)));
+        const results = await Promise.allSettled(left.map(([source, l]) => o.journal.append(source, 'syslog-tcp', l)));
         const refused = left.filter((_, k) => results[k]!.status === 'rejected');
         if (refused.length === 0) return;
         const err = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as unknown;

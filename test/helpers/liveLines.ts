@@ -1,5 +1,11 @@
 import { generateNginxTimed } from '../../bench/generate.js';
+import type { JournalLines } from '../../src/live/journalLines.js';
 import type { TestService } from './service.js';
+
+/** Journal lines (src/live/journalLines.ts) by source, as text lines without their newlines: what tests compare. */
+export function journalTexts(lines: ReadonlyMap<string, JournalLines>): Map<string, string[]> {
+  return new Map([...lines].map(([source, l]) => [source, l.data.toString('utf8').split('\n').slice(0, -1)]));
+}
 
 /** Generated access lines (nginx combined + request time) from a minute ago, one per element, without newlines. */
 export function accessLines(n: number, seed: number, stepMs = 20): string[] {

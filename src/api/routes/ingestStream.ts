@@ -3,6 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../../db/db.js';
 import type { LiveJournal } from '../../live/journal.js';
+import { fileLines } from '../../live/journalLines.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
 import { SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
@@ -91,26 +92,16 @@ export function ingestStreamRoutes(deps: IngestStreamDeps): FastifyPluginAsync {
         if (skip > 0 && skip < body.length && body[skip - 1] !== 0x0a) {
           throw AppError.badParam('offset', `the stream's stored bytes end at ${ackedTo}, inside a line of this batch: it is not the file they came from`);
         }
-        const fresh = body.subarray(skip);
-        const lines = linesOf(fresh);
-        if (lines.length > 0) await appendLiveLines(deps.journal, 'ship', new Map([[source, lines]]), req.log);
+        const lines = fileLines(body.subarray(skip));
+        if (lines.lines > 0) await appendLiveLines(deps.journal, 'ship', new Map([[source, lines]]), req.log);
         const newAcked = Math.max(ackedTo, end);
         await deps.db.query(
           `INSERT INTO live_streams (stream, source, acked_to) VALUES ($1, $2, $3)
            ON CONFLICT (stream) DO UPDATE SET acked_to = GREATEST(live_streams.acked_to, EXCLUDED.acked_to), last_seen = now()`,
           [stream, source, newAcked],
         );
-        return { stream, acked_to: newAcked, lines_stored: lines.length, duplicate_bytes: skip };
+        return { stream, acked_to: newAcked, lines_stored: lines.lines, duplicate_bytes: skip };
       });
     });
   };
-}
-
-/** The lines of a batch: split on LF, a CR before it dropped; a last line without LF is a line too. */
-export function linesOf(bytes: Buffer): string[] {
-  if (bytes.length === 0) return [];
-  const text = bytes.toString('utf8');
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }

@@ -1,6 +1,7 @@
 import protobuf from 'protobufjs';
 import snappy from 'snappy';
 import { describe, expect, it } from 'vitest';
+import { journalTexts } from '../../../test/helpers/liveLines.js';
 import { AppError } from '../errors.js';
 import { decodeJsonPush, decodeProtobufPush, linesBySource, parseLabels, pushRequestType, snappyLength, type PushStream } from './loki.js';
 
@@ -175,11 +176,11 @@ describe('linesBySource', () => {
       stream({ service_name: 'svc', source: '' }, ['4']),
       stream({ job: 'j', level: 'info' }, ['5']),
     ]);
-    expect(lines).toEqual(new Map([['s', ['1']], ['j', ['2', '5']], ['h', ['3']], ['svc', ['4']]]));
+    expect(journalTexts(lines)).toEqual(new Map([['s', ['1']], ['j', ['2', '5']], ['h', ['3']], ['svc', ['4']]]));
   });
 
   it('splits a line holding newlines into lines, each without a trailing \\r', () => {
-    expect(linesBySource([stream({ job: 'j' }, ['a\r\nb\nc\r', 'd', ''])])).toEqual(new Map([['j', ['a', 'b', 'c', 'd', '']]]));
+    expect(journalTexts(linesBySource([stream({ job: 'j' }, ['a\r\nb\nc\r', 'd', ''])]))).toEqual(new Map([['j', ['a', 'b', 'c', 'd', '']]]));
   });
 
   it('refuses the whole request for one stream without a source, naming it; a stream without entries needs none', () => {

@@ -3,6 +3,7 @@ import protobuf from 'protobufjs';
 import snappy from 'snappy';
 import { z } from 'zod';
 import type { LiveJournal } from '../../live/journal.js';
+import { MessageLines, type JournalLines } from '../../live/journalLines.js';
 import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
@@ -171,8 +172,8 @@ export function decodeJsonPush(bytes: Buffer): PushStream[] {
  * is several lines (a trailing \r dropped from each), as an upload's would be. A stream without a source
  * refuses the whole request: Loki's API has no partial acceptance to report it with.
  */
-export function linesBySource(streams: readonly PushStream[]): Map<string, string[]> {
-  const lines = new Map<string, string[]>();
+export function linesBySource(streams: readonly PushStream[]): Map<string, JournalLines> {
+  const lines = new Map<string, MessageLines>();
   streams.forEach((stream, i) => {
     if (stream.lines.length === 0) return;
     const source = SOURCE_LABELS.map((l) => stream.labels.get(l)).find((v) => v !== undefined && v !== '');
@@ -183,11 +184,11 @@ export function linesBySource(streams: readonly PushStream[]): Map<string, strin
     if (!SOURCE_NAME.test(source)) {
       throw new AppError(400, 'bad_source', `stream ${i} ${printLabels(stream.labels)}: a source has 1–200 characters and no control characters`);
     }
-    let list = lines.get(source);
-    if (!list) lines.set(source, (list = []));
-    for (const entry of stream.lines) for (const l of entry.split('\n')) list.push(l.endsWith('\r') ? l.slice(0, -1) : l);
+    let into = lines.get(source);
+    if (!into) lines.set(source, (into = new MessageLines(64 * 1024)));
+    for (const entry of stream.lines) into.addString(entry);
   });
-  return lines;
+  return new Map([...lines].map(([source, l]) => [source, l.finish()]));
 }
 
 function printLabels(labels: Map<string, string>): string {

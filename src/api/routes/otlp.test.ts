@@ -3,6 +3,7 @@ import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { describe, expect, it } from 'vitest';
+import { journalTexts } from '../../../test/helpers/liveLines.js';
 import { AppError } from '../errors.js';
 import { decodeLogsRequest, exportLogsResponse, readLogsRequest, sourceOf, type LogsRequest, type OtlpEncoding } from './otlp.js';
 
@@ -39,7 +40,7 @@ describe.each<OtlpEncoding>(['protobuf', 'json'])('a request serialized by the O
   it("reads each string body as lines of the resource's service.name, and rejects the map body by name", async () => {
     const request = decodeLogsRequest(serialized(await sdkRecords({ 'service.name': 'web-1', 'host.name': 'h1' }), encoding), encoding);
     const { lines, rejected } = readLogsRequest(request);
-    expect(lines).toEqual(new Map([['web-1', [LINE, LINE, LINE]]]));
+    expect(journalTexts(lines)).toEqual(new Map([['web-1', [LINE, LINE, LINE]]]));
     expect(rejected).toEqual(new Map([['log records whose body is not a string but kvlistValue: the log line goes in a string body', 1]]));
   });
 
@@ -85,7 +86,7 @@ describe('partial success', () => {
         withSource('api', { stringValue: LINE }, {}, null, { intValue: '5' }, { stringValue: '' }),
       ],
     }));
-    expect(lines).toEqual(new Map([['api', [LINE, '']]]));
+    expect(journalTexts(lines)).toEqual(new Map([['api', [LINE, '']]]));
     expect(rejected).toEqual(new Map([
       ['log records of a resource with neither service.name nor host.name, which name the source', 2],
       ['log records whose source (service.name or host.name) is over 200 characters or holds control characters', 1],
@@ -130,7 +131,9 @@ describe('decoding', () => {
       }, { resource: null, scopeLogs: null }],
       futureField: true,
     })), 'json');
-    expect(readLogsRequest(request)).toEqual({ lines: new Map([['h1', [LINE, LINE]]]), rejected: new Map() });
+    const { lines, rejected } = readLogsRequest(request);
+    expect(journalTexts(lines)).toEqual(new Map([['h1', [LINE, LINE]]]));
+    expect(rejected).toEqual(new Map());
   });
 
   it('takes an empty request as one without records', () => {
