@@ -18,8 +18,9 @@ export interface LiveRequest {
 export type LiveEncoder = (server: string, source: string, lines: readonly string[]) => LiveRequest;
 
 export const LIVE_ENCODERS: Record<'bulk' | 'loki' | 'otlp', LiveEncoder> = {
+  // With the filter_path Filebeat and Logstash send: the answer carries each item's status (and error), not its ids and shards.
   bulk: (server, source, lines) => ({
-    url: `${server}/es/${encodeURIComponent(source)}/_bulk`,
+    url: `${server}/es/${encodeURIComponent(source)}/_bulk?filter_path=errors,items.*.error,items.*.status`,
     body: Buffer.from(lines.map((message) => `{"create":{}}\n${JSON.stringify({ message, '@timestamp': new Date().toISOString() })}\n`).join('')),
     headers: { 'content-type': 'application/x-ndjson' },
   }),

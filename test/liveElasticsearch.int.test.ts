@@ -31,6 +31,38 @@ describeBackends('Elasticsearch _bulk into %s', (kind) => {
     await client.close();
   }, 60_000);
 
+  it("narrows its answers by filter_path as shippers ask (Filebeat's and Logstash's), and the client's helper still sees a refused document", async () => {
+    const client = new Client({ node: `${svc.url}/es`, auth: { apiKey: TEST_ADMIN_KEY } });
+    const lines = accessLines(500, 23);
+    const dropped: { status: number; type: string | undefined }[] = [];
+    const result = await client.helpers.bulk<Record<string, unknown>>({
+      datasource: [...lines.map((message) => ({ message })), { not_a_message: 1 }],
+      onDocument: () => ({ create: { _index: 'es-filtered' } }),
+      onDrop: (d) => dropped.push({ status: d.status, type: d.error?.type }),
+      filter_path: 'errors,items.*.error,items.*.status',
+      flushBytes: 1_000_000,
+      retries: 0,
+    });
+    expect(result).toMatchObject({ total: 501, successful: 500, failed: 1 });
+    expect(dropped).toEqual([{ status: 400, type: 'document_parsing_exception' }]);
+    expect(await until(() => storedSummary(svc, 'es-filtered'), (s) => s.n >= lines.length)).toEqual(linesSummary(lines));
+    await client.close();
+
+    const headers = { authorization: `ApiKey ${TEST_ADMIN_KEY}`, 'content-type': 'application/x-ndjson' };
+    const two = `${lines.slice(0, 2).map((message) => `{"create":{}}\n${JSON.stringify({ message })}\n`).join('')}`;
+    const post = async (query: string): Promise<unknown> => {
+      const res = await fetch(`${svc.url}/es/es-filtered/_bulk?${query}`, { method: 'POST', body: two, headers });
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    expect(await post('filter_path=errors,items.*.error,items.*.status')).toEqual({ errors: false, items: [{ create: { status: 201 } }, { create: { status: 201 } }] });
+    expect(await post('filter_path=errors&refresh=false')).toEqual({ errors: false });
+    expect(await post('filter_path=-items,-took')).toEqual({ errors: false });
+    const version = await fetch(`${svc.url}/es/?filter_path=version.number`, { headers });
+    expect(await version.json()).toEqual({ version: { number: expect.stringMatching(/^8\./) as string } });
+    expect(await until(() => storedSummary(svc, 'es-filtered'), (s) => s.n >= lines.length + 6)).toMatchObject({ n: lines.length + 6 });
+  }, 60_000);
+
   it('answers per item, takes gzip and the `source` field, and answers errors in its own shape', async () => {
     const lines = accessLines(20, 22);
     const ndjson = [

@@ -6,10 +6,14 @@ import crypto from 'node:crypto';
 import { MessageLines, type JournalLines } from '../live/journalLines.js';
 import { DocumentScanner, STRING, type StringValue } from './bulkDocument.js';
 import { AppError } from './errors.js';
+import type { FilterPath } from './filterPath.js';
 import { SOURCE_NAME } from './liveBody.js';
 
 /** What Elasticsearch answers for a document it created, after `_index` and `_id`. */
-const CREATED = '"_version":1,"result":"created","status":201,"_shards":{"total":1,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1';
+const CREATED = { _version: 1, result: 'created', status: 201, _shards: { total: 1, successful: 1, failed: 0 }, _seq_no: 0, _primary_term: 1 };
+/** Stands for the id in a created item's template (createdItem): its JSON is where the id goes. */
+const ID_SLOT = `\u0001id-${crypto.randomUUID()}`;
+const ID_SLOT_JSON = JSON.stringify(ID_SLOT);
 
 /**
  * Documents read between two turns of the event loop: a request of 5,000 read in one go held the loop
@@ -19,7 +23,6 @@ const ITEMS_PER_TURN = 500;
 
 const NO_MESSAGE = { type: 'document_parsing_exception', reason: 'the document has no `message` string: the log line goes there' };
 
-const CREATED_TAIL = Buffer.from(`,${CREATED}}}`);
 const ITEMS_END = Buffer.from(']}');
 /** Bytes kept free before the items for the answer's head (`{"took":…,"errors":…,"items":[`): the answer is not copied again. */
 const HEAD_ROOM = 64;
@@ -44,8 +47,8 @@ export interface BulkRead {
  * the message straight into its source's journal lines; and the answer is written into one buffer, not
  * built as a string per item and joined: a request of 5,000 documents answers 5,000 items (900 KB).
  */
-export async function readBulk(body: Buffer, urlIndex: string | undefined): Promise<BulkRead> {
-  const items = new ItemsWriter(body.length);
+export async function readBulk(body: Buffer, urlIndex: string | undefined, filter?: FilterPath): Promise<BulkRead> {
+  const items = new ItemsWriter(body.length, filter);
   let errors = false;
   const lines = new Map<string, MessageLines>();
   const scanner = new DocumentScanner();
@@ -68,7 +71,7 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
     return undefined;
   };
   // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
-  let last: { line: Buffer; op: string; index: string; id: string | null; prefix: Buffer; idJson: Buffer | null } | undefined;
+  let last: { line: Buffer; op: string; index: string; id: string | null; created: Buffer[]; idJson: Buffer | null } | undefined;
   let lastSource: string | undefined;
   let lastLines: MessageLines | undefined;
   // A scanned `source`, decoded once while documents repeat it.
@@ -105,11 +108,11 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
       const id = typeof meta._id === 'string' ? meta._id : null;
       last = {
         line: body.subarray(start, end), op, index, id,
-        prefix: Buffer.from(`{${JSON.stringify(op)}:{"_index":${JSON.stringify(index)},"_id":`),
+        created: items.createdItem(op, index),
         idJson: id === null ? null : Buffer.from(JSON.stringify(id)),
       };
     }
-    const { op, index, prefix, idJson } = last;
+    const { op, index, created, idJson } = last;
     if (op === 'delete') {
       fail(400, { type: 'illegal_argument_exception', reason: 'delete is not supported: log records are kept until retention' });
       continue;
@@ -161,8 +164,8 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined): Prom
       // A \u escape of a surrogate is left to JSON.parse (a lone one becomes U+FFFD, as it would in a string).
       if (!into.addJsonString(body, m.start, m.end, m.escaped)) into.addString(JSON.parse(body.toString('utf8', m.start - 1, m.end + 1)) as string);
     }
-    // Created: the action's cached prefix, the id, the rest of Elasticsearch's answer.
-    items.created(prefix, idJson, idHead);
+    // Created: the action's cached item around the id.
+    items.created(created, idJson, idHead);
   }
   return { items, errors, lines: new Map([...lines].map(([source, l]) => [source, l.finish()])) };
 }
@@ -182,24 +185,44 @@ function isBlank(body: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-/** The items of the answer, comma-separated, in one growing buffer that the answer is then written around. */
+/**
+ * The items of the answer, comma-separated, in one growing buffer that the answer is then written
+ * around; with `filter_path`, only what it keeps (src/api/filterPath.ts).
+ */
 export class ItemsWriter {
+  /** Items answered, written or not (a generated id is the item's number). */
   count = 0;
+  private written = 0;
   private buf: Buffer;
   private at = HEAD_ROOM;
+  private readonly items: FilterPath | 'whole' | null;
 
-  constructor(sizeHint: number) {
+  constructor(sizeHint: number, private readonly filter?: FilterPath) {
     this.buf = Buffer.allocUnsafe(HEAD_ROOM + Math.max(1024, sizeHint));
+    this.items = filter === undefined ? 'whole' : filter.under('items');
   }
 
-  /** A created item: the action's prefix, its id (`idJson`, else one generated from `idHead` and the item's number), the rest. */
-  created(prefix: Buffer, idJson: Buffer | null, idHead: Buffer): void {
+  /**
+   * A created item of this action as written: [its bytes before the id, after it]; [the item] when
+   * filter_path leaves the id out; [] when it leaves nothing of the item. Made once per action line.
+   */
+  createdItem(op: string, index: string): Buffer[] {
+    const kept = this.keep({ [op]: { _index: index, _id: ID_SLOT, ...CREATED } });
+    return kept === undefined ? [] : JSON.stringify(kept).split(ID_SLOT_JSON).map((part) => Buffer.from(part));
+  }
+
+  /** A created item: its template (createdItem) around its id (`idJson`, else one generated from `idHead` and the item's number). */
+  created(template: Buffer[], idJson: Buffer | null, idHead: Buffer): void {
     // Past 36^4 items the number takes 5 characters: the room is reserved for the suffix as written.
-    const idTail = idJson === null ? `${idSuffix(this.count)}"` : '';
-    this.room(prefix.length + (idJson?.length ?? idHead.length + idTail.length) + CREATED_TAIL.length);
+    const idTail = idJson === null && template.length === 2 ? `${idSuffix(this.count)}"` : '';
+    this.count++;
+    if (template.length === 0) return;
+    const [before, after] = template as [Buffer, Buffer | undefined];
+    this.room(before.length + (after === undefined ? 0 : (idJson?.length ?? idHead.length + idTail.length) + after.length));
     // set(), not copy(): Buffer.prototype.copy costs a view object per call, and an item takes three.
-    this.buf.set(prefix, this.at);
-    this.at += prefix.length;
+    this.buf.set(before, this.at);
+    this.at += before.length;
+    if (after === undefined) return;
     if (idJson !== null) {
       this.buf.set(idJson, this.at);
       this.at += idJson.length;
@@ -208,35 +231,49 @@ export class ItemsWriter {
       this.at += idHead.length;
       this.at += this.buf.write(idTail, this.at, 'latin1');
     }
-    this.buf.set(CREATED_TAIL, this.at);
-    this.at += CREATED_TAIL.length;
+    this.buf.set(after, this.at);
+    this.at += after.length;
   }
 
   json(value: unknown): void {
-    const bytes = Buffer.from(JSON.stringify(value));
+    this.count++;
+    const kept = this.keep(value);
+    if (kept === undefined) return;
+    const bytes = Buffer.from(JSON.stringify(kept));
     this.room(bytes.length);
     this.at += bytes.copy(this.buf, this.at);
   }
 
-  /** Starts one more item of up to `bytes`: its comma written, and room for it. */
+  /** Starts one more written item of up to `bytes`: its comma written, and room for it. */
   private room(bytes: number): void {
-    const comma = this.count++ > 0 ? 1 : 0;
+    const comma = this.written++ > 0 ? 1 : 0;
     if (this.at + comma + bytes > this.buf.length) this.grow(this.at + comma + bytes);
     if (comma) this.buf[this.at++] = 0x2c;
   }
 
   /** The whole answer: its head written in the room before the items, its end after them. */
   answer(tookMs: number, errors: boolean): Buffer {
-    const head = Buffer.from(`{"took":${tookMs},"errors":${errors},"items":[`);
+    let head = `{"took":${tookMs},"errors":${errors},"items":[`;
+    if (this.filter !== undefined) {
+      const top = JSON.stringify(this.filter.keep({ took: tookMs, errors }) ?? {});
+      // No item kept: no `items` either, unless filter_path keeps them whole (then `[]`).
+      if (this.written === 0 && this.items !== 'whole') return Buffer.from(top);
+      head = `${top.slice(0, -1)}${top === '{}' ? '' : ','}"items":[`;
+    }
     if (this.at + ITEMS_END.length > this.buf.length) this.grow(this.at + ITEMS_END.length);
     this.buf.set(ITEMS_END, this.at);
-    this.buf.set(head, HEAD_ROOM - head.length);
+    this.buf.write(head, HEAD_ROOM - head.length, 'latin1');
     return this.buf.subarray(HEAD_ROOM - head.length, this.at + ITEMS_END.length);
   }
 
-  /** The items, comma-separated. */
+  /** The items written, comma-separated. */
   toString(): string {
     return this.buf.toString('utf8', HEAD_ROOM, this.at);
+  }
+
+  /** What filter_path keeps of an item; undefined for nothing. */
+  private keep(item: unknown): unknown {
+    return this.items === 'whole' ? item : this.items === null ? undefined : this.items.keep(item);
   }
 
   private grow(bytes: number): void {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { LiveJournal } from '../../live/journal.js';
 import { BodySlots } from '../bodySlots.js';
 import { bulkAnswer, readBulk } from '../bulkRequest.js';
+import { FilterPath } from '../filterPath.js';
 import { requestBytes, takeBodiesAsBytes } from '../liveBody.js';
 import { appendLiveLines } from '../liveAppend.js';
 
@@ -31,6 +32,15 @@ function esError(p: { status: number; code: string; detail: string }): { content
 
 const config = { access: 'ingest' as const, protocolError: esError };
 
+/** The request's `filter_path` (src/api/filterPath.ts), which Elasticsearch takes on every API. */
+const filterOf = (req: FastifyRequest): FilterPath | undefined => FilterPath.parse((req.query as Record<string, unknown>).filter_path);
+
+/** An answer narrowed by the request's `filter_path`: `{}` when it keeps nothing. */
+const filtered = (req: FastifyRequest, answer: unknown): unknown => {
+  const filter = filterOf(req);
+  return filter === undefined ? answer : filter.keep(answer) ?? {};
+};
+
 /**
  * The part of the Elasticsearch API that log shippers use to send documents: the version handshake
  * (`GET /es/`) and `_bulk` (Filebeat, Logstash, Fluent Bit, Vector, rsyslog omelasticsearch, the
@@ -54,7 +64,7 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
       if (req.url.includes('/_bulk')) await slots.holdFor(reply);
     });
 
-    const handshake = async (): Promise<unknown> => ({
+    const handshake = async (req: FastifyRequest): Promise<unknown> => filtered(req, {
       name: 'loginsights', cluster_name: 'loginsights', cluster_uuid: 'loginsights',
       version: {
         number: VERSION, build_flavor: 'default', build_type: 'docker', lucene_version: '9.12.0',
@@ -73,7 +83,7 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
     const bulk = async (req: FastifyRequest<{ Params: { index?: string } }>, reply: FastifyReply): Promise<unknown> => {
       const started = Date.now();
       const body = await requestBytes(req, MAX_BULK_BYTES);
-      const read = await readBulk(body, req.params.index);
+      const read = await readBulk(body, req.params.index, filterOf(req));
       await appendLiveLines(deps.journal, 'elasticsearch', read.lines, req.log);
       void reply.type('application/json; charset=utf-8');
       return bulkAnswer(Date.now() - started, read);
@@ -82,7 +92,8 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
       tags: ['live ingestion'],
       summary: 'Elasticsearch _bulk: log lines from shippers',
       description: 'NDJSON (gzip too) of `index`/`create` actions, each followed by a document whose `message` is a log line; its source is the '
-        + "document's `source` field, else its `_index`. Answered once the lines are on disk, per item in Elasticsearch's shape. "
+        + "document's `source` field, else its `_index`. Answered once the lines are on disk, per item in Elasticsearch's shape, "
+        + 'narrowed by `filter_path` as Elasticsearch does (Filebeat and Logstash send `errors,items.*.error,items.*.status`). '
         + 'Keys: `Authorization: ApiKey <key>`, Basic with the key as password, Bearer or X-API-Key (ingest scope). '
         + "Errors, a missing key's 401 included, come in Elasticsearch's shape (`error.type`, `status`), not problem+json.",
     };
