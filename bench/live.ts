@@ -230,9 +230,14 @@ async function postAll(bodies: readonly (() => { url: string; body: Buffer; head
   }
 }
 
-async function sendShip(opts: LiveOptions, url: string, source: string, lines: readonly string[], dir: string): Promise<() => Promise<void>> {
+/** The file `ship` follows, written before the clock starts (as the upload's file is). */
+function writeShipFile(source: string, lines: readonly string[], dir: string): string {
   const file = path.join(dir, `${source}.log`);
   fs.writeFileSync(file, stampNow(lines).map((l) => `${l}\n`).join(''));
+  return file;
+}
+
+async function sendShip(opts: LiveOptions, url: string, source: string, file: string, dir: string): Promise<() => Promise<void>> {
   const child = spawn(process.execPath, [path.join(opts.repoRoot, 'dist/src/cli/main.js'), 'ship', file, '--source', source, '--server', url, '--state-dir', path.join(dir, 'ship-state')], {
     env: { PATH: process.env.PATH ?? '', LOGINSIGHTS_API_KEY: BENCH_API_KEY, HOME: dir }, stdio: 'ignore',
   });
@@ -260,11 +265,12 @@ async function runProtocol(protocol: LiveProtocolName, server: ServerHandle, sys
   // is the server's, and the sender's CPU beside it is its socket writes, not its encoding.
   const frames = protocol === 'syslog-tcp' ? batches(2_000).map((b) => Buffer.from(syslogFrames(source, b))) : [];
   const requests = protocol === 'syslog-tcp' || protocol === 'ship' ? [] : batches(5_000).map((b) => LIVE_ENCODERS[protocol](server.url, source, stampNow(b)));
+  const shipFile = protocol === 'ship' ? writeShipFile(source, lines, dir) : '';
   const cpu = new CpuTracker(server.pid, database);
   const t0 = Date.now();
   let stop: (() => Promise<void>) | undefined;
   if (protocol === 'syslog-tcp') await sendFrames(syslogTcpPort, frames);
-  else if (protocol === 'ship') stop = await sendShip(opts, server.url, source, lines, dir);
+  else if (protocol === 'ship') stop = await sendShip(opts, server.url, source, shipFile, dir);
   else await postAll(requests.map((r) => () => r), 4, protocol === 'loki' ? [204] : [200]);
   const doneAt = await waitCommitted(server.url, source, lines.length, 30 * 60_000);
   const used = cpu.stop();
