@@ -3,7 +3,7 @@
  * carries, and writing Elasticsearch's answer to it: the route is src/api/routes/elasticsearch.ts.
  */
 import crypto from 'node:crypto';
-import { MessageLines, type JournalLines } from '../live/journalLines.js';
+import { LinesBySource, type JournalLines, type MessageLines } from '../live/journalLines.js';
 import { DocumentScanner, STRING, type StringValue } from './bulkDocument.js';
 import { AppError } from './errors.js';
 import type { FilterPath } from './filterPath.js';
@@ -50,7 +50,7 @@ export interface BulkRead {
 export async function readBulk(body: Buffer, urlIndex: string | undefined, filter?: FilterPath): Promise<BulkRead> {
   const items = new ItemsWriter(body.length, filter);
   let errors = false;
-  const lines = new Map<string, MessageLines>();
+  const lines = new LinesBySource();
   const scanner = new DocumentScanner();
   // Ids for documents that bring none, as Elasticsearch makes them (20 URL-safe characters): random per
   // request, then the item's number. A random draw per document cost 10 µs (a getrandom call each).
@@ -152,9 +152,8 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined, filte
         continue;
       }
       lastSource = source;
-      lastLines = lines.get(source);
       // The first source may take the whole request; another is likely small.
-      if (!lastLines) lines.set(source, (lastLines = new MessageLines(lines.size === 0 ? body.length : 64 * 1024)));
+      lastLines = lines.of(source, lines.size === 0 ? body.length : undefined);
     }
     const into = lastLines!;
     if (message !== undefined) {
@@ -167,7 +166,7 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined, filte
     // Created: the action's cached item around the id.
     items.created(created, idJson, idHead);
   }
-  return { items, errors, lines: new Map([...lines].map(([source, l]) => [source, l.finish()])) };
+  return { items, errors, lines: lines.finish() };
 }
 
 /** A generated id (a URL-safe string: no JSON escaping): the request's random part, then the item's number. */

@@ -6,10 +6,11 @@ import { AppError } from './errors.js';
 
 /**
  * Journals the lines of one request of a live HTTP input, by source (in the journal's form:
- * src/live/journalLines.ts); resolves once all are on disk, so the answer after it promises durability. When the database is too far behind, 429 with
- * Retry-After: every source's append checks the backlog before any of them writes, so then nothing of
- * the request was kept. When the journal cannot write, 503: the sender resends the whole request, and
- * lines of another source that did reach the disk are then stored twice (a disk failure's price).
+ * src/live/journalLines.ts); resolves once all are on disk, so the answer after it promises
+ * durability. When the database is too far behind, 429 with Retry-After: every source's append checks
+ * the backlog before any of them writes, so then nothing of the request was kept. When the journal
+ * cannot write, 503: the sender resends the whole request, and lines of another source that did reach
+ * the disk are then stored twice (a disk failure's price).
  */
 export async function appendLiveLines(
   journal: LiveJournal, protocol: LiveProtocol, lines: ReadonlyMap<string, JournalLines>, log: FastifyBaseLogger,

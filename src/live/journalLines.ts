@@ -19,8 +19,7 @@ export function journalLines(messages: readonly Buffer[]): JournalLines {
   let lines = 0;
   for (const m of messages) {
     bytes += m.length + 1;
-    lines++;
-    for (let nl = m.indexOf(0x0a); nl >= 0; nl = m.indexOf(0x0a, nl + 1)) lines++;
+    lines += 1 + countNewlines(m);
   }
   const data = Buffer.allocUnsafe(bytes);
   let at = 0;
@@ -39,10 +38,41 @@ const NEWLINE = Buffer.from('\n');
  * them as it reads a file (a trailing CR dropped, bytes that are not UTF-8 read as a file's are).
  */
 export function fileLines(bytes: Buffer): JournalLines {
-  let lines = 0;
-  for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, nl + 1)) lines++;
+  const lines = countLines(bytes);
   if (bytes.length === 0 || bytes[bytes.length - 1] === 0x0a) return { data: bytes, lines };
-  return { data: Buffer.concat([bytes, NEWLINE]), lines: lines + 1 };
+  return { data: Buffer.concat([bytes, NEWLINE]), lines };
+}
+
+/** The lines of whole file lines: one per newline, and a last line without one. */
+export function countLines(bytes: Buffer): number {
+  const n = countNewlines(bytes);
+  return bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a ? n + 1 : n;
+}
+
+function countNewlines(bytes: Buffer): number {
+  let n = 0;
+  for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, nl + 1)) n++;
+  return n;
+}
+
+/** Each source's MessageLines, for a request whose messages come from several sources. */
+export class LinesBySource {
+  private readonly bySource = new Map<string, MessageLines>();
+
+  get size(): number {
+    return this.bySource.size;
+  }
+
+  /** The source's lines; a source not seen yet starts with room for `capacity` bytes. */
+  of(source: string, capacity = 64 * 1024): MessageLines {
+    let lines = this.bySource.get(source);
+    if (!lines) this.bySource.set(source, (lines = new MessageLines(capacity)));
+    return lines;
+  }
+
+  finish(): Map<string, JournalLines> {
+    return new Map([...this.bySource].map(([source, l]) => [source, l.finish()]));
+  }
 }
 
 const BACKSLASH = 0x5c;

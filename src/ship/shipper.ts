@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { countLines } from '../live/journalLines.js';
 import { expandPattern } from './glob.js';
 import type { Batch } from './sender.js';
 import type { StreamState } from './state.js';
@@ -297,10 +298,4 @@ async function readLines(s: Stream, settled: boolean): Promise<Batch | undefined
     if (whole) return { stream: s.stream, offset: s.offset, body: whole, lines: countLines(whole) };
     if (bytesRead < want || want >= available || want >= MAX_LINE_BYTES) return undefined;
   }
-}
-
-function countLines(buf: Buffer): number {
-  let n = 0;
-  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
-  return buf.length > 0 && buf[buf.length - 1] !== 0x0a ? n + 1 : n;
 }

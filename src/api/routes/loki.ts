@@ -3,7 +3,7 @@ import protobuf from 'protobufjs';
 import snappy from 'snappy';
 import { z } from 'zod';
 import type { LiveJournal } from '../../live/journal.js';
-import { MessageLines, type JournalLines } from '../../live/journalLines.js';
+import { LinesBySource, type JournalLines } from '../../live/journalLines.js';
 import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
@@ -173,7 +173,7 @@ export function decodeJsonPush(bytes: Buffer): PushStream[] {
  * refuses the whole request: Loki's API has no partial acceptance to report it with.
  */
 export function linesBySource(streams: readonly PushStream[]): Map<string, JournalLines> {
-  const lines = new Map<string, MessageLines>();
+  const lines = new LinesBySource();
   streams.forEach((stream, i) => {
     if (stream.lines.length === 0) return;
     const source = SOURCE_LABELS.map((l) => stream.labels.get(l)).find((v) => v !== undefined && v !== '');
@@ -184,11 +184,10 @@ export function linesBySource(streams: readonly PushStream[]): Map<string, Journ
     if (!SOURCE_NAME.test(source)) {
       throw new AppError(400, 'bad_source', `stream ${i} ${printLabels(stream.labels)}: a source has 1–200 characters and no control characters`);
     }
-    let into = lines.get(source);
-    if (!into) lines.set(source, (into = new MessageLines(64 * 1024)));
+    const into = lines.of(source);
     for (const entry of stream.lines) into.addString(entry);
   });
-  return new Map([...lines].map(([source, l]) => [source, l.finish()]));
+  return lines.finish();
 }
 
 function printLabels(labels: Map<string, string>): string {

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import protobuf from 'protobufjs';
 import { z } from 'zod';
 import type { LiveJournal } from '../../live/journal.js';
-import { MessageLines, type JournalLines } from '../../live/journalLines.js';
+import { LinesBySource, type JournalLines } from '../../live/journalLines.js';
 import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
@@ -173,7 +173,7 @@ export interface LogsBatch {
  * writer's choice). The rejection reaches the sender in `partial_success`, where it can be fixed.
  */
 export function readLogsRequest(request: LogsRequest): LogsBatch {
-  const lines = new Map<string, MessageLines>();
+  const lines = new LinesBySource();
   const rejected = new Map<string, number>();
   const reject = (reason: string, n = 1): void => {
     if (n > 0) rejected.set(reason, (rejected.get(reason) ?? 0) + n);
@@ -192,12 +192,10 @@ export function readLogsRequest(request: LogsRequest): LogsBatch {
         reject(kind ? `log records whose body is not a string but ${kind}: the log line goes in a string body` : 'log records without a body');
         continue;
       }
-      let into = lines.get(source);
-      if (!into) lines.set(source, (into = new MessageLines(64 * 1024)));
-      into.addString(body.stringValue);
+      lines.of(source).addString(body.stringValue);
     }
   }
-  return { lines: new Map([...lines].map(([source, l]) => [source, l.finish()])), rejected };
+  return { lines: lines.finish(), rejected };
 }
 
 /**
