@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { startAlertEvaluation } from '../alerts/scheduler.js';
@@ -40,29 +39,11 @@ export interface Service {
 /** Requests in flight at shutdown (an upload streaming in, a slow query) get this long before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 5_000;
 
-/**
- * How far V8 lets a heap grow past what survived its last full collection before it marks it again:
- * 4×, where its own choice here was ~1.1× (plus 8 MB). The main thread holds ~27 MB, but every line
- * passes through it in ArrayBuffers (request bodies, socket reads, journal lines, ~4 MB per `_bulk`
- * request of 5,000 documents), and V8 counts those still alive against that room. So it marked the
- * whole heap every ~8 MB of them: 150 times in one live benchmark, ~4 CPU-s per 1M `_bulk` lines on
- * its helper threads. At 300 %: 8 times, the server's CPU per 1M `_bulk` lines 16.8 → 13.5 s, and the
- * steady run's RSS 308 → 343 MB (docs/BENCHMARKS.md). The flag is read at each collection, so setting it
- * now holds for the main thread and for every worker. A `--heap-growing-percent` given to node wins.
- */
-const HEAP_GROWING_PERCENT = 300;
-
-function widenHeapGrowth(): void {
-  if (process.execArgv.some((a) => a.startsWith('--heap-growing-percent') || a.startsWith('--heap_growing_percent'))) return;
-  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-}
-
 /** Opens the database, applies migrations, starts ingestion, alert evaluation and maintenance, and serves the API. */
 export async function startService(
   configured: Readonly<Config>, logger: Logger,
   opts: { listen?: boolean; announce?: (text: string) => void } = {},
 ): Promise<Service> {
-  widenHeapGrowth();
   checkRouteRules(configured);
   fs.mkdirSync(configured.spoolDir, { recursive: true });
   const config = Object.freeze({ ...configured, secretKey: configured.secretKey ?? embeddedSecretKey(configured) });
