@@ -71,7 +71,7 @@ export async function readBulk(body: Buffer, urlIndex: string | undefined, filte
     return undefined;
   };
   // Shippers repeat one action line ({"create":{"_index":"filebeat-8.17.0"}}): it is parsed once.
-  let last: { line: Buffer; op: string; index: string; id: string | null; created: Buffer[]; idJson: Buffer | null } | undefined;
+  let last: { line: Buffer; op: string; index: string; id: string | null; created: CreatedTemplate | null; idJson: Buffer | null } | undefined;
   let lastSource: string | undefined;
   let lastLines: MessageLines | undefined;
   // A scanned `source`, decoded once while documents repeat it.
@@ -185,6 +185,15 @@ function isBlank(body: Buffer, start: number, end: number): boolean {
 }
 
 /**
+ * A created item's bytes around its id: `after` is null when filter_path leaves the id out (the item is
+ * `before` alone).
+ */
+export interface CreatedTemplate {
+  before: Buffer;
+  after: Buffer | null;
+}
+
+/**
  * The items of the answer, comma-separated, in one growing buffer that the answer is then written
  * around; with `filter_path`, only what it keeps (src/api/filterPath.ts).
  */
@@ -204,27 +213,26 @@ export class ItemsWriter {
     this.items = filter === undefined ? 'whole' : filter.under('items');
   }
 
-  /**
-   * A created item of this action as written: [its bytes before the id, after it]; [the item] when
-   * filter_path leaves the id out; [] when it leaves nothing of the item. Made once per action line.
-   */
-  createdItem(op: string, index: string): Buffer[] {
+  /** A created item of this action as written (CreatedTemplate), or null when filter_path leaves nothing of it. Made once per action line. */
+  createdItem(op: string, index: string): CreatedTemplate | null {
     const kept = this.keep({ [op]: { _index: index, _id: ID_SLOT, ...CREATED } });
-    return kept === undefined ? [] : JSON.stringify(kept).split(ID_SLOT_JSON).map((part) => Buffer.from(part));
+    if (kept === undefined) return null;
+    const [before, after] = JSON.stringify(kept).split(ID_SLOT_JSON) as [string, string | undefined];
+    return { before: Buffer.from(before), after: after === undefined ? null : Buffer.from(after) };
   }
 
   /** A created item: its template (createdItem) around its id (`idJson`, else one generated from `idHead` and the item's number). */
-  created(template: Buffer[], idJson: Buffer | null, idHead: Buffer): void {
+  created(template: CreatedTemplate | null, idJson: Buffer | null, idHead: Buffer): void {
     // Past 36^4 items the number takes 5 characters: the room is reserved for the suffix as written.
-    const idTail = idJson === null && template.length === 2 ? `${idSuffix(this.count)}"` : '';
+    const idTail = idJson === null && template?.after ? `${idSuffix(this.count)}"` : '';
     this.count++;
-    if (template.length === 0) return;
-    const [before, after] = template as [Buffer, Buffer | undefined];
-    this.room(before.length + (after === undefined ? 0 : (idJson?.length ?? idHead.length + idTail.length) + after.length));
+    if (template === null) return;
+    const { before, after } = template;
+    this.room(before.length + (after === null ? 0 : (idJson?.length ?? idHead.length + idTail.length) + after.length));
     // set(), not copy(): Buffer.prototype.copy costs a view object per call, and an item takes three.
     this.buf.set(before, this.at);
     this.at += before.length;
-    if (after === undefined) return;
+    if (after === null) return;
     if (idJson !== null) {
       this.buf.set(idJson, this.at);
       this.at += idJson.length;
