@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { describeBackends } from '../../test/helpers/db.js';
 import { openApiGaps, operations, type OpenApiDocument } from '../../test/helpers/openApiGaps.js';
 import { countQueries } from '../../test/helpers/queryCount.js';
-import { startTestService, type TestService } from '../../test/helpers/service.js';
+import { startTestService, uploadAndWait, type TestService } from '../../test/helpers/service.js';
 import type { FormatDoc, FormatPreview } from '../domain/formatDetection.js';
 import { DETECT_MAX_BODY_BYTES } from './routes/formats.js';
 
@@ -91,6 +91,20 @@ describeBackends('health, readiness, docs, metrics and formats on %s', (kind) =>
     expect(res.statusCode).toBe(200);
     expect(res.body).toMatch(/^# HELP loginsights_ingest_lines_ingested_total/m);
     expect(res.body).toMatch(/^loginsights_search_partitions_unindexed 0$/m);
+  });
+
+  it('times each committed batch: as many commit timings as batches written', async () => {
+    const metric = async (name: string) => {
+      const res = await svc.inject({ method: 'GET', url: '/metrics' });
+      return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(res.body)?.[1] ?? NaN);
+    };
+    const batchesBefore = await metric('loginsights_ingest_batches_written_total');
+    const timedBefore = await metric('loginsights_ingest_batch_commit_seconds_count');
+    expect(await uploadAndWait(svc, Array.from({ length: 9 }, (_, i) => timed(i + 1)).join('\n'), 'commit-timing')).toBe(9);
+    const batches = await metric('loginsights_ingest_batches_written_total') - batchesBefore;
+    expect(batches).toBeGreaterThan(0);
+    expect(await metric('loginsights_ingest_batch_commit_seconds_count') - timedBefore).toBe(batches);
+    expect(await metric('loginsights_ingest_batch_commit_seconds_sum')).toBeGreaterThan(0);
   });
 
   const detect = async (body: unknown) => {

@@ -278,6 +278,7 @@ export class IngestRunner {
     // as one chain of microtasks and starve HTTP requests. Yield to the event loop between batches.
     await new Promise((resolve) => setImmediate(resolve));
     let b = batch;
+    const committed = this.opts.metrics.batchCommitSeconds.startTimer();
     try {
       await this.commitWithRetries(job, b);
     } catch (err) {
@@ -292,6 +293,7 @@ export class IngestRunner {
       this.opts.logger.warn({ job_id: job.id, line_no: record.lineNo, code: refused.code }, 'the database refused a record; kept as a rejected line');
       await this.commitWithRetries(job, b);
     }
+    committed();
     const m = this.opts.metrics;
     m.linesIngested.inc(b.linesIngested);
     m.linesRejected.inc(b.linesRejected);
