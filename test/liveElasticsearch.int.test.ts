@@ -63,6 +63,39 @@ describeBackends('Elasticsearch _bulk into %s', (kind) => {
     expect(await until(() => storedSummary(svc, 'es-filtered'), (s) => s.n >= lines.length + 6)).toMatchObject({ n: lines.length + 6 });
   }, 60_000);
 
+  it('keeps concurrent requests apart, more of them than are read at once: each answered and stored exactly, gzip and chunked ones too', async () => {
+    const headers = { authorization: `ApiKey ${TEST_ADMIN_KEY}`, 'content-type': 'application/x-ndjson' };
+    const sent = new Map<string, string[]>();
+    // Rounds of eight requests (four are read at once) for two sources, their sizes changing from round to round.
+    for (let round = 0; round < 3; round++) {
+      await Promise.all(Array.from({ length: 8 }, async (_, k) => {
+        const source = `es-apart-${k % 2}`;
+        const lines = accessLines(50 + 450 * ((k + round) % 4), 1_000 + 10 * round + k);
+        sent.set(source, [...(sent.get(source) ?? []), ...lines]);
+        const ndjson = Buffer.from(lines.map((message) => `{"create":{}}\n${JSON.stringify({ message })}\n`).join(''));
+        const half = ndjson.length >> 1;
+        const res = await fetch(`${svc.url}/es/${source}/_bulk`, k % 3 === 0
+          ? { method: 'POST', body: zlib.gzipSync(ndjson), headers: { ...headers, 'content-encoding': 'gzip' } }
+          : k % 3 === 1
+            ? {
+              method: 'POST', headers, duplex: 'half',
+              body: new ReadableStream<Uint8Array>({ start(c) { c.enqueue(ndjson.subarray(0, half)); c.enqueue(ndjson.subarray(half)); c.close(); } }),
+            }
+            : { method: 'POST', body: ndjson, headers });
+        expect(res.status).toBe(200);
+        const answer = await res.json() as { errors: boolean; items: { create: { _index: string; status: number } }[] };
+        expect(answer.errors).toBe(false);
+        expect(answer.items).toHaveLength(lines.length);
+        expect(answer.items.every((item) => item.create._index === source && item.create.status === 201)).toBe(true);
+      }));
+    }
+    const rawLines = async (source: string): Promise<string[]> =>
+      (await svc.db.query<{ raw_log: string }>('SELECT raw_log FROM logs WHERE source = $1', [source])).rows.map((r) => r.raw_log).sort();
+    for (const [source, lines] of sent) {
+      expect(await until(() => rawLines(source), (stored) => stored.length >= lines.length)).toEqual([...lines].sort());
+    }
+  }, 60_000);
+
   it('answers per item, takes gzip and the `source` field, and answers errors in its own shape', async () => {
     const lines = accessLines(20, 22);
     const ndjson = [
