@@ -224,7 +224,7 @@ export class ItemsWriter {
   /** A created item: its template (createdItem) around its id (`idJson`, else one generated from `idHead` and the item's number). */
   created(template: CreatedTemplate | null, idJson: Buffer | null, idHead: Buffer): void {
     // Past 36^4 items the number takes 5 characters: the room is reserved for the suffix as written.
-    const idTail = idJson === null && template?.after ? `${idSuffix(this.count)}"` : '';
+    const idTail = idJson === null && template !== null && template.after !== null ? `${idSuffix(this.count)}"` : '';
     this.count++;
     if (template === null) return;
     const { before, after } = template;
