@@ -52,6 +52,8 @@ describeBackends('health, readiness, docs, metrics and formats on %s', (kind) =>
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/logs', '/logs/upload', '/ingest/jobs', '/ingest/jobs/{id}', '/ingest/jobs/{id}/rejected', '/healthz', '/readyz']));
     const logParams = doc.body.paths['/logs']!.get!.parameters!.map((p) => p.name);
     expect(logParams).toEqual(expect.arrayContaining(['start_date', 'end_date', 'level', 'status_code', 'endpoint', 'source', 'q', 'limit', 'cursor']));
+    // Elasticsearch's filter_path, which shippers send with every _bulk (the route takes its other parameters and ignores them).
+    for (const path of ['/es/_bulk', '/es/{index}/_bulk']) expect(doc.body.paths[path]!.post!.parameters!.map((p) => p.name)).toContain('filter_path');
     const ui = await svc.inject({ method: 'GET', url: '/docs/' });
     expect(ui.statusCode).toBe(200);
     expect(ui.body).toMatch(/swagger-ui/i);

@@ -32,6 +32,15 @@ function esError(p: { status: number; code: string; detail: string }): { content
 
 const config = { access: 'ingest' as const, protocolError: esError };
 
+/**
+ * The query parameters read here: `filter_path`. Loose, as Elasticsearch's API is: shippers send others
+ * (`refresh`, `pipeline`, `timeout`…) that mean nothing for log lines, and are not refused for it.
+ */
+const esQuery = z.looseObject({
+  filter_path: z.union([z.string(), z.array(z.string())]).optional()
+    .describe('What of the answer to keep, as Elasticsearch reads it: comma-separated dotted paths, `*` within a name, `**` across fields, `-` to leave out (Filebeat sends `errors,items.*.error,items.*.status`)'),
+});
+
 /** The request's `filter_path` (src/api/filterPath.ts), which Elasticsearch takes on every API. */
 const filterOf = (req: FastifyRequest): FilterPath | undefined => FilterPath.parse((req.query as Record<string, unknown>).filter_path);
 
@@ -77,8 +86,8 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
       summary: 'Elasticsearch version handshake, for log shippers',
       description: 'What Filebeat, Logstash, Fluent Bit, Vector and the official clients ask first; answered with `X-Elastic-Product: Elasticsearch`.',
     };
-    app.get('/es', { config, schema: describe }, handshake);
-    app.get('/es/', { config, schema: describe }, handshake);
+    app.get('/es', { config, schema: { ...describe, querystring: esQuery } }, handshake);
+    app.get('/es/', { config, schema: { ...describe, querystring: esQuery } }, handshake);
 
     const bulk = async (req: FastifyRequest<{ Params: { index?: string } }>, reply: FastifyReply): Promise<unknown> => {
       const started = Date.now();
@@ -99,8 +108,8 @@ export function elasticsearchRoutes(deps: ElasticsearchDeps): FastifyPluginAsync
     };
     const params = z.object({ index: z.string().min(1).max(255).describe("The index: the documents' source, unless a document's `_index` or `source` names another") });
     for (const method of ['POST', 'PUT'] as const) {
-      app.route({ method, url: '/es/_bulk', config, schema, handler: bulk });
-      app.route({ method, url: '/es/:index/_bulk', config, schema: { ...schema, params }, handler: bulk });
+      app.route({ method, url: '/es/_bulk', config, schema: { ...schema, querystring: esQuery }, handler: bulk });
+      app.route({ method, url: '/es/:index/_bulk', config, schema: { ...schema, params, querystring: esQuery }, handler: bulk });
     }
   };
 }
