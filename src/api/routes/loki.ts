@@ -8,6 +8,7 @@ import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
 import { requestBytes, SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
+import { LiveDecoder } from '../liveDecode.js';
 
 export interface LokiDeps {
   journal: LiveJournal;
@@ -51,6 +52,9 @@ export function lokiRoutes(deps: LokiDeps): FastifyPluginAsync {
     // A body is read whole (up to MAX_PUSH_BYTES, and as much again inflated and decoded): PUSH_SLOTS at once.
     const slots = new BodySlots({ slots: PUSH_SLOTS, waiting: PUSH_WAITING, what: 'Loki push requests', code: 'too_many_push_requests' });
     app.addHook('onRequest', async (_req, reply) => slots.holdFor(reply));
+    // Bodies are decoded off the event loop (src/api/liveDecode.ts).
+    const decoder = new LiveDecoder();
+    app.addHook('onClose', async () => decoder.close());
 
     app.post('/loki/api/v1/push', {
       config,
@@ -66,21 +70,23 @@ export function lokiRoutes(deps: LokiDeps): FastifyPluginAsync {
         response: { 204: z.null().describe('The lines are on disk') },
       },
     }, async (req, reply) => {
-      await appendLiveLines(deps.journal, 'loki', linesBySource(await readPush(req)), req.log);
+      const wire = wireOf(req);
+      // Some clients name the protobuf body's own snappy as its encoding (Loki issue 3407): nothing more to undo.
+      const body = await requestBytes(req, MAX_PUSH_BYTES, wire === 'protobuf' ? ['snappy'] : []);
+      const { lines } = await decoder.decode({ input: 'loki', wire }, body);
+      await appendLiveLines(deps.journal, 'loki', lines, req.log);
       return reply.code(204).send(null);
     });
   };
 }
 
-/** The streams of a push request, from its content type and encoding as Loki reads them. */
-async function readPush(req: FastifyRequest): Promise<PushStream[]> {
+/** How a push request's body is encoded, from its content type as Loki reads it. */
+function wireOf(req: FastifyRequest): 'protobuf' | 'json' {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   // Loki reads a body without a content type as protobuf.
   const wire = type === '' || type === 'application/x-protobuf' ? 'protobuf' : type === 'application/json' ? 'json' : null;
   if (!wire) throw new AppError(415, 'unsupported_media_type', `content-type ${type} is not taken: send application/x-protobuf (snappy) or application/json`);
-  // Some clients name the protobuf body's own snappy as its encoding (Loki issue 3407): nothing more to undo.
-  const body = await requestBytes(req, MAX_PUSH_BYTES, wire === 'protobuf' ? ['snappy'] : []);
-  return wire === 'protobuf' ? decodeProtobufPush(unsnappy(body)) : decodeJsonPush(body);
+  return wire;
 }
 
 /** The inflated length a snappy block states first (a little-endian base-128 varint of at most 32 bits); null when malformed. */
@@ -95,7 +101,7 @@ export function snappyLength(block: Uint8Array): number | null {
 }
 
 /** A snappy block (not the framed format) inflated; its stated length checked before anything is allocated. */
-function unsnappy(block: Buffer): Buffer {
+export function unsnappy(block: Buffer): Buffer {
   const length = snappyLength(block);
   if (length === null) throw new AppError(400, 'bad_snappy', 'the body is not a snappy block: a protobuf push body is snappy-compressed');
   if (length > MAX_PUSH_BYTES) throw new AppError(413, 'body_too_large', `the snappy body inflates to ${length} bytes, past ${MAX_PUSH_BYTES}`);

@@ -7,6 +7,7 @@ import { BodySlots } from '../bodySlots.js';
 import { AppError } from '../errors.js';
 import { appendLiveLines } from '../liveAppend.js';
 import { requestBytes, SOURCE_NAME, takeBodiesAsBytes } from '../liveBody.js';
+import { LiveDecoder } from '../liveDecode.js';
 
 export interface OtlpDeps {
   journal: LiveJournal;
@@ -99,6 +100,9 @@ export function otlpRoutes(deps: OtlpDeps): FastifyPluginAsync {
     // A body is read whole (up to MAX_OTLP_BODY_BYTES, and as much again inflated and decoded): BODY_SLOTS at once.
     const slots = new BodySlots({ slots: BODY_SLOTS, waiting: BODY_WAITING, what: 'OTLP requests', code: 'too_many_otlp_requests' });
     app.addHook('onRequest', async (_req, reply) => slots.holdFor(reply));
+    // Bodies are decoded off the event loop (src/api/liveDecode.ts).
+    const decoder = new LiveDecoder();
+    app.addHook('onClose', async () => decoder.close());
 
     // protocolError (src/api/errors.ts) does not see the request, so it writes every Status as JSON;
     // the specification wants the request's encoding, which is known here.
@@ -126,7 +130,7 @@ export function otlpRoutes(deps: OtlpDeps): FastifyPluginAsync {
       if (!encoding) {
         throw new AppError(415, 'unsupported_media_type', `content-type ${req.headers['content-type'] ?? '(none)'} is not OTLP: send application/x-protobuf or application/json`);
       }
-      const { lines, rejected } = readLogsRequest(decodeLogsRequest(await requestBytes(req, MAX_OTLP_BODY_BYTES), encoding));
+      const { lines, rejected } = await decoder.decode({ input: 'otlp', encoding }, await requestBytes(req, MAX_OTLP_BODY_BYTES));
       await appendLiveLines(deps.journal, 'otlp', lines, req.log);
       const answer = exportLogsResponse(rejected, encoding);
       void reply.type(CONTENT_TYPES[encoding]);
