@@ -46,7 +46,12 @@ export class LiveDecoder {
       // A body that owns its memory is handed over; one that is a view of shared memory (Node's pool of
       // small buffers, which must never be transferred) is copied.
       const owns = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
-      worker.postMessage(job, owns ? [body.buffer] : []);
+      try {
+        worker.postMessage(job, owns ? [body.buffer] : []);
+      } catch (err) {
+        this.pending.delete(id);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
